@@ -1,0 +1,35 @@
+//! HTTP surface under `/api/v1`, one module per domain. Handlers are thin: read the request,
+//! ask `AppState` who is calling and whether they may, call a domain function, shape the answer.
+
+pub mod admin;
+pub mod auth;
+pub mod org;
+
+use crate::state::AppState;
+use poem_openapi::{OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// 文化馆网络：总馆、分馆、服务点
+    Org,
+    /// 登录、个人信息与权限
+    Auth,
+    /// 角色授权、邀请码与审计日志
+    Admin,
+}
+
+pub type Apis = (org::OrgApi, auth::AuthApi, admin::AdminApi);
+
+pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (org::OrgApi, auth::AuthApi, admin::AdminApi),
+        "Culture Hub 文化馆总分馆服务",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "All errors share one shape: `{\"error\":{\"status\",\"code\",\"message\",\"request_id\"}}` \
+         with a stable machine code and a Chinese message for display. Authenticate with \
+         `Authorization: Bearer <token>` from `/api/v1/auth/wechat`.",
+    )
+    .server("/")
+}

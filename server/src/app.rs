@@ -1,0 +1,286 @@
+//! Building and running the service: state, routes, the outer middleware (request id,
+//! error shape, metrics, timeouts, write limits per address), graceful shutdown.
+
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{self, ApiError};
+use crate::metrics::Metrics;
+use crate::state::{AppState, ReqCtx};
+use crate::time::Clock;
+use crate::wechat::fake::FakeWechat;
+use crate::wechat::WechatClient;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::Data;
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Db(#[from] crate::db::DbOpenError),
+    #[error("数据库迁移失败: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Cache(#[from] crate::cache::CacheOpenError),
+    #[error("无法启动模拟微信服务: {0}")]
+    Fake(std::io::Error),
+    #[error("演示数据加载失败: {0}")]
+    Seed(String),
+}
+
+/// Secret the embedded fake WeChat server and the client agree on when none is configured.
+const LOCAL_FAKE_SECRET: &str = "local-fake-wechat-secret";
+
+/// Connects storage, applies migrations, starts the embedded fake WeChat when configured,
+/// and loads the demo network into an empty database when configured.
+pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartError> {
+    let db = Db::connect(&settings.database_url).await?;
+    db.migrate().await?;
+    let prefix = format!("culturehub:{}", short_hash(&settings.database_url));
+    let cache = Cache::connect(settings.redis_url.as_deref(), &prefix).await?;
+    let (base, secret, fake) = if settings.wechat.embedded_fake {
+        let secret = if settings.wechat.secret.is_empty() {
+            LOCAL_FAKE_SECRET.to_string()
+        } else {
+            settings.wechat.secret.clone()
+        };
+        let fake = FakeWechat::new(&settings.wechat.appid, &secret);
+        let base = fake.spawn(0).await.map_err(StartError::Fake)?;
+        tracing::warn!(base = %base, "using the embedded FAKE WeChat server (local development and tests only)");
+        (base, secret, Some(fake))
+    } else {
+        (
+            settings.wechat.base_url.clone(),
+            settings.wechat.secret.clone(),
+            None,
+        )
+    };
+    let wechat = WechatClient::new(&base, &settings.wechat.appid, &secret, cache.clone());
+    if settings.dev_login {
+        tracing::warn!("DEVELOPMENT SIGN-IN IS ENABLED: /api/v1/auth/dev accepts any identity without WeChat. Never enable this in production.");
+    }
+    let state = AppState {
+        settings: Arc::new(settings),
+        db,
+        cache,
+        wechat,
+        clock,
+        metrics: Arc::new(Metrics::default()),
+        fake_wechat: fake,
+    };
+    if state.settings.seed_demo_if_empty {
+        crate::seed::demo_if_empty(&state)
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?;
+    }
+    Ok(state)
+}
+
+fn short_hash(s: &str) -> String {
+    crate::identity::hash_secret(s)[..12].to_string()
+}
+
+pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
+    let api = crate::api::service(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let outer_state = state.clone();
+    Route::new()
+        .nest("/", api)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .data(state)
+        .around(move |ep, req| outer(ep, req, outer_state.clone()))
+}
+
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|h| h.to_str().ok())
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem::Result<Response> {
+    let start = Instant::now();
+    let rid = request_id(&req);
+    let ip = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(ReqCtx {
+        request_id: rid.clone(),
+        ip: ip.clone(),
+    });
+    let is_write = !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    let limited = if is_write {
+        st.cache
+            .rate_limit(
+                &format!("ip:{ip}:w"),
+                st.settings.rate_limit.writes_per_minute_per_ip,
+                Duration::from_secs(60),
+            )
+            .await
+            .err()
+    } else {
+        None
+    };
+    // Bodies are read here with the size limit, so every handler sees a bounded body whether
+    // or not the client sent Content-Length.
+    let too_large = if is_write {
+        match req
+            .take_body()
+            .into_bytes_limit(st.settings.body_limit)
+            .await
+        {
+            Ok(bytes) => {
+                req.set_body(bytes);
+                false
+            }
+            Err(_) => true,
+        }
+    } else {
+        false
+    };
+    let result = match limited {
+        Some(retry) => Err(ApiError::rate_limited(retry).into()),
+        None if too_large => Err(ApiError::new(
+            poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "请求内容太大",
+        )
+        .into()),
+        None => {
+            let timeout = Duration::from_secs(st.settings.request_timeout_secs);
+            match tokio::time::timeout(timeout, ep.call(req)).await {
+                Ok(r) => r.map(IntoResponse::into_response),
+                Err(_) => Err(ApiError::new(
+                    poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "处理超时，请稍后再试",
+                )
+                .into()),
+            }
+        }
+    };
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => error::render(e, &rid),
+    };
+    if let Ok(v) = poem::http::HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    let status = resp.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    st.metrics.observe(&method, &path, status, secs);
+    if status >= 500 {
+        tracing::warn!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
+    } else {
+        tracing::debug!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
+    }
+    Ok(resp)
+}
+
+#[handler]
+fn healthz() -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
+}
+
+#[handler]
+async fn readyz(Data(st): Data<&AppState>) -> Response {
+    let db = st.db.ping().await;
+    let cache = st.cache.ping().await;
+    let body = serde_json::json!({
+        "database": if db { "ok" } else { "unavailable" },
+        "database_backend": st.db.backend.name(),
+        "cache": if cache { "ok" } else { "unavailable" },
+        "cache_backend": st.cache.backend(),
+    });
+    Response::builder()
+        .status(if db && cache {
+            poem::http::StatusCode::OK
+        } else {
+            poem::http::StatusCode::SERVICE_UNAVAILABLE
+        })
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+#[handler]
+fn metrics(Data(st): Data<&AppState>) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(st.metrics.render(
+            &st.db.pool_stats(),
+            st.cache.backend(),
+            st.cache.redis_error_count(),
+        ))
+}
+
+/// A running server (for `serve`, tests and benchmarks).
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Stops accepting, lets requests in flight finish (up to 10 s), closes the pools.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.handle.await;
+        self.state.db.close().await;
+    }
+}
+
+pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
+    let acceptor = TcpListener::bind(listen.to_string())
+        .into_acceptor()
+        .await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().cloned())
+        .ok_or_else(|| std::io::Error::other("no local address"))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = routes(state.clone());
+    let handle = tokio::spawn(async move {
+        let _ = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                app,
+                async move {
+                    let _ = rx.await;
+                },
+                Some(Duration::from_secs(10)),
+            )
+            .await;
+    });
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(tx),
+        handle,
+    })
+}

@@ -1,0 +1,344 @@
+//! Typed settings, loaded in layers: built-in defaults, then an optional TOML file
+//! (`CULTUREHUB_CONFIG` or `--config`), then environment variables. Validated once at start.
+
+use serde::Deserialize;
+use std::fmt;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address `serve` binds to.
+    pub listen: String,
+    /// `sqlite://path` (default) or `postgres://…`.
+    pub database_url: String,
+    /// Redis for shared cache and limits; in-process equivalent when absent.
+    pub redis_url: Option<String>,
+    pub wechat: WechatSettings,
+    /// Development sign-in that bypasses WeChat. Never enable in production.
+    pub dev_login: bool,
+    /// `json` (production) or `pretty`.
+    pub log_format: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Seconds a request may take before it is answered with a timeout.
+    pub request_timeout_secs: u64,
+    /// Lifetime of a sign-in session, in hours.
+    pub session_ttl_hours: i64,
+    /// Load the demo Futian network into an empty database on `serve`.
+    pub seed_demo_if_empty: bool,
+    pub rate_limit: RateLimitSettings,
+    pub booking: BookingSettings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WechatSettings {
+    /// Base URL of the WeChat server API (`https://api.weixin.qq.com`), or the fake's.
+    pub base_url: String,
+    pub appid: String,
+    pub secret: String,
+    /// Start the fake WeChat server inside `serve` and point `base_url` at it.
+    pub embedded_fake: bool,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Sign-in attempts per minute per client address.
+    pub signin_per_minute: u32,
+    /// Writes per minute per user.
+    pub writes_per_minute: u32,
+    /// Writes per minute per client address (covers anonymous writes).
+    pub writes_per_minute_per_ip: u32,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookingSettings {
+    /// Active (future, confirmed or waiting) bookings one person may hold.
+    pub max_active_per_person: i64,
+    /// Cancelling is allowed until this many minutes before the session starts.
+    pub cancel_deadline_minutes: i64,
+    /// No-show rule: this many no-shows …
+    pub no_show_limit: i64,
+    /// … within this many days …
+    pub no_show_window_days: i64,
+    /// … suspend booking for this many days.
+    pub suspension_days: i64,
+    /// Check-in opens this many minutes before a session starts.
+    pub checkin_opens_minutes: i64,
+    /// Reminders are sent this many minutes before a session starts.
+    pub reminder_minutes: Vec<i64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/culturehub.db".into(),
+            redis_url: None,
+            wechat: WechatSettings::default(),
+            dev_login: false,
+            log_format: "pretty".into(),
+            body_limit: 256 * 1024,
+            request_timeout_secs: 15,
+            session_ttl_hours: 24 * 30,
+            seed_demo_if_empty: true,
+            rate_limit: RateLimitSettings::default(),
+            booking: BookingSettings::default(),
+        }
+    }
+}
+
+impl Default for WechatSettings {
+    fn default() -> Self {
+        WechatSettings {
+            base_url: "https://api.weixin.qq.com".into(),
+            appid: "wxdemo0000000000".into(),
+            secret: String::new(),
+            embedded_fake: true,
+        }
+    }
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            signin_per_minute: 30,
+            writes_per_minute: 60,
+            writes_per_minute_per_ip: 600,
+        }
+    }
+}
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        BookingSettings {
+            max_active_per_person: 10,
+            cancel_deadline_minutes: 120,
+            no_show_limit: 3,
+            no_show_window_days: 90,
+            suspension_days: 30,
+            checkin_opens_minutes: 60,
+            reminder_minutes: vec![24 * 60, 120],
+        }
+    }
+}
+
+// Secrets never reach a log line, even through `{:?}`.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("wechat.base_url", &self.wechat.base_url)
+            .field("wechat.appid", &self.wechat.appid)
+            .field(
+                "wechat.secret",
+                &if self.wechat.secret.is_empty() {
+                    "(empty)"
+                } else {
+                    "(set)"
+                },
+            )
+            .field("wechat.embedded_fake", &self.wechat.embedded_fake)
+            .field("dev_login", &self.dev_login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password part of a connection URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("配置文件 {path} 读取失败: {cause}")]
+    File { path: String, cause: String },
+    #[error("配置项 {key} 无效: {why}")]
+    Invalid { key: &'static str, why: String },
+}
+
+impl Settings {
+    /// Defaults, then the TOML file if given, then the environment.
+    pub fn load(file: Option<&str>) -> Result<Settings, ConfigError> {
+        let file = file
+            .map(str::to_string)
+            .or_else(|| std::env::var("CULTUREHUB_CONFIG").ok());
+        let mut s = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+                    path: path.clone(),
+                    cause: e.to_string(),
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path,
+                    cause: e.to_string(),
+                })?
+            }
+            None => Settings::default(),
+        };
+        s.apply_env(|k| std::env::var(k).ok())?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Environment overrides. `DATABASE_URL` and `REDIS_URL` are the conventional names;
+    /// everything else is `CULTUREHUB_*`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("REDIS_URL") {
+            self.redis_url = if v.trim().is_empty() { None } else { Some(v) };
+        }
+        if let Some(v) = get("CULTUREHUB_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("WECHAT_API_BASE") {
+            self.wechat.base_url = v;
+            self.wechat.embedded_fake = false;
+        }
+        if let Some(v) = get("WECHAT_APPID") {
+            self.wechat.appid = v;
+        }
+        if let Some(v) = get("WECHAT_SECRET") {
+            self.wechat.secret = v;
+        }
+        if let Some(v) = get("CULTUREHUB_EMBEDDED_FAKE_WECHAT") {
+            self.wechat.embedded_fake = parse_bool("CULTUREHUB_EMBEDDED_FAKE_WECHAT", &v)?;
+        }
+        if let Some(v) = get("CULTUREHUB_DEV_LOGIN") {
+            self.dev_login = parse_bool("CULTUREHUB_DEV_LOGIN", &v)?;
+        }
+        if let Some(v) = get("CULTUREHUB_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("CULTUREHUB_SEED_DEMO") {
+            self.seed_demo_if_empty = parse_bool("CULTUREHUB_SEED_DEMO", &v)?;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid {
+                key: "listen",
+                why: format!("'{}' 不是 地址:端口 形式，例如 127.0.0.1:8080", self.listen),
+            });
+        }
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "DATABASE_URL",
+                why: "只支持 sqlite:// 或 postgres:// 地址".into(),
+            });
+        }
+        if let Some(r) = &self.redis_url {
+            if !(r.starts_with("redis://") || r.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid {
+                    key: "REDIS_URL",
+                    why: "应以 redis:// 或 rediss:// 开头".into(),
+                });
+            }
+        }
+        if !self.wechat.embedded_fake && self.wechat.secret.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "WECHAT_SECRET",
+                why: "未使用内置的模拟微信服务时，必须设置小程序 AppSecret".into(),
+            });
+        }
+        if self.wechat.appid.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "WECHAT_APPID",
+                why: "小程序 AppID 不能为空".into(),
+            });
+        }
+        if !matches!(self.log_format.as_str(), "json" | "pretty") {
+            return Err(ConfigError::Invalid {
+                key: "log_format",
+                why: "只能是 json 或 pretty".into(),
+            });
+        }
+        if self.body_limit < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "body_limit",
+                why: "至少 1024 字节".into(),
+            });
+        }
+        if self.booking.no_show_limit < 1 || self.booking.max_active_per_person < 1 {
+            return Err(ConfigError::Invalid {
+                key: "booking",
+                why: "爽约次数上限和可同时预约数量都至少为 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn parse_bool(key: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key,
+            why: format!("'{v}' 不是布尔值 (true/false)"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        let mut s = Settings::default();
+        s.apply_env(|k| match k {
+            "DATABASE_URL" => Some("postgres://u:pw@127.0.0.1/db".into()),
+            "REDIS_URL" => Some("redis://127.0.0.1:6379".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.database_url, "postgres://u:pw@127.0.0.1/db");
+        assert!(s.validate().is_ok());
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("pw@"), "password leaked into Debug: {dbg}");
+    }
+
+    #[test]
+    fn missing_secret_without_fake_is_rejected() {
+        let mut s = Settings::default();
+        s.wechat.embedded_fake = false;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("WECHAT_SECRET"), "{e}");
+    }
+
+    #[test]
+    fn bad_listen_and_bool_are_rejected() {
+        let mut s = Settings::default();
+        s.listen = "nowhere".into();
+        assert!(s.validate().is_err());
+        let mut s = Settings::default();
+        assert!(s
+            .apply_env(|k| (k == "CULTUREHUB_DEV_LOGIN").then(|| "maybe".into()))
+            .is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://a:b@h/d"), "postgres://a:***@h/d");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,39 @@
+//! Culture Hub: one service for a county-level cultural center main-branch network
+//! (文化馆总分馆制). Start at `app` for how a request flows; domain modules hold the rules.
+
+/// Who may do what, where: the one authorization decision point.
+pub mod access;
+/// HTTP handlers, one module per domain.
+pub mod api;
+/// Building the service: state, routes, middleware, shutdown.
+pub mod app;
+/// Append-only audit trail.
+pub mod audit;
+/// Redis or in-process cache, rate limits.
+pub mod cache;
+/// Subcommands of the `culturehub` binary.
+pub mod cli;
+/// Typed, layered settings.
+pub mod config;
+/// SQLite / PostgreSQL behind one type; migrations.
+pub mod db;
+/// The one error shape.
+pub mod error;
+/// Sign-in, sessions, role grants, invitations.
+pub mod identity;
+/// Prometheus metrics.
+pub mod metrics;
+/// The network of units.
+pub mod org;
+/// Export and erasure of personal data.
+pub mod personal;
+/// Masking of personal data.
+pub mod privacy;
+/// Demo data.
+pub mod seed;
+/// Shared handler state and request helpers.
+pub mod state;
+/// Timestamps and the injectable clock.
+pub mod time;
+/// WeChat client and fake server.
+pub mod wechat;

@@ -1,0 +1,612 @@
+//! The network: main center, directly affiliated themed branches, subdistrict branches and
+//! community service points, as a tree. Plain functions over the database; HTTP lives in
+//! `api::org`.
+
+use crate::access::UnitRef;
+use crate::db::{Db, Tx};
+use crate::error::{ApiError, ApiResult};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+pub const LEVELS: [&str; 4] = ["main", "direct_branch", "branch", "point"];
+pub const HOST_TYPES: [&str; 7] = [
+    "government",
+    "school",
+    "enterprise",
+    "industrial_park",
+    "army",
+    "hospital",
+    "other",
+];
+
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+pub struct Room {
+    pub id: i64,
+    pub name: String,
+    pub capacity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    /// Official name following the unified naming rule (福田区文化馆××分馆).
+    pub name: String,
+    pub short_name: String,
+    /// `main`, `direct_branch`, `branch` or `point`.
+    pub level: String,
+    pub parent_id: Option<i64>,
+    #[oai(skip)]
+    #[serde(skip)]
+    pub path: String,
+    pub address: String,
+    /// GCJ-02 longitude (what `wx.openLocation` expects).
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub opening_hours: String,
+    pub phone: String,
+    pub host_type: String,
+    pub contracted: bool,
+    pub is_demo: bool,
+}
+
+impl Unit {
+    pub fn as_ref(&self) -> UnitRef {
+        UnitRef {
+            id: self.id,
+            path: self.path.clone(),
+        }
+    }
+}
+
+const UNIT_COLS: &str = "id, code, name, short_name, level, parent_id, path, address, lng, lat, \
+                         opening_hours, phone, host_type, contracted, is_demo";
+
+fn unit_from(r: &sqlx::any::AnyRow) -> Unit {
+    Unit {
+        id: r.get("id"),
+        code: r.get("code"),
+        name: r.get("name"),
+        short_name: r.get("short_name"),
+        level: r.get("level"),
+        parent_id: r.get("parent_id"),
+        path: r.get("path"),
+        address: r.get("address"),
+        lng: r.get("lng"),
+        lat: r.get("lat"),
+        opening_hours: r.get("opening_hours"),
+        phone: r.get("phone"),
+        host_type: r.get("host_type"),
+        contracted: r.get::<i64, _>("contracted") != 0,
+        is_demo: r.get::<i64, _>("is_demo") != 0,
+    }
+}
+
+pub async fn all_units(db: &Db) -> ApiResult<Vec<Unit>> {
+    let rows = sqlx::query(&format!("SELECT {UNIT_COLS} FROM org_units ORDER BY path"))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(unit_from).collect())
+}
+
+pub async fn get_unit(db: &Db, id: i64) -> ApiResult<Unit> {
+    let row = sqlx::query(&format!("SELECT {UNIT_COLS} FROM org_units WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref()
+        .map(unit_from)
+        .ok_or_else(|| ApiError::not_found("该单位"))
+}
+
+/// The unit as authorization sees it; an unknown id is a 404, not a 403.
+pub async fn unit_ref(db: &Db, id: i64) -> ApiResult<UnitRef> {
+    let path: Option<String> = sqlx::query_scalar("SELECT path FROM org_units WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    path.map(|path| UnitRef { id, path })
+        .ok_or_else(|| ApiError::not_found("该单位"))
+}
+
+pub async fn root(db: &Db) -> ApiResult<Option<UnitRef>> {
+    let row =
+        sqlx::query("SELECT id, path FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|r| UnitRef {
+        id: r.get("id"),
+        path: r.get("path"),
+    }))
+}
+
+pub async fn children(db: &Db, id: i64) -> ApiResult<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLS} FROM org_units WHERE parent_id = $1 ORDER BY code"
+    ))
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(unit_from).collect())
+}
+
+pub async fn rooms(db: &Db, unit_id: i64) -> ApiResult<Vec<Room>> {
+    let rows = sqlx::query("SELECT id, name, capacity FROM rooms WHERE unit_id = $1 ORDER BY id")
+        .bind(unit_id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Room {
+            id: r.get("id"),
+            name: r.get("name"),
+            capacity: r.get("capacity"),
+        })
+        .collect())
+}
+
+pub async fn search(db: &Db, q: &str, limit: i64) -> ApiResult<Vec<Unit>> {
+    let pattern = format!("%{}%", q.replace('%', "").replace('_', ""));
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLS} FROM org_units WHERE name LIKE $1 OR short_name LIKE $1 OR address LIKE $1 \
+         ORDER BY path LIMIT $2"
+    ))
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(unit_from).collect())
+}
+
+/// Great-circle distance in metres.
+pub fn distance_m(lng1: f64, lat1: f64, lng2: f64, lat2: f64) -> f64 {
+    let r = 6_371_000.0_f64;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lng2 - lng1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * r * a.sqrt().asin()
+}
+
+pub fn check_coordinate(lng: f64, lat: f64) -> ApiResult<()> {
+    if !(-180.0..=180.0).contains(&lng) || !(-90.0..=90.0).contains(&lat) {
+        return Err(ApiError::validation("经纬度超出范围"));
+    }
+    Ok(())
+}
+
+/// Units nearest to a coordinate, with their distance, closest first.
+pub async fn nearest(db: &Db, lng: f64, lat: f64, limit: usize) -> ApiResult<Vec<(Unit, f64)>> {
+    check_coordinate(lng, lat)?;
+    let mut v: Vec<(Unit, f64)> = all_units(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| match (u.lng, u.lat) {
+            (Some(x), Some(y)) => {
+                let d = distance_m(lng, lat, x, y);
+                Some((u, d))
+            }
+            _ => None,
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+    v.truncate(limit);
+    Ok(v)
+}
+
+pub async fn count_units(db: &Db) -> ApiResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM org_units")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Editable public fields of a unit.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize, poem_openapi::Object)]
+pub struct UnitPatch {
+    #[oai(validator(max_length = 200))]
+    pub address: Option<String>,
+    #[oai(validator(max_length = 100))]
+    pub opening_hours: Option<String>,
+    #[oai(validator(max_length = 40))]
+    pub phone: Option<String>,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+pub async fn update_unit(tx: &mut Tx, id: i64, p: &UnitPatch, now: &str) -> ApiResult<()> {
+    if let (Some(x), Some(y)) = (p.lng, p.lat) {
+        check_coordinate(x, y)?;
+    } else if p.lng.is_some() != p.lat.is_some() {
+        return Err(ApiError::validation("经度和纬度需要同时提供"));
+    }
+    sqlx::query(
+        "UPDATE org_units SET address = COALESCE($1, address), opening_hours = COALESCE($2, opening_hours), \
+         phone = COALESCE($3, phone), lng = COALESCE($4, lng), lat = COALESCE($5, lat), updated_at = $6 WHERE id = $7",
+    )
+    .bind(&p.address)
+    .bind(&p.opening_hours)
+    .bind(&p.phone)
+    .bind(p.lng)
+    .bind(p.lat)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import: the network of a district from CSV (also how the Futian demo network is loaded).
+
+/// One validated CSV row.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: usize,
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub address: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub opening_hours: String,
+    pub phone: String,
+    pub host_type: String,
+    pub contracted: bool,
+    pub rooms: Vec<(String, i64)>,
+}
+
+pub const CSV_HEADER: [&str; 13] = [
+    "code",
+    "name",
+    "short_name",
+    "level",
+    "parent_code",
+    "address",
+    "lng",
+    "lat",
+    "opening_hours",
+    "phone",
+    "host_type",
+    "contracted",
+    "rooms",
+];
+
+/// Parses and validates the whole file. Every problem is reported with its line number;
+/// nothing is written unless there are none. `existing` are codes already in the database.
+pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    match rdr.headers() {
+        Ok(h) => {
+            let got: Vec<&str> = h.iter().map(str::trim).collect();
+            if got != CSV_HEADER {
+                return Err(vec![format!("第 1 行：表头应为 {}", CSV_HEADER.join(","))]);
+            }
+        }
+        Err(e) => return Err(vec![format!("第 1 行：无法读取表头：{e}")]),
+    }
+    let mut rows = Vec::new();
+    let mut codes: HashMap<String, usize> = HashMap::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("第 {line} 行：格式错误：{e}"));
+                continue;
+            }
+        };
+        if rec.len() != CSV_HEADER.len() {
+            errors.push(format!(
+                "第 {line} 行：应有 {} 列，实际 {} 列",
+                CSV_HEADER.len(),
+                rec.len()
+            ));
+            continue;
+        }
+        let f = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+        let mut err = |m: String| errors.push(format!("第 {line} 行：{m}"));
+        let code = f(0);
+        if code.is_empty()
+            || code.len() > 64
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            err("编码只能由字母、数字、- 和 _ 组成（1–64 个字符）".into());
+        }
+        if let Some(prev) = codes.insert(code.clone(), line) {
+            err(format!("编码 {code} 与第 {prev} 行重复"));
+        }
+        if existing.contains(&code) {
+            err(format!("编码 {code} 已存在于数据库中"));
+        }
+        let name = f(1);
+        if name.is_empty() || name.chars().count() > 100 {
+            err("名称不能为空，且不超过 100 个字".into());
+        }
+        if let Some(prev) = names.insert(name.clone(), line) {
+            err(format!("名称 {name} 与第 {prev} 行重复"));
+        }
+        let level = f(3);
+        if !LEVELS.contains(&level.as_str()) {
+            err(format!("层级 {level} 无效，应为 {}", LEVELS.join("/")));
+        }
+        let parent_code = Some(f(4)).filter(|s| !s.is_empty());
+        if level == "main" && parent_code.is_some() {
+            err("总馆不能有上级单位".into());
+        }
+        if level != "main" && parent_code.is_none() {
+            err("分馆和服务点必须填写上级单位编码".into());
+        }
+        let num = |k: usize, what: &str, errors: &mut Vec<String>| -> Option<f64> {
+            let s = f(k);
+            if s.is_empty() {
+                return None;
+            }
+            match s.parse::<f64>() {
+                Ok(v) if v.is_finite() => Some(v),
+                _ => {
+                    errors.push(format!("第 {line} 行：{what} {s} 不是数字"));
+                    None
+                }
+            }
+        };
+        let lng = num(6, "经度", &mut errors);
+        let lat = num(7, "纬度", &mut errors);
+        let mut err = |m: String| errors.push(format!("第 {line} 行：{m}"));
+        if let (Some(x), Some(y)) = (lng, lat) {
+            if check_coordinate(x, y).is_err() {
+                err("经纬度超出范围".into());
+            }
+        } else if lng.is_some() != lat.is_some() {
+            err("经度和纬度需要同时填写".into());
+        }
+        let host_type = if f(10).is_empty() {
+            "government".to_string()
+        } else {
+            f(10)
+        };
+        if !HOST_TYPES.contains(&host_type.as_str()) {
+            err(format!(
+                "举办主体 {host_type} 无效，应为 {}",
+                HOST_TYPES.join("/")
+            ));
+        }
+        let contracted = match f(11).as_str() {
+            "" | "0" | "否" | "false" => false,
+            "1" | "是" | "true" => true,
+            other => {
+                err(format!("是否委托管理 {other} 无效，应为 0 或 1"));
+                false
+            }
+        };
+        let mut rooms = Vec::new();
+        for part in f(12).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            match part.rsplit_once(':') {
+                Some((n, c)) if !n.trim().is_empty() => match c.trim().parse::<i64>() {
+                    Ok(c) if (0..=100_000).contains(&c) => rooms.push((n.trim().to_string(), c)),
+                    _ => err(format!("场地 {part} 的容量无效")),
+                },
+                _ => err(format!("场地 {part} 应写成 名称:容量")),
+            }
+        }
+        rows.push(ImportRow {
+            line,
+            code,
+            name,
+            short_name: f(2),
+            level,
+            parent_code,
+            address: f(5),
+            lng,
+            lat,
+            opening_hours: f(8),
+            phone: f(9),
+            host_type,
+            contracted,
+            rooms,
+        });
+    }
+    // Parents must exist (in the file or the database), sit one level up, and form a tree.
+    let level_of: HashMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.code.as_str(), r.level.as_str()))
+        .collect();
+    let mains = rows.iter().filter(|r| r.level == "main").count();
+    if mains > 1 {
+        errors.push("文件中只能有一个总馆".into());
+    }
+    for r in &rows {
+        if let Some(p) = &r.parent_code {
+            match level_of.get(p.as_str()) {
+                Some(pl) => {
+                    let ok = match r.level.as_str() {
+                        "direct_branch" | "branch" => *pl == "main",
+                        "point" => *pl == "branch" || *pl == "direct_branch",
+                        _ => false,
+                    };
+                    if !ok {
+                        errors.push(format!(
+                            "第 {} 行：{} 的上级 {p} 层级不对（分馆的上级应为总馆，服务点的上级应为分馆）",
+                            r.line, r.code
+                        ));
+                    }
+                }
+                None if existing.contains(p) => {}
+                None => errors.push(format!("第 {} 行：上级单位编码 {p} 不存在", r.line)),
+            }
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push("文件中没有数据行".into());
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn existing_codes(db: &Db) -> ApiResult<HashSet<String>> {
+    let v: Vec<String> = sqlx::query_scalar("SELECT code FROM org_units")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(v.into_iter().collect())
+}
+
+/// Writes validated rows in one transaction, parents first. `progress` is called per row.
+pub async fn import_rows(
+    db: &Db,
+    rows: &[ImportRow],
+    demo: bool,
+    now: &str,
+    mut progress: impl FnMut(usize),
+) -> ApiResult<usize> {
+    let mut tx = db.begin().await?;
+    let mut ids: HashMap<String, (i64, String)> = HashMap::new();
+    // Parents already in the database.
+    for r in sqlx::query("SELECT code, id, path FROM org_units")
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        ids.insert(r.get("code"), (r.get("id"), r.get("path")));
+    }
+    let order = ["main", "direct_branch", "branch", "point"];
+    let mut done = 0;
+    for level in order {
+        for r in rows.iter().filter(|r| r.level == level) {
+            let parent = match &r.parent_code {
+                Some(p) => Some(
+                    ids.get(p)
+                        .cloned()
+                        .ok_or_else(|| ApiError::validation(format!("上级单位 {p} 不存在")))?,
+                ),
+                None => None,
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO org_units (code, name, short_name, level, parent_id, path, address, lng, lat, \
+                 opening_hours, phone, host_type, contracted, is_demo, created_at, updated_at) \
+                 VALUES ($1,$2,$3,$4,$5,'',$6,$7,$8,$9,$10,$11,$12,$13,$14,$14) RETURNING id",
+            )
+            .bind(&r.code)
+            .bind(&r.name)
+            .bind(if r.short_name.is_empty() { &r.name } else { &r.short_name })
+            .bind(&r.level)
+            .bind(parent.as_ref().map(|p| p.0))
+            .bind(&r.address)
+            .bind(r.lng)
+            .bind(r.lat)
+            .bind(&r.opening_hours)
+            .bind(&r.phone)
+            .bind(&r.host_type)
+            .bind(r.contracted as i64)
+            .bind(demo as i64)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    ApiError::conflict("duplicate_unit", format!("第 {} 行：编码或名称已存在", r.line))
+                } else {
+                    e.into()
+                }
+            })?;
+            let path = format!(
+                "{}{id}/",
+                parent.as_ref().map(|p| p.1.as_str()).unwrap_or("/")
+            );
+            sqlx::query("UPDATE org_units SET path = $1 WHERE id = $2")
+                .bind(&path)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for (name, cap) in &r.rooms {
+                sqlx::query("INSERT INTO rooms (unit_id, name, capacity) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(name)
+                    .bind(cap)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.insert(r.code.clone(), (id, path));
+            done += 1;
+            progress(done);
+        }
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// The Futian network shipped with the binary, loaded as demo data.
+pub const FUTIAN_CSV: &str = include_str!("../seed/futian_network.csv");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn futian_seed_is_valid() {
+        let rows = parse_csv(FUTIAN_CSV, &HashSet::new()).expect("seed must validate");
+        assert_eq!(rows.iter().filter(|r| r.level == "main").count(), 1);
+        assert_eq!(rows.iter().filter(|r| r.level == "branch").count(), 10);
+        assert_eq!(rows.iter().filter(|r| r.level == "point").count(), 95);
+        for sd in [
+            "园岭",
+            "南园",
+            "福田",
+            "沙头",
+            "香蜜湖",
+            "梅林",
+            "莲花",
+            "华富",
+            "福保",
+            "华强北",
+        ] {
+            assert!(
+                rows.iter()
+                    .any(|r| r.level == "branch" && r.name == format!("福田区文化馆{sd}分馆")),
+                "missing subdistrict {sd}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_carry_line_numbers() {
+        let csv = format!(
+            "{}\nm,总馆,总馆,main,,addr,114.0,22.5,,,government,0,厅:10\n\
+             b,分馆,分馆,branch,nope,addr,114.0,22.5,,,government,0,厅:10\n\
+             p,服务点,点,point,m,addr,999,22.5,,,palace,2,厅:x\n",
+            CSV_HEADER.join(",")
+        );
+        let errs = parse_csv(&csv, &HashSet::new()).unwrap_err();
+        let all = errs.join("\n");
+        assert!(all.contains("第 3 行：上级单位编码 nope 不存在"), "{all}");
+        assert!(all.contains("第 4 行：经纬度超出范围"), "{all}");
+        assert!(all.contains("第 4 行：举办主体 palace 无效"), "{all}");
+        assert!(all.contains("第 4 行：是否委托管理 2 无效"), "{all}");
+        assert!(all.contains("第 4 行：场地 厅:x 的容量无效"), "{all}");
+        assert!(all.contains("第 4 行：p 的上级 m 层级不对"), "{all}");
+    }
+
+    #[test]
+    fn wrong_header_is_refused() {
+        assert!(parse_csv("a,b\n1,2\n", &HashSet::new()).is_err());
+    }
+
+    #[test]
+    fn distance_is_sane() {
+        // About 1.1 km per 0.01 degree of latitude.
+        let d = distance_m(114.05, 22.54, 114.05, 22.55);
+        assert!((1100.0..1120.0).contains(&d), "{d}");
+    }
+}

@@ -1,0 +1,76 @@
+//! Personal data on request (PIPL arts. 45 and 47): export everything we hold about a person,
+//! and erase it. Erasure keeps rows other records depend on (bookings, audit) but strips what
+//! identifies the person.
+
+use crate::db::Db;
+use crate::error::ApiResult;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
+    let u = sqlx::query("SELECT id, display_name, phone, created_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db.pool())
+        .await?;
+    let roles = sqlx::query(
+        "SELECT g.role, u.name, g.created_at FROM role_grants g JOIN org_units u ON u.id = g.unit_id \
+         WHERE g.user_id = $1 AND g.revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let sessions: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM auth_sessions WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(db.pool())
+    .await?;
+    let out = json!({
+        "profile": {
+            "id": u.get::<i64, _>("id"),
+            "display_name": u.get::<String, _>("display_name"),
+            "phone": u.get::<Option<String>, _>("phone"),
+            "created_at": u.get::<String, _>("created_at"),
+        },
+        "roles": roles.iter().map(|r| json!({
+            "role": r.get::<String, _>("role"),
+            "unit": r.get::<String, _>("name"),
+            "since": r.get::<String, _>("created_at"),
+        })).collect::<Vec<_>>(),
+        "active_sessions": sessions,
+    });
+    Ok(out)
+}
+
+pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE users SET display_name = '', phone = NULL, unionid = NULL, openid = NULL, deleted_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE role_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, action, target) VALUES ($1, $2, 'account_deleted', $3)",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(format!("user {user_id}"))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

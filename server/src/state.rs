@@ -1,0 +1,167 @@
+//! What every handler shares, and the request-level helpers that keep handlers thin:
+//! who is calling, may they do this, rate limits.
+
+use crate::access::{self, Action, Caller, UnitRef};
+use crate::audit;
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+use crate::time::Clock;
+use crate::wechat::fake::FakeWechat;
+use crate::wechat::WechatClient;
+use poem::Request;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub cache: Cache,
+    pub wechat: WechatClient,
+    pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+    /// Present when the fake WeChat server runs inside this process (embedded default, tests).
+    pub fake_wechat: Option<FakeWechat>,
+}
+
+/// Per-request facts set by the outer middleware.
+#[derive(Clone, Debug)]
+pub struct ReqCtx {
+    pub request_id: String,
+    pub ip: String,
+}
+
+pub fn ctx(req: &Request) -> ReqCtx {
+    req.extensions().get::<ReqCtx>().cloned().unwrap_or(ReqCtx {
+        request_id: String::new(),
+        ip: String::new(),
+    })
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    req.headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn is_write(req: &Request) -> bool {
+    !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS")
+}
+
+impl AppState {
+    pub fn now(&self) -> String {
+        self.clock.now_str()
+    }
+
+    /// The signed-in caller, or 401. Writes are rate limited per user here.
+    pub async fn caller(&self, req: &Request) -> ApiResult<Caller> {
+        let token = bearer(req).ok_or_else(ApiError::unauthenticated)?;
+        let caller = crate::identity::caller_for_token(&self.db, token, &self.now())
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    poem::http::StatusCode::UNAUTHORIZED,
+                    "session_invalid",
+                    "登录已失效，请重新登录",
+                )
+            })?;
+        if is_write(req) {
+            self.limit(
+                &format!("user:{}:w", caller.user_id),
+                self.settings.rate_limit.writes_per_minute,
+            )
+            .await?;
+        }
+        Ok(caller)
+    }
+
+    /// The caller when a token is sent; anonymous otherwise. A bad token is still a 401, so
+    /// a client with an expired session learns it instead of silently seeing public data.
+    pub async fn maybe_caller(&self, req: &Request) -> ApiResult<Option<Caller>> {
+        if bearer(req).is_none() {
+            return Ok(None);
+        }
+        self.caller(req).await.map(Some)
+    }
+
+    pub async fn limit(&self, key: &str, per_minute: u32) -> ApiResult<()> {
+        self.cache
+            .rate_limit(key, per_minute, Duration::from_secs(60))
+            .await
+            .map_err(ApiError::rate_limited)
+    }
+
+    /// `access::check`, with the denial recorded as a security event.
+    pub async fn authorize(
+        &self,
+        req: &Request,
+        caller: &Caller,
+        action: Action,
+        unit: &UnitRef,
+    ) -> ApiResult<()> {
+        match access::check(caller, action, unit) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let c = ctx(req);
+                audit::security_event(
+                    &self.db,
+                    &self.now(),
+                    audit::Entry {
+                        actor_id: Some(caller.user_id),
+                        action: "access_denied",
+                        unit_id: Some(unit.id),
+                        target: format!("{} {}", req.method(), req.uri().path()),
+                        detail: format!("{action:?}"),
+                        ip: &c.ip,
+                        request_id: &c.request_id,
+                    },
+                )
+                .await;
+                Err(e)
+            }
+        }
+    }
+
+    /// `authorize` against a unit id (404 for an unknown unit).
+    pub async fn authorize_unit(
+        &self,
+        req: &Request,
+        caller: &Caller,
+        action: Action,
+        unit_id: i64,
+    ) -> ApiResult<UnitRef> {
+        let unit = crate::org::unit_ref(&self.db, unit_id).await?;
+        self.authorize(req, caller, action, &unit).await?;
+        Ok(unit)
+    }
+
+    /// Audit entry fields for this request.
+    pub fn audit<'a>(
+        &self,
+        c: &'a ReqCtx,
+        caller: &Caller,
+        action: &'a str,
+        unit_id: Option<i64>,
+        target: String,
+        detail: String,
+    ) -> audit::Entry<'a> {
+        audit::Entry {
+            actor_id: Some(caller.user_id),
+            action,
+            unit_id,
+            target,
+            detail,
+            ip: &c.ip,
+            request_id: &c.request_id,
+        }
+    }
+}
