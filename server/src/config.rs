@@ -327,8 +327,10 @@ mod tests {
 
     #[test]
     fn bad_listen_and_bool_are_rejected() {
-        let mut s = Settings::default();
-        s.listen = "nowhere".into();
+        let s = Settings {
+            listen: "nowhere".into(),
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
         let mut s = Settings::default();
         assert!(s

@@ -147,7 +147,7 @@ pub async fn rooms(db: &Db, unit_id: i64) -> ApiResult<Vec<Room>> {
 }
 
 pub async fn search(db: &Db, q: &str, limit: i64) -> ApiResult<Vec<Unit>> {
-    let pattern = format!("%{}%", q.replace('%', "").replace('_', ""));
+    let pattern = format!("%{}%", q.replace(['%', '_'], ""));
     let rows = sqlx::query(&format!(
         "SELECT {UNIT_COLS} FROM org_units WHERE name LIKE $1 OR short_name LIKE $1 OR address LIKE $1 \
          ORDER BY path LIMIT $2"

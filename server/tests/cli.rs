@@ -1,0 +1,96 @@
+//! The `culturehub` binary: subcommands, CSV import (all or nothing, errors by line).
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_culturehub"))
+}
+
+#[test]
+fn help_lists_subcommands() {
+    let out = bin().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in [
+        "serve",
+        "migrate",
+        "seed",
+        "import",
+        "fake-wechat",
+        "bootstrap-admin",
+    ] {
+        assert!(text.contains(sub), "missing {sub} in:\n{text}");
+    }
+}
+
+#[test]
+fn import_is_all_or_nothing() {
+    let dir = std::env::temp_dir().join(format!("culturehub-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.display());
+    let bad = dir.join("bad.csv");
+    let good = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/network-example.csv"
+    );
+    let text = std::fs::read_to_string(good).unwrap();
+    // Break the last line's parent: the whole file must be refused.
+    std::fs::write(
+        &bad,
+        text.replace(
+            "point,sx-b-east,示例市示例区实验小学",
+            "point,sx-b-nowhere,示例市示例区实验小学",
+        ),
+    )
+    .unwrap();
+
+    let run = |args: &[&str]| {
+        bin()
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("CULTUREHUB_SEED_DEMO", "false")
+            .env_remove("REDIS_URL")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("第 5 行：上级单位编码 sx-b-nowhere 不存在"),
+        "{err}"
+    );
+    assert!(err.contains("未写入任何数据"), "{err}");
+
+    let out = run(&["import", good]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("导入完成：4 个单位"));
+
+    // Importing the same file again is refused (codes exist), nothing doubles.
+    let out = run(&["import", good]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("已存在于数据库中"));
+
+    let out = run(&["bootstrap-admin"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("总馆管理员邀请码"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_configuration_is_explained() {
+    let out = bin()
+        .args(["migrate"])
+        .env("DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}

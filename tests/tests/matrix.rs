@@ -1,0 +1,244 @@
+//! Permission matrix over every operation of the API (see `culturehub_tests::matrix`).
+
+use culturehub_tests::matrix::{self, Case, Req, Side, Who, World};
+use culturehub_tests::{both, TestApp};
+use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
+
+type Fut<'a> = Pin<Box<dyn Future<Output = Req> + Send + 'a>>;
+
+/// Operations anyone may call, signed in or not.
+const PUBLIC: &[&str] = &[
+    "org_tree",
+    "org_units",
+    "org_nearest",
+    "org_unit",
+    "auth_wechat",
+    "auth_dev",
+];
+/// Operations on one's own account: any signed-in person, 401 when anonymous.
+const SELF: &[&str] = &[
+    "auth_logout",
+    "me_get",
+    "me_update",
+    "me_phone",
+    "me_export",
+    "me_delete",
+    "invitation_redeem",
+];
+
+use Who::*;
+const UNIT_EDITORS: &[Who] = &[BranchStaff, CenterStaff, CenterAdmin];
+const UNIT_READERS: &[Who] = &[
+    PointCoordinator,
+    BranchStaff,
+    CenterStaff,
+    CenterAdmin,
+    DistrictSupervisor,
+];
+const VOLUNTEER_GRANTERS: &[Who] = &[PointCoordinator, BranchStaff, CenterStaff, CenterAdmin];
+const ROOT_WRITERS: &[Who] = &[CenterStaff, CenterAdmin];
+
+fn edit_unit<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/org/units/{id}"),
+            body: Some(json!({"opening_hours": "周一至周日 09:00-21:00"})),
+        }
+    })
+}
+fn staff_list<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/admin/units/{id}/staff"),
+            body: None,
+        }
+    })
+}
+fn audit_list<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/admin/units/{id}/audit"),
+            body: None,
+        }
+    })
+}
+fn invite_volunteer<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/admin/invitations".into(),
+            body: Some(json!({"role": "volunteer", "unit_id": id})),
+        }
+    })
+}
+fn invite_coordinator<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/admin/invitations".into(),
+            body: Some(json!({"role": "point_coordinator", "unit_id": id})),
+        }
+    })
+}
+fn invite_branch_staff<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/admin/invitations".into(),
+            body: Some(json!({"role": "branch_staff", "unit_id": id})),
+        }
+    })
+}
+fn grant_volunteer<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        let user = w.users[&Resident];
+        Req {
+            method: "POST",
+            path: "/api/v1/admin/grants".into(),
+            body: Some(json!({"role": "volunteer", "unit_id": id, "user_id": user})),
+        }
+    })
+}
+fn revoke_volunteer<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // A fresh grant for every attempt, so a successful revoke leaves the next one something to do.
+        let (_, uid) = w
+            .app
+            .sign_in(&format!("matrix-revokee-{}", uuid::Uuid::new_v4().simple()))
+            .await;
+        let gid = w
+            .app
+            .grant(uid, culturehub::access::Role::Volunteer, w.point(s))
+            .await;
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/admin/grants/{gid}"),
+            body: None,
+        }
+    })
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            op: "org_unit_update",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: edit_unit,
+        },
+        Case {
+            op: "unit_staff",
+            allowed: UNIT_READERS,
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: staff_list,
+        },
+        Case {
+            op: "unit_audit",
+            allowed: &[BranchStaff, CenterStaff, CenterAdmin, DistrictSupervisor],
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: audit_list,
+        },
+        Case {
+            op: "invitation_create",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: invite_volunteer,
+        },
+        Case {
+            op: "invitation_create",
+            allowed: &[BranchStaff, CenterStaff, CenterAdmin],
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: invite_coordinator,
+        },
+        Case {
+            op: "invitation_create",
+            allowed: &[BranchStaff, CenterStaff, CenterAdmin],
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: invite_branch_staff,
+        },
+        Case {
+            op: "grant_create",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: grant_volunteer,
+        },
+        Case {
+            op: "grant_revoke",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: revoke_volunteer,
+        },
+    ]
+}
+
+async fn permission_matrix(app: &TestApp) {
+    let w = matrix::world(app).await;
+    let cases = cases();
+    // Every operation in the API is public, self-service, or has a matrix case.
+    let ops = matrix::operation_ids(app).await;
+    let missing: Vec<&String> = ops
+        .iter()
+        .filter(|op| {
+            !PUBLIC.contains(&op.as_str())
+                && !SELF.contains(&op.as_str())
+                && !cases.iter().any(|c| c.op == op.as_str())
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a permission-matrix entry: {missing:?}"
+    );
+
+    let failures = matrix::run(&w, &cases).await;
+    assert!(
+        failures.is_empty(),
+        "permission matrix failures:\n{}",
+        failures.join("\n")
+    );
+
+    // Self-service operations need a session.
+    for (method, path) in [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/me/export"),
+        ("POST", "/api/v1/auth/logout"),
+    ] {
+        let (status, body) = app.call(method, path, None, None).await;
+        assert_eq!(status, 401, "{method} {path}: {body}");
+    }
+    // Public reads need none.
+    let id = app.unit_id(w.a.1).await;
+    for path in [
+        "/api/v1/org/tree".to_string(),
+        "/api/v1/org/units".into(),
+        format!("/api/v1/org/units/{id}"),
+    ] {
+        assert_eq!(app.get(&path, None).await.0, 200, "{path}");
+    }
+    // Denials are in the audit trail as security events.
+    let denied = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'access_denied'")
+        .await;
+    assert!(denied > 0, "denials must be audited");
+}
+
+both!(matrix_over_every_operation, permission_matrix);
