@@ -47,6 +47,11 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
             settings.wechat.secret.clone()
         };
         let fake = FakeWechat::new(&settings.wechat.appid, &secret);
+        for kind in crate::config::Templates::KINDS {
+            if let Some(id) = settings.wechat.templates.id_for(kind) {
+                fake.register_template(id);
+            }
+        }
         let base = fake.spawn(0).await.map_err(StartError::Fake)?;
         tracing::warn!(base = %base, "using the embedded FAKE WeChat server (local development and tests only)");
         (base, secret, Some(fake))
@@ -177,16 +182,26 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             }
         }
     };
+    // Unknown routes share one metrics label, so probes cannot create unbounded series.
+    let mut unmatched = false;
     let mut resp = match result {
         Ok(r) => r,
-        Err(e) => error::render(e, &rid),
+        Err(e) => {
+            unmatched = e.status() == poem::http::StatusCode::NOT_FOUND && !e.is::<ApiError>();
+            error::render(e, &rid)
+        }
     };
     if let Ok(v) = poem::http::HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
     let status = resp.status().as_u16();
     let secs = start.elapsed().as_secs_f64();
-    st.metrics.observe(&method, &path, status, secs);
+    st.metrics.observe(
+        &method,
+        if unmatched { "unmatched" } else { &path },
+        status,
+        secs,
+    );
     if status >= 500 {
         tracing::warn!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
     } else {
@@ -265,6 +280,7 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
         .and_then(|a| a.as_socket_addr().cloned())
         .ok_or_else(|| std::io::Error::other("no local address"))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let worker = crate::worker::spawn(state.clone());
     let app = routes(state.clone());
     let handle = tokio::spawn(async move {
         let _ = Server::new_with_acceptor(acceptor)
@@ -276,6 +292,7 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
                 Some(Duration::from_secs(10)),
             )
             .await;
+        worker.abort();
     });
     Ok(Running {
         addr,

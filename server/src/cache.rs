@@ -46,6 +46,9 @@ impl Local {
     fn incr(&self, k: &str, window: Duration) -> (u64, Duration) {
         let mut map = self.map.lock().unwrap();
         let now = Instant::now();
+        if map.len() > 50_000 {
+            map.retain(|_, (_, exp)| *exp > now);
+        }
         let entry = map
             .entry(k.to_string())
             .or_insert_with(|| ("0".into(), now + window));
@@ -178,15 +181,18 @@ impl Cache {
         let (n, left) = match &self.redis {
             Some(r) => {
                 let mut r = r.clone();
+                // SET NX starts the window once; works on every Redis version.
                 let res: Result<(u64, i64), _> = redis::pipe()
                     .atomic()
-                    .cmd("INCR")
+                    .cmd("SET")
                     .arg(&key)
-                    .cmd("PEXPIRE")
-                    .arg(&key)
+                    .arg(0)
+                    .arg("PX")
                     .arg(window.as_millis() as u64)
                     .arg("NX")
                     .ignore()
+                    .cmd("INCR")
+                    .arg(&key)
                     .cmd("PTTL")
                     .arg(&key)
                     .query_async(&mut r)

@@ -39,6 +39,56 @@ pub struct WechatSettings {
     pub secret: String,
     /// Start the fake WeChat server inside `serve` and point `base_url` at it.
     pub embedded_fake: bool,
+    /// Subscribe-message template ids, from the mini-program admin console.
+    pub templates: Templates,
+}
+
+/// One template per kind of message. Each template's fields are `thing1` (activity, ≤20
+/// characters), `time2` (when), `thing3` (where) and `thing4` (what happened).
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Templates {
+    pub booking_confirmed: String,
+    pub waitlist_promoted: String,
+    pub lottery_result: String,
+    pub session_reminder: String,
+    pub activity_changed: String,
+    pub demand_update: String,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            booking_confirmed: "tmpl_booking_confirmed".into(),
+            waitlist_promoted: "tmpl_waitlist_promoted".into(),
+            lottery_result: "tmpl_lottery_result".into(),
+            session_reminder: "tmpl_session_reminder".into(),
+            activity_changed: "tmpl_activity_changed".into(),
+            demand_update: "tmpl_demand_update".into(),
+        }
+    }
+}
+
+impl Templates {
+    pub fn id_for(&self, kind: &str) -> Option<&str> {
+        Some(match kind {
+            "booking_confirmed" => &self.booking_confirmed,
+            "waitlist_promoted" => &self.waitlist_promoted,
+            "lottery_result" => &self.lottery_result,
+            "session_reminder" => &self.session_reminder,
+            "activity_changed" => &self.activity_changed,
+            "demand_update" => &self.demand_update,
+            _ => return None,
+        })
+    }
+    pub const KINDS: [&'static str; 6] = [
+        "booking_confirmed",
+        "waitlist_promoted",
+        "lottery_result",
+        "session_reminder",
+        "activity_changed",
+        "demand_update",
+    ];
 }
 
 #[derive(Clone, Deserialize)]
@@ -69,6 +119,8 @@ pub struct BookingSettings {
     pub checkin_opens_minutes: i64,
     /// Reminders are sent this many minutes before a session starts.
     pub reminder_minutes: Vec<i64>,
+    /// Seconds between background worker passes (outbox, draws, reminders).
+    pub worker_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -97,6 +149,7 @@ impl Default for WechatSettings {
             appid: "wxdemo0000000000".into(),
             secret: String::new(),
             embedded_fake: true,
+            templates: Templates::default(),
         }
     }
 }
@@ -121,6 +174,7 @@ impl Default for BookingSettings {
             suspension_days: 30,
             checkin_opens_minutes: 60,
             reminder_minutes: vec![24 * 60, 120],
+            worker_interval_secs: 5,
         }
     }
 }

@@ -13,7 +13,8 @@ use std::borrow::Cow;
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    /// Stable machine-readable code (`session_full`, `forbidden`, …).
+    pub code: Cow<'static, str>,
     pub message: Cow<'static, str>,
     /// Extra machine-readable facts (e.g. `retry_after`, a suspension end), shown as `details`.
     pub details: Option<serde_json::Value>,
@@ -29,7 +30,7 @@ impl ApiError {
     ) -> Self {
         ApiError {
             status,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
             details: None,
         }
@@ -137,7 +138,7 @@ fn body(e: &ApiError, request_id: &str) -> Response {
     let json = serde_json::to_vec(&Envelope {
         error: Body {
             status: e.status.as_u16(),
-            code: e.code,
+            code: &e.code,
             message: &e.message,
             request_id,
             details: e.details.as_ref(),

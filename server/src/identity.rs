@@ -45,7 +45,7 @@ pub fn signin_error(e: &WxError) -> ApiError {
     }
 }
 
-/// Finds or creates the user for an openid and opens a session. Returns (token, user_id, expires_at).
+/// Finds or creates the user for an openid and opens a session. Returns (token, user_id).
 pub async fn open_session(
     db: &Db,
     openid: &str,

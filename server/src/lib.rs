@@ -3,12 +3,16 @@
 
 /// Who may do what, where: the one authorization decision point.
 pub mod access;
+/// Activities and sessions: creation, publishing, browse.
+pub mod activity;
 /// HTTP handlers, one module per domain.
 pub mod api;
 /// Building the service: state, routes, middleware, shutdown.
 pub mod app;
 /// Append-only audit trail.
 pub mod audit;
+/// Seats, waiting lists, lotteries, cancellation, no-shows.
+pub mod booking;
 /// Redis or in-process cache, rate limits.
 pub mod cache;
 /// Subcommands of the `culturehub` binary.
@@ -19,16 +23,22 @@ pub mod config;
 pub mod db;
 /// The one error shape.
 pub mod error;
+/// Family members residents book for.
+pub mod family;
 /// Sign-in, sessions, role grants, invitations.
 pub mod identity;
 /// Prometheus metrics.
 pub mod metrics;
+/// WeChat subscribe messages through a durable outbox.
+pub mod notify;
 /// The network of units.
 pub mod org;
 /// Export and erasure of personal data.
 pub mod personal;
 /// Masking of personal data.
 pub mod privacy;
+/// Booking rules as plain functions (no-shows, ages, lottery order).
+pub mod rules;
 /// Demo data.
 pub mod seed;
 /// Shared handler state and request helpers.
@@ -37,3 +47,5 @@ pub mod state;
 pub mod time;
 /// WeChat client and fake server.
 pub mod wechat;
+/// Background worker: draws, reminders, outbox.
+pub mod worker;

@@ -20,6 +20,9 @@ pub struct Metrics {
 }
 
 pub fn route_label(path: &str) -> String {
+    if path == "unmatched" {
+        return "unmatched".into();
+    }
     if !path.starts_with("/api/") {
         return match path {
             "/healthz" | "/readyz" | "/metrics" | "/openapi.json" => path.to_string(),

@@ -25,6 +25,20 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .bind(user_id)
     .fetch_one(db.pool())
     .await?;
+    let family = sqlx::query(
+        "SELECT name, relation, birth_date, guardian_consent_at FROM family_members WHERE user_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let bookings = sqlx::query(
+        "SELECT a.title, s.starts_at, b.status, b.created_at, b.checked_in_at, f.name AS member FROM bookings b \
+         JOIN activities a ON a.id = b.activity_id JOIN sessions s ON s.id = b.session_id \
+         LEFT JOIN family_members f ON f.id = b.family_member_id WHERE b.user_id = $1 ORDER BY b.id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
     let out = json!({
         "profile": {
             "id": u.get::<i64, _>("id"),
@@ -38,12 +52,54 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "since": r.get::<String, _>("created_at"),
         })).collect::<Vec<_>>(),
         "active_sessions": sessions,
+        "family_members": family.iter().map(|r| json!({
+            "name": r.get::<String, _>("name"),
+            "relation": r.get::<String, _>("relation"),
+            "birth_date": r.get::<String, _>("birth_date"),
+            "guardian_consent_at": r.get::<Option<String>, _>("guardian_consent_at"),
+        })).collect::<Vec<_>>(),
+        "bookings": bookings.iter().map(|r| json!({
+            "activity": r.get::<String, _>("title"),
+            "starts_at": r.get::<String, _>("starts_at"),
+            "status": r.get::<String, _>("status"),
+            "booked_at": r.get::<String, _>("created_at"),
+            "checked_in_at": r.get::<Option<String>, _>("checked_in_at"),
+            "for": r.get::<Option<String>, _>("member"),
+        })).collect::<Vec<_>>(),
     });
     Ok(out)
 }
 
 pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     let mut tx = db.begin().await?;
+    // Future bookings are cancelled so their seats go to the next person in line.
+    let active = sqlx::query(
+        "SELECT b.id, b.session_id, b.status FROM bookings b JOIN sessions s ON s.id = b.session_id \
+         WHERE b.user_id = $1 AND b.status <> 'cancelled' AND s.starts_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for b in active {
+        crate::booking::cancel_in(
+            &mut tx,
+            b.get("id"),
+            b.get("session_id"),
+            &b.get::<String, _>("status"),
+            "账号注销",
+            now,
+        )
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE family_members SET name = '', birth_date = '1900-01-01', guardian_consent_at = NULL, deleted_at = $1 \
+         WHERE user_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE users SET display_name = '', phone = NULL, unionid = NULL, openid = NULL, deleted_at = $1 WHERE id = $2",
     )

@@ -41,7 +41,7 @@ pub fn ctx(req: &Request) -> ReqCtx {
     })
 }
 
-fn bearer(req: &Request) -> Option<&str> {
+pub fn bearer(req: &Request) -> Option<&str> {
     req.headers()
         .get("authorization")
         .and_then(|h| h.to_str().ok())

@@ -120,6 +120,8 @@ pub fn test_settings() -> Settings {
     s.rate_limit.signin_per_minute = 10_000;
     s.rate_limit.writes_per_minute = 10_000;
     s.rate_limit.writes_per_minute_per_ip = 100_000;
+    // Tests run the worker's passes themselves, with their own clock.
+    s.booking.worker_interval_secs = 3600;
     s
 }
 
@@ -281,6 +283,111 @@ impl TestApp {
             .fetch_one(self.state().db.pool())
             .await
             .expect("count")
+    }
+}
+
+/// Times relative to the app's clock, RFC 3339.
+pub fn at(app: &TestApp, minutes_from_now: i64) -> String {
+    culturehub::time::fmt(app.clock().now() + chrono::Duration::minutes(minutes_from_now))
+}
+
+/// Options for `activity`.
+pub struct Act<'a> {
+    pub organizer: &'a str,
+    pub place: &'a str,
+    pub capacity: Option<i64>,
+    pub mode: &'a str,
+    pub kind: &'a str,
+    pub starts_in_min: i64,
+    pub lessons: usize,
+    pub age: (Option<i64>, Option<i64>),
+    pub title: &'a str,
+}
+
+impl Default for Act<'_> {
+    fn default() -> Self {
+        Act {
+            organizer: "ft-b-yuanling",
+            place: "ft-p-yuanling-hongli",
+            capacity: Some(5),
+            mode: "fcfs",
+            kind: "lecture",
+            starts_in_min: 3 * 24 * 60,
+            lessons: 1,
+            age: (None, None),
+            title: "书法公益讲座",
+        }
+    }
+}
+
+impl TestApp {
+    /// Creates and publishes an activity as a main-center admin; returns (activity id, first session id).
+    pub async fn activity(&self, a: Act<'_>) -> (i64, i64) {
+        let (admin, _) = self.sign_in("o-activity-maker").await;
+        let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE openid = 'o-activity-maker'")
+            .fetch_one(self.state().db.pool())
+            .await
+            .unwrap();
+        self.grant(uid, culturehub::access::Role::CenterAdmin, "ft-main")
+            .await;
+        let place = self.unit_id(a.place).await;
+        let sessions: Vec<Value> = (0..a.lessons)
+            .map(|i| {
+                let start = a.starts_in_min + i as i64 * 7 * 24 * 60;
+                json!({
+                    "unit_id": place, "room": "多功能活动室",
+                    "starts_at": at(self, start), "ends_at": at(self, start + 90),
+                    "capacity": if i == 0 || a.lessons == 1 { a.capacity } else { None },
+                })
+            })
+            .collect();
+        let mut body = json!({
+            "title": a.title, "kind": a.kind, "organizer_unit_id": self.unit_id(a.organizer).await,
+            "booking_mode": a.mode, "is_course": a.lessons > 1, "sessions": sessions,
+            "age_min": a.age.0, "age_max": a.age.1,
+        });
+        if a.mode == "lottery" {
+            body["lottery_draw_at"] = json!(at(self, a.starts_in_min - 60));
+            body["sessions"][0]["booking_closes_at"] = json!(at(self, a.starts_in_min - 120));
+        }
+        let (s, v) = self.post("/api/v1/activities", Some(&admin), body).await;
+        assert_eq!(s, 200, "create activity: {v}");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = self
+            .post(
+                &format!("/api/v1/activities/{id}/publish"),
+                Some(&admin),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "publish: {v}");
+        (id, v["sessions"][0]["id"].as_i64().unwrap())
+    }
+
+    pub async fn book(&self, token: &str, session_id: i64, extra: Value) -> (u16, Value) {
+        let mut body = json!({ "session_id": session_id });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        self.post("/api/v1/bookings", Some(token), body).await
+    }
+
+    /// The database's own view of a session: (booked counter, confirmed rows, waitlisted rows).
+    pub async fn seats(&self, session_id: i64) -> (i64, i64, i64) {
+        let booked: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_one(self.state().db.pool())
+            .await
+            .unwrap();
+        let confirmed = self
+            .count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = {session_id} AND status = 'confirmed'"))
+            .await;
+        let waiting = self
+            .count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = {session_id} AND status = 'waitlisted'"))
+            .await;
+        (booked, confirmed, waiting)
     }
 }
 

@@ -16,6 +16,9 @@ const PUBLIC: &[&str] = &[
     "org_unit",
     "auth_wechat",
     "auth_dev",
+    "activities_browse",
+    "activity_get",
+    "activity_lottery",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -26,6 +29,15 @@ const SELF: &[&str] = &[
     "me_export",
     "me_delete",
     "invitation_redeem",
+    "booking_create",
+    "booking_cancel",
+    "booking_get",
+    "my_bookings",
+    "my_no_shows",
+    "family_list",
+    "family_add",
+    "family_remove",
+    "subscriptions_record",
 ];
 
 use Who::*;
@@ -130,6 +142,140 @@ fn revoke_volunteer<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+const ACTIVITY_MANAGERS: &[Who] = &[PointCoordinator, BranchStaff, CenterStaff, CenterAdmin];
+const ACTIVITY_READERS: &[Who] = &[
+    PointCoordinator,
+    BranchStaff,
+    CenterStaff,
+    CenterAdmin,
+    DistrictSupervisor,
+    Evaluator,
+];
+const ROOT_READERS: &[Who] = &[CenterStaff, CenterAdmin, DistrictSupervisor, Evaluator];
+
+/// A fresh draft activity organised by the point on `s` (a fresh one per attempt, so a
+/// successful publish or cancel leaves the next attempt something to act on).
+async fn draft(w: &World<'_>, s: Side) -> (i64, i64) {
+    let (admin, _) = w.app.sign_in("matrix-maker").await;
+    let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE openid = 'matrix-maker'")
+        .fetch_one(w.app.state().db.pool())
+        .await
+        .unwrap();
+    w.app
+        .grant(uid, culturehub::access::Role::CenterAdmin, "ft-main")
+        .await;
+    let point = w.app.unit_id(w.point(s)).await;
+    let body = json!({"title": "矩阵测试", "kind": "lecture", "organizer_unit_id": point, "booking_mode": "fcfs",
+        "sessions": [{"unit_id": point, "starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3100), "capacity": 5}]});
+    let (st, v) = w.app.post("/api/v1/activities", Some(&admin), body).await;
+    assert_eq!(st, 200, "{v}");
+    (
+        v["id"].as_i64().unwrap(),
+        v["sessions"][0]["id"].as_i64().unwrap(),
+    )
+}
+
+fn create_activity<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        let body = json!({"title": "矩阵新建", "kind": "lecture", "organizer_unit_id": point, "booking_mode": "fcfs",
+            "sessions": [{"unit_id": point, "starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3100), "capacity": 5}]});
+        Req {
+            method: "POST",
+            path: "/api/v1/activities".into(),
+            body: Some(body),
+        }
+    })
+}
+fn update_activity<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = draft(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/activities/{id}"),
+            body: Some(json!({"title": "改名"})),
+        }
+    })
+}
+fn publish_activity<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/activities/{id}/publish"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn cancel_activity<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/activities/{id}/cancel"),
+            body: Some(json!({"reason": "测试"})),
+        }
+    })
+}
+fn update_session<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/sessions/{sid}"),
+            body: Some(json!({"capacity": 8})),
+        }
+    })
+}
+fn manage_list<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/manage/activities?unit_id={id}"),
+            body: None,
+        }
+    })
+}
+fn roster<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/bookings"),
+            body: None,
+        }
+    })
+}
+fn waive<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // A real no-show: booked, never checked in, session over.
+        let (_, sid) = draft(w, s).await;
+        let (token, _) = w
+            .app
+            .sign_in(&format!("matrix-absent-{}", uuid::Uuid::new_v4().simple()))
+            .await;
+        let db = w.app.state().db.clone();
+        sqlx::query("UPDATE activities SET status = 'published' WHERE id = (SELECT activity_id FROM sessions WHERE id = $1)")
+            .bind(sid)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let (st, b) = w.app.book(&token, sid, json!({})).await;
+        assert_eq!(st, 200, "{b}");
+        sqlx::query("UPDATE sessions SET starts_at = '2020-01-01T00:00:00Z', ends_at = '2020-01-01T01:00:00Z' WHERE id = $1")
+            .bind(sid)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/bookings/{}/waive-no-show", b["id"]),
+            body: Some(json!({"reason": "生病"})),
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -187,6 +333,62 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: revoke_volunteer,
+        },
+        Case {
+            op: "activity_create",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: create_activity,
+        },
+        Case {
+            op: "activity_update",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: update_activity,
+        },
+        Case {
+            op: "activity_publish",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: publish_activity,
+        },
+        Case {
+            op: "activity_cancel",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: cancel_activity,
+        },
+        Case {
+            op: "session_update",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: update_session,
+        },
+        Case {
+            op: "manage_activities",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: manage_list,
+        },
+        Case {
+            op: "session_roster",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: roster,
+        },
+        Case {
+            op: "booking_waive_no_show",
+            allowed: &[BranchStaff, CenterStaff, CenterAdmin],
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: waive,
         },
     ]
 }

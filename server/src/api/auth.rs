@@ -1,4 +1,4 @@
-use super::ApiTags;
+use super::{ApiTags, Done};
 use crate::access::Role;
 use crate::audit;
 use crate::error::ApiError;
@@ -73,11 +73,6 @@ struct Redeem {
     code: String,
 }
 
-#[derive(Object)]
-struct Done {
-    ok: bool,
-}
-
 pub async fn roles_out(st: &AppState, user_id: i64) -> Result<Vec<RoleOut>, ApiError> {
     let rows = sqlx::query(
         "SELECT g.id, g.role, g.unit_id, u.name FROM role_grants g JOIN org_units u ON u.id = g.unit_id \
@@ -116,19 +111,13 @@ async fn me(st: &AppState, user_id: i64) -> Result<Me, ApiError> {
     })
 }
 
-async fn open(
-    st: &AppState,
-    req: &Request,
-    openid: &str,
-    unionid: Option<&str>,
-) -> Result<Json<Session>> {
+async fn open(st: &AppState, openid: &str, unionid: Option<&str>) -> Result<Json<Session>> {
     let now = st.clock.now();
     let expires = now + chrono::Duration::hours(st.settings.session_ttl_hours);
     let expires_at = crate::time::fmt(expires);
     let (token, user_id) =
         identity::open_session(&st.db, openid, unionid, &crate::time::fmt(now), &expires_at)
             .await?;
-    let _ = req;
     Ok(Json(Session {
         token,
         expires_at,
@@ -153,7 +142,7 @@ impl AuthApi {
         )
         .await?;
         match st.wechat.code2session(&body.code).await {
-            Ok(s) => open(&st, req, &s.openid, s.unionid.as_deref()).await,
+            Ok(s) => open(&st, &s.openid, s.unionid.as_deref()).await,
             Err(e) => {
                 audit::security_event(
                     &st.db,
@@ -196,20 +185,15 @@ impl AuthApi {
             st.settings.rate_limit.signin_per_minute.max(1000),
         )
         .await?;
-        open(&st, req, &format!("dev:{}", body.openid), None).await
+        open(&st, &format!("dev:{}", body.openid), None).await
     }
 
     /// End this session.
     #[oai(path = "/auth/logout", method = "post", operation_id = "auth_logout")]
     async fn logout(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
         st.caller(req).await?;
-        let token = req
-            .headers()
-            .get("authorization")
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        identity::revoke_session(&st.db, token.trim(), &st.now()).await?;
+        let token = crate::state::bearer(req).unwrap_or_default();
+        identity::revoke_session(&st.db, token, &st.now()).await?;
         Ok(Json(Done { ok: true }))
     }
 
@@ -233,12 +217,14 @@ impl AuthApi {
         if name.is_empty() {
             return Err(ApiError::validation("昵称不能为空").into());
         }
+        let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(name)
             .bind(caller.user_id)
-            .execute(st.db.pool())
+            .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(me(&st, caller.user_id).await?))
     }
 
@@ -262,12 +248,14 @@ impl AuthApi {
                 Some(45011) => ApiError::rate_limited(60),
                 _ => ApiError::upstream("wechat_unavailable", "微信服务繁忙，请稍后再试"),
             })?;
+        let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("UPDATE users SET phone = $1 WHERE id = $2")
             .bind(&info.pure_phone_number)
             .bind(caller.user_id)
-            .execute(st.db.pool())
+            .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(me(&st, caller.user_id).await?))
     }
 

@@ -1,12 +1,20 @@
 //! HTTP surface under `/api/v1`, one module per domain. Handlers are thin: read the request,
 //! ask `AppState` who is calling and whether they may, call a domain function, shape the answer.
 
+pub mod activities;
 pub mod admin;
 pub mod auth;
+pub mod bookings;
 pub mod org;
 
 use crate::state::AppState;
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{Object, OpenApiService, Tags};
+
+/// A plain acknowledgement.
+#[derive(Object)]
+pub struct Done {
+    pub ok: bool,
+}
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -16,13 +24,29 @@ pub enum ApiTags {
     Auth,
     /// 角色授权、邀请码与审计日志
     Admin,
+    /// 活动与场次
+    Activities,
+    /// 预约、候补、摇号、家庭成员
+    Bookings,
 }
 
-pub type Apis = (org::OrgApi, auth::AuthApi, admin::AdminApi);
+pub type Apis = (
+    org::OrgApi,
+    auth::AuthApi,
+    admin::AdminApi,
+    activities::ActivitiesApi,
+    bookings::BookingsApi,
+);
 
 pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (org::OrgApi, auth::AuthApi, admin::AdminApi),
+        (
+            org::OrgApi,
+            auth::AuthApi,
+            admin::AdminApi,
+            activities::ActivitiesApi,
+            bookings::BookingsApi,
+        ),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
     )

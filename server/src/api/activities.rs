@@ -1,0 +1,630 @@
+use super::ApiTags;
+use crate::access::{self, Action};
+use crate::activity::{self, ActivityPatch, ActivityView, BrowseQuery, BrowseRow, NewActivity};
+use crate::booking::{self, BookingView, LotteryRecord, SessionPatch};
+use crate::error::ApiError;
+use crate::privacy::mask_name;
+use crate::state::{ctx, AppState};
+use poem::web::Data;
+use poem::{Request, Result};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use sqlx::Row;
+use std::time::Duration;
+
+pub struct ActivitiesApi;
+
+#[derive(Object)]
+struct BrowseItem {
+    activity_id: i64,
+    session_id: i64,
+    title: String,
+    kind: String,
+    kind_label: String,
+    poster_url: String,
+    booking_mode: String,
+    is_course: bool,
+    organizer_name: String,
+    unit_id: i64,
+    unit_name: String,
+    address: String,
+    lng: Option<f64>,
+    lat: Option<f64>,
+    starts_at: String,
+    ends_at: String,
+    /// Null for open events without booking.
+    capacity: Option<i64>,
+    seats_left: Option<i64>,
+    waitlist_length: i64,
+    /// Metres from the given coordinate.
+    distance_m: Option<i64>,
+    /// The caller's booking on this item, if any.
+    my_booking_id: Option<i64>,
+    my_status: Option<String>,
+}
+
+#[derive(Object)]
+struct BrowsePage {
+    items: Vec<BrowseItem>,
+    page: i64,
+    page_size: i64,
+    has_more: bool,
+}
+
+#[derive(Object)]
+struct ActivityDetail {
+    activity: ActivityView,
+    /// The caller's bookings for this activity.
+    my_bookings: Vec<BookingView>,
+}
+
+#[derive(Object)]
+struct CancelActivity {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    reason: String,
+}
+
+#[derive(Object)]
+struct StaffActivity {
+    id: i64,
+    title: String,
+    kind: String,
+    status: String,
+    organizer_unit_id: i64,
+    organizer_name: String,
+    first_start: Option<String>,
+    booked: i64,
+    capacity: Option<i64>,
+}
+
+#[derive(Object)]
+struct StaffActivityList {
+    items: Vec<StaffActivity>,
+}
+
+#[derive(Object)]
+struct RosterEntry {
+    booking_id: i64,
+    /// Masked.
+    name: String,
+    is_family_member: bool,
+    status: String,
+    waitlist_position: Option<i64>,
+    checked_in_at: Option<String>,
+}
+
+#[derive(Object)]
+struct Roster {
+    session_id: i64,
+    capacity: Option<i64>,
+    booked: i64,
+    waitlisted: i64,
+    checked_in: i64,
+    items: Vec<RosterEntry>,
+}
+
+const BROWSE_VERSION_KEY: &str = "browse:version";
+
+/// Invalidates cached browse pages after any change to activities or sessions.
+pub async fn bump_browse(st: &AppState) {
+    st.cache
+        .set(
+            BROWSE_VERSION_KEY,
+            &uuid::Uuid::new_v4().simple().to_string(),
+            Duration::from_secs(86_400),
+        )
+        .await;
+}
+
+fn china_day_start(date: &str) -> Result<String, ApiError> {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| ApiError::validation("日期格式应为 2026-12-01"))?;
+    // 00:00 in China is 16:00 UTC the day before.
+    let t = d
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(ApiError::internal)?
+        .and_utc()
+        - chrono::Duration::hours(8);
+    Ok(crate::time::fmt(t))
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Activities")]
+impl ActivitiesApi {
+    /// Browse upcoming activities (each item is a session; a course appears once).
+    #[oai(
+        path = "/activities",
+        method = "get",
+        operation_id = "activities_browse"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn browse(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        /// A branch (its points included) or a point.
+        unit_id: Query<Option<i64>>,
+        kind: Query<Option<String>>,
+        /// First day, `YYYY-MM-DD` (China time).
+        date_from: Query<Option<String>>,
+        /// Last day, inclusive.
+        date_to: Query<Option<String>>,
+        #[oai(validator(max_length = 30))] q: Query<Option<String>>,
+        /// With `lat`: nearest first.
+        lng: Query<Option<f64>>,
+        lat: Query<Option<f64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000")))] page: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "50")))] page_size: Query<
+            Option<i64>,
+        >,
+    ) -> Result<Json<BrowsePage>> {
+        let caller = st.maybe_caller(req).await?;
+        if let Some(k) = kind.0.as_deref() {
+            if !activity::KINDS.contains(&k) {
+                return Err(ApiError::validation("活动类型无效").into());
+            }
+        }
+        let near = match (lng.0, lat.0) {
+            (Some(x), Some(y)) => {
+                crate::org::check_coordinate(x, y)?;
+                Some((x, y))
+            }
+            (None, None) => None,
+            _ => return Err(ApiError::validation("经度和纬度需要同时提供").into()),
+        };
+        let unit_path = match unit_id.0 {
+            Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
+            None => None,
+        };
+        let to = match date_to.0.as_deref() {
+            Some(d) => Some(crate::time::fmt(
+                crate::time::parse(&china_day_start(d)?).ok_or_else(ApiError::internal)?
+                    + chrono::Duration::days(1),
+            )),
+            None => None,
+        };
+        let query = BrowseQuery {
+            unit_path,
+            kind: kind.0,
+            from: date_from.0.as_deref().map(china_day_start).transpose()?,
+            to,
+            q: q.0.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            near,
+            page: page.0.unwrap_or(1),
+            page_size: page_size.0.unwrap_or(20),
+        };
+        let now = st.clock.now();
+        // Pages are cached per minute of the clock; live counts are always read fresh.
+        let minute = crate::time::fmt(now)[..16].to_string();
+        let version = st.cache.get(BROWSE_VERSION_KEY).await;
+        let cache_key = version.as_ref().map(|v| {
+            format!(
+                "browse:{v}:{minute}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
+                query.unit_path,
+                query.kind,
+                query.from,
+                query.to,
+                query.q,
+                query.near,
+                query.page,
+                query.page_size
+            )
+        });
+        let cached: Option<(Vec<BrowseRow>, bool)> = match &cache_key {
+            Some(k) => st
+                .cache
+                .get(k)
+                .await
+                .and_then(|s| serde_json::from_str(&s).ok()),
+            None => None,
+        };
+        let (rows, more) = match cached {
+            Some(c) => c,
+            None => {
+                let fresh = activity::browse_rows(&st.db, &query, &crate::time::fmt(now)).await?;
+                match &cache_key {
+                    Some(k) => {
+                        if let Ok(s) = serde_json::to_string(&fresh) {
+                            st.cache.set(k, &s, Duration::from_secs(60)).await;
+                        }
+                    }
+                    None => bump_browse(&st).await,
+                }
+                fresh
+            }
+        };
+        let ids: Vec<i64> = rows.iter().map(|r| r.session_id).collect();
+        let counts = activity::live_counts(&st.db, &ids).await?;
+        let mine = match &caller {
+            Some(c) => booking::my_status(&st.db, c.user_id, &ids).await?,
+            None => Default::default(),
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let (booked, waiting) = counts.get(&r.session_id).copied().unwrap_or((0, 0));
+                let my = mine.get(&r.session_id);
+                BrowseItem {
+                    kind_label: activity::kind_label(&r.kind).into(),
+                    seats_left: r.capacity.map(|c| (c - booked).max(0)),
+                    waitlist_length: waiting,
+                    my_booking_id: my.map(|m| m.0),
+                    my_status: my.map(|m| m.1.clone()),
+                    activity_id: r.activity_id,
+                    session_id: r.session_id,
+                    title: r.title,
+                    kind: r.kind,
+                    poster_url: r.poster_url,
+                    booking_mode: r.booking_mode,
+                    is_course: r.is_course,
+                    organizer_name: r.organizer_name,
+                    unit_id: r.unit_id,
+                    unit_name: r.unit_name,
+                    address: r.address,
+                    lng: r.lng,
+                    lat: r.lat,
+                    starts_at: r.starts_at,
+                    ends_at: r.ends_at,
+                    capacity: r.capacity,
+                    distance_m: r.distance_m,
+                }
+            })
+            .collect();
+        Ok(Json(BrowsePage {
+            items,
+            page: query.page,
+            page_size: query.page_size.clamp(1, 50),
+            has_more: more,
+        }))
+    }
+
+    /// One activity with all its sessions and the caller's bookings. Drafts only for staff.
+    #[oai(
+        path = "/activities/:id",
+        method = "get",
+        operation_id = "activity_get"
+    )]
+    async fn get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<ActivityDetail>> {
+        let caller = st.maybe_caller(req).await?;
+        let head = activity::head(&st.db, id.0).await?;
+        if head.status == "draft" {
+            let allowed = caller.as_ref().is_some_and(|c| {
+                access::check(c, Action::ManageActivities, &head.organizer).is_ok()
+            });
+            if !allowed {
+                return Err(ApiError::not_found("该活动").into());
+            }
+        }
+        let activity = activity::view(&st.db, id.0, &st.now()).await?;
+        let my_bookings = match &caller {
+            Some(c) => booking::mine(&st.db, &st.settings.booking, c.user_id, &st.now())
+                .await?
+                .into_iter()
+                .filter(|b| b.activity_id == id.0)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Json(ActivityDetail {
+            activity,
+            my_bookings,
+        }))
+    }
+
+    /// The lottery's public record: seed commitment, the seed after the draw, entries in order.
+    #[oai(
+        path = "/activities/:id/lottery",
+        method = "get",
+        operation_id = "activity_lottery"
+    )]
+    async fn lottery(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<LotteryRecord>> {
+        let head = activity::head(&st.db, id.0).await?;
+        if head.status == "draft" {
+            return Err(ApiError::not_found("该活动").into());
+        }
+        Ok(Json(booking::lottery_record(&st.db, id.0).await?))
+    }
+
+    /// Create a draft activity with its sessions (staff, within their scope).
+    #[oai(
+        path = "/activities",
+        method = "post",
+        operation_id = "activity_create"
+    )]
+    async fn create(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        body: Json<NewActivity>,
+    ) -> Result<Json<ActivityView>> {
+        let caller = st.caller(req).await?;
+        let root = crate::org::root(&st.db)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let organizer = crate::org::unit_ref(&st.db, body.organizer_unit_id).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &organizer)
+            .await?;
+        let c = ctx(req);
+        let entry = st.audit(
+            &c,
+            &caller,
+            "activity_created",
+            Some(organizer.id),
+            String::new(),
+            body.title.clone(),
+        );
+        let id =
+            match activity::create(&st.db, &caller, &body.0, &root, st.clock.now(), entry).await {
+                Err(e) if e.code == "forbidden" => {
+                    st.authorize(req, &caller, Action::ManageActivities, &root)
+                        .await?;
+                    return Err(e.into());
+                }
+                r => r?,
+            };
+        Ok(Json(activity::view(&st.db, id, &st.now()).await?))
+    }
+
+    /// Edit title, description or poster.
+    #[oai(
+        path = "/activities/:id",
+        method = "patch",
+        operation_id = "activity_update"
+    )]
+    async fn update(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<ActivityPatch>,
+    ) -> Result<Json<ActivityView>> {
+        let caller = st.caller(req).await?;
+        let head = activity::head(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
+            .await?;
+        let now = st.now();
+        let c = ctx(req);
+        let mut tx = st.db.begin().await.map_err(ApiError::from)?;
+        activity::update(&mut tx, id.0, &body.0, &now).await?;
+        let detail = serde_json::to_string(&body.0).unwrap_or_default();
+        let entry = st.audit(
+            &c,
+            &caller,
+            "activity_updated",
+            Some(head.organizer.id),
+            format!("activity {}", id.0),
+            detail,
+        );
+        crate::audit::record(&mut tx, &now, entry)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        bump_browse(&st).await;
+        Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
+    }
+
+    /// Publish a draft; a lottery's seed is committed now.
+    #[oai(
+        path = "/activities/:id/publish",
+        method = "post",
+        operation_id = "activity_publish"
+    )]
+    async fn publish(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<ActivityView>> {
+        let caller = st.caller(req).await?;
+        let head = activity::head(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
+            .await?;
+        let c = ctx(req);
+        let entry = st.audit(
+            &c,
+            &caller,
+            "activity_published",
+            Some(head.organizer.id),
+            format!("activity {}", id.0),
+            head.title.clone(),
+        );
+        activity::publish(&st.db, id.0, st.clock.now(), entry).await?;
+        bump_browse(&st).await;
+        Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
+    }
+
+    /// Cancel with a reason; everyone booked is told.
+    #[oai(
+        path = "/activities/:id/cancel",
+        method = "post",
+        operation_id = "activity_cancel"
+    )]
+    async fn cancel(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<CancelActivity>,
+    ) -> Result<Json<ActivityView>> {
+        let caller = st.caller(req).await?;
+        let head = activity::head(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
+            .await?;
+        let reason = body.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::validation("请填写取消原因").into());
+        }
+        let c = ctx(req);
+        let entry = st.audit(
+            &c,
+            &caller,
+            "activity_cancelled",
+            Some(head.organizer.id),
+            format!("activity {}", id.0),
+            reason.to_string(),
+        );
+        booking::cancel_activity(&st.db, id.0, reason, st.clock.now(), entry).await?;
+        bump_browse(&st).await;
+        Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
+    }
+
+    /// Change a session's time, room or capacity.
+    #[oai(
+        path = "/sessions/:id",
+        method = "patch",
+        operation_id = "session_update"
+    )]
+    async fn update_session(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<SessionPatch>,
+    ) -> Result<Json<ActivityView>> {
+        let caller = st.caller(req).await?;
+        let (activity_id, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &place)
+            .await?;
+        let c = ctx(req);
+        let detail = serde_json::to_string(&body.0).unwrap_or_default();
+        let entry = st.audit(
+            &c,
+            &caller,
+            "session_updated",
+            Some(place.id),
+            format!("session {}", id.0),
+            detail,
+        );
+        booking::update_session(&st.db, id.0, &body.0, st.clock.now(), entry).await?;
+        bump_browse(&st).await;
+        Ok(Json(activity::view(&st.db, activity_id, &st.now()).await?))
+    }
+
+    /// Activities of a unit and the units below it, drafts included (staff).
+    #[oai(
+        path = "/manage/activities",
+        method = "get",
+        operation_id = "manage_activities"
+    )]
+    async fn manage(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<i64>,
+        status: Query<Option<String>>,
+    ) -> Result<Json<StaffActivityList>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::ReadActivityData, unit_id.0)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT a.id, a.title, a.kind, a.status, a.organizer_unit_id, u.short_name, \
+             (SELECT MIN(s.starts_at) FROM sessions s WHERE s.activity_id = a.id) AS first_start, \
+             (SELECT CAST(COALESCE(SUM(s.booked), 0) AS BIGINT) FROM sessions s WHERE s.activity_id = a.id) AS booked, \
+             (SELECT s.capacity FROM sessions s WHERE s.activity_id = a.id AND s.lesson_no = 1) AS capacity \
+             FROM activities a JOIN org_units u ON u.id = a.organizer_unit_id \
+             WHERE u.path LIKE $1 AND ($2 IS NULL OR a.status = $2) ORDER BY a.id DESC LIMIT 200",
+        )
+        .bind(format!("{}%", unit.path))
+        .bind(status.0)
+        .fetch_all(st.db.pool())
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Json(StaffActivityList {
+            items: rows
+                .iter()
+                .map(|r| StaffActivity {
+                    id: r.get("id"),
+                    title: r.get("title"),
+                    kind: r.get("kind"),
+                    status: r.get("status"),
+                    organizer_unit_id: r.get("organizer_unit_id"),
+                    organizer_name: r.get("short_name"),
+                    first_start: r.get("first_start"),
+                    booked: r.get("booked"),
+                    capacity: r.get("capacity"),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Who is booked for a session (names masked), with live counts (staff).
+    #[oai(
+        path = "/sessions/:id/bookings",
+        method = "get",
+        operation_id = "session_roster"
+    )]
+    async fn roster(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Roster>> {
+        let caller = st.caller(req).await?;
+        let (_, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ReadActivityData, &place)
+            .await?;
+        let s = sqlx::query("SELECT capacity, booked, waitlisted FROM sessions WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(st.db.pool())
+            .await
+            .map_err(ApiError::from)?;
+        let rows = sqlx::query(
+            "SELECT b.id, b.status, b.waitlist_pos, b.checked_in_at, b.family_member_id, f.name AS member_name, p.display_name \
+             FROM bookings b JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id \
+             WHERE b.session_id = $1 AND b.status <> 'cancelled' ORDER BY b.status, b.waitlist_pos, b.id",
+        )
+        .bind(id.0)
+        .fetch_all(st.db.pool())
+        .await
+        .map_err(ApiError::from)?;
+        let items: Vec<RosterEntry> = rows
+            .iter()
+            .map(|r| {
+                let member: Option<String> = r.get("member_name");
+                let name = member
+                    .clone()
+                    .unwrap_or_else(|| r.get::<String, _>("display_name"));
+                RosterEntry {
+                    booking_id: r.get("id"),
+                    name: if name.is_empty() {
+                        "居民".into()
+                    } else {
+                        mask_name(&name)
+                    },
+                    is_family_member: member.is_some(),
+                    status: r.get("status"),
+                    waitlist_position: r.get("waitlist_pos"),
+                    checked_in_at: r.get("checked_in_at"),
+                }
+            })
+            .collect();
+        Ok(Json(Roster {
+            session_id: id.0,
+            capacity: s.get("capacity"),
+            booked: s.get("booked"),
+            waitlisted: s.get("waitlisted"),
+            checked_in: items.iter().filter(|i| i.checked_in_at.is_some()).count() as i64,
+            items,
+        }))
+    }
+}
+
+async fn session_place(st: &AppState, session_id: i64) -> Result<(i64, access::UnitRef), ApiError> {
+    let r = sqlx::query("SELECT activity_id, unit_id, unit_path FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(st.db.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("该场次"))?;
+    Ok((
+        r.get("activity_id"),
+        access::UnitRef {
+            id: r.get("unit_id"),
+            path: r.get("unit_path"),
+        },
+    ))
+}

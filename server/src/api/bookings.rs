@@ -1,0 +1,247 @@
+use super::{ApiTags, Done};
+use crate::access::Action;
+use crate::booking::{self, BookRequest, BookingView, NoShowStatus};
+use crate::config::Templates;
+use crate::error::ApiError;
+use crate::family::{self, Member, NewMember};
+use crate::state::{ctx, AppState};
+use poem::web::Data;
+use poem::{Request, Result};
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+pub struct BookingsApi;
+
+/// The `Idempotency-Key` as sent. A header that is present but not readable text is refused
+/// rather than silently ignored (the typed parameter would read it as absent).
+fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v.to_str().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key 应为 1–100 个可见 ASCII 字符",
+                )
+            })?;
+            booking::check_key(k)?;
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+#[derive(Object)]
+struct BookingList {
+    items: Vec<BookingView>,
+}
+
+#[derive(Object)]
+struct FamilyList {
+    items: Vec<Member>,
+}
+
+#[derive(Object)]
+struct Waive {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    reason: String,
+}
+
+#[derive(Object)]
+struct Subscriptions {
+    /// Message kinds the resident allowed in `wx.requestSubscribeMessage`.
+    #[oai(validator(max_items = 6))]
+    kinds: Vec<String>,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Bookings")]
+impl BookingsApi {
+    /// Book a seat (or join the waiting list, or enter the lottery). Send an `Idempotency-Key`
+    /// so a retried request returns the first answer instead of booking twice.
+    #[oai(path = "/bookings", method = "post", operation_id = "booking_create")]
+    async fn book(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        // Declared for the OpenAPI document; read and checked raw by `idempotency_key`.
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        body: Json<BookRequest>,
+    ) -> Result<Json<BookingView>> {
+        let caller = st.caller(req).await?;
+        let key = idempotency_key(req)?;
+        let v = booking::book(
+            &st.db,
+            &st.settings.booking,
+            caller.user_id,
+            &body.0,
+            key.as_deref(),
+            st.clock.now(),
+        )
+        .await?;
+        Ok(Json(v))
+    }
+
+    /// Cancel my booking. A freed seat goes to the next person on the waiting list at once.
+    #[oai(
+        path = "/bookings/:id/cancel",
+        method = "post",
+        operation_id = "booking_cancel"
+    )]
+    async fn cancel(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        // Declared for the OpenAPI document; read and checked raw by `idempotency_key`.
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+    ) -> Result<Json<BookingView>> {
+        let caller = st.caller(req).await?;
+        let key = idempotency_key(req)?;
+        let v = booking::cancel(
+            &st.db,
+            &st.settings.booking,
+            caller.user_id,
+            id.0,
+            key.as_deref(),
+            st.clock.now(),
+        )
+        .await?;
+        Ok(Json(v))
+    }
+
+    /// One of my bookings.
+    #[oai(path = "/bookings/:id", method = "get", operation_id = "booking_get")]
+    async fn get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<BookingView>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(
+            booking::view(&st.db, &st.settings.booking, id.0, caller.user_id).await?,
+        ))
+    }
+
+    /// My bookings: upcoming first.
+    #[oai(path = "/me/bookings", method = "get", operation_id = "my_bookings")]
+    async fn mine(&self, st: Data<&AppState>, req: &Request) -> Result<Json<BookingList>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(BookingList {
+            items: booking::mine(&st.db, &st.settings.booking, caller.user_id, &st.now()).await?,
+        }))
+    }
+
+    /// My no-shows and any booking suspension, with the reason and when it ends.
+    #[oai(path = "/me/no-shows", method = "get", operation_id = "my_no_shows")]
+    async fn no_shows(&self, st: Data<&AppState>, req: &Request) -> Result<Json<NoShowStatus>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(
+            booking::no_show_status(&st.db, &st.settings.booking, caller.user_id, st.clock.now())
+                .await?,
+        ))
+    }
+
+    /// Waive a no-show, with a reason (branch staff and above, for their own units).
+    #[oai(
+        path = "/bookings/:id/waive-no-show",
+        method = "post",
+        operation_id = "booking_waive_no_show"
+    )]
+    async fn waive(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<Waive>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        let unit = booking::booking_unit(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::WaiveNoShow, &unit)
+            .await?;
+        let c = ctx(req);
+        let now = st.now();
+        let mut tx = st.db.begin().await.map_err(ApiError::from)?;
+        booking::waive_no_show(&mut tx, id.0, caller.user_id, body.reason.trim(), &now).await?;
+        crate::audit::record(
+            &mut tx,
+            &now,
+            st.audit(
+                &c,
+                &caller,
+                "no_show_waived",
+                Some(unit.id),
+                format!("booking {}", id.0),
+                body.reason.clone(),
+            ),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// My family members.
+    #[oai(path = "/me/family", method = "get", operation_id = "family_list")]
+    async fn family(&self, st: Data<&AppState>, req: &Request) -> Result<Json<FamilyList>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(FamilyList {
+            items: family::list(&st.db, caller.user_id, st.clock.now()).await?,
+        }))
+    }
+
+    /// Add a family member; a child under 14 needs `guardian_consent: true`.
+    #[oai(path = "/me/family", method = "post", operation_id = "family_add")]
+    async fn add_family(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        body: Json<NewMember>,
+    ) -> Result<Json<Member>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(
+            family::add(&st.db, caller.user_id, &body.0, st.clock.now()).await?,
+        ))
+    }
+
+    /// Remove a family member (their data is erased).
+    #[oai(
+        path = "/me/family/:id",
+        method = "delete",
+        operation_id = "family_remove"
+    )]
+    async fn remove_family(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        family::remove(&st.db, caller.user_id, id.0, &st.now()).await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// Record the subscribe-message kinds I just allowed (one message each).
+    #[oai(
+        path = "/me/subscriptions",
+        method = "post",
+        operation_id = "subscriptions_record"
+    )]
+    async fn subscriptions(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        body: Json<Subscriptions>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        if let Some(bad) = body
+            .kinds
+            .iter()
+            .find(|k| !Templates::KINDS.contains(&k.as_str()))
+        {
+            return Err(ApiError::validation(format!("未知的消息类型 {bad}")).into());
+        }
+        crate::notify::record_grants(&st.db, caller.user_id, &body.kinds).await?;
+        Ok(Json(Done { ok: true }))
+    }
+}
