@@ -66,7 +66,11 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     if settings.dev_login {
         tracing::warn!("DEVELOPMENT SIGN-IN IS ENABLED: /api/v1/auth/dev accepts any identity without WeChat. Never enable this in production.");
     }
+    let ticket_key = crate::checkin::load_ticket_key(&db, &settings.ticket_key)
+        .await
+        .map_err(|e| StartError::Seed(e.to_string()))?;
     let state = AppState {
+        ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),
         db,
         cache,

@@ -18,6 +18,18 @@ pub struct Cache {
     /// Prefix for every key, so tests and several deployments can share one Redis.
     prefix: Arc<str>,
     redis_errors: Arc<AtomicU64>,
+    /// After a Redis error, skip Redis until this moment (ms since the Unix epoch), so an
+    /// outage costs one timeout every few seconds instead of one per request.
+    skip_until_ms: Arc<AtomicU64>,
+}
+
+const SKIP_AFTER_ERROR_MS: u64 = 5_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 #[derive(Default)]
@@ -72,6 +84,7 @@ impl Cache {
             local: Arc::new(Local::default()),
             prefix: prefix.into(),
             redis_errors: Arc::default(),
+            skip_until_ms: Arc::default(),
         }
     }
 
@@ -107,7 +120,17 @@ impl Cache {
         format!("{}:{}", self.prefix, k)
     }
 
+    /// Redis, unless it failed within the last few seconds.
+    fn redis(&self) -> Option<ConnectionManager> {
+        if now_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.redis.clone()
+    }
+
     fn note_error(&self, op: &str, e: &redis::RedisError) {
+        self.skip_until_ms
+            .store(now_ms() + SKIP_AFTER_ERROR_MS, Ordering::Relaxed);
         let n = self.redis_errors.fetch_add(1, Ordering::Relaxed);
         // Warn on the first error and then every 100th, so an outage does not flood the log.
         if n % 100 == 0 {
@@ -121,9 +144,12 @@ impl Cache {
 
     pub async fn get(&self, k: &str) -> Option<String> {
         let key = self.key(k);
-        match &self.redis {
-            Some(r) => {
-                let mut r = r.clone();
+        if self.redis.is_some() && self.redis().is_none() {
+            // Redis is resting after an error: a miss sends the caller to the database.
+            return None;
+        }
+        match self.redis() {
+            Some(mut r) => {
                 match redis::cmd("GET")
                     .arg(&key)
                     .query_async::<Option<String>>(&mut r)
@@ -142,9 +168,11 @@ impl Cache {
 
     pub async fn set(&self, k: &str, v: &str, ttl: Duration) {
         let key = self.key(k);
-        match &self.redis {
-            Some(r) => {
-                let mut r = r.clone();
+        if self.redis.is_some() && self.redis().is_none() {
+            return;
+        }
+        match self.redis() {
+            Some(mut r) => {
                 let ms = ttl.as_millis().max(1) as u64;
                 if let Err(e) = redis::cmd("SET")
                     .arg(&key)
@@ -163,9 +191,11 @@ impl Cache {
 
     pub async fn del(&self, k: &str) {
         let key = self.key(k);
-        match &self.redis {
-            Some(r) => {
-                let mut r = r.clone();
+        if self.redis.is_some() && self.redis().is_none() {
+            return;
+        }
+        match self.redis() {
+            Some(mut r) => {
                 if let Err(e) = redis::cmd("DEL").arg(&key).query_async::<()>(&mut r).await {
                     self.note_error("del", &e);
                 }
@@ -178,9 +208,8 @@ impl Cache {
     /// Redis errors fall back to the in-process counter.
     pub async fn rate_limit(&self, k: &str, limit: u32, window: Duration) -> Result<(), u64> {
         let key = self.key(&format!("rl:{k}"));
-        let (n, left) = match &self.redis {
-            Some(r) => {
-                let mut r = r.clone();
+        let (n, left) = match self.redis() {
+            Some(mut r) => {
                 // SET NX starts the window once; works on every Redis version.
                 let res: Result<(u64, i64), _> = redis::pipe()
                     .atomic()

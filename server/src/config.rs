@@ -28,6 +28,9 @@ pub struct Settings {
     pub seed_demo_if_empty: bool,
     pub rate_limit: RateLimitSettings,
     pub booking: BookingSettings,
+    /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
+    /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
+    pub ticket_key: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -138,6 +141,7 @@ impl Default for Settings {
             seed_demo_if_empty: true,
             rate_limit: RateLimitSettings::default(),
             booking: BookingSettings::default(),
+            ticket_key: String::new(),
         }
     }
 }
@@ -198,6 +202,14 @@ impl fmt::Debug for Settings {
             )
             .field("wechat.embedded_fake", &self.wechat.embedded_fake)
             .field("dev_login", &self.dev_login)
+            .field(
+                "ticket_key",
+                &if self.ticket_key.is_empty() {
+                    "(generated)"
+                } else {
+                    "(set)"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +288,9 @@ impl Settings {
         }
         if let Some(v) = get("CULTUREHUB_LOG_FORMAT") {
             self.log_format = v;
+        }
+        if let Some(v) = get("CULTUREHUB_TICKET_KEY") {
+            self.ticket_key = v;
         }
         if let Some(v) = get("CULTUREHUB_SEED_DEMO") {
             self.seed_demo_if_empty = parse_bool("CULTUREHUB_SEED_DEMO", &v)?;

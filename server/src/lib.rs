@@ -15,6 +15,8 @@ pub mod audit;
 pub mod booking;
 /// Redis or in-process cache, rate limits.
 pub mod cache;
+/// Tickets and check-in at the door, volunteers' service hours.
+pub mod checkin;
 /// Subcommands of the `culturehub` binary.
 pub mod cli;
 /// Typed, layered settings.

@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Present when the fake WeChat server runs inside this process (embedded default, tests).
     pub fake_wechat: Option<FakeWechat>,
+    /// Derives ticket QR tokens (see `checkin::ticket_token`).
+    pub ticket_key: Arc<Vec<u8>>,
 }
 
 /// Per-request facts set by the outer middleware.

@@ -249,6 +249,17 @@ impl TestApp {
             .expect("unit exists")
     }
 
+    /// (id, path) of a unit.
+    pub async fn unit_ref(&self, code: &str) -> (i64, String) {
+        let r = sqlx::query("SELECT id, path FROM org_units WHERE code = $1")
+            .bind(code)
+            .fetch_one(self.state().db.pool())
+            .await
+            .expect("unit exists");
+        use sqlx::Row;
+        (r.get("id"), r.get("path"))
+    }
+
     /// Grants a role directly (test setup, bypassing the API).
     pub async fn grant(
         &self,

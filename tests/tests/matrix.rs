@@ -38,6 +38,11 @@ const SELF: &[&str] = &[
     "family_add",
     "family_remove",
     "subscriptions_record",
+    "booking_ticket",
+    "booking_attendance",
+    "checkin_self",
+    "volunteer_apply",
+    "my_volunteering",
 ];
 
 use Who::*;
@@ -276,6 +281,306 @@ fn waive<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+const CHECKIN_MANAGERS: &[Who] = &[PointCoordinator, BranchStaff, CenterStaff, CenterAdmin];
+
+/// A published session on side `s` with one confirmed booking: (session, booking).
+async fn booked(w: &World<'_>, s: Side) -> (i64, i64) {
+    let (_, sid) = draft(w, s).await;
+    let db = w.app.state().db.clone();
+    sqlx::query("UPDATE activities SET status = 'published' WHERE id = (SELECT activity_id FROM sessions WHERE id = $1)")
+        .bind(sid)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let (token, _) = w
+        .app
+        .sign_in(&format!("matrix-guest-{}", uuid::Uuid::new_v4().simple()))
+        .await;
+    let (st, b) = w.app.book(&token, sid, json!({})).await;
+    assert_eq!(st, 200, "{b}");
+    (sid, b["id"].as_i64().unwrap())
+}
+
+/// A live check-in row for a fresh booking on side `s`: (session, check-in id).
+async fn checked_in(w: &World<'_>, s: Side) -> (i64, i64, i64) {
+    let (sid, bid) = booked(w, s).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let cid: i64 = sqlx::query_scalar(
+        "INSERT INTO checkins (booking_id, session_id, source, admitted_at, recorded_at) VALUES ($1, $2, 'staff', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(bid)
+    .bind(sid)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (sid, bid, cid)
+}
+
+fn scan_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/checkin/scan".into(),
+            body: Some(
+                json!({"session_id": sid, "token": "x", "nonce": uuid::Uuid::new_v4().simple().to_string()}),
+            ),
+        }
+    })
+}
+fn list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/checkin-list"),
+            body: None,
+        }
+    })
+}
+fn sync_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{sid}/checkin/sync"),
+            body: Some(json!({"scans": []})),
+        }
+    })
+}
+fn lookup_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/checkin/lookup?name=%E7%8E%8B&phone_last4=1234"),
+            body: None,
+        }
+    })
+}
+fn manual_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (sid, bid) = booked(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{sid}/checkin/manual"),
+            body: Some(json!({"booking_id": bid})),
+        }
+    })
+}
+fn headcount_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{sid}/headcount"),
+            body: Some(json!({"count": 3, "nonce": uuid::Uuid::new_v4().simple().to_string()})),
+        }
+    })
+}
+fn venue_code_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/venue-code"),
+            body: None,
+        }
+    })
+}
+fn stats_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/checkin/stats"),
+            body: None,
+        }
+    })
+}
+fn conflicts_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/checkin/conflicts"),
+            body: None,
+        }
+    })
+}
+fn resolve_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (sid, bid, cid) = checked_in(w, s).await;
+        let db = w.app.state().db.clone();
+        let mut tx = db.begin().await.unwrap();
+        let kid: i64 = sqlx::query_scalar(
+            "INSERT INTO checkin_conflicts (session_id, booking_id, checkin_id, scanned_at, created_at) VALUES ($1,$2,$3,'2026-01-01T00:00:00Z','2026-01-01T00:00:00Z') RETURNING id",
+        )
+        .bind(sid)
+        .bind(bid)
+        .bind(cid)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/checkin/conflicts/{kid}/resolve"),
+            body: Some(json!({"resolution": "已核实"})),
+        }
+    })
+}
+fn undo_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, _, cid) = checked_in(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/checkin/{cid}/undo"),
+            body: Some(json!({"reason": "更正"})),
+        }
+    })
+}
+fn attendance_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (aid, _) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/activities/{aid}/attendance"),
+            body: None,
+        }
+    })
+}
+async fn application(w: &World<'_>, s: Side) -> i64 {
+    let (token, _) = w
+        .app
+        .sign_in(&format!(
+            "matrix-applicant-{}",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .await;
+    let point = w.app.unit_id(w.point(s)).await;
+    let (st, v) = w
+        .app
+        .post(
+            "/api/v1/volunteers/applications",
+            Some(&token),
+            json!({"unit_id": point}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    sqlx::query_scalar("SELECT MAX(id) FROM volunteer_applications")
+        .fetch_one(w.app.state().db.pool())
+        .await
+        .unwrap()
+}
+fn applications_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteer-applications"),
+            body: None,
+        }
+    })
+}
+fn approve_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = application(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/volunteer-applications/{id}/approve"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn reject_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = application(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/volunteer-applications/{id}/reject"),
+            body: Some(json!({})),
+        }
+    })
+}
+async fn a_volunteer(w: &World<'_>, s: Side) -> i64 {
+    let (_, uid) = w
+        .app
+        .sign_in(&format!("matrix-helper-{}", uuid::Uuid::new_v4().simple()))
+        .await;
+    w.app
+        .grant(uid, culturehub::access::Role::Volunteer, w.point(s))
+        .await;
+    uid
+}
+fn assign_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        let uid = a_volunteer(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{sid}/assignments"),
+            body: Some(json!({"user_id": uid})),
+        }
+    })
+}
+fn assign_day_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        let uid = a_volunteer(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/units/{point}/assignments"),
+            body: Some(json!({"user_id": uid, "day": "2026-12-24"})),
+        }
+    })
+}
+fn unassign_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_ref(w.point(s)).await;
+        let uid = a_volunteer(w, s).await;
+        let db = w.app.state().db.clone();
+        let mut tx = db.begin().await.unwrap();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO assignments (user_id, unit_id, unit_path, day, created_at) VALUES ($1,$2,$3,'2026-12-24','2026-01-01T00:00:00Z') RETURNING id",
+        )
+        .bind(uid)
+        .bind(point.0)
+        .bind(point.1)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/assignments/{id}"),
+            body: None,
+        }
+    })
+}
+fn volunteers_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteers"),
+            body: None,
+        }
+    })
+}
+fn volunteers_csv_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteers.csv"),
+            body: None,
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -389,6 +694,147 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: waive,
+        },
+        // The matrix volunteer is not assigned to these sessions, so it is refused like everyone outside.
+        Case {
+            op: "checkin_scan",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: scan_op,
+        },
+        Case {
+            op: "checkin_list",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: list_op,
+        },
+        Case {
+            op: "checkin_sync",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: sync_op,
+        },
+        Case {
+            op: "checkin_headcount",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: headcount_op,
+        },
+        Case {
+            op: "checkin_lookup",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: lookup_op,
+        },
+        Case {
+            op: "checkin_manual",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: manual_op,
+        },
+        Case {
+            op: "checkin_venue_code",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: venue_code_op,
+        },
+        Case {
+            op: "checkin_stats",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: stats_op,
+        },
+        Case {
+            op: "checkin_conflicts",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: conflicts_op,
+        },
+        Case {
+            op: "checkin_conflict_resolve",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: resolve_op,
+        },
+        Case {
+            op: "checkin_undo",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: undo_op,
+        },
+        Case {
+            op: "activity_attendance",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: attendance_op,
+        },
+        Case {
+            op: "volunteer_applications",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: applications_op,
+        },
+        Case {
+            op: "volunteer_approve",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: approve_op,
+        },
+        Case {
+            op: "volunteer_reject",
+            allowed: VOLUNTEER_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: reject_op,
+        },
+        Case {
+            op: "assignment_session",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: assign_op,
+        },
+        Case {
+            op: "assignment_day",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: assign_day_op,
+        },
+        Case {
+            op: "assignment_remove",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: unassign_op,
+        },
+        Case {
+            op: "unit_volunteers",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteers_op,
+        },
+        Case {
+            op: "unit_volunteers_csv",
+            allowed: CHECKIN_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteers_csv_op,
         },
     ]
 }

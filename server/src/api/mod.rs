@@ -5,6 +5,7 @@ pub mod activities;
 pub mod admin;
 pub mod auth;
 pub mod bookings;
+pub mod checkin;
 pub mod org;
 
 use crate::state::AppState;
@@ -28,6 +29,8 @@ pub enum ApiTags {
     Activities,
     /// 预约、候补、摇号、家庭成员
     Bookings,
+    /// 入场凭证、扫码签到、志愿者
+    Checkin,
 }
 
 pub type Apis = (
@@ -36,6 +39,7 @@ pub type Apis = (
     admin::AdminApi,
     activities::ActivitiesApi,
     bookings::BookingsApi,
+    checkin::CheckinApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
@@ -46,6 +50,7 @@ pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
             admin::AdminApi,
             activities::ActivitiesApi,
             bookings::BookingsApi,
+            checkin::CheckinApi,
         ),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

@@ -1,0 +1,1466 @@
+//! Tickets and check-in at the door: scanning (online and synced from offline phones), undo,
+//! staff look-up, walk-in head counts, self check-in, attendance, volunteer service hours.
+//!
+//! The database decides admissions: one live check-in per booking per session, enforced by a
+//! unique index, so two volunteers scanning one ticket at the same moment admit it once.
+
+use crate::access::{self, Action, Caller, UnitRef};
+use crate::db::{Db, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::privacy::mask_name;
+use crate::time::{self, Ts};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use poem::http::StatusCode;
+use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+// ---------------------------------------------------------------------------------------------
+// Tokens.
+
+/// Length of a ticket token: 32 bytes of HMAC-SHA256 in unpadded base64url.
+pub const TOKEN_LEN: usize = 43;
+
+/// The QR token of a ticket: HMAC-SHA256(key, "ticket:" + salt), 256 bits, never a booking id.
+pub fn ticket_token(key: &[u8], salt: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"ticket:");
+    mac.update(salt.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Accepts exactly the shape tokens have; everything else is "not recognised".
+pub fn decode_token(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    if s.len() != TOKEN_LEN
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()?;
+    let arr: [u8; 32] = bytes.try_into().ok()?;
+    // Canonical form only: re-encoding must give the same text.
+    (base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(arr) == s).then_some(arr)
+}
+
+/// What is stored and what offline check-in lists carry: SHA-256 of the token text, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
+}
+
+/// The ticket key: from settings, or (embedded default) generated once and kept in the database.
+pub async fn load_ticket_key(db: &Db, configured: &str) -> ApiResult<Vec<u8>> {
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let mut tx = db.begin().await?;
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = 'ticket_key'")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let key = match existing {
+        Some(k) => k,
+        None => {
+            let k = crate::identity::new_secret();
+            sqlx::query("INSERT INTO server_secrets (name, value) VALUES ('ticket_key', $1)")
+                .bind(&k)
+                .execute(&mut *tx)
+                .await?;
+            k
+        }
+    };
+    tx.commit().await?;
+    Ok(key.into_bytes())
+}
+
+/// The ticket's token for a booking, creating the ticket on first use.
+pub async fn ensure_ticket(db: &Db, key: &[u8], booking_id: i64, now: &str) -> ApiResult<String> {
+    let salt: Option<String> = sqlx::query_scalar("SELECT salt FROM tickets WHERE booking_id = $1")
+        .bind(booking_id)
+        .fetch_optional(db.pool())
+        .await?;
+    if let Some(s) = salt {
+        return Ok(ticket_token(key, &s));
+    }
+    let salt = crate::identity::new_secret();
+    let token = ticket_token(key, &salt);
+    let mut tx = db.begin().await?;
+    sqlx::query("INSERT INTO tickets (booking_id, salt, token_hash, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT (booking_id) DO NOTHING")
+        .bind(booking_id)
+        .bind(&salt)
+        .bind(token_hash(&token))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    // Another request may have created it first: read back what is stored.
+    let salt: String = sqlx::query_scalar("SELECT salt FROM tickets WHERE booking_id = $1")
+        .bind(booking_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(ticket_token(key, &salt))
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Ticket {
+    pub booking_id: i64,
+    /// Opaque token carried by the QR code.
+    pub token: String,
+    pub qr_png_base64: String,
+    pub qr_svg: String,
+    pub holder_masked: String,
+    pub is_family_member: bool,
+    pub activity_title: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub unit_name: String,
+    pub address: String,
+    pub room: String,
+    pub status: String,
+}
+
+pub fn qr_png(token: &str) -> ApiResult<Vec<u8>> {
+    let code = qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| ApiError::internal())?;
+    let img = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(360, 360)
+        .quiet_zone(true)
+        .build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|_| ApiError::internal())?;
+    Ok(out.into_inner())
+}
+
+pub fn qr_svg(token: &str) -> ApiResult<String> {
+    let code = qrcode::QrCode::with_error_correction_level(token.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| ApiError::internal())?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+pub async fn ticket(
+    db: &Db,
+    key: &[u8],
+    owner: i64,
+    booking_id: i64,
+    now: &str,
+) -> ApiResult<Ticket> {
+    let r = sqlx::query(
+        "SELECT b.status, b.family_member_id, f.name AS member, p.display_name, a.title, s.starts_at, s.ends_at, u.short_name, u.address, s.room, \
+         (SELECT MAX(x.ends_at) FROM sessions x WHERE x.activity_id = b.activity_id) AS last_end, a.is_course \
+         FROM bookings b JOIN users p ON p.id = b.user_id JOIN activities a ON a.id = b.activity_id JOIN sessions s ON s.id = b.session_id \
+         JOIN org_units u ON u.id = s.unit_id LEFT JOIN family_members f ON f.id = b.family_member_id WHERE b.id = $1 AND b.user_id = $2",
+    )
+    .bind(booking_id)
+    .bind(owner)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该预约"))?;
+    let status: String = r.get("status");
+    if status != "confirmed" {
+        let msg = match status.as_str() {
+            "cancelled" => "预约已取消，没有入场凭证",
+            _ => "尚未获得名额，获得名额后才有入场凭证",
+        };
+        return Err(ApiError::conflict("no_ticket", msg));
+    }
+    let token = ensure_ticket(db, key, booking_id, now).await?;
+    let member: Option<String> = r.get("member");
+    let name = member
+        .clone()
+        .unwrap_or_else(|| r.get::<String, _>("display_name"));
+    Ok(Ticket {
+        booking_id,
+        qr_png_base64: base64::engine::general_purpose::STANDARD.encode(qr_png(&token)?),
+        qr_svg: qr_svg(&token)?,
+        token,
+        holder_masked: if name.is_empty() {
+            "本人".into()
+        } else {
+            mask_name(&name)
+        },
+        is_family_member: member.is_some(),
+        activity_title: r.get("title"),
+        starts_at: r.get("starts_at"),
+        ends_at: if r.get::<i64, _>("is_course") != 0 {
+            r.get("last_end")
+        } else {
+            r.get("ends_at")
+        },
+        unit_name: r.get("short_name"),
+        address: r.get("address"),
+        room: r.get("room"),
+        status,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who may scan where.
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub activity_id: i64,
+    pub title: String,
+    pub unit: UnitRef,
+    pub unit_name: String,
+    pub starts_at: Ts,
+    pub ends_at: Ts,
+    pub is_course: bool,
+    pub capacity: Option<i64>,
+}
+
+pub async fn session_info(db: &Db, session_id: i64) -> ApiResult<SessionInfo> {
+    let r = sqlx::query(
+        "SELECT s.id, s.activity_id, a.title, s.unit_id, s.unit_path, u.short_name, s.starts_at, s.ends_at, a.is_course, s.capacity \
+         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该场次"))?;
+    Ok(SessionInfo {
+        id: r.get("id"),
+        activity_id: r.get("activity_id"),
+        title: r.get("title"),
+        unit: UnitRef {
+            id: r.get("unit_id"),
+            path: r.get("unit_path"),
+        },
+        unit_name: r.get("short_name"),
+        starts_at: time::parse(&r.get::<String, _>("starts_at")).ok_or_else(ApiError::internal)?,
+        ends_at: time::parse(&r.get::<String, _>("ends_at")).ok_or_else(ApiError::internal)?,
+        is_course: r.get::<i64, _>("is_course") != 0,
+        capacity: r.get("capacity"),
+    })
+}
+
+/// Staff who manage check-in at the unit may always scan; a volunteer only when assigned to
+/// the session, or to its unit for that day. The role half is `access::check`.
+pub async fn may_scan(db: &Db, caller: &Caller, s: &SessionInfo) -> ApiResult<()> {
+    if access::check(caller, Action::ManageCheckin, &s.unit).is_ok() {
+        return Ok(());
+    }
+    access::check(caller, Action::ScanTickets, &s.unit)?;
+    let day = crate::family::china_date(s.starts_at)
+        .format("%Y-%m-%d")
+        .to_string();
+    let assigned: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM assignments WHERE user_id = $1 AND removed_at IS NULL \
+         AND (session_id = $2 OR (session_id IS NULL AND unit_id = $3 AND day = $4))",
+    )
+    .bind(caller.user_id)
+    .bind(s.id)
+    .bind(s.unit.id)
+    .bind(day)
+    .fetch_one(db.pool())
+    .await?;
+    if assigned == 0 {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_assigned",
+            "您没有被安排在这一场签到",
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning.
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq)]
+pub struct ExpectedSession {
+    pub session_id: i64,
+    pub title: String,
+    pub starts_at: String,
+    pub unit_name: String,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq)]
+pub struct ScanAnswer {
+    /// `admitted`, `already_admitted`, `cancelled`, `not_confirmed`, `wrong_session`,
+    /// `outside_window`, `not_recognised`, or for offline sync `conflict`.
+    pub result: String,
+    /// One-glance text for the volunteer.
+    pub message: String,
+    /// Colour hint: `green`, `amber` or `red`.
+    pub colour: String,
+    pub checkin_id: Option<i64>,
+    pub holder_masked: Option<String>,
+    pub is_family_member: bool,
+    pub is_child: bool,
+    /// People this ticket admits.
+    pub party_size: i64,
+    pub admitted_at: Option<String>,
+    pub admitted_by: Option<String>,
+    pub expected: Option<ExpectedSession>,
+    pub admitted_count: i64,
+    pub booked_count: i64,
+}
+
+impl ScanAnswer {
+    fn plain(result: &str, message: &str, colour: &str) -> ScanAnswer {
+        ScanAnswer {
+            result: result.into(),
+            message: message.into(),
+            colour: colour.into(),
+            checkin_id: None,
+            holder_masked: None,
+            is_family_member: false,
+            is_child: false,
+            party_size: 0,
+            admitted_at: None,
+            admitted_by: None,
+            expected: None,
+            admitted_count: 0,
+            booked_count: 0,
+        }
+    }
+    pub fn not_recognised() -> ScanAnswer {
+        Self::plain(
+            "not_recognised",
+            "无法识别这张票，请居民出示“我的预约”中的二维码",
+            "red",
+        )
+    }
+}
+
+/// The booking a token belongs to, with what the door needs to know.
+struct Holder {
+    booking_id: i64,
+    status: String,
+    pool_session: i64,
+    activity_id: i64,
+    name: String,
+    is_family: bool,
+    is_child: bool,
+}
+
+async fn holder(db: &Db, token: &str, on: Ts) -> ApiResult<Option<Holder>> {
+    if decode_token(token).is_none() {
+        return Ok(None);
+    }
+    let r = sqlx::query(
+        "SELECT b.id, b.status, b.session_id, b.activity_id, b.family_member_id, f.name AS member, f.birth_date, p.display_name \
+         FROM tickets t JOIN bookings b ON b.id = t.booking_id JOIN users p ON p.id = b.user_id \
+         LEFT JOIN family_members f ON f.id = b.family_member_id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(r.map(|r| {
+        let member: Option<String> = r.get("member");
+        let birth: Option<String> = r.get("birth_date");
+        let age = birth
+            .as_deref()
+            .and_then(|b| crate::family::parse_birth(b).ok())
+            .map(|b| crate::rules::age_on(b, crate::family::china_date(on)));
+        let name = member
+            .clone()
+            .unwrap_or_else(|| r.get::<String, _>("display_name"));
+        Holder {
+            booking_id: r.get("id"),
+            status: r.get("status"),
+            pool_session: r.get("session_id"),
+            activity_id: r.get("activity_id"),
+            name: if name.is_empty() {
+                "居民".into()
+            } else {
+                mask_name(&name)
+            },
+            is_family: member.is_some(),
+            is_child: age.is_some_and(|a| a < 14),
+        }
+    }))
+}
+
+async fn counts(db: &Db, s: &SessionInfo) -> ApiResult<(i64, i64)> {
+    let admitted: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL",
+    )
+    .bind(s.id)
+    .fetch_one(db.pool())
+    .await?;
+    // For a course the seats live on its first lesson.
+    let booked: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE activity_id = $1 AND status = 'confirmed' \
+         AND (session_id = $2 OR $3 = 1)",
+    )
+    .bind(s.activity_id)
+    .bind(s.id)
+    .bind(s.is_course as i64)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((admitted, booked))
+}
+
+async fn existing_checkin(
+    db: &Db,
+    booking_id: i64,
+    session_id: i64,
+) -> ApiResult<Option<(i64, String, String)>> {
+    let r = sqlx::query(
+        "SELECT c.id, c.admitted_at, c.source, c.volunteer_id, COALESCE(v.display_name, '') AS vname FROM checkins c \
+         LEFT JOIN users v ON v.id = c.volunteer_id WHERE c.booking_id = $1 AND c.session_id = $2 AND c.undone_at IS NULL",
+    )
+    .bind(booking_id)
+    .bind(session_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(r.map(|r| {
+        let v: String = r.get("vname");
+        let source: String = r.get("source");
+        let who = match (source.as_str(), v.is_empty()) {
+            ("self", _) => "居民本人扫码".to_string(),
+            ("staff", true) => "工作人员".to_string(),
+            ("staff", false) => format!("工作人员{}", mask_name(&v)),
+            (_, true) => format!(
+                "志愿者（编号 {}）",
+                r.get::<Option<i64>, _>("volunteer_id").unwrap_or(0)
+            ),
+            (_, false) => format!("志愿者{}", mask_name(&v)),
+        };
+        (r.get("id"), r.get("admitted_at"), who)
+    }))
+}
+
+/// Outcome of an attempt to admit at the door.
+pub enum Admit {
+    Admitted(i64),
+    /// Already admitted: (check-in id, when, by whom).
+    Already(i64, String, String),
+}
+
+/// Inserts the admission; the unique index decides races.
+async fn admit(
+    tx: &mut Tx,
+    booking_id: i64,
+    session_id: i64,
+    volunteer: Option<i64>,
+    source: &str,
+    admitted_at: &str,
+    now: &str,
+) -> ApiResult<Option<i64>> {
+    let res = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
+         VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(booking_id)
+    .bind(session_id)
+    .bind(volunteer)
+    .bind(source)
+    .bind(admitted_at)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if res.is_some() {
+        sqlx::query(
+            "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2",
+        )
+        .bind(admitted_at)
+        .bind(booking_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(res)
+}
+
+fn check_nonce(nonce: &str) -> ApiResult<()> {
+    if nonce.is_empty() || nonce.len() > 64 || !nonce.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::validation("nonce 应为 1–64 个可见 ASCII 字符"));
+    }
+    Ok(())
+}
+
+async fn replayed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<Option<ScanAnswer>> {
+    let a: Option<String> =
+        sqlx::query_scalar("SELECT answer FROM scans WHERE volunteer_id = $1 AND nonce = $2")
+            .bind(volunteer)
+            .bind(nonce)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(a.and_then(|a| serde_json::from_str(&a).ok()))
+}
+
+async fn remember(
+    tx: &mut Tx,
+    volunteer: i64,
+    nonce: &str,
+    session_id: i64,
+    answer: &ScanAnswer,
+    now: &str,
+) -> ApiResult<()> {
+    sqlx::query("INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
+        .bind(volunteer)
+        .bind(nonce)
+        .bind(session_id)
+        .bind(serde_json::to_string(answer).unwrap_or_default())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Is the booking's seat pool the scanned session (or, for a course, one of its lessons)?
+fn same_place(h: &Holder, s: &SessionInfo) -> bool {
+    h.pool_session == s.id || (s.is_course && h.activity_id == s.activity_id)
+}
+
+async fn expected(db: &Db, h: &Holder) -> ApiResult<ExpectedSession> {
+    let r = sqlx::query(
+        "SELECT s.id, a.title, s.starts_at, u.short_name FROM sessions s JOIN activities a ON a.id = s.activity_id \
+         JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1",
+    )
+    .bind(h.pool_session)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(ExpectedSession {
+        session_id: r.get("id"),
+        title: r.get("title"),
+        starts_at: r.get("starts_at"),
+        unit_name: r.get("short_name"),
+    })
+}
+
+/// An online scan. Door outcomes are answers (200), not errors; a retry with the same nonce
+/// returns the first answer and records nothing new.
+pub async fn scan(
+    db: &Db,
+    s: &SessionInfo,
+    volunteer: i64,
+    token: &str,
+    nonce: &str,
+    opens_minutes: i64,
+    now: Ts,
+) -> ApiResult<ScanAnswer> {
+    check_nonce(nonce)?;
+    if let Some(a) = replayed(db, volunteer, nonce).await? {
+        return Ok(a);
+    }
+    let now_s = time::fmt(now);
+    // Garbled, forged or unknown tokens get one uniform answer and touch nothing.
+    let Some(h) = holder(db, token, now).await? else {
+        return Ok(ScanAnswer::not_recognised());
+    };
+    let mut answer = judge(db, s, &h, opens_minutes, now).await?;
+    let mut tx = db.begin().await?;
+    if answer.result == "admitted" {
+        match admit(
+            &mut tx,
+            h.booking_id,
+            s.id,
+            Some(volunteer),
+            "scan",
+            &now_s,
+            &now_s,
+        )
+        .await?
+        {
+            Some(id) => answer.checkin_id = Some(id),
+            None => {
+                // Lost the race to another volunteer: tell it as it is.
+                tx.rollback().await?;
+                let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
+                    .await?
+                    .ok_or_else(ApiError::internal)?;
+                answer = already(&h, id, at, by);
+                tx = db.begin().await?;
+            }
+        }
+    }
+    let (admitted, booked) = counts_in(&mut tx, s).await?;
+    answer.admitted_count = admitted;
+    answer.booked_count = booked;
+    remember(&mut tx, volunteer, nonce, s.id, &answer, &now_s).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+async fn counts_in(tx: &mut Tx, s: &SessionInfo) -> ApiResult<(i64, i64)> {
+    let admitted: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL",
+    )
+    .bind(s.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let booked: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE activity_id = $1 AND status = 'confirmed' AND (session_id = $2 OR $3 = 1)",
+    )
+    .bind(s.activity_id)
+    .bind(s.id)
+    .bind(s.is_course as i64)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((admitted, booked))
+}
+
+fn already(h: &Holder, id: i64, at: String, by: String) -> ScanAnswer {
+    let when = time::parse(&at)
+        .map(|t| crate::notify::china_time(t)[13..].to_string())
+        .unwrap_or_default();
+    ScanAnswer {
+        checkin_id: Some(id),
+        holder_masked: Some(h.name.clone()),
+        is_family_member: h.is_family,
+        is_child: h.is_child,
+        party_size: 1,
+        admitted_at: Some(at),
+        admitted_by: Some(by.clone()),
+        ..ScanAnswer::plain(
+            "already_admitted",
+            &format!("已入场：{when} 由{by}核验"),
+            "amber",
+        )
+    }
+}
+
+/// The verdict for a known ticket, before anything is written.
+async fn judge(
+    db: &Db,
+    s: &SessionInfo,
+    h: &Holder,
+    opens_minutes: i64,
+    at: Ts,
+) -> ApiResult<ScanAnswer> {
+    let with_holder = |a: ScanAnswer| ScanAnswer {
+        holder_masked: Some(h.name.clone()),
+        is_family_member: h.is_family,
+        is_child: h.is_child,
+        ..a
+    };
+    if h.status == "cancelled" {
+        return Ok(with_holder(ScanAnswer::plain(
+            "cancelled",
+            "这张票对应的预约已取消，不能入场",
+            "red",
+        )));
+    }
+    if h.status != "confirmed" {
+        return Ok(with_holder(ScanAnswer::plain(
+            "not_confirmed",
+            "候补或摇号中，尚未获得名额",
+            "red",
+        )));
+    }
+    if !same_place(h, s) {
+        let e = expected(db, h).await?;
+        let msg = format!(
+            "不是这一场：请到 {}（{}）",
+            e.unit_name,
+            crate::notify::china_time(time::parse(&e.starts_at).unwrap_or(at))
+        );
+        return Ok(ScanAnswer {
+            expected: Some(e),
+            ..with_holder(ScanAnswer::plain("wrong_session", &msg, "red"))
+        });
+    }
+    if let Some((id, when, by)) = existing_checkin(db, h.booking_id, s.id).await? {
+        return Ok(already(h, id, when, by));
+    }
+    let opens = s.starts_at - chrono::Duration::minutes(opens_minutes);
+    if at < opens {
+        return Ok(with_holder(ScanAnswer::plain(
+            "outside_window",
+            &format!(
+                "还没到签到时间，{} 开始签到",
+                crate::notify::china_time(opens)
+            ),
+            "amber",
+        )));
+    }
+    if at > s.ends_at {
+        return Ok(with_holder(ScanAnswer::plain(
+            "outside_window",
+            "这一场已经结束",
+            "red",
+        )));
+    }
+    let label = if h.is_child {
+        "儿童"
+    } else if h.is_family {
+        "家庭成员"
+    } else {
+        "本人"
+    };
+    Ok(ScanAnswer {
+        party_size: 1,
+        ..with_holder(ScanAnswer::plain(
+            "admitted",
+            &format!("核验通过：{}（{label}）", h.name),
+            "green",
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline.
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ListEntry {
+    /// SHA-256 (hex) of the ticket token; the phone hashes what it scans and looks it up.
+    pub ticket_hash: String,
+    pub holder_masked: String,
+    pub is_family_member: bool,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct CheckinList {
+    pub session_id: i64,
+    pub title: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// Discard the list after this moment.
+    pub expires_at: String,
+    pub entries: Vec<ListEntry>,
+}
+
+/// Everything a phone needs to admit people without a connection: ticket hashes and masked
+/// names of confirmed bookings, nothing more.
+pub async fn offline_list(db: &Db, key: &[u8], s: &SessionInfo, now: Ts) -> ApiResult<CheckinList> {
+    let now_s = time::fmt(now);
+    let pool_session: i64 = if s.is_course {
+        sqlx::query_scalar("SELECT id FROM sessions WHERE activity_id = $1 AND lesson_no = 1")
+            .bind(s.activity_id)
+            .fetch_one(db.pool())
+            .await?
+    } else {
+        s.id
+    };
+    let rows = sqlx::query(
+        "SELECT b.id, f.name AS member, p.display_name FROM bookings b JOIN users p ON p.id = b.user_id \
+         LEFT JOIN family_members f ON f.id = b.family_member_id WHERE b.session_id = $1 AND b.status = 'confirmed' ORDER BY b.id",
+    )
+    .bind(pool_session)
+    .fetch_all(db.pool())
+    .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let token = ensure_ticket(db, key, r.get("id"), &now_s).await?;
+        let member: Option<String> = r.get("member");
+        let name = member
+            .clone()
+            .unwrap_or_else(|| r.get::<String, _>("display_name"));
+        entries.push(ListEntry {
+            ticket_hash: token_hash(&token),
+            holder_masked: if name.is_empty() {
+                "居民".into()
+            } else {
+                mask_name(&name)
+            },
+            is_family_member: member.is_some(),
+        });
+    }
+    Ok(CheckinList {
+        session_id: s.id,
+        title: s.title.clone(),
+        starts_at: time::fmt(s.starts_at),
+        ends_at: time::fmt(s.ends_at),
+        expires_at: time::fmt(s.ends_at + chrono::Duration::hours(1)),
+        entries,
+    })
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+pub struct OfflineScan {
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub nonce: String,
+    #[oai(validator(max_length = 200))]
+    pub token: String,
+    /// When the phone admitted the person.
+    pub scanned_at: String,
+}
+
+/// Accepts scans made without a connection as what happened at the door. Idempotent by
+/// nonce; a ticket already admitted by someone else is recorded as a conflict for staff.
+pub async fn sync(
+    db: &Db,
+    s: &SessionInfo,
+    volunteer: i64,
+    scans: &[OfflineScan],
+    now: Ts,
+) -> ApiResult<Vec<ScanAnswer>> {
+    let now_s = time::fmt(now);
+    let mut out = Vec::with_capacity(scans.len());
+    for sc in scans {
+        check_nonce(&sc.nonce)?;
+        let at = time::parse(&sc.scanned_at)
+            .ok_or_else(|| ApiError::validation("scanned_at 时间格式不正确"))?;
+        if at > now + chrono::Duration::minutes(5) {
+            return Err(ApiError::validation("scanned_at 不能晚于现在"));
+        }
+    }
+    for sc in scans {
+        if let Some(a) = replayed(db, volunteer, &sc.nonce).await? {
+            out.push(a);
+            continue;
+        }
+        let at = time::parse(&sc.scanned_at).unwrap_or(now);
+        let at_s = time::fmt(at);
+        let Some(h) = holder(db, &sc.token, at).await? else {
+            out.push(ScanAnswer::not_recognised());
+            continue;
+        };
+        let mut answer = if h.status != "confirmed" || !same_place(&h, s) {
+            judge(db, s, &h, i64::MAX / 4, at).await?
+        } else {
+            ScanAnswer {
+                holder_masked: Some(h.name.clone()),
+                is_family_member: h.is_family,
+                is_child: h.is_child,
+                party_size: 1,
+                ..ScanAnswer::plain("admitted", "已同步：离线核验入场", "green")
+            }
+        };
+        let mut tx = db.begin().await?;
+        if answer.result == "admitted" {
+            match admit(
+                &mut tx,
+                h.booking_id,
+                s.id,
+                Some(volunteer),
+                "offline",
+                &at_s,
+                &now_s,
+            )
+            .await?
+            {
+                Some(id) => answer.checkin_id = Some(id),
+                None => {
+                    let row = sqlx::query("SELECT id, admitted_at FROM checkins WHERE booking_id = $1 AND session_id = $2 AND undone_at IS NULL")
+                        .bind(h.booking_id)
+                        .bind(s.id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let cid: i64 = row.get("id");
+                    sqlx::query(
+                        "INSERT INTO checkin_conflicts (session_id, booking_id, checkin_id, volunteer_id, scanned_at, created_at) \
+                         VALUES ($1,$2,$3,$4,$5,$6)",
+                    )
+                    .bind(s.id)
+                    .bind(h.booking_id)
+                    .bind(cid)
+                    .bind(volunteer)
+                    .bind(&at_s)
+                    .bind(&now_s)
+                    .execute(&mut *tx)
+                    .await?;
+                    answer = ScanAnswer {
+                        checkin_id: Some(cid),
+                        admitted_at: Some(row.get("admitted_at")),
+                        ..ScanAnswer::plain(
+                            "conflict",
+                            "这张票已由另一台设备核验，已记录待工作人员处理",
+                            "amber",
+                        )
+                    };
+                    answer.holder_masked = Some(h.name.clone());
+                }
+            }
+        }
+        let (admitted, booked) = counts_in(&mut tx, s).await?;
+        answer.admitted_count = admitted;
+        answer.booked_count = booked;
+        remember(&mut tx, volunteer, &sc.nonce, s.id, &answer, &now_s).await?;
+        tx.commit().await?;
+        out.push(answer);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corrections.
+
+pub const UNDO_MINUTES: i64 = 15;
+
+/// Undo an admission: the admitting volunteer within 15 minutes, or staff at any time.
+pub async fn undo(
+    db: &Db,
+    caller: &Caller,
+    checkin_id: i64,
+    reason: &str,
+    now: Ts,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    let r = sqlx::query(
+        "SELECT c.booking_id, c.session_id, c.volunteer_id, c.recorded_at, c.undone_at, s.unit_path, s.unit_id \
+         FROM checkins c JOIN sessions s ON s.id = c.session_id WHERE c.id = $1",
+    )
+    .bind(checkin_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该签到记录"))?;
+    let unit = UnitRef {
+        id: r.get("unit_id"),
+        path: r.get("unit_path"),
+    };
+    if r.get::<Option<String>, _>("undone_at").is_some() {
+        return Err(ApiError::conflict("already_undone", "这条签到已撤销"));
+    }
+    let staff = access::check(caller, Action::ManageCheckin, &unit).is_ok();
+    if !staff {
+        let own = r.get::<Option<i64>, _>("volunteer_id") == Some(caller.user_id);
+        if !own {
+            return Err(ApiError::forbidden());
+        }
+        let recorded = time::parse(&r.get::<String, _>("recorded_at")).unwrap_or(now);
+        if now - recorded > chrono::Duration::minutes(UNDO_MINUTES) {
+            return Err(ApiError::conflict(
+                "undo_too_late",
+                "超过 15 分钟，请联系工作人员更正",
+            ));
+        }
+    }
+    let now_s = time::fmt(now);
+    let mut tx = db.begin().await?;
+    let n = sqlx::query("UPDATE checkins SET undone_at = $1, undone_by = $2, undo_reason = $3 WHERE id = $4 AND undone_at IS NULL")
+        .bind(&now_s)
+        .bind(caller.user_id)
+        .bind(reason)
+        .bind(checkin_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(ApiError::conflict("already_undone", "这条签到已撤销"));
+    }
+    // The booking counts as checked in while any lesson check-in remains.
+    let booking_id: i64 = r.get("booking_id");
+    sqlx::query(
+        "UPDATE bookings SET checked_in_at = (SELECT MIN(admitted_at) FROM checkins WHERE booking_id = $1 AND undone_at IS NULL) WHERE id = $1",
+    )
+    .bind(booking_id)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(&mut tx, &now_s, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct LookupHit {
+    pub booking_id: i64,
+    pub holder_masked: String,
+    pub phone_masked: Option<String>,
+    pub status: String,
+    pub checked_in: bool,
+}
+
+/// Staff fallback for residents without a phone: name and the last four digits of the phone.
+pub async fn lookup(
+    db: &Db,
+    s: &SessionInfo,
+    name: &str,
+    last4: &str,
+) -> ApiResult<Vec<LookupHit>> {
+    if last4.len() != 4 || !last4.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::validation("请输入手机号后 4 位数字"));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 20 {
+        return Err(ApiError::validation("请输入姓名"));
+    }
+    let rows = sqlx::query(
+        "SELECT b.id, b.status, f.name AS member, p.display_name, p.phone, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.booking_id = b.id AND c.session_id = $4 AND c.undone_at IS NULL) AS done \
+         FROM bookings b JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id \
+         WHERE b.activity_id = $1 AND b.status <> 'cancelled' AND p.phone LIKE $2 AND (p.display_name = $3 OR f.name = $3) ORDER BY b.id LIMIT 20",
+    )
+    .bind(s.activity_id)
+    .bind(format!("%{last4}"))
+    .bind(name)
+    .bind(s.id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let member: Option<String> = r.get("member");
+            LookupHit {
+                booking_id: r.get("id"),
+                holder_masked: mask_name(
+                    &member.unwrap_or_else(|| r.get::<String, _>("display_name")),
+                ),
+                phone_masked: r
+                    .get::<Option<String>, _>("phone")
+                    .as_deref()
+                    .map(crate::privacy::mask_phone),
+                status: r.get("status"),
+                checked_in: r.get::<i64, _>("done") > 0,
+            }
+        })
+        .collect())
+}
+
+/// Staff admit a booking found by look-up.
+pub async fn admit_manually(
+    db: &Db,
+    s: &SessionInfo,
+    staff: i64,
+    booking_id: i64,
+    now: Ts,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<ScanAnswer> {
+    let r = sqlx::query("SELECT status, session_id, activity_id FROM bookings WHERE id = $1")
+        .bind(booking_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("该预约"))?;
+    let fits = r.get::<i64, _>("session_id") == s.id
+        || (s.is_course && r.get::<i64, _>("activity_id") == s.activity_id);
+    if !fits {
+        return Err(ApiError::conflict("wrong_session", "这条预约不属于这一场"));
+    }
+    if r.get::<String, _>("status") != "confirmed" {
+        return Err(ApiError::conflict("not_confirmed", "这条预约没有有效名额"));
+    }
+    let now_s = time::fmt(now);
+    let mut tx = db.begin().await?;
+    let id = admit(
+        &mut tx,
+        booking_id,
+        s.id,
+        Some(staff),
+        "staff",
+        &now_s,
+        &now_s,
+    )
+    .await?;
+    crate::audit::record(&mut tx, &now_s, audit).await?;
+    tx.commit().await?;
+    let (admitted, booked) = counts(db, s).await?;
+    Ok(ScanAnswer {
+        checkin_id: id,
+        admitted_count: admitted,
+        booked_count: booked,
+        party_size: 1,
+        ..match id {
+            Some(_) => ScanAnswer::plain("admitted", "已由工作人员核验入场", "green"),
+            None => ScanAnswer::plain("already_admitted", "已经入场", "amber"),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walk-in events, self check-in, counts.
+
+/// A volunteer's head count for a walk-in event; idempotent by nonce.
+pub async fn headcount(
+    db: &Db,
+    s: &SessionInfo,
+    volunteer: i64,
+    count: i64,
+    nonce: &str,
+    now: &str,
+) -> ApiResult<i64> {
+    check_nonce(nonce)?;
+    if !(1..=10_000).contains(&count) {
+        return Err(ApiError::validation("人数应在 1 到 10000 之间"));
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query("INSERT INTO headcounts (session_id, volunteer_id, count, nonce, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
+        .bind(s.id)
+        .bind(volunteer)
+        .bind(count)
+        .bind(nonce)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    walk_ins(db, s.id).await
+}
+
+pub async fn walk_ins(db: &Db, session_id: i64) -> ApiResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM headcounts WHERE session_id = $1",
+    )
+    .bind(session_id)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// A resident scanned the venue code: with a booking, they are admitted; at an open event,
+/// they are counted once.
+pub async fn self_checkin(
+    db: &Db,
+    s: &SessionInfo,
+    user_id: i64,
+    opens_minutes: i64,
+    now: Ts,
+) -> ApiResult<ScanAnswer> {
+    let now_s = time::fmt(now);
+    let opens = s.starts_at - chrono::Duration::minutes(opens_minutes);
+    if now < opens || now > s.ends_at {
+        return Ok(ScanAnswer::plain(
+            "outside_window",
+            "现在不在签到时间内",
+            "amber",
+        ));
+    }
+    let booking: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM bookings WHERE user_id = $1 AND activity_id = $2 AND status = 'confirmed' AND (session_id = $3 OR $4 = 1) \
+         AND family_member_id IS NULL",
+    )
+    .bind(user_id)
+    .bind(s.activity_id)
+    .bind(s.id)
+    .bind(s.is_course as i64)
+    .fetch_optional(db.pool())
+    .await?;
+    let mut tx = db.begin().await?;
+    let answer = match (booking, s.capacity) {
+        (Some(b), _) => match admit(&mut tx, b, s.id, None, "self", &now_s, &now_s).await? {
+            Some(id) => ScanAnswer {
+                checkin_id: Some(id),
+                party_size: 1,
+                ..ScanAnswer::plain("admitted", "签到成功，欢迎参加", "green")
+            },
+            None => ScanAnswer::plain("already_admitted", "您已经签到过了", "amber"),
+        },
+        (None, None) => {
+            let n = sqlx::query(
+                "INSERT INTO headcounts (session_id, user_id, count, nonce, created_at) VALUES ($1,$2,1,$3,$4) ON CONFLICT DO NOTHING",
+            )
+            .bind(s.id)
+            .bind(user_id)
+            .bind(format!("self:{user_id}"))
+            .bind(&now_s)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                ScanAnswer {
+                    party_size: 1,
+                    ..ScanAnswer::plain("admitted", "签到成功，欢迎参加", "green")
+                }
+            } else {
+                ScanAnswer::plain("already_admitted", "您已经签到过了", "amber")
+            }
+        }
+        (None, Some(_)) => {
+            ScanAnswer::plain("not_confirmed", "这一场需要预约，您没有有效的预约", "red")
+        }
+    };
+    tx.commit().await?;
+    Ok(answer)
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Stats {
+    pub session_id: i64,
+    pub capacity: Option<i64>,
+    pub booked: i64,
+    pub admitted: i64,
+    pub walk_ins: i64,
+    pub open_conflicts: i64,
+}
+
+pub async fn stats(db: &Db, s: &SessionInfo) -> ApiResult<Stats> {
+    let (admitted, booked) = counts(db, s).await?;
+    let open_conflicts: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM checkin_conflicts WHERE session_id = $1 AND resolved_at IS NULL",
+    )
+    .bind(s.id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Stats {
+        session_id: s.id,
+        capacity: s.capacity,
+        booked,
+        admitted,
+        walk_ins: walk_ins(db, s.id).await?,
+        open_conflicts,
+    })
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Conflict {
+    pub id: i64,
+    pub booking_id: i64,
+    pub checkin_id: i64,
+    pub holder_masked: String,
+    pub first_admitted_at: String,
+    pub second_scanned_at: String,
+    pub resolved_at: Option<String>,
+    pub resolution: Option<String>,
+}
+
+pub async fn conflicts(db: &Db, session_id: i64) -> ApiResult<Vec<Conflict>> {
+    let rows = sqlx::query(
+        "SELECT k.id, k.booking_id, k.checkin_id, k.scanned_at, k.resolved_at, k.resolution, c.admitted_at, f.name AS member, p.display_name \
+         FROM checkin_conflicts k JOIN checkins c ON c.id = k.checkin_id JOIN bookings b ON b.id = k.booking_id \
+         JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id WHERE k.session_id = $1 ORDER BY k.id",
+    )
+    .bind(session_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Conflict {
+            id: r.get("id"),
+            booking_id: r.get("booking_id"),
+            checkin_id: r.get("checkin_id"),
+            holder_masked: mask_name(
+                &r.get::<Option<String>, _>("member")
+                    .unwrap_or_else(|| r.get::<String, _>("display_name")),
+            ),
+            first_admitted_at: r.get("admitted_at"),
+            second_scanned_at: r.get("scanned_at"),
+            resolved_at: r.get("resolved_at"),
+            resolution: r.get("resolution"),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Courses and volunteers.
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Attendance {
+    pub booking_id: i64,
+    pub holder_masked: String,
+    pub lessons: i64,
+    /// Lessons already held.
+    pub held: i64,
+    pub attended: i64,
+    /// attended / held, 0–100.
+    pub rate_percent: i64,
+}
+
+pub async fn attendance(
+    db: &Db,
+    activity_id: i64,
+    only_booking: Option<i64>,
+    now: &str,
+) -> ApiResult<Vec<Attendance>> {
+    let (lessons, held): (i64, i64) = {
+        let r = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN starts_at <= $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS held \
+             FROM sessions WHERE activity_id = $1 AND status = 'scheduled'",
+        )
+        .bind(activity_id)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await?;
+        (r.get("n"), r.get("held"))
+    };
+    let rows = sqlx::query(
+        "SELECT b.id, f.name AS member, p.display_name, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.booking_id = b.id AND c.undone_at IS NULL) AS attended \
+         FROM bookings b JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id \
+         WHERE b.activity_id = $1 AND b.status = 'confirmed' AND ($2 IS NULL OR b.id = $2) ORDER BY b.id",
+    )
+    .bind(activity_id)
+    .bind(only_booking)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let attended: i64 = r.get("attended");
+            Attendance {
+                booking_id: r.get("id"),
+                holder_masked: mask_name(
+                    &r.get::<Option<String>, _>("member")
+                        .unwrap_or_else(|| r.get::<String, _>("display_name")),
+                ),
+                lessons,
+                held,
+                attended,
+                rate_percent: if held > 0 { attended * 100 / held } else { 0 },
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ServiceRecord {
+    pub assignment_id: i64,
+    pub session_id: Option<i64>,
+    pub unit_name: String,
+    pub title: String,
+    pub day: String,
+    pub scans: i64,
+    /// Counted once the session is over and the volunteer served (scanned or counted).
+    pub minutes: i64,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ServiceHours {
+    pub user_id: i64,
+    pub volunteer_masked: String,
+    pub total_hours: f64,
+    pub records: Vec<ServiceRecord>,
+}
+
+/// Service hours from assignments and the scans done: a session assignment counts from
+/// check-in opening to the session's end; a unit-day assignment from the first to the last
+/// scan of that day (at least an hour). Only served assignments count.
+pub async fn service_hours(
+    db: &Db,
+    user_id: i64,
+    opens_minutes: i64,
+    now: Ts,
+) -> ApiResult<ServiceHours> {
+    let now_s = time::fmt(now);
+    let rows = sqlx::query(
+        "SELECT g.id, g.session_id, g.day, g.unit_id, u.short_name, s.starts_at, s.ends_at, a.title, p.display_name, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.volunteer_id = g.user_id AND c.session_id = g.session_id) \
+         + (SELECT CAST(COUNT(*) AS BIGINT) FROM headcounts h WHERE h.volunteer_id = g.user_id AND h.session_id = g.session_id) AS session_scans \
+         FROM assignments g JOIN org_units u ON u.id = g.unit_id JOIN users p ON p.id = g.user_id \
+         LEFT JOIN sessions s ON s.id = g.session_id LEFT JOIN activities a ON a.id = s.activity_id \
+         WHERE g.user_id = $1 AND g.removed_at IS NULL ORDER BY g.id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut records = Vec::new();
+    let mut name = String::new();
+    for r in rows {
+        name = r.get("display_name");
+        let session_id: Option<i64> = r.get("session_id");
+        let (title, day, scans, minutes) = match session_id {
+            Some(_) => {
+                let starts =
+                    time::parse(&r.get::<Option<String>, _>("starts_at").unwrap_or_default())
+                        .unwrap_or(now);
+                let ends_s: String = r.get::<Option<String>, _>("ends_at").unwrap_or_default();
+                let ends = time::parse(&ends_s).unwrap_or(now);
+                let scans: i64 = r.get("session_scans");
+                let served = scans > 0 && ends_s <= now_s;
+                let minutes = if served {
+                    (ends - (starts - chrono::Duration::minutes(opens_minutes))).num_minutes()
+                } else {
+                    0
+                };
+                let day = crate::family::china_date(starts)
+                    .format("%Y-%m-%d")
+                    .to_string();
+                (
+                    r.get::<Option<String>, _>("title").unwrap_or_default(),
+                    day,
+                    scans,
+                    minutes,
+                )
+            }
+            None => {
+                let day: String = r.get::<Option<String>, _>("day").unwrap_or_default();
+                let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok();
+                let (from, to) = match date.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+                    Some(d) => {
+                        let start = d.and_utc() - chrono::Duration::hours(8);
+                        (
+                            time::fmt(start),
+                            time::fmt(start + chrono::Duration::days(1)),
+                        )
+                    }
+                    None => (now_s.clone(), now_s.clone()),
+                };
+                let t = sqlx::query(
+                    "SELECT CAST(COUNT(*) AS BIGINT) AS n, MIN(c.recorded_at) AS first, MAX(c.recorded_at) AS last FROM checkins c \
+                     JOIN sessions s ON s.id = c.session_id WHERE c.volunteer_id = $1 AND s.unit_id = $2 AND c.recorded_at >= $3 AND c.recorded_at < $4",
+                )
+                .bind(user_id)
+                .bind(r.get::<i64, _>("unit_id"))
+                .bind(&from)
+                .bind(&to)
+                .fetch_one(db.pool())
+                .await?;
+                let n: i64 = t.get("n");
+                let minutes = match (
+                    t.get::<Option<String>, _>("first"),
+                    t.get::<Option<String>, _>("last"),
+                ) {
+                    (Some(a), Some(b)) if to <= now_s || n > 0 => {
+                        let span = time::parse(&b)
+                            .zip(time::parse(&a))
+                            .map(|(b, a)| (b - a).num_minutes())
+                            .unwrap_or(0);
+                        span.max(60)
+                    }
+                    _ => 0,
+                };
+                ("全天值守".to_string(), day, n, minutes)
+            }
+        };
+        records.push(ServiceRecord {
+            assignment_id: r.get("id"),
+            session_id,
+            unit_name: r.get("short_name"),
+            title,
+            day,
+            scans,
+            minutes,
+        });
+    }
+    let total: i64 = records.iter().map(|r| r.minutes).sum();
+    Ok(ServiceHours {
+        user_id,
+        volunteer_masked: mask_name(&name),
+        total_hours: (total as f64 / 6.0).round() / 10.0,
+        records,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn tokens_round_trip_and_differ() {
+        let key = b"k";
+        let t = ticket_token(key, "salt-1");
+        assert_eq!(t.len(), TOKEN_LEN);
+        assert!(decode_token(&t).is_some());
+        assert_ne!(t, ticket_token(key, "salt-2"));
+        assert_ne!(t, ticket_token(b"other key", "salt-1"));
+        assert_eq!(token_hash(&t).len(), 64);
+    }
+
+    /// Property: the decoder never panics, and accepts exactly canonical 43-character
+    /// base64url encodings of 32 bytes.
+    #[test]
+    fn decoder_property() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+        let alphabet =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \x00\xff";
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..60);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            let s = String::from_utf8_lossy(&bytes).to_string();
+            if let Some(decoded) = decode_token(&s) {
+                assert_eq!(
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(decoded),
+                    s.trim()
+                );
+            }
+        }
+        for _ in 0..2_000 {
+            let raw: [u8; 32] = rng.gen();
+            let s = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+            assert_eq!(decode_token(&s), Some(raw));
+            // One changed character either fails or decodes to different bytes — never the same ticket.
+            let mut chars: Vec<char> = s.chars().collect();
+            let i = rng.gen_range(0..chars.len());
+            chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+            let forged: String = chars.into_iter().collect();
+            assert_ne!(decode_token(&forged), Some(raw));
+        }
+        assert!(decode_token("").is_none());
+        assert!(decode_token(&"A".repeat(44)).is_none());
+        assert!(decode_token("123").is_none());
+    }
+}
