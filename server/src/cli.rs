@@ -125,6 +125,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let bar = progress(109);
             let n = crate::seed::demo(&state, |i| bar.set_position(i as u64)).await?;
             bar.finish_and_clear();
+            let a = crate::seed::demo_activities(&state).await?;
+            if a > 0 {
+                println!("已加载演示活动：{a} 个");
+            }
             if n == 0 {
                 println!("演示网络已存在，未重复加载");
             } else {

@@ -26,6 +26,8 @@ pub struct Settings {
     pub session_ttl_hours: i64,
     /// Load the demo Futian network into an empty database on `serve`.
     pub seed_demo_if_empty: bool,
+    /// With the demo network, also load demo activities for the coming weeks.
+    pub seed_demo_activities: bool,
     pub rate_limit: RateLimitSettings,
     pub booking: BookingSettings,
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
@@ -139,6 +141,7 @@ impl Default for Settings {
             request_timeout_secs: 15,
             session_ttl_hours: 24 * 30,
             seed_demo_if_empty: true,
+            seed_demo_activities: true,
             rate_limit: RateLimitSettings::default(),
             booking: BookingSettings::default(),
             ticket_key: String::new(),

@@ -11,7 +11,11 @@ pub async fn demo_if_empty(st: &AppState) -> ApiResult<usize> {
     if org::count_units(&st.db).await? > 0 {
         return Ok(0);
     }
-    demo(st, |_| {}).await
+    let n = demo(st, |_| {}).await?;
+    if st.settings.seed_demo_activities {
+        demo_activities(st).await?;
+    }
+    Ok(n)
 }
 
 pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize> {
@@ -25,4 +29,184 @@ pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize
     let n = org::import_rows(&st.db, &rows, true, &st.now(), progress).await?;
     tracing::info!(units = n, "loaded the demo Futian network");
     Ok(n)
+}
+
+/// Demo activities over the next four weeks across the network: performances sent to the
+/// grassroots, lectures, exhibitions, free art trainings (courses, one by lottery), art-team
+/// activities. Deterministic, marked as demo. Skipped when demo activities already exist.
+pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
+    use rand::{Rng, SeedableRng};
+    let existing: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE is_demo = 1")
+            .fetch_one(st.db.pool())
+            .await?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let units = org::all_units(&st.db).await?;
+    if units.is_empty() {
+        return Ok(0);
+    }
+    let root = units.iter().find(|u| u.parent_id.is_none()).map(|u| u.id);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2018);
+    let now = st.clock.now();
+    // Midnight today in China, as UTC.
+    let today = crate::family::china_date(now)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        - chrono::Duration::hours(8);
+    const TITLES: [(&str, &str, &str); 12] = [
+        (
+            "performance",
+            "粤剧折子戏专场（送演出下基层）",
+            "由总馆配送的粤剧名家折子戏，适合全家观看。",
+        ),
+        (
+            "performance",
+            "社区音乐会：岭南民乐之夜",
+            "广东音乐经典曲目演奏，现场互动。",
+        ),
+        (
+            "lecture",
+            "非遗讲座：广绣的针法与故事",
+            "非遗传承人讲解广绣历史与基本针法。",
+        ),
+        (
+            "lecture",
+            "书法入门公益讲座",
+            "从执笔到结构，零基础也能听懂。",
+        ),
+        (
+            "exhibition",
+            "福田摄影家协会作品展",
+            "免预约，开放时间内可直接参观。",
+        ),
+        (
+            "exhibition",
+            "少儿绘画作品展",
+            "展出辖区中小学生优秀绘画作品。",
+        ),
+        (
+            "training",
+            "少儿舞蹈公益培训班（8 课时）",
+            "面向 6–12 岁儿童，每周一课。",
+        ),
+        (
+            "training",
+            "长者智能手机课堂（4 课时）",
+            "教长者使用微信、挂号与出行小程序。",
+        ),
+        (
+            "training",
+            "合唱公益培训班（6 课时）",
+            "报名人数多时以摇号确定名额。",
+        ),
+        (
+            "art_team",
+            "社区广场舞队公开排练",
+            "欢迎居民加入社区文艺团队。",
+        ),
+        ("art_team", "粤曲私伙局雅集", "粤曲爱好者交流演唱。"),
+        (
+            "other",
+            "亲子手工坊：剪纸迎新春",
+            "家长与孩子一起完成剪纸作品。",
+        ),
+    ];
+    let places: Vec<&crate::org::Unit> = units.iter().filter(|u| u.level != "main").collect();
+    let mut created = 0;
+    let mut tx = st.db.begin().await?;
+    let now_s = crate::time::fmt(now);
+    for i in 0..60 {
+        let (kind, title, desc) = TITLES[i % TITLES.len()];
+        let place = places[rng.gen_range(0..places.len())];
+        let organizer = if kind == "performance" {
+            place.parent_id.unwrap_or(place.id)
+        } else {
+            place.id
+        };
+        let is_course = kind == "training";
+        let lottery = title.contains("摇号");
+        let mode = if kind == "exhibition" {
+            "none"
+        } else if lottery {
+            "lottery"
+        } else {
+            "fcfs"
+        };
+        let day = rng.gen_range(1..28);
+        let hour = [9, 10, 14, 15, 19][rng.gen_range(0..5)];
+        let start = today + chrono::Duration::days(day) + chrono::Duration::hours(hour);
+        let lessons = if is_course {
+            if title.contains("8 课时") {
+                8
+            } else if title.contains("6 课时") {
+                6
+            } else {
+                4
+            }
+        } else {
+            1
+        };
+        let capacity: Option<i64> = if mode == "none" {
+            None
+        } else {
+            Some([20, 30, 40, 60, 120][rng.gen_range(0..5)])
+        };
+        let (age_min, age_max) = if title.contains("少儿") {
+            (Some(6), Some(12))
+        } else {
+            (None, None)
+        };
+        let draw_at = lottery.then(|| crate::time::fmt(start - chrono::Duration::days(1)));
+        let seed = lottery.then(crate::identity::new_secret);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO activities (title, kind, organizer_unit_id, description, booking_mode, is_course, status, delivered_by_unit_id, \
+             age_min, age_max, lottery_draw_at, lottery_seed, lottery_seed_hash, is_demo, created_at, updated_at, published_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,'published',$7,$8,$9,$10,$11,$12,1,$13,$13,$13) RETURNING id",
+        )
+        .bind(title)
+        .bind(kind)
+        .bind(organizer)
+        .bind(desc)
+        .bind(mode)
+        .bind(is_course as i64)
+        .bind(if kind == "performance" { root } else { None })
+        .bind(age_min)
+        .bind(age_max)
+        .bind(&draw_at)
+        .bind(&seed)
+        .bind(seed.as_deref().map(crate::rules::seed_commitment))
+        .bind(&now_s)
+        .fetch_one(&mut *tx)
+        .await?;
+        for n in 0..lessons {
+            let s = start + chrono::Duration::days(7 * n as i64);
+            let closes = if lottery {
+                start - chrono::Duration::days(2)
+            } else {
+                s
+            };
+            sqlx::query(
+                "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, room, starts_at, ends_at, capacity, booking_closes_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            )
+            .bind(id)
+            .bind(n as i64 + 1)
+            .bind(place.id)
+            .bind(&place.path)
+            .bind("多功能活动室")
+            .bind(crate::time::fmt(s))
+            .bind(crate::time::fmt(s + chrono::Duration::minutes(90)))
+            .bind(if n == 0 { capacity } else { None })
+            .bind(crate::time::fmt(closes))
+            .execute(&mut *tx)
+            .await?;
+        }
+        created += 1;
+    }
+    tx.commit().await?;
+    tracing::info!(activities = created, "loaded demo activities");
+    Ok(created)
 }

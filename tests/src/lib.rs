@@ -117,6 +117,8 @@ pub fn test_settings() -> Settings {
     let mut s = Settings::default();
     s.wechat.embedded_fake = true;
     s.seed_demo_if_empty = true;
+    // The demo network, but no demo activities: tests create exactly what they assert on.
+    s.seed_demo_activities = false;
     s.rate_limit.signin_per_minute = 10_000;
     s.rate_limit.writes_per_minute = 10_000;
     s.rate_limit.writes_per_minute_per_ip = 100_000;

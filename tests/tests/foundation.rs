@@ -768,3 +768,39 @@ async fn dev_login_sqlite() {
 async fn dev_login_postgres() {
     dev_login(Backend::Postgres).await;
 }
+
+/// The embedded default's demo data: the network and a spread of activities to browse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demo_data_is_browsable() {
+    let Some(app) = TestApp::start_with(Backend::Sqlite, "demo_data", |s| {
+        s.seed_demo_activities = true
+    })
+    .await
+    else {
+        return;
+    };
+    let demo = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE is_demo = 1")
+        .await;
+    assert_eq!(demo, 60);
+    let (s, page) = app.get("/api/v1/activities?page_size=50", None).await;
+    assert_eq!(s, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert!(items.len() >= 40, "{}", items.len());
+    let kinds: std::collections::HashSet<&str> =
+        items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    for k in ["performance", "lecture", "exhibition", "training"] {
+        assert!(kinds.contains(k), "{kinds:?}");
+    }
+    // A demo activity can be booked like any other.
+    let bookable = items
+        .iter()
+        .find(|i| i["booking_mode"] == "fcfs" && !i["title"].as_str().unwrap().contains("少儿"))
+        .unwrap();
+    let me = app.sign_in("demo-visitor").await.0;
+    let (s, v) = app
+        .book(&me, bookable["session_id"].as_i64().unwrap(), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    app.finish().await;
+}
