@@ -378,6 +378,8 @@ pub async fn publish(db: &Db, id: i64, now: Ts, audit: crate::audit::Entry<'_>) 
         ));
     }
     crate::audit::record(&mut tx, &time::fmt(now), audit).await?;
+    // Demands this activity answers are fulfilled, and their supporters told.
+    crate::demand::fulfil_for_activity(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -30,6 +30,8 @@ pub struct Settings {
     pub seed_demo_activities: bool,
     pub rate_limit: RateLimitSettings,
     pub booking: BookingSettings,
+    /// The district policy's numbers (annual targets, staffing minimums): data, not code.
+    pub policy: PolicySettings,
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
     /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
     pub ticket_key: String,
@@ -126,6 +128,10 @@ pub struct BookingSettings {
     pub reminder_minutes: Vec<i64>,
     /// Seconds between background worker passes (outbox, draws, reminders).
     pub worker_interval_secs: u64,
+    /// An attendee may rate a session within this many days after it ends.
+    pub rating_window_days: i64,
+    /// A rating can be edited for this many hours after it was given.
+    pub rating_edit_hours: i64,
 }
 
 impl Default for Settings {
@@ -145,6 +151,34 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             booking: BookingSettings::default(),
             ticket_key: String::new(),
+            policy: PolicySettings::default(),
+        }
+    }
+}
+
+/// Defaults are the Futian plan's: at least 20 performances sent to the grassroots, 20
+/// lectures or exhibitions and 20 free art trainings a year; at least 15 full-time staff at the
+/// main center, 4 per branch and 1 culture-sports coordinator per point.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicySettings {
+    pub annual_performances: i64,
+    pub annual_lectures_exhibitions: i64,
+    pub annual_trainings: i64,
+    pub min_staff_main: i64,
+    pub min_staff_branch: i64,
+    pub min_staff_point: i64,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        PolicySettings {
+            annual_performances: 20,
+            annual_lectures_exhibitions: 20,
+            annual_trainings: 20,
+            min_staff_main: 15,
+            min_staff_branch: 4,
+            min_staff_point: 1,
         }
     }
 }
@@ -182,6 +216,8 @@ impl Default for BookingSettings {
             checkin_opens_minutes: 60,
             reminder_minutes: vec![24 * 60, 120],
             worker_interval_secs: 5,
+            rating_window_days: 14,
+            rating_edit_hours: 24,
         }
     }
 }

@@ -23,12 +23,18 @@ pub mod cli;
 pub mod config;
 /// SQLite / PostgreSQL behind one type; migrations.
 pub mod db;
+/// Residents' demand requests and their loop back to activities.
+pub mod demand;
 /// The one error shape.
 pub mod error;
 /// Family members residents book for.
 pub mod family;
+/// Ratings, comment moderation and the staff inbox.
+pub mod feedback;
 /// Sign-in, sessions, role grants, invitations.
 pub mod identity;
+/// The cultural menu (点单): items, orders, delivery, votes.
+pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;
 /// WeChat subscribe messages through a durable outbox.
@@ -45,6 +51,8 @@ pub mod rules;
 pub mod seed;
 /// Shared handler state and request helpers.
 pub mod state;
+/// Figures for steering: satisfaction, demand, replies, targets, staffing, ledgers.
+pub mod stats;
 /// Timestamps and the injectable clock.
 pub mod time;
 /// WeChat client and fake server.

@@ -146,6 +146,49 @@ impl AppState {
         Ok(unit)
     }
 
+    /// The caller's scope for a list, narrowed to one unit's subtree when `unit_id` is given
+    /// (which must lie inside the scope). Returns (scope, path prefix to filter by).
+    pub async fn scoped(
+        &self,
+        req: &Request,
+        caller: &Caller,
+        action: Action,
+        unit_id: Option<i64>,
+    ) -> ApiResult<(access::Scope, String)> {
+        let scope = access::scope(caller, action);
+        match unit_id {
+            Some(id) => {
+                let unit = crate::org::unit_ref(&self.db, id).await?;
+                if !scope.covers(&unit.path) {
+                    self.authorize(req, caller, action, &unit).await?;
+                }
+                Ok((scope, unit.path))
+            }
+            None => {
+                if scope.is_empty() {
+                    // No unit to name in the audit trail: record it against nothing.
+                    let c = ctx(req);
+                    audit::security_event(
+                        &self.db,
+                        &self.now(),
+                        audit::Entry {
+                            actor_id: Some(caller.user_id),
+                            action: "access_denied",
+                            unit_id: None,
+                            target: format!("{} {}", req.method(), req.uri().path()),
+                            detail: format!("{action:?}"),
+                            ip: &c.ip,
+                            request_id: &c.request_id,
+                        },
+                    )
+                    .await;
+                    return Err(ApiError::forbidden());
+                }
+                Ok((scope, "/".into()))
+            }
+        }
+    }
+
     /// Audit entry fields for this request.
     pub fn audit<'a>(
         &self,

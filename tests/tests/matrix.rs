@@ -19,6 +19,10 @@ const PUBLIC: &[&str] = &[
     "activities_browse",
     "activity_get",
     "activity_lottery",
+    "activity_ratings",
+    "demand_list",
+    "demand_get",
+    "menu_items",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -43,6 +47,11 @@ const SELF: &[&str] = &[
     "checkin_self",
     "volunteer_apply",
     "my_volunteering",
+    "rating_create",
+    "rating_update",
+    "demand_create",
+    "demand_support",
+    "menu_vote",
 ];
 
 use Who::*;
@@ -581,6 +590,276 @@ fn volunteers_csv_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+const FEEDBACK_READERS: &[Who] = ACTIVITY_READERS;
+const REPLIERS: &[Who] = CHECKIN_MANAGERS;
+const EXPORTERS: &[Who] = &[
+    BranchStaff,
+    CenterStaff,
+    CenterAdmin,
+    DistrictSupervisor,
+    Evaluator,
+];
+const MENU_MANAGERS: &[Who] = &[CenterStaff, CenterAdmin];
+
+async fn exec(w: &World<'_>, sql: &str, binds: &[i64]) -> i64 {
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    let id = q.fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A rating on side `s` (comment held when `held`).
+async fn rating(w: &World<'_>, s: Side, held: bool) -> i64 {
+    let (sid, bid, _) = checked_in(w, s).await;
+    let status = if held { "held" } else { "published" };
+    exec(
+        w,
+        &format!(
+            "INSERT INTO ratings (booking_id, session_id, activity_id, unit_id, unit_path, kind, user_id, score, comment, comment_status, created_at, updated_at) \
+             SELECT b.id, s.id, s.activity_id, s.unit_id, s.unit_path, 'lecture', b.user_id, 3, '还行', '{status}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' \
+             FROM bookings b JOIN sessions s ON s.id = $2 WHERE b.id = $1 RETURNING id"
+        ),
+        &[bid, sid],
+    )
+    .await
+}
+
+/// A demand at the point on side `s`.
+async fn demand_at(w: &World<'_>, s: Side, visibility: &str) -> i64 {
+    let (point, path) = w.app.unit_ref(w.point(s)).await;
+    let uid = w.users[&Resident];
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO demands (user_id, kind, unit_id, unit_path, description, visibility, created_at, updated_at) \
+         VALUES ($1, 'lecture', $2, $3, '希望有讲座', $4, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(uid)
+    .bind(point)
+    .bind(path)
+    .bind(visibility)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A menu order at the point on side `s`, in `status`.
+async fn order_at(w: &World<'_>, s: Side, status: &str) -> i64 {
+    let (point, path) = w.app.unit_ref(w.point(s)).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let item: i64 = sqlx::query_scalar(
+        "INSERT INTO menu_items (title, kind, quota, period_start, period_end, created_at) VALUES ('讲座', 'lecture', 1000, '2000-01-01', '2100-12-31', '2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO menu_orders (menu_item_id, unit_id, unit_path, requested_date, status, created_at) VALUES ($1, $2, $3, '2027-01-01', $4, '2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(item)
+    .bind(point)
+    .bind(path)
+    .bind(status)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn get_with_point<'a>(w: &'a World<'a>, s: Side, path: &'static str) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("{path}?unit_id={point}"),
+            body: None,
+        }
+    })
+}
+fn inbox_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/feedback")
+}
+fn counts_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/feedback/counts")
+}
+fn export_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/feedback/export.csv")
+}
+fn manage_demands_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/manage/demands")
+}
+fn orders_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/menu/orders")
+}
+fn sat_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/satisfaction")
+}
+fn demand_stats_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/demand")
+}
+fn replies_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/replies")
+}
+fn targets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/targets")
+}
+fn staffing_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/staffing")
+}
+fn ledger_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/ledger.csv")
+}
+fn mark_read_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = rating(w, s, false).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/feedback/read".into(),
+            body: Some(json!({"ids": [id]})),
+        }
+    })
+}
+fn reply_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = rating(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/feedback/{id}/replies"),
+            body: Some(json!({"content": "谢谢您的反馈"})),
+        }
+    })
+}
+fn handle_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = rating(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/feedback/{id}/handle"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn moderate_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = rating(w, s, true).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/feedback/{id}/moderate"),
+            body: Some(json!({"decision": "publish"})),
+        }
+    })
+}
+fn triage_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = demand_at(w, s, "published").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/demands/{id}/triage"),
+            body: Some(json!({"status": "accepted"})),
+        }
+    })
+}
+fn merge_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let a = demand_at(w, s, "published").await;
+        let b = demand_at(w, s, "published").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/demands/{a}/merge"),
+            body: Some(json!({"into_id": b})),
+        }
+    })
+}
+fn link_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = demand_at(w, s, "published").await;
+        let (activity, _) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/demands/{id}/link"),
+            body: Some(json!({"activity_id": activity})),
+        }
+    })
+}
+fn demand_moderate_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = demand_at(w, s, "held").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/demands/{id}/moderate"),
+            body: Some(json!({"decision": "publish"})),
+        }
+    })
+}
+fn menu_item_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let body = json!({"title": "矩阵菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31"});
+        Req {
+            method: "POST",
+            path: "/api/v1/menu/items".into(),
+            body: Some(body),
+        }
+    })
+}
+fn order_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        let existing = order_at(w, s, "rejected").await;
+        let item: i64 = sqlx::query_scalar("SELECT menu_item_id FROM menu_orders WHERE id = $1")
+            .bind(existing)
+            .fetch_one(w.app.state().db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: "/api/v1/menu/orders".into(),
+            body: Some(
+                json!({"menu_item_id": item, "unit_id": point, "requested_date": "2027-06-01"}),
+            ),
+        }
+    })
+}
+fn approve_order_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = order_at(w, s, "requested").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/menu/orders/{id}/approve"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn reject_order_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = order_at(w, s, "requested").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/menu/orders/{id}/reject"),
+            body: Some(json!({"reason": "档期已满"})),
+        }
+    })
+}
+fn deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = order_at(w, s, "approved").await;
+        let body = json!({"starts_at": culturehub_tests::at(w.app, 5000), "ends_at": culturehub_tests::at(w.app, 5100), "capacity": 50});
+        Req {
+            method: "POST",
+            path: format!("/api/v1/menu/orders/{id}/deliver"),
+            body: Some(body),
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -835,6 +1114,176 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: volunteers_csv_op,
+        },
+        Case {
+            op: "feedback_inbox",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: inbox_op,
+        },
+        Case {
+            op: "feedback_counts",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: counts_op,
+        },
+        Case {
+            op: "feedback_export",
+            allowed: EXPORTERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: export_op,
+        },
+        // Not aimed at a unit: items outside the caller's scope are simply left alone.
+        Case {
+            op: "feedback_mark_read",
+            allowed: FEEDBACK_READERS,
+            also_other: FEEDBACK_READERS,
+            ok: 200,
+            build: mark_read_op,
+        },
+        Case {
+            op: "feedback_reply",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: reply_op,
+        },
+        Case {
+            op: "feedback_handle",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: handle_op,
+        },
+        Case {
+            op: "feedback_moderate",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: moderate_op,
+        },
+        Case {
+            op: "demand_manage_list",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: manage_demands_op,
+        },
+        Case {
+            op: "demand_triage",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: triage_op,
+        },
+        Case {
+            op: "demand_merge",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: merge_op,
+        },
+        Case {
+            op: "demand_link",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: link_op,
+        },
+        Case {
+            op: "demand_moderate",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: demand_moderate_op,
+        },
+        // The menu belongs to the main center, whichever side asks.
+        Case {
+            op: "menu_item_create",
+            allowed: MENU_MANAGERS,
+            also_other: MENU_MANAGERS,
+            ok: 200,
+            build: menu_item_op,
+        },
+        Case {
+            op: "menu_order_create",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: order_op,
+        },
+        Case {
+            op: "menu_orders",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: orders_op,
+        },
+        Case {
+            op: "menu_order_approve",
+            allowed: MENU_MANAGERS,
+            also_other: MENU_MANAGERS,
+            ok: 200,
+            build: approve_order_op,
+        },
+        Case {
+            op: "menu_order_reject",
+            allowed: MENU_MANAGERS,
+            also_other: MENU_MANAGERS,
+            ok: 200,
+            build: reject_order_op,
+        },
+        Case {
+            op: "menu_order_deliver",
+            allowed: MENU_MANAGERS,
+            also_other: MENU_MANAGERS,
+            ok: 200,
+            build: deliver_op,
+        },
+        Case {
+            op: "stats_satisfaction",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: sat_op,
+        },
+        Case {
+            op: "stats_demand",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: demand_stats_op,
+        },
+        Case {
+            op: "stats_replies",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: replies_op,
+        },
+        Case {
+            op: "stats_targets",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: targets_op,
+        },
+        Case {
+            op: "stats_staffing",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: staffing_op,
+        },
+        Case {
+            op: "stats_ledger",
+            allowed: EXPORTERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: ledger_op,
         },
     ]
 }

@@ -6,7 +6,11 @@ pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod checkin;
+pub mod demand;
+pub mod feedback;
+pub mod menu;
 pub mod org;
+pub mod stats;
 
 use crate::state::AppState;
 use poem_openapi::{Object, OpenApiService, Tags};
@@ -31,6 +35,14 @@ pub enum ApiTags {
     Bookings,
     /// 入场凭证、扫码签到、志愿者
     Checkin,
+    /// 评价与回复
+    Feedback,
+    /// 群众文化需求
+    Demand,
+    /// 文化菜单点单与配送
+    Menu,
+    /// 统计、目标与台账
+    Stats,
 }
 
 pub type Apis = (
@@ -40,6 +52,10 @@ pub type Apis = (
     activities::ActivitiesApi,
     bookings::BookingsApi,
     checkin::CheckinApi,
+    feedback::FeedbackApi,
+    demand::DemandApi,
+    menu::MenuApi,
+    stats::StatsApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
@@ -51,6 +67,10 @@ pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
             activities::ActivitiesApi,
             bookings::BookingsApi,
             checkin::CheckinApi,
+            feedback::FeedbackApi,
+            demand::DemandApi,
+            menu::MenuApi,
+            stats::StatsApi,
         ),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

@@ -1,0 +1,322 @@
+use super::{ApiTags, Done};
+use crate::access::Action;
+use crate::activity::{NewActivity, NewSession};
+use crate::error::ApiError;
+use crate::menu::{self, Delivery, Item, NewItem, NewOrder, Order};
+use crate::state::{ctx, AppState};
+use poem::web::Data;
+use poem::{Request, Result};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+pub struct MenuApi;
+
+#[derive(Object)]
+struct Items {
+    items: Vec<Item>,
+}
+
+#[derive(Object)]
+struct Orders {
+    items: Vec<Order>,
+}
+
+#[derive(Object)]
+struct MenuCreated {
+    id: i64,
+}
+
+#[derive(Object)]
+struct Vote {
+    /// The point (or branch) where I would like it.
+    unit_id: i64,
+}
+
+#[derive(Object)]
+struct Reject {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    reason: String,
+}
+
+#[derive(Object)]
+struct Delivered {
+    order_id: i64,
+    activity_id: i64,
+}
+
+async fn record(
+    st: &AppState,
+    req: &Request,
+    caller: &crate::access::Caller,
+    action: &str,
+    unit: Option<i64>,
+    target: String,
+) -> Result<(), ApiError> {
+    let c = ctx(req);
+    let now = st.now();
+    let mut tx = st.db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        &now,
+        st.audit(&c, caller, action, unit, target, String::new()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Menu")]
+impl MenuApi {
+    /// The main center's cultural menu, with residents' votes (at a unit and below, if given).
+    #[oai(path = "/menu/items", method = "get", operation_id = "menu_items")]
+    async fn items(&self, st: Data<&AppState>, unit_id: Query<Option<i64>>) -> Result<Json<Items>> {
+        let under = match unit_id.0 {
+            Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
+            None => None,
+        };
+        Ok(Json(Items {
+            items: menu::items(&st.db, under.as_deref()).await?,
+        }))
+    }
+
+    /// Publish a menu item (main center).
+    #[oai(
+        path = "/menu/items",
+        method = "post",
+        operation_id = "menu_item_create"
+    )]
+    async fn create(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        body: Json<NewItem>,
+    ) -> Result<Json<MenuCreated>> {
+        let caller = st.caller(req).await?;
+        let root = crate::org::root(&st.db)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        st.authorize(req, &caller, Action::ManageMenu, &root)
+            .await?;
+        let id = menu::create(&st.db, caller.user_id, &body.0, &st.now()).await?;
+        record(
+            &st,
+            req,
+            &caller,
+            "menu_item_created",
+            Some(root.id),
+            format!("menu item {id}"),
+        )
+        .await?;
+        Ok(Json(MenuCreated { id }))
+    }
+
+    /// Vote for a menu item at my point.
+    #[oai(
+        path = "/menu/items/:id/votes",
+        method = "post",
+        operation_id = "menu_vote"
+    )]
+    async fn vote(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<Vote>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        menu::vote(&st.db, id.0, body.unit_id, caller.user_id, &st.now()).await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// Order a menu item for a date at my unit (点单).
+    #[oai(
+        path = "/menu/orders",
+        method = "post",
+        operation_id = "menu_order_create"
+    )]
+    async fn order(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        body: Json<NewOrder>,
+    ) -> Result<Json<MenuCreated>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::OrderMenu, body.unit_id)
+            .await?;
+        let id = menu::order(&st.db, caller.user_id, &unit, &body.0, &st.now()).await?;
+        record(
+            &st,
+            req,
+            &caller,
+            "menu_ordered",
+            Some(unit.id),
+            format!("order {id}"),
+        )
+        .await?;
+        Ok(Json(MenuCreated { id }))
+    }
+
+    /// Orders of my scope.
+    #[oai(path = "/menu/orders", method = "get", operation_id = "menu_orders")]
+    async fn orders(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<Option<i64>>,
+    ) -> Result<Json<Orders>> {
+        let caller = st.caller(req).await?;
+        let (scope, under) = st
+            .scoped(req, &caller, Action::OrderMenu, unit_id.0)
+            .await?;
+        Ok(Json(Orders {
+            items: menu::orders(&st.db, &scope, Some(&under)).await?,
+        }))
+    }
+
+    /// Approve an order within the item's quota (main center).
+    #[oai(
+        path = "/menu/orders/:id/approve",
+        method = "post",
+        operation_id = "menu_order_approve"
+    )]
+    async fn approve(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &unit)
+            .await?;
+        menu::approve(&st.db, id.0, caller.user_id, &st.now()).await?;
+        record(
+            &st,
+            req,
+            &caller,
+            "menu_order_approved",
+            Some(unit.id),
+            format!("order {}", id.0),
+        )
+        .await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// Reject an order with a reason (main center).
+    #[oai(
+        path = "/menu/orders/:id/reject",
+        method = "post",
+        operation_id = "menu_order_reject"
+    )]
+    async fn reject(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<Reject>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &unit)
+            .await?;
+        menu::reject(&st.db, id.0, caller.user_id, &body.reason, &st.now()).await?;
+        record(
+            &st,
+            req,
+            &caller,
+            "menu_order_rejected",
+            Some(unit.id),
+            format!("order {}", id.0),
+        )
+        .await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// Deliver (配送) an approved order: the activity is created and published at the ordering unit.
+    #[oai(
+        path = "/menu/orders/:id/deliver",
+        method = "post",
+        operation_id = "menu_order_deliver"
+    )]
+    async fn deliver(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<Delivery>,
+    ) -> Result<Json<Delivered>> {
+        let caller = st.caller(req).await?;
+        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &unit)
+            .await?;
+        let plan = menu::delivery_plan(&st.db, id.0).await?;
+        let root = crate::org::root(&st.db)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let new = NewActivity {
+            title: plan.title,
+            kind: plan.kind,
+            organizer_unit_id: plan.unit_id,
+            joint_unit_ids: Some(vec![root.id]),
+            description: Some(plan.description),
+            poster_url: None,
+            age_min: None,
+            age_max: None,
+            booking_mode: if body.capacity.is_some() {
+                "fcfs".into()
+            } else {
+                "none".into()
+            },
+            is_course: None,
+            lottery_draw_at: None,
+            delivered_by_main_center: Some(true),
+            sessions: vec![NewSession {
+                unit_id: plan.unit_id,
+                room: body.room.clone(),
+                starts_at: body.starts_at.clone(),
+                ends_at: body.ends_at.clone(),
+                capacity: body.capacity,
+                booking_opens_at: None,
+                booking_closes_at: None,
+            }],
+        };
+        let c = ctx(req);
+        let now = st.clock.now();
+        let created = st.audit(
+            &c,
+            &caller,
+            "activity_created",
+            Some(plan.unit_id),
+            String::new(),
+            format!("delivery of order {}", id.0),
+        );
+        let activity_id =
+            crate::activity::create(&st.db, &caller, &new, &root, now, created).await?;
+        let published = st.audit(
+            &c,
+            &caller,
+            "activity_published",
+            Some(plan.unit_id),
+            format!("activity {activity_id}"),
+            String::new(),
+        );
+        crate::activity::publish(&st.db, activity_id, now, published).await?;
+        menu::mark_delivered(&st.db, id.0, activity_id).await?;
+        record(
+            &st,
+            req,
+            &caller,
+            "menu_order_delivered",
+            Some(unit.id),
+            format!("order {} → activity {activity_id}", id.0),
+        )
+        .await?;
+        super::activities::bump_browse(&st).await;
+        Ok(Json(Delivered {
+            order_id: id.0,
+            activity_id,
+        }))
+    }
+}
