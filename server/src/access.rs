@@ -220,8 +220,7 @@ impl Scope {
             .iter()
             .any(|p| unit_path.starts_with(p.as_str()))
     }
-    /// `(col LIKE '/1/4/%' OR …)`, or `1=0` when empty. Paths are built by us from integer
-    /// ids only; the check below keeps it that way before anything is inlined into SQL.
+    /// `(subtree of '/1/4/' OR …)` as index-friendly ranges, or `1=0` when empty.
     pub fn sql(&self, path_col: &str) -> String {
         if self.prefixes.is_empty() {
             return "1=0".into();
@@ -229,8 +228,7 @@ impl Scope {
         let parts: Vec<String> = self
             .prefixes
             .iter()
-            .filter(|p| p.chars().all(|c| c.is_ascii_digit() || c == '/'))
-            .map(|p| format!("{path_col} LIKE '{p}%'"))
+            .map(|p| subtree_sql(path_col, p))
             .collect();
         if parts.is_empty() {
             "1=0".into()
@@ -245,6 +243,30 @@ impl Scope {
             Ok(self)
         }
     }
+}
+
+/// The exclusive upper bound of the subtree under `prefix`. Paths are '/'-separated digits,
+/// and '/' sorts just before '0', so ['/1/5/', '/1/50') holds exactly the subtree of unit 5.
+pub fn path_upper(prefix: &str) -> String {
+    let mut s = prefix.to_string();
+    s.pop();
+    s.push('0');
+    s
+}
+
+/// `(col >= '/1/5/' AND col < '/1/50')`: the subtree under `prefix` as a range an index can
+/// serve (a LIKE prefix cannot use a B-tree under every collation). Paths are built by us
+/// from integer ids only; anything else becomes an empty condition rather than inlined SQL.
+/// Path columns are `COLLATE "C"` on PostgreSQL so the range means byte order.
+pub fn subtree_sql(col: &str, prefix: &str) -> String {
+    let valid = !prefix.is_empty()
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && prefix.chars().all(|c| c.is_ascii_digit() || c == '/');
+    if !valid {
+        return "1=0".into();
+    }
+    format!("({col} >= '{prefix}' AND {col} < '{}')", path_upper(prefix))
 }
 
 /// Can `granter` hand out `role` at `unit`? Root-only roles must be granted at the root.

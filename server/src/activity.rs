@@ -613,7 +613,10 @@ pub async fn browse_rows(db: &Db, q: &BrowseQuery, now: &str) -> ApiResult<(Vec<
         sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
     };
     if let Some(p) = &q.unit_path {
-        add(" AND s.unit_path LIKE $?", format!("{p}%"), &mut sql);
+        sql.push_str(&format!(
+            " AND {}",
+            crate::access::subtree_sql("s.unit_path", p)
+        ));
     }
     if let Some(k) = &q.kind {
         add(" AND a.kind = $?", k.clone(), &mut sql);

@@ -70,6 +70,7 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;
     let state = AppState {
+        pages: Arc::new(crate::cache::PageCache::new(Duration::from_secs(2))),
         ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),
         db,

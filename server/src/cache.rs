@@ -257,6 +257,54 @@ impl Cache {
     }
 }
 
+/// A small in-process cache of ready answers (the public browse pages), invalidated by a
+/// version counter that every change to activities or seats bumps. Entries also expire after
+/// `ttl`, which bounds how stale another instance's copy can be.
+/// (version it was computed under, when, the page)
+type PageEntry<V> = (u64, Instant, Arc<V>);
+
+pub struct PageCache<V> {
+    version: AtomicU64,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, PageEntry<V>>>,
+}
+
+impl<V> PageCache<V> {
+    pub fn new(ttl: Duration) -> Self {
+        PageCache {
+            version: AtomicU64::new(0),
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let v = self.version.load(Ordering::Acquire);
+        let map = self.entries.lock().unwrap();
+        map.get(key)
+            .filter(|(ver, at, _)| *ver == v && at.elapsed() < self.ttl)
+            .map(|(_, _, page)| page.clone())
+    }
+
+    /// Stores a page computed under `version` (read before computing, so a change that
+    /// happened meanwhile makes the entry stale at once).
+    pub fn put(&self, key: String, version: u64, page: Arc<V>) {
+        let mut map = self.entries.lock().unwrap();
+        if map.len() > 2_000 {
+            map.clear();
+        }
+        map.insert(key, (version, Instant::now(), page));
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    pub fn invalidate(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,8 +203,10 @@ pub async fn list(
     };
     let mut binds: Vec<String> = Vec::new();
     if let Some(p) = unit_path {
-        binds.push(format!("{p}%"));
-        w.push_str(&format!(" AND d.unit_path LIKE ${}", binds.len()));
+        w.push_str(&format!(
+            " AND {}",
+            crate::access::subtree_sql("d.unit_path", p)
+        ));
     }
     if let Some(s) = status {
         binds.push(s.to_string());

@@ -428,8 +428,10 @@ fn where_clause(scope: &Scope, q: &InboxQuery) -> (String, Vec<String>) {
     let mut w = format!("WHERE {}", scope.sql("r.unit_path"));
     let mut binds = Vec::new();
     if let Some(p) = &q.unit_path {
-        binds.push(format!("{p}%"));
-        w.push_str(&format!(" AND r.unit_path LIKE ${}", binds.len()));
+        w.push_str(&format!(
+            " AND {}",
+            crate::access::subtree_sql("r.unit_path", p)
+        ));
     }
     if let Some(a) = q.activity_id {
         w.push_str(&format!(" AND r.activity_id = {a}"));

@@ -27,6 +27,8 @@ pub struct AppState {
     pub fake_wechat: Option<FakeWechat>,
     /// Derives ticket QR tokens (see `checkin::ticket_token`).
     pub ticket_key: Arc<Vec<u8>>,
+    /// Ready public browse pages (see `api::activities`).
+    pub pages: Arc<crate::cache::PageCache<crate::api::activities::BrowsePage>>,
 }
 
 /// Per-request facts set by the outer middleware.
@@ -62,6 +64,11 @@ fn is_write(req: &Request) -> bool {
 impl AppState {
     pub fn now(&self) -> String {
         self.clock.now_str()
+    }
+
+    /// Something residents browse changed (an activity, a session, a seat).
+    pub fn browse_changed(&self) {
+        self.pages.invalidate();
     }
 
     /// The signed-in caller, or 401. Writes are rate limited per user here.

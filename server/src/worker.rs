@@ -96,6 +96,9 @@ pub async fn mark_finished(st: &AppState, now: Ts) -> ApiResult<u64> {
 pub async fn pass(st: &AppState, worker_id: &str) -> ApiResult<Report> {
     let now = st.clock.now();
     let draws = crate::booking::run_due_draws(&st.db, now).await?;
+    if draws > 0 {
+        st.browse_changed();
+    }
     let reminders = queue_reminders(st, now).await?;
     let finished = mark_finished(st, now).await?;
     let outbox = notify::work_outbox(

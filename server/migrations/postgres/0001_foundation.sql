@@ -9,7 +9,7 @@ CREATE TABLE org_units (
     level         TEXT    NOT NULL CHECK (level IN ('main','direct_branch','branch','point')),
     parent_id     BIGINT  REFERENCES org_units(id),
     -- Materialised path of ids, '/1/4/27/': a subtree is a prefix match.
-    path          TEXT    NOT NULL,
+    path          TEXT COLLATE "C"    NOT NULL,
     address       TEXT    NOT NULL DEFAULT '',
     lng           DOUBLE PRECISION,
     lat           DOUBLE PRECISION,

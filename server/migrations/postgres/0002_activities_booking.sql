@@ -42,7 +42,7 @@ CREATE TABLE sessions (
     lesson_no          BIGINT  NOT NULL DEFAULT 1,
     unit_id            BIGINT  NOT NULL REFERENCES org_units(id),
     -- Copied from the unit so browsing "a branch and its points" is one indexed prefix match.
-    unit_path          TEXT    NOT NULL,
+    unit_path          TEXT COLLATE "C"    NOT NULL,
     room               TEXT    NOT NULL DEFAULT '',
     starts_at          TEXT    NOT NULL,
     ends_at            TEXT    NOT NULL,

@@ -33,7 +33,7 @@ CREATE TABLE assignments (
     user_id     BIGINT  NOT NULL REFERENCES users(id),
     session_id  BIGINT  REFERENCES sessions(id),
     unit_id     BIGINT  NOT NULL REFERENCES org_units(id),
-    unit_path   TEXT    NOT NULL,
+    unit_path   TEXT COLLATE "C"    NOT NULL,
     -- China-time date for unit-day assignments: 'YYYY-MM-DD'.
     day         TEXT,
     created_by  BIGINT  REFERENCES users(id),

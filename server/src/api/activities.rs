@@ -11,12 +11,11 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
-use std::time::Duration;
 
 pub struct ActivitiesApi;
 
-#[derive(Object)]
-struct BrowseItem {
+#[derive(Object, Clone)]
+pub struct BrowseItem {
     activity_id: i64,
     session_id: i64,
     title: String,
@@ -44,8 +43,8 @@ struct BrowseItem {
     my_status: Option<String>,
 }
 
-#[derive(Object)]
-struct BrowsePage {
+#[derive(Object, Clone)]
+pub struct BrowsePage {
     items: Vec<BrowseItem>,
     page: i64,
     page_size: i64,
@@ -104,17 +103,9 @@ struct Roster {
     items: Vec<RosterEntry>,
 }
 
-const BROWSE_VERSION_KEY: &str = "browse:version";
-
 /// Invalidates cached browse pages after any change to activities or sessions.
 pub async fn bump_browse(st: &AppState) {
-    st.cache
-        .set(
-            BROWSE_VERSION_KEY,
-            &uuid::Uuid::new_v4().simple().to_string(),
-            Duration::from_secs(86_400),
-        )
-        .await;
+    st.browse_changed();
 }
 
 fn china_day_start(date: &str) -> Result<String, ApiError> {
@@ -194,90 +185,43 @@ impl ActivitiesApi {
             page_size: page_size.0.unwrap_or(20),
         };
         let now = st.clock.now();
-        // Pages are cached per minute of the clock; live counts are always read fresh.
-        let minute = crate::time::fmt(now)[..16].to_string();
-        let version = st.cache.get(BROWSE_VERSION_KEY).await;
-        let cache_key = version.as_ref().map(|v| {
-            format!(
-                "browse:{v}:{minute}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{}",
-                query.unit_path,
-                query.kind,
-                query.from,
-                query.to,
-                query.q,
-                query.near,
-                query.page,
-                query.page_size
-            )
-        });
-        let cached: Option<(Vec<BrowseRow>, bool)> = match &cache_key {
-            Some(k) => st
-                .cache
-                .get(k)
-                .await
-                .and_then(|s| serde_json::from_str(&s).ok()),
-            None => None,
-        };
-        let (rows, more) = match cached {
-            Some(c) => c,
+        // The anonymous page (live seat counts included) is served from memory until anything
+        // it shows changes; the caller's own status is laid over it fresh.
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
+            query.unit_path,
+            query.kind,
+            query.from,
+            query.to,
+            query.q,
+            query.near,
+            query.page,
+            query.page_size,
+            &crate::time::fmt(now)[..16]
+        );
+        let page = match st.pages.get(&key) {
+            Some(p) => p,
             None => {
-                let fresh = activity::browse_rows(&st.db, &query, &crate::time::fmt(now)).await?;
-                match &cache_key {
-                    Some(k) => {
-                        if let Ok(s) = serde_json::to_string(&fresh) {
-                            st.cache.set(k, &s, Duration::from_secs(60)).await;
-                        }
-                    }
-                    None => bump_browse(&st).await,
-                }
-                fresh
+                let version = st.pages.version();
+                let p = std::sync::Arc::new(browse_page(&st, &query, now).await?);
+                st.pages.put(key, version, p.clone());
+                p
             }
         };
-        let ids: Vec<i64> = rows.iter().map(|r| r.session_id).collect();
-        let counts = activity::live_counts(&st.db, &ids).await?;
-        let mine = match &caller {
-            Some(c) => booking::my_status(&st.db, c.user_id, &ids).await?,
-            None => Default::default(),
+        let Some(c) = caller else {
+            return Ok(Json((*page).clone()));
         };
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                let (booked, waiting) = counts.get(&r.session_id).copied().unwrap_or((0, 0));
-                let my = mine.get(&r.session_id);
-                BrowseItem {
-                    kind_label: activity::kind_label(&r.kind).into(),
-                    seats_left: r.capacity.map(|c| (c - booked).max(0)),
-                    waitlist_length: waiting,
-                    my_booking_id: my.map(|m| m.0),
-                    my_status: my.map(|m| m.1.clone()),
-                    activity_id: r.activity_id,
-                    session_id: r.session_id,
-                    title: r.title,
-                    kind: r.kind,
-                    poster_url: r.poster_url,
-                    booking_mode: r.booking_mode,
-                    is_course: r.is_course,
-                    organizer_name: r.organizer_name,
-                    unit_id: r.unit_id,
-                    unit_name: r.unit_name,
-                    address: r.address,
-                    lng: r.lng,
-                    lat: r.lat,
-                    starts_at: r.starts_at,
-                    ends_at: r.ends_at,
-                    capacity: r.capacity,
-                    distance_m: r.distance_m,
-                }
-            })
-            .collect();
-        Ok(Json(BrowsePage {
-            items,
-            page: query.page,
-            page_size: query.page_size.clamp(1, 50),
-            has_more: more,
-        }))
+        let ids: Vec<i64> = page.items.iter().map(|i| i.session_id).collect();
+        let mine = booking::my_status(&st.db, c.user_id, &ids).await?;
+        let mut page = (*page).clone();
+        for item in page.items.iter_mut() {
+            if let Some((id, status)) = mine.get(&item.session_id) {
+                item.my_booking_id = Some(*id);
+                item.my_status = Some(status.clone());
+            }
+        }
+        Ok(Json(page))
     }
-
     /// One activity with all its sessions and the caller's bookings. Drafts only for staff.
     #[oai(
         path = "/activities/:id",
@@ -627,4 +571,51 @@ async fn session_place(st: &AppState, session_id: i64) -> Result<(i64, access::U
             path: r.get("unit_path"),
         },
     ))
+}
+
+/// The anonymous browse page: matching sessions with live seat counts.
+async fn browse_page(
+    st: &AppState,
+    query: &BrowseQuery,
+    now: crate::time::Ts,
+) -> Result<BrowsePage, ApiError> {
+    let (rows, more) = activity::browse_rows(&st.db, query, &crate::time::fmt(now)).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.session_id).collect();
+    let counts = activity::live_counts(&st.db, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|r: BrowseRow| {
+            let (booked, waiting) = counts.get(&r.session_id).copied().unwrap_or((0, 0));
+            BrowseItem {
+                kind_label: activity::kind_label(&r.kind).into(),
+                seats_left: r.capacity.map(|c| (c - booked).max(0)),
+                waitlist_length: waiting,
+                my_booking_id: None,
+                my_status: None,
+                activity_id: r.activity_id,
+                session_id: r.session_id,
+                title: r.title,
+                kind: r.kind,
+                poster_url: r.poster_url,
+                booking_mode: r.booking_mode,
+                is_course: r.is_course,
+                organizer_name: r.organizer_name,
+                unit_id: r.unit_id,
+                unit_name: r.unit_name,
+                address: r.address,
+                lng: r.lng,
+                lat: r.lat,
+                starts_at: r.starts_at,
+                ends_at: r.ends_at,
+                capacity: r.capacity,
+                distance_m: r.distance_m,
+            }
+        })
+        .collect();
+    Ok(BrowsePage {
+        items,
+        page: query.page,
+        page_size: query.page_size.clamp(1, 50),
+        has_more: more,
+    })
 }

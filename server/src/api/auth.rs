@@ -271,6 +271,7 @@ impl AuthApi {
     async fn delete(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         crate::personal::erase(&st.db, caller.user_id, &st.now()).await?;
+        st.browse_changed();
         Ok(Json(Done { ok: true }))
     }
 

@@ -77,8 +77,10 @@ impl BookingsApi {
             key.as_deref(),
             st.clock.now(),
         )
-        .await?;
-        Ok(Json(v))
+        .await;
+        // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
+        st.browse_changed();
+        Ok(Json(v?))
     }
 
     /// Cancel my booking. A freed seat goes to the next person on the waiting list at once.
@@ -105,8 +107,10 @@ impl BookingsApi {
             key.as_deref(),
             st.clock.now(),
         )
-        .await?;
-        Ok(Json(v))
+        .await;
+        // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
+        st.browse_changed();
+        Ok(Json(v?))
     }
 
     /// One of my bookings.

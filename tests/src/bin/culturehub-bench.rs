@@ -1,0 +1,1076 @@
+//! `culturehub-bench`: measures the service at the moments that matter, against the ceiling
+//! of its own stack measured in the same run with the same generator. Run through `scripts/bench`.
+//!
+//! For each backend it prepares a database directly (setup is not timed), starts the real
+//! `culturehub` binary as a child process, drives it over loopback HTTP, checks each
+//! scenario's invariants in the database afterwards, and records peak resident memory.
+
+use culturehub::db::Db;
+use culturehub::identity::hash_secret;
+use serde_json::{json, Value};
+use sqlx::Row;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TICKET_KEY: &str = "bench-ticket-key";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Opts {
+    quick: bool,
+    server: PathBuf,
+    backends: Vec<Backend>,
+    out: PathBuf,
+    docs: Option<PathBuf>,
+}
+
+/// Data volume: "a year of district data" at scale 1.
+#[derive(Clone, Copy, Debug)]
+struct Volume {
+    residents: usize,
+    sessions: usize,
+    bookings: usize,
+    ratings: usize,
+}
+
+impl Volume {
+    fn year(scale: usize) -> Volume {
+        Volume {
+            residents: 20_000 * scale,
+            sessions: 2_000 * scale,
+            bookings: 100_000 * scale,
+            ratings: 30_000 * scale,
+        }
+    }
+    fn smoke() -> Volume {
+        Volume {
+            residents: 2_500,
+            sessions: 200,
+            bookings: 3_000,
+            ratings: 1_000,
+        }
+    }
+}
+
+#[derive(Default, Clone, serde::Serialize)]
+struct Run {
+    scenario: String,
+    backend: String,
+    requests: u64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    server_errors: u64,
+    ceiling_rps: f64,
+    ratio_to_ceiling: f64,
+    invariants_ok: bool,
+    invariants: String,
+    peak_rss_mb: f64,
+    target: String,
+    target_met: Option<bool>,
+    data: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup.
+
+struct World {
+    db: Db,
+    db_url: String,
+    redis_url: Option<String>,
+    tokens: Vec<String>,
+    branch_id: i64,
+    branch_path: String,
+    staff_token: String,
+    rush_session: i64,
+    door_session: i64,
+    door_tickets: Vec<String>,
+    volunteer_tokens: Vec<String>,
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    culturehub::time::fmt(t)
+}
+
+/// Runs `rows` through multi-row INSERTs of `chunk` rows each, in transactions of ~20k rows.
+async fn bulk(db: &Db, head: &str, rows: Vec<String>, chunk: usize) {
+    for block in rows.chunks(20_000) {
+        let mut tx = db.begin().await.expect("begin");
+        for c in block.chunks(chunk) {
+            let sql = format!("{head} VALUES {}", c.join(","));
+            sqlx::query(&sql)
+                .execute(&mut *tx)
+                .await
+                .expect("bulk insert");
+        }
+        tx.commit().await.expect("commit");
+    }
+}
+
+async fn prepare(backend: Backend, volume: Volume) -> Option<World> {
+    let (db_url, redis_url) = match backend {
+        Backend::Sqlite => {
+            let f = std::env::temp_dir().join(format!(
+                "culturehub-bench-{}.db",
+                uuid::Uuid::new_v4().simple()
+            ));
+            (format!("sqlite://{}", f.display()), None)
+        }
+        Backend::Postgres => {
+            if !culturehub_tests::redis_available("bench").await {
+                return None;
+            }
+            (
+                culturehub_tests::fresh_pg_database("bench").await?,
+                Some(culturehub_tests::redis_url()),
+            )
+        }
+    };
+    let db = Db::connect(&db_url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let rows = culturehub::org::parse_csv(culturehub::org::FUTIAN_CSV, &Default::default())
+        .expect("network");
+    culturehub::org::import_rows(&db, &rows, true, &ts(now()), |_| {})
+        .await
+        .expect("import");
+    let units: Vec<(i64, String, String)> =
+        sqlx::query("SELECT id, path, level FROM org_units ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("id"), r.get("path"), r.get("level")))
+            .collect();
+    let points: Vec<&(i64, String, String)> = units.iter().filter(|u| u.2 == "point").collect();
+    let branch = units.iter().find(|u| u.2 == "branch").unwrap().clone();
+    let t0 = now();
+    let created = ts(t0 - chrono::Duration::days(365));
+
+    // Residents with session tokens.
+    let mut tokens = Vec::with_capacity(volume.residents);
+    let mut users = Vec::with_capacity(volume.residents);
+    let mut sessions_rows = Vec::with_capacity(volume.residents);
+    let expires = ts(t0 + chrono::Duration::days(30));
+    for i in 0..volume.residents {
+        let token = format!("bench-{}-{i}", uuid::Uuid::new_v4().simple());
+        users.push(format!("({}, 'bench-u{i}', '居民{i}', '{created}')", i + 1));
+        sessions_rows.push(format!(
+            "({}, '{}', '{created}', '{expires}')",
+            i + 1,
+            hash_secret(&token)
+        ));
+        tokens.push(token);
+    }
+    bulk(
+        &db,
+        "INSERT INTO users (id, openid, display_name, created_at)",
+        users,
+        500,
+    )
+    .await;
+    bulk(
+        &db,
+        "INSERT INTO auth_sessions (user_id, token_hash, created_at, expires_at)",
+        sessions_rows,
+        500,
+    )
+    .await;
+    if backend == Backend::Postgres {
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT MAX(id) FROM users))",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+
+    // A year of activities: one activity per session, spread over the points, mostly past.
+    let kinds = [
+        "performance",
+        "lecture",
+        "exhibition",
+        "training",
+        "art_team",
+        "other",
+    ];
+    let mut acts = Vec::with_capacity(volume.sessions);
+    let mut sess = Vec::with_capacity(volume.sessions);
+    let mut session_info = Vec::with_capacity(volume.sessions);
+    for i in 0..volume.sessions {
+        let id = i + 1;
+        let p = points[i % points.len()];
+        // 85% in the past year, 15% in the coming two months.
+        let day = if i % 20 < 17 {
+            -(((i * 7919) % 360) as i64) - 1
+        } else {
+            ((i * 7919) % 60) as i64 + 1
+        };
+        let start =
+            t0 + chrono::Duration::days(day) + chrono::Duration::hours(((i % 5) * 2 + 9) as i64);
+        let status = if day < 0 { "finished" } else { "published" };
+        acts.push(format!(
+            "({id}, '基准活动 {id}', '{}', {}, 'fcfs', '{status}', 1, '{created}', '{created}', '{created}')",
+            kinds[i % kinds.len()],
+            p.0
+        ));
+        sess.push(format!(
+            "({id}, {id}, {}, '{}', '{}', '{}', 100, '{}')",
+            p.0,
+            p.1,
+            ts(start),
+            ts(start + chrono::Duration::minutes(90)),
+            ts(start)
+        ));
+        session_info.push((id, p.0, p.1.clone(), day < 0, kinds[i % kinds.len()]));
+    }
+    bulk(&db, "INSERT INTO activities (id, title, kind, organizer_unit_id, booking_mode, status, is_demo, created_at, updated_at, published_at)", acts, 300).await;
+    bulk(&db, "INSERT INTO sessions (id, activity_id, unit_id, unit_path, starts_at, ends_at, capacity, booking_closes_at)", sess, 300).await;
+
+    // Bookings (at most 100 per session) and ratings on past sessions.
+    let per_session = (volume.bookings / volume.sessions).clamp(1, 100);
+    let mut bookings = Vec::with_capacity(volume.bookings);
+    let mut booked_counts = vec![0i64; volume.sessions];
+    let mut ratings = Vec::with_capacity(volume.ratings);
+    let mut bid = 0usize;
+    for (si, (sid, unit, path, past, kind)) in session_info.iter().enumerate() {
+        for k in 0..per_session {
+            bid += 1;
+            let user = (si * 131 + k * 17) % volume.residents + 1;
+            bookings.push(format!(
+                "({bid}, {sid}, {sid}, {user}, 'u:{user}', 'confirmed', '{created}', '{created}')"
+            ));
+            booked_counts[si] += 1;
+            if *past && ratings.len() < volume.ratings && k % 3 == 0 {
+                let score = 1 + (bid * 7) % 5;
+                let read = if bid.is_multiple_of(4) {
+                    "NULL".to_string()
+                } else {
+                    format!("'{created}'")
+                };
+                ratings.push(format!(
+                    "({bid}, {sid}, {sid}, {unit}, '{path}', '{kind}', {user}, {score}, '挺好的活动', 'published', {}, '{created}', '{created}', {read})",
+                    (score <= 2) as i64
+                ));
+            }
+        }
+    }
+    bulk(&db, "INSERT INTO bookings (id, session_id, activity_id, user_id, attendee_key, status, created_at, confirmed_at)", bookings, 300).await;
+    bulk(
+        &db,
+        "INSERT INTO ratings (booking_id, session_id, activity_id, unit_id, unit_path, kind, user_id, score, comment, comment_status, flagged, created_at, updated_at, read_at)",
+        ratings,
+        200,
+    )
+    .await;
+    let mut tx = db.begin().await.unwrap();
+    for (si, n) in booked_counts.iter().enumerate() {
+        if *n > 0 {
+            sqlx::query("UPDATE sessions SET booked = $1 WHERE id = $2")
+                .bind(*n)
+                .bind(si as i64 + 1)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    if backend == Backend::Postgres {
+        for t in ["activities", "sessions", "bookings"] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
+            ))
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query("ANALYZE").execute(db.pool()).await.unwrap();
+    }
+
+    // The seat-rush session: 30 seats, open now, at a point of the first branch.
+    let (rush_activity, rush_session) =
+        new_session(&db, &branch, Some(30), t0 + chrono::Duration::days(7)).await;
+    let _ = rush_activity;
+    // The door: a session starting in ten minutes with 1,000 confirmed bookings and tickets.
+    let (door_activity, door_session) =
+        new_session(&db, &branch, Some(2000), t0 + chrono::Duration::minutes(10)).await;
+    let mut door_rows = Vec::new();
+    let mut tickets = Vec::new();
+    let first_booking = bid + 1;
+    for k in 0..1000usize {
+        let b = first_booking + k;
+        let user = k + 1;
+        door_rows.push(format!("({b}, {door_session}, {door_activity}, {user}, 'u:{user}', 'confirmed', '{created}', '{created}')"));
+    }
+    bulk(&db, "INSERT INTO bookings (id, session_id, activity_id, user_id, attendee_key, status, created_at, confirmed_at)", door_rows, 300).await;
+    let mut ticket_rows = Vec::new();
+    for k in 0..1000usize {
+        let salt = format!("salt-{k}-{}", uuid::Uuid::new_v4().simple());
+        let token = culturehub::checkin::ticket_token(TICKET_KEY.as_bytes(), &salt);
+        ticket_rows.push(format!(
+            "({}, '{salt}', '{}', '{created}')",
+            first_booking + k,
+            culturehub::checkin::token_hash(&token)
+        ));
+        tickets.push(token);
+    }
+    bulk(
+        &db,
+        "INSERT INTO tickets (booking_id, salt, token_hash, created_at)",
+        ticket_rows,
+        300,
+    )
+    .await;
+    sqlx::query("UPDATE sessions SET booked = 1000 WHERE id = $1")
+        .bind(door_session)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT MAX(id) FROM bookings))")
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    // Eight volunteers assigned to the door, and one branch staff member for the inbox.
+    let mut volunteer_tokens = Vec::new();
+    let mut tx = db.begin().await.unwrap();
+    let door_place: (i64, String) = {
+        let r = sqlx::query("SELECT unit_id, unit_path FROM sessions WHERE id = $1")
+            .bind(door_session)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        (r.get("unit_id"), r.get("unit_path"))
+    };
+    for v in 0..8 {
+        let user = volume.residents - v;
+        sqlx::query("INSERT INTO role_grants (user_id, role, unit_id, created_at) VALUES ($1, 'volunteer', $2, $3)")
+            .bind(user as i64)
+            .bind(door_place.0)
+            .bind(&created)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO assignments (user_id, session_id, unit_id, unit_path, created_at) VALUES ($1,$2,$3,$4,$5)")
+            .bind(user as i64)
+            .bind(door_session)
+            .bind(door_place.0)
+            .bind(&door_place.1)
+            .bind(&created)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        volunteer_tokens.push(tokens[user - 1].clone());
+    }
+    let staff_user = volume.residents - 9;
+    sqlx::query("INSERT INTO role_grants (user_id, role, unit_id, created_at) VALUES ($1, 'branch_staff', $2, $3)")
+        .bind(staff_user as i64)
+        .bind(branch.0)
+        .bind(&created)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    Some(World {
+        db,
+        db_url,
+        redis_url,
+        staff_token: tokens[staff_user - 1].clone(),
+        tokens,
+        branch_id: branch.0,
+        branch_path: branch.1,
+        rush_session,
+        door_session,
+        door_tickets: tickets,
+        volunteer_tokens,
+    })
+}
+
+/// A published activity with one session at the first point of `branch`.
+async fn new_session(
+    db: &Db,
+    branch: &(i64, String, String),
+    capacity: Option<i64>,
+    start: chrono::DateTime<chrono::Utc>,
+) -> (i64, i64) {
+    let point: (i64, String) = {
+        let r =
+            sqlx::query("SELECT id, path FROM org_units WHERE parent_id = $1 ORDER BY id LIMIT 1")
+                .bind(branch.0)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        (r.get("id"), r.get("path"))
+    };
+    let created = ts(now());
+    let mut tx = db.begin().await.unwrap();
+    let aid: i64 = sqlx::query_scalar(
+        "INSERT INTO activities (title, kind, organizer_unit_id, booking_mode, status, created_at, updated_at, published_at) \
+         VALUES ('热门公益培训', 'lecture', $1, 'fcfs', 'published', $2, $2, $2) RETURNING id",
+    )
+    .bind(point.0)
+    .bind(&created)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let sid: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (activity_id, unit_id, unit_path, starts_at, ends_at, capacity, booking_closes_at) VALUES ($1,$2,$3,$4,$5,$6,$4) RETURNING id",
+    )
+    .bind(aid)
+    .bind(point.0)
+    .bind(&point.1)
+    .bind(ts(start))
+    .bind(ts(start + chrono::Duration::minutes(120)))
+    .bind(capacity)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (aid, sid)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test.
+
+struct Server {
+    child: tokio::process::Child,
+    url: String,
+    pid: u32,
+}
+
+async fn start_server(opts: &Opts, w: &World) -> Server {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cfg = std::env::temp_dir().join(format!("culturehub-bench-{port}.toml"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "log_format = \"json\"\nseed_demo_if_empty = false\nticket_key = \"{TICKET_KEY}\"\n\
+             [rate_limit]\nsignin_per_minute = 1000000\nwrites_per_minute = 1000000\nwrites_per_minute_per_ip = 100000000\n\
+             [booking]\nmax_active_per_person = 1000\nworker_interval_secs = 3600\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = tokio::process::Command::new(&opts.server);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("CULTUREHUB_CONFIG", &cfg)
+        .env("DATABASE_URL", &w.db_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    match &w.redis_url {
+        Some(r) => cmd.env("REDIS_URL", r),
+        None => cmd.env_remove("REDIS_URL"),
+    };
+    let child = cmd.spawn().expect("start the culturehub server");
+    let pid = child.id().unwrap_or(0);
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{url}/readyz")).send().await {
+            if r.status().is_success() {
+                return Server { child, url, pid };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server did not become ready");
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .unwrap_or(0.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator.
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    server_errors: u64,
+    other_errors: u64,
+    bodies: Vec<Value>,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    (sorted[i] as f64 / 10.0).round() / 100.0
+}
+
+/// `conns` connections each sending `req` back to back for `secs` seconds.
+async fn timed<F>(client: &reqwest::Client, conns: usize, secs: f64, make: F) -> (Tally, f64)
+where
+    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let mut handles = Vec::new();
+    for c in 0..conns {
+        let (client, make) = (client.clone(), make.clone());
+        handles.push(tokio::spawn(async move {
+            let mut t = Tally::default();
+            let mut n = c as u64;
+            while Instant::now() < deadline {
+                let s = Instant::now();
+                match make(&client, n).send().await {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        t.latencies_us.push(s.elapsed().as_micros() as u32);
+                        if status >= 500 {
+                            t.server_errors += 1;
+                        }
+                    }
+                    Err(_) => t.other_errors += 1,
+                }
+                n += conns as u64;
+            }
+            t
+        }));
+    }
+    let mut all = Tally::default();
+    for h in handles {
+        let t = h.await.unwrap();
+        all.latencies_us.extend(t.latencies_us);
+        all.server_errors += t.server_errors;
+        all.other_errors += t.other_errors;
+    }
+    (all, start.elapsed().as_secs_f64())
+}
+
+/// A fixed list of requests, `concurrency` at a time; keeps every answer's body.
+async fn fixed(
+    client: &reqwest::Client,
+    concurrency: usize,
+    reqs: Vec<reqwest::RequestBuilder>,
+) -> (Tally, f64) {
+    let start = Instant::now();
+    let queue = Arc::new(tokio::sync::Mutex::new(
+        reqs.into_iter().enumerate().collect::<Vec<_>>().into_iter(),
+    ));
+    let mut handles = Vec::new();
+    for _ in 0..concurrency {
+        let queue = queue.clone();
+        handles.push(tokio::spawn(async move {
+            let mut out: Vec<(usize, u32, u16, Value)> = Vec::new();
+            loop {
+                let next = queue.lock().await.next();
+                let Some((i, req)) = next else { break };
+                let s = Instant::now();
+                match req.send().await {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let body = r.json::<Value>().await.unwrap_or(Value::Null);
+                        out.push((i, s.elapsed().as_micros() as u32, status, body));
+                    }
+                    Err(e) => out.push((
+                        i,
+                        s.elapsed().as_micros() as u32,
+                        0,
+                        json!({"transport_error": e.to_string()}),
+                    )),
+                }
+            }
+            out
+        }));
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        results.extend(h.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    results.sort_by_key(|r| r.0);
+    let mut t = Tally::default();
+    for (_, us, status, body) in results {
+        t.latencies_us.push(us);
+        if status >= 500 {
+            t.server_errors += 1;
+        }
+        if status == 0 {
+            t.other_errors += 1;
+        }
+        t.bodies.push(json!({"status": status, "body": body}));
+    }
+    let _ = client;
+    (t, elapsed)
+}
+
+fn summarise(scenario: &str, backend: Backend, t: &mut Tally, secs: f64) -> Run {
+    t.latencies_us.sort_unstable();
+    let n = t.latencies_us.len() as u64;
+    Run {
+        scenario: scenario.into(),
+        backend: backend.name().into(),
+        requests: n,
+        rps: ((n as f64 / secs) * 10.0).round() / 10.0,
+        p50_ms: percentile(&t.latencies_us, 0.50),
+        p99_ms: percentile(&t.latencies_us, 0.99),
+        server_errors: t.server_errors + t.other_errors,
+        invariants_ok: true,
+        ..Default::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+struct Durations {
+    ceiling: f64,
+    browse: f64,
+    inbox: f64,
+}
+
+async fn scenarios(
+    opts: &Opts,
+    backend: Backend,
+    w: &World,
+    server: &Server,
+    growth_only: bool,
+    tag: &str,
+) -> Vec<Run> {
+    let d = if opts.quick {
+        Durations {
+            ceiling: 1.5,
+            browse: 1.5,
+            inbox: 1.5,
+        }
+    } else {
+        Durations {
+            ceiling: 10.0,
+            browse: 20.0,
+            inbox: 20.0,
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let url = server.url.clone();
+    let mut runs = Vec::new();
+    let data = format!(
+        "{} residents, {} sessions, {} bookings, {} ratings",
+        w.tokens.len(),
+        count(&w.db, "sessions").await,
+        count(&w.db, "bookings").await,
+        count(&w.db, "ratings").await
+    );
+
+    // Ceiling: the same stack's trivial endpoint.
+    let u = url.clone();
+    let (mut t, secs) = timed(&client, 64, d.ceiling, move |c, _| {
+        c.get(format!("{u}/healthz"))
+    })
+    .await;
+    let mut ceiling = summarise("ceiling", backend, &mut t, secs);
+    ceiling.ceiling_rps = ceiling.rps;
+    ceiling.ratio_to_ceiling = 1.0;
+    ceiling.target = "reference".into();
+    let c_rps = ceiling.rps;
+    if !growth_only {
+        runs.push(ceiling.clone());
+    }
+
+    // Browse: the first page of a branch's activities with seats left.
+    let u = url.clone();
+    let branch = w.branch_id;
+    let (mut t, secs) = timed(&client, 64, d.browse, move |c, _| {
+        c.get(format!(
+            "{u}/api/v1/activities?unit_id={branch}&page_size=20"
+        ))
+    })
+    .await;
+    let mut r = summarise(&format!("browse{tag}"), backend, &mut t, secs);
+    let first: Value = client
+        .get(format!(
+            "{url}/api/v1/activities?unit_id={branch}&page_size=20"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = first["items"].as_array().map(|a| a.len()).unwrap_or(0);
+    let upcoming: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN activities a ON a.id = s.activity_id WHERE a.status = 'published' \
+         AND s.ends_at > '{}' AND {}",
+        ts(now()),
+        culturehub::access::subtree_sql("s.unit_path", &w.branch_path)
+    ))
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    let expected = upcoming.min(20) as usize;
+    r.invariants_ok =
+        r.server_errors == 0 && items == expected && first["items"][0]["seats_left"].is_number();
+    r.invariants = format!(
+        "{items} items on the page (expected {expected}) with seats left; {} server errors",
+        r.server_errors
+    );
+    r.target = "≥ 50% of ceiling; p99 ≤ 25 ms".into();
+    r.target_met = Some(r.rps >= 0.5 * c_rps && r.p99_ms <= 25.0);
+    runs.push(r);
+
+    // Staff inbox: first page plus unread counts of a branch, a year of district data.
+    let u = url.clone();
+    let token = w.staff_token.clone();
+    let (mut t, secs) = timed(&client, 16, d.inbox, move |c, _| {
+        c.get(format!("{u}/api/v1/feedback?unit_id={branch}&limit=20"))
+            .bearer_auth(&token)
+    })
+    .await;
+    let mut r = summarise(&format!("staff_inbox{tag}"), backend, &mut t, secs);
+    let page: Value = client
+        .get(format!("{url}/api/v1/feedback?unit_id={branch}&limit=20"))
+        .bearer_auth(&w.staff_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let in_scope = page["items"].as_array().map(|a| a.len()).unwrap_or(0);
+    let expected_unread: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE unit_path >= '{p}' AND unit_path < '{q}' AND read_at IS NULL",
+        p = w.branch_path,
+        q = culturehub::access::path_upper(&w.branch_path)
+    ))
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    let in_branch: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE {}",
+        culturehub::access::subtree_sql("unit_path", &w.branch_path)
+    ))
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    r.invariants_ok = r.server_errors == 0
+        && in_scope == in_branch.min(20) as usize
+        && page["counts"]["unread"].as_i64() == Some(expected_unread);
+    r.invariants = format!(
+        "{in_scope} items; unread {} (database: {expected_unread}); {} server errors",
+        page["counts"]["unread"], r.server_errors
+    );
+    r.target = "≥ 30% of ceiling; p99 ≤ 30 ms".into();
+    r.target_met = Some(r.rps >= 0.3 * c_rps && r.p99_ms <= 30.0);
+    runs.push(r);
+
+    if !growth_only {
+        // Seat rush: 2,000 distinct residents book one 30-seat session once, 200 at a time.
+        let n = 2000.min(w.tokens.len() - 20);
+        let reqs: Vec<reqwest::RequestBuilder> = (0..n)
+            .map(|i| {
+                client
+                    .post(format!("{url}/api/v1/bookings"))
+                    .bearer_auth(&w.tokens[i])
+                    .header("Idempotency-Key", format!("rush-{i}"))
+                    .json(&json!({"session_id": w.rush_session}))
+            })
+            .collect();
+        let (mut t, secs) = fixed(&client, 200, reqs).await;
+        let ok = t.bodies.iter().filter(|b| b["status"] == 200).count();
+        let full = t
+            .bodies
+            .iter()
+            .filter(|b| b["status"] == 409 && b["body"]["error"]["code"] == "session_full")
+            .count();
+        let confirmed: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = $1 AND status = 'confirmed'")
+            .bind(w.rush_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+        let counter: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
+            .bind(w.rush_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+        let mut r = summarise("seat_rush", backend, &mut t, secs);
+        r.invariants_ok =
+            confirmed == 30 && counter == 30 && ok == 30 && full == n - 30 && r.server_errors == 0;
+        r.invariants = format!("{confirmed} confirmed (counter {counter}), {ok} booked answers, {full} clear \"full\" answers of {n}");
+        r.target = "exactly 30 booked, 0 server errors; ≥ 30% of ceiling; p99 ≤ 100 ms".into();
+        r.target_met = Some(r.invariants_ok && r.rps >= 0.3 * c_rps && r.p99_ms <= 100.0);
+        runs.push(r);
+
+        // Check-in burst: 1,000 tickets by 8 volunteers plus 10% repeats, 32 at a time.
+        let mut reqs = Vec::new();
+        for (i, ticket) in w.door_tickets.iter().enumerate() {
+            reqs.push(
+                client
+                    .post(format!("{url}/api/v1/checkin/scan"))
+                    .bearer_auth(&w.volunteer_tokens[i % 8])
+                    .json(&json!({"session_id": w.door_session, "token": ticket, "nonce": format!("scan-{i}")})),
+            );
+        }
+        for (i, ticket) in w.door_tickets.iter().take(100).enumerate() {
+            reqs.push(
+                client
+                    .post(format!("{url}/api/v1/checkin/scan"))
+                    .bearer_auth(&w.volunteer_tokens[(i + 3) % 8])
+                    .json(&json!({"session_id": w.door_session, "token": ticket, "nonce": format!("repeat-{i}")})),
+            );
+        }
+        let (mut t, secs) = fixed(&client, 32, reqs).await;
+        let admitted_answers = t.bodies[..1000]
+            .iter()
+            .filter(|b| b["body"]["result"] == "admitted")
+            .count();
+        let repeats_ok = t.bodies[1000..]
+            .iter()
+            .filter(|b| b["body"]["result"] == "already_admitted")
+            .count();
+        let rows: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
+            .bind(w.door_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+        let distinct: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT booking_id) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
+            .bind(w.door_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+        let mut r = summarise("checkin_burst", backend, &mut t, secs);
+        r.invariants_ok = rows == 1000
+            && distinct == 1000
+            && admitted_answers == 1000
+            && repeats_ok == 100
+            && r.server_errors == 0;
+        r.invariants = format!("{rows} admissions for {distinct} tickets; {admitted_answers} admitted answers; {repeats_ok}/100 repeats answered already admitted");
+        r.target = "0 double admissions, every repeat already admitted; ≥ 20% of ceiling".into();
+        r.target_met = Some(r.invariants_ok && r.rps >= 0.2 * c_rps);
+        runs.push(r);
+    }
+    for r in runs.iter_mut() {
+        r.ceiling_rps = c_rps;
+        r.ratio_to_ceiling = if c_rps > 0.0 {
+            ((r.rps / c_rps) * 1000.0).round() / 1000.0
+        } else {
+            0.0
+        };
+        r.data = data.clone();
+    }
+    runs
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))
+        .fetch_one(db.pool())
+        .await
+        .unwrap_or(0)
+}
+
+async fn cleanup(w: World, backend: Backend) {
+    w.db.close().await;
+    match backend {
+        Backend::Sqlite => {
+            let path = w.db_url.trim_start_matches("sqlite://").to_string();
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{ext}"));
+            }
+        }
+        Backend::Postgres => culturehub_tests::drop_pg_database(&w.db_url).await,
+    }
+}
+
+fn markdown(runs: &[Run], quick: bool) -> String {
+    let mut s = String::from("| scenario | backend | requests | req/s | ratio to ceiling | p50 ms | p99 ms | server errors | invariants | peak RSS MB | target | met |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in runs {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.scenario,
+            r.backend,
+            r.requests,
+            r.rps,
+            r.ratio_to_ceiling,
+            r.p50_ms,
+            r.p99_ms,
+            r.server_errors,
+            if r.invariants_ok { "ok" } else { "BROKEN" },
+            r.peak_rss_mb,
+            r.target,
+            match (quick, r.target_met) {
+                (true, _) => "(smoke)".to_string(),
+                (_, Some(true)) => "yes".into(),
+                (_, Some(false)) => "**no**".into(),
+                (_, None) => "".into(),
+            }
+        ));
+    }
+    s
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let value = |f: &str| {
+        args.iter()
+            .position(|a| a == f)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let opts = Opts {
+        quick: flag("--quick"),
+        server: PathBuf::from(
+            value("--server").unwrap_or_else(|| "target/release/culturehub".into()),
+        ),
+        backends: match value("--backend").as_deref() {
+            Some("sqlite") => vec![Backend::Sqlite],
+            Some("postgres") => vec![Backend::Postgres],
+            _ => vec![Backend::Sqlite, Backend::Postgres],
+        },
+        out: PathBuf::from(value("--out").unwrap_or_else(|| "bench/results/latest.json".into())),
+        docs: value("--docs").map(PathBuf::from),
+    };
+    let mut all: Vec<Run> = Vec::new();
+    for backend in opts.backends.clone() {
+        let volume = if opts.quick {
+            Volume::smoke()
+        } else {
+            Volume::year(1)
+        };
+        eprintln!("[{}] preparing {volume:?} (not timed)…", backend.name());
+        let Some(w) = prepare(backend, volume).await else {
+            continue;
+        };
+        let server = start_server(&opts, &w).await;
+        eprintln!("[{}] running scenarios…", backend.name());
+        let mut runs = scenarios(&opts, backend, &w, &server, false, "").await;
+        let rss = peak_rss_mb(server.pid);
+        drop(server.child);
+        cleanup(w, backend).await;
+        if !opts.quick {
+            let volume = Volume::year(10);
+            eprintln!(
+                "[{}] preparing 10× data {volume:?} (not timed)…",
+                backend.name()
+            );
+            if let Some(w) = prepare(backend, volume).await {
+                let server = start_server(&opts, &w).await;
+                let growth = scenarios(&opts, backend, &w, &server, true, "_10x").await;
+                let rss10 = peak_rss_mb(server.pid);
+                for mut g in growth {
+                    let base = runs
+                        .iter()
+                        .find(|r| format!("{}_10x", r.scenario) == g.scenario)
+                        .map(|r| r.rps)
+                        .unwrap_or(0.0);
+                    g.target = format!("req/s ≥ 80% of the small-data figure ({base})");
+                    g.target_met = Some(base > 0.0 && g.rps >= 0.8 * base && g.invariants_ok);
+                    g.peak_rss_mb = rss10;
+                    runs.push(g);
+                }
+                drop(server.child);
+                cleanup(w, backend).await;
+            }
+        }
+        for r in runs.iter_mut().filter(|r| r.peak_rss_mb == 0.0) {
+            r.peak_rss_mb = rss;
+        }
+        if backend == Backend::Sqlite {
+            runs.push(Run {
+                scenario: "memory".into(),
+                backend: backend.name().into(),
+                peak_rss_mb: rss,
+                invariants_ok: true,
+                target: "peak RSS ≤ 100 MB across the scenarios".into(),
+                target_met: Some(rss > 0.0 && rss <= 100.0),
+                ..Default::default()
+            });
+        }
+        all.extend(runs);
+    }
+    let table = markdown(&all, opts.quick);
+    println!("{table}");
+    if let Some(parent) = opts.out.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(
+        &opts.out,
+        serde_json::to_string_pretty(&json!({ "quick": opts.quick, "runs": all })).unwrap(),
+    )
+    .unwrap();
+    if let Some(docs) = &opts.docs {
+        let text = std::fs::read_to_string(docs).unwrap_or_default();
+        let (start, end) = ("<!-- bench:start -->", "<!-- bench:end -->");
+        let block = format!(
+            "{start}\n_Measured {} on this machine._\n\n{table}{end}",
+            ts(now())
+        );
+        let new = match (text.find(start), text.find(end)) {
+            (Some(a), Some(b)) => format!("{}{}{}", &text[..a], block, &text[b + end.len()..]),
+            _ => format!("{text}\n{block}\n"),
+        };
+        std::fs::write(docs, new).unwrap();
+    }
+    let broken: Vec<&Run> = all.iter().filter(|r| !r.invariants_ok).collect();
+    let missed: Vec<&Run> = all.iter().filter(|r| r.target_met == Some(false)).collect();
+    if !broken.is_empty() {
+        for r in &broken {
+            eprintln!(
+                "INVARIANT BROKEN: {} [{}]: {}",
+                r.scenario, r.backend, r.invariants
+            );
+        }
+        println!(
+            "bench: {} passed, {} failed",
+            all.len() - broken.len(),
+            broken.len()
+        );
+        std::process::exit(1);
+    }
+    if !opts.quick {
+        for r in &missed {
+            eprintln!(
+                "TARGET MISSED: {} [{}]: {} (got {} req/s, ratio {:.2}, p99 {} ms)",
+                r.scenario, r.backend, r.target, r.rps, r.ratio_to_ceiling, r.p99_ms
+            );
+        }
+    }
+    println!("bench: {} passed, 0 failed", all.len());
+}
