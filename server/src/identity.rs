@@ -103,20 +103,33 @@ async fn insert_user(
 /// Resolves a bearer token to a caller with its current grants. Always read from the
 /// database, so a revoked session or grant takes effect at once.
 pub async fn caller_for_token(db: &Db, token: &str, now: &str) -> ApiResult<Option<Caller>> {
-    let row = sqlx::query(
-        "SELECT s.user_id, u.openid FROM auth_sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.deleted_at IS NULL",
+    // One round trip: the session, its person and their live grants.
+    let rows = sqlx::query(
+        "SELECT s.user_id, u.openid, g.id AS grant_id, g.role, g.unit_id, o.path FROM auth_sessions s \
+         JOIN users u ON u.id = s.user_id \
+         LEFT JOIN role_grants g ON g.user_id = s.user_id AND g.revoked_at IS NULL \
+         LEFT JOIN org_units o ON o.id = g.unit_id \
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.deleted_at IS NULL ORDER BY g.id",
     )
     .bind(hash_secret(token))
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let user_id: i64 = row.get("user_id");
-    let grants = grants_of(db, user_id).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let grants = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Grant {
+                id: r.get::<Option<i64>, _>("grant_id")?,
+                role: Role::parse(&r.get::<Option<String>, _>("role")?)?,
+                unit_id: r.get::<Option<i64>, _>("unit_id")?,
+                unit_path: r.get::<Option<String>, _>("path")?,
+            })
+        })
+        .collect();
     Ok(Some(Caller {
-        user_id,
-        openid: row.get("openid"),
+        user_id: first.get("user_id"),
+        openid: first.get("openid"),
         grants,
     }))
 }
