@@ -1,0 +1,37 @@
+// A venue (branch 分馆 or service point 服务点): address, hours, phone, navigation.
+Component({
+  options: { styleIsolation: 'apply-shared' },
+  properties: {
+    unit: { type: Object, value: null },
+    distance: { type: String, value: '' },
+    canSetMine: { type: Boolean, value: false },
+    isMine: { type: Boolean, value: false }
+  },
+  methods: {
+    onNavigate: function () {
+      const u = this.data.unit
+      if (!u) return
+      if (u.lat === null || u.lat === undefined || u.lng === null || u.lng === undefined) {
+        wx.showToast({ title: '该场馆暂未标注位置', icon: 'none' })
+        return
+      }
+      // GCJ-02, as the server stores it and wx.openLocation expects
+      wx.openLocation({
+        latitude: Number(u.lat),
+        longitude: Number(u.lng),
+        name: u.name,
+        address: u.address,
+        scale: 16
+      })
+      this.triggerEvent('navigate', { id: u.id })
+    },
+    onCall: function () {
+      const u = this.data.unit
+      if (u && u.phone) wx.makePhoneCall({ phoneNumber: u.phone })
+    },
+    onSetMine: function () {
+      const u = this.data.unit
+      if (u) this.triggerEvent('setmine', { id: u.id })
+    }
+  }
+})

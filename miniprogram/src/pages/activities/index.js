@@ -1,0 +1,263 @@
+// 活动: browse by branch (分馆) or service point (服务点), kind and date; a venue's card
+// with navigation (wx.openLocation); the list pages on as you scroll.
+const api = require('../../api/index')
+const config = require('../../config')
+const storage = require('../../utils/storage')
+const format = require('../../utils/format')
+
+const ALL_BRANCHES = { id: null, label: '全部分馆' }
+const ALL_POINTS = { id: null, label: '全部服务点' }
+const DATES = [
+  { value: 'all', label: '全部日期' },
+  { value: 'today', label: '今天' },
+  { value: 'weekend', label: '本周末' },
+  { value: 'week', label: '7天内' },
+  { value: 'month', label: '30天内' }
+]
+
+function unitLabel(u) {
+  return u.short_name || u.name
+}
+
+Page({
+  data: {
+    branches: [ALL_BRANCHES],
+    branchIndex: 0,
+    points: [ALL_POINTS],
+    pointIndex: 0,
+    kinds: [{ value: '', label: '全部' }].concat(config.kinds),
+    kind: '',
+    dates: DATES,
+    date: 'all',
+    q: '',
+    unit: null,
+    isMine: false,
+    items: [],
+    page: 1,
+    hasMore: false,
+    loadingMore: false,
+    status: 'loading',
+    message: '',
+    treeError: ''
+  },
+
+  onLoad: function () {
+    const self = this
+    this.units = {} // id → { unit, children }
+    this.loadTree().then(function () {
+      self.applyPendingUnit()
+      self.load()
+    })
+  },
+
+  onShow: function () {
+    const app = getApp()
+    if (app && app.globalData && app.globalData.browseUnitId) {
+      this.pendingUnitId = app.globalData.browseUnitId
+      app.globalData.browseUnitId = null
+      if (this.treeLoaded) {
+        this.applyPendingUnit()
+        this.load()
+      }
+    }
+  },
+
+  onPullDownRefresh: function () {
+    const self = this
+    const tree = this.treeLoaded ? Promise.resolve() : this.loadTree()
+    return tree
+      .then(function () {
+        return self.load()
+      })
+      .then(function () {
+        wx.stopPullDownRefresh()
+      })
+  },
+
+  onReachBottom: function () {
+    if (this.data.hasMore && !this.data.loadingMore && this.data.status === 'ok') this.load(true)
+  },
+
+  loadTree: function () {
+    const self = this
+    return api.orgTree({ showError: false }).then(
+      function (roots) {
+        const branches = [ALL_BRANCHES]
+        const walk = function (node, parent) {
+          self.units[node.unit.id] = { unit: node.unit, children: node.children || [], parentId: parent }
+          ;(node.children || []).forEach(function (c) {
+            walk(c, node.unit.id)
+          })
+        }
+        ;(roots || []).forEach(function (root) {
+          walk(root, null)
+          branches.push({ id: root.unit.id, label: unitLabel(root.unit) })
+          ;(root.children || []).forEach(function (c) {
+            if (c.unit.level !== 'point') branches.push({ id: c.unit.id, label: unitLabel(c.unit) })
+          })
+        })
+        self.treeLoaded = true
+        self.setData({ branches: branches, treeError: '' })
+      },
+      function (err) {
+        // browsing still works without the venue list
+        self.setData({ treeError: err.message })
+      }
+    )
+  },
+
+  // Select a unit by id (a branch, or a point under its branch).
+  selectUnit: function (id) {
+    const entry = this.units[id]
+    if (!entry) return false
+    let branchId = id
+    let pointId = null
+    if (entry.unit.level === 'point' && entry.parentId) {
+      branchId = entry.parentId
+      pointId = id
+    }
+    const branchIndex = this.data.branches.findIndex(function (b) {
+      return b.id === branchId
+    })
+    if (branchIndex < 0) return false
+    const points = this.pointsOf(branchId)
+    const pointIndex = pointId
+      ? Math.max(0, points.findIndex(function (p) {
+        return p.id === pointId
+      }))
+      : 0
+    this.setData({ branchIndex: branchIndex, points: points, pointIndex: pointIndex })
+    this.showUnit()
+    return true
+  },
+
+  applyPendingUnit: function () {
+    if (this.pendingUnitId) {
+      this.selectUnit(this.pendingUnitId)
+      this.pendingUnitId = null
+    }
+  },
+
+  pointsOf: function (branchId) {
+    const entry = branchId ? this.units[branchId] : null
+    const points = [ALL_POINTS]
+    if (entry) {
+      entry.children.forEach(function (c) {
+        if (c.unit.level === 'point') points.push({ id: c.unit.id, label: unitLabel(c.unit) })
+      })
+    }
+    return points
+  },
+
+  selectedUnitId: function () {
+    const point = this.data.points[this.data.pointIndex]
+    if (point && point.id) return point.id
+    const branch = this.data.branches[this.data.branchIndex]
+    return branch ? branch.id : null
+  },
+
+  showUnit: function () {
+    const id = this.selectedUnitId()
+    const entry = id ? this.units[id] : null
+    const mine = storage.get(storage.KEYS.myUnit, null)
+    this.setData({
+      unit: entry ? entry.unit : null,
+      isMine: !!(entry && mine && mine.id === entry.unit.id)
+    })
+  },
+
+  onBranchChange: function (e) {
+    const branchIndex = Number(e.detail.value) || 0
+    const branch = this.data.branches[branchIndex]
+    this.setData({ branchIndex: branchIndex, points: this.pointsOf(branch && branch.id), pointIndex: 0 })
+    this.showUnit()
+    this.load()
+  },
+
+  onPointChange: function (e) {
+    this.setData({ pointIndex: Number(e.detail.value) || 0 })
+    this.showUnit()
+    this.load()
+  },
+
+  onKind: function (e) {
+    this.setData({ kind: e.currentTarget.dataset.value || '' })
+    this.load()
+  },
+
+  onDate: function (e) {
+    this.setData({ date: e.currentTarget.dataset.value || 'all' })
+    this.load()
+  },
+
+  onQInput: function (e) {
+    this.setData({ q: e.detail.value })
+  },
+
+  onSearch: function () {
+    this.load()
+  },
+
+  onClearSearch: function () {
+    this.setData({ q: '' })
+    this.load()
+  },
+
+  query: function (page) {
+    const q = Object.assign(
+      {
+        unit_id: this.selectedUnitId() || undefined,
+        kind: this.data.kind || undefined,
+        q: (this.data.q || '').trim() || undefined,
+        page: page,
+        page_size: config.pageSize
+      },
+      format.dateRange(this.data.date)
+    )
+    return q
+  },
+
+  load: function (more) {
+    const self = this
+    const page = more ? this.data.page + 1 : 1
+    const seq = (this.seq = (this.seq || 0) + 1)
+    if (more) this.setData({ loadingMore: true })
+    else this.setData({ status: 'loading', message: '' })
+    return api.activities(this.query(page), { showError: more ? 'toast' : false }).then(
+      function (res) {
+        if (seq !== self.seq) return
+        const items = more ? self.data.items.concat(res.items) : res.items
+        self.setData({
+          items: items,
+          page: page,
+          hasMore: !!res.has_more,
+          loadingMore: false,
+          status: items.length ? 'ok' : 'empty',
+          message: items.length ? '' : '没有找到符合条件的活动，换个分馆、类型或日期看看'
+        })
+      },
+      function (err) {
+        if (seq !== self.seq) return
+        if (more) self.setData({ loadingMore: false })
+        else self.setData({ status: 'error', message: err.message, items: [] })
+      }
+    )
+  },
+
+  onStateAction: function () {
+    this.load()
+  },
+
+  onSetMine: function () {
+    const u = this.data.unit
+    if (!u) return
+    storage.set(storage.KEYS.myUnit, { id: u.id, name: u.name, short_name: u.short_name })
+    this.setData({ isMine: true })
+    wx.showToast({ title: '已设为我的分馆', icon: 'success' })
+  },
+
+  onSelect: function (e) {
+    const d = e.detail || {}
+    wx.navigateTo({ url: '/pages/activity/detail?id=' + d.activityId + '&session=' + d.sessionId })
+  }
+})

@@ -1,0 +1,208 @@
+// 我想看的活动（点单）: residents ask for activities and support each other's requests;
+// staff answer them. WAITING FOR ENDPOINTS: GET/POST /api/v1/demands and
+// POST /api/v1/demands/{id}/support (see api/endpoints.js). Until the server has them the
+// list answers 404 route_not_found and the page says the feature is coming.
+const api = require('../../api/index')
+const config = require('../../config')
+const storage = require('../../utils/storage')
+const format = require('../../utils/format')
+const ui = require('../../utils/ui')
+
+const STATUS = {
+  open: '征集中',
+  accepted: '已采纳',
+  planned: '已列入计划',
+  declined: '暂不安排',
+  fulfilled: '已举办',
+  merged: '已合并'
+}
+const AGE_GROUPS = ['不限', '儿童', '青少年', '中青年', '老年人']
+
+function view(d) {
+  return {
+    id: d.id,
+    kind: d.kind_label,
+    unit: d.unit_name,
+    poster: d.poster,
+    description: d.description,
+    time: d.preferred_time,
+    age: d.age_group,
+    status: d.status,
+    statusText: STATUS[d.status] || d.status,
+    reason: d.status_reason,
+    held: d.visibility === 'held',
+    supporters: d.supporters,
+    iSupport: !!d.i_support,
+    canSupport: !d.i_support && (d.status === 'open' || d.status === 'accepted' || d.status === 'planned'),
+    activityId: d.activity_id || null,
+    createdAt: format.formatDate(d.created_at)
+  }
+}
+
+function emptyForm() {
+  return { kindIndex: 0, unitIndex: 0, ageIndex: 0, time: '', description: '' }
+}
+
+Page({
+  data: {
+    status: 'loading', // loading | ok | empty | error | soon
+    message: '',
+    items: [],
+    myUnit: null,
+    scope: 'mine', // mine | all
+    showForm: false,
+    form: emptyForm(),
+    kinds: config.kinds,
+    units: [],
+    ages: AGE_GROUPS,
+    error: ''
+  },
+
+  onLoad: function () {
+    const myUnit = storage.get(storage.KEYS.myUnit, null)
+    this.setData({ myUnit: myUnit, scope: myUnit ? 'mine' : 'all' })
+    this.load()
+  },
+
+  onPullDownRefresh: function () {
+    return this.load().then(function () {
+      wx.stopPullDownRefresh()
+    })
+  },
+
+  load: function () {
+    const self = this
+    this.setData({ status: 'loading' })
+    const query = { sort: 'support' }
+    if (this.data.scope === 'mine' && this.data.myUnit) query.unit_id = this.data.myUnit.id
+    return api.demands(query, { showError: false }).then(
+      function (res) {
+        const items = (res.items || []).map(view)
+        self.setData({
+          items: items,
+          status: items.length ? 'ok' : 'empty',
+          message: items.length ? '' : '还没有人提出想看的活动，来提第一个吧'
+        })
+      },
+      function (err) {
+        if (err.status === 404 && err.code === 'route_not_found') {
+          self.setData({ status: 'soon' })
+          return
+        }
+        self.setData({ status: 'error', message: err.message })
+      }
+    )
+  },
+
+  onScope: function (e) {
+    this.setData({ scope: e.currentTarget.dataset.scope })
+    this.load()
+  },
+
+  onStateAction: function () {
+    if (this.data.status === 'empty') this.onShowForm()
+    else this.load()
+  },
+
+  onSupport: function (e) {
+    const self = this
+    const id = Number(e.currentTarget.dataset.id)
+    api.supportDemand(id, { loading: '正在提交…', showError: 'modal' }).then(function (res) {
+      const items = self.data.items.map(function (d) {
+        return d.id === id ? Object.assign({}, d, { supporters: res.supporters, iSupport: true, canSupport: false }) : d
+      })
+      self.setData({ items: items })
+      wx.showToast({ title: '已支持', icon: 'success' })
+    }, function () {})
+  },
+
+  onOpenActivity: function (e) {
+    wx.navigateTo({ url: '/pages/activity/detail?id=' + e.currentTarget.dataset.id })
+  },
+
+  // the venue list for the form: the main center and the branches
+  loadUnits: function () {
+    const self = this
+    if (this.data.units.length) return Promise.resolve()
+    return api.orgTree({ showError: 'toast' }).then(function (roots) {
+      const units = []
+      ;(roots || []).forEach(function (root) {
+        units.push({ id: root.unit.id, label: root.unit.short_name || root.unit.name })
+        ;(root.children || []).forEach(function (c) {
+          if (c.unit.level !== 'point') units.push({ id: c.unit.id, label: c.unit.short_name || c.unit.name })
+        })
+      })
+      const mine = self.data.myUnit
+      const index = mine ? Math.max(0, units.findIndex(function (u) {
+        return u.id === mine.id
+      })) : 0
+      self.setData({ units: units, 'form.unitIndex': index })
+    })
+  },
+
+  onShowForm: function () {
+    const self = this
+    this.loadUnits().then(function () {
+      self.setData({ showForm: true, error: '' })
+    }, function () {})
+  },
+
+  onHideForm: function () {
+    this.setData({ showForm: false, error: '' })
+  },
+
+  onKind: function (e) {
+    this.setData({ 'form.kindIndex': Number(e.detail.value) || 0 })
+  },
+
+  onUnit: function (e) {
+    this.setData({ 'form.unitIndex': Number(e.detail.value) || 0 })
+  },
+
+  onAge: function (e) {
+    this.setData({ 'form.ageIndex': Number(e.detail.value) || 0 })
+  },
+
+  onTime: function (e) {
+    this.setData({ 'form.time': e.detail.value })
+  },
+
+  onDescription: function (e) {
+    this.setData({ 'form.description': e.detail.value })
+  },
+
+  onSubmit: async function () {
+    if (this.saving) return
+    const f = this.data.form
+    const description = (f.description || '').trim()
+    if (description.length < 5) {
+      this.setData({ error: '请用至少 5 个字说说想看什么活动' })
+      return
+    }
+    const unit = this.data.units[f.unitIndex]
+    if (!unit) {
+      this.setData({ error: '请选择希望在哪个场馆举办' })
+      return
+    }
+    const body = { kind: this.data.kinds[f.kindIndex].value, unit_id: unit.id, description: description }
+    if ((f.time || '').trim()) body.preferred_time = f.time.trim()
+    if (f.ageIndex > 0) body.age_group = AGE_GROUPS[f.ageIndex]
+    this.saving = true
+    let res
+    try {
+      res = await api.createDemand(body, { loading: '正在提交…', showError: false })
+    } catch (err) {
+      this.saving = false
+      if (err.status === 404 && err.code === 'route_not_found') {
+        this.setData({ status: 'soon', showForm: false })
+        return
+      }
+      if (err.code !== 'privacy_declined') await ui.alert(err.message, '未能提交')
+      return
+    }
+    this.saving = false
+    this.setData({ showForm: false, form: emptyForm(), error: '' })
+    await ui.alert(res.visibility === 'held' ? '已提交，审核通过后会公开，其他居民可以支持您的想法。' : '已发布，其他居民可以支持您的想法。', '谢谢您的建议')
+    await this.load()
+  }
+})

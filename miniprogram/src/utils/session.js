@@ -1,0 +1,44 @@
+// The signed-in session: our own opaque token from POST /auth/wechat, kept in storage.
+const storage = require('./storage')
+
+function current() {
+  const s = storage.get(storage.KEYS.session, null)
+  if (!s || !s.token) return null
+  if (s.expires_at && Date.parse(s.expires_at) <= Date.now()) return null
+  return s
+}
+
+function token() {
+  const s = current()
+  return s ? s.token : null
+}
+
+function user() {
+  const s = current()
+  return s ? s.user || null : null
+}
+
+function save(session) {
+  storage.set(storage.KEYS.session, {
+    token: session.token,
+    expires_at: session.expires_at,
+    user: session.user || null
+  })
+}
+
+function setUser(u) {
+  const s = current()
+  if (!s) return
+  s.user = u
+  storage.set(storage.KEYS.session, s)
+}
+
+function clear() {
+  storage.remove(storage.KEYS.session)
+}
+
+function isSignedIn() {
+  return !!token()
+}
+
+module.exports = { current, token, user, save, setUser, clear, isSignedIn }

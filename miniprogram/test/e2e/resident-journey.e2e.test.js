@@ -1,0 +1,335 @@
+/**
+ * @jest-environment ./test/helpers/jsdom-fetch-env.js
+ */
+// A resident's journey through the mini-program's own pages and request module, against the
+// real server (fake WeChat + serve on free ports, a fresh SQLite file):
+// sign in → browse a branch → open an activity → book → see it in 我的预约 → cancel.
+const path = require('path')
+const mp = require('../helpers/mp')
+const { startStack } = require('../helpers/server')
+const { createWxRequest } = require('../helpers/wx-request-fetch')
+
+const { SRC, loadPage, waitFor, text, texts, tap, stubModal, simulate } = mp
+const config = require(path.join(SRC, 'config'))
+const format = require(path.join(SRC, 'utils/format'))
+const session = require(path.join(SRC, 'utils/session'))
+const request = require(path.join(SRC, 'utils/request'))
+
+const MEILIN = 10 // 梅林分馆 in the demo Futian network
+const TITLE = '梅林社区合唱入门（测试）'
+
+let stack
+let admin
+let activity
+
+function inDays(n, clock) {
+  return format.addDays(format.chinaDate(), n) + 'T' + clock + ':00+08:00'
+}
+
+// the resident's WeChat: wx.login gets a real code from the fake WeChat
+function residentWeChat(openid) {
+  wx.request = createWxRequest(__node)
+  wx.login = function (o) {
+    stack.loginCode(openid).then(
+      (code) => o.success({ code, errMsg: 'login:ok' }),
+      (e) => o.fail({ errMsg: 'login:fail ' + e.message })
+    )
+  }
+}
+
+function navigatedTo(nav) {
+  const url = nav.mock.calls[nav.mock.calls.length - 1][0].url
+  const [route, qs] = url.replace(/^\//, '').split('?')
+  const query = {}
+  new URLSearchParams(qs || '').forEach((v, k) => { query[k] = v })
+  return { route, query }
+}
+
+beforeAll(async () => {
+  stack = await startStack()
+  config.baseUrl = stack.baseUrl
+  admin = await stack.admin('o-admin')
+  activity = await stack.createActivity(admin, {
+    title: TITLE,
+    kind: 'training',
+    organizer_unit_id: MEILIN,
+    description: '零基础合唱入门，适合中老年朋友。',
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '多功能厅', starts_at: inDays(7, '19:30'), ends_at: inDays(7, '21:00'), capacity: 2 }]
+  })
+}, 90000)
+
+afterAll(async () => {
+  if (stack) await stack.stop()
+})
+
+beforeEach(() => {
+  mp.resetStorage()
+  residentWeChat('o-resident-1')
+})
+
+test('sign in → browse a branch → open an activity → book → 我的预约 → cancel', async () => {
+  // 1. sign in from 我的 (privacy agreement first)
+  const me = loadPage('pages/me/index')
+  await tap(me, '.sign-in')
+  const dialog = me.querySelector('.privacy')
+  await waitFor(() => dialog.querySelector('.dialog'))
+  dialog.querySelector('.dialog-agree').dispatchEvent('agreeprivacyauthorization')
+  await waitFor(() => me.data.signedIn && me.data.status === 'ok' && me.data.user && me.data.noShow, 10000)
+  expect(text(me, '.name')).toBe('文化馆居民')
+  expect(text(me, '.no-show-count')).toMatch(/爽约 0 次/)
+  const token = session.token()
+  expect(token).toBeTruthy()
+
+  // 2. browse 梅林分馆 on the 活动 tab
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const list = loadPage('pages/activities/index')
+  await waitFor(() => list.data.branches.length > 10 && list.data.status !== 'loading', 10000)
+  const branchIndex = list.data.branches.findIndex((b) => b.id === MEILIN)
+  expect(list.data.branches[branchIndex].label).toBe('梅林分馆')
+  list.querySelector('.branch-picker').dispatchEvent('change', { detail: { value: branchIndex } })
+  await waitFor(() => list.data.unit && list.data.unit.id === MEILIN && list.data.status === 'ok', 10000)
+  expect(text(list, '.venue >>> .venue-name')).toBe('福田区文化馆梅林分馆')
+  expect(texts(list, '.item >>> .card-title')).toContain(TITLE)
+  const cardIndex = list.data.items.findIndex((i) => i.title === TITLE)
+  expect(text(list, '.item >>> .card-seats')).toBeDefined()
+  list.querySelectorAll('.item')[cardIndex].querySelector('.activity-card').dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  const toDetail = navigatedTo(nav)
+  expect(toDetail.route).toBe('pages/activity/detail')
+  expect(Number(toDetail.query.id)).toBe(activity.id)
+
+  // 3. open the activity
+  const detail = loadPage(toDetail.route, { query: toDetail.query })
+  await waitFor(() => detail.data.status === 'ok', 10000)
+  expect(text(detail, '.title-text')).toBe(TITLE)
+  expect(text(detail, '.session-seats')).toBe('剩余 2 个名额')
+  expect(text(detail, '.action-btn')).toBe('立即预约')
+
+  // 4. book, with the confirmation, then allow reminders
+  const modal = stubModal([true, true])
+  jest.spyOn(wx, 'requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
+    errMsg: 'requestSubscribeMessage:ok', tmpl_booking_confirmed: 'accept', tmpl_session_reminder: 'accept', tmpl_activity_changed: 'accept'
+  }), 0))
+  await tap(detail, '.action-btn')
+  await waitFor(() => detail.data.myBookings.length === 1 && detail.data.action.kind === 'booked', 10000)
+  expect(modal.mock.calls[0][0].title).toBe('确认预约')
+  expect(text(detail, '.my-booking-status')).toBe('已预约')
+  expect(text(detail, '.session-seats')).toBe('剩余 1 个名额')
+  await waitFor(() => modal.mock.calls.length === 2)
+  expect(modal.mock.calls[1][0].title).toBe('预约成功')
+
+  // 5. 我的预约 shows it; open the booking
+  nav.mockClear()
+  const bookings = loadPage('pages/bookings/index')
+  await waitFor(() => bookings.data.status === 'ok', 10000)
+  expect(texts(bookings, '.upcoming-list .booking >>> .booking-title')).toEqual([TITLE])
+  expect(texts(bookings, '.upcoming-list .booking >>> .booking-status')).toEqual(['已预约'])
+  bookings.querySelector('.booking').querySelector('.booking-card').dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  const toBooking = navigatedTo(nav)
+  expect(toBooking.route).toBe('pages/booking/detail')
+
+  const ticket = loadPage(toBooking.route, { query: toBooking.query })
+  await waitFor(() => ticket.data.status === 'ok' && ['soon', 'ok'].includes(ticket.data.ticket.state), 10000)
+  expect(text(ticket, '.title-text')).toBe(TITLE)
+  expect(text(ticket, '.place')).toBe('梅林分馆 · 多功能厅')
+  // the QR ticket endpoint was announced before it was built: check it when the server has it
+  if (await stack.has('GET', '/api/v1/bookings/{id}/ticket')) {
+    expect(ticket.data.ticket.state).toBe('ok')
+    expect(ticket.data.ticket.src).toMatch(/^data:image\/png;base64,iVBOR/)
+    expect(mp.storage()['ch_ticket_' + toBooking.query.id].ticket.token).toBeTruthy()
+  } else {
+    expect(text(ticket, '.qr-soon')).toMatch(/即将上线/)
+  }
+
+  // 6. cancel, with the confirmation
+  modal.mockRestore()
+  const cancelModal = stubModal([true])
+  await tap(ticket, '.cancel-btn')
+  await waitFor(() => ticket.data.b.status === 'cancelled', 10000)
+  expect(cancelModal.mock.calls[0][0].title).toBe('取消预约')
+  expect(text(ticket, '.status')).toBe('已取消')
+
+  // the server agrees: cancelled, the seat is back, the reminders were recorded
+  const mine = await stack.get('/me/bookings', token)
+  expect(mine.items.map((b) => b.status)).toEqual(['cancelled'])
+  const after = await stack.get('/activities/' + activity.id)
+  expect(after.activity.sessions[0].seats_left).toBe(2)
+
+  // and 我的预约 moves it to the past
+  bookings.instance.onShow()
+  await waitFor(() => bookings.data.past.length === 1 && bookings.data.upcoming.length === 0, 10000)
+})
+
+test('full → waiting list → promoted when a seat is freed; a retried booking is not doubled', async () => {
+  const small = await stack.createActivity(admin, {
+    title: '一人名额讲座',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: inDays(8, '10:00'), ends_at: inDays(8, '11:30'), capacity: 1 }]
+  })
+  const sessionId = small.sessions[0].id
+  const first = await stack.signIn('o-first')
+  await (await __node.fetch(stack.api('/bookings'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + first },
+    body: JSON.stringify({ session_id: sessionId })
+  })).json()
+
+  // the resident, through the app's request module
+  mp.agreedPrivacy()
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const full = await request.call('book', { data: { session_id: sessionId }, idempotencyKey: request.newIdempotencyKey(), showError: false }).catch((e) => e)
+  expect(full).toMatchObject({ status: 409, code: 'session_full', message: '名额已满，可以排队候补' })
+
+  const key = request.newIdempotencyKey()
+  const queued = await request.call('book', { data: { session_id: sessionId, join_waitlist: true }, idempotencyKey: key })
+  const again = await request.call('book', { data: { session_id: sessionId, join_waitlist: true }, idempotencyKey: key })
+  expect(queued).toMatchObject({ status: 'waitlisted', waitlist_position: 1 })
+  expect(again.id).toBe(queued.id)
+
+  // the first person cancels: the resident moves up at once
+  const firstBookings = await stack.get('/me/bookings', first)
+  await __node.fetch(stack.api('/bookings/' + firstBookings.items[0].id + '/cancel'), {
+    method: 'POST', headers: { authorization: 'Bearer ' + first }
+  })
+  const page = loadPage('pages/booking/detail', { query: { id: String(queued.id) } })
+  await waitFor(() => page.data.status === 'ok' && page.data.b.status === 'confirmed', 10000)
+  expect(text(page, '.status')).toBe('已预约')
+})
+
+test('a family member under 14 needs guardian consent, then can be booked for a children’s class', async () => {
+  const kids = await stack.createActivity(admin, {
+    title: '少儿国画体验课',
+    kind: 'training',
+    organizer_unit_id: 4,
+    booking_mode: 'fcfs',
+    age_min: 6,
+    age_max: 12,
+    sessions: [{ unit_id: 4, room: '美术室', starts_at: inDays(9, '09:30'), ends_at: inDays(9, '11:00'), capacity: 10 }]
+  })
+  mp.agreedPrivacy()
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const back = jest.spyOn(wx, 'navigateBack').mockImplementation(() => {})
+
+  const family = loadPage('pages/family/index', { query: { add: '1' } })
+  expect(family.data.status).toBe('empty') // signed out: asks to sign in
+  await waitFor(() => family.querySelector('.state').querySelector('.state-action'))
+  family.querySelector('.state').querySelector('.state-action').dispatchEvent('tap')
+  await waitFor(() => family.data.status === 'ok', 10000)
+  family.querySelector('.name-input').dispatchEvent('input', { detail: { value: '小明' } })
+  family.querySelector('.birth-picker').dispatchEvent('change', { detail: { value: format.addDays(format.chinaDate(), -8 * 366) } })
+  await simulate.sleep(0)
+  await tap(family, '.consent')
+  await tap(family, '.submit')
+  await waitFor(() => back.mock.calls.length === 1, 10000)
+
+  const modal = stubModal([true, false])
+  const detail = loadPage('pages/activity/detail', { query: { id: String(kids.id) } })
+  await waitFor(() => detail.data.status === 'ok' && detail.data.members.length === 1, 10000)
+  expect(text(detail, '.age')).toBe('适合 6–12 岁')
+  detail.querySelector('.attendees').querySelectorAll('.attendee')[1].dispatchEvent('tap')
+  await waitFor(() => detail.data.attendeeId === detail.data.members[0].id)
+  await tap(detail, '.action-btn')
+  await waitFor(() => detail.data.myBookings.length === 1, 10000)
+  expect(detail.data.myBookings[0].attendee).toBe('小明')
+  expect(modal.mock.calls[0][0].content).toContain('为【小明】预约')
+})
+
+test('我想看的活动: ask for one, and another resident supports it (when the server has demands)', async () => {
+  if (!(await stack.has('POST', '/api/v1/demands'))) {
+    console.log('skipped: this server has no /api/v1/demands yet')
+    return
+  }
+  mp.agreedPrivacy()
+  await stack.markSeen('o-resident-1') // active within two hours, as WeChat's text check requires
+  wx.setStorageSync('ch_my_unit', { id: MEILIN, name: '福田区文化馆梅林分馆', short_name: '梅林分馆' })
+  const modal = stubModal([true])
+  const page = loadPage('pages/demand/index')
+  await waitFor(() => ['ok', 'empty'].includes(page.data.status), 10000)
+  await tap(page, '.show-form')
+  await waitFor(() => page.data.showForm, 10000)
+  expect(text(page, '.unit-value')).toBe('梅林分馆 ▾')
+  page.querySelector('.description').dispatchEvent('input', { detail: { value: '想学粤剧唱腔，适合退休人员' } })
+  await simulate.sleep(0)
+  await tap(page, '.submit')
+  await waitFor(() => modal.mock.calls.length === 1, 10000)
+  expect(modal.mock.calls[0][0].content).toBe('已发布，其他居民可以支持您的想法。')
+  await waitFor(() => page.data.status === 'ok' && page.data.items.some((d) => d.description === '想学粤剧唱腔，适合退休人员'), 10000)
+
+  // a neighbour supports it
+  mp.resetStorage()
+  residentWeChat('o-neighbour')
+  mp.agreedPrivacy()
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const other = loadPage('pages/demand/index')
+  await waitFor(() => other.data.status === 'ok', 10000)
+  const idx = other.data.items.findIndex((d) => d.description === '想学粤剧唱腔，适合退休人员')
+  expect(idx).toBeGreaterThanOrEqual(0)
+  const before = other.data.items[idx].supporters
+  expect(other.data.items[idx].canSupport).toBe(true)
+  other.querySelector('.demand-support').dispatchEvent('tap') // the only request on the list
+  await waitFor(() => other.data.items[idx].supporters === before + 1, 10000)
+  expect(other.data.items[idx].iSupport).toBe(true)
+})
+
+test('ticket → checked in at the door → rate it → the rating shows on the activity (when the server has them)', async () => {
+  const needed = [['GET', '/api/v1/bookings/{id}/ticket'], ['POST', '/api/v1/checkin/scan'], ['POST', '/api/v1/ratings'], ['GET', '/api/v1/activities/{id}/ratings']]
+  for (const [m, p] of needed) {
+    if (!(await stack.has(m, p))) {
+      console.log('skipped: this server has no ' + m + ' ' + p + ' yet')
+      return
+    }
+  }
+  // starts in 30 minutes: check-in is open (it opens an hour before)
+  const start = new Date(Date.now() + 30 * 60000)
+  const end = new Date(Date.now() + 120 * 60000)
+  const soon = await stack.createActivity(admin, {
+    title: '书法公开课',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 20 }]
+  })
+  mp.resetStorage()
+  residentWeChat('o-resident-3')
+  mp.agreedPrivacy()
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const booking = await request.call('book', { data: { session_id: soon.sessions[0].id }, idempotencyKey: request.newIdempotencyKey() })
+
+  const ticketPage = loadPage('pages/booking/detail', { query: { id: String(booking.id) } })
+  await waitFor(() => ticketPage.data.ticket.state === 'ok', 10000)
+  const token = mp.storage()['ch_ticket_' + booking.id].ticket.token
+
+  // a staff member scans the QR code at the door
+  const scan = await (await __node.fetch(stack.api('/checkin/scan'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + admin },
+    body: JSON.stringify({ session_id: soon.sessions[0].id, token, nonce: 'e2e-' + Date.now() })
+  })).json()
+  expect(scan.result).toBe('admitted')
+
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const after = loadPage('pages/booking/detail', { query: { id: String(booking.id) } })
+  await waitFor(() => after.data.b.canRate, 10000)
+  expect(text(after, '.status')).toBe('已签到')
+  await tap(after, '.rate-btn')
+  const toRating = navigatedTo(nav)
+  expect(toRating.route).toBe('pages/rating/index')
+
+  await stack.markSeen('o-resident-3')
+  const rating = loadPage(toRating.route, { query: toRating.query })
+  expect(text(rating, '.rating-title')).toBe('书法公开课')
+  rating.querySelectorAll('.score-star')[4].dispatchEvent('tap')
+  rating.querySelector('.comment').dispatchEvent('input', { detail: { value: '老师讲得很清楚' } })
+  await simulate.sleep(0)
+  await tap(rating, '.submit')
+  await waitFor(() => rating.data.state === 'done', 10000)
+
+  const detail = loadPage('pages/activity/detail', { query: { id: String(soon.id) } })
+  await waitFor(() => detail.data.ratings, 10000)
+  expect(text(detail, '.rating-comment')).toBe('老师讲得很清楚')
+  expect(text(detail, '.rating-average')).toBe('★ 5.0')
+})

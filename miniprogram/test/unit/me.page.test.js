@@ -1,0 +1,130 @@
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, signedIn, resetStorage, storage, simulate } = require('../helpers/mp')
+const fx = require('../helpers/fixtures')
+
+const ROUTE = 'pages/me/index'
+const NO_SHOWS = { data: { count: 1, limit: 3, window_days: 90, suspended_until: null, reason: null } }
+
+beforeEach(() => resetStorage())
+
+test('signed out: a welcome, browsing needs no sign-in, the phone is never asked', async () => {
+  const page = loadPage(ROUTE)
+  expect(text(page, '.guest .title')).toBe('您好，欢迎来到福田区文化馆')
+  expect(page.querySelector('.phone-btn')).toBeUndefined()
+  expect(page.querySelector('.redeem')).toBeUndefined()
+  expect(texts(page, '.menu .list-item')[0]).toMatch(/家庭成员/)
+})
+
+test('sign in from 我的: privacy dialog, then the profile', async () => {
+  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
+  stubRequest({
+    'POST /api/v1/auth/wechat': { data: { token: 't', expires_at: '2099-01-01T00:00:00Z', user: fx.me({ display_name: '王阿姨' }) } },
+    'GET /api/v1/me': { data: fx.me({ display_name: '王阿姨' }) },
+    'GET /api/v1/me/no-shows': NO_SHOWS
+  })
+  const page = loadPage(ROUTE)
+  await tap(page, '.sign-in')
+  const dialog = page.querySelector('.privacy')
+  await waitFor(() => dialog.querySelector('.dialog'))
+  dialog.querySelector('.dialog-agree').dispatchEvent('agreeprivacyauthorization')
+  await waitFor(() => page.data.signedIn && page.data.status === 'ok' && page.data.noShow)
+  expect(text(page, '.name')).toBe('王阿姨')
+  expect(text(page, '.no-show-count')).toBe('近 90 天爽约 1 次（满 3 次将暂停预约）')
+})
+
+test('phone: only from the getPhoneNumber button, with the reason; refusing is fine', async () => {
+  signedIn()
+  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me() },
+    'GET /api/v1/me/no-shows': NO_SHOWS,
+    'POST /api/v1/me/phone': { data: fx.me({ phone: '13800138000', phone_masked: '138****8000' }) }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.user)
+  expect(text(page, '.name')).toBe('文化馆居民')
+  expect(text(page, '.phone-none')).toBe('未绑定')
+  expect(text(page, '.phone-bind .hint')).toMatch(/可不绑定，不影响预约/)
+  expect(req.calls.some((c) => c.path === '/api/v1/me/phone')).toBe(false)
+  page.querySelector('.phone-btn').dispatchEvent('getphonenumber', { detail: { errMsg: 'getPhoneNumber:fail user deny' } })
+  await simulate.sleep(5)
+  expect(toast.mock.calls[0][0].title).toBe('未绑定手机号，不影响预约')
+  expect(req.calls.some((c) => c.path === '/api/v1/me/phone')).toBe(false)
+  page.querySelector('.phone-btn').dispatchEvent('getphonenumber', { detail: { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' } })
+  await waitFor(() => page.data.phoneMasked)
+  expect(req.calls.find((c) => c.path === '/api/v1/me/phone').data).toEqual({ code: 'phone-code-1' })
+  expect(text(page, '.phone')).toBe('138****8000')
+  expect(page.querySelector('.phone-btn')).toBeUndefined()
+})
+
+test('change my display name; a suspension is explained', async () => {
+  signedIn()
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  stubModal([{ confirm: true, content: ' 李大爷 ' }])
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me() },
+    'GET /api/v1/me/no-shows': { data: { count: 3, limit: 3, window_days: 90, suspended_until: '2099-12-20T00:00:00Z', reason: '90 天内爽约 3 次，暂停预约 30 天' } },
+    'PATCH /api/v1/me': (o) => ({ data: fx.me({ display_name: o.data.display_name }) })
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.noShow)
+  expect(text(page, '.suspended')).toBe('预约功能暂停至 12月20日（周日）08:00（90 天内爽约 3 次，暂停预约 30 天）')
+  await tap(page, '.edit-name')
+  await waitFor(() => page.data.name === '李大爷')
+  expect(req.calls.find((c) => c.method === 'PATCH').data).toEqual({ display_name: '李大爷' })
+})
+
+test('an invitation code makes a volunteer', async () => {
+  signedIn()
+  const modal = stubModal([{ confirm: true, content: '7W3JLP-8PKBE2' }, true])
+  const volunteer = fx.me({ roles: [{ grant_id: 2, role: 'volunteer', role_label: '志愿者', unit_id: 76, unit_name: '翰岭服务点' }] })
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me() },
+    'GET /api/v1/me/no-shows': NO_SHOWS,
+    'POST /api/v1/auth/invitations/redeem': { data: volunteer }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.user)
+  await tap(page, '.redeem')
+  await waitFor(() => page.data.isVolunteer)
+  expect(req.calls.find((c) => c.path === '/api/v1/auth/invitations/redeem').data).toEqual({ code: '7W3JLP-8PKBE2' })
+  expect(texts(page, '.role')).toEqual(['志愿者 · 翰岭服务点'])
+  await waitFor(() => modal.mock.calls.length === 2)
+  expect(modal.mock.calls[1][0].content).toBe('您的身份：志愿者 · 翰岭服务点')
+})
+
+test('entrances go to their pages; rating is explained and leads to 我的预约', async () => {
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const tab = jest.spyOn(wx, 'switchTab').mockImplementation(() => {})
+  const modal = stubModal([true])
+  const page = loadPage(ROUTE)
+  for (const sel of ['.go-family', '.go-mydata', '.go-privacy', '.go-volunteer', '.go-staff', '.go-demand']) await tap(page, sel)
+  expect(nav.mock.calls.map((c) => c[0].url)).toEqual([
+    '/pages/family/index', '/pages/mydata/index', '/pages/privacy/index', '/pages/volunteer/index', '/pages/staff/index', '/pages/demand/index'
+  ])
+  await tap(page, '.rate-hint')
+  await waitFor(() => tab.mock.calls.length === 1)
+  expect(modal.mock.calls[0][0].content).toMatch(/签到后/)
+  expect(tab).toHaveBeenCalledWith({ url: '/pages/bookings/index' })
+})
+
+test('sign out ends the session and clears saved tickets', async () => {
+  signedIn()
+  wx.setStorageSync('ch_ticket_5', { ticket: {} })
+  wx.setStorageSync('ch_my_unit', { id: 10 })
+  stubModal([true])
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const relaunch = jest.spyOn(wx, 'reLaunch').mockImplementation(() => {})
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me() },
+    'GET /api/v1/me/no-shows': NO_SHOWS,
+    'POST /api/v1/auth/logout': { data: { ok: true } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.user)
+  await tap(page, '.sign-out')
+  await waitFor(() => relaunch.mock.calls.length === 1)
+  expect(req.calls.some((c) => c.path === '/api/v1/auth/logout')).toBe(true)
+  expect(storage().ch_session).toBeUndefined()
+  expect(storage().ch_ticket_5).toBeUndefined()
+  expect(storage().ch_my_unit).toEqual({ id: 10 })
+})

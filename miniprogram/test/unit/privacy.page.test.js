@@ -1,0 +1,36 @@
+const { loadPage, text, tap, resetStorage, agreedPrivacy, storage } = require('../helpers/mp')
+
+beforeEach(() => resetStorage())
+
+test('the guide covers purposes, storage, children and rights', () => {
+  const page = loadPage('pages/privacy/index')
+  const all = page.dom.textContent
+  expect(all).toContain('我们处理哪些信息、为什么')
+  expect(all).toContain('手机号：仅在您点击“绑定微信手机号”后获取')
+  expect(all).toContain('儿童个人信息处理规则')
+  expect(all).toContain('您的权利')
+  expect(text(page, '.not-agreed')).toMatch(/尚未同意/)
+})
+
+test('agreeing here records it; WeChat’s own guide and my data are one tap away', async () => {
+  const contract = jest.spyOn(wx, 'openPrivacyContract').mockImplementation(() => {})
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const page = loadPage('pages/privacy/index')
+  page.querySelector('.agree').dispatchEvent('agreeprivacyauthorization')
+  await new Promise((r) => setTimeout(r, 0))
+  expect(storage().ch_privacy_agreed).toBeDefined()
+  expect(text(page, '.agreed')).toMatch(/您已同意本指引/)
+  expect(page.querySelector('.agree')).toBeUndefined()
+  await tap(page, '.open-contract')
+  expect(contract).toHaveBeenCalled()
+  await tap(page, '.my-data')
+  expect(nav).toHaveBeenCalledWith({ url: '/pages/mydata/index' })
+})
+
+test('opened at the children section', () => {
+  agreedPrivacy()
+  const scroll = jest.spyOn(wx, 'pageScrollTo').mockImplementation(() => {})
+  loadPage('pages/privacy/index', { query: { section: 'children' } })
+  expect(scroll).toHaveBeenCalledWith({ selector: '#children', duration: 0 })
+})
