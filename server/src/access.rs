@@ -174,7 +174,8 @@ impl Caller {
     }
 }
 
-/// Allowed, or `forbidden`. Callers log the denial to the audit trail (`audit::denied`).
+/// Allowed, or `forbidden`. Handlers go through `AppState::authorize`, which also records the
+/// denial in the audit trail.
 pub fn check(caller: &Caller, action: Action, unit: &UnitRef) -> Result<(), ApiError> {
     if caller
         .grants
@@ -357,8 +358,9 @@ mod tests {
         let s = scope(&c, Action::ReadFeedback);
         assert_eq!(
             s.sql("u.path"),
-            "(u.path LIKE '/1/4/%' OR u.path LIKE '/1/5/20/%')"
+            "((u.path >= '/1/4/' AND u.path < '/1/40') OR (u.path >= '/1/5/20/' AND u.path < '/1/5/200'))"
         );
+        assert_eq!(subtree_sql("p", "/1/'; DROP TABLE x; --/"), "1=0");
         assert!(scope(&c, Action::ManageMenu).is_empty());
         assert_eq!(scope(&c, Action::ManageMenu).sql("p"), "1=0");
     }

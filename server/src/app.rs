@@ -176,7 +176,11 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         .into()),
         None => {
             let timeout = Duration::from_secs(st.settings.request_timeout_secs);
-            match tokio::time::timeout(timeout, ep.call(req)).await {
+            // Every log line written while handling the request carries its id.
+            let span = tracing::info_span!("request", request_id = %rid);
+            match tokio::time::timeout(timeout, tracing::Instrument::instrument(ep.call(req), span))
+                .await
+            {
                 Ok(r) => r.map(IntoResponse::into_response),
                 Err(_) => Err(ApiError::new(
                     poem::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -34,7 +34,12 @@ pub struct BookingView {
     pub attendee_name: String,
     pub starts_at: String,
     pub ends_at: String,
+    pub unit_id: i64,
     pub unit_name: String,
+    pub address: String,
+    /// GCJ-02, for `wx.openLocation`.
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
     pub room: String,
     pub is_course: bool,
     /// Cancelling is possible until then.
@@ -355,8 +360,15 @@ pub async fn book(
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
-    with_key(db, user_id, key, "book", &now_s, || {
-        book_once(db, s, user_id, req, key, now)
+    let op = format!(
+        "book:{:?}:{:?}:{:?}:{}",
+        req.session_id,
+        req.activity_id,
+        req.family_member_id,
+        req.join_waitlist.unwrap_or(false)
+    );
+    with_key(db, user_id, key, &op, &now_s, || {
+        book_once(db, s, user_id, req, key, &op, now)
     })
     .await
 }
@@ -367,6 +379,7 @@ async fn book_once(
     user_id: i64,
     req: &BookRequest,
     key: Option<&str>,
+    op: &str,
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
@@ -513,7 +526,7 @@ async fn book_once(
     .await?;
     let view = view_in(&mut tx, s, id).await?;
     if let Some(k) = key {
-        remember_ok(&mut tx, user_id, k, "book", &view, &now_s).await?;
+        remember_ok(&mut tx, user_id, k, op, &view, &now_s).await?;
     }
     tx.commit().await?;
     Ok(view)
@@ -540,7 +553,11 @@ pub async fn cancel(
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
-    with_key(db, user_id, key, "cancel", &now_s, || async {
+    let op = format!("cancel:{booking_id}");
+    let op_ref = op.as_str();
+    let now_ref = now_s.as_str();
+    with_key(db, user_id, key, op_ref, now_ref, || async move {
+        let now_s = now_ref.to_string();
         let (session_id, status, starts_at) = booking_head(db, booking_id, Some(user_id)).await?;
         if status == "cancelled" {
             return Err(ApiError::conflict("already_cancelled", "该预约已取消"));
@@ -562,7 +579,7 @@ pub async fn cancel(
         cancel_in(&mut tx, booking_id, session_id, &status, "本人取消", &now_s).await?;
         let view = view_in(&mut tx, s, booking_id).await?;
         if let Some(k) = key {
-            remember_ok(&mut tx, user_id, k, "cancel", &view, &now_s).await?;
+            remember_ok(&mut tx, user_id, k, op_ref, &view, &now_s).await?;
         }
         tx.commit().await?;
         Ok(view)
@@ -699,7 +716,8 @@ pub async fn promote(tx: &mut Tx, session_id: i64, now: &str) -> ApiResult<usize
 }
 
 const VIEW_SQL: &str = "SELECT b.id, b.activity_id, a.title, b.session_id, b.status, b.waitlist_pos, b.family_member_id, \
-     f.name AS member_name, s.starts_at, s.ends_at, u.short_name, s.room, a.is_course, b.checked_in_at, b.created_at, \
+     f.name AS member_name, s.starts_at, s.ends_at, s.unit_id, u.short_name, u.address, u.lng, u.lat, s.room, a.is_course, \
+     b.checked_in_at, b.created_at, \
      (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings w WHERE w.session_id = b.session_id AND w.status = 'waitlisted' \
         AND w.waitlist_pos < b.waitlist_pos) AS ahead, \
      (SELECT MAX(x.ends_at) FROM sessions x WHERE x.activity_id = b.activity_id) AS last_end \
@@ -739,7 +757,11 @@ fn view_from(r: &sqlx::any::AnyRow, s: &BookingSettings) -> BookingView {
         } else {
             r.get("ends_at")
         },
+        unit_id: r.get("unit_id"),
         unit_name: r.get("short_name"),
+        address: r.get("address"),
+        lng: r.get("lng"),
+        lat: r.get("lat"),
         room: r.get("room"),
         is_course,
         cancel_until,

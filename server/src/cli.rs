@@ -29,10 +29,10 @@ pub enum Cmd {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Load demo data of the Futian network.
+    /// Load the demo data: the Futian network and a spread of demo activities (marked as demo).
     Seed {
-        /// Load the demo network (the only seed there is today).
-        #[arg(long, default_value_t = true)]
+        /// Accepted for clarity; demo data is the only seed there is.
+        #[arg(long)]
         demo: bool,
     },
     /// Import a district's network from CSV: validated, all or nothing, errors by line.

@@ -379,6 +379,27 @@ impl Settings {
                 why: "只能是 json 或 pretty".into(),
             });
         }
+        if self.database_url.contains(":memory:") {
+            return Err(ConfigError::Invalid {
+                key: "DATABASE_URL",
+                why: "不支持内存数据库：读写分开的连接会看到不同的数据库，请使用文件，例如 sqlite://data/culturehub.db".into(),
+            });
+        }
+        if self.session_ttl_hours < 1 || self.request_timeout_secs < 1 {
+            return Err(ConfigError::Invalid {
+                key: "session_ttl_hours / request_timeout_secs",
+                why: "都至少为 1".into(),
+            });
+        }
+        if self.rate_limit.signin_per_minute < 1
+            || self.rate_limit.writes_per_minute < 1
+            || self.rate_limit.writes_per_minute_per_ip < 1
+        {
+            return Err(ConfigError::Invalid {
+                key: "rate_limit",
+                why: "限流值至少为 1（限流不能关闭）".into(),
+            });
+        }
         if self.body_limit < 1024 {
             return Err(ConfigError::Invalid {
                 key: "body_limit",

@@ -227,6 +227,18 @@ pub async fn list(
     Ok(rows.iter().map(|r| view_from(r, &mine)).collect())
 }
 
+/// My own demands, held ones included, newest first.
+pub async fn mine(db: &Db, user_id: i64) -> ApiResult<Vec<DemandView>> {
+    let rows = sqlx::query(&format!(
+        "{VIEW} WHERE d.user_id = $1 ORDER BY d.id DESC LIMIT 200"
+    ))
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let supported = supported_by(db, Some(user_id)).await?;
+    Ok(rows.iter().map(|r| view_from(r, &supported)).collect())
+}
+
 pub async fn get(db: &Db, id: i64, viewer: Option<i64>) -> ApiResult<DemandView> {
     let r = sqlx::query(&format!("{VIEW} WHERE d.id = $1"))
         .bind(id)

@@ -115,7 +115,9 @@ pub async fn caller_for_token(db: &Db, token: &str, now: &str) -> ApiResult<Opti
     .bind(now)
     .fetch_all(db.pool())
     .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
     let grants = rows
         .iter()
         .filter_map(|r| {

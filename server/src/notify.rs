@@ -89,6 +89,8 @@ pub async fn record_grants(db: &Db, user_id: i64, kinds: &[String]) -> ApiResult
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PassReport {
     pub sent: usize,
+    /// Waiting a little for the resident's permission.
+    pub waiting: usize,
     pub retried: usize,
     pub refused: usize,
     pub skipped: usize,
@@ -101,6 +103,9 @@ fn backoff_secs(attempts: i64) -> i64 {
 }
 
 pub const MAX_ATTEMPTS: i64 = 5;
+
+/// How long a message waits for the resident's subscribe permission before it is skipped.
+pub const GRANT_GRACE_SECS: i64 = 120;
 
 /// One pass of the outbox: claim due rows, send, record. Returns what happened.
 pub async fn work_outbox(
@@ -148,7 +153,7 @@ pub async fn work_outbox(
     let mut report = PassReport::default();
     for id in claimed {
         let row = sqlx::query(
-            "SELECT o.user_id, o.kind, o.page, o.data, o.attempts, u.openid FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.id = $1",
+            "SELECT o.user_id, o.kind, o.page, o.data, o.attempts, o.created_at, u.openid FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.id = $1",
         )
         .bind(id)
         .fetch_one(db.pool())
@@ -168,8 +173,17 @@ pub async fn work_outbox(
         .await?
         .rows_affected()
             == 1;
+        // The permission is asked for right after the action that queued the message, so a
+        // message without one yet waits a little before it is given up.
+        let created = time::parse(&row.get::<String, _>("created_at")).unwrap_or(now);
+        let young = now - created < chrono::Duration::seconds(GRANT_GRACE_SECS);
         let (status, err, next): (&str, Option<String>, Option<String>) = match (openid, granted) {
             (None, _) => ("skipped", Some("account deleted".into()), None),
+            (_, false) if young => (
+                "waiting",
+                None,
+                Some(time::fmt(now + chrono::Duration::seconds(10))),
+            ),
             (_, false) => ("skipped", Some("no subscription grant".into()), None),
             (Some(openid), true) => {
                 let data: Value =
@@ -211,6 +225,20 @@ pub async fn work_outbox(
                 }
             }
         };
+        if status == "waiting" {
+            // Not an attempt: nothing was sent. Back to pending, the attempt not counted.
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1, locked_by = NULL, locked_until = NULL \
+                 WHERE id = $2 AND locked_by = $3",
+            )
+            .bind(next)
+            .bind(id)
+            .bind(worker_id)
+            .execute(db.pool())
+            .await?;
+            report.waiting += 1;
+            continue;
+        }
         match status {
             "sent" => report.sent += 1,
             "pending" => report.retried += 1,

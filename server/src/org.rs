@@ -7,7 +7,7 @@ use crate::db::{Db, Tx};
 use crate::error::{ApiError, ApiResult};
 use serde::Serialize;
 use sqlx::Row;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub const LEVELS: [&str; 4] = ["main", "direct_branch", "branch", "point"];
 pub const HOST_TYPES: [&str; 7] = [
@@ -277,8 +277,12 @@ pub const CSV_HEADER: [&str; 13] = [
 ];
 
 /// Parses and validates the whole file. Every problem is reported with its line number;
-/// nothing is written unless there are none. `existing` are codes already in the database.
-pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow>, Vec<String>> {
+/// nothing is written unless there are none. `existing` maps codes already in the database to
+/// their level.
+pub fn parse_csv(
+    text: &str,
+    existing: &HashMap<String, String>,
+) -> Result<Vec<ImportRow>, Vec<String>> {
     let mut errors = Vec::new();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -327,7 +331,7 @@ pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow
         if let Some(prev) = codes.insert(code.clone(), line) {
             err(format!("编码 {code} 与第 {prev} 行重复"));
         }
-        if existing.contains(&code) {
+        if existing.contains_key(&code) {
             err(format!("编码 {code} 已存在于数据库中"));
         }
         let name = f(1);
@@ -390,9 +394,12 @@ pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow
                 false
             }
         };
-        let mut rooms = Vec::new();
+        let mut rooms: Vec<(String, i64)> = Vec::new();
         for part in f(12).split(';').map(str::trim).filter(|s| !s.is_empty()) {
             match part.rsplit_once(':') {
+                Some((n, _)) if rooms.iter().any(|(r, _)| r == n.trim()) => {
+                    err(format!("场地 {} 重复", n.trim()))
+                }
                 Some((n, c)) if !n.trim().is_empty() => match c.trim().parse::<i64>() {
                     Ok(c) if (0..=100_000).contains(&c) => rooms.push((n.trim().to_string(), c)),
                     _ => err(format!("场地 {part} 的容量无效")),
@@ -442,7 +449,6 @@ pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow
                         ));
                     }
                 }
-                None if existing.contains(p) => {}
                 None => errors.push(format!("第 {} 行：上级单位编码 {p} 不存在", r.line)),
             }
         }
@@ -457,11 +463,15 @@ pub fn parse_csv(text: &str, existing: &HashSet<String>) -> Result<Vec<ImportRow
     }
 }
 
-pub async fn existing_codes(db: &Db) -> ApiResult<HashSet<String>> {
-    let v: Vec<String> = sqlx::query_scalar("SELECT code FROM org_units")
+/// Codes already in the database, with their level.
+pub async fn existing_codes(db: &Db) -> ApiResult<HashMap<String, String>> {
+    let rows = sqlx::query("SELECT code, level FROM org_units")
         .fetch_all(db.pool())
         .await?;
-    Ok(v.into_iter().collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.get("code"), r.get("level")))
+        .collect())
 }
 
 /// Writes validated rows in one transaction, parents first. `progress` is called per row.
@@ -556,7 +566,7 @@ mod tests {
 
     #[test]
     fn futian_seed_is_valid() {
-        let rows = parse_csv(FUTIAN_CSV, &HashSet::new()).expect("seed must validate");
+        let rows = parse_csv(FUTIAN_CSV, &HashMap::new()).expect("seed must validate");
         assert_eq!(rows.iter().filter(|r| r.level == "main").count(), 1);
         assert_eq!(rows.iter().filter(|r| r.level == "branch").count(), 10);
         assert_eq!(rows.iter().filter(|r| r.level == "point").count(), 95);
@@ -588,7 +598,7 @@ mod tests {
              p,服务点,点,point,m,addr,999,22.5,,,palace,2,厅:x\n",
             CSV_HEADER.join(",")
         );
-        let errs = parse_csv(&csv, &HashSet::new()).unwrap_err();
+        let errs = parse_csv(&csv, &HashMap::new()).unwrap_err();
         let all = errs.join("\n");
         assert!(all.contains("第 3 行：上级单位编码 nope 不存在"), "{all}");
         assert!(all.contains("第 4 行：经纬度超出范围"), "{all}");
@@ -600,7 +610,7 @@ mod tests {
 
     #[test]
     fn wrong_header_is_refused() {
-        assert!(parse_csv("a,b\n1,2\n", &HashSet::new()).is_err());
+        assert!(parse_csv("a,b\n1,2\n", &HashMap::new()).is_err());
     }
 
     #[test]

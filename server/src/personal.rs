@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
-    let u = sqlx::query("SELECT id, display_name, phone, created_at FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(db.pool())
-        .await?;
+    let u = sqlx::query(
+        "SELECT id, openid, unionid, display_name, phone, created_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(db.pool())
+    .await?;
     let roles = sqlx::query(
         "SELECT g.role, u.name, g.created_at FROM role_grants g JOIN org_units u ON u.id = g.unit_id \
          WHERE g.user_id = $1 AND g.revoked_at IS NULL",
@@ -39,9 +41,30 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
+    let ratings = sqlx::query(
+        "SELECT a.title, r.score, r.comment, r.comment_status, r.created_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
+         WHERE r.user_id = $1 ORDER BY r.id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let demands = sqlx::query(
+        "SELECT kind, description, status, created_at FROM demands WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let volunteering = sqlx::query(
+        "SELECT u.name, v.status, v.created_at FROM volunteer_applications v JOIN org_units u ON u.id = v.unit_id WHERE v.user_id = $1 ORDER BY v.id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
     let out = json!({
         "profile": {
             "id": u.get::<i64, _>("id"),
+            "wechat_openid": u.get::<Option<String>, _>("openid"),
+            "wechat_unionid": u.get::<Option<String>, _>("unionid"),
             "display_name": u.get::<String, _>("display_name"),
             "phone": u.get::<Option<String>, _>("phone"),
             "created_at": u.get::<String, _>("created_at"),
@@ -65,6 +88,24 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "booked_at": r.get::<String, _>("created_at"),
             "checked_in_at": r.get::<Option<String>, _>("checked_in_at"),
             "for": r.get::<Option<String>, _>("member"),
+        })).collect::<Vec<_>>(),
+        "ratings": ratings.iter().map(|r| json!({
+            "activity": r.get::<String, _>("title"),
+            "score": r.get::<i64, _>("score"),
+            "comment": r.get::<String, _>("comment"),
+            "comment_status": r.get::<String, _>("comment_status"),
+            "at": r.get::<String, _>("created_at"),
+        })).collect::<Vec<_>>(),
+        "demands": demands.iter().map(|r| json!({
+            "kind": r.get::<String, _>("kind"),
+            "description": r.get::<String, _>("description"),
+            "status": r.get::<String, _>("status"),
+            "at": r.get::<String, _>("created_at"),
+        })).collect::<Vec<_>>(),
+        "volunteer_applications": volunteering.iter().map(|r| json!({
+            "unit": r.get::<String, _>("name"),
+            "status": r.get::<String, _>("status"),
+            "at": r.get::<String, _>("created_at"),
         })).collect::<Vec<_>>(),
     });
     Ok(out)
@@ -92,6 +133,17 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         )
         .await?;
     }
+    // What others could read: comments and demand texts written by this person.
+    sqlx::query(
+        "UPDATE ratings SET comment = '', comment_status = 'none', tags = '' WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE demands SET description = '（已注销用户的需求）', visibility = 'rejected' WHERE user_id = $1 AND status NOT IN ('fulfilled')")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE family_members SET name = '', birth_date = '1900-01-01', guardian_consent_at = NULL, deleted_at = $1 \
          WHERE user_id = $2 AND deleted_at IS NULL",

@@ -569,6 +569,20 @@ async fn idempotency(app: &TestApp) {
     let (s2, c2) = send("k-2", cancel.clone(), json!({})).await;
     assert_eq!((s1, s2), (200, 200), "{c1} {c2}");
     assert_eq!(c1, c2);
+    // A key belongs to one request: the same key with a different body is refused.
+    let (_, other_session) = app
+        .activity(Act {
+            title: "另一场讲座",
+            ..Act::default()
+        })
+        .await;
+    let (s, v) = send(
+        "k-1",
+        "/api/v1/bookings".into(),
+        json!({"session_id": other_session}),
+    )
+    .await;
+    assert_eq!(error_code(s, &v), "idempotency_key_reused");
     // A key belongs to one operation.
     let (s, v) = send("k-1", cancel, json!({})).await;
     assert_eq!(error_code(s, &v), "idempotency_key_reused");
@@ -942,6 +956,28 @@ async fn notifications(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 422);
+    // A booking made before its permission is recorded: the message waits for it.
+    let (late, _) = app.sign_in("o-late-granter").await;
+    app.book(&late, session, json!({})).await;
+    let r0 = culturehub::worker::pass(app.state(), "w0").await.unwrap();
+    assert_eq!(r0.outbox.waiting, 1, "{r0:?}");
+    app.fake()
+        .grant_subscription("o-late-granter", "tmpl_booking_confirmed", 1);
+    app.post(
+        "/api/v1/me/subscriptions",
+        Some(&late),
+        json!({"kinds": ["booking_confirmed"]}),
+    )
+    .await;
+    app.clock().advance(15);
+    culturehub::worker::pass(app.state(), "w0").await.unwrap();
+    assert!(
+        app.fake()
+            .sent_messages()
+            .iter()
+            .any(|m| m["touser"] == "o-late-granter"),
+        "sent once the permission arrived"
+    );
     let (_, b) = app.book(&token, session, json!({})).await;
     let (_, rb) = app.book(&refuser, session, json!({})).await;
     // WeChat is busy once: the message waits and is retried, the booking stands.
@@ -955,7 +991,12 @@ async fn notifications(app: &TestApp) {
     );
     app.clock().advance(60);
     culturehub::worker::pass(st, "w1").await.unwrap();
-    let sent = app.fake().sent_messages();
+    let sent: Vec<Value> = app
+        .fake()
+        .sent_messages()
+        .into_iter()
+        .filter(|m| m["touser"] == "o-listener")
+        .collect();
     assert_eq!(
         sent.iter()
             .filter(|m| m["template_id"] == "tmpl_booking_confirmed")
@@ -963,7 +1004,6 @@ async fn notifications(app: &TestApp) {
         1,
         "{sent:?}"
     );
-    assert_eq!(sent[0]["touser"], "o-listener");
     assert_eq!(sent[0]["data"]["thing1"]["value"], "粤剧欣赏");
     let refused = app
         .count("SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE status = 'refused'")

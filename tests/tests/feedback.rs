@@ -88,6 +88,7 @@ async fn ratings_and_moderation(app: &TestApp) {
     );
 
     // WeChat's recent-visit rule (61010): the comment is held, not lost, not published.
+    app.fake().forget_seen("o-rater");
     let (s, r) = rate(app, &t, booking, 4, "老师讲得很好，希望多办").await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["comment_status"], "held");
@@ -403,10 +404,16 @@ async fn demand_loop(app: &TestApp) {
     assert_eq!(list["items"][0]["supporters"], 4);
     // Held text (user not seen recently) is invisible to others, visible to its poster.
     let (quiet, _) = app.sign_in("o-quiet").await;
+    app.fake().forget_seen("o-quiet");
     let (_, held) = app
         .post("/api/v1/demands", Some(&quiet), body.clone())
         .await;
     assert_eq!(held["visibility"], "held");
+    let (_, mine) = app.get("/api/v1/me/demands", Some(&quiet)).await;
+    assert_eq!(
+        mine["items"][0]["visibility"], "held",
+        "the poster follows their own held request"
+    );
     assert_eq!(
         app.get(&format!("/api/v1/demands/{}", held["id"]), None)
             .await

@@ -51,6 +51,7 @@ const SELF: &[&str] = &[
     "rating_update",
     "demand_create",
     "demand_support",
+    "my_demands",
     "menu_vote",
 ];
 

@@ -150,6 +150,15 @@ impl DemandApi {
         Ok(Json(DemandList { items }))
     }
 
+    /// My own demand requests, including those waiting for review.
+    #[oai(path = "/me/demands", method = "get", operation_id = "my_demands")]
+    async fn mine(&self, st: Data<&AppState>, req: &Request) -> Result<Json<DemandList>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(DemandList {
+            items: demand::mine(&st.db, caller.user_id).await?,
+        }))
+    }
+
     /// One demand and what became of it. Held ones only for their poster and staff.
     #[oai(path = "/demands/:id", method = "get", operation_id = "demand_get")]
     async fn get(

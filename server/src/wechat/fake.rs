@@ -141,6 +141,11 @@ impl FakeWechat {
             .insert(openid.to_string(), Instant::now());
     }
 
+    /// The openid has not opened the mini-program for a while (tests the recent-visit rule).
+    pub fn forget_seen(&self, openid: &str) {
+        self.inner.lock().unwrap().seen.remove(openid);
+    }
+
     /// The next `times` calls to `endpoint` answer with `errcode`.
     pub fn fail_next(&self, endpoint: &str, errcode: i64, times: usize) {
         let mut s = self.inner.lock().unwrap();
@@ -271,6 +276,8 @@ fn jscode2session(Data(f): Data<&FakeWechat>, Query(q): Query<LoginQ>) -> Respon
         Some((openid, _, used)) => {
             *used = true;
             let openid = openid.clone();
+            // Signing in is a visit: msg_sec_check's recent-visit rule is satisfied for two hours.
+            s.seen.insert(openid.clone(), Instant::now());
             Json(json!({ "openid": openid, "session_key": random_token(24) })).into_response()
         }
     }

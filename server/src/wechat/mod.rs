@@ -1,7 +1,7 @@
 //! WeChat server API client (reqwest, configurable base URL) and a fake server that speaks
 //! the same wire format for tests and local development (`fake.rs`).
 //!
-//! Wire rules we rely on (see docs/wechat.md): business errors arrive with HTTP 200 as
+//! Wire rules we rely on (see docs/operations.md, "The fake WeChat server"): business errors arrive with HTTP 200 as
 //! `{"errcode":…, "errmsg":"… rid: …"}`; `errcode` may be missing (success), a number or a
 //! numeric string; `access_token` travels in the query string only; the errmsg is never compared.
 
