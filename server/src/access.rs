@@ -237,6 +237,14 @@ impl Scope {
             format!("({})", parts.join(" OR "))
         }
     }
+    /// The one subtree this scope covers, when it is exactly one.
+    pub fn single(&self) -> Option<&str> {
+        match self.prefixes.as_slice() {
+            [one] => Some(one.as_str()),
+            _ => None,
+        }
+    }
+
     pub fn require(self) -> Result<Scope, ApiError> {
         if self.is_empty() {
             Err(ApiError::forbidden())

@@ -310,7 +310,7 @@ async fn remember_err(db: &Db, user_id: i64, key: &str, op: &str, e: &ApiError, 
     .bind(e.status.as_u16() as i64)
     .bind(body.to_string())
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await;
 }
 
@@ -334,16 +334,16 @@ where
     }
     let res = f().await;
     match (&res, key) {
-        (Err(e), Some(k))
-            if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS =>
-        {
-            remember_err(db, user_id, k, op, e, now).await;
-        }
         // Two requests with one key raced: the first one's answer wins.
         (Err(e), Some(k)) if e.code == "idempotency_race" => {
             if let Some(prev) = replay(db, user_id, k, op).await? {
                 return prev;
             }
+        }
+        (Err(e), Some(k))
+            if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS =>
+        {
+            remember_err(db, user_id, k, op, e, now).await;
         }
         _ => {}
     }
@@ -1006,7 +1006,9 @@ pub async fn update_session(
             .is_some_and(|room| room.trim() != r.get::<String, _>("room"));
     if moved && r.get::<String, _>("status") == "published" {
         let holders = sqlx::query(
-            "SELECT id, user_id FROM bookings WHERE session_id = $1 AND status <> 'cancelled'",
+            // A course's bookings sit on its first lesson; a change to any lesson concerns them all.
+            "SELECT b.id, b.user_id FROM bookings b JOIN activities a ON a.id = b.activity_id JOIN sessions s ON s.id = $1 \
+             WHERE b.status <> 'cancelled' AND (b.session_id = $1 OR (a.is_course = 1 AND b.activity_id = s.activity_id))",
         )
         .bind(session_id)
         .fetch_all(&mut *tx)

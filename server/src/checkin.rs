@@ -607,7 +607,7 @@ async fn counts_in(tx: &mut Tx, s: &SessionInfo) -> ApiResult<(i64, i64)> {
 
 fn already(h: &Holder, id: i64, at: String, by: String) -> ScanAnswer {
     let when = time::parse(&at)
-        .map(|t| crate::notify::china_time(t)[13..].to_string())
+        .map(crate::notify::china_clock)
         .unwrap_or_default();
     ScanAnswer {
         checkin_id: Some(id),
@@ -942,6 +942,10 @@ pub async fn undo(
     .bind(booking_id)
     .execute(&mut *tx)
     .await?;
+    let audit = crate::audit::Entry {
+        unit_id: Some(unit.id),
+        ..audit
+    };
     crate::audit::record(&mut tx, &now_s, audit).await?;
     tx.commit().await?;
     Ok(())

@@ -120,6 +120,11 @@ impl Db {
         &self.read
     }
 
+    /// The pool for a single write statement outside a transaction (SQLite's one writer).
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// A write transaction. On SQLite it holds the write lock from its first statement.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {

@@ -94,7 +94,7 @@ pub async fn add(db: &Db, user_id: i64, m: &NewMember, now: crate::time::Ts) -> 
     .bind(birth.format("%Y-%m-%d").to_string())
     .bind(&consent)
     .bind(crate::time::fmt(now))
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await?;
     Ok(Member {
         id,
@@ -131,8 +131,30 @@ pub async fn list(db: &Db, user_id: i64, now: crate::time::Ts) -> ApiResult<Vec<
         .collect())
 }
 
-/// Removes a member: name and birth date are erased; past bookings keep only the link.
+/// Removes a member: their future bookings are cancelled (the seats go to the next in line),
+/// name and birth date are erased; past bookings keep only the link.
 pub async fn remove(db: &Db, user_id: i64, id: i64, now: &str) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    let active = sqlx::query(
+        "SELECT b.id, b.session_id, b.status FROM bookings b JOIN sessions s ON s.id = b.session_id \
+         WHERE b.family_member_id = $1 AND b.user_id = $2 AND b.status <> 'cancelled' AND s.starts_at > $3",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for b in active {
+        crate::booking::cancel_in(
+            &mut tx,
+            b.get("id"),
+            b.get("session_id"),
+            &b.get::<String, _>("status"),
+            "家庭成员已移除",
+            now,
+        )
+        .await?;
+    }
     let res = sqlx::query(
         "UPDATE family_members SET name = '', birth_date = '1900-01-01', guardian_consent_at = NULL, deleted_at = $1 \
          WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
@@ -140,11 +162,12 @@ pub async fn remove(db: &Db, user_id: i64, id: i64, now: &str) -> ApiResult<()> 
     .bind(now)
     .bind(id)
     .bind(user_id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if res.rows_affected() == 0 {
         return Err(ApiError::not_found("该家庭成员"));
     }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -183,8 +183,8 @@ pub async fn rate(
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO ratings (booking_id, session_id, activity_id, unit_id, unit_path, kind, user_id, score, content_score, teacher_score, \
-         venue_score, organisation_score, tags, comment, comment_status, moderation_note, flagged, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18) RETURNING id",
+         venue_score, organisation_score, tags, comment, comment_status, moderation_note, flagged, created_at, updated_at, branch_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18,$19) RETURNING id",
     )
     .bind(r.booking_id)
     .bind(session_id)
@@ -204,6 +204,7 @@ pub async fn rate(
     .bind(note)
     .bind((r.score <= 2) as i64)
     .bind(&now_s)
+    .bind(branch_of(&s_row.get::<String, _>("unit_path")))
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
@@ -213,8 +214,57 @@ pub async fn rate(
             e.into()
         }
     })?;
+    recount(&mut tx, s_row.get("unit_id")).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The branch a path belongs to: its second id (`/1/5/23/` → 5), none for the main center.
+pub fn branch_of(path: &str) -> Option<i64> {
+    path.split('/')
+        .filter(|p| !p.is_empty())
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+}
+
+/// Recomputes a unit's inbox counters from its ratings. Called in the transaction of every
+/// change to a rating; a unit's ratings are a small, indexed set, and a recount cannot drift.
+pub async fn recount(tx: &mut crate::db::Tx, unit_id: i64) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO feedback_counters (unit_id, total, unread, flagged_open, held) \
+         SELECT $1, CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN flagged = 1 AND handled_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN comment_status = 'held' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM ratings WHERE unit_id = $1 \
+         ON CONFLICT (unit_id) DO UPDATE SET total = excluded.total, unread = excluded.unread, \
+         flagged_open = excluded.flagged_open, held = excluded.held",
+    )
+    .bind(unit_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Recounts the units of the given ratings.
+pub async fn recount_ratings(tx: &mut crate::db::Tx, ids: &[i64]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let units: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT unit_id FROM ratings WHERE id IN ({list})"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    for u in units {
+        recount(tx, u).await?;
+    }
+    Ok(())
 }
 
 /// Edits my rating within the edit window; a changed comment is checked again.
@@ -271,6 +321,7 @@ pub async fn edit(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    recount_ratings(&mut tx, &[id]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -427,11 +478,29 @@ pub struct InboxItem {
 fn where_clause(scope: &Scope, q: &InboxQuery) -> (String, Vec<String>) {
     let mut w = format!("WHERE {}", scope.sql("r.unit_path"));
     let mut binds = Vec::new();
-    if let Some(p) = &q.unit_path {
-        w.push_str(&format!(
-            " AND {}",
-            crate::access::subtree_sql("r.unit_path", p)
-        ));
+    // The subtree asked about: a branch or a point by its indexed id column (so the newest
+    // page is read in id order, whatever the history), anything else as a path range.
+    let under = match q.unit_path.as_deref() {
+        Some("/") | None => scope.single(),
+        Some(p) => Some(p),
+    };
+    if let Some(p) = under {
+        let ids: Vec<&str> = p.split('/').filter(|x| !x.is_empty()).collect();
+        match ids.as_slice() {
+            [_root] => {}
+            [_root, branch] => w.push_str(&format!(
+                " AND r.branch_id = {}",
+                branch.parse::<i64>().unwrap_or(0)
+            )),
+            [_root, _branch, unit] => w.push_str(&format!(
+                " AND r.unit_id = {}",
+                unit.parse::<i64>().unwrap_or(0)
+            )),
+            _ => w.push_str(&format!(
+                " AND {}",
+                crate::access::subtree_sql("r.unit_path", p)
+            )),
+        }
     }
     if let Some(a) = q.activity_id {
         w.push_str(&format!(" AND r.activity_id = {a}"));
@@ -534,22 +603,16 @@ pub struct Counts {
 }
 
 pub async fn counts(db: &Db, scope: &Scope, unit_path: Option<&str>) -> ApiResult<Counts> {
-    let q = InboxQuery {
-        unit_path: unit_path.map(str::to_string),
-        ..Default::default()
-    };
-    let (w, binds) = where_clause(scope, &q);
-    let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
-         CAST(COALESCE(SUM(CASE WHEN r.read_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS unread, \
-         CAST(COALESCE(SUM(CASE WHEN r.flagged = 1 AND r.handled_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged, \
-         CAST(COALESCE(SUM(CASE WHEN r.comment_status = 'held' THEN 1 ELSE 0 END), 0) AS BIGINT) AS held FROM ratings r {w}"
-    );
-    let mut query = sqlx::query(&sql);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let r = query.fetch_one(db.pool()).await?;
+    let under = unit_path.unwrap_or("/");
+    let r = sqlx::query(&format!(
+        "SELECT CAST(COALESCE(SUM(c.total), 0) AS BIGINT) AS total, CAST(COALESCE(SUM(c.unread), 0) AS BIGINT) AS unread, \
+         CAST(COALESCE(SUM(c.flagged_open), 0) AS BIGINT) AS flagged, CAST(COALESCE(SUM(c.held), 0) AS BIGINT) AS held \
+         FROM feedback_counters c JOIN org_units u ON u.id = c.unit_id WHERE {} AND {}",
+        scope.sql("u.path"),
+        crate::access::subtree_sql("u.path", under)
+    ))
+    .fetch_one(db.pool())
+    .await?;
     Ok(Counts {
         total: r.get("total"),
         unread: r.get("unread"),

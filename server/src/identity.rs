@@ -163,7 +163,7 @@ pub async fn revoke_session(db: &Db, token: &str, now: &str) -> ApiResult<()> {
     )
     .bind(now)
     .bind(hash_secret(token))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -341,20 +341,39 @@ pub async fn delivery_plan(db: &Db, id: i64) -> ApiResult<DeliveryPlan> {
     })
 }
 
+/// Claims an approved order for delivery, so two deliveries of one order cannot both create
+/// an activity. Returns false when it was not (or no longer) approved.
+pub async fn claim_delivery(db: &Db, id: i64) -> ApiResult<bool> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query(
+        "UPDATE menu_orders SET status = 'delivered' WHERE id = $1 AND status = 'approved'",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Gives a claimed order back (the activity could not be created).
+pub async fn unclaim_delivery(db: &Db, id: i64) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE menu_orders SET status = 'approved' WHERE id = $1 AND status = 'delivered' AND activity_id IS NULL")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn mark_delivered(db: &Db, id: i64, activity_id: i64) -> ApiResult<()> {
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE menu_orders SET status = 'delivered', activity_id = $1 WHERE id = $2 AND status = 'approved'")
+    sqlx::query("UPDATE menu_orders SET activity_id = $1 WHERE id = $2 AND status = 'delivered'")
         .bind(activity_id)
         .bind(id)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(ApiError::conflict(
-            "order_not_approved",
-            "订单批准后才能配送",
-        ));
-    }
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -27,6 +27,11 @@ pub fn thing(s: &str) -> String {
     }
 }
 
+/// `19:30` in China time.
+pub fn china_clock(t: Ts) -> String {
+    (t + chrono::Duration::hours(8)).format("%H:%M").to_string()
+}
+
 /// `2026年12月01日 19:30` in China time.
 pub fn china_time(t: Ts) -> String {
     (t + chrono::Duration::hours(8))
@@ -123,7 +128,7 @@ pub async fn work_outbox(
          WHERE status = 'sending' AND locked_until < $1",
     )
     .bind(&now_s)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     // Claim atomically: a row is claimed by exactly one worker.
     let mut tx = db.begin().await?;
@@ -169,7 +174,7 @@ pub async fn work_outbox(
         )
         .bind(user_id)
         .bind(&kind)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?
         .rows_affected()
             == 1;
@@ -208,20 +213,17 @@ pub async fn work_outbox(
                         ),
                         code => ("failed", Some(format!("errcode {code}")), None),
                     },
-                    Err(WxError::Transport(e)) => {
-                        // Refused connections never reached WeChat; anything else may have.
-                        if e.contains("connect") && attempts < MAX_ATTEMPTS {
-                            (
-                                "pending",
-                                Some(e),
-                                Some(time::fmt(
-                                    now + chrono::Duration::seconds(backoff_secs(attempts)),
-                                )),
-                            )
-                        } else {
-                            ("unknown", Some(e), None)
-                        }
-                    }
+                    // It never reached WeChat: try again later.
+                    Err(WxError::Unreached(e)) if attempts < MAX_ATTEMPTS => (
+                        "pending",
+                        Some(e),
+                        Some(time::fmt(
+                            now + chrono::Duration::seconds(backoff_secs(attempts)),
+                        )),
+                    ),
+                    Err(WxError::Unreached(e)) => ("failed", Some(e), None),
+                    // It may have been sent: never send again.
+                    Err(WxError::Transport(e)) => ("unknown", Some(e), None),
                 }
             }
         };
@@ -234,7 +236,7 @@ pub async fn work_outbox(
             .bind(next)
             .bind(id)
             .bind(worker_id)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
             report.waiting += 1;
             continue;
@@ -251,7 +253,7 @@ pub async fn work_outbox(
             sqlx::query("UPDATE subscription_grants SET remaining = remaining + 1 WHERE user_id = $1 AND kind = $2")
                 .bind(user_id)
                 .bind(&kind)
-                .execute(db.pool())
+                .execute(db.writer())
                 .await?;
         }
         sqlx::query(
@@ -265,7 +267,7 @@ pub async fn work_outbox(
         .bind(&now_s)
         .bind(id)
         .bind(worker_id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(report)

@@ -425,13 +425,17 @@ pub fn parse_csv(
         });
     }
     // Parents must exist (in the file or the database), sit one level up, and form a tree.
-    let level_of: HashMap<&str, &str> = rows
+    let mut level_of: HashMap<&str, &str> = existing
         .iter()
-        .map(|r| (r.code.as_str(), r.level.as_str()))
+        .map(|(c, l)| (c.as_str(), l.as_str()))
         .collect();
+    level_of.extend(rows.iter().map(|r| (r.code.as_str(), r.level.as_str())));
     let mains = rows.iter().filter(|r| r.level == "main").count();
     if mains > 1 {
         errors.push("文件中只能有一个总馆".into());
+    }
+    if mains > 0 && existing.values().any(|l| l == "main") {
+        errors.push("数据库中已有总馆，一个系统只服务一个区的网络".into());
     }
     for r in &rows {
         if let Some(p) = &r.parent_code {
@@ -606,6 +610,41 @@ mod tests {
         assert!(all.contains("第 4 行：是否委托管理 2 无效"), "{all}");
         assert!(all.contains("第 4 行：场地 厅:x 的容量无效"), "{all}");
         assert!(all.contains("第 4 行：p 的上级 m 层级不对"), "{all}");
+    }
+
+    #[test]
+    fn parents_may_already_be_in_the_database() {
+        let existing: HashMap<String, String> = [
+            ("m".to_string(), "main".to_string()),
+            ("b".to_string(), "branch".to_string()),
+        ]
+        .into();
+        let ok = format!(
+            "{}\np,新服务点,点,point,b,addr,114.0,22.5,,,government,0,厅:10\n",
+            CSV_HEADER.join(",")
+        );
+        assert!(parse_csv(&ok, &existing).is_ok());
+        let wrong_level = format!(
+            "{}\np,新服务点,点,point,m,addr,114.0,22.5,,,government,0,厅:10\n",
+            CSV_HEADER.join(",")
+        );
+        assert!(
+            parse_csv(&wrong_level, &existing).is_err(),
+            "a point under the main center"
+        );
+        let second_main = format!(
+            "{}\nm2,另一个总馆,总馆,main,,addr,114.0,22.5,,,government,0,厅:10\n",
+            CSV_HEADER.join(",")
+        );
+        assert!(parse_csv(&second_main, &existing).is_err());
+        let dup_rooms = format!(
+            "{}\np,新服务点,点,point,b,addr,114.0,22.5,,,government,0,厅:10;厅:20\n",
+            CSV_HEADER.join(",")
+        );
+        assert!(parse_csv(&dup_rooms, &existing)
+            .unwrap_err()
+            .join("")
+            .contains("场地 厅 重复"));
     }
 
     #[test]

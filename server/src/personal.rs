@@ -140,7 +140,12 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE demands SET description = '（已注销用户的需求）', visibility = 'rejected' WHERE user_id = $1 AND status NOT IN ('fulfilled')")
+    let rated: Vec<i64> = sqlx::query_scalar("SELECT id FROM ratings WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    crate::feedback::recount_ratings(&mut tx, &rated).await?;
+    sqlx::query("UPDATE demands SET description = '（已注销用户的需求）', visibility = 'rejected' WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
         .await?;

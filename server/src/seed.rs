@@ -126,7 +126,7 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
             place.id
         };
         let is_course = kind == "training";
-        let lottery = title.contains("摇号");
+        let lottery = desc.contains("摇号");
         let mode = if kind == "exhibition" {
             "none"
         } else if lottery {

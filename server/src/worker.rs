@@ -87,7 +87,7 @@ pub async fn mark_finished(st: &AppState, now: Ts) -> ApiResult<u64> {
          AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.activity_id = activities.id AND s.ends_at > $1)",
     )
     .bind(time::fmt(now))
-    .execute(st.db.pool())
+    .execute(st.db.writer())
     .await?
     .rows_affected())
 }

@@ -40,6 +40,36 @@ async fn attended(
     (t, booking, session, activity)
 }
 
+/// The inbox counters (kept per unit) agree with a recount of the ratings themselves.
+async fn counters_match(app: &TestApp) {
+    let (center, _) = app
+        .staff("o-counter-check", Role::CenterStaff, "ft-main")
+        .await;
+    let (s, c) = app.get("/api/v1/feedback/counts", Some(&center)).await;
+    assert_eq!(s, 200, "{c}");
+    let q = |w: &str| format!("SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE {w}");
+    assert_eq!(
+        c["total"].as_i64().unwrap(),
+        app.count(&q("1=1")).await,
+        "total"
+    );
+    assert_eq!(
+        c["unread"].as_i64().unwrap(),
+        app.count(&q("read_at IS NULL")).await,
+        "unread"
+    );
+    assert_eq!(
+        c["flagged_unhandled"].as_i64().unwrap(),
+        app.count(&q("flagged = 1 AND handled_at IS NULL")).await,
+        "flagged"
+    );
+    assert_eq!(
+        c["held"].as_i64().unwrap(),
+        app.count(&q("comment_status = 'held'")).await,
+        "held"
+    );
+}
+
 async fn rate(app: &TestApp, token: &str, booking: i64, score: i64, comment: &str) -> (u16, Value) {
     app.post(
         "/api/v1/ratings",
@@ -206,7 +236,9 @@ async fn ratings_and_moderation(app: &TestApp) {
     app.clock().advance(15 * 24 * 3600);
     let (s, v) = rate(app, &t3, b4, 5, "").await;
     assert_eq!(error_code(s, &v), "rating_closed");
+    counters_match(app).await;
 }
+
 both!(ratings, ratings_and_moderation);
 
 async fn inbox_scope(app: &TestApp) {
@@ -363,7 +395,9 @@ async fn inbox_scope(app: &TestApp) {
     assert_eq!(rep["low_scores_handled"], 1);
     let (_, rep_b) = app.get("/api/v1/stats/replies", Some(&staff_b)).await;
     assert_eq!(rep_b["reply_percent"], 0);
+    counters_match(app).await;
 }
+
 both!(inbox, inbox_scope);
 
 async fn demand_loop(app: &TestApp) {

@@ -163,46 +163,39 @@ impl ActivitiesApi {
             (None, None) => None,
             _ => return Err(ApiError::validation("经度和纬度需要同时提供").into()),
         };
-        let unit_path = match unit_id.0 {
-            Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
-            None => None,
-        };
-        let to = match date_to.0.as_deref() {
-            Some(d) => Some(crate::time::fmt(
-                crate::time::parse(&china_day_start(d)?).ok_or_else(ApiError::internal)?
-                    + chrono::Duration::days(1),
-            )),
-            None => None,
-        };
-        let query = BrowseQuery {
-            unit_path,
-            kind: kind.0,
-            from: date_from.0.as_deref().map(china_day_start).transpose()?,
-            to,
-            q: q.0.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-            near,
-            page: page.0.unwrap_or(1),
-            page_size: page_size.0.unwrap_or(20),
-        };
         let now = st.clock.now();
         // The anonymous page (live seat counts included) is served from memory until anything
-        // it shows changes; the caller's own status is laid over it fresh.
+        // it shows changes; the caller's own status is laid over it fresh. The key is built from
+        // the request alone, so a hit touches no database at all.
         let key = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
-            query.unit_path,
-            query.kind,
-            query.from,
-            query.to,
-            query.q,
-            query.near,
-            query.page,
-            query.page_size,
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            unit_id.0,
+            kind.0,
+            date_from.0,
+            date_to.0,
+            q.0,
+            near,
+            page.0,
+            page_size.0,
             &crate::time::fmt(now)[..16]
         );
-        let page = match st.pages.get(&key) {
+        let cached = st.pages.get(&key);
+        let page = match cached {
             Some(p) => p,
             None => {
                 let version = st.pages.version();
+                let query = browse_query(
+                    &st,
+                    unit_id.0,
+                    kind.0,
+                    date_from.0,
+                    date_to.0,
+                    q.0,
+                    near,
+                    page.0,
+                    page_size.0,
+                )
+                .await?;
                 let p = std::sync::Arc::new(browse_page(&st, &query, now).await?);
                 st.pages.put(key, version, p.clone());
                 p
@@ -520,7 +513,9 @@ impl ActivitiesApi {
         let rows = sqlx::query(
             "SELECT b.id, b.status, b.waitlist_pos, b.checked_in_at, b.family_member_id, f.name AS member_name, p.display_name \
              FROM bookings b JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id \
-             WHERE b.session_id = $1 AND b.status <> 'cancelled' ORDER BY b.status, b.waitlist_pos, b.id",
+             JOIN activities a ON a.id = b.activity_id JOIN sessions x ON x.id = $1 \
+             WHERE b.status <> 'cancelled' AND (b.session_id = $1 OR (a.is_course = 1 AND b.activity_id = x.activity_id)) \
+             ORDER BY b.status, b.waitlist_pos, b.id",
         )
         .bind(id.0)
         .fetch_all(st.db.pool())
@@ -618,4 +613,41 @@ async fn browse_page(
         page_size: query.page_size.clamp(1, 50),
         has_more: more,
     })
+}
+
+/// Turns browse parameters into a query (resolving the unit's place in the network).
+#[allow(clippy::too_many_arguments)]
+async fn browse_query(
+    st: &AppState,
+    unit_id: Option<i64>,
+    kind: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    q: Option<String>,
+    near: Option<(f64, f64)>,
+    page: Option<i64>,
+    page_size: Option<i64>,
+) -> Result<BrowseQuery, ApiError> {
+    let unit_path = match unit_id {
+        Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
+        None => None,
+    };
+    let to = match date_to.as_deref() {
+        Some(d) => Some(crate::time::fmt(
+            crate::time::parse(&china_day_start(d)?).ok_or_else(ApiError::internal)?
+                + chrono::Duration::days(1),
+        )),
+        None => None,
+    };
+    let query = BrowseQuery {
+        unit_path,
+        kind,
+        from: date_from.as_deref().map(china_day_start).transpose()?,
+        to,
+        q: q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        near,
+        page: page.unwrap_or(1),
+        page_size: page_size.unwrap_or(20),
+    };
+    Ok(query)
 }

@@ -222,6 +222,7 @@ impl BookingsApi {
     ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         family::remove(&st.db, caller.user_id, id.0, &st.now()).await?;
+        st.browse_changed();
         Ok(Json(Done { ok: true }))
     }
 

@@ -233,6 +233,7 @@ impl FeedbackApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
+            crate::feedback::recount_ratings(&mut tx, &body.ids).await?;
             tx.commit().await.map_err(ApiError::from)?;
         }
         Ok(Json(Done { ok: true }))
@@ -300,6 +301,7 @@ impl FeedbackApi {
         )
         .await
         .map_err(ApiError::from)?;
+        crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }
@@ -344,6 +346,7 @@ impl FeedbackApi {
         )
         .await
         .map_err(ApiError::from)?;
+        crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }
@@ -394,6 +397,7 @@ impl FeedbackApi {
         )
         .await
         .map_err(ApiError::from)?;
+        crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }

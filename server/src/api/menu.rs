@@ -292,17 +292,31 @@ impl MenuApi {
             String::new(),
             format!("delivery of order {}", id.0),
         );
-        let activity_id =
-            crate::activity::create(&st.db, &caller, &new, &root, now, created).await?;
-        let published = st.audit(
-            &c,
-            &caller,
-            "activity_published",
-            Some(plan.unit_id),
-            format!("activity {activity_id}"),
-            String::new(),
-        );
-        crate::activity::publish(&st.db, activity_id, now, published).await?;
+        if !menu::claim_delivery(&st.db, id.0).await? {
+            return Err(ApiError::conflict("order_not_approved", "订单批准后才能配送").into());
+        }
+        let made = async {
+            let activity_id =
+                crate::activity::create(&st.db, &caller, &new, &root, now, created).await?;
+            let published = st.audit(
+                &c,
+                &caller,
+                "activity_published",
+                Some(plan.unit_id),
+                format!("activity {activity_id}"),
+                String::new(),
+            );
+            crate::activity::publish(&st.db, activity_id, now, published).await?;
+            Ok::<i64, ApiError>(activity_id)
+        }
+        .await;
+        let activity_id = match made {
+            Ok(a) => a,
+            Err(e) => {
+                menu::unclaim_delivery(&st.db, id.0).await?;
+                return Err(e.into());
+            }
+        };
         menu::mark_delivered(&st.db, id.0, activity_id).await?;
         record(
             &st,

@@ -32,16 +32,19 @@ pub enum WxError {
     /// WeChat answered with an errcode.
     #[error("wechat errcode {errcode}")]
     Api { errcode: i64, errmsg: String },
-    /// Network failure, timeout, non-200 status or an unreadable body.
+    /// Timeout, non-200 status or an unreadable body: WeChat may have acted on it.
     #[error("wechat transport: {0}")]
     Transport(String),
+    /// The connection could not be made: WeChat never saw the request.
+    #[error("wechat unreachable: {0}")]
+    Unreached(String),
 }
 
 impl WxError {
     pub fn errcode(&self) -> Option<i64> {
         match self {
             WxError::Api { errcode, .. } => Some(*errcode),
-            WxError::Transport(_) => None,
+            WxError::Transport(_) | WxError::Unreached(_) => None,
         }
     }
     fn is_token_error(&self) -> bool {
@@ -148,7 +151,13 @@ impl WechatClient {
 
     // reqwest errors print the URL, which may carry the secret or token: strip it.
     fn transport(e: reqwest::Error) -> WxError {
-        WxError::Transport(e.without_url().to_string())
+        // A refused or failed connection never reached WeChat: safe to try again. Anything
+        // else (a timeout mid-request, a broken reply) may have been acted on.
+        if e.is_connect() {
+            WxError::Unreached(e.without_url().to_string())
+        } else {
+            WxError::Transport(e.without_url().to_string())
+        }
     }
 
     async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, WxError> {

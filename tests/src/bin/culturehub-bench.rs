@@ -282,6 +282,21 @@ async fn prepare(backend: Backend, volume: Volume) -> Option<World> {
         200,
     )
     .await;
+    // What the service keeps for ratings it records itself: the branch and the inbox counters.
+    for sql in [
+        "UPDATE ratings SET branch_id = (SELECT CASE WHEN u.level IN ('branch','direct_branch') THEN u.id ELSE u.parent_id END \
+         FROM org_units u WHERE u.id = ratings.unit_id)",
+        "INSERT INTO feedback_counters (unit_id, total, unread, flagged_open, held) SELECT unit_id, COUNT(*), \
+         SUM(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN flagged = 1 AND handled_at IS NULL THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN comment_status = 'held' THEN 1 ELSE 0 END) FROM ratings GROUP BY unit_id",
+    ] {
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query(sql).execute(&mut *tx).await.expect("derived rating data");
+        tx.commit().await.unwrap();
+    }
+    if backend == Backend::Sqlite {
+        sqlx::query("ANALYZE").execute(db.writer()).await.unwrap();
+    }
     let mut tx = db.begin().await.unwrap();
     for (si, n) in booked_counts.iter().enumerate() {
         if *n > 0 {
