@@ -4,6 +4,6 @@ module.exports = {
   testMatch: ['**/test/unit/**/*.test.js', '**/test/e2e/**/*.e2e.test.js'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.js'],
   testTimeout: 20000,
-  // the two end-to-end suites each start a server; leave one core for the other engineer
+  // each end-to-end suite starts its own server; two workers leave room for the other engineer
   maxWorkers: 2
 }

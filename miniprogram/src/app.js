@@ -1,4 +1,5 @@
 const privacy = require('./utils/privacy')
+const offline = require('./utils/offline-checkin')
 
 App({
   globalData: {
@@ -8,5 +9,8 @@ App({
   onLaunch: function () {
     // Our own dialog answers WeChat's privacy checks (location, phone number, clipboard…).
     privacy.install()
+    // Volunteers' offline check-ins upload by themselves when the network comes back.
+    offline.watchNetwork()
+    offline.purge()
   }
 })

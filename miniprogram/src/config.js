@@ -66,11 +66,14 @@ const config = {
 
   pageSize: 20,
 
-  // Screens built against announced endpoints that the server does not have yet.
-  // Turn on when the endpoint ships (see api/endpoints.js, `pending`).
-  features: {
-    checkin: false // POST /api/v1/checkin/scan
-  }
+  // Check-in at the door (pages/volunteer/scan): the volunteer may undo an admission for this
+  // long (the server's own limit is 15 minutes; staff may correct later).
+  undoMinutes: 15,
+  // A scan waits this long for the server (then once more) before checking the ticket against
+  // the offline list: a queue at the door should not wait for the general 15 s timeout.
+  scanTimeout: 4000,
+  // Staff's 今日场次 refreshes its live counts this often while it is on screen.
+  liveRefreshMs: 30000
 }
 
 module.exports = config

@@ -385,23 +385,32 @@ async fn holder(db: &Db, token: &str, on: Ts) -> ApiResult<Option<Holder>> {
     }))
 }
 
+/// (admitted, booked) for a session. Booked is the seat pool's own counter (for a course, its
+/// first lesson's), so the answer costs two indexed lookups however large the history.
 async fn counts(db: &Db, s: &SessionInfo) -> ApiResult<(i64, i64)> {
+    let mut conn = db.pool().acquire().await?;
+    counts_on(&mut conn, s).await
+}
+
+async fn counts_on(conn: &mut sqlx::AnyConnection, s: &SessionInfo) -> ApiResult<(i64, i64)> {
     let admitted: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL",
     )
     .bind(s.id)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *conn)
     .await?;
-    // For a course the seats live on its first lesson.
-    let booked: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE activity_id = $1 AND status = 'confirmed' \
-         AND (session_id = $2 OR $3 = 1)",
-    )
-    .bind(s.activity_id)
-    .bind(s.id)
-    .bind(s.is_course as i64)
-    .fetch_one(db.pool())
-    .await?;
+    let pool_session: i64 = if s.is_course {
+        sqlx::query_scalar("SELECT id FROM sessions WHERE activity_id = $1 AND lesson_no = 1")
+            .bind(s.activity_id)
+            .fetch_one(&mut *conn)
+            .await?
+    } else {
+        s.id
+    };
+    let booked: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
+        .bind(pool_session)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok((admitted, booked))
 }
 
@@ -588,21 +597,7 @@ pub async fn scan(
 }
 
 async fn counts_in(tx: &mut Tx, s: &SessionInfo) -> ApiResult<(i64, i64)> {
-    let admitted: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL",
-    )
-    .bind(s.id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let booked: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE activity_id = $1 AND status = 'confirmed' AND (session_id = $2 OR $3 = 1)",
-    )
-    .bind(s.activity_id)
-    .bind(s.id)
-    .bind(s.is_course as i64)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok((admitted, booked))
+    counts_on(&mut *tx, s).await
 }
 
 fn already(h: &Holder, id: i64, at: String, by: String) -> ScanAnswer {

@@ -28,7 +28,7 @@ pub struct AppState {
     /// Derives ticket QR tokens (see `checkin::ticket_token`).
     pub ticket_key: Arc<Vec<u8>>,
     /// Ready public browse pages (see `api::activities`).
-    pub pages: Arc<crate::cache::PageCache<crate::api::activities::BrowsePage>>,
+    pub pages: Arc<crate::cache::PageCache<crate::api::activities::CachedPage>>,
 }
 
 /// Per-request facts set by the outer middleware.

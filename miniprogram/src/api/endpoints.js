@@ -9,6 +9,7 @@
 //          contract test checks both against the server's schema.
 // pending: the endpoint is announced but not in the server yet. The screens are built against
 //          the announced contract; the contract test skips these and says so when they appear.
+//          (None is pending at the moment.)
 
 const ENDPOINTS = {
   // Org — the network of venues
@@ -49,34 +50,83 @@ const ENDPOINTS = {
   booking: { method: 'GET', path: '/api/v1/bookings/{id}', auth: 'required' },
   myBookings: { method: 'GET', path: '/api/v1/me/bookings', auth: 'required' },
 
-  // WAITING FOR ENDPOINT — announced contract:
-  // → {booking_id, token, qr_png_base64, qr_svg, holder_masked, activity_title, starts_at,
-  //    unit_name, room, status}
-  ticket: { method: 'GET', path: '/api/v1/bookings/{id}/ticket', auth: 'required', pending: true },
-  // WAITING FOR ENDPOINT — volunteer check-in: {session_id, token, nonce}
-  checkinScan: { method: 'POST', path: '/api/v1/checkin/scan', auth: 'required', pending: true, sends: ['session_id', 'token', 'nonce'] },
+  // QR ticket → {booking_id, token, qr_png_base64, qr_svg, holder_masked, activity_title,
+  //              starts_at, ends_at, unit_name, address, room, status}
+  ticket: { method: 'GET', path: '/api/v1/bookings/{id}/ticket', auth: 'required' },
 
-  // WAITING FOR ENDPOINT — ratings (评价), as being built in the server:
-  // POST {booking_id, session_id?, score 1–5, content_score?, teacher_score?, venue_score?,
-  //       organisation_score?, tags? (≤5, each ≤10 chars), comment? (≤300)}
+  // Ratings (评价): POST {booking_id, session_id?, score 1–5, content_score?, teacher_score?,
+  // venue_score?, organisation_score?, tags? (≤5, each ≤10 chars), comment? (≤300)}
   //   → {id, comment_status: none | published | held}
   rate: {
-    method: 'POST', path: '/api/v1/ratings', auth: 'required', pending: true,
+    method: 'POST', path: '/api/v1/ratings', auth: 'required',
     sends: ['booking_id', 'session_id', 'score', 'content_score', 'teacher_score', 'venue_score', 'organisation_score', 'tags', 'comment']
   },
   // → {activity_id, count, average, items: [{id, name (masked), score, tags, comment, created_at, replies}]}
-  activityRatings: { method: 'GET', path: '/api/v1/activities/{id}/ratings', auth: 'none', pending: true },
+  activityRatings: { method: 'GET', path: '/api/v1/activities/{id}/ratings', auth: 'none' },
 
-  // WAITING FOR ENDPOINT — demand requests (点单 / 我想看的活动):
-  // GET ?unit_id&status&sort=support|newest → {items: [DemandView]}
-  demands: { method: 'GET', path: '/api/v1/demands', auth: 'optional', pending: true },
-  // POST {kind, unit_id, preferred_time?, age_group?, description (5–300)} → {id, visibility}
+  // Demand requests (我想看的活动): GET ?unit_id&status&sort=support|newest → {items: [DemandView]}
+  demands: { method: 'GET', path: '/api/v1/demands', auth: 'optional' },
+  // POST {kind, unit_id, preferred_time?, age_group?, description (5–300)} → DemandView
   createDemand: {
-    method: 'POST', path: '/api/v1/demands', auth: 'required', pending: true,
+    method: 'POST', path: '/api/v1/demands', auth: 'required',
     sends: ['kind', 'unit_id', 'preferred_time', 'age_group', 'description']
   },
   // → {supporters}
-  supportDemand: { method: 'POST', path: '/api/v1/demands/{id}/support', auth: 'required', pending: true }
+  supportDemand: { method: 'POST', path: '/api/v1/demands/{id}/support', auth: 'required' },
+
+  // Volunteering and check-in at the door (pages/volunteer/*, utils/offline-checkin.js)
+  // → {assignments: [{id, session_id?, unit_id, unit_name, day?, title?, starts_at?, ends_at?}],
+  //    hours: {total_hours, records: [{title, day, scans, minutes, unit_name}]}}
+  myVolunteering: { method: 'GET', path: '/api/v1/me/volunteer', auth: 'required' },
+  volunteerApply: { method: 'POST', path: '/api/v1/volunteers/applications', auth: 'required', sends: ['unit_id', 'note'] },
+  // → ScanAnswer {result, message, colour, checkin_id, holder_masked, is_family_member,
+  //   is_child, party_size, admitted_at, admitted_by, expected, admitted_count, booked_count}.
+  //   The nonce makes a retry return the first answer (request opts.retrySafe).
+  checkinScan: { method: 'POST', path: '/api/v1/checkin/scan', auth: 'required', sends: ['session_id', 'token', 'nonce'] },
+  checkinUndo: { method: 'POST', path: '/api/v1/checkin/{id}/undo', auth: 'required', sends: ['reason'] },
+  // → {session_id, title, starts_at, ends_at, expires_at, entries: [{ticket_hash, holder_masked, is_family_member}]}
+  checkinList: { method: 'GET', path: '/api/v1/sessions/{id}/checkin-list', auth: 'required' },
+  // {scans: [{nonce, token, scanned_at}]} → {answers: [ScanAnswer]} (offline duplicates: `conflict`)
+  checkinSync: { method: 'POST', path: '/api/v1/sessions/{id}/checkin/sync', auth: 'required', sends: ['scans'] },
+  // → {session_id, capacity, booked, admitted, walk_ins, open_conflicts}
+  checkinStats: { method: 'GET', path: '/api/v1/sessions/{id}/checkin/stats', auth: 'required' },
+  // {count, nonce} → {session_id, walk_ins}
+  headcount: { method: 'POST', path: '/api/v1/sessions/{id}/headcount', auth: 'required', sends: ['count', 'nonce'] },
+
+  // Staff (pages/staff/*)
+  // GET ?unit_id&state=unread|unhandled|flagged|held&sort=newest|lowest&before&limit
+  //   → {items: [InboxItem], next_before, counts: {total, unread, flagged_unhandled, held}}
+  feedbackInbox: { method: 'GET', path: '/api/v1/feedback', auth: 'required' },
+  feedbackCounts: { method: 'GET', path: '/api/v1/feedback/counts', auth: 'required' },
+  feedbackRead: { method: 'POST', path: '/api/v1/feedback/read', auth: 'required', sends: ['ids'] },
+  feedbackReply: { method: 'POST', path: '/api/v1/feedback/{id}/replies', auth: 'required', sends: ['content'] },
+  feedbackHandle: { method: 'POST', path: '/api/v1/feedback/{id}/handle', auth: 'required' },
+  feedbackModerate: { method: 'POST', path: '/api/v1/feedback/{id}/moderate', auth: 'required', sends: ['decision'] },
+  // GET ?unit_id&status → {items: [DemandView]} (held ones included)
+  manageDemands: { method: 'GET', path: '/api/v1/manage/demands', auth: 'required' },
+  triageDemand: { method: 'POST', path: '/api/v1/demands/{id}/triage', auth: 'required', sends: ['status', 'reason'] },
+  // GET ?unit_id (required)&status → {items: [{id, title, kind, status, organizer_unit_id, organizer_name, first_start, booked, capacity}]}
+  manageActivities: { method: 'GET', path: '/api/v1/manage/activities', auth: 'required' },
+  // → {session_id, capacity, booked, waitlisted, checked_in, items: [{booking_id, name, is_family_member, status, waitlist_position, checked_in_at}]}
+  sessionRoster: { method: 'GET', path: '/api/v1/sessions/{id}/bookings', auth: 'required' },
+  createActivity: {
+    method: 'POST', path: '/api/v1/activities', auth: 'required',
+    sends: ['title', 'kind', 'organizer_unit_id', 'description', 'booking_mode', 'sessions']
+  },
+  publishActivity: { method: 'POST', path: '/api/v1/activities/{id}/publish', auth: 'required' },
+  // GET ?unit_id → {items: [{id, title, kind, kind_label, description, quota, used, period_start, period_end, status, votes}]}
+  menuItems: { method: 'GET', path: '/api/v1/menu/items', auth: 'required' },
+  menuOrder: {
+    method: 'POST', path: '/api/v1/menu/orders', auth: 'required',
+    sends: ['menu_item_id', 'unit_id', 'requested_date', 'note']
+  },
+  // GET ?unit_id → {items: [{id, title, unit_name, requested_date, note, status, reason, activity_id}]}
+  menuOrders: { method: 'GET', path: '/api/v1/menu/orders', auth: 'required' },
+  // all GET ?unit_id
+  statsSatisfaction: { method: 'GET', path: '/api/v1/stats/satisfaction', auth: 'required' },
+  statsDemand: { method: 'GET', path: '/api/v1/stats/demand', auth: 'required' },
+  statsReplies: { method: 'GET', path: '/api/v1/stats/replies', auth: 'required' },
+  statsTargets: { method: 'GET', path: '/api/v1/stats/targets', auth: 'required' }
 }
 
 Object.keys(ENDPOINTS).forEach(function (name) {

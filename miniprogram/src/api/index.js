@@ -44,14 +44,48 @@ module.exports = {
   booking: (id, opts) => request.call('booking', merge({ params: { id } }, opts)),
   myBookings: (opts) => request.call('myBookings', merge({}, opts)),
 
-  // WAITING FOR ENDPOINT: GET /api/v1/bookings/{id}/ticket (see endpoints.js)
   ticket: (id, opts) => request.call('ticket', merge({ params: { id } }, opts)),
-  // WAITING FOR ENDPOINT: POST /api/v1/checkin/scan (see endpoints.js)
-  checkinScan: (body, opts) => request.call('checkinScan', merge({ data: body }, opts)),
-  // WAITING FOR ENDPOINTS: ratings and demand requests (see endpoints.js)
+
+  // ratings and demand requests
   rate: (body, opts) => request.call('rate', merge({ data: body }, opts)),
   activityRatings: (id, opts) => request.call('activityRatings', merge({ params: { id } }, opts)),
   demands: (query, opts) => request.call('demands', merge({ query }, opts)),
   createDemand: (body, opts) => request.call('createDemand', merge({ data: body }, opts)),
-  supportDemand: (id, opts) => request.call('supportDemand', merge({ params: { id } }, opts))
+  supportDemand: (id, opts) => request.call('supportDemand', merge({ params: { id } }, opts)),
+
+  // volunteering and check-in (writes carrying a nonce are safe to repeat after a network failure)
+  myVolunteering: (opts) => request.call('myVolunteering', merge({}, opts)),
+  volunteerApply: (unitId, note, opts) =>
+    request.call('volunteerApply', merge({ data: { unit_id: unitId, note: note || undefined } }, opts)),
+  checkinScan: (body, opts) => request.call('checkinScan', merge({ data: body, retrySafe: true }, opts)),
+  checkinUndo: (id, reason, opts) => request.call('checkinUndo', merge({ params: { id }, data: { reason } }, opts)),
+  checkinList: (sessionId, opts) => request.call('checkinList', merge({ params: { id: sessionId } }, opts)),
+  checkinSync: (sessionId, scans, opts) =>
+    request.call('checkinSync', merge({ params: { id: sessionId }, data: { scans }, retrySafe: true }, opts)),
+  checkinStats: (sessionId, opts) => request.call('checkinStats', merge({ params: { id: sessionId } }, opts)),
+  headcount: (sessionId, count, nonce, opts) =>
+    request.call('headcount', merge({ params: { id: sessionId }, data: { count, nonce }, retrySafe: true }, opts)),
+
+  // staff
+  feedbackInbox: (query, opts) => request.call('feedbackInbox', merge({ query }, opts)),
+  feedbackCounts: (unitId, opts) => request.call('feedbackCounts', merge({ query: { unit_id: unitId } }, opts)),
+  feedbackRead: (ids, opts) => request.call('feedbackRead', merge({ data: { ids } }, opts)),
+  feedbackReply: (id, content, opts) => request.call('feedbackReply', merge({ params: { id }, data: { content } }, opts)),
+  feedbackHandle: (id, opts) => request.call('feedbackHandle', merge({ params: { id } }, opts)),
+  feedbackModerate: (id, decision, opts) =>
+    request.call('feedbackModerate', merge({ params: { id }, data: { decision } }, opts)),
+  manageDemands: (query, opts) => request.call('manageDemands', merge({ query }, opts)),
+  triageDemand: (id, status, reason, opts) =>
+    request.call('triageDemand', merge({ params: { id }, data: { status, reason: reason || '' } }, opts)),
+  manageActivities: (query, opts) => request.call('manageActivities', merge({ query }, opts)),
+  sessionRoster: (sessionId, opts) => request.call('sessionRoster', merge({ params: { id: sessionId } }, opts)),
+  createActivity: (body, opts) => request.call('createActivity', merge({ data: body }, opts)),
+  publishActivity: (id, opts) => request.call('publishActivity', merge({ params: { id } }, opts)),
+  menuItems: (unitId, opts) => request.call('menuItems', merge({ query: { unit_id: unitId } }, opts)),
+  menuOrder: (body, opts) => request.call('menuOrder', merge({ data: body }, opts)),
+  menuOrders: (unitId, opts) => request.call('menuOrders', merge({ query: { unit_id: unitId } }, opts)),
+  statsSatisfaction: (unitId, opts) => request.call('statsSatisfaction', merge({ query: { unit_id: unitId } }, opts)),
+  statsDemand: (unitId, opts) => request.call('statsDemand', merge({ query: { unit_id: unitId } }, opts)),
+  statsReplies: (unitId, opts) => request.call('statsReplies', merge({ query: { unit_id: unitId } }, opts)),
+  statsTargets: (unitId, opts) => request.call('statsTargets', merge({ query: { unit_id: unitId } }, opts))
 }

@@ -6,7 +6,8 @@
 //    agreement → wx.login → POST /auth/wechat) and again once on a 401 (session_invalid);
 //  - an `Idempotency-Key` created per user action by the caller (newIdempotencyKey) and sent
 //    unchanged on every retry of that action;
-//  - one automatic retry after a network failure for GETs and keyed writes;
+//  - one automatic retry after a network failure for GETs, keyed writes and writes the caller
+//    marks `retrySafe` (made idempotent by a nonce in the body: scans, head counts, sync);
 //  - the server's error.message shown to the person (toast by default, or a modal);
 //  - a loading indicator while the request runs (opts.loading = '正在预约…').
 // It resolves with the response body and rejects with an ApiError {status, code, message,
@@ -79,14 +80,14 @@ function errorFrom(res) {
   })
 }
 
-function send(method, url, data, header) {
+function send(method, url, data, header, timeout) {
   return new Promise(function (resolve, reject) {
     wx.request({
       url: url,
       method: method,
       data: data === undefined ? undefined : data,
       header: header,
-      timeout: config.timeout,
+      timeout: timeout || config.timeout,
       dataType: 'json',
       success: function (res) {
         resolve(res)
@@ -172,7 +173,9 @@ function showError(err, mode) {
 
 // call('book', { data: {...}, idempotencyKey, loading: '正在预约…', showError: 'modal' })
 // opts: params (path), query, data (JSON body), idempotencyKey, loading, showError
-//       ('toast' default | 'modal' | false).
+//       ('toast' default | 'modal' | false), retrySafe (a write whose body carries its own
+//       nonce, so repeating it after a network failure cannot do it twice), timeout (ms, for
+//       calls that have a faster fallback than waiting: the door scan goes offline instead).
 async function call(name, opts) {
   opts = opts || {}
   const ep = ENDPOINTS[name]
@@ -202,9 +205,9 @@ async function call(name, opts) {
       if (opts.idempotencyKey) header['Idempotency-Key'] = opts.idempotencyKey
       let res
       try {
-        res = await send(method, url, method === 'GET' ? undefined : opts.data, header)
+        res = await send(method, url, method === 'GET' ? undefined : opts.data, header, opts.timeout)
       } catch (netErr) {
-        if (networkRetries < 1 && (method === 'GET' || opts.idempotencyKey)) {
+        if (networkRetries < 1 && (method === 'GET' || opts.idempotencyKey || opts.retrySafe)) {
           networkRetries++
           continue
         }

@@ -1,11 +1,19 @@
-// Local storage: only our own opaque session token, the person's choices, and offline copies
-// of their bookings and tickets. Never WeChat's session_key or anything secret.
+// Local storage: only our own opaque session token, the person's choices, offline copies of
+// their bookings and tickets, and — for volunteers — a session's offline check-in list (ticket
+// hashes and masked names) with the scans waiting to be synced. Never WeChat's session_key.
 const KEYS = {
   session: 'ch_session', // {token, expires_at, user}
   privacy: 'ch_privacy_agreed', // privacy guide version agreed to
   myUnit: 'ch_my_unit', // {id, name, short_name} — “我的分馆”
   bookingPrefix: 'ch_booking_', // last loaded copy of one booking
-  ticketPrefix: 'ch_ticket_' // last loaded copy of one ticket (QR), for a weak signal
+  ticketPrefix: 'ch_ticket_', // last loaded copy of one ticket (QR), for a weak signal
+  staffUnit: 'ch_staff_unit', // the unit a staff member last worked on (id)
+  // offline check-in (utils/offline-checkin.js); all of them start with checkinPrefix
+  checkinPrefix: 'ch_checkin_',
+  checkinListPrefix: 'ch_checkin_list_', // one session's list, until its expires_at
+  checkinSeenPrefix: 'ch_checkin_seen_', // tickets this phone saw admitted, per session
+  checkinIssuesPrefix: 'ch_checkin_issues_', // what sync reported back, per session
+  checkinQueue: 'ch_checkin_queue' // offline admissions waiting for sync (all sessions)
 }
 
 function get(key, fallback) {
@@ -33,19 +41,24 @@ function remove(key) {
   }
 }
 
-// Everything personal (used on sign-out and account deletion). The privacy agreement and
-// the chosen branch are not personal data and stay.
+// Everything personal (used on sign-out and account deletion), offline check-in data
+// included. The privacy agreement and the chosen branch are not personal data and stay.
 function clearPersonal() {
   remove(KEYS.session)
-  let keys = []
-  try {
-    keys = (wx.getStorageInfoSync().keys || [])
-  } catch (e) {
-    keys = []
-  }
-  keys.forEach(function (k) {
-    if (k.indexOf(KEYS.bookingPrefix) === 0 || k.indexOf(KEYS.ticketPrefix) === 0) remove(k)
+  remove(KEYS.staffUnit)
+  keys().forEach(function (k) {
+    if (k.indexOf(KEYS.bookingPrefix) === 0 || k.indexOf(KEYS.ticketPrefix) === 0 || k.indexOf(KEYS.checkinPrefix) === 0) {
+      remove(k)
+    }
   })
 }
 
-module.exports = { KEYS, get, set, remove, clearPersonal }
+function keys() {
+  try {
+    return wx.getStorageInfoSync().keys || []
+  } catch (e) {
+    return []
+  }
+}
+
+module.exports = { KEYS, get, set, remove, keys, clearPersonal }

@@ -97,9 +97,12 @@ test('entrances go to their pages; rating is explained and leads to 我的预约
   const tab = jest.spyOn(wx, 'switchTab').mockImplementation(() => {})
   const modal = stubModal([true])
   const page = loadPage(ROUTE)
-  for (const sel of ['.go-family', '.go-mydata', '.go-privacy', '.go-volunteer', '.go-staff', '.go-demand']) await tap(page, sel)
+  // signed out: volunteering can be explained and applied for; no staff entrance
+  expect(text(page, '.go-volunteer')).toMatch(/^志愿服务/)
+  expect(page.querySelector('.go-staff')).toBeUndefined()
+  for (const sel of ['.go-family', '.go-mydata', '.go-privacy', '.go-volunteer', '.go-demand']) await tap(page, sel)
   expect(nav.mock.calls.map((c) => c[0].url)).toEqual([
-    '/pages/family/index', '/pages/mydata/index', '/pages/privacy/index', '/pages/volunteer/index', '/pages/staff/index', '/pages/demand/index'
+    '/pages/family/index', '/pages/mydata/index', '/pages/privacy/index', '/pages/volunteer/index', '/pages/demand/index'
   ])
   await tap(page, '.rate-hint')
   await waitFor(() => tab.mock.calls.length === 1)
@@ -107,10 +110,41 @@ test('entrances go to their pages; rating is explained and leads to 我的预约
   expect(tab).toHaveBeenCalledWith({ url: '/pages/bookings/index' })
 })
 
+test('a volunteer gets 我的志愿服务; staff also get the 工作人员 entrance', async () => {
+  const volunteer = [{ grant_id: 2, role: 'volunteer', role_label: '志愿者', unit_id: 76, unit_name: '翰岭服务点' }]
+  const branch = [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }]
+  signedIn({ roles: volunteer })
+  stubRequest({ 'GET /api/v1/me': [{ data: fx.me({ roles: volunteer }) }, { data: fx.me({ roles: branch }) }], 'GET /api/v1/me/no-shows': NO_SHOWS })
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.isVolunteer)
+  expect(text(page, '.go-volunteer')).toMatch(/我的志愿服务（扫码签到）/)
+  expect(page.querySelector('.go-staff')).toBeUndefined()
+  page.instance.load()
+  await waitFor(() => page.data.isStaff)
+  await tap(page, '.go-staff')
+  expect(nav).toHaveBeenCalledWith({ url: '/pages/staff/index' })
+})
+
+test('sign-out warns about offline check-ins not yet synced', async () => {
+  signedIn()
+  wx.setStorageSync('ch_checkin_queue', [{ session_id: 1, nonce: 'n1', token: 't', scanned_at: '2026-11-28T09:00:00Z' }])
+  const modal = stubModal([false])
+  stubRequest({ 'GET /api/v1/me': { data: fx.me() }, 'GET /api/v1/me/no-shows': NO_SHOWS })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.user)
+  await tap(page, '.sign-out')
+  await waitFor(() => modal.mock.calls.length === 1)
+  expect(modal.mock.calls[0][0].content).toMatch(/还有 1 条离线签到没有同步/)
+  expect(storage().ch_checkin_queue).toHaveLength(1)
+})
+
 test('sign out ends the session and clears saved tickets', async () => {
   signedIn()
   wx.setStorageSync('ch_ticket_5', { ticket: {} })
   wx.setStorageSync('ch_my_unit', { id: 10 })
+  wx.setStorageSync('ch_checkin_list_11', { entries: [] })
+  wx.setStorageSync('ch_checkin_issues_11', [])
   stubModal([true])
   jest.spyOn(wx, 'showToast').mockImplementation(() => {})
   const relaunch = jest.spyOn(wx, 'reLaunch').mockImplementation(() => {})
@@ -127,4 +161,5 @@ test('sign out ends the session and clears saved tickets', async () => {
   expect(storage().ch_session).toBeUndefined()
   expect(storage().ch_ticket_5).toBeUndefined()
   expect(storage().ch_my_unit).toEqual({ id: 10 })
+  expect(Object.keys(storage()).filter((k) => k.startsWith('ch_checkin_'))).toEqual([])
 })

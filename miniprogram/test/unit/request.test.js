@@ -129,6 +129,31 @@ test('an unkeyed write is not retried after a network failure; the person sees a
   expect(toast.mock.calls[0][0].title).toBe(request.NETWORK_MESSAGE)
 })
 
+test('a write carrying its own nonce (retrySafe) is retried once with the same body, no Idempotency-Key', async () => {
+  signedIn()
+  const req = stubRequest({
+    'POST /api/v1/checkin/scan': [{ networkError: 'timeout' }, { data: { result: 'admitted' } }]
+  })
+  const body = { session_id: 11, token: 't', nonce: 'n-1' }
+  const r = await request.call('checkinScan', { data: body, retrySafe: true })
+  expect(r.result).toBe('admitted')
+  expect(req.calls.map((c) => c.data)).toEqual([body, body])
+  expect(req.calls[0].header['Idempotency-Key']).toBeUndefined()
+})
+
+test('a call may ask for a shorter timeout than the default', async () => {
+  signedIn()
+  const seen = []
+  jest.spyOn(wx, 'request').mockImplementation((o) => {
+    seen.push(o.timeout)
+    setTimeout(() => o.success({ statusCode: 200, data: {}, header: {} }), 0)
+    return { abort() {} }
+  })
+  await request.call('checkinStats', { params: { id: 1 } })
+  await request.call('checkinScan', { data: {}, timeout: 4000 })
+  expect(seen).toEqual([config.timeout, 4000])
+})
+
 test("the server's error.message is shown as a toast, or a modal, or not at all", async () => {
   signedIn()
   const toast = jest.spyOn(wx, 'showToast')

@@ -148,7 +148,7 @@ impl ActivitiesApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "50")))] page_size: Query<
             Option<i64>,
         >,
-    ) -> Result<Json<BrowsePage>> {
+    ) -> Result<super::CachedJson<BrowsePage>> {
         let caller = st.maybe_caller(req).await?;
         if let Some(k) = kind.0.as_deref() {
             if !activity::KINDS.contains(&k) {
@@ -196,24 +196,28 @@ impl ActivitiesApi {
                     page_size.0,
                 )
                 .await?;
-                let p = std::sync::Arc::new(browse_page(&st, &query, now).await?);
+                let page = browse_page(&st, &query, now).await?;
+                let json = poem_openapi::types::ToJSON::to_json_string(&page).into_bytes();
+                let p = std::sync::Arc::new(CachedPage { page, json });
                 st.pages.put(key, version, p.clone());
                 p
             }
         };
         let Some(c) = caller else {
-            return Ok(Json((*page).clone()));
+            return Ok(super::CachedJson::new(page.json.clone()));
         };
-        let ids: Vec<i64> = page.items.iter().map(|i| i.session_id).collect();
+        let ids: Vec<i64> = page.page.items.iter().map(|i| i.session_id).collect();
         let mine = booking::my_status(&st.db, c.user_id, &ids).await?;
-        let mut page = (*page).clone();
+        let mut page = page.page.clone();
         for item in page.items.iter_mut() {
             if let Some((id, status)) = mine.get(&item.session_id) {
                 item.my_booking_id = Some(*id);
                 item.my_status = Some(status.clone());
             }
         }
-        Ok(Json(page))
+        Ok(super::CachedJson::new(
+            poem_openapi::types::ToJSON::to_json_string(&page).into_bytes(),
+        ))
     }
     /// One activity with all its sessions and the caller's bookings. Drafts only for staff.
     #[oai(
@@ -566,6 +570,12 @@ async fn session_place(st: &AppState, session_id: i64) -> Result<(i64, access::U
             path: r.get("unit_path"),
         },
     ))
+}
+
+/// A browse page kept in memory, with its JSON ready to send.
+pub struct CachedPage {
+    pub page: BrowsePage,
+    pub json: Vec<u8>,
 }
 
 /// The anonymous browse page: matching sessions with live seat counts.

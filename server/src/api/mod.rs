@@ -82,3 +82,61 @@ pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
     )
     .server("/")
 }
+
+/// A JSON answer already serialised (for pages served from memory), documented in the
+/// OpenAPI document with the schema of `T`.
+pub struct CachedJson<T> {
+    bytes: poem::Body,
+    _schema: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> CachedJson<T> {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        CachedJson {
+            bytes: poem::Body::from(bytes),
+            _schema: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for CachedJson<T> {
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Send> poem::IntoResponse for CachedJson<T> {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(self.bytes)
+    }
+}
+
+impl<T: poem_openapi::types::Type> poem_openapi::ApiResponse for CachedJson<T> {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        use poem_openapi::payload::Payload;
+        poem_openapi::registry::MetaResponses {
+            responses: vec![poem_openapi::registry::MetaResponse {
+                description: "",
+                status: Some(200),
+                status_range: None,
+                content: vec![poem_openapi::registry::MetaMediaType {
+                    content_type: Self::CONTENT_TYPE,
+                    schema: Self::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+}

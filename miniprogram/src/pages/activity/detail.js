@@ -172,8 +172,8 @@ Page({
     )
   },
 
-  // WAITING FOR ENDPOINT: GET /api/v1/activities/{id}/ratings. Until it exists (or while
-  // there are no ratings) the section stays hidden.
+  // GET /api/v1/activities/{id}/ratings. On a server without it (404), or while there are no
+  // ratings, the section stays hidden.
   loadRatings: function () {
     const self = this
     return api.activityRatings(this.data.id, { showError: false }).then(

@@ -103,10 +103,9 @@ Page({
     )
   },
 
-  // WAITING FOR ENDPOINT: GET /api/v1/bookings/{id}/ticket → {booking_id, token,
-  // qr_png_base64, qr_svg, holder_masked, activity_title, starts_at, unit_name, room, status}.
-  // Until the server has it, the answer is 404 route_not_found and the page says the
-  // e-ticket is coming; the booking itself is shown either way.
+  // GET /api/v1/bookings/{id}/ticket → {booking_id, token, qr_png_base64, qr_svg, holder_masked,
+  // activity_title, starts_at, unit_name, room, status}. On a server without it (404
+  // route_not_found) the page says the e-ticket is coming; the booking is shown either way.
   loadTicket: function () {
     const self = this
     const id = this.data.id
@@ -177,7 +176,7 @@ Page({
     this.loadTicket()
   },
 
-  // WAITING FOR ENDPOINT: POST /api/v1/ratings (pages/rating says so when it is missing)
+  // POST /api/v1/ratings (pages/rating says so on a server without it)
   onRate: function () {
     const b = this.data.b
     wx.navigateTo({ url: '/pages/rating/index?booking=' + b.id + '&title=' + encodeURIComponent(b.title) })

@@ -1,7 +1,6 @@
 // 我想看的活动（点单）: residents ask for activities and support each other's requests;
-// staff answer them. WAITING FOR ENDPOINTS: GET/POST /api/v1/demands and
-// POST /api/v1/demands/{id}/support (see api/endpoints.js). Until the server has them the
-// list answers 404 route_not_found and the page says the feature is coming.
+// staff answer them (GET/POST /api/v1/demands, POST /api/v1/demands/{id}/support). On a
+// server without them (404 route_not_found) the page says the feature is coming.
 const api = require('../../api/index')
 const config = require('../../config')
 const storage = require('../../utils/storage')

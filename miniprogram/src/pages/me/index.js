@@ -5,15 +5,8 @@ const request = require('../../utils/request')
 const session = require('../../utils/session')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
-
-const VOLUNTEER_ROLES = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin']
-const STAFF_ROLES = ['point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']
-
-function hasAny(roles, wanted) {
-  return (roles || []).some(function (r) {
-    return wanted.indexOf(r.role) >= 0
-  })
-}
+const roles = require('../../utils/roles')
+const offline = require('../../utils/offline-checkin')
 
 Page({
   data: {
@@ -87,8 +80,8 @@ Page({
       roles: (u.roles || []).map(function (r) {
         return { id: r.grant_id, text: r.role_label + ' · ' + r.unit_name }
       }),
-      isVolunteer: hasAny(u.roles, VOLUNTEER_ROLES),
-      isStaff: hasAny(u.roles, STAFF_ROLES)
+      isVolunteer: roles.isVolunteer(u.roles),
+      isStaff: roles.isStaff(u.roles)
     })
   },
 
@@ -192,9 +185,11 @@ Page({
   },
 
   onSignOut: function () {
+    const unsynced = offline.queue().length
     wx.showModal({
       title: '退出登录',
-      content: '退出后，本机保存的预约和电子票副本会一并清除。',
+      content: (unsynced ? '还有 ' + unsynced + ' 条离线签到没有同步，退出后会丢失，请先联网同步。' : '') +
+        '退出后，本机保存的预约和电子票副本会一并清除。',
       confirmText: '退出',
       success: function (res) {
         if (!res.confirm) return

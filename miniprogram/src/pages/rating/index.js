@@ -1,6 +1,6 @@
 // 评价活动: stars and an optional comment for a session I attended.
-// WAITING FOR ENDPOINT: POST /api/v1/ratings (see api/endpoints.js). Until the server has it,
-// the answer is 404 route_not_found and the page says rating is coming.
+// POST /api/v1/ratings (see api/endpoints.js). On a server without it (404 route_not_found)
+// the page says rating is coming.
 const api = require('../../api/index')
 const ui = require('../../utils/ui')
 
