@@ -512,13 +512,32 @@ async fn offline(app: &TestApp) {
         )
         .await;
     assert_eq!(stats["open_conflicts"], 1);
-    // A scan time in the future is refused, and nothing in the batch is recorded.
+    // A phone whose clock runs fast: the scan still counts, at the server's time.
+    let (_, _, t4) = booked_ticket(app, "off-4", d.session).await;
     let future = culturehub::time::fmt(app.clock().now() + chrono::Duration::hours(2));
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/sessions/{}/checkin/sync", d.session),
+            Some(&phone_b),
+            json!({"scans": [{"nonce": "off-f", "token": t4, "scanned_at": future}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["answers"][0]["result"], "admitted");
+    let admitted_at: String = sqlx::query_scalar("SELECT MAX(admitted_at) FROM checkins")
+        .fetch_one(app.state().db.pool())
+        .await
+        .unwrap();
+    assert!(
+        admitted_at <= culturehub::time::fmt(app.clock().now()),
+        "clamped to now"
+    );
+    // An unreadable scan time is refused, and nothing in the batch is recorded.
     let (s, _) = app
         .post(
             &format!("/api/v1/sessions/{}/checkin/sync", d.session),
             Some(&phone_b),
-            json!({"scans": [{"nonce": "off-f", "token": t1, "scanned_at": future}]}),
+            json!({"scans": [{"nonce": "off-g", "token": t1, "scanned_at": "yesterday"}]}),
         )
         .await;
     assert_eq!(s, 422);

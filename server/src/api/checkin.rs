@@ -201,10 +201,11 @@ async fn assignments_of(
         "SELECT g.id, g.user_id, g.session_id, g.unit_id, u.short_name, g.day, a.title, s.starts_at, s.ends_at \
          FROM assignments g JOIN org_units u ON u.id = g.unit_id LEFT JOIN sessions s ON s.id = g.session_id \
          LEFT JOIN activities a ON a.id = s.activity_id WHERE g.user_id = $1 AND g.removed_at IS NULL \
-         AND (s.ends_at IS NULL OR s.ends_at > $2) ORDER BY COALESCE(s.starts_at, g.day), g.id",
+         AND (s.ends_at > $2 OR (g.session_id IS NULL AND g.day >= $3)) ORDER BY COALESCE(s.starts_at, g.day), g.id",
     )
     .bind(user_id)
     .bind(from)
+    .bind(crate::family::china_date(crate::time::parse(from).unwrap_or_else(chrono::Utc::now)).format("%Y-%m-%d").to_string())
     .fetch_all(st.db.pool())
     .await?;
     Ok(rows
