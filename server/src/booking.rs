@@ -408,6 +408,32 @@ async fn book_once(
         .with_details(serde_json::json!({ "suspended_until": until, "no_shows": status.count })));
     }
 
+    // A full session answers most attempts from one read, without queueing for the write
+    // lock; the transaction below still decides every seat, so this can only say "full" early,
+    // never give a seat away.
+    if pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
+        let r = sqlx::query("SELECT booked, waitlisted, capacity FROM sessions WHERE id = $1")
+            .bind(pool.session_id)
+            .fetch_one(db.pool())
+            .await?;
+        let (booked, waiting, capacity): (i64, i64, Option<i64>) =
+            (r.get("booked"), r.get("waitlisted"), r.get("capacity"));
+        if capacity.is_some_and(|c| booked >= c) {
+            let mine: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM bookings WHERE session_id = $1 AND attendee_key = $2 AND status <> 'cancelled'",
+            )
+            .bind(pool.session_id)
+            .bind(&attendee.key)
+            .fetch_optional(db.pool())
+            .await?;
+            if mine.is_some() {
+                return Err(already_booked(pool.is_course));
+            }
+            return Err(ApiError::conflict("session_full", "名额已满，可以排队候补")
+                .with_details(serde_json::json!({ "waitlist_length": waiting })));
+        }
+    }
+
     let mut tx = db.begin().await?;
     // Person first: serialises this account's bookings (limit, idempotency).
     sqlx::query("UPDATE users SET booking_seq = booking_seq + 1 WHERE id = $1")
