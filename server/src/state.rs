@@ -196,6 +196,30 @@ impl AppState {
         }
     }
 
+    /// Records a staff action in its own transaction, right after the action committed (for
+    /// actions whose domain function owns its transaction and takes no audit entry).
+    pub async fn record_action(
+        &self,
+        req: &Request,
+        caller: &Caller,
+        action: &str,
+        unit_id: Option<i64>,
+        target: String,
+        detail: String,
+    ) -> ApiResult<()> {
+        let c = ctx(req);
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        audit::record(
+            &mut tx,
+            &now,
+            self.audit(&c, caller, action, unit_id, target, detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Audit entry fields for this request.
     pub fn audit<'a>(
         &self,

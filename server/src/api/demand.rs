@@ -2,7 +2,7 @@ use super::{ApiTags, Done};
 use crate::access::{self, Action};
 use crate::demand::{self, DemandView, NewDemand};
 use crate::error::ApiError;
-use crate::state::{ctx, AppState};
+use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
@@ -74,24 +74,15 @@ async fn audit(
     id: i64,
     detail: String,
 ) -> Result<(), ApiError> {
-    let c = ctx(req);
-    let now = st.now();
-    let mut tx = st.db.begin().await?;
-    crate::audit::record(
-        &mut tx,
-        &now,
-        st.audit(
-            &c,
-            caller,
-            action,
-            Some(unit),
-            format!("demand {id}"),
-            detail,
-        ),
+    st.record_action(
+        req,
+        caller,
+        action,
+        Some(unit),
+        format!("demand {id}"),
+        detail,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Demand")]

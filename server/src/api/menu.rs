@@ -53,17 +53,8 @@ async fn record(
     unit: Option<i64>,
     target: String,
 ) -> Result<(), ApiError> {
-    let c = ctx(req);
-    let now = st.now();
-    let mut tx = st.db.begin().await?;
-    crate::audit::record(
-        &mut tx,
-        &now,
-        st.audit(&c, caller, action, unit, target, String::new()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    st.record_action(req, caller, action, unit, target, String::new())
+        .await
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Menu")]
