@@ -114,8 +114,12 @@ const ENDPOINTS = {
     sends: ['title', 'kind', 'organizer_unit_id', 'description', 'booking_mode', 'sessions']
   },
   publishActivity: { method: 'POST', path: '/api/v1/activities/{id}/publish', auth: 'required' },
+  // 文化菜单 (public; pages/menu/index for residents, pages/staff/menu for staff)
   // GET ?unit_id → {items: [{id, title, kind, kind_label, description, quota, used, period_start, period_end, status, votes}]}
-  menuItems: { method: 'GET', path: '/api/v1/menu/items', auth: 'required' },
+  //   (votes: at that unit and the units below it)
+  menuItems: { method: 'GET', path: '/api/v1/menu/items', auth: 'optional' },
+  // {unit_id} → {ok: true}; a second vote for the item at the unit → 409 already_voted, unknown item → 404
+  menuVote: { method: 'POST', path: '/api/v1/menu/items/{id}/votes', auth: 'required', sends: ['unit_id'] },
   menuOrder: {
     method: 'POST', path: '/api/v1/menu/orders', auth: 'required',
     sends: ['menu_item_id', 'unit_id', 'requested_date', 'note']

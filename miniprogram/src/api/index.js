@@ -82,6 +82,7 @@ module.exports = {
   createActivity: (body, opts) => request.call('createActivity', merge({ data: body }, opts)),
   publishActivity: (id, opts) => request.call('publishActivity', merge({ params: { id } }, opts)),
   menuItems: (unitId, opts) => request.call('menuItems', merge({ query: { unit_id: unitId } }, opts)),
+  menuVote: (id, unitId, opts) => request.call('menuVote', merge({ params: { id }, data: { unit_id: unitId } }, opts)),
   menuOrder: (body, opts) => request.call('menuOrder', merge({ data: body }, opts)),
   menuOrders: (unitId, opts) => request.call('menuOrders', merge({ query: { unit_id: unitId } }, opts)),
   statsSatisfaction: (unitId, opts) => request.call('statsSatisfaction', merge({ query: { unit_id: unitId } }, opts)),

@@ -3,7 +3,8 @@
  */
 // A resident's journey through the mini-program's own pages and request module, against the
 // real server (fake WeChat + serve on free ports, a fresh SQLite file):
-// sign in → browse a branch → open an activity → book → see it in 我的预约 → cancel.
+// sign in → browse a branch → open an activity → book → see it in 我的预约 → cancel;
+// and a vote for the main center's cultural menu at a service point (文化菜单).
 const path = require('path')
 const mp = require('../helpers/mp')
 const { startStack } = require('../helpers/server')
@@ -273,6 +274,66 @@ test('我想看的活动: ask for one, and another resident supports it (when th
   other.querySelector('.demand-support').dispatchEvent('tap') // the only request on the list
   await waitFor(() => other.data.items[idx].supporters === before + 1, 10000)
   expect(other.data.items[idx].iSupport).toBe(true)
+})
+
+test('文化菜单: the main center publishes an item, a resident votes at a point; a second vote reads 已投票', async () => {
+  // the main-center admin publishes a menu item for this year and next
+  const year = format.chinaDate().slice(0, 4)
+  const created = await (await __node.fetch(stack.api('/menu/items'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + admin },
+    body: JSON.stringify({
+      title: '粤剧折子戏专场（测试）', kind: 'performance', description: '总馆粤剧团送戏到社区', quota: 2,
+      period_start: year + '-01-01', period_end: (Number(year) + 1) + '-12-31'
+    })
+  })).json()
+  expect(created.id).toBeTruthy()
+  // a service point of 梅林分馆, from the public tree
+  const tree = await stack.get('/org/tree')
+  const meilin = tree[0].children.find((c) => c.unit.id === MEILIN)
+  const point = meilin.children.find((c) => c.unit.level === 'point').unit
+
+  mp.resetStorage()
+  residentWeChat('o-menu-voter')
+  mp.agreedPrivacy()
+  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const query = { unit_id: String(point.id), unit_name: encodeURIComponent(point.short_name) }
+  const page = loadPage('pages/menu/index', { query })
+  await waitFor(() => page.data.status === 'ok', 10000)
+  const i = page.data.items.findIndex((m) => m.id === created.id)
+  expect(i).toBeGreaterThanOrEqual(0)
+  expect(texts(page, '.item-title')[i]).toBe('粤剧折子戏专场（测试）')
+  expect(texts(page, '.item-kind')[i]).toBe(page.data.items[i].kind)
+  expect(texts(page, '.item-votes')[i]).toBe('这里已有 0 票')
+  expect(text(page, '.unit-value')).toBe(point.short_name + ' ▾')
+
+  // vote (signs in on the way), with the confirmation
+  const modal = stubModal([true])
+  page.querySelectorAll('.vote-btn')[i].dispatchEvent('tap')
+  await waitFor(() => page.data.items[i].voted, 10000)
+  expect(modal.mock.calls[0][0].title).toBe('确认投票')
+  expect(texts(page, '.item-votes')[i]).toBe('这里已有 1 票')
+  expect(texts(page, '.vote-btn')[i]).toBe('已投票')
+  // the server counts it at the point and at its branch, not elsewhere
+  const at = async (unitId) => (await stack.get('/menu/items?unit_id=' + unitId)).items.find((m) => m.id === created.id).votes
+  expect(await at(point.id)).toBe(1)
+  expect(await at(MEILIN)).toBe(1)
+  expect(await at(4)).toBe(0)
+
+  // another visit: the count shows 1; voting again is refused and reads 已投票
+  modal.mockRestore()
+  const again = stubModal([true])
+  const second = loadPage('pages/menu/index', { query })
+  await waitFor(() => second.data.status === 'ok', 10000)
+  const j = second.data.items.findIndex((m) => m.id === created.id)
+  expect(texts(second, '.item-votes')[j]).toBe('这里已有 1 票')
+  second.querySelectorAll('.vote-btn')[j].dispatchEvent('tap')
+  await waitFor(() => second.data.items[j].voted, 10000)
+  expect(again).toHaveBeenCalledTimes(1)
+  expect(texts(second, '.vote-btn')[j]).toBe('已投票')
+  expect(texts(second, '.item-votes')[j]).toBe('这里已有 1 票')
+  expect(toast.mock.calls.pop()[0].title).toBe('您已经为这个项目投过票')
+  expect(await at(point.id)).toBe(1)
 })
 
 test('ticket → checked in at the door → rate it → the rating shows on the activity (when the server has them)', async () => {

@@ -53,6 +53,12 @@ test('browse a branch, then one of its service points; the venue card can naviga
   page.querySelector('.venue').querySelector('.venue-nav').dispatchEvent('tap')
   await waitFor(() => open.mock.calls.length === 1)
   expect(open.mock.calls[0][0]).toMatchObject({ name: '福田区文化馆翰岭服务点', latitude: 22.55 })
+  // 文化菜单投票 for the venue on screen
+  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  expect(text(page, '.venue >>> .venue-menu')).toBe('文化菜单投票')
+  page.querySelector('.venue').querySelector('.venue-menu').dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  expect(nav).toHaveBeenCalledWith({ url: '/pages/menu/index?unit_id=76&unit_name=' + encodeURIComponent('翰岭服务点') })
 })
 
 test('kind, date and search filters go to the server', async () => {

@@ -100,10 +100,11 @@ test('entrances go to their pages; rating is explained and leads to 我的预约
   // signed out: volunteering can be explained and applied for; no staff entrance
   expect(text(page, '.go-volunteer')).toMatch(/^志愿服务/)
   expect(page.querySelector('.go-staff')).toBeUndefined()
-  for (const sel of ['.go-family', '.go-mydata', '.go-privacy', '.go-volunteer', '.go-demand']) await tap(page, sel)
+  for (const sel of ['.go-family', '.go-mydata', '.go-privacy', '.go-volunteer', '.go-demand', '.go-menu']) await tap(page, sel)
   expect(nav.mock.calls.map((c) => c[0].url)).toEqual([
-    '/pages/family/index', '/pages/mydata/index', '/pages/privacy/index', '/pages/volunteer/index', '/pages/demand/index'
+    '/pages/family/index', '/pages/mydata/index', '/pages/privacy/index', '/pages/volunteer/index', '/pages/demand/index', '/pages/menu/index'
   ])
+  expect(text(page, '.go-menu')).toMatch(/^文化菜单/)
   await tap(page, '.rate-hint')
   await waitFor(() => tab.mock.calls.length === 1)
   expect(modal.mock.calls[0][0].content).toMatch(/签到后/)

@@ -8,6 +8,16 @@ test('shows the venue with address, hours and phone', () => {
   expect(text(c, '.venue-hours')).toBe('周二至周日 09:00-21:00')
   expect(text(c, '.venue-distance')).toBe('距您 1.2 公里')
   expect(c.querySelector('.venue-set-mine')).toBeUndefined()
+  expect(c.querySelector('.venue-menu')).toBeUndefined()
+})
+
+test('文化菜单投票 for this venue, when the page asks for it', async () => {
+  const c = loadComponent('components/venue-card/index', { unit: fx.POINT, canVote: true })
+  const onMenu = jest.fn()
+  c.addEventListener('menu', (e) => onMenu(e.detail))
+  expect(text(c, '.venue-menu')).toBe('文化菜单投票')
+  await tap(c, '.venue-menu')
+  expect(onMenu).toHaveBeenCalledWith({ id: 76 })
 })
 
 test('navigation opens the GCJ-02 location in WeChat', async () => {

@@ -5,7 +5,8 @@ Component({
     unit: { type: Object, value: null },
     distance: { type: String, value: '' },
     canSetMine: { type: Boolean, value: false },
-    isMine: { type: Boolean, value: false }
+    isMine: { type: Boolean, value: false },
+    canVote: { type: Boolean, value: false } // 文化菜单投票 for this venue (bind:menu)
   },
   methods: {
     onNavigate: function () {
@@ -32,6 +33,10 @@ Component({
     onSetMine: function () {
       const u = this.data.unit
       if (u) this.triggerEvent('setmine', { id: u.id })
+    },
+    onMenu: function () {
+      const u = this.data.unit
+      if (u) this.triggerEvent('menu', { id: u.id })
     }
   }
 })

@@ -256,6 +256,13 @@ Page({
     wx.showToast({ title: '已设为我的分馆', icon: 'success' })
   },
 
+  // 文化菜单: vote for the main center's programmes at the venue on screen
+  onMenu: function () {
+    const u = this.data.unit
+    if (!u) return
+    wx.navigateTo({ url: '/pages/menu/index?unit_id=' + u.id + '&unit_name=' + encodeURIComponent(unitLabel(u)) })
+  },
+
   onSelect: function (e) {
     const d = e.detail || {}
     wx.navigateTo({ url: '/pages/activity/detail?id=' + d.activityId + '&session=' + d.sessionId })
