@@ -457,7 +457,8 @@ async fn book_once(
     }
     let active: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b JOIN sessions s ON s.id = b.session_id \
-         WHERE b.user_id = $1 AND b.status <> 'cancelled' AND s.ends_at > $2",
+         WHERE b.user_id = $1 AND b.status <> 'cancelled' \
+         AND (s.ends_at > $2 OR EXISTS (SELECT 1 FROM sessions x WHERE x.activity_id = b.activity_id AND x.ends_at > $2))",
     )
     .bind(user_id)
     .bind(&now_s)

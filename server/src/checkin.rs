@@ -1311,7 +1311,7 @@ pub async fn service_hours(
     let now_s = time::fmt(now);
     let rows = sqlx::query(
         "SELECT g.id, g.session_id, g.day, g.unit_id, u.short_name, s.starts_at, s.ends_at, a.title, p.display_name, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.volunteer_id = g.user_id AND c.session_id = g.session_id) \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.volunteer_id = g.user_id AND c.session_id = g.session_id AND c.undone_at IS NULL) \
          + (SELECT CAST(COUNT(*) AS BIGINT) FROM headcounts h WHERE h.volunteer_id = g.user_id AND h.session_id = g.session_id) AS session_scans \
          FROM assignments g JOIN org_units u ON u.id = g.unit_id JOIN users p ON p.id = g.user_id \
          LEFT JOIN sessions s ON s.id = g.session_id LEFT JOIN activities a ON a.id = s.activity_id \
@@ -1364,7 +1364,7 @@ pub async fn service_hours(
                 };
                 let t = sqlx::query(
                     "SELECT CAST(COUNT(*) AS BIGINT) AS n, MIN(c.recorded_at) AS first, MAX(c.recorded_at) AS last FROM checkins c \
-                     JOIN sessions s ON s.id = c.session_id WHERE c.volunteer_id = $1 AND s.unit_id = $2 AND c.recorded_at >= $3 AND c.recorded_at < $4",
+                     JOIN sessions s ON s.id = c.session_id WHERE c.volunteer_id = $1 AND s.unit_id = $2 AND c.undone_at IS NULL AND c.recorded_at >= $3 AND c.recorded_at < $4",
                 )
                 .bind(user_id)
                 .bind(r.get::<i64, _>("unit_id"))

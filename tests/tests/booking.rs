@@ -1063,3 +1063,56 @@ async fn notifications(app: &TestApp) {
     assert_eq!(app.seats(session).await, (0, 0, 0));
 }
 both!(notify, notifications);
+
+/// A course keeps counting toward the active-booking limit until its last lesson has ended.
+async fn course_counts_until_its_end(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, "course_limit", |s| {
+        s.booking.max_active_per_person = 1
+    })
+    .await
+    else {
+        return;
+    };
+    let me = app.sign_in("course-taker").await.0;
+    let (_, course) = app
+        .activity(Act {
+            lessons: 3,
+            kind: "training",
+            title: "书法课程",
+            starts_in_min: 24 * 60,
+            ..Act::default()
+        })
+        .await;
+    assert_eq!(app.book(&me, course, json!({})).await.0, 200);
+    // Lesson 1 is over, lessons 2 and 3 are still ahead.
+    app.clock().advance(2 * 24 * 3600);
+    let (_, other) = app
+        .activity(Act {
+            title: "另一场",
+            starts_in_min: 24 * 60,
+            ..Act::default()
+        })
+        .await;
+    let (s, v) = app.book(&me, other, json!({})).await;
+    assert_eq!(error_code(s, &v), "too_many_bookings");
+    // After the last lesson it no longer counts.
+    app.clock().advance(14 * 24 * 3600);
+    let (_, later) = app
+        .activity(Act {
+            title: "再后来",
+            starts_in_min: 24 * 60,
+            ..Act::default()
+        })
+        .await;
+    assert_eq!(app.book(&me, later, json!({})).await.0, 200);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn course_limit_sqlite() {
+    course_counts_until_its_end(Backend::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn course_limit_postgres() {
+    course_counts_until_its_end(Backend::Postgres).await;
+}
