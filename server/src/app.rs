@@ -52,7 +52,14 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
                 fake.register_template(id);
             }
         }
-        let base = fake.spawn(0).await.map_err(StartError::Fake)?;
+        let base = match fake.spawn(settings.wechat.embedded_fake_port).await {
+            Ok(b) => b,
+            Err(e) if settings.wechat.embedded_fake_port != 0 => {
+                tracing::warn!(error = %e, port = settings.wechat.embedded_fake_port, "fake WeChat port busy; using any free port");
+                fake.spawn(0).await.map_err(StartError::Fake)?
+            }
+            Err(e) => return Err(StartError::Fake(e)),
+        };
         tracing::warn!(base = %base, "using the embedded FAKE WeChat server (local development and tests only)");
         (base, secret, Some(fake))
     } else {

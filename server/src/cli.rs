@@ -106,9 +106,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Culture Hub 已启动：{url}  接口文档：{url}/docs  健康检查：{url}/healthz",
                 url = running.url()
             );
-            if let Some(f) = &running.state.fake_wechat {
-                let _ = f;
-                println!("（使用内置模拟微信服务：小程序本地调试时可在日志中找到其地址）");
+            if running.state.fake_wechat.is_some() {
+                println!(
+                    "（使用内置模拟微信服务：{}，小程序开发版从这里取登录凭证）",
+                    running.state.wechat.base_url()
+                );
             }
             shutdown_signal().await;
             println!("正在停止服务…");

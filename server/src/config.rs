@@ -46,6 +46,9 @@ pub struct WechatSettings {
     pub secret: String,
     /// Start the fake WeChat server inside `serve` and point `base_url` at it.
     pub embedded_fake: bool,
+    /// Port of the embedded fake (127.0.0.1 only). The mini-program's development build asks it
+    /// for login codes here; 0 picks any free port (tests).
+    pub embedded_fake_port: u16,
     /// Subscribe-message template ids, from the mini-program admin console.
     pub templates: Templates,
 }
@@ -190,6 +193,7 @@ impl Default for WechatSettings {
             appid: "wxdemo0000000000".into(),
             secret: String::new(),
             embedded_fake: true,
+            embedded_fake_port: 9080,
             templates: Templates::default(),
         }
     }

@@ -116,6 +116,7 @@ pub struct TestApp {
 pub fn test_settings() -> Settings {
     let mut s = Settings::default();
     s.wechat.embedded_fake = true;
+    s.wechat.embedded_fake_port = 0;
     s.seed_demo_if_empty = true;
     // The demo network, but no demo activities: tests create exactly what they assert on.
     s.seed_demo_activities = false;
