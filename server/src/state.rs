@@ -196,6 +196,28 @@ impl AppState {
         }
     }
 
+    /// Records a staff action in `tx`, the transaction of the action itself.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audited(
+        &self,
+        tx: &mut crate::db::Tx,
+        req: &Request,
+        caller: &Caller,
+        action: &str,
+        unit_id: Option<i64>,
+        target: String,
+        detail: String,
+    ) -> ApiResult<()> {
+        let c = ctx(req);
+        audit::record(
+            tx,
+            &self.now(),
+            self.audit(&c, caller, action, unit_id, target, detail),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Records a staff action in its own transaction, right after the action committed (for
     /// actions whose domain function owns its transaction and takes no audit entry).
     pub async fn record_action(

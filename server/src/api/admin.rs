@@ -171,7 +171,6 @@ impl AdminApi {
         if exists.is_none() {
             return Err(ApiError::not_found("该用户").into());
         }
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         let id = identity::grant_role(
@@ -183,20 +182,16 @@ impl AdminApi {
             &now,
         )
         .await?;
-        audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "role_granted",
-                Some(unit.id),
-                format!("user {}", body.user_id),
-                body.role.as_str().into(),
-            ),
+            req,
+            &caller,
+            "role_granted",
+            Some(unit.id),
+            format!("user {}", body.user_id),
+            body.role.as_str().into(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         let unit_name: String = sqlx::query_scalar("SELECT name FROM org_units WHERE id = $1")
             .bind(unit.id)
@@ -238,7 +233,6 @@ impl AdminApi {
         let unit_id: i64 = row.get("unit_id");
         st.authorize_unit(req, &caller, Action::Grant(role), unit_id)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("UPDATE role_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -247,20 +241,16 @@ impl AdminApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
-        audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "role_revoked",
-                Some(unit_id),
-                format!("user {}", row.get::<i64, _>("user_id")),
-                role.as_str().into(),
-            ),
+            req,
+            &caller,
+            "role_revoked",
+            Some(unit_id),
+            format!("user {}", row.get::<i64, _>("user_id")),
+            role.as_str().into(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(RoleOut {
             grant_id: id.0,

@@ -288,25 +288,20 @@ impl AuthApi {
         body: Json<Redeem>,
     ) -> Result<Json<Me>> {
         let caller = st.caller(req).await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         let (grant_id, role, unit_id) =
             identity::redeem_invitation(&mut tx, &body.code, caller.user_id, &now).await?;
-        audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "role_granted",
-                Some(unit_id),
-                format!("grant {grant_id}"),
-                format!("{} via invitation", role.as_str()),
-            ),
+            req,
+            &caller,
+            "role_granted",
+            Some(unit_id),
+            format!("grant {grant_id}"),
+            format!("{} via invitation", role.as_str()),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(me(&st, caller.user_id).await?))
     }

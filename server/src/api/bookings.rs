@@ -4,7 +4,7 @@ use crate::booking::{self, BookRequest, BookingView, NoShowStatus};
 use crate::config::Templates;
 use crate::error::ApiError;
 use crate::family::{self, Member, NewMember};
-use crate::state::{ctx, AppState};
+use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Header, Path};
@@ -163,24 +163,19 @@ impl BookingsApi {
         let unit = booking::booking_unit(&st.db, id.0).await?;
         st.authorize(req, &caller, Action::WaiveNoShow, &unit)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         booking::waive_no_show(&mut tx, id.0, caller.user_id, body.reason.trim(), &now).await?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "no_show_waived",
-                Some(unit.id),
-                format!("booking {}", id.0),
-                body.reason.clone(),
-            ),
+            req,
+            &caller,
+            "no_show_waived",
+            Some(unit.id),
+            format!("booking {}", id.0),
+            body.reason.clone(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }

@@ -370,23 +370,17 @@ impl CheckinApi {
     ) -> Result<Json<Lookup>> {
         let (caller, s) = staff_at(&st, req, id.0, Action::ManageCheckin).await?;
         let items = checkin::lookup(&st.db, &s, &name.0, &phone_last4.0).await?;
-        let c = ctx(req);
-        let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "resident_lookup",
-                Some(s.unit.id),
-                format!("session {}", s.id),
-                format!("{} 条结果", items.len()),
-            ),
+            req,
+            &caller,
+            "resident_lookup",
+            Some(s.unit.id),
+            format!("session {}", s.id),
+            format!("{} 条结果", items.len()),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Lookup { items }))
     }
@@ -570,7 +564,6 @@ impl CheckinApi {
         let s = checkin::session_info(&st.db, session_id).await?;
         st.authorize(req, &caller, Action::ManageCheckin, &s.unit)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         let n = sqlx::query("UPDATE checkin_conflicts SET resolved_at = $1, resolved_by = $2, resolution = $3 WHERE id = $4 AND resolved_at IS NULL")
@@ -585,20 +578,16 @@ impl CheckinApi {
         if n == 0 {
             return Err(ApiError::conflict("already_resolved", "这条冲突已处理").into());
         }
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "conflict_resolved",
-                Some(s.unit.id),
-                format!("conflict {}", id.0),
-                body.resolution.clone(),
-            ),
+            req,
+            &caller,
+            "conflict_resolved",
+            Some(s.unit.id),
+            format!("conflict {}", id.0),
+            body.resolution.clone(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }
@@ -830,7 +819,6 @@ impl CheckinApi {
         };
         st.authorize(req, &caller, Action::ManageCheckin, &unit)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("UPDATE assignments SET removed_at = $1 WHERE id = $2")
@@ -839,20 +827,16 @@ impl CheckinApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "assignment_removed",
-                Some(unit.id),
-                format!("assignment {}", id.0),
-                String::new(),
-            ),
+            req,
+            &caller,
+            "assignment_removed",
+            Some(unit.id),
+            format!("assignment {}", id.0),
+            String::new(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
     }
@@ -964,7 +948,6 @@ async fn insert_assignment(
     unit: &access::UnitRef,
     day: Option<&str>,
 ) -> Result<Json<Done>> {
-    let c = ctx(req);
     let now = st.now();
     let mut tx = st.db.begin().await.map_err(ApiError::from)?;
     sqlx::query("INSERT INTO assignments (user_id, session_id, unit_id, unit_path, day, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
@@ -978,20 +961,16 @@ async fn insert_assignment(
         .execute(&mut *tx)
         .await
         .map_err(ApiError::from)?;
-    crate::audit::record(
+    st.audited(
         &mut tx,
-        &now,
-        st.audit(
-            &c,
-            caller,
-            "volunteer_assigned",
-            Some(unit.id),
-            format!("user {user_id}"),
-            format!("session {session:?} day {day:?}"),
-        ),
+        req,
+        caller,
+        "volunteer_assigned",
+        Some(unit.id),
+        format!("user {user_id}"),
+        format!("session {session:?} day {day:?}"),
     )
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     tx.commit().await.map_err(ApiError::from)?;
     Ok(Json(Done { ok: true }))
 }
@@ -1016,7 +995,6 @@ async fn decide(st: &AppState, req: &Request, id: i64, approve: bool) -> Result<
     if r.get::<String, _>("status") != "pending" {
         return Err(ApiError::conflict("already_decided", "这份申请已处理").into());
     }
-    let c = ctx(req);
     let now = st.now();
     let mut tx = st.db.begin().await.map_err(ApiError::from)?;
     let n = sqlx::query("UPDATE volunteer_applications SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'pending'")
@@ -1043,24 +1021,20 @@ async fn decide(st: &AppState, req: &Request, id: i64, approve: bool) -> Result<
         )
         .await?;
     }
-    crate::audit::record(
+    st.audited(
         &mut tx,
-        &now,
-        st.audit(
-            &c,
-            &caller,
-            if approve {
-                "volunteer_approved"
-            } else {
-                "volunteer_rejected"
-            },
-            Some(unit_id),
-            format!("user {user_id}"),
-            String::new(),
-        ),
+        req,
+        &caller,
+        if approve {
+            "volunteer_approved"
+        } else {
+            "volunteer_rejected"
+        },
+        Some(unit_id),
+        format!("user {user_id}"),
+        String::new(),
     )
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     tx.commit().await.map_err(ApiError::from)?;
     Ok(Json(Done { ok: true }))
 }

@@ -3,7 +3,7 @@ use crate::access::Action;
 use crate::demand::decision;
 use crate::error::ApiError;
 use crate::feedback::{self, Counts, InboxItem, InboxQuery, NewRating, PublicRatings, RatingPatch};
-use crate::state::{ctx, AppState};
+use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
@@ -269,7 +269,6 @@ impl FeedbackApi {
         .await
         .map_err(ApiError::from)?
         .unwrap_or_else(|| "文化馆".into());
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("INSERT INTO rating_replies (rating_id, staff_id, unit_name, content, created_at) VALUES ($1,$2,$3,$4,$5)")
@@ -287,20 +286,16 @@ impl FeedbackApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "feedback_replied",
-                Some(place.id),
-                format!("rating {}", id.0),
-                content,
-            ),
+            req,
+            &caller,
+            "feedback_replied",
+            Some(place.id),
+            format!("rating {}", id.0),
+            content,
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
@@ -322,7 +317,6 @@ impl FeedbackApi {
         let place = feedback::place(&st.db, id.0).await?;
         st.authorize(req, &caller, Action::ReplyFeedback, &place)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         sqlx::query("UPDATE ratings SET handled_at = COALESCE(handled_at, $1), handled_by = COALESCE(handled_by, $2), read_at = COALESCE(read_at, $1) WHERE id = $3")
@@ -332,20 +326,16 @@ impl FeedbackApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "feedback_handled",
-                Some(place.id),
-                format!("rating {}", id.0),
-                String::new(),
-            ),
+            req,
+            &caller,
+            "feedback_handled",
+            Some(place.id),
+            format!("rating {}", id.0),
+            String::new(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))
@@ -369,8 +359,6 @@ impl FeedbackApi {
         st.authorize(req, &caller, Action::ReplyFeedback, &place)
             .await?;
         let to = decision(&body.decision)?;
-        let c = ctx(req);
-        let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         let n = sqlx::query("UPDATE ratings SET comment_status = $1, moderation_note = $2 WHERE id = $3 AND comment_status = 'held'")
             .bind(to)
@@ -383,20 +371,16 @@ impl FeedbackApi {
         if n == 0 {
             return Err(ApiError::conflict("not_held", "这条评价不在待审核状态").into());
         }
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "comment_moderated",
-                Some(place.id),
-                format!("rating {}", id.0),
-                to.into(),
-            ),
+            req,
+            &caller,
+            "comment_moderated",
+            Some(place.id),
+            format!("rating {}", id.0),
+            to.into(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(Done { ok: true }))

@@ -2,7 +2,7 @@ use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
 use crate::org::{self, Room, Unit, UnitPatch};
-use crate::state::{ctx, AppState};
+use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
@@ -147,24 +147,19 @@ impl OrgApi {
         let caller = st.caller(req).await?;
         st.authorize_unit(req, &caller, Action::EditUnit, id.0)
             .await?;
-        let c = ctx(req);
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         org::update_unit(&mut tx, id.0, &body.0, &now).await?;
-        crate::audit::record(
+        st.audited(
             &mut tx,
-            &now,
-            st.audit(
-                &c,
-                &caller,
-                "unit_updated",
-                Some(id.0),
-                format!("unit {}", id.0),
-                serde_json::to_string(&body.0).unwrap_or_default(),
-            ),
+            req,
+            &caller,
+            "unit_updated",
+            Some(id.0),
+            format!("unit {}", id.0),
+            serde_json::to_string(&body.0).unwrap_or_default(),
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(org::get_unit(&st.db, id.0).await?))
     }
