@@ -103,10 +103,6 @@ struct Roster {
     items: Vec<RosterEntry>,
 }
 
-/// Invalidates cached browse pages after any change to activities or sessions.
-pub async fn bump_browse(st: &AppState) {
-    st.browse_changed();
-}
 
 fn china_day_start(date: &str) -> Result<String, ApiError> {
     let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -344,7 +340,7 @@ impl ActivitiesApi {
             .await
             .map_err(ApiError::from)?;
         tx.commit().await.map_err(ApiError::from)?;
-        bump_browse(&st).await;
+        st.browse_changed();
         Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
     }
 
@@ -374,7 +370,7 @@ impl ActivitiesApi {
             head.title.clone(),
         );
         activity::publish(&st.db, id.0, st.clock.now(), entry).await?;
-        bump_browse(&st).await;
+        st.browse_changed();
         Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
     }
 
@@ -409,7 +405,7 @@ impl ActivitiesApi {
             reason.to_string(),
         );
         booking::cancel_activity(&st.db, id.0, reason, st.clock.now(), entry).await?;
-        bump_browse(&st).await;
+        st.browse_changed();
         Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
     }
 
@@ -441,7 +437,7 @@ impl ActivitiesApi {
             detail,
         );
         booking::update_session(&st.db, id.0, &body.0, st.clock.now(), entry).await?;
-        bump_browse(&st).await;
+        st.browse_changed();
         Ok(Json(activity::view(&st.db, activity_id, &st.now()).await?))
     }
 

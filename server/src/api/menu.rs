@@ -318,7 +318,7 @@ impl MenuApi {
             format!("order {} → activity {activity_id}", id.0),
         )
         .await?;
-        super::activities::bump_browse(&st).await;
+        st.browse_changed();
         Ok(Json(Delivered {
             order_id: id.0,
             activity_id,
