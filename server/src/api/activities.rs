@@ -103,7 +103,6 @@ struct Roster {
     items: Vec<RosterEntry>,
 }
 
-
 fn china_day_start(date: &str) -> Result<String, ApiError> {
     let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| ApiError::validation("日期格式应为 2026-12-01"))?;
