@@ -27,6 +27,8 @@ pub mod db;
 pub mod demand;
 /// The one error shape.
 pub mod error;
+/// Staff downloads: CSV and xlsx from one table model, formula-safe.
+pub mod export;
 /// Family members residents book for.
 pub mod family;
 /// Ratings, comment moderation and the staff inbox.

@@ -1,0 +1,242 @@
+//! Tables staff download, as CSV or as an Excel workbook (xlsx), from one row model.
+//!
+//! Every export goes through `Table`, so every text cell passes through `safe_cell`: a value a
+//! resident typed that begins with `=`, `+`, `-`, `@`, a tab or a carriage return cannot become a
+//! formula in a staff member's spreadsheet (CSV/formula injection, OWASP). Numbers are written
+//! as numbers, never as text, so they need no neutralising.
+
+use crate::error::{ApiError, ApiResult};
+use std::borrow::Cow;
+
+/// Characters that make a spreadsheet treat a cell as a formula (or that some programs strip
+/// before looking at the next one).
+const DANGEROUS_FIRST: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell that no spreadsheet will evaluate: a dangerous first character is prefixed with
+/// an apostrophe, the conventional "this is text" marker that Excel and WPS hide.
+pub fn safe_cell(s: &str) -> Cow<'_, str> {
+    match s.chars().next() {
+        Some(c) if DANGEROUS_FIRST.contains(&c) => Cow::Owned(format!("'{s}")),
+        _ => Cow::Borrowed(s),
+    }
+}
+
+/// One cell of an exported table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Num(f64),
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Cell::Int(n)
+    }
+}
+impl From<f64> for Cell {
+    fn from(n: f64) -> Self {
+        Cell::Num(n)
+    }
+}
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Cell::Empty)
+    }
+}
+impl From<bool> for Cell {
+    /// Yes/no as staff read it.
+    fn from(b: bool) -> Self {
+        Cell::Text(if b { "是" } else { "否" }.into())
+    }
+}
+
+impl Cell {
+    /// The cell as CSV text (neutralised; numbers plain).
+    fn csv_text(&self) -> String {
+        match self {
+            Cell::Text(s) => safe_cell(s).into_owned(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Num(n) => format!("{n}"),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A named table: one CSV file, or one sheet of a workbook.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Sheet name (at most 31 characters, no `[]:*?/\`; see `sheet_name`).
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new(name: &str, headers: &[&str]) -> Self {
+        Table {
+            name: name.to_string(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        self.rows.push(row);
+    }
+
+    /// CSV with a UTF-8 byte-order mark, so Excel and WPS open Chinese text correctly.
+    pub fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(self.headers.iter().map(|h| safe_cell(h).into_owned()));
+        for row in &self.rows {
+            let _ = w.write_record(row.iter().map(Cell::csv_text));
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        format!("\u{feff}{}", String::from_utf8_lossy(&bytes))
+    }
+}
+
+/// A sheet name Excel accepts: forbidden characters replaced, at most 31 characters, unique.
+fn sheet_name(name: &str, taken: &[String]) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(28)
+        .collect();
+    let base = if cleaned.trim().is_empty() {
+        "Sheet".to_string()
+    } else {
+        cleaned
+    };
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t == &candidate) {
+        candidate = format!("{base}{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// One workbook with a sheet per table: bold, frozen header row, columns sized to their text.
+pub fn xlsx(tables: &[Table]) -> ApiResult<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "xlsx export failed");
+        ApiError::internal()
+    };
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut names: Vec<String> = Vec::new();
+    for t in tables {
+        let name = sheet_name(&t.name, &names);
+        names.push(name.clone());
+        let ws = wb.add_worksheet();
+        ws.set_name(&name).map_err(fail)?;
+        let mut widths: Vec<usize> = t.headers.iter().map(|h| display_width(h)).collect();
+        for (c, h) in t.headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, safe_cell(h), &bold)
+                .map_err(fail)?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = (r + 1) as u32;
+            for (c, cell) in row.iter().enumerate() {
+                let col = c as u16;
+                match cell {
+                    Cell::Text(s) => {
+                        let s = safe_cell(s);
+                        if let Some(w) = widths.get_mut(c) {
+                            *w = (*w).max(display_width(&s));
+                        }
+                        ws.write_string(r, col, s).map_err(fail)?;
+                    }
+                    Cell::Int(n) => {
+                        ws.write_number(r, col, *n as f64).map_err(fail)?;
+                    }
+                    Cell::Num(n) => {
+                        ws.write_number(r, col, *n).map_err(fail)?;
+                    }
+                    Cell::Empty => {}
+                }
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(60.0))
+                .map_err(fail)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(fail)?;
+    }
+    if tables.is_empty() {
+        wb.add_worksheet();
+    }
+    wb.save_to_buffer().map_err(fail)
+}
+
+/// Approximate column width: CJK characters take two columns.
+fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// The media type of an xlsx download.
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangerous_first_characters_are_neutralised() {
+        for s in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            let out = safe_cell(s);
+            assert!(out.starts_with('\''), "{s:?} → {out:?}");
+            assert_eq!(&out[1..], s);
+        }
+        assert_eq!(safe_cell("书法讲座"), "书法讲座");
+        assert_eq!(safe_cell(""), "");
+        assert_eq!(safe_cell("a=b"), "a=b");
+    }
+
+    #[test]
+    fn csv_neutralises_text_but_not_numbers() {
+        let mut t = Table::new("x", &["文本", "数"]);
+        t.push(vec!["=1+1".into(), Cell::Int(-5)]);
+        let csv = t.csv();
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(csv.contains("'=1+1,-5"), "{csv}");
+    }
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        let taken = vec!["活动".to_string()];
+        assert_eq!(sheet_name("活动", &taken), "活动2");
+        assert_eq!(sheet_name("a/b:c", &[]), "a_b_c");
+        assert_eq!(sheet_name("   ", &[]), "Sheet");
+        assert!(sheet_name(&"长".repeat(40), &[]).chars().count() <= 31);
+    }
+
+    #[test]
+    fn workbook_is_a_zip() {
+        let mut t = Table::new("台账", &["名称"]);
+        t.push(vec!["@x".into()]);
+        let bytes = xlsx(&[t]).expect("xlsx");
+        assert_eq!(&bytes[..2], b"PK");
+    }
+}
