@@ -1,0 +1,148 @@
+// Every screen of the console in one list: where it lives, what it needs to be shown in the
+// navigation, and which API operations it uses. The list drives the router and the side menu, and
+// the e2e contract test checks it against /openapi.json: a staff operation without a screen fails
+// the build (docs/console.md lists the mapping). To add a screen: add a view under src/views/, add an
+// entry here, and name the operations it calls.
+import type { Component } from 'vue'
+import type { Action } from './auth/access'
+
+export interface Screen {
+  name: string
+  path: string
+  title: string
+  /** Element Plus icon name (from @element-plus/icons-vue). */
+  icon: string
+  /** Shown in the menu only to people holding this action somewhere. */
+  needs: Action
+  /** Not in the side menu (detail pages reached from another screen). */
+  hidden?: boolean
+  component: () => Promise<{ default: Component }>
+  /** operationIds of /openapi.json this screen calls. */
+  ops: string[]
+}
+
+export const SCREENS: Screen[] = [
+  {
+    name: 'dashboard',
+    path: '/',
+    title: '工作台',
+    icon: 'Odometer',
+    needs: 'ReadActivityData',
+    component: () => import('./views/DashboardView.vue'),
+    ops: ['activities_browse', 'checkin_stats', 'feedback_counts', 'volunteer_applications', 'menu_orders', 'stats_targets'],
+  },
+  {
+    name: 'network',
+    path: '/network',
+    title: '文化馆网络',
+    icon: 'Share',
+    needs: 'ReadActivityData',
+    component: () => import('./views/NetworkView.vue'),
+    ops: ['org_tree', 'org_unit', 'org_unit_update', 'unit_staff', 'unit_volunteers'],
+  },
+  {
+    name: 'activities',
+    path: '/activities',
+    title: '活动管理',
+    icon: 'Calendar',
+    needs: 'ReadActivityData',
+    component: () => import('./views/ActivitiesView.vue'),
+    ops: ['manage_activities', 'activity_publish', 'activity_cancel'],
+  },
+  {
+    name: 'activity-edit',
+    path: '/activities/:id',
+    title: '活动详情',
+    icon: 'Calendar',
+    needs: 'ReadActivityData',
+    hidden: true,
+    component: () => import('./views/ActivityEditView.vue'),
+    ops: ['activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'activity_attendance', 'activity_lottery'],
+  },
+  {
+    name: 'session',
+    path: '/sessions/:id',
+    title: '场次名单',
+    icon: 'List',
+    needs: 'ReadActivityData',
+    hidden: true,
+    component: () => import('./views/SessionView.vue'),
+    ops: ['session_roster', 'booking_waive_no_show'],
+  },
+  {
+    name: 'door',
+    path: '/door',
+    title: '入场签到',
+    icon: 'Tickets',
+    needs: 'ManageCheckin',
+    component: () => import('./views/DoorView.vue'),
+    ops: [
+      'checkin_scan', 'checkin_undo', 'checkin_lookup', 'checkin_manual', 'checkin_headcount', 'checkin_venue_code',
+      'checkin_stats', 'checkin_conflicts', 'checkin_conflict_resolve',
+    ],
+  },
+  {
+    name: 'volunteers',
+    path: '/volunteers',
+    title: '志愿者',
+    icon: 'User',
+    needs: 'ManageCheckin',
+    component: () => import('./views/VolunteersView.vue'),
+    ops: [
+      'volunteer_applications', 'volunteer_approve', 'volunteer_reject', 'unit_volunteers', 'unit_volunteers_csv',
+      'assignment_session', 'assignment_day', 'assignment_remove',
+    ],
+  },
+  {
+    name: 'feedback',
+    path: '/feedback',
+    title: '评价反馈',
+    icon: 'ChatDotSquare',
+    needs: 'ReadFeedback',
+    component: () => import('./views/FeedbackView.vue'),
+    ops: ['feedback_inbox', 'feedback_counts', 'feedback_mark_read', 'feedback_reply', 'feedback_handle', 'feedback_moderate', 'feedback_export'],
+  },
+  {
+    name: 'demand',
+    path: '/demand',
+    title: '群众需求',
+    icon: 'Promotion',
+    needs: 'ReadFeedback',
+    component: () => import('./views/DemandView.vue'),
+    ops: ['demand_manage_list', 'demand_triage', 'demand_merge', 'demand_link', 'demand_moderate'],
+  },
+  {
+    name: 'menu',
+    path: '/menu',
+    title: '文化菜单',
+    icon: 'Menu',
+    needs: 'OrderMenu',
+    component: () => import('./views/MenuView.vue'),
+    ops: ['menu_items', 'menu_item_create', 'menu_order_create', 'menu_orders', 'menu_order_approve', 'menu_order_reject', 'menu_order_deliver'],
+  },
+  {
+    name: 'people',
+    path: '/people',
+    title: '人员与权限',
+    icon: 'Avatar',
+    needs: 'ReadStaff',
+    component: () => import('./views/PeopleView.vue'),
+    ops: ['unit_staff', 'invitation_create', 'grant_create', 'grant_revoke', 'unit_audit'],
+  },
+  {
+    name: 'stats',
+    path: '/stats',
+    title: '统计与导出',
+    icon: 'DataAnalysis',
+    needs: 'ReadStats',
+    component: () => import('./views/StatsView.vue'),
+    ops: ['stats_satisfaction', 'stats_demand', 'stats_replies', 'stats_targets', 'stats_staffing', 'stats_ledger'],
+  },
+]
+
+/** operationId → the screens that use it. */
+export function operationScreens(): Map<string, string[]> {
+  const m = new Map<string, string[]>()
+  for (const s of SCREENS) for (const op of s.ops) m.set(op, [...(m.get(op) || []), s.title])
+  return m
+}
