@@ -1,0 +1,376 @@
+// The staff journeys of issue 11, each in a real browser against the real service.
+import fs from 'node:fs'
+import assert from 'node:assert/strict'
+import XLSX from 'xlsx'
+import { newPage, scanSignIn, shot } from '../lib/browser.mjs'
+import { invite, setName, setPhone, unitByCode, wechatSignIn } from '../lib/people.mjs'
+
+const DAY = 86400e3
+function chinaDay(d) {
+  return new Date(d.getTime() + 8 * 3600e3).toISOString().slice(0, 10)
+}
+/** The coming Saturday (China time), strictly after today. */
+function nextSaturday() {
+  const now = new Date(Date.now() + 8 * 3600e3)
+  const add = ((6 - now.getUTCDay() + 7) % 7) || 7
+  return chinaDay(new Date(Date.now() + add * DAY))
+}
+
+async function pick(page, select, text) {
+  await select.click()
+  await page.locator('.el-select-dropdown__item:visible, .el-select-dropdown__option-item:visible', { hasText: text }).first().click()
+}
+async function confirmBox(page, button) {
+  await page.locator('.el-message-box__btns button', { hasText: button }).click()
+}
+async function promptBox(page, text, button = '确定') {
+  await page.locator('.el-message-box__input input, .el-message-box__input textarea').fill(text)
+  await confirmBox(page, button)
+}
+async function toast(page, text) {
+  await page.locator('.el-message', { hasText: text }).first().waitFor()
+}
+async function eventually(fn, ms = 8000) {
+  const until = Date.now() + ms
+  for (;;) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (Date.now() > until) throw e
+      await new Promise((r) => setTimeout(r, 300))
+    }
+  }
+}
+
+export default function journeys(ctx) {
+  const { server, api } = ctx
+  const w = {} // the world: units, people, ids shared by the journeys
+  const pages = []
+  const page = async () => {
+    const p = await newPage(ctx.browser)
+    pages.push(p)
+    return p
+  }
+  const closeAll = async () => {
+    while (pages.length) await pages.pop().context().close().catch(() => {})
+  }
+
+  return [
+    {
+      name: 'setup: main-center admin from bootstrap-admin, staff invited by code',
+      async fn() {
+        w.main = await unitByCode(api, 'ft-main')
+        w.branch = await unitByCode(api, 'ft-b-yuanling')
+        w.point = await unitByCode(api, 'ft-p-yuanling-hongli')
+        w.admin = await wechatSignIn(server, api, 'e2e-admin')
+        await api.post('/api/v1/auth/invitations/redeem', { code: server.bootstrapAdmin() }, { token: w.admin.token })
+        await setName(api, w.admin, '总馆管理员')
+        w.center = await invite(server, api, w.admin, 'e2e-center', 'center_staff', w.main.id, '总馆王老师')
+        w.branchStaff = await invite(server, api, w.admin, 'e2e-branch', 'branch_staff', w.branch.id, '园岭分馆李老师')
+        w.coord = await invite(server, api, w.branchStaff, 'e2e-coord', 'point_coordinator', w.point.id, '红荔协管员')
+        w.evaluator = await invite(server, api, w.admin, 'e2e-evaluator', 'evaluator', w.main.id, '第三方评估员')
+      },
+    },
+    {
+      name: 'scan-to-sign-in through the fake WeChat and the confirm call; a refused code says so',
+      async fn() {
+        const p = await page()
+        // The QR is a real image from getwxacodeunlimit (the fake's), and a refusal is shown.
+        const created = p.waitForResponse((r) => /\/console\/login-codes$/.test(r.url()) && r.request().method() === 'POST')
+        await p.goto(server.consoleUrl)
+        const { nonce, qr_url } = await (await created).json()
+        await p.locator('[data-test=login-qr]').waitFor()
+        const img = await api.call('GET', new URL(qr_url, server.base).pathname)
+        assert.equal(img.status, 200, 'the QR image loads')
+        const loaded = await p.locator('[data-test=login-qr]').evaluate((el) => el.complete && el.naturalWidth > 0)
+        assert.ok(loaded, 'the browser shows the QR image')
+        await shot(p, 'login')
+        const what = await api.post(`/api/v1/console/login-codes/${nonce}/scan`, {}, { token: w.admin.token })
+        assert.ok(what.browser, 'the phone is told which browser is signing in')
+        await api.post(`/api/v1/console/login-codes/${nonce}/confirm`, { approve: false }, { token: w.admin.token })
+        await p.locator('[data-test=login-status]', { hasText: '拒绝' }).waitFor()
+        await p.locator('[data-test=login-refresh]').click()
+        await p.locator('[data-test=login-status]', { hasText: '请使用微信扫一扫' }).waitFor()
+        await p.context().close()
+        pages.pop()
+        // A code works once, then the console is signed in with a cookie session.
+        const q = await page()
+        const { nonce: n2 } = await scanSignIn(q, server, api, w.admin)
+        const again = await api.call('POST', `/api/v1/console/login-codes/${n2}/confirm`, { token: w.admin.token, body: { approve: true } })
+        assert.ok(again.status >= 400, 'a used code cannot be confirmed again')
+        const cookies = await q.context().cookies()
+        const c = cookies.find((x) => x.name === 'ch_console')
+        assert.ok(c && c.httpOnly && c.sameSite === 'Strict', 'HttpOnly SameSite=Strict session cookie')
+        await q.locator('[data-test=today-table], .el-empty').first().waitFor()
+        await shot(q, 'dashboard-admin')
+        w.adminPage = q
+      },
+    },
+    {
+      name: 'a point coordinator approves a volunteer and assigns her to Saturday\'s session; her scan then works',
+      async fn() {
+        const sat = nextSaturday()
+        // Saturday's session at the point, and a resident with a ticket for it.
+        const act = await api.post(
+          '/api/v1/activities',
+          {
+            title: '周六社区合唱',
+            kind: 'performance',
+            organizer_unit_id: w.point.id,
+            booking_mode: 'fcfs',
+            sessions: [{ unit_id: w.point.id, room: '多功能厅', starts_at: `${sat}T09:30:00+08:00`, ends_at: `${sat}T11:00:00+08:00`, capacity: 30 }],
+          },
+          { token: w.coord.token },
+        )
+        await api.post(`/api/v1/activities/${act.id}/publish`, {}, { token: w.coord.token })
+        w.satActivity = act.id
+        w.satSession = act.sessions[0].id
+        w.resident = await wechatSignIn(server, api, 'e2e-resident-1')
+        await setName(api, w.resident, '王小明')
+        const b = await api.post('/api/v1/bookings', { session_id: w.satSession }, { token: w.resident.token })
+        w.residentBooking = b.id
+        const ticket = await api.get(`/api/v1/bookings/${b.id}/ticket`, { token: w.resident.token })
+        // The volunteer applies in the mini-program; before approval her scan is refused.
+        w.volunteer = await wechatSignIn(server, api, 'e2e-volunteer')
+        await setName(api, w.volunteer, '张志愿')
+        await api.post('/api/v1/volunteers/applications', { unit_id: w.point.id, note: '周末有空' }, { token: w.volunteer.token })
+        const before = await api.call('POST', '/api/v1/checkin/scan', { token: w.volunteer.token, body: { session_id: w.satSession, token: ticket.token, nonce: 'before-1' } })
+        assert.equal(before.status, 403)
+
+        const p = await page()
+        await scanSignIn(p, server, api, w.coord)
+        await p.locator('[data-screen=volunteers]').click()
+        const row = p.locator('[data-test=applications-table] tr', { hasText: '张' })
+        await row.waitFor()
+        await shot(p, 'volunteers')
+        await row.locator('button', { hasText: '批准' }).click()
+        await confirmBox(p, '批准')
+        await toast(p, '已批准')
+        await p.locator('[data-test=assign-open]').click()
+        await pick(p, p.locator('[data-test=assign-volunteer]'), '张')
+        await pick(p, p.locator('.el-dialog [data-test=session-picker]'), '周六社区合唱')
+        await p.locator('[data-test=assign-save]').click()
+        await toast(p, '已安排')
+        const after = await api.post('/api/v1/checkin/scan', { session_id: w.satSession, token: ticket.token, nonce: 'after-1' }, { token: w.volunteer.token })
+        assert.equal(after.result, 'admitted', JSON.stringify(after))
+        // The door screen shows the admission.
+        await p.goto(`${server.consoleUrl}door?session=${w.satSession}`)
+        await p.locator('[data-test=admitted]', { hasText: '1' }).waitFor()
+        await shot(p, 'door')
+      },
+    },
+    {
+      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster xlsx',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=activities]').click()
+        await p.locator('[data-test=new-activity]').click()
+        await p.locator('[data-test=f-title] input').fill('少儿舞蹈启蒙课')
+        await p.locator('[data-test=f-course]').click()
+        const first = nextSaturday()
+        const day = p.locator('[data-test=f-day] input, input[data-test=f-day]').first()
+        await day.fill(first)
+        await day.press('Enter')
+        await p.locator('[data-test=f-room] input').fill('舞蹈室')
+        await p.locator('[data-test=f-repeat] label', { hasText: '每周' }).click()
+        await p.locator('[data-test=f-count] input').fill('8')
+        await p.locator('[data-test=f-capacity] input').fill('20')
+        await p.locator('[data-test=f-capacity] input').press('Tab')
+        await p.locator('[data-test=series-preview] tbody tr').nth(7).waitFor()
+        await shot(p, 'activity-new')
+        await p.locator('[data-test=save-publish]').click()
+        await p.waitForURL(/\/activities\/\d+$/)
+        const id = Number(/\/activities\/(\d+)$/.exec(p.url())[1])
+        const rows = p.locator('[data-test=sessions-table] tbody tr')
+        await eventually(async () => assert.equal(await rows.count(), 8))
+        const detail = await api.get(`/api/v1/activities/${id}`)
+        assert.equal(detail.activity.status, 'published')
+        assert.equal(detail.activity.is_course, true)
+        assert.equal(detail.activity.sessions.length, 8)
+        const lesson1 = detail.activity.sessions[0].id
+        // Residents book the course in the mini-program.
+        const names = ['李华', '陈静', '赵一鸣']
+        for (const [i, n] of names.entries()) {
+          const r = await wechatSignIn(server, api, `e2e-course-${i}`)
+          await setName(api, r, n)
+          await api.post('/api/v1/bookings', { activity_id: id }, { token: r.token })
+        }
+        await shot(p, 'activity-detail')
+        await p.locator(`[data-test=roster-${lesson1}]`).click()
+        await p.locator('[data-test=booked]', { hasText: '3' }).waitFor()
+        await eventually(async () => assert.equal(await p.locator('[data-test=roster-table] tbody tr').count(), 3))
+        await shot(p, 'roster')
+        const dl = p.waitForEvent('download')
+        await p.locator('[data-test=export-roster] , [data-test=export-roster] button').first().click()
+        const file = await (await dl).path()
+        const wb = XLSX.read(fs.readFileSync(file))
+        const sheet = wb.Sheets[wb.SheetNames[0]]
+        const table = XLSX.utils.sheet_to_json(sheet, { header: 1, defval: '' })
+        const text = table.map((r) => r.join('|')).join('\n')
+        for (const masked of ['李*', '陈*', '赵*鸣']) assert.ok(text.includes(masked), `roster xlsx lists ${masked}:\n${text}`)
+        const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
+        assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
+        ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
+        w.course = id
+      },
+    },
+    {
+      name: "the main center creates a menu item, approves a point's order and delivers it; residents can browse it",
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.center)
+        await p.locator('[data-screen=menu]').click()
+        await p.locator('[data-test=new-item]').click()
+        await p.locator('[data-test=item-title] input').fill('粤剧折子戏专场')
+        await p.locator('[data-test=item-quota] input').fill('5')
+        const from = chinaDay(new Date(Date.now() + DAY))
+        const to = chinaDay(new Date(Date.now() + 60 * DAY))
+        const range = p.locator('[data-test=item-period] input, .el-dialog .el-range-input')
+        await range.nth(0).fill(from)
+        await range.nth(1).fill(to)
+        await range.nth(1).press('Enter')
+        await p.locator('[data-test=item-save]').click()
+        await toast(p, '已创建')
+        const items = await api.get(`/api/v1/menu/items`)
+        const item = items.items.find((i) => i.title === '粤剧折子戏专场')
+        assert.ok(item, 'the item exists')
+        // The point orders it (mini-program or console).
+        const date = chinaDay(new Date(Date.now() + 10 * DAY))
+        const order = await api.post('/api/v1/menu/orders', { menu_item_id: item.id, unit_id: w.point.id, requested_date: date, note: '社区老人很期待' }, { token: w.coord.token })
+        await p.reload()
+        await p.locator('.el-tabs__item', { hasText: '点单与配送' }).click()
+        await p.locator(`[data-test=approve-order-${order.id}]`).click()
+        await confirmBox(p, '批准')
+        await toast(p, '已批准')
+        await p.locator(`[data-test=deliver-${order.id}]`).click()
+        await shot(p, 'menu-deliver')
+        await p.locator('[data-test=deliver-save]').click()
+        await confirmBox(p, '配送并发布')
+        await toast(p, '已配送并发布')
+        const orders = await api.get(`/api/v1/menu/orders?unit_id=${w.point.id}`, { token: w.coord.token })
+        const o = orders.items.find((x) => x.id === order.id)
+        assert.equal(o.status, 'delivered')
+        await eventually(async () => {
+          const browse = await api.get(`/api/v1/activities?unit_id=${w.point.id}&date_from=${date}&date_to=${date}`)
+          assert.ok(browse.items.some((i) => i.title.includes('粤剧折子戏专场') && i.activity_id === o.activity_id), 'the delivered activity is in residents\' browse')
+        })
+        await p.locator('.el-tabs__item', { hasText: '点单与配送' }).click()
+        await shot(p, 'menu')
+      },
+    },
+    {
+      name: 'a branch answers feedback',
+      async fn() {
+        // The resident admitted on Saturday rates the session with a low score and a comment.
+        const r = await api.post('/api/v1/ratings', { booking_id: w.residentBooking, score: 2, comment: '音响效果不太好，后排听不清' }, { token: w.resident.token })
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=feedback]').click()
+        const item = p.locator(`[data-test=feedback-${r.id}]`)
+        await item.waitFor()
+        await shot(p, 'feedback')
+        await p.locator(`[data-test=reply-${r.id}]`).click()
+        await p.locator('[data-test=reply-text] textarea').fill('感谢反馈，下周起更换音响并增加返送。')
+        await p.locator('[data-test=reply-send]').click()
+        await confirmBox(p, '发布')
+        await toast(p, '已回复')
+        await item.locator('.reply', { hasText: '更换音响' }).waitFor()
+        const pub = await api.get(`/api/v1/activities/${w.satActivity}/ratings`)
+        const mine = pub.items.find((x) => x.id === r.id)
+        assert.ok(mine && mine.replies.some((x) => x.content.includes('更换音响')), 'the reply is public on the activity')
+      },
+    },
+    {
+      name: 'an evaluator sees no write controls and the API refuses a forged write',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.evaluator)
+        await p.locator('[data-test=read-only]').waitFor()
+        await shot(p, 'dashboard-evaluator')
+        const menu = await p.locator('[data-screen]').evaluateAll((els) => els.map((e) => e.getAttribute('data-screen')))
+        for (const hidden of ['door', 'volunteers', 'menu', 'people']) assert.ok(!menu.includes(hidden), `no ${hidden} screen for an evaluator: ${menu}`)
+        await p.locator('[data-screen=activities]').click()
+        await p.locator('[data-test=activities-table] tbody tr').first().waitFor()
+        assert.equal(await p.locator('[data-test=new-activity]').count(), 0)
+        assert.equal(await p.locator('[data-test^=publish-]').count(), 0)
+        assert.equal(await p.locator('[data-test=activities-table] button', { hasText: /取消|复制|编辑/ }).count(), 0)
+        await p.goto(`${server.consoleUrl}activities/${w.course}`)
+        await p.locator('[data-test=sessions-table]').waitFor()
+        assert.equal(await p.locator('[data-test=save-activity], [data-test=publish], [data-test=cancel-activity]').count(), 0)
+        await p.locator('[data-screen=feedback]').click()
+        await p.locator('[data-test=inbox]').waitFor()
+        assert.equal(await p.locator('[data-test^=reply-]').count(), 0, 'no reply button')
+        await p.locator('[data-screen=network]').click()
+        await p.locator('[data-test=network-tree]').waitFor()
+        assert.equal(await p.locator('[data-test=edit-unit]').count(), 0)
+        await p.locator('[data-screen=stats]').click()
+        await p.locator('canvas').first().waitFor()
+        await shot(p, 'stats')
+        // A forged write with the evaluator's own cookie and CSRF token is refused by the API.
+        const forged = await p.evaluate(async (id) => {
+          const s = await (await fetch('/api/v1/console/session')).json()
+          const withToken = await fetch(`/api/v1/activities/${id}/cancel`, {
+            method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token }, body: JSON.stringify({ reason: '伪造的请求' }),
+          })
+          const noToken = await fetch(`/api/v1/activities/${id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: '伪造的请求' }) })
+          return { a: withToken.status, ab: await withToken.json(), b: noToken.status, bb: await noToken.json() }
+        }, w.course)
+        assert.equal(forged.a, 403)
+        assert.equal(forged.ab.error.code, 'forbidden')
+        assert.equal(forged.b, 403)
+        assert.equal(forged.bb.error.code, 'csrf_failed')
+        const still = await api.get(`/api/v1/activities/${w.course}`)
+        assert.equal(still.activity.status, 'published', 'nothing changed')
+      },
+    },
+    {
+      name: "a revoked staff member's console session stops working at once",
+      async fn() {
+        const temp = await invite(server, api, w.branchStaff, 'e2e-temp', 'point_coordinator', w.point.id, '临时协管员')
+        const p = await page()
+        await scanSignIn(p, server, api, temp)
+        await p.locator('[data-screen=activities]').click()
+        await p.locator('[data-test=activities-table]').waitFor()
+        const me = await api.get('/api/v1/me', { token: temp.token })
+        const grant = me.roles.find((r) => r.role === 'point_coordinator')
+        await api.ok('DELETE', `/api/v1/admin/grants/${grant.grant_id}`, { token: w.branchStaff.token })
+        const status = await p.evaluate(async () => (await fetch('/api/v1/console/session')).status)
+        assert.equal(status, 401, 'the session ends with the role')
+        await p.locator('[data-screen=feedback]').click()
+        await p.waitForURL(/\/console\/login/)
+        await p.locator('[data-test=login-notice]').waitFor()
+      },
+    },
+    {
+      name: 'screens for the remaining areas render for the main center (network, demand, people, stats)',
+      async fn() {
+        const p = w.adminPage || (await page())
+        if (!w.adminPage) await scanSignIn(p, server, api, w.admin)
+        await p.locator('[data-screen=network]').click()
+        await p.locator('[data-test=network-tree]').waitFor()
+        await p.locator('[data-test=network-tree] .el-tree-node__content', { hasText: '园岭' }).first().click()
+        await p.locator('.el-descriptions', { hasText: '园岭' }).first().waitFor()
+        await shot(p, 'network')
+        await p.locator('[data-screen=demand]').click()
+        await p.locator('[data-test=demand-table], .el-empty').first().waitFor()
+        await shot(p, 'demand')
+        await p.locator('[data-screen=people]').click()
+        await p.locator('[data-test=staff-table] tbody tr').first().waitFor()
+        await p.locator('[data-test=invite-open]').click()
+        await p.locator('[data-test=invite-create]').click()
+        await p.locator('[data-test=invitation-code]').waitFor()
+        await shot(p, 'people-invitation')
+        await p.locator('.el-dialog__footer button', { hasText: '完成' }).click()
+        await p.locator('.el-tabs__item', { hasText: '审计日志' }).click()
+        await p.locator('[data-test=audit-table] tbody tr').first().waitFor()
+        await shot(p, 'audit')
+        await p.locator('[data-screen=activities]').click()
+        await p.locator('[data-test=activities-table] tbody tr').first().waitFor()
+        await shot(p, 'activities')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+  ]
+}
