@@ -14,6 +14,12 @@ const unit = (id: number, parent: number | null, level: string, name: string) =>
   id, code: `u${id}`, name, short_name: name, level, parent_id: parent, address: '', opening_hours: '', phone: '', host_type: '', contracted: false, is_demo: true,
 })
 const tree = [{ unit: unit(1, null, 'main', '总馆'), children: [{ unit: unit(4, 1, 'branch', '园岭分馆'), children: [{ unit: unit(27, 4, 'point', '红荔服务点'), children: [] }] }] }]
+// As the service lists them per role (access::action_names).
+const ACTIONS: Record<string, string[]> = {
+  point_coordinator: ['read_audit', 'read_staff', 'grant_volunteer', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats'],
+  branch_staff: ['edit_unit', 'read_audit', 'read_staff', 'grant_volunteer', 'grant_point_coordinator', 'grant_branch_staff', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'waive_no_show', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats', 'export_ledger'],
+  evaluator: ['read_activity_data', 'read_feedback', 'read_stats', 'export_ledger'],
+}
 const activities = {
   items: [
     { id: 9, title: '少儿舞蹈课', kind: 'training', status: 'draft', organizer_unit_id: 4, organizer_name: '园岭分馆', first_start: '2026-12-05T01:30:00Z', booked: 0, capacity: 20 },
@@ -30,7 +36,7 @@ function serve() {
 }
 
 async function mountAs(role: string, unitId: number) {
-  setSession({ user: { id: 1, display_name: '测试' }, grants: [{ role: role as never, unit_id: unitId }], csrf_token: 'x', expires_at: '' })
+  setSession({ user: { id: 1, display_name: '测试' }, grants: [{ role: role as never, unit_id: unitId, actions: ACTIONS[role] }], read_only: role === 'evaluator', csrf_token: 'x', expires_at: '' })
   indexTree(tree as never)
   org.unitId = unitId
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] })
@@ -60,11 +66,11 @@ describe('role-aware screens', () => {
     expect(w.text()).not.toContain('发布')
   })
   it('navigation: a point coordinator has no menu screen, an evaluator no door or people screen', () => {
-    setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'point_coordinator', unit_id: 27 }], csrf_token: '', expires_at: '' })
+    setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'point_coordinator', unit_id: 27, actions: ACTIONS.point_coordinator }], read_only: false, csrf_token: '', expires_at: '' })
     expect(SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)).toEqual(
       ['dashboard', 'network', 'activities', 'door', 'volunteers', 'feedback', 'demand', 'menu', 'people', 'stats'],
     )
-    setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'evaluator', unit_id: 1 }], csrf_token: '', expires_at: '' })
+    setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'evaluator', unit_id: 1, actions: ACTIONS.evaluator }], read_only: true, csrf_token: '', expires_at: '' })
     const shown = SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)
     expect(shown).not.toContain('door')
     expect(shown).not.toContain('volunteers')

@@ -1,6 +1,7 @@
 // What the signed-in person may do, used only to decide which screens and buttons to show. The
-// service decides every request itself (server/src/access.rs); this is the same table as
-// docs/api.md "Roles and actions", so a read-only role sees no write control it could not use.
+// service decides every request itself (server/src/access.rs) and tells the console, per grant,
+// which actions that grant allows (`actions` in GET /api/v1/console/session): there is no copy of
+// the role table here.
 export type Role =
   | 'volunteer'
   | 'point_coordinator'
@@ -10,54 +11,26 @@ export type Role =
   | 'district_supervisor'
   | 'evaluator'
 
+/** Action names as the service spells them (access::Action::name). */
 export type Action =
-  | 'ScanTickets'
-  | 'ManageCheckin'
-  | 'ManageActivities'
-  | 'ReadActivityData'
-  | 'ReadFeedback'
-  | 'ReplyFeedback'
-  | 'TriageDemand'
-  | 'OrderMenu'
-  | 'ReadStats'
-  | 'ReadStaff'
-  | 'ReadAudit'
-  | 'GrantVolunteer'
-  | 'EditUnit'
-  | 'WaiveNoShow'
-  | 'ExportLedger'
-  | 'GrantStaff'
-  | 'ManageMenu'
-  | 'GrantRoot'
+  | 'scan_tickets'
+  | 'manage_checkin'
+  | 'manage_activities'
+  | 'read_activity_data'
+  | 'read_feedback'
+  | 'reply_feedback'
+  | 'triage_demand'
+  | 'order_menu'
+  | 'read_stats'
+  | 'read_staff'
+  | 'read_audit'
+  | 'edit_unit'
+  | 'waive_no_show'
+  | 'export_ledger'
+  | 'manage_menu'
+  | `grant_${Role}`
 
-const STAFF: Role[] = ['point_coordinator', 'branch_staff', 'center_staff', 'center_admin']
-const BRANCH_UP: Role[] = ['branch_staff', 'center_staff', 'center_admin']
-const READERS: Role[] = [...STAFF, 'district_supervisor', 'evaluator']
-
-const TABLE: Record<Action, Role[]> = {
-  ScanTickets: ['volunteer', ...STAFF],
-  ManageCheckin: STAFF,
-  ManageActivities: STAFF,
-  ReadActivityData: READERS,
-  ReadFeedback: READERS,
-  ReplyFeedback: STAFF,
-  TriageDemand: STAFF,
-  OrderMenu: STAFF,
-  ReadStats: READERS,
-  ReadStaff: [...STAFF, 'district_supervisor'],
-  ReadAudit: [...STAFF, 'district_supervisor'],
-  GrantVolunteer: STAFF,
-  EditUnit: BRANCH_UP,
-  WaiveNoShow: BRANCH_UP,
-  ExportLedger: [...BRANCH_UP, 'district_supervisor', 'evaluator'],
-  GrantStaff: BRANCH_UP,
-  ManageMenu: ['center_staff', 'center_admin'],
-  GrantRoot: ['center_admin'],
-}
-
-export function allows(role: Role, action: Action): boolean {
-  return TABLE[action].includes(role)
-}
+export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']
 
 export const ROLE_LABELS: Record<Role, string> = {
   volunteer: '志愿者',
@@ -69,31 +42,20 @@ export const ROLE_LABELS: Record<Role, string> = {
   evaluator: '第三方评估（只读）',
 }
 
-/** Roles that may sign in to the console (the service refuses the others: console_not_staff). */
-export const CONSOLE_ROLES: Role[] = [...STAFF, 'district_supervisor', 'evaluator']
-
-/** Which roles a role may hand out (docs/api.md "Who may grant which role"). */
-export function grantableBy(role: Role): Role[] {
-  switch (role) {
-    case 'center_admin':
-      return ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']
-    case 'center_staff':
-    case 'branch_staff':
-      return ['volunteer', 'point_coordinator', 'branch_staff']
-    case 'point_coordinator':
-      return ['volunteer']
-    default:
-      return []
-  }
-}
-
+/** Roles that exist only at the main center (the service answers 422 elsewhere). */
 export const ROOT_ONLY: Role[] = ['center_staff', 'center_admin', 'district_supervisor', 'evaluator']
 
 export interface Grant {
+  grant_id?: number
   role: Role
+  role_label?: string
   unit_id: number
   unit_name?: string
+  unit_short_name?: string
   unit_level?: string
+  unit_path?: string
+  /** What this grant allows at its unit and below, as the service says. */
+  actions: string[]
 }
 
 /** A parent map of the network (unit id → parent id), enough to answer "is X inside Y's subtree". */
@@ -111,12 +73,10 @@ export function within(unit: number, ancestor: number, parents: ParentMap): bool
 
 /** May the person do `action` at `unit` (or, with no unit, anywhere)? */
 export function can(grants: Grant[], action: Action, unit?: number | null, parents?: ParentMap): boolean {
-  return grants.some(
-    (g) => allows(g.role, action) && (unit == null || !parents || within(unit, g.unit_id, parents)),
-  )
+  return grants.some((g) => g.actions.includes(action) && (unit == null || !parents || within(unit, g.unit_id, parents)))
 }
 
-/** Is every grant read-only (district supervisor, evaluator)? */
-export function readOnly(grants: Grant[]): boolean {
-  return grants.length > 0 && grants.every((g) => g.role === 'district_supervisor' || g.role === 'evaluator')
+/** The roles the person may hand out at `unit`. */
+export function grantableAt(grants: Grant[], unit: number | null, parents: ParentMap): Role[] {
+  return ROLES.filter((r) => can(grants, `grant_${r}`, unit, parents))
 }

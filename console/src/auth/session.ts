@@ -2,11 +2,14 @@
 // writes. The cookie itself is HttpOnly and never seen by this code.
 import { reactive } from 'vue'
 import { api, ApiError, setCsrfToken } from '../api/client'
-import { can as canRaw, readOnly as readOnlyRaw, type Action, type Grant, type ParentMap } from './access'
+import { can as canRaw, type Action, type Grant, type ParentMap } from './access'
 
 export interface ConsoleSession {
+  session_id?: number
   user: { id: number; display_name: string }
   grants: Grant[]
+  /** Only read-only roles (district supervisor, evaluator): no write controls. */
+  read_only: boolean
   csrf_token: string
   expires_at: string
   idle_expires_at?: string
@@ -58,5 +61,5 @@ export function can(action: Action, unit?: number | null): boolean {
 }
 
 export function isReadOnly(): boolean {
-  return readOnlyRaw(grants())
+  return !!session.current?.read_only
 }
