@@ -7,8 +7,8 @@ export function targetsOption(t: Schemas['Targets']) {
   return {
     color: PALETTE,
     tooltip: { trigger: 'axis' },
-    legend: { data: ['年度目标', '已完成', '其中总馆配送/联办'] },
-    grid: { left: 40, right: 16, top: 40, bottom: 30 },
+    legend: { top: 0, data: ['年度目标', '已完成', '其中总馆配送/联办'] },
+    grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: t.items.map((i) => i.label) },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
@@ -36,8 +36,8 @@ export function satisfactionOption(rows: Schemas['SatisfactionRow'][], kindLabel
   return {
     color: PALETTE,
     tooltip: { trigger: 'axis' },
-    legend: { data: series.map((s) => s.name) },
-    grid: { left: 40, right: 16, top: 40, bottom: 30 },
+    legend: { top: 0, data: series.map((s) => s.name) },
+    grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: months },
     yAxis: { type: 'value', min: 1, max: 5 },
     series,
@@ -51,8 +51,8 @@ export function demandOption(rows: Schemas['DemandRow'][], kindLabel: (k: string
   return {
     color: PALETTE,
     tooltip: { trigger: 'axis' },
-    legend: { data: ['需求', '已实现', '未采纳'] },
-    grid: { left: 40, right: 16, top: 40, bottom: 30 },
+    legend: { top: 0, data: ['需求', '已实现', '未采纳'] },
+    grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: kinds.map(kindLabel) },
     yAxis: { type: 'value', minInterval: 1 },
     series: [

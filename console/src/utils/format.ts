@@ -64,6 +64,14 @@ export const STATUS_LABELS: Record<string, string> = {
   scheduled: '未开始',
 }
 
+export const HOST_LABELS: Record<string, string> = {
+  government: '政府主办',
+  enterprise: '企业',
+  school: '学校',
+  hospital: '医院',
+  industrial_park: '产业园区',
+}
+
 export const MODE_LABELS: Record<string, string> = { fcfs: '先到先得', lottery: '摇号', none: '无需预约' }
 
 export function label(map: Record<string, string>, key?: string | null): string {
