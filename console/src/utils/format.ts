@@ -89,3 +89,22 @@ export function saveBlob(blob: Blob, filename: string) {
   a.remove()
   setTimeout(() => URL.revokeObjectURL(url), 10000)
 }
+
+/** Prints one image with a heading (a venue code, an invitation) on its own page. */
+export function printImage(src: string, heading: string, lines: string[] = []) {
+  const w = window.open('', '_blank', 'width=600,height=760')
+  if (!w) return
+  const esc = (t: string) => t.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string)
+  w.document.write(
+    `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(heading)}</title></head>` +
+      `<body style="font-family:sans-serif;text-align:center;padding:40px"><h1 style="font-size:28px">${esc(heading)}</h1>` +
+      `<img src="${esc(src)}" style="width:360px;height:360px" alt="">` +
+      lines.map((l) => `<p style="font-size:20px">${esc(l)}</p>`).join('') +
+      '</body></html>',
+  )
+  w.document.close()
+  // No inline script (the console's Content-Security-Policy forbids it): print from here.
+  const img = w.document.images[0]
+  if (img && !img.complete) img.onload = () => w.print()
+  else w.print()
+}
