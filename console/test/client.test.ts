@@ -25,7 +25,7 @@ describe('API client', () => {
     configureClient({
       fetch: (async () => respond(409, { error: { status: 409, code: 'session_full', message: '名额已满，可以排队候补', request_id: 'r1', details: { waitlist_length: 3 } } })) as unknown as typeof fetch,
     })
-    const e = await api.post('/api/v1/bookings', {}).catch((x) => x)
+    const e = (await api.post('/api/v1/bookings', {}).catch((x) => x)) as ApiError
     expect(e).toBeInstanceOf(ApiError)
     expect(e.code).toBe('session_full')
     expect(e.message).toBe('名额已满，可以排队候补')
@@ -42,7 +42,7 @@ describe('API client', () => {
   })
   it('a body that is not the error shape still gives a Chinese message', async () => {
     configureClient({ fetch: (async () => respond(502, '<html>bad gateway</html>', { 'content-type': 'text/html' })) as unknown as typeof fetch })
-    const e = await api.get('/api/v1/org/tree').catch((x) => x)
+    const e = (await api.get('/api/v1/org/tree').catch((x) => x)) as ApiError
     expect(e.code).toBe('http_502')
     expect(e.message).toMatch(/服务暂时不可用/)
   })
