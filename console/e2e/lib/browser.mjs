@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core (no browser download works here).
 import fs from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
 import { consoleDir, repoDir } from './server.mjs'
@@ -47,7 +48,10 @@ export async function shot(page, name) {
   if (process.env.CONSOLE_SCREENSHOTS !== '1') return
   fs.mkdirSync(shotsDir, { recursive: true })
   await page.waitForTimeout(400)
-  await page.screenshot({ path: path.join(shotsDir, `${name}.png`) })
+  const file = path.join(shotsDir, `${name}.png`)
+  await page.screenshot({ path: file })
+  // Kept small for the repository: pngquant (Debian package) when present.
+  spawnSync('pngquant', ['--force', '--skip-if-larger', '--quality', '60-85', '--output', file, file])
 }
 
 export { consoleDir }
