@@ -29,6 +29,16 @@ function ensureBuilt() {
   }
 }
 
+// On a failure, what each open page showed (console/e2e/.out/, not committed).
+async function failureShots(browser, name) {
+  const dir = path.join(consoleDir, 'e2e', '.out')
+  fs.mkdirSync(dir, { recursive: true })
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)
+  let n = 0
+  for (const c of browser.contexts()) for (const pg of c.pages()) await pg.screenshot({ path: path.join(dir, `${slug}-${++n}.png`) }).catch(() => {})
+  if (n) console.log(`      (screenshots: console/e2e/.out/${slug}-*.png)`)
+}
+
 const started = Date.now()
 let passed = 0
 let failed = 0
@@ -51,6 +61,7 @@ try {
     } catch (e) {
       failed++
       console.log(`  ✗ ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n      ${String(e && e.stack ? e.stack : e).split('\n').slice(0, 6).join('\n      ')}`)
+      await failureShots(browser, t.name)
       if (t.after) await t.after().catch(() => {})
     }
   }

@@ -127,7 +127,7 @@ export const SCREENS: Screen[] = [
     icon: 'Avatar',
     needs: 'read_staff',
     component: () => import('./views/PeopleView.vue'),
-    ops: ['unit_staff', 'invitation_create', 'grant_create', 'grant_revoke', 'unit_audit'],
+    ops: ['unit_staff', 'invitation_create', 'grant_create', 'grant_revoke', 'unit_audit', 'console_sessions', 'console_session_revoke'],
   },
   {
     name: 'stats',
@@ -140,9 +140,18 @@ export const SCREENS: Screen[] = [
   },
 ]
 
+/** The sign-in page (outside the layout, so not in SCREENS) and the session the whole app uses. */
+export const SIGN_IN = {
+  title: '登录',
+  ops: [
+    'console_login_code_create', 'console_login_code_qr', 'console_login_code_status', 'console_dev_login', 'console_dev_accounts',
+    'console_session', 'console_logout',
+  ],
+}
+
 /** operationId → the screens that use it. */
 export function operationScreens(): Map<string, string[]> {
   const m = new Map<string, string[]>()
-  for (const s of SCREENS) for (const op of s.ops) m.set(op, [...(m.get(op) || []), s.title])
+  for (const s of [...SCREENS, SIGN_IN]) for (const op of s.ops) m.set(op, [...(m.get(op) || []), s.title])
   return m
 }

@@ -11,6 +11,8 @@ import { consoleDir, repoDir } from '../lib/server.mjs'
  * everyone's own-account operations). Each has its reason, repeated in docs/console.md.
  */
 export const PHONE_ONLY = {
+  console_login_code_scan: "the mini-program's confirm page: the phone marks the console's code scanned",
+  console_login_code_confirm: "the mini-program's confirm page: the phone approves or refuses the sign-in",
   checkin_list: 'the offline ticket list a volunteer phone downloads before going offline',
   checkin_sync: 'the upload of scans a volunteer phone made offline',
 }

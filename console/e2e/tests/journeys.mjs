@@ -192,6 +192,7 @@ export default function journeys(ctx) {
         assert.equal(detail.activity.is_course, true)
         assert.equal(detail.activity.sessions.length, 8)
         const lesson1 = detail.activity.sessions[0].id
+        w.course = id
         // Residents book the course in the mini-program.
         const names = ['李华', '陈静', '赵一鸣']
         for (const [i, n] of names.entries()) {
@@ -215,7 +216,6 @@ export default function journeys(ctx) {
         const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
         assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
         ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
-        w.course = id
       },
     },
     {

@@ -51,6 +51,7 @@ export const STATUS_LABELS: Record<string, string> = {
   waitlisted: '候补中',
   entered: '已参与摇号',
   pending: '待审批',
+  requested: '待审批',
   approved: '已批准',
   rejected: '已拒绝',
   delivered: '已配送',
