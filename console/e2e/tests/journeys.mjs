@@ -72,6 +72,22 @@ export default function journeys(ctx) {
         w.branchStaff = await invite(server, api, w.admin, 'e2e-branch', 'branch_staff', w.branch.id, '园岭分馆李老师')
         w.coord = await invite(server, api, w.branchStaff, 'e2e-coord', 'point_coordinator', w.point.id, '红荔协管员')
         w.evaluator = await invite(server, api, w.admin, 'e2e-evaluator', 'evaluator', w.main.id, '第三方评估员')
+        // A session later today at the branch, with bookings and one admission, for the dashboard.
+        const start = new Date(Math.ceil((Date.now() + 90 * 60e3) / 300e3) * 300e3)
+        const end = new Date(start.getTime() + 90 * 60e3)
+        if (chinaDay(end) === chinaDay(new Date())) {
+          const a = await api.post(
+            '/api/v1/activities',
+            { title: '今晚社区电影放映', kind: 'other', organizer_unit_id: w.branch.id, booking_mode: 'fcfs', sessions: [{ unit_id: w.branch.id, room: '多功能厅', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 80 }] },
+            { token: w.branchStaff.token },
+          )
+          await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.branchStaff.token })
+          for (const n of ['一', '二', '三']) {
+            const r = await wechatSignIn(server, api, `e2e-movie-${n}`)
+            const b = await api.post('/api/v1/bookings', { session_id: a.sessions[0].id }, { token: r.token })
+            if (n === '一') await api.post(`/api/v1/sessions/${a.sessions[0].id}/checkin/manual`, { booking_id: b.id }, { token: w.branchStaff.token })
+          }
+        }
       },
     },
     {
@@ -154,6 +170,9 @@ export default function journeys(ctx) {
         await pick(p, p.locator('.el-dialog [data-test=session-picker]'), '周六社区合唱')
         await p.locator('[data-test=assign-save]').click()
         await toast(p, '已安排')
+        await p.locator('.el-tabs__item', { hasText: '排班日历' }).click()
+        await p.locator('[data-test=calendar] .shift', { hasText: '周六社区合唱' }).first().waitFor()
+        await shot(p, 'volunteers-calendar')
         const after = await api.post('/api/v1/checkin/scan', { session_id: w.satSession, token: ticket.token, nonce: 'after-1' }, { token: w.volunteer.token })
         assert.equal(after.result, 'admitted', JSON.stringify(after))
         // The door screen shows the admission.
