@@ -78,7 +78,7 @@ export default function journeys(ctx) {
         if (chinaDay(end) === chinaDay(new Date())) {
           const a = await api.post(
             '/api/v1/activities',
-            { title: '今晚社区电影放映', kind: 'other', organizer_unit_id: w.branch.id, booking_mode: 'fcfs', sessions: [{ unit_id: w.branch.id, room: '多功能厅', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 80 }] },
+            { title: '社区电影放映', kind: 'other', organizer_unit_id: w.branch.id, booking_mode: 'fcfs', sessions: [{ unit_id: w.branch.id, room: '多功能厅', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 80 }] },
             { token: w.branchStaff.token },
           )
           await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.branchStaff.token })
