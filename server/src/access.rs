@@ -97,6 +97,66 @@ pub enum Action {
     ExportLedger,
 }
 
+impl Action {
+    /// Every action, for listing what a role may do (the console shows only the controls a
+    /// person's grants allow, without a copy of this table).
+    pub const ALL: [Action; 22] = [
+        Action::EditUnit,
+        Action::ReadAudit,
+        Action::ReadStaff,
+        Action::Grant(Role::Volunteer),
+        Action::Grant(Role::PointCoordinator),
+        Action::Grant(Role::BranchStaff),
+        Action::Grant(Role::CenterStaff),
+        Action::Grant(Role::CenterAdmin),
+        Action::Grant(Role::DistrictSupervisor),
+        Action::Grant(Role::Evaluator),
+        Action::ManageActivities,
+        Action::ReadActivityData,
+        Action::ScanTickets,
+        Action::ManageCheckin,
+        Action::WaiveNoShow,
+        Action::ReadFeedback,
+        Action::ReplyFeedback,
+        Action::TriageDemand,
+        Action::OrderMenu,
+        Action::ManageMenu,
+        Action::ReadStats,
+        Action::ExportLedger,
+    ];
+
+    /// `manage_activities`, `grant_volunteer`, …
+    pub fn name(self) -> String {
+        match self {
+            Action::Grant(r) => format!("grant_{}", r.as_str()),
+            other => {
+                let debug = format!("{other:?}");
+                let mut out = String::new();
+                for (i, ch) in debug.chars().enumerate() {
+                    if ch.is_ascii_uppercase() {
+                        if i > 0 {
+                            out.push('_');
+                        }
+                        out.push(ch.to_ascii_lowercase());
+                    } else {
+                        out.push(ch);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// What a role may do, by name, in the order of `Action::ALL`.
+pub fn action_names(role: Role) -> Vec<String> {
+    Action::ALL
+        .iter()
+        .filter(|a| allows(role, **a))
+        .map(|a| a.name())
+        .collect()
+}
+
 fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
@@ -371,6 +431,27 @@ mod tests {
         assert_eq!(subtree_sql("p", "/1/'; DROP TABLE x; --/"), "1=0");
         assert!(scope(&c, Action::ManageMenu).is_empty());
         assert_eq!(scope(&c, Action::ManageMenu).sql("p"), "1=0");
+    }
+
+    #[test]
+    fn actions_are_named_for_clients() {
+        assert_eq!(Action::ManageActivities.name(), "manage_activities");
+        assert_eq!(
+            Action::Grant(Role::PointCoordinator).name(),
+            "grant_point_coordinator"
+        );
+        let ev = action_names(Role::Evaluator);
+        assert_eq!(
+            ev,
+            [
+                "read_activity_data",
+                "read_feedback",
+                "read_stats",
+                "export_ledger"
+            ]
+        );
+        assert_eq!(action_names(Role::Volunteer), ["scan_tickets"]);
+        assert!(action_names(Role::CenterAdmin).contains(&"grant_evaluator".to_string()));
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
             .await
             .map_err(|e| StartError::Seed(e.to_string()))?;
     }
+    crate::seed::demo_staff(&state)
+        .await
+        .map_err(|e| StartError::Seed(e.to_string()))?;
     Ok(state)
 }
 
@@ -104,8 +107,13 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let outer_state = state.clone();
+    let console = crate::console::assets::ConsoleAssets::new(
+        &state.settings.console.assets_dir,
+        state.settings.console_cookie_secure(),
+    );
     Route::new()
         .nest("/", api)
+        .nest("/console", console)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .at("/healthz", get(healthz))

@@ -35,6 +35,46 @@ pub struct Settings {
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
     /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
     pub ticket_key: String,
+    /// The staff console: where its built assets are, its browser sessions.
+    pub console: ConsoleSettings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Directory of the built console (`npm run build` in `console/`), served at `/console/`.
+    pub assets_dir: String,
+    /// A console session ends after this many minutes without a request.
+    pub idle_minutes: i64,
+    /// … and in any case this many hours after sign-in.
+    pub absolute_hours: i64,
+    /// `Secure` on the session cookie. Unset: on, except with the embedded fake WeChat (local
+    /// development over plain http).
+    pub secure_cookie: Option<bool>,
+    /// A request header set by the reverse proxy with the client's approximate place (e.g. a
+    /// GeoIP city), shown on the scan-to-sign-in confirm page. Empty: not used.
+    pub place_header: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            assets_dir: "console/dist".into(),
+            idle_minutes: 120,
+            absolute_hours: 12,
+            secure_cookie: None,
+            place_header: String::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Whether console cookies carry `Secure` (see `ConsoleSettings::secure_cookie`).
+    pub fn console_cookie_secure(&self) -> bool {
+        self.console
+            .secure_cookie
+            .unwrap_or(!self.wechat.embedded_fake)
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -155,6 +195,7 @@ impl Default for Settings {
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -335,6 +376,12 @@ impl Settings {
         if let Some(v) = get("CULTUREHUB_TICKET_KEY") {
             self.ticket_key = v;
         }
+        if let Some(v) = get("CULTUREHUB_CONSOLE_DIR") {
+            self.console.assets_dir = v;
+        }
+        if let Some(v) = get("CULTUREHUB_COOKIE_SECURE") {
+            self.console.secure_cookie = Some(parse_bool("CULTUREHUB_COOKIE_SECURE", &v)?);
+        }
         if let Some(v) = get("CULTUREHUB_SEED_DEMO") {
             self.seed_demo_if_empty = parse_bool("CULTUREHUB_SEED_DEMO", &v)?;
         }
@@ -408,6 +455,15 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 key: "body_limit",
                 why: "至少 1024 字节".into(),
+            });
+        }
+        if self.console.idle_minutes < 1
+            || self.console.absolute_hours < 1
+            || self.console.idle_minutes > self.console.absolute_hours * 60
+        {
+            return Err(ConfigError::Invalid {
+                key: "console",
+                why: "idle_minutes 和 absolute_hours 至少为 1，且空闲时限不能长于总时限".into(),
             });
         }
         if self.booking.no_show_limit < 1 || self.booking.max_active_per_person < 1 {

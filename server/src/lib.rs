@@ -21,6 +21,8 @@ pub mod checkin;
 pub mod cli;
 /// Typed, layered settings.
 pub mod config;
+/// The staff console: cookie sessions, scan-to-sign-in, serving the built console.
+pub mod console;
 /// SQLite / PostgreSQL behind one type; migrations.
 pub mod db;
 /// Residents' demand requests and their loop back to activities.

@@ -171,6 +171,7 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
+    crate::console::end_sessions_of(&mut tx, user_id, now, "account_deleted").await?;
     sqlx::query("UPDATE role_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(user_id)

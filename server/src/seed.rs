@@ -30,6 +30,93 @@ pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize
     Ok(n)
 }
 
+/// Demo staff for development sign-in (`/api/v1/auth/dev`, `/api/v1/console/dev-login`), one per
+/// role, on the demo network only: openid `dev:<name>`, which WeChat can never produce.
+pub const DEMO_STAFF: [(&str, &str, crate::access::Role, &str); 7] = {
+    use crate::access::Role::*;
+    [
+        ("demo-admin", "演示·总馆管理员", CenterAdmin, "ft-main"),
+        ("demo-center", "演示·总馆工作人员", CenterStaff, "ft-main"),
+        (
+            "demo-branch",
+            "演示·园岭分馆工作人员",
+            BranchStaff,
+            "ft-b-yuanling",
+        ),
+        (
+            "demo-point",
+            "演示·红荔服务点协管员",
+            PointCoordinator,
+            "ft-p-yuanling-hongli",
+        ),
+        (
+            "demo-supervisor",
+            "演示·区级督导",
+            DistrictSupervisor,
+            "ft-main",
+        ),
+        ("demo-evaluator", "演示·第三方评估", Evaluator, "ft-main"),
+        (
+            "demo-volunteer",
+            "演示·志愿者",
+            Volunteer,
+            "ft-p-yuanling-hongli",
+        ),
+    ]
+};
+
+/// Creates the demo staff when development sign-in is on and the demo network is loaded;
+/// safe to run at every start (existing accounts and grants are kept). Returns accounts made.
+pub async fn demo_staff(st: &AppState) -> ApiResult<usize> {
+    use sqlx::Row;
+    let demo_main = sqlx::query("SELECT is_demo FROM org_units WHERE code = 'ft-main'")
+        .fetch_optional(st.db.pool())
+        .await?
+        .is_some_and(|r| r.get::<i64, _>("is_demo") != 0);
+    if !st.settings.dev_login || !demo_main {
+        return Ok(0);
+    }
+    let now = st.now();
+    let mut made = 0;
+    let mut tx = st.db.begin().await?;
+    for (name, display, role, unit) in DEMO_STAFF {
+        let openid = format!("dev:{name}");
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE openid = $1")
+            .bind(&openid)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                made += 1;
+                sqlx::query_scalar(
+                    "INSERT INTO users (openid, display_name, is_demo, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
+                )
+                .bind(&openid)
+                .bind(display)
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let unit_id: Option<i64> = sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1")
+            .bind(unit)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let (Some(unit_id), None) = (unit_id, existing) {
+            crate::identity::grant_role(&mut tx, id, role, unit_id, None, &now).await?;
+        }
+    }
+    tx.commit().await?;
+    if made > 0 {
+        tracing::info!(
+            accounts = made,
+            "created demo staff for development sign-in"
+        );
+    }
+    Ok(made)
+}
+
 /// Demo activities over the next four weeks across the network: performances sent to the
 /// grassroots, lectures, exhibitions, free art trainings (courses, one by lottery), art-team
 /// activities. Deterministic, marked as demo. Skipped when demo activities already exist.

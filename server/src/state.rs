@@ -57,6 +57,24 @@ pub fn bearer(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The console's session cookie, if sent.
+pub fn console_cookie(req: &Request) -> Option<&str> {
+    cookie(req, crate::console::SESSION_COOKIE)
+}
+
 fn is_write(req: &Request) -> bool {
     !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS")
 }
@@ -71,18 +89,72 @@ impl AppState {
         self.pages.invalidate();
     }
 
-    /// The signed-in caller, or 401. Writes are rate limited per user here.
+    /// The signed-in caller, or 401: from the bearer token, or else from the console's session
+    /// cookie (which must also carry the CSRF token on writes). Writes are rate limited per
+    /// user here. This is the one place a request becomes a person.
     pub async fn caller(&self, req: &Request) -> ApiResult<Caller> {
-        let token = bearer(req).ok_or_else(ApiError::unauthenticated)?;
-        let caller = crate::identity::caller_for_token(&self.db, token, &self.now())
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    poem::http::StatusCode::UNAUTHORIZED,
-                    "session_invalid",
-                    "登录已失效，请重新登录",
+        let caller = match bearer(req) {
+            Some(token) => crate::identity::caller_for_token(&self.db, token, &self.now())
+                .await?
+                .ok_or_else(crate::console::session_invalid)?,
+            None if console_cookie(req).is_some() => return Ok(self.console_session(req).await?.0),
+            None => return Err(ApiError::unauthenticated()),
+        };
+        self.limit_writes(req, &caller).await?;
+        Ok(caller)
+    }
+
+    /// The caller behind the console's session cookie, with the session itself (401 without a
+    /// live one). Writes must carry the session's CSRF token in `X-CSRF-Token`.
+    pub async fn console_session(
+        &self,
+        req: &Request,
+    ) -> ApiResult<(Caller, crate::console::ConsoleSession)> {
+        let token = console_cookie(req).ok_or_else(ApiError::unauthenticated)?;
+        let now = self.clock.now();
+        let (caller, session) = crate::console::caller_for_cookie(
+            &self.db,
+            token,
+            now,
+            self.settings.console.idle_minutes,
+        )
+        .await?
+        .ok_or_else(crate::console::session_invalid)?;
+        if is_write(req) {
+            let sent = req
+                .headers()
+                .get(crate::console::CSRF_HEADER)
+                .and_then(|h| h.to_str().ok());
+            if !crate::console::csrf_matches(token, sent) {
+                let c = ctx(req);
+                audit::security_event(
+                    &self.db,
+                    &self.now(),
+                    audit::Entry {
+                        actor_id: Some(caller.user_id),
+                        action: "csrf_failed",
+                        unit_id: None,
+                        target: format!("{} {}", req.method(), req.uri().path()),
+                        detail: if sent.is_some() {
+                            "wrong token"
+                        } else {
+                            "no token"
+                        }
+                        .into(),
+                        ip: &c.ip,
+                        request_id: &c.request_id,
+                    },
                 )
-            })?;
+                .await;
+                return Err(crate::console::csrf_failed());
+            }
+        }
+        crate::console::touch(&self.db, &session, now).await?;
+        self.limit_writes(req, &caller).await?;
+        Ok((caller, session))
+    }
+
+    async fn limit_writes(&self, req: &Request, caller: &Caller) -> ApiResult<()> {
         if is_write(req) {
             self.limit(
                 &format!("user:{}:w", caller.user_id),
@@ -90,13 +162,14 @@ impl AppState {
             )
             .await?;
         }
-        Ok(caller)
+        Ok(())
     }
 
-    /// The caller when a token is sent; anonymous otherwise. A bad token is still a 401, so
-    /// a client with an expired session learns it instead of silently seeing public data.
+    /// The caller when a token or console cookie is sent; anonymous otherwise. A bad one is
+    /// still a 401, so a client with an expired session learns it instead of silently seeing
+    /// public data.
     pub async fn maybe_caller(&self, req: &Request) -> ApiResult<Option<Caller>> {
-        if bearer(req).is_none() {
+        if bearer(req).is_none() && console_cookie(req).is_none() {
             return Ok(None);
         }
         self.caller(req).await.map(Some)

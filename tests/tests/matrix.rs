@@ -23,6 +23,11 @@ const PUBLIC: &[&str] = &[
     "demand_list",
     "demand_get",
     "menu_items",
+    "console_login_code_create",
+    "console_login_code_qr",
+    "console_login_code_status",
+    "console_dev_login",
+    "console_dev_accounts",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -53,6 +58,10 @@ const SELF: &[&str] = &[
     "demand_support",
     "my_demands",
     "menu_vote",
+    // The console's own session (cookie), and confirming a code one scanned oneself.
+    "console_session",
+    "console_logout",
+    "console_login_code_confirm",
 ];
 
 use Who::*;
@@ -1286,7 +1295,104 @@ fn cases() -> Vec<Case> {
             ok: 200,
             build: ledger_op,
         },
+        Case {
+            op: "console_login_code_scan",
+            allowed: CONSOLE_USERS,
+            also_other: CONSOLE_USERS,
+            ok: 200,
+            build: console_scan_op,
+        },
+        Case {
+            op: "console_sessions",
+            allowed: COORDINATOR_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: console_sessions_op,
+        },
+        Case {
+            op: "console_session_revoke",
+            allowed: COORDINATOR_GRANTERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: console_revoke_op,
+        },
     ]
+}
+
+/// Everyone who may hold a console session (any role but volunteer).
+const CONSOLE_USERS: &[Who] = &[
+    PointCoordinator,
+    BranchStaff,
+    CenterStaff,
+    CenterAdmin,
+    DistrictSupervisor,
+    Evaluator,
+];
+/// Who may revoke a point coordinator's role, and so end their console sessions.
+const COORDINATOR_GRANTERS: &[Who] = &[BranchStaff, CenterStaff, CenterAdmin];
+
+fn console_scan_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // A fresh code per attempt: a scanned code belongs to whoever scanned it.
+        let (_, v) = w
+            .app
+            .post("/api/v1/console/login-codes", None, json!({}))
+            .await;
+        let nonce = v["nonce"].as_str().expect("nonce").to_string();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/console/login-codes/{nonce}/scan"),
+            body: Some(json!({})),
+        }
+    })
+}
+
+/// A point coordinator of side `s` (not one of the matrix's people).
+async fn coordinator_of(w: &World<'_>, s: Side) -> i64 {
+    let (_, uid) = w
+        .app
+        .staff(
+            &format!("matrix-console-{s:?}"),
+            culturehub::access::Role::PointCoordinator,
+            w.point(s),
+        )
+        .await;
+    uid
+}
+
+fn console_sessions_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let uid = coordinator_of(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/console/sessions?user_id={uid}"),
+            body: None,
+        }
+    })
+}
+
+fn console_revoke_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let uid = coordinator_of(w, s).await;
+        let st = w.app.state();
+        let mut tx = st.db.begin().await.unwrap();
+        let (_, id, _) = culturehub::console::open_session(
+            &mut tx,
+            uid,
+            "dev",
+            &Default::default(),
+            st.clock.now(),
+            12,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/console/sessions/{id}"),
+            body: None,
+        }
+    })
 }
 
 async fn permission_matrix(app: &TestApp) {
@@ -1305,6 +1411,28 @@ async fn permission_matrix(app: &TestApp) {
     assert!(
         missing.is_empty(),
         "operations without a permission-matrix entry: {missing:?}"
+    );
+    // The OpenAPI document declares a credential for everything but these.
+    let (_, doc) = app.get("/openapi.json", None).await;
+    let mut open: Vec<String> = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let security = op["security"].as_array().cloned().unwrap_or_default();
+            if security.is_empty()
+                || security
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            {
+                open.push(op["operationId"].as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+    let mut public: Vec<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
+    open.sort();
+    public.sort();
+    assert_eq!(
+        open, public,
+        "operations the document lets in without a credential"
     );
 
     let failures = matrix::run(&w, &cases).await;

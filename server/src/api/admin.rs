@@ -241,6 +241,12 @@ impl AdminApi {
             .execute(&mut *tx)
             .await
             .map_err(ApiError::from)?;
+        // A staff role taken away ends the person's console sessions at once; they may sign
+        // in again with what they still hold.
+        if role != Role::Volunteer {
+            crate::console::end_sessions_of(&mut tx, row.get("user_id"), &now, "role_revoked")
+                .await?;
+        }
         st.audited(
             &mut tx,
             req,

@@ -192,8 +192,16 @@ impl AuthApi {
     #[oai(path = "/auth/logout", method = "post", operation_id = "auth_logout")]
     async fn logout(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
         st.caller(req).await?;
-        let token = crate::state::bearer(req).unwrap_or_default();
-        identity::revoke_session(&st.db, token, &st.now()).await?;
+        match crate::state::bearer(req) {
+            Some(token) => identity::revoke_session(&st.db, token, &st.now()).await?,
+            // Signed in with the console's cookie: end that session.
+            None => {
+                let (_, session) = st.console_session(req).await?;
+                let mut tx = st.db.begin().await.map_err(ApiError::from)?;
+                crate::console::end_session(&mut tx, session.id, &st.now(), "logout").await?;
+                tx.commit().await.map_err(ApiError::from)?;
+            }
+        }
         Ok(Json(Done { ok: true }))
     }
 

@@ -6,10 +6,12 @@ pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod checkin;
+pub mod console;
 pub mod demand;
 pub mod feedback;
 pub mod menu;
 pub mod org;
+pub mod security;
 pub mod stats;
 
 use crate::state::AppState;
@@ -43,6 +45,8 @@ pub enum ApiTags {
     Menu,
     /// 统计、目标与台账
     Stats,
+    /// 管理后台：扫码登录与登录会话
+    Console,
 }
 
 pub type Apis = (
@@ -56,11 +60,12 @@ pub type Apis = (
     demand::DemandApi,
     menu::MenuApi,
     stats::StatsApi,
+    console::ConsoleApi,
 );
 
-pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
+pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {
     OpenApiService::new(
-        (
+        security::Secured((
             org::OrgApi,
             auth::AuthApi,
             admin::AdminApi,
@@ -71,14 +76,16 @@ pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
             demand::DemandApi,
             menu::MenuApi,
             stats::StatsApi,
-        ),
+            console::ConsoleApi,
+        )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
         "All errors share one shape: `{\"error\":{\"status\",\"code\",\"message\",\"request_id\"}}` \
          with a stable machine code and a Chinese message for display. Authenticate with \
-         `Authorization: Bearer <token>` from `/api/v1/auth/wechat`.",
+         `Authorization: Bearer <token>` from `/api/v1/auth/wechat` (mini-program), or with the \
+         staff console's session cookie `ch_console` (writes then also send `X-CSRF-Token`).",
     )
     .server("/")
 }

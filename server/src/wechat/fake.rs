@@ -552,14 +552,33 @@ async fn wxacode(Data(f): Data<&FakeWechat>, Query(q): Query<TokenQ>, body: Body
             return err(41030, "invalid page");
         }
     }
-    // A real JPEG header and trailer around the scene, enough for clients to tell bytes from JSON.
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend_from_slice(scene.as_bytes());
-    bytes.extend_from_slice(&[0xFF, 0xD9]);
-    Response::builder()
-        .status(StatusCode::OK)
-        .content_type("image/jpeg")
-        .body(bytes)
+    // A real JPEG image, as WeChat sends: here a QR code carrying the page and the scene, so a
+    // test (or a person with a phone) can read back what the code opens.
+    let width = v
+        .get("width")
+        .and_then(|w| w.as_u64())
+        .unwrap_or(430)
+        .clamp(280, 1280) as u32;
+    let page = v.get("page").and_then(|x| x.as_str()).unwrap_or("");
+    match code_image(&format!("{page}?scene={scene}"), width) {
+        Some(bytes) => Response::builder()
+            .status(StatusCode::OK)
+            .content_type("image/jpeg")
+            .body(bytes),
+        None => err(-1, "system error"),
+    }
+}
+
+/// A QR code of `text` as a JPEG about `width` pixels wide.
+pub fn code_image(text: &str, width: u32) -> Option<Vec<u8>> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let img = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(width, width)
+        .build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).ok()?;
+    Some(out.into_inner())
 }
 
 #[derive(Deserialize)]
