@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod checkin;
 pub mod demand;
 pub mod feedback;
+pub mod files;
 pub mod menu;
 pub mod org;
 pub mod stats;
@@ -43,6 +44,8 @@ pub enum ApiTags {
     Menu,
     /// 统计、目标与台账
     Stats,
+    /// 图片上传与读取（海报、照片、佐证材料）
+    Files,
 }
 
 pub type Apis = (
@@ -56,6 +59,7 @@ pub type Apis = (
     demand::DemandApi,
     menu::MenuApi,
     stats::StatsApi,
+    files::FilesApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
@@ -71,6 +75,7 @@ pub fn service(_state: &AppState) -> OpenApiService<Apis, ()> {
             demand::DemandApi,
             menu::MenuApi,
             stats::StatsApi,
+            files::FilesApi,
         ),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
