@@ -181,7 +181,8 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         .and_then(|v| v.trim().parse::<u64>().ok());
     let too_large = if !is_write || limited.is_some() {
         false
-    } else if declared.is_some_and(|n| n > body_limit as u64) {
+    } else if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
+        linger(req.take_body(), n);
         true
     } else {
         match req.take_body().into_bytes_limit(body_limit).await {
@@ -247,6 +248,25 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         tracing::debug!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
     }
     Ok(resp)
+}
+
+/// Reads and discards a refused body in the background, within bounds, while the 413 is
+/// answered: a client still sending its body would otherwise see the connection torn down
+/// (broken pipe) instead of the answer. Declared bodies over 64 MB are not waited for.
+fn linger(body: poem::Body, declared: u64) {
+    const MAX_DRAIN: u64 = 64 << 20;
+    if declared > MAX_DRAIN {
+        return;
+    }
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut r = body.into_async_read().take(declared);
+        let _ = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::io::copy(&mut r, &mut tokio::io::sink()),
+        )
+        .await;
+    });
 }
 
 /// The body limit of a write: uploads have their own (`storage.max_upload_bytes`), every

@@ -162,16 +162,16 @@ impl FilesApi {
         visibility: Query<Visibility>,
         body: ImageUpload,
     ) -> Result<Json<UploadedFile>> {
-        let caller = st.caller(&req).await?;
+        let caller = st.caller(req).await?;
         st.limit(
             &format!("user:{}:upload", caller.user_id),
             st.settings.storage.uploads_per_minute,
         )
         .await?;
         let unit = st
-            .authorize_unit(&req, &caller, Action::UploadFiles, unit_id.0)
+            .authorize_unit(req, &caller, Action::UploadFiles, unit_id.0)
             .await?;
-        let c = ctx(&req);
+        let c = ctx(req);
         let meta = files::store_image(
             &st.db,
             &st.storage,
