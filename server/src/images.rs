@@ -136,7 +136,12 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, ImageError> {
         Kind::Webp => uses_alpha(&img),
     };
     let original = encode(&img, keep_png, JPEG_QUALITY).map_err(invalid)?;
-    let thumb_img = img.thumbnail(limits.thumb_edge, limits.thumb_edge);
+    // Small images are their own thumbnail: never scaled up.
+    let thumb_img = if img.width().max(img.height()) > limits.thumb_edge {
+        img.thumbnail(limits.thumb_edge, limits.thumb_edge)
+    } else {
+        img.clone()
+    };
     let thumb_png = keep_png && uses_alpha(&thumb_img);
     let thumb = encode(&thumb_img, thumb_png, THUMB_QUALITY).map_err(invalid)?;
     Ok(Processed { original, thumb })
@@ -217,6 +222,9 @@ mod tests {
         assert_eq!((p.thumb.width, p.thumb.height), (64, 32));
         assert_eq!(p.thumb.content_type, "image/jpeg");
         assert_eq!(sniff(&p.thumb.bytes), Some(Kind::Jpeg));
+        // Never scaled up.
+        let p = process(&png(40, 30), &limits()).unwrap();
+        assert_eq!((p.thumb.width, p.thumb.height), (40, 30));
     }
 
     #[test]
