@@ -179,7 +179,7 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let too_large = if !is_write || limited.is_some() {
+    let too_large = if !is_write {
         false
     } else if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
         linger(req.take_body(), n);
