@@ -57,7 +57,7 @@ export const SCREENS: Screen[] = [
     needs: 'read_activity_data',
     hidden: true,
     component: () => import('./views/ActivityEditView.vue'),
-    ops: ['activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'activity_attendance', 'activity_lottery'],
+    ops: ['file_upload', 'file_get', 'file_thumb', 'activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'activity_attendance', 'activity_lottery'],
   },
   {
     name: 'session',

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import assert from 'node:assert/strict'
 import XLSX from 'xlsx'
+import QRCode from 'qrcode'
 import { newPage, scanSignIn, shot } from '../lib/browser.mjs'
 import { invite, setName, setPhone, unitByCode, wechatSignIn } from '../lib/people.mjs'
 
@@ -107,7 +108,7 @@ export default function journeys(ctx) {
         const what = await api.post(`/api/v1/console/login-codes/${nonce}/scan`, {}, { token: w.admin.token })
         assert.ok(what.browser, 'the phone is told which browser is signing in')
         await api.post(`/api/v1/console/login-codes/${nonce}/confirm`, { approve: false }, { token: w.admin.token })
-        await p.locator('[data-test=login-status]', { hasText: '拒绝' }).waitFor()
+        await p.locator('[data-test=login-status]', { hasText: '取消登录' }).waitFor()
         await p.locator('[data-test=login-refresh]').click()
         await p.locator('[data-test=login-status]', { hasText: '请使用微信扫一扫' }).waitFor()
         await p.context().close()
@@ -188,6 +189,17 @@ export default function journeys(ctx) {
         await scanSignIn(p, server, api, w.branchStaff)
         await p.locator('[data-screen=activities]').click()
         await p.locator('[data-test=new-activity]').click()
+        // A poster goes up to the service and comes back re-encoded, shown as its thumbnail.
+        const png = await QRCode.toBuffer('少儿舞蹈启蒙课', { width: 300 })
+        const uploaded = p.waitForResponse((r) => r.url().includes('/api/v1/files?') && r.request().method() === 'POST')
+        await p.locator('[data-test=poster-file]').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: png })
+        const up = await (await uploaded).json()
+        assert.equal(up.visibility, 'public')
+        await p.locator('[data-test=poster-preview]').waitFor()
+        assert.ok(await p.locator('[data-test=poster-preview]').evaluate((el) => el.complete && el.naturalWidth > 0), 'the thumbnail loads')
+        assert.ok((await inp(p, 'f-poster').inputValue()).endsWith(up.url))
+        // Activities accept only https poster addresses; this test service is plain http.
+        await inp(p, 'f-poster').fill('')
         await inp(p, 'f-title').fill('少儿舞蹈启蒙课')
         await p.locator('[data-test=f-course]').click()
         const first = nextSaturday()

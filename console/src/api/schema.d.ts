@@ -465,6 +465,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/console/dev-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The demo accounts development sign-in offers (only when `dev_login` is enabled). */
+        get: operations["console_dev_accounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/dev-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Development sign-in for the console. Exists only when `dev_login` is enabled. */
+        post: operations["console_dev_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/login-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start scan-to-sign-in: a one-time code, shown as a mini-program code. */
+        post: operations["console_login_code_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/login-codes/{nonce}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The code's status, for the browser that created it (others get 404). With `wait`
+         *     (seconds), the answer waits until the status changes or the time is up. When the phone
+         *     has confirmed, this answer sets the session cookie — once.
+         */
+        get: operations["console_login_code_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/login-codes/{nonce}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认登录 or 取消, by the person who scanned. */
+        post: operations["console_login_code_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/login-codes/{nonce}/qr.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The login code's mini-program code image. */
+        get: operations["console_login_code_qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/login-codes/{nonce}/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The mini-program scanned a login code: say what is asking to sign in. */
+        post: operations["console_login_code_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign this browser out. */
+        post: operations["console_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console session of this browser: who, which grants (with what each allows), the
+         *     CSRF token for writes, and when it ends.
+         */
+        get: operations["console_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My live console sessions; with `user_id`, someone else's (whoever may revoke their
+         *     staff role).
+         */
+        get: operations["console_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a console session: one of mine, or (for whoever may revoke their staff role)
+         *     someone else's.
+         */
+        delete: operations["console_session_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/demands": {
         parameters: {
             query?: never;
@@ -698,6 +898,65 @@ export interface paths {
         put?: never;
         /** Mark items read (those outside my scope are left alone). */
         post: operations["feedback_mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image (staff who may run the unit's activities). The body is the image itself
+         *     (JPEG, PNG or WebP, recognised by its content); it is re-encoded without metadata
+         *     (EXIF/GPS), turned upright, scaled to fit `max_edge_px` and given a thumbnail. Attach
+         *     the answered `id` to your object.
+         */
+        post: operations["file_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The image. Public files: anyone, cached for a year. Staff files: staff who may read the
+         *     unit's activity data, never cached.
+         */
+        get: operations["file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{id}/thumb": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The image's thumbnail (320 px on the long side by default), under the same rules. */
+        get: operations["file_thumb"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1822,6 +2081,32 @@ export interface components {
         Conflicts: {
             items: components["schemas"]["Conflict"][];
         };
+        /** ConsoleGrant */
+        ConsoleGrant: {
+            /** @description What this grant allows there and below (`manage_activities`, `grant_volunteer`, …). */
+            actions: string[];
+            /** Format: int64 */
+            grant_id: number;
+            role: components["schemas"]["Role"];
+            role_label: string;
+            /** Format: int64 */
+            unit_id: number;
+            /** @description `main`, `direct_branch`, `branch` or `point`. */
+            unit_level: string;
+            unit_name: string;
+            /**
+             * @description The unit's place in the tree (`/1/4/27/`): the grant covers every unit whose path
+             *     starts with it.
+             */
+            unit_path: string;
+            unit_short_name: string;
+        };
+        /** ConsoleUser */
+        ConsoleUser: {
+            display_name: string;
+            /** Format: int64 */
+            id: number;
+        };
         /** Counts */
         Counts: {
             /** Format: int64 */
@@ -1832,6 +2117,16 @@ export interface components {
             total: number;
             /** Format: int64 */
             unread: number;
+        };
+        /** Decision */
+        Decision: {
+            /** @description `true`: 确认登录; `false`: 取消. */
+            approve: boolean;
+        };
+        /** DecisionOut */
+        DecisionOut: {
+            /** @description `confirmed` or `rejected`. */
+            status: string;
         };
         /** Delivered */
         Delivered: {
@@ -1928,6 +2223,22 @@ export interface components {
             unit_name: string;
             /** @description `published`, `held` (waiting for review) or `rejected`. */
             visibility: string;
+        };
+        /** DevAccount */
+        DevAccount: {
+            display_name: string;
+            /** @description Pass to `/console/dev-login`. */
+            openid: string;
+            roles: string[];
+        };
+        /** DevAccounts */
+        DevAccounts: {
+            items: components["schemas"]["DevAccount"][];
+        };
+        /** DevConsoleSignIn */
+        DevConsoleSignIn: {
+            /** @description As for `/auth/dev`: signs in the person `dev:<openid>`, who must hold a staff role. */
+            openid: string;
         };
         /** DevSignIn */
         DevSignIn: {
@@ -2054,6 +2365,25 @@ export interface components {
             is_family_member: boolean;
             /** @description SHA-256 (hex) of the ticket token; the phone hashes what it scans and looks it up. */
             ticket_hash: string;
+        };
+        /** LoginCodeOut */
+        LoginCodeOut: {
+            expires_at: string;
+            /** @description The one-time code (the mini-program code's scene). Valid for 2 minutes, once. */
+            nonce: string;
+            /** @description The mini-program code to show (PNG). */
+            qr_url: string;
+            /** @description Where to poll (`?wait=25` to long-poll). */
+            status_url: string;
+        };
+        /** LoginCodeStatus */
+        LoginCodeStatus: {
+            expires_at: string;
+            /**
+             * @description `pending`, `scanned` (on a phone, waiting for 确认登录), `confirmed` (this answer signed
+             *     the browser in), `rejected`, `expired`, or `used` (already collected).
+             */
+            status: string;
         };
         /** Lookup */
         Lookup: {
@@ -2530,6 +2860,21 @@ export interface components {
              */
             result: string;
         };
+        /** ScanOut */
+        ScanOut: {
+            /** @description What is asking to sign in: `Chrome 120 · Windows`. */
+            browser: string;
+            /** @description When the browser asked. */
+            created_at: string;
+            expires_at: string;
+            /** @description The browser's address with the last part hidden (`203.0.113.*`); may be empty. */
+            ip: string;
+            nonce: string;
+            /** @description Approximate place, when known (`本机`, `内部网络`, or the proxy's GeoIP header); may be empty. */
+            place: string;
+            /** @description `scanned`. */
+            status: string;
+        };
         /** SelfCheckin */
         SelfCheckin: {
             /** Format: int64 */
@@ -2567,6 +2912,47 @@ export interface components {
             /** @description Opaque bearer token for `Authorization: Bearer …`. */
             token: string;
             user: components["schemas"]["Me"];
+        };
+        /** SessionInfo */
+        SessionInfo: {
+            created_at: string;
+            /** @description Send as `X-CSRF-Token` on every write. */
+            csrf_token: string;
+            /** @description The absolute end (12 hours after sign-in by default). */
+            expires_at: string;
+            grants: components["schemas"]["ConsoleGrant"][];
+            /** @description When the session ends without further requests (2 hours idle by default). */
+            idle_expires_at: string;
+            /** Format: int64 */
+            idle_minutes: number;
+            /** @description Only read-only roles (district supervisor, evaluator): show no write controls. */
+            read_only: boolean;
+            /** Format: int64 */
+            session_id: number;
+            user: components["schemas"]["ConsoleUser"];
+        };
+        /** SessionItem */
+        SessionItem: {
+            browser: string;
+            created_at: string;
+            /** @description The session of this request. */
+            current: boolean;
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            idle_expires_at: string;
+            /** @description Masked. */
+            ip: string;
+            last_used_at: string;
+            place: string;
+            /** @description `scan` or `dev`. */
+            via: string;
+        };
+        /** SessionList */
+        SessionList: {
+            items: components["schemas"]["SessionItem"][];
+            /** Format: int64 */
+            user_id: number;
         };
         /** SessionPatch */
         SessionPatch: {
@@ -2797,6 +3183,29 @@ export interface components {
             opening_hours?: string;
             phone?: string;
         };
+        /** UploadedFile */
+        UploadedFile: {
+            /**
+             * Format: int64
+             * @description Size of the stored (re-encoded) image.
+             */
+            bytes: number;
+            /** @description `image/jpeg` or `image/png`, as stored. */
+            content_type: string;
+            /** Format: int64 */
+            height: number;
+            /** Format: int64 */
+            id: number;
+            /** @description Where to read its thumbnail: `/api/v1/files/{id}/thumb`. */
+            thumb_url: string;
+            /** @description Where to read the image: `/api/v1/files/{id}`. */
+            url: string;
+            visibility: components["schemas"]["Visibility"];
+            /** Format: int64 */
+            width: number;
+        };
+        /** @enum {string} */
+        Visibility: "public" | "staff";
         /** VolunteerHours */
         VolunteerHours: {
             items: components["schemas"]["ServiceHours"][];
@@ -3498,6 +3907,255 @@ export interface operations {
             };
         };
     };
+    console_dev_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DevAccounts"];
+                };
+            };
+        };
+    };
+    console_dev_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["DevConsoleSignIn"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the session cookie is set. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+        };
+    };
+    console_login_code_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The code. The cookie `ch_login` binds it to this browser: only this browser can collect
+             *     the session.
+             */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LoginCodeOut"];
+                };
+            };
+        };
+    };
+    console_login_code_status: {
+        parameters: {
+            query?: {
+                /** @description Long-poll for up to this many seconds (capped below the request timeout). */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                nonce: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status; on `confirmed` the session cookie `ch_console` is set (once). */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    "SET-COOKIE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["LoginCodeStatus"];
+                };
+            };
+        };
+    };
+    console_login_code_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nonce: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DecisionOut"];
+                };
+            };
+        };
+    };
+    console_login_code_qr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nonce: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What WeChat sent, when it could not be converted. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+        };
+    };
+    console_login_code_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                nonce: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ScanOut"];
+                };
+            };
+        };
+    };
+    console_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is over and its cookie cleared. */
+            200: {
+                headers: {
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
+    console_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
+                };
+            };
+        };
+    };
+    console_sessions: {
+        parameters: {
+            query?: {
+                user_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SessionList"];
+                };
+            };
+        };
+    };
+    console_session_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
     demand_list: {
         parameters: {
             query?: {
@@ -3849,6 +4507,83 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
+    file_upload: {
+        parameters: {
+            query: {
+                /** @description The unit the file belongs to: decides who may read a staff file. */
+                unit_id: number;
+                /** @description `public` (anyone may read it) or `staff` (staff of the unit's line only). */
+                visibility: components["schemas"]["Visibility"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The image itself (JPEG, PNG or WebP), not a form. */
+        requestBody: {
+            content: {
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadedFile"];
+                };
+            };
+        };
+    };
+    file_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image (JPEG or PNG as stored). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+        };
+    };
+    file_thumb: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image (JPEG or PNG as stored). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
                 };
             };
         };
