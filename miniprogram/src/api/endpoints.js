@@ -130,7 +130,14 @@ const ENDPOINTS = {
   statsSatisfaction: { method: 'GET', path: '/api/v1/stats/satisfaction', auth: 'required' },
   statsDemand: { method: 'GET', path: '/api/v1/stats/demand', auth: 'required' },
   statsReplies: { method: 'GET', path: '/api/v1/stats/replies', auth: 'required' },
-  statsTargets: { method: 'GET', path: '/api/v1/stats/targets', auth: 'required' }
+  statsTargets: { method: 'GET', path: '/api/v1/stats/targets', auth: 'required' },
+
+  // 扫码登录管理后台 (pages/console/confirm, opened by the console's mini-program code)
+  // scan → {nonce, status: 'scanned', browser, place, ip, created_at, expires_at};
+  //   403 console_not_staff, 409 login_code_used, 410 login_code_expired, 404
+  consoleScan: { method: 'POST', path: '/api/v1/console/login-codes/{nonce}/scan', auth: 'required' },
+  // {approve} → {status: 'confirmed' | 'rejected'}
+  consoleConfirm: { method: 'POST', path: '/api/v1/console/login-codes/{nonce}/confirm', auth: 'required', sends: ['approve'] }
 }
 
 Object.keys(ENDPOINTS).forEach(function (name) {

@@ -88,5 +88,10 @@ module.exports = {
   statsSatisfaction: (unitId, opts) => request.call('statsSatisfaction', merge({ query: { unit_id: unitId } }, opts)),
   statsDemand: (unitId, opts) => request.call('statsDemand', merge({ query: { unit_id: unitId } }, opts)),
   statsReplies: (unitId, opts) => request.call('statsReplies', merge({ query: { unit_id: unitId } }, opts)),
-  statsTargets: (unitId, opts) => request.call('statsTargets', merge({ query: { unit_id: unitId } }, opts))
+  statsTargets: (unitId, opts) => request.call('statsTargets', merge({ query: { unit_id: unitId } }, opts)),
+
+  // staff console sign-in
+  consoleScan: (nonce, opts) => request.call('consoleScan', merge({ params: { nonce } }, opts)),
+  consoleConfirm: (nonce, approve, opts) =>
+    request.call('consoleConfirm', merge({ params: { nonce }, data: { approve: !!approve } }, opts))
 }
