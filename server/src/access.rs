@@ -95,6 +95,9 @@ pub enum Action {
     ManageMenu,
     ReadStats,
     ExportLedger,
+    /// Upload images (posters, photos, evidence) that belong to the unit: whoever may run
+    /// the unit's activities. Reading a staff-only file needs `ReadActivityData`.
+    UploadFiles,
 }
 
 impl Action {
@@ -176,6 +179,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadStaff
                 | ReadAudit
                 | Grant(Volunteer)
+                | UploadFiles
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -398,6 +402,18 @@ mod tests {
             ] {
                 assert!(check(&c, a, &unit("/1/9/")).is_err(), "{r:?} {a:?}");
             }
+        }
+    }
+
+    #[test]
+    fn uploads_follow_activity_management() {
+        for r in Role::ALL {
+            let c = caller(r, "/1/");
+            assert_eq!(
+                check(&c, Action::UploadFiles, &unit("/1/4/")).is_ok(),
+                check(&c, Action::ManageActivities, &unit("/1/4/")).is_ok(),
+                "{r:?}"
+            );
         }
     }
 

@@ -28,6 +28,8 @@ pub enum StartError {
     Fake(std::io::Error),
     #[error("演示数据加载失败: {0}")]
     Seed(String),
+    #[error("{0}")]
+    Storage(#[from] crate::storage::StorageOpenError),
 }
 
 /// Secret the embedded fake WeChat server and the client agree on when none is configured.
@@ -73,6 +75,17 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     if settings.dev_login {
         tracing::warn!("DEVELOPMENT SIGN-IN IS ENABLED: /api/v1/auth/dev accepts any identity without WeChat. Never enable this in production.");
     }
+    let storage = crate::storage::BlobStore::open(&settings.storage, &settings.database_url)?;
+    match &storage {
+        crate::storage::BlobStore::Local(l) => {
+            tracing::info!(dir = %l.root().display(), "uploaded files kept in a local directory")
+        }
+        crate::storage::BlobStore::S3(_) => tracing::info!(
+            endpoint = %settings.storage.s3.endpoint,
+            bucket = %settings.storage.s3.bucket,
+            "uploaded files kept in S3-compatible object storage"
+        ),
+    }
     let ticket_key = crate::checkin::load_ticket_key(&db, &settings.ticket_key)
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;
@@ -86,6 +99,7 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         clock,
         metrics: Arc::new(Metrics::default()),
         fake_wechat: fake,
+        storage,
     };
     if state.settings.seed_demo_if_empty {
         crate::seed::demo_if_empty(&state)
@@ -165,29 +179,39 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         None
     };
     // Bodies are read here with the size limit, so every handler sees a bounded body whether
-    // or not the client sent Content-Length.
-    let too_large = if is_write {
-        match req
-            .take_body()
-            .into_bytes_limit(st.settings.body_limit)
-            .await
-        {
+    // or not the client sent Content-Length. A declared length over the limit is refused
+    // before a byte of the body is read.
+    let body_limit = body_limit_for(&st.settings, &method, &path);
+    let declared = req
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = if !is_write {
+        false
+    } else if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
+        linger(req.take_body(), n);
+        true
+    } else {
+        match req.take_body().into_bytes_limit(body_limit).await {
             Ok(bytes) => {
                 req.set_body(bytes);
                 false
             }
             Err(_) => true,
         }
-    } else {
-        false
     };
     let result = match limited {
         Some(retry) => Err(ApiError::rate_limited(retry).into()),
         None if too_large => Err(ApiError::new(
             poem::http::StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            "请求内容太大",
+            format!(
+                "请求内容太大（最大 {}）",
+                crate::files::human_bytes(body_limit)
+            ),
         )
+        .with_details(serde_json::json!({ "max_bytes": body_limit }))
         .into()),
         None => {
             let timeout = Duration::from_secs(st.settings.request_timeout_secs);
@@ -232,6 +256,35 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         tracing::debug!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
     }
     Ok(resp)
+}
+
+/// Reads and discards a refused body in the background, within bounds, while the 413 is
+/// answered: a client still sending its body would otherwise see the connection torn down
+/// (broken pipe) instead of the answer. Declared bodies over 64 MB are not waited for.
+fn linger(body: poem::Body, declared: u64) {
+    const MAX_DRAIN: u64 = 64 << 20;
+    if declared > MAX_DRAIN {
+        return;
+    }
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut r = body.into_async_read().take(declared);
+        let _ = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::io::copy(&mut r, &mut tokio::io::sink()),
+        )
+        .await;
+    });
+}
+
+/// The body limit of a write: uploads have their own (`storage.max_upload_bytes`), every
+/// other route the general `body_limit`.
+fn body_limit_for(settings: &Settings, method: &str, path: &str) -> usize {
+    if method == "POST" && path.trim_end_matches('/') == crate::api::files::UPLOAD_PATH {
+        settings.storage.max_upload_bytes
+    } else {
+        settings.body_limit
+    }
 }
 
 #[handler]

@@ -51,6 +51,20 @@ pub enum Cmd {
         #[arg(long, default_value = "local-fake-wechat-secret")]
         secret: String,
     },
+    /// Run a local fake S3-compatible object store (objects in memory) that checks SigV4
+    /// signatures like the real thing; point `[storage]` at it with `backend = "s3"`.
+    FakeS3 {
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: String,
+        #[arg(long, default_value = "culturehub")]
+        bucket: String,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        #[arg(long, default_value = "local-fake-s3-key")]
+        access_key_id: String,
+        #[arg(long, default_value = "local-fake-s3-secret")]
+        secret: String,
+    },
     /// Print a one-time invitation code that makes whoever redeems it the main-center admin.
     BootstrapAdmin {
         /// Hours the code stays valid.
@@ -87,6 +101,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--listen 应为 127.0.0.1:端口"))?;
         let url = fake.spawn(port).await?;
         println!("模拟微信服务已启动：{url}（仅绑定 127.0.0.1，测试控制接口在 /__fake/ 下）");
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
+    if let Cmd::FakeS3 {
+        listen,
+        bucket,
+        region,
+        access_key_id,
+        secret,
+    } = &cli.cmd
+    {
+        init_tracing("pretty");
+        let fake = crate::storage::fake::FakeS3::new(access_key_id, secret, region, bucket);
+        let port: u16 = listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("--listen 应为 127.0.0.1:端口"))?;
+        let url = fake.spawn(port).await?;
+        println!("模拟 S3 对象存储已启动：{url}（存储桶 {bucket}，区域 {region}，数据只在内存中）");
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
@@ -188,7 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tx.commit().await?;
             println!("总馆管理员邀请码（一次有效，{expires} 前使用）：{code}");
         }
-        Cmd::FakeWechat { .. } => unreachable!("handled above"),
+        Cmd::FakeWechat { .. } | Cmd::FakeS3 { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

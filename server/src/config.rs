@@ -35,6 +35,8 @@ pub struct Settings {
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
     /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
     pub ticket_key: String,
+    /// Uploaded files (posters, photos, evidence): where they are kept and what is accepted.
+    pub storage: StorageSettings,
     /// The staff console: where its built assets are, its browser sessions.
     pub console: ConsoleSettings,
 }
@@ -74,6 +76,173 @@ impl Settings {
         self.console
             .secure_cookie
             .unwrap_or(!self.wechat.embedded_fake)
+    }
+}
+
+/// `[storage]`: a local directory (default) or S3-compatible object storage, and the limits
+/// every upload must meet.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` (a directory on this machine) or `s3` (S3-compatible object storage).
+    pub backend: String,
+    /// Directory for `local`. Empty: `files/` next to the SQLite file (`data/files` on the
+    /// embedded default), or `data/files` under the working directory with PostgreSQL.
+    pub dir: String,
+    /// Largest accepted upload, in bytes (the upload route's own body limit).
+    pub max_upload_bytes: usize,
+    /// Most pixels (width × height) an image may declare; larger ones are refused before
+    /// they are decoded (decompression bombs).
+    pub max_pixels: u64,
+    /// Stored originals are scaled down to fit this many pixels on the long side.
+    pub max_edge_px: u32,
+    /// Long side of thumbnails, in pixels.
+    pub thumb_px: u32,
+    /// Uploads per minute per person.
+    pub uploads_per_minute: u32,
+    pub s3: S3Settings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Settings {
+    /// `https://obs.cn-south-1.myhuaweicloud.com`, `https://oss-cn-shenzhen.aliyuncs.com`,
+    /// `http://127.0.0.1:9000` (MinIO or `culturehub fake-s3`), …
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `https://endpoint/bucket/key` (true) or `https://bucket.endpoint/key` (false).
+    pub path_style: bool,
+    /// Folder inside the bucket that holds this service's objects (may be empty).
+    pub prefix: String,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            backend: "local".into(),
+            dir: String::new(),
+            max_upload_bytes: 8 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            max_edge_px: 4096,
+            thumb_px: 320,
+            uploads_per_minute: 20,
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            path_style: true,
+            prefix: String::new(),
+        }
+    }
+}
+
+impl StorageSettings {
+    /// The directory of the local store: `dir`, or `files/` beside the SQLite file.
+    pub fn local_dir(&self, database_url: &str) -> std::path::PathBuf {
+        if !self.dir.is_empty() {
+            return self.dir.clone().into();
+        }
+        if let Some(rest) = database_url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                return parent.join("files");
+            }
+        }
+        std::path::PathBuf::from("data/files")
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, why: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                why: why.to_string(),
+            })
+        };
+        if !(64 * 1024..=64 * 1024 * 1024).contains(&self.max_upload_bytes) {
+            return invalid(
+                "storage.max_upload_bytes",
+                "上传大小上限应在 64 KB 到 64 MB 之间",
+            );
+        }
+        if !(1_000_000..=200_000_000).contains(&self.max_pixels) {
+            return invalid("storage.max_pixels", "图片像素上限应在 100 万到 2 亿之间");
+        }
+        if !(64..=1024).contains(&self.thumb_px) {
+            return invalid("storage.thumb_px", "缩略图边长应在 64 到 1024 像素之间");
+        }
+        if self.max_edge_px < 1024 || self.max_edge_px < self.thumb_px {
+            return invalid(
+                "storage.max_edge_px",
+                "原图长边上限至少为 1024 像素（且不小于缩略图边长）",
+            );
+        }
+        if self.uploads_per_minute < 1 {
+            return invalid(
+                "storage.uploads_per_minute",
+                "上传限流值至少为 1（限流不能关闭）",
+            );
+        }
+        match self.backend.as_str() {
+            "local" => Ok(()),
+            "s3" => {
+                let s3 = &self.s3;
+                if !(s3.endpoint.starts_with("http://") || s3.endpoint.starts_with("https://")) {
+                    return invalid(
+                        "storage.s3.endpoint (CULTUREHUB_S3_ENDPOINT)",
+                        "使用 S3 存储时必须设置服务地址，以 http:// 或 https:// 开头",
+                    );
+                }
+                let bucket_ok = (3..=63).contains(&s3.bucket.len())
+                    && s3.bucket.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                    })
+                    && !s3.bucket.starts_with(['-', '.'])
+                    && !s3.bucket.ends_with(['-', '.']);
+                if !bucket_ok {
+                    return invalid(
+                        "storage.s3.bucket (CULTUREHUB_S3_BUCKET)",
+                        "存储桶名称应为 3 到 63 个小写字母、数字、连字符或点",
+                    );
+                }
+                if s3.region.trim().is_empty() {
+                    return invalid(
+                        "storage.s3.region (CULTUREHUB_S3_REGION)",
+                        "使用 S3 存储时必须设置区域，例如 cn-south-1",
+                    );
+                }
+                if s3.access_key_id.is_empty() || s3.secret_access_key.is_empty() {
+                    return invalid(
+                        "storage.s3.access_key_id / secret_access_key",
+                        "使用 S3 存储时必须设置访问密钥（CULTUREHUB_S3_ACCESS_KEY_ID、CULTUREHUB_S3_SECRET_ACCESS_KEY）",
+                    );
+                }
+                if !s3.prefix.is_empty() && !crate::storage::valid_key(s3.prefix.trim_matches('/'))
+                {
+                    return invalid(
+                        "storage.s3.prefix",
+                        "前缀只能包含小写字母、数字、/、-、_ 和 .",
+                    );
+                }
+                Ok(())
+            }
+            _ => invalid(
+                "storage.backend (CULTUREHUB_STORAGE)",
+                "只能是 local（本机目录）或 s3（S3 兼容对象存储）",
+            ),
+        }
     }
 }
 
@@ -195,6 +364,7 @@ impl Default for Settings {
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
+            storage: StorageSettings::default(),
             console: ConsoleSettings::default(),
         }
     }
@@ -286,6 +456,19 @@ impl fmt::Debug for Settings {
             )
             .field("wechat.embedded_fake", &self.wechat.embedded_fake)
             .field("dev_login", &self.dev_login)
+            .field("storage.backend", &self.storage.backend)
+            .field("storage.dir", &self.storage.dir)
+            .field("storage.s3.endpoint", &self.storage.s3.endpoint)
+            .field("storage.s3.bucket", &self.storage.s3.bucket)
+            .field("storage.s3.access_key_id", &self.storage.s3.access_key_id)
+            .field(
+                "storage.s3.secret_access_key",
+                &if self.storage.s3.secret_access_key.is_empty() {
+                    "(empty)"
+                } else {
+                    "(set)"
+                },
+            )
             .field(
                 "ticket_key",
                 &if self.ticket_key.is_empty() {
@@ -385,6 +568,40 @@ impl Settings {
         if let Some(v) = get("CULTUREHUB_SEED_DEMO") {
             self.seed_demo_if_empty = parse_bool("CULTUREHUB_SEED_DEMO", &v)?;
         }
+        let st = &mut self.storage;
+        if let Some(v) = get("CULTUREHUB_STORAGE") {
+            st.backend = v.trim().to_string();
+        }
+        if let Some(v) = get("CULTUREHUB_STORAGE_DIR") {
+            st.dir = v;
+        }
+        if let Some(v) = get("CULTUREHUB_UPLOAD_MAX_BYTES") {
+            st.max_upload_bytes = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: "CULTUREHUB_UPLOAD_MAX_BYTES",
+                why: format!("'{v}' 不是字节数"),
+            })?;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_ENDPOINT") {
+            st.s3.endpoint = v;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_BUCKET") {
+            st.s3.bucket = v;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_REGION") {
+            st.s3.region = v;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_ACCESS_KEY_ID") {
+            st.s3.access_key_id = v;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_SECRET_ACCESS_KEY") {
+            st.s3.secret_access_key = v;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_PATH_STYLE") {
+            st.s3.path_style = parse_bool("CULTUREHUB_S3_PATH_STYLE", &v)?;
+        }
+        if let Some(v) = get("CULTUREHUB_S3_PREFIX") {
+            st.s3.prefix = v;
+        }
         Ok(())
     }
 
@@ -472,6 +689,7 @@ impl Settings {
                 why: "爽约次数上限和可同时预约数量都至少为 1".into(),
             });
         }
+        self.storage.validate()?;
         Ok(())
     }
 }
@@ -524,6 +742,60 @@ mod tests {
         let mut s = Settings::default();
         assert!(s
             .apply_env(|k| (k == "CULTUREHUB_DEV_LOGIN").then(|| "maybe".into()))
+            .is_err());
+    }
+
+    #[test]
+    fn storage_settings_from_env_validated_and_redacted() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.storage.local_dir(&s.database_url),
+            std::path::PathBuf::from("data/files")
+        );
+        assert_eq!(
+            s.storage.local_dir("sqlite:///var/lib/ch/hub.db?mode=rwc"),
+            std::path::PathBuf::from("/var/lib/ch/files")
+        );
+        s.apply_env(|k| (k == "CULTUREHUB_STORAGE").then(|| "s3".into()))
+            .unwrap();
+        let e = s.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("CULTUREHUB_S3_ENDPOINT") && e.contains("必须"),
+            "{e}"
+        );
+        s.apply_env(|k| {
+            Some(
+                match k {
+                    "CULTUREHUB_S3_ENDPOINT" => "https://obs.example.com",
+                    "CULTUREHUB_S3_BUCKET" => "culture-hub",
+                    "CULTUREHUB_S3_REGION" => "cn-south-1",
+                    "CULTUREHUB_S3_ACCESS_KEY_ID" => "AKID",
+                    "CULTUREHUB_S3_SECRET_ACCESS_KEY" => "very-secret-value",
+                    "CULTUREHUB_S3_PATH_STYLE" => "false",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        })
+        .unwrap();
+        assert!(s.validate().is_ok(), "{:?}", s.validate());
+        assert!(!s.storage.s3.path_style);
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("very-secret-value"), "secret leaked: {dbg}");
+        assert!(
+            dbg.contains("storage.s3.secret_access_key: \"(set)\""),
+            "{dbg}"
+        );
+
+        s.storage.s3.bucket = "Bad_Bucket".into();
+        assert!(s.validate().unwrap_err().to_string().contains("存储桶"));
+        s.storage.backend = "ftp".into();
+        assert!(s.validate().unwrap_err().to_string().contains("local"));
+        let mut s = Settings::default();
+        s.storage.max_upload_bytes = 10;
+        assert!(s.validate().is_err());
+        assert!(s
+            .apply_env(|k| (k == "CULTUREHUB_UPLOAD_MAX_BYTES").then(|| "8MB".into()))
             .is_err());
     }
 

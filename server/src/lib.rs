@@ -35,8 +35,12 @@ pub mod export;
 pub mod family;
 /// Ratings, comment moderation and the staff inbox.
 pub mod feedback;
+/// Uploaded files: the `files` table, storing an image, reading it back, attaching it.
+pub mod files;
 /// Sign-in, sessions, role grants, invitations.
 pub mod identity;
+/// Uploaded images checked, re-encoded without metadata, and thumbnailed.
+pub mod images;
 /// The cultural menu (点单): items, orders, delivery, votes.
 pub mod menu;
 /// Prometheus metrics.
@@ -57,6 +61,8 @@ pub mod seed;
 pub mod state;
 /// Figures for steering: satisfaction, demand, replies, targets, staffing, ledgers.
 pub mod stats;
+/// Where uploaded files' bytes live: a local directory or S3-compatible object storage.
+pub mod storage;
 /// Timestamps and the injectable clock.
 pub mod time;
 /// WeChat client and fake server.

@@ -29,6 +29,8 @@ pub struct AppState {
     pub ticket_key: Arc<Vec<u8>>,
     /// Ready public browse pages (see `api::activities`).
     pub pages: Arc<crate::cache::PageCache<crate::api::activities::CachedPage>>,
+    /// Where uploaded files' bytes are kept (see `files`).
+    pub storage: crate::storage::BlobStore,
 }
 
 /// Per-request facts set by the outer middleware.

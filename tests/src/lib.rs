@@ -110,6 +110,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     db_url: String,
     sqlite_file: Option<std::path::PathBuf>,
+    /// The local file store of this test (removed by `finish`).
+    pub files_dir: std::path::PathBuf,
 }
 
 /// Settings the tests start from: embedded fake WeChat, demo network, generous limits.
@@ -158,6 +160,12 @@ impl TestApp {
                 s.redis_url = Some(redis_url());
             }
         }
+        // Each test keeps its uploads in its own directory.
+        let files_dir = std::env::temp_dir().join(format!(
+            "culturehub-test-files-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        s.storage.dir = files_dir.display().to_string();
         tweak(&mut s);
         let db_url = s.database_url.clone();
         let state = app::build_state(s, Clock::default())
@@ -171,6 +179,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             db_url,
             sqlite_file,
+            files_dir,
         })
     }
 
@@ -199,6 +208,49 @@ impl TestApp {
         if self.backend == Backend::Postgres {
             drop_pg_database(&self.db_url).await;
         }
+        let _ = std::fs::remove_dir_all(&self.files_dir);
+    }
+
+    /// Sends raw bytes (an upload) and answers (status, JSON or text body).
+    pub async fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(m, format!("{}{}", self.url, path))
+            .header("content-type", content_type)
+            .body(bytes);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, v)
+    }
+
+    /// GET answering (status, headers, raw body): for files and other non-JSON answers.
+    pub async fn fetch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.http.get(format!("{}{}", self.url, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.unwrap_or_default().to_vec();
+        (status, headers, body)
     }
 
     pub async fn call(

@@ -120,6 +120,35 @@ pub struct Req {
     pub body: Option<Value>,
 }
 
+/// Marks a `Req` body that is sent as raw bytes (an upload) instead of JSON.
+const RAW: &str = "__raw_upload";
+
+impl Req {
+    /// A request whose body is `bytes` sent as `content_type` (file uploads).
+    pub fn upload(method: &'static str, path: String, content_type: &str, bytes: &[u8]) -> Req {
+        use base64::Engine;
+        Req {
+            method,
+            path,
+            body: Some(serde_json::json!({ RAW: {
+                "content_type": content_type,
+                "base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+            }})),
+        }
+    }
+
+    fn raw(&self) -> Option<(String, Vec<u8>)> {
+        use base64::Engine;
+        let r = self.body.as_ref()?.get(RAW)?;
+        Some((
+            r["content_type"].as_str()?.to_string(),
+            base64::engine::general_purpose::STANDARD
+                .decode(r["base64"].as_str()?)
+                .ok()?,
+        ))
+    }
+}
+
 pub type Build = for<'a> fn(&'a World<'a>, Side) -> Pin<Box<dyn Future<Output = Req> + Send + 'a>>;
 
 pub struct Case {
@@ -150,10 +179,18 @@ pub async fn run(w: &World<'_>, cases: &[Case]) -> Vec<String> {
                     403
                 };
                 let req = (case.build)(w, side).await;
-                let (status, body) = w
-                    .app
-                    .call(req.method, &req.path, w.token(who), req.body)
-                    .await;
+                let (status, body) = match req.raw() {
+                    Some((ct, bytes)) => {
+                        w.app
+                            .send_bytes(req.method, &req.path, w.token(who), &ct, bytes)
+                            .await
+                    }
+                    None => {
+                        w.app
+                            .call(req.method, &req.path, w.token(who), req.body)
+                            .await
+                    }
+                };
                 if status != expected {
                     failures.push(format!(
                         "{} as {who:?} on {side:?}: expected {expected}, got {status} ({body})",

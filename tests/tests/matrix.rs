@@ -870,6 +870,78 @@ fn deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+// Files: staff who run a unit's activities upload its images; staff files are read by those
+// who may read the unit's activity data (public files by anyone, see tests/files.rs).
+const UPLOADERS: &[Who] = ACTIVITY_MANAGERS;
+
+fn tiny_png() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(8, 6, image::Rgb([200, 40, 40]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn upload_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req::upload(
+            "POST",
+            format!("/api/v1/files?unit_id={id}&visibility=staff"),
+            "image/png",
+            &tiny_png(),
+        )
+    })
+}
+
+/// A staff-only file of the point on `s`, stored directly.
+async fn staff_file(w: &World<'_>, s: Side) -> i64 {
+    let st = w.app.state();
+    let unit = culturehub::org::unit_ref(&st.db, w.app.unit_id(w.point(s)).await)
+        .await
+        .unwrap();
+    culturehub::files::store_image(
+        &st.db,
+        &st.storage,
+        &culturehub::images::Limits::from_settings(&st.settings.storage),
+        &unit,
+        culturehub::files::Visibility::Staff,
+        tiny_png(),
+        &culturehub::files::Uploader {
+            user_id: w.users[&CenterAdmin],
+            ip: "",
+            request_id: "",
+        },
+        &st.now(),
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+fn file_get_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = staff_file(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/files/{id}"),
+            body: None,
+        }
+    })
+}
+
+fn file_thumb_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = staff_file(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/files/{id}/thumb"),
+            body: None,
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -1315,6 +1387,27 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: console_revoke_op,
+        },
+        Case {
+            op: "file_upload",
+            allowed: UPLOADERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: upload_op,
+        },
+        Case {
+            op: "file_get",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: file_get_op,
+        },
+        Case {
+            op: "file_thumb",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: file_thumb_op,
         },
     ]
 }

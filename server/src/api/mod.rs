@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod console;
 pub mod demand;
 pub mod feedback;
+pub mod files;
 pub mod menu;
 pub mod org;
 pub mod security;
@@ -47,6 +48,8 @@ pub enum ApiTags {
     Stats,
     /// 管理后台：扫码登录与登录会话
     Console,
+    /// 图片上传与读取（海报、照片、佐证材料）
+    Files,
 }
 
 pub type Apis = (
@@ -61,6 +64,7 @@ pub type Apis = (
     menu::MenuApi,
     stats::StatsApi,
     console::ConsoleApi,
+    files::FilesApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {
@@ -77,6 +81,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             menu::MenuApi,
             stats::StatsApi,
             console::ConsoleApi,
+            files::FilesApi,
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
