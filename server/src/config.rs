@@ -35,34 +35,10 @@ pub struct Settings {
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
     /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
     pub ticket_key: String,
-    /// The staff console: where its built assets are, its browser sessions.
-    pub console: ConsoleSettings,
     /// Uploaded files (posters, photos, evidence): where they are kept and what is accepted.
     pub storage: StorageSettings,
-}
-
-/// `[storage]`: a local directory (default) or S3-compatible object storage, and the limits
-/// every upload must meet.
-#[derive(Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageSettings {
-    /// `local` (a directory on this machine) or `s3` (S3-compatible object storage).
-    pub backend: String,
-    /// Directory for `local`. Empty: `files/` next to the SQLite file (`data/files` on the
-    /// embedded default), or `data/files` under the working directory with PostgreSQL.
-    pub dir: String,
-    /// Largest accepted upload, in bytes (the upload route's own body limit).
-    pub max_upload_bytes: usize,
-    /// Most pixels (width × height) an image may declare; larger ones are refused before
-    /// they are decoded (decompression bombs).
-    pub max_pixels: u64,
-    /// Stored originals are scaled down to fit this many pixels on the long side.
-    pub max_edge_px: u32,
-    /// Long side of thumbnails, in pixels.
-    pub thumb_px: u32,
-    /// Uploads per minute per person.
-    pub uploads_per_minute: u32,
-    pub s3: S3Settings,
+    /// The staff console: where its built assets are, its browser sessions.
+    pub console: ConsoleSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -94,6 +70,39 @@ impl Default for ConsoleSettings {
     }
 }
 
+impl Settings {
+    /// Whether console cookies carry `Secure` (see `ConsoleSettings::secure_cookie`).
+    pub fn console_cookie_secure(&self) -> bool {
+        self.console
+            .secure_cookie
+            .unwrap_or(!self.wechat.embedded_fake)
+    }
+}
+
+/// `[storage]`: a local directory (default) or S3-compatible object storage, and the limits
+/// every upload must meet.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` (a directory on this machine) or `s3` (S3-compatible object storage).
+    pub backend: String,
+    /// Directory for `local`. Empty: `files/` next to the SQLite file (`data/files` on the
+    /// embedded default), or `data/files` under the working directory with PostgreSQL.
+    pub dir: String,
+    /// Largest accepted upload, in bytes (the upload route's own body limit).
+    pub max_upload_bytes: usize,
+    /// Most pixels (width × height) an image may declare; larger ones are refused before
+    /// they are decoded (decompression bombs).
+    pub max_pixels: u64,
+    /// Stored originals are scaled down to fit this many pixels on the long side.
+    pub max_edge_px: u32,
+    /// Long side of thumbnails, in pixels.
+    pub thumb_px: u32,
+    /// Uploads per minute per person.
+    pub uploads_per_minute: u32,
+    pub s3: S3Settings,
+}
+
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct S3Settings {
@@ -122,16 +131,6 @@ impl Default for StorageSettings {
             uploads_per_minute: 20,
             s3: S3Settings::default(),
         }
-    }
-}
-
-impl Settings {
-    /// Whether console cookies carry `Secure` (see `ConsoleSettings::secure_cookie`).
-    pub fn console_cookie_secure(&self) -> bool {
-        self.console
-            .secure_cookie
-            .unwrap_or(!self.wechat.embedded_fake)
-
     }
 }
 
@@ -365,8 +364,8 @@ impl Default for Settings {
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
-            console: ConsoleSettings::default(),
             storage: StorageSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
