@@ -98,7 +98,7 @@ fn parse_ts(s: &str, what: &str) -> ApiResult<Ts> {
 
 /// Checks an activity's fields and sessions. Pure: `now` is passed in.
 pub fn validate(a: &NewActivity, now: Ts) -> ApiResult<(Vec<SessionPlan>, Option<Ts>)> {
-    if a.title.trim().is_empty() {
+    if crate::input::blank(&a.title) {
         return Err(ApiError::validation("活动名称不能为空"));
     }
     if !KINDS.contains(&a.kind.as_str()) {

@@ -154,11 +154,18 @@ fn request_id(req: &Request) -> String {
 async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem::Result<Response> {
     let start = Instant::now();
     let rid = request_id(&req);
-    let ip = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    // The client's address: X-Forwarded-For counts only from a configured proxy.
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = crate::client_ip::client_ip(
+        req.remote_addr().as_socket_addr().map(|a| a.ip()),
+        &forwarded,
+        &crate::client_ip::nets(&st.settings.trusted_proxies),
+    );
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     req.extensions_mut().insert(ReqCtx {
@@ -187,6 +194,15 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let is_json = req
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    // Text input is checked here, once, for every route (see `input`).
+    let mut bad_text = crate::input::check_path(&path)
+        .and_then(|_| crate::input::check_query(req.uri().query().unwrap_or("")))
+        .err();
     let too_large = if !is_write {
         false
     } else if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
@@ -195,6 +211,9 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     } else {
         match req.take_body().into_bytes_limit(body_limit).await {
             Ok(bytes) => {
+                if is_json && bad_text.is_none() {
+                    bad_text = crate::input::check_json_body(&bytes).err();
+                }
                 req.set_body(bytes);
                 false
             }
@@ -203,6 +222,9 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     };
     let result = match limited {
         Some(retry) => Err(ApiError::rate_limited(retry).into()),
+        None if bad_text.is_some() && !too_large => {
+            Err(bad_text.unwrap_or_else(ApiError::internal).into())
+        }
         None if too_large => Err(ApiError::new(
             poem::http::StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",

@@ -243,6 +243,15 @@ impl Cache {
         }
     }
 
+    /// How many times `rate_limit` has counted `k` in its current window (this look counts
+    /// nothing).
+    pub async fn rate_count(&self, k: &str) -> u64 {
+        self.get(&format!("rl:{k}"))
+            .await
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
     pub async fn ping(&self) -> bool {
         match &self.redis {
             Some(r) => {

@@ -29,6 +29,10 @@ pub struct Settings {
     /// With the demo network, also load demo activities for the coming weeks.
     pub seed_demo_activities: bool,
     pub rate_limit: RateLimitSettings,
+    /// Addresses (or CIDR ranges) of the reverse proxies in front of the service. Only a
+    /// request arriving from one of them has its `X-Forwarded-For` believed; everyone else's
+    /// address is the connection's. Empty: the header is ignored.
+    pub trusted_proxies: Vec<String>,
     pub booking: BookingSettings,
     /// The district policy's numbers (annual targets, staffing minimums): data, not code.
     pub policy: PolicySettings,
@@ -313,8 +317,11 @@ impl Templates {
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitSettings {
-    /// Sign-in attempts per minute per client address.
+    /// Failed sign-ins (wrong or used codes) per minute per client address before that address
+    /// must wait; also successful sign-ins per minute per person (WeChat openid).
     pub signin_per_minute: u32,
+    /// Every sign-in attempt per minute per client address: a generous ceiling.
+    pub signin_per_minute_per_ip: u32,
     /// Writes per minute per user.
     pub writes_per_minute: u32,
     /// Writes per minute per client address (covers anonymous writes).
@@ -361,6 +368,7 @@ impl Default for Settings {
             seed_demo_if_empty: true,
             seed_demo_activities: true,
             rate_limit: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
@@ -414,6 +422,7 @@ impl Default for RateLimitSettings {
     fn default() -> Self {
         RateLimitSettings {
             signin_per_minute: 30,
+            signin_per_minute_per_ip: 300,
             writes_per_minute: 60,
             writes_per_minute_per_ip: 600,
         }
@@ -559,6 +568,13 @@ impl Settings {
         if let Some(v) = get("CULTUREHUB_TICKET_KEY") {
             self.ticket_key = v;
         }
+        if let Some(v) = get("CULTUREHUB_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect();
+        }
         if let Some(v) = get("CULTUREHUB_CONSOLE_DIR") {
             self.console.assets_dir = v;
         }
@@ -659,7 +675,18 @@ impl Settings {
                 why: "都至少为 1".into(),
             });
         }
+        if let Some(bad) = self
+            .trusted_proxies
+            .iter()
+            .find(|p| crate::client_ip::Net::parse(p).is_none())
+        {
+            return Err(ConfigError::Invalid {
+                key: "trusted_proxies (CULTUREHUB_TRUSTED_PROXIES)",
+                why: format!("'{bad}' 不是 IP 地址或网段，例如 127.0.0.1、10.0.0.0/8"),
+            });
+        }
         if self.rate_limit.signin_per_minute < 1
+            || self.rate_limit.signin_per_minute_per_ip < 1
             || self.rate_limit.writes_per_minute < 1
             || self.rate_limit.writes_per_minute_per_ip < 1
         {

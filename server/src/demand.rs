@@ -294,7 +294,7 @@ pub async fn triage(db: &Db, id: i64, status: &str, reason: &str, now: Ts) -> Ap
             "状态只能是 accepted、planned 或 declined",
         ));
     }
-    if status == "declined" && reason.trim().is_empty() {
+    if status == "declined" && crate::input::blank(reason) {
         return Err(ApiError::validation("不采纳时请写明原因，居民可以看到"));
     }
     let now_s = time::fmt(now);

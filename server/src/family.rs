@@ -46,7 +46,7 @@ pub fn china_date(now: crate::time::Ts) -> NaiveDate {
 
 pub async fn add(db: &Db, user_id: i64, m: &NewMember, now: crate::time::Ts) -> ApiResult<Member> {
     let name = m.name.trim();
-    if name.is_empty() {
+    if crate::input::blank(name) {
         return Err(ApiError::validation("姓名不能为空"));
     }
     if !RELATIONS.contains(&m.relation.as_str()) {

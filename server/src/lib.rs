@@ -19,6 +19,8 @@ pub mod cache;
 pub mod checkin;
 /// Subcommands of the `culturehub` binary.
 pub mod cli;
+/// The client's address, through trusted reverse proxies only.
+pub mod client_ip;
 /// Typed, layered settings.
 pub mod config;
 /// The staff console: cookie sessions, scan-to-sign-in, serving the built console.
@@ -41,6 +43,8 @@ pub mod files;
 pub mod identity;
 /// Uploaded images checked, re-encoded without metadata, and thumbnailed.
 pub mod images;
+/// Text input checked once for every request: control characters, blank names.
+pub mod input;
 /// The cultural menu (点单): items, orders, delivery, votes.
 pub mod menu;
 /// Prometheus metrics.

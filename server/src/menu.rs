@@ -282,7 +282,7 @@ pub async fn approve(db: &Db, id: i64, by: i64, now: &str) -> ApiResult<()> {
 }
 
 pub async fn reject(db: &Db, id: i64, by: i64, reason: &str, now: &str) -> ApiResult<()> {
-    if reason.trim().is_empty() {
+    if crate::input::blank(reason) {
         return Err(ApiError::validation("请写明原因"));
     }
     let mut tx = db.begin().await?;

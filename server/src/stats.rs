@@ -340,45 +340,44 @@ pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiRe
     .bind(&to)
     .fetch_all(db.pool())
     .await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "活动编号",
-        "活动名称",
-        "类型",
-        "状态",
-        "主办单位",
-        "总馆配送",
-        "首场时间",
-        "场次",
-        "预约人数",
-        "签到人数",
-        "现场人次",
-        "平均评分",
-    ]);
+    // Through `export::Table`, so a title or unit name cannot become a spreadsheet formula.
+    let mut t = crate::export::Table::new(
+        "台账",
+        &[
+            "活动编号",
+            "活动名称",
+            "类型",
+            "状态",
+            "主办单位",
+            "总馆配送",
+            "首场时间",
+            "场次",
+            "预约人数",
+            "签到人数",
+            "现场人次",
+            "平均评分",
+        ],
+    );
     for r in rows {
         let kind: String = r.get("kind");
-        let _ = w.write_record([
-            r.get::<i64, _>("id").to_string(),
-            r.get::<String, _>("title"),
-            crate::activity::kind_label(&kind).to_string(),
-            r.get::<String, _>("status"),
-            r.get::<String, _>("organizer"),
-            if r.get::<Option<i64>, _>("delivered_by_unit_id").is_some() {
-                "是".into()
-            } else {
-                "否".into()
-            },
-            r.get::<Option<String>, _>("first_start")
-                .unwrap_or_default(),
-            r.get::<i64, _>("sessions").to_string(),
-            r.get::<i64, _>("booked").to_string(),
-            r.get::<i64, _>("admitted").to_string(),
-            r.get::<i64, _>("walk_ins").to_string(),
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            r.get::<String, _>("title").into(),
+            crate::activity::kind_label(&kind).into(),
+            r.get::<String, _>("status").into(),
+            r.get::<String, _>("organizer").into(),
+            r.get::<Option<i64>, _>("delivered_by_unit_id")
+                .is_some()
+                .into(),
+            r.get::<Option<String>, _>("first_start").into(),
+            r.get::<i64, _>("sessions").into(),
+            r.get::<i64, _>("booked").into(),
+            r.get::<i64, _>("admitted").into(),
+            r.get::<i64, _>("walk_ins").into(),
             r.get::<Option<f64>, _>("avg_score")
                 .map(|a| format!("{a:.1}"))
-                .unwrap_or_default(),
+                .into(),
         ]);
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    Ok(t.csv())
 }

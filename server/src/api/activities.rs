@@ -391,7 +391,7 @@ impl ActivitiesApi {
         st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
             .await?;
         let reason = body.reason.trim();
-        if reason.is_empty() {
+        if crate::input::blank(reason) {
             return Err(ApiError::validation("请填写取消原因").into());
         }
         let c = ctx(req);

@@ -136,14 +136,30 @@ impl AuthApi {
         body: Json<WechatSignIn>,
     ) -> Result<Json<Session>> {
         let c = ctx(req);
-        st.limit(
-            &format!("signin:{}", c.ip),
-            st.settings.rate_limit.signin_per_minute,
-        )
-        .await?;
+        let rl = &st.settings.rate_limit;
+        // A generous ceiling per client address, then a lockout for addresses that keep
+        // sending wrong codes: behind a configured proxy that is the one client sending them,
+        // not every resident (see `client_ip`). A valid code is limited per person.
+        st.limit(&format!("signin:{}", c.ip), rl.signin_per_minute_per_ip)
+            .await?;
+        let failures = format!("signin-fail:{}", c.ip);
+        if st.cache.rate_count(&failures).await >= rl.signin_per_minute as u64 {
+            return Err(ApiError::rate_limited(60).into());
+        }
         match st.wechat.code2session(&body.code).await {
-            Ok(s) => open(&st, &s.openid, s.unionid.as_deref()).await,
+            Ok(s) => {
+                st.limit(&format!("signin-openid:{}", s.openid), rl.signin_per_minute)
+                    .await?;
+                open(&st, &s.openid, s.unionid.as_deref()).await
+            }
             Err(e) => {
+                let err = identity::signin_error(&e);
+                if !err.status.is_server_error() {
+                    let _ = st
+                        .cache
+                        .rate_limit(&failures, u32::MAX, std::time::Duration::from_secs(60))
+                        .await;
+                }
                 audit::security_event(
                     &st.db,
                     &st.now(),
@@ -158,7 +174,7 @@ impl AuthApi {
                     },
                 )
                 .await;
-                Err(identity::signin_error(&e).into())
+                Err(err.into())
             }
         }
     }
@@ -222,7 +238,7 @@ impl AuthApi {
     ) -> Result<Json<Me>> {
         let caller = st.caller(req).await?;
         let name = body.display_name.trim();
-        if name.is_empty() {
+        if crate::input::blank(name) {
             return Err(ApiError::validation("昵称不能为空").into());
         }
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;

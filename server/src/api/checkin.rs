@@ -900,23 +900,21 @@ impl CheckinApi {
             .authorize_unit(req, &caller, Action::ManageCheckin, id.0)
             .await?;
         let items = unit_hours(&st, &unit.path).await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(["志愿者编号", "志愿者", "服务次数", "服务时长（小时）"]);
+        // Through `export::Table`, like every export (formula-safe text cells).
+        let mut t = crate::export::Table::new(
+            "志愿服务",
+            &["志愿者编号", "志愿者", "服务次数", "服务时长（小时）"],
+        );
         for v in &items {
             let served = v.records.iter().filter(|r| r.minutes > 0).count();
-            let _ = w.write_record([
-                v.user_id.to_string(),
-                v.volunteer_masked.clone(),
-                served.to_string(),
-                format!("{:.1}", v.total_hours),
+            t.push(vec![
+                v.user_id.into(),
+                v.volunteer_masked.clone().into(),
+                (served as i64).into(),
+                format!("{:.1}", v.total_hours).into(),
             ]);
         }
-        let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
-        // A BOM so spreadsheet software reads the Chinese headers correctly.
-        Ok(Csv::File(PlainText(format!(
-            "\u{feff}{}",
-            String::from_utf8_lossy(&bytes)
-        ))))
+        Ok(Csv::File(PlainText(t.csv())))
     }
 }
 

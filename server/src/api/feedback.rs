@@ -257,7 +257,7 @@ impl FeedbackApi {
         st.authorize(req, &caller, Action::ReplyFeedback, &place)
             .await?;
         let content = feedback::check_text(&body.content, 300, "回复")?;
-        if content.is_empty() {
+        if crate::input::blank(&content) {
             return Err(ApiError::validation("回复不能为空").into());
         }
         // The reply is signed by the replying staff member's unit.
@@ -412,42 +412,37 @@ impl FeedbackApi {
         .fetch_all(st.db.pool())
         .await
         .map_err(ApiError::from)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record([
-            "编号",
-            "时间",
-            "单位",
-            "活动",
-            "类型",
-            "评分",
+        // Through `export::Table`: a resident's comment cannot become a spreadsheet formula
+        // (masking runs first, neutralising last, so no mask keeps a dangerous first character).
+        let mut t = crate::export::Table::new(
             "评价",
-            "审核状态",
-            "首次回复",
-            "已跟进",
-        ]);
+            &[
+                "编号",
+                "时间",
+                "单位",
+                "活动",
+                "类型",
+                "评分",
+                "评价",
+                "审核状态",
+                "首次回复",
+                "已跟进",
+            ],
+        );
         for r in rows {
-            let _ = w.write_record([
-                r.get::<i64, _>("id").to_string(),
-                r.get::<String, _>("created_at"),
-                r.get::<String, _>("short_name"),
-                r.get::<String, _>("title"),
-                crate::activity::kind_label(&r.get::<String, _>("kind")).to_string(),
-                r.get::<i64, _>("score").to_string(),
-                crate::privacy::mask_text(&r.get::<String, _>("comment")),
-                r.get::<String, _>("comment_status"),
-                r.get::<Option<String>, _>("first_reply_at")
-                    .unwrap_or_default(),
-                if r.get::<Option<String>, _>("handled_at").is_some() {
-                    "是".into()
-                } else {
-                    "否".into()
-                },
+            t.push(vec![
+                r.get::<i64, _>("id").into(),
+                r.get::<String, _>("created_at").into(),
+                r.get::<String, _>("short_name").into(),
+                r.get::<String, _>("title").into(),
+                crate::activity::kind_label(&r.get::<String, _>("kind")).into(),
+                r.get::<i64, _>("score").into(),
+                crate::privacy::mask_text(&r.get::<String, _>("comment")).into(),
+                r.get::<String, _>("comment_status").into(),
+                r.get::<Option<String>, _>("first_reply_at").into(),
+                r.get::<Option<String>, _>("handled_at").is_some().into(),
             ]);
         }
-        let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
-        Ok(Csv::File(PlainText(format!(
-            "\u{feff}{}",
-            String::from_utf8_lossy(&bytes)
-        ))))
+        Ok(Csv::File(PlainText(t.csv())))
     }
 }

