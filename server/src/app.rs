@@ -97,7 +97,7 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         cache,
         wechat,
         clock,
-        metrics: Arc::new(Metrics::default()),
+        metrics: Arc::new(Metrics::with_routes(crate::api::route_templates())),
         fake_wechat: fake,
         storage,
     };
@@ -132,7 +132,7 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/docs", docs)
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
-        .at("/metrics", get(metrics))
+        .at("/metrics", get(metrics_main))
         .data(state)
         .around(move |ep, req| outer(ep, req, outer_state.clone()))
 }
@@ -268,14 +268,19 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     let secs = start.elapsed().as_secs_f64();
     st.metrics.observe(
         &method,
-        if unmatched { "unmatched" } else { &path },
+        if unmatched {
+            crate::metrics::UNMATCHED
+        } else {
+            &path
+        },
         status,
         secs,
     );
+    let route = st.metrics.route_label(&path);
     if status >= 500 {
-        tracing::warn!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
+        tracing::warn!(request_id = %rid, %method, path = %route, status, ms = secs * 1000.0, "request");
     } else {
-        tracing::debug!(request_id = %rid, %method, path = %crate::metrics::route_label(&path), status, ms = secs * 1000.0, "request");
+        tracing::debug!(request_id = %rid, %method, path = %route, status, ms = secs * 1000.0, "request");
     }
     Ok(resp)
 }
@@ -336,7 +341,35 @@ async fn readyz(Data(st): Data<&AppState>) -> Response {
         .body(body.to_string())
 }
 
+/// `/metrics` on the main address: only with the configured bearer token, or in local
+/// development; otherwise it does not exist there (see `MetricsSettings`).
 #[handler]
+fn metrics_main(req: &Request, Data(st): Data<&AppState>) -> poem::Result<Response> {
+    let m = &st.settings.metrics;
+    if !m.on_main_address(st.settings.wechat.embedded_fake) {
+        return Err(ApiError::new(
+            poem::http::StatusCode::NOT_FOUND,
+            "route_not_found",
+            "请求的接口不存在",
+        )
+        .into());
+    }
+    if !m.token.is_empty() {
+        // Compared as digests, so the time taken says nothing about the token.
+        let sent = crate::state::bearer(req).unwrap_or("");
+        if crate::identity::hash_secret(sent) != crate::identity::hash_secret(&m.token) {
+            return Err(ApiError::unauthenticated().into());
+        }
+    }
+    Ok(metrics(Data(st)))
+}
+
+/// `/metrics` on its own address (`metrics.listen`): the monitoring network only.
+#[handler]
+fn metrics_own(Data(st): Data<&AppState>) -> Response {
+    metrics(Data(st))
+}
+
 fn metrics(Data(st): Data<&AppState>) -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4")
@@ -379,6 +412,19 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
         .and_then(|a| a.as_socket_addr().cloned())
         .ok_or_else(|| std::io::Error::other("no local address"))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let metrics_server = match state.settings.metrics.listen.as_str() {
+        "" => None,
+        addr => {
+            let acceptor = TcpListener::bind(addr.to_string()).into_acceptor().await?;
+            tracing::info!(listen = addr, "metrics served on their own address");
+            let app = Route::new()
+                .at("/metrics", get(metrics_own))
+                .data(state.clone());
+            Some(tokio::spawn(async move {
+                let _ = Server::new_with_acceptor(acceptor).run(app).await;
+            }))
+        }
+    };
     let worker = crate::worker::spawn(state.clone());
     let app = routes(state.clone());
     let handle = tokio::spawn(async move {
@@ -392,6 +438,9 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
             )
             .await;
         worker.abort();
+        if let Some(m) = metrics_server {
+            m.abort();
+        }
     });
     Ok(Running {
         addr,

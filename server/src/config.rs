@@ -33,6 +33,8 @@ pub struct Settings {
     /// request arriving from one of them has its `X-Forwarded-For` believed; everyone else's
     /// address is the connection's. Empty: the header is ignored.
     pub trusted_proxies: Vec<String>,
+    /// Where `/metrics` is served and who may read it.
+    pub metrics: MetricsSettings,
     pub booking: BookingSettings,
     /// The district policy's numbers (annual targets, staffing minimums): data, not code.
     pub policy: PolicySettings,
@@ -43,6 +45,25 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// The staff console: where its built assets are, its browser sessions.
     pub console: ConsoleSettings,
+}
+
+/// `[metrics]`: `/metrics` on its own address (reachable only by the monitoring system), or
+/// on the main address behind a bearer token. With neither, it is served on the main address
+/// only in local development (embedded fake WeChat); in production it answers 404 there.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A separate `address:port` for `/metrics` (e.g. `127.0.0.1:9091`). Empty: none.
+    pub listen: String,
+    /// A token scrapers send as `Authorization: Bearer <token>` to the main address. Empty: none.
+    pub token: String,
+}
+
+impl MetricsSettings {
+    /// Whether `/metrics` answers on the main address, and with which token.
+    pub fn on_main_address(&self, development: bool) -> bool {
+        self.listen.is_empty() && (!self.token.is_empty() || development)
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -369,6 +390,7 @@ impl Default for Settings {
             seed_demo_activities: true,
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
+            metrics: MetricsSettings::default(),
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
@@ -465,6 +487,15 @@ impl fmt::Debug for Settings {
             )
             .field("wechat.embedded_fake", &self.wechat.embedded_fake)
             .field("dev_login", &self.dev_login)
+            .field("metrics.listen", &self.metrics.listen)
+            .field(
+                "metrics.token",
+                &if self.metrics.token.is_empty() {
+                    "(empty)"
+                } else {
+                    "(set)"
+                },
+            )
             .field("storage.backend", &self.storage.backend)
             .field("storage.dir", &self.storage.dir)
             .field("storage.s3.endpoint", &self.storage.s3.endpoint)
@@ -575,6 +606,12 @@ impl Settings {
                 .filter(|p| !p.is_empty())
                 .collect();
         }
+        if let Some(v) = get("CULTUREHUB_METRICS_LISTEN") {
+            self.metrics.listen = v.trim().to_string();
+        }
+        if let Some(v) = get("CULTUREHUB_METRICS_TOKEN") {
+            self.metrics.token = v.trim().to_string();
+        }
         if let Some(v) = get("CULTUREHUB_CONSOLE_DIR") {
             self.console.assets_dir = v;
         }
@@ -673,6 +710,23 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 key: "session_ttl_hours / request_timeout_secs",
                 why: "都至少为 1".into(),
+            });
+        }
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "metrics.listen (CULTUREHUB_METRICS_LISTEN)",
+                why: format!(
+                    "'{}' 不是 地址:端口 形式，例如 127.0.0.1:9091",
+                    self.metrics.listen
+                ),
+            });
+        }
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
+            return Err(ConfigError::Invalid {
+                key: "metrics.token (CULTUREHUB_METRICS_TOKEN)",
+                why: "至少 16 个字符".into(),
             });
         }
         if let Some(bad) = self

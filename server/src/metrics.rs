@@ -1,5 +1,10 @@
-//! Prometheus text metrics: request counts and latency histograms by route and status, plus
-//! pool usage. Routes are normalised (numeric segments become `{id}`) to bound label cardinality.
+//! Prometheus text metrics: request counts and latency histograms by route, method and
+//! status, plus pool usage.
+//!
+//! Labels are bounded and never taken from the request as sent: the route is the matched
+//! route template of the API (`/api/v1/activities/{id}`), one of the fixed service paths, or
+//! `unmatched`; the method is a standard one or `OTHER`. So probes cannot add series, and a `"`
+//! in a path cannot break the text format (label values are escaped all the same).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,35 +21,104 @@ struct Series {
 
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(String, &'static str, u16), Series>>,
+    /// The API's route templates, split into segments (`{…}` matches any one segment).
+    templates: Vec<(String, Vec<String>)>,
 }
 
-pub fn route_label(path: &str) -> String {
-    if path == "unmatched" {
-        return "unmatched".into();
+/// The label for paths that match no route.
+pub const UNMATCHED: &str = "unmatched";
+
+/// Paths outside the API that have their own label.
+const FIXED: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+
+/// A standard method, or `OTHER`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
+/// A label value in the text format: backslash, double quote and newline escaped.
+pub fn escape_label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
     }
-    if !path.starts_with("/api/") {
-        return match path {
-            "/healthz" | "/readyz" | "/metrics" | "/openapi.json" => path.to_string(),
-            p if p.starts_with("/docs") => "/docs".into(),
-            _ => "other".into(),
-        };
-    }
-    path.split('/')
-        .map(|s| {
-            if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
-                "{id}"
-            } else {
-                s
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    out
 }
 
 impl Metrics {
+    /// Metrics labelled by these route templates (from the OpenAPI description).
+    pub fn with_routes(templates: impl IntoIterator<Item = String>) -> Metrics {
+        let mut templates: Vec<(String, Vec<String>)> = templates
+            .into_iter()
+            .map(|t| {
+                let segs = t.split('/').map(str::to_string).collect();
+                (t, segs)
+            })
+            .collect();
+        templates.sort();
+        templates.dedup();
+        Metrics {
+            series: Mutex::default(),
+            templates,
+        }
+    }
+
+    /// The route label of a request path: its template, a fixed path, or `unmatched`.
+    pub fn route_label(&self, path: &str) -> String {
+        if FIXED.contains(&path) {
+            return path.to_string();
+        }
+        if path == "/docs" || path.starts_with("/docs/") {
+            return "/docs".into();
+        }
+        if path == "/console" || path.starts_with("/console/") {
+            return "/console".into();
+        }
+        let segs: Vec<&str> = path.split('/').collect();
+        let mut best: Option<(usize, &str)> = None;
+        for (t, tsegs) in &self.templates {
+            if tsegs.len() != segs.len() {
+                continue;
+            }
+            let mut literal = 0;
+            let fits = tsegs.iter().zip(&segs).all(|(t, s)| {
+                if t.starts_with('{') {
+                    !s.is_empty()
+                } else if t == s {
+                    literal += 1;
+                    true
+                } else {
+                    false
+                }
+            });
+            // The most specific template wins (`/activities/browse` over `/activities/{id}`).
+            if fits && best.is_none_or(|(l, _)| literal > l) {
+                best = Some((literal, t));
+            }
+        }
+        best.map(|(_, t)| t.to_string())
+            .unwrap_or_else(|| UNMATCHED.into())
+    }
+
+    /// Counts a request. `path` is the request's path, or `UNMATCHED` when no route took it.
     pub fn observe(&self, method: &str, path: &str, status: u16, secs: f64) {
-        let key = (route_label(path), method.to_string(), status);
+        let route = if path == UNMATCHED {
+            UNMATCHED.to_string()
+        } else {
+            self.route_label(path)
+        };
+        let key = (route, method_label(method), status);
         let mut m = self.series.lock().unwrap();
         let s = m.entry(key).or_default();
         s.count += 1;
@@ -69,6 +143,7 @@ impl Metrics {
         out.push_str("# TYPE culturehub_http_requests_total counter\n");
         let m = self.series.lock().unwrap();
         for ((route, method, status), s) in m.iter() {
+            let route = escape_label(route);
             let _ = writeln!(
                 out,
                 "culturehub_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
@@ -78,7 +153,10 @@ impl Metrics {
         out.push_str("# HELP culturehub_http_request_duration_seconds Request latency.\n");
         out.push_str("# TYPE culturehub_http_request_duration_seconds histogram\n");
         for ((route, method, status), s) in m.iter() {
-            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
+            let labels = format!(
+                "route=\"{}\",method=\"{method}\",status=\"{status}\"",
+                escape_label(route)
+            );
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -107,11 +185,13 @@ impl Metrics {
         for (name, size, idle) in pools {
             let _ = writeln!(
                 out,
-                "culturehub_db_pool_connections{{pool=\"{name}\",state=\"open\"}} {size}"
+                "culturehub_db_pool_connections{{pool=\"{}\",state=\"open\"}} {size}",
+                escape_label(name)
             );
             let _ = writeln!(
                 out,
-                "culturehub_db_pool_connections{{pool=\"{name}\",state=\"idle\"}} {idle}"
+                "culturehub_db_pool_connections{{pool=\"{}\",state=\"idle\"}} {idle}",
+                escape_label(name)
             );
         }
         let _ = writeln!(out, "# TYPE culturehub_cache_backend gauge\nculturehub_cache_backend{{backend=\"{cache_backend}\"}} 1");
@@ -123,17 +203,40 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metrics() -> Metrics {
+        Metrics::with_routes([
+            "/api/v1/org/units/{id}".to_string(),
+            "/api/v1/activities/{id}".to_string(),
+            "/api/v1/activities/browse".to_string(),
+        ])
+    }
+
     #[test]
-    fn labels_normalise_ids() {
+    fn labels_are_route_templates() {
+        let m = metrics();
         assert_eq!(
-            route_label("/api/v1/org/units/42"),
+            m.route_label("/api/v1/org/units/42"),
             "/api/v1/org/units/{id}"
         );
-        assert_eq!(route_label("/wp-admin"), "other");
+        assert_eq!(
+            m.route_label("/api/v1/org/units/abc\""),
+            "/api/v1/org/units/{id}"
+        );
+        assert_eq!(
+            m.route_label("/api/v1/activities/browse"),
+            "/api/v1/activities/browse"
+        );
+        assert_eq!(m.route_label("/api/v1/nope/1"), UNMATCHED);
+        assert_eq!(m.route_label("/wp-admin"), UNMATCHED);
+        assert_eq!(m.route_label("/docs/index.html"), "/docs");
+        assert_eq!(method_label("PROPFIND"), "OTHER");
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
+
     #[test]
     fn renders_counts() {
-        let m = Metrics::default();
+        let m = metrics();
         m.observe("GET", "/healthz", 200, 0.002);
         let text = m.render(&[("read", 2, 1)], "memory", 0);
         assert!(text.contains(

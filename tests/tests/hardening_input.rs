@@ -424,3 +424,189 @@ both_with!(
         s.rate_limit.signin_per_minute = 30;
     }
 );
+
+/// Checks one sample line of the Prometheus text format: `name{k="v",…} number`, with `\\`,
+/// `\"` and `\n` the only escapes inside values.
+fn valid_sample(line: &str) -> bool {
+    let Some((name, rest)) = line.split_once('{') else {
+        let mut parts = line.split(' ');
+        return parts.next().is_some_and(|n| !n.is_empty())
+            && parts.next().is_some_and(|v| v.parse::<f64>().is_ok())
+            && parts.next().is_none();
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return false;
+    }
+    let mut chars = rest.chars().peekable();
+    loop {
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=')).collect();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return false;
+        }
+        if chars.next() != Some('=') || chars.next() != Some('"') {
+            return false;
+        }
+        loop {
+            match chars.next() {
+                Some('\\') => {
+                    if !matches!(chars.next(), Some('\\' | '"' | 'n')) {
+                        return false;
+                    }
+                }
+                Some('"') => break,
+                Some('\n') | None => return false,
+                Some(_) => {}
+            }
+        }
+        match chars.next() {
+            Some(',') => continue,
+            Some('}') => break,
+            _ => return false,
+        }
+    }
+    let tail: String = chars.collect();
+    tail.strip_prefix(' ')
+        .is_some_and(|v| v.parse::<f64>().is_ok() || v == "+Inf")
+}
+
+async fn metrics_text(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    let (s, _, body) = app.fetch("/metrics", token).await;
+    (s, String::from_utf8(body).unwrap())
+}
+
+/// Junk paths and methods add no series; every line stays valid exposition text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_labels_bounded_and_escaped() {
+    let Some(app) =
+        TestApp::start(culturehub_tests::Backend::Sqlite, "metrics_labels_bounded").await
+    else {
+        return;
+    };
+    // Warm up the series real traffic makes.
+    app.get("/api/v1/org/tree", None).await;
+    app.get("/api/v1/org/units/1", None).await;
+    app.get("/api/v1/org/units/999999", None).await;
+    app.get("/api/v1/nowhere", None).await;
+    app.call("BREW", "/api/v1/org/tree", None, None).await;
+    let (s, before) = metrics_text(&app, None).await;
+    assert_eq!(s, 200);
+    let series = |t: &str| {
+        t.lines()
+            .filter(|l| l.starts_with("culturehub_http_requests_total{"))
+            .count()
+    };
+    let junk = |i: usize| {
+        let path = match i % 6 {
+            0 => format!("/wp-admin/{i}.php"),
+            1 => format!("/api/v1/nope{i}"),
+            2 => format!("/api/v1/org/units/{i}x%22%7D%20evil"),
+            3 => format!("/api/v1/org/units/\"{i}\""),
+            4 => format!("/.env{i}"),
+            _ => format!("/api/v1/org/units/{i}/../../{i}"),
+        };
+        let method = if i % 2 == 1 {
+            format!("JUNK{i}")
+        } else {
+            "GET".to_string()
+        };
+        (method, path)
+    };
+    for i in 0..300 {
+        let (m, p) = junk(i);
+        app.call(&m, &p, None, None).await;
+    }
+    let (_, first) = metrics_text(&app, None).await;
+    // A few new (route, method, status) combinations at most…
+    assert!(
+        series(&first) <= series(&before) + 6,
+        "junk added series: {} → {}\n{first}",
+        series(&before),
+        series(&first)
+    );
+    // … and 300 more different junk requests add none at all.
+    for i in 300..600 {
+        let (m, p) = junk(i);
+        app.call(&m, &p, None, None).await;
+    }
+    let (_, after) = metrics_text(&app, None).await;
+    assert_eq!(series(&after), series(&first), "{after}");
+    for bad in ["wp-admin", "nope", "evil", ".env", "JUNK"] {
+        assert!(!after.contains(bad), "{bad} in labels:\n{after}");
+    }
+    for line in after.lines().filter(|l| !l.starts_with('#')) {
+        assert!(valid_sample(line), "invalid exposition line: {line}");
+    }
+    assert!(
+        after.contains("route=\"/api/v1/org/units/{id}\""),
+        "{after}"
+    );
+    assert!(after.contains("route=\"unmatched\""));
+    assert!(after.contains("method=\"OTHER\""));
+    app.finish().await;
+}
+
+/// With a token, `/metrics` needs it; with a separate address, the main one has no metrics; in
+/// production with neither, there are none on the main address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_token_and_separate_address() {
+    let token = "metrics-token-0123456789";
+    let Some(app) = TestApp::start_with(culturehub_tests::Backend::Sqlite, "metrics_token", |s| {
+        s.metrics.token = token.into();
+    })
+    .await
+    else {
+        return;
+    };
+    let (s, v) = app.get("/metrics", None).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (401, "unauthenticated"));
+    assert_eq!(
+        app.get("/metrics", Some("wrong-token-000000000")).await.0,
+        401
+    );
+    let (s, text) = metrics_text(&app, Some(token)).await;
+    assert_eq!(s, 200);
+    assert!(text.contains("culturehub_http_requests_total"));
+    app.finish().await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(app) = TestApp::start_with(culturehub_tests::Backend::Sqlite, "metrics_listen", |s| {
+        s.metrics.listen = format!("127.0.0.1:{port}");
+    })
+    .await
+    else {
+        return;
+    };
+    let (s, v) = app.get("/metrics", None).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (404, "route_not_found"));
+    let resp = app
+        .http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("culturehub_http_requests_total"));
+    app.finish().await;
+
+    // Production (real WeChat) with neither setting: not on the main address.
+    let Some(app) = TestApp::start_with(culturehub_tests::Backend::Sqlite, "metrics_prod", |s| {
+        s.wechat.embedded_fake = false;
+        s.wechat.base_url = "http://127.0.0.1:9".into();
+        s.wechat.secret = "production-secret".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let (s, v) = app.get("/metrics", None).await;
+    assert_eq!((s, error_code(s, &v).as_str()), (404, "route_not_found"));
+    app.finish().await;
+}

@@ -67,6 +67,15 @@ pub type Apis = (
     files::FilesApi,
 );
 
+/// Every route template of the API (`/api/v1/activities/{id}`), for metrics labels.
+pub fn route_templates() -> Vec<String> {
+    use poem_openapi::OpenApi;
+    Apis::meta()
+        .into_iter()
+        .flat_map(|api| api.paths.into_iter().map(|p| p.path))
+        .collect()
+}
+
 pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {
     OpenApiService::new(
         security::Secured((
