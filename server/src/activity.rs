@@ -222,8 +222,20 @@ pub async fn create(
         places.push(u);
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
+    // Naming a unit as joint organiser speaks for it: until partners confirm (plans issue),
+    // only units the caller manages may be named — not the main center, not another branch.
     for j in &joint {
-        org::unit_ref(db, *j).await?;
+        let u = org::unit_ref(db, *j).await?;
+        if access::check(caller, Action::ManageActivities, &u).is_err() {
+            return Err(ApiError::new(
+                poem::http::StatusCode::FORBIDDEN,
+                "joint_unit_outside_scope",
+                format!(
+                    "不能把单位 {} 列为联合主办单位：只能选择本单位或下属单位",
+                    u.id
+                ),
+            ));
+        }
     }
     let delivered_by = if a.delivered_by_main_center.unwrap_or(false) {
         access::check(caller, Action::ManageMenu, root)?;

@@ -54,11 +54,23 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
                 fake.register_template(id);
             }
         }
-        let base = match fake.spawn(settings.wechat.embedded_fake_port).await {
+        let wanted = settings.wechat.embedded_fake_port;
+        let base = match fake.spawn(wanted).await {
             Ok(b) => b,
-            Err(e) if settings.wechat.embedded_fake_port != 0 => {
-                tracing::warn!(error = %e, port = settings.wechat.embedded_fake_port, "fake WeChat port busy; using any free port");
-                fake.spawn(0).await.map_err(StartError::Fake)?
+            Err(e) if wanted != 0 => {
+                let b = fake.spawn(0).await.map_err(StartError::Fake)?;
+                // Loudly, whatever the log level: a mini-program development build asks the
+                // fixed port for login codes, which now belong to another instance's fake, so its
+                // sign-in here would fail with wechat_code_invalid.
+                eprintln!(
+                    "\n注意：模拟微信端口 127.0.0.1:{wanted} 已被占用（{e}），本实例的模拟微信改用 {b}。\n\
+                     小程序开发版默认从 {wanted} 取登录凭证，那些凭证属于另一个实例，在这里登录会失败（wechat_code_invalid）。\n\
+                     请先停止另一个实例，或为本实例设置 CULTUREHUB_FAKE_WECHAT_PORT（0 表示任选空闲端口）。\n\
+                     NOTE: fake WeChat port {wanted} is taken; this instance's fake moved to {b}. Sign-in from a\n\
+                     mini-program development build pointed at {wanted} will fail here (wechat_code_invalid).\n"
+                );
+                tracing::warn!(error = %e, port = wanted, moved_to = %b, "fake WeChat port busy; moved to a free port");
+                b
             }
             Err(e) => return Err(StartError::Fake(e)),
         };
@@ -203,25 +215,51 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     let mut bad_text = crate::input::check_path(&path)
         .and_then(|_| crate::input::check_query(req.uri().query().unwrap_or("")))
         .err();
-    let too_large = if !is_write {
-        false
-    } else if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
+    // A declared length over the limit is refused up front, whatever the method.
+    let mut slow_body = false;
+    let too_large = if let Some(n) = declared.filter(|n| *n > body_limit as u64) {
         linger(req.take_body(), n);
         true
+    } else if !is_write {
+        false
     } else {
-        match req.take_body().into_bytes_limit(body_limit).await {
-            Ok(bytes) => {
+        // A client trickling its body is cut off (slowloris): `body_read_timeout_secs`.
+        match tokio::time::timeout(
+            Duration::from_secs(st.settings.body_read_timeout_secs),
+            req.take_body().into_bytes_limit(body_limit),
+        )
+        .await
+        {
+            Ok(Ok(bytes)) => {
                 if is_json && bad_text.is_none() {
-                    bad_text = crate::input::check_json_body(&bytes).err();
+                    bad_text = crate::input::check_json_body(&bytes)
+                        .and_then(|_| {
+                            crate::api::check_body_types(
+                                &st.metrics.route_label(&path),
+                                &method,
+                                &bytes,
+                            )
+                        })
+                        .err();
                 }
                 req.set_body(bytes);
                 false
             }
-            Err(_) => true,
+            Ok(Err(_)) => true,
+            Err(_) => {
+                slow_body = true;
+                false
+            }
         }
     };
     let result = match limited {
         Some(retry) => Err(ApiError::rate_limited(retry).into()),
+        None if slow_body => Err(ApiError::new(
+            poem::http::StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "请求内容发送太慢，连接已断开",
+        )
+        .into()),
         None if bad_text.is_some() && !too_large => {
             Err(bad_text.unwrap_or_else(ApiError::internal).into())
         }
@@ -264,6 +302,13 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     if let Ok(v) = poem::http::HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    protect(&mut resp, &path, &st.metrics.route_label(&path));
+    if slow_body {
+        resp.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+    }
     let status = resp.status().as_u16();
     let secs = start.elapsed().as_secs_f64();
     st.metrics.observe(
@@ -283,6 +328,40 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         tracing::debug!(request_id = %rid, %method, path = %route, status, ms = secs * 1000.0, "request");
     }
     Ok(resp)
+}
+
+/// Headers every answer carries: no MIME sniffing, no referrer to other sites, never shown
+/// in someone else's frame. API answers (tokens, invitation codes, `/me`, exports, tickets)
+/// are not stored by browsers or proxies unless the handler chose a cache policy; a 405 says
+/// which methods the route takes.
+fn protect(resp: &mut Response, path: &str, route: &str) {
+    use poem::http::header::{self, HeaderValue};
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    if (path.starts_with("/api/") || path == "/metrics") && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(v) =
+            crate::api::allowed_methods(route).and_then(|allow| HeaderValue::from_str(&allow).ok())
+        {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+    }
 }
 
 /// Reads and discards a refused body in the background, within bounds, while the 413 is
@@ -428,7 +507,9 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
     let worker = crate::worker::spawn(state.clone());
     let app = routes(state.clone());
     let handle = tokio::spawn(async move {
+        // Connections idle this long are closed (slow or abandoned clients).
         let _ = Server::new_with_acceptor(acceptor)
+            .idle_timeout(Duration::from_secs(60))
             .run_with_graceful_shutdown(
                 app,
                 async move {

@@ -133,7 +133,7 @@ impl Cache {
             .store(now_ms() + SKIP_AFTER_ERROR_MS, Ordering::Relaxed);
         let n = self.redis_errors.fetch_add(1, Ordering::Relaxed);
         // Warn on the first error and then every 100th, so an outage does not flood the log.
-        if n % 100 == 0 {
+        if n.is_multiple_of(100) {
             tracing::warn!(op, error = %e, total = n + 1, "redis unavailable; using local fallback");
         }
     }

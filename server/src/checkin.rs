@@ -489,29 +489,58 @@ fn check_nonce(nonce: &str) -> ApiResult<()> {
     Ok(())
 }
 
-async fn replayed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<Option<ScanAnswer>> {
+/// The stored answer to a retried scan. The nonce is bound to the ticket it was first used
+/// with (a digest kept beside the answer): the same nonce with another ticket — a forged one —
+/// gets the uniform "not recognised", never the stored answer.
+async fn replayed(
+    db: &Db,
+    volunteer: i64,
+    nonce: &str,
+    token: &str,
+) -> ApiResult<Option<ScanAnswer>> {
     let a: Option<String> =
         sqlx::query_scalar("SELECT answer FROM scans WHERE volunteer_id = $1 AND nonce = $2")
             .bind(volunteer)
             .bind(nonce)
             .fetch_optional(db.pool())
             .await?;
-    Ok(a.and_then(|a| serde_json::from_str(&a).ok()))
+    let Some(v) = a.and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok()) else {
+        return Ok(None);
+    };
+    if let Some(bound) = v.get(TICKET_DIGEST).and_then(|t| t.as_str()) {
+        if bound != ticket_digest(token) {
+            return Ok(Some(ScanAnswer::not_recognised()));
+        }
+    }
+    Ok(serde_json::from_value(v).ok())
 }
 
+/// Where the stored answer keeps the digest of the ticket its nonce was used with.
+const TICKET_DIGEST: &str = "_ticket";
+
+fn ticket_digest(token: &str) -> String {
+    crate::identity::hash_secret(&format!("scan-nonce:{token}"))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn remember(
     tx: &mut Tx,
     volunteer: i64,
     nonce: &str,
+    token: &str,
     session_id: i64,
     answer: &ScanAnswer,
     now: &str,
 ) -> ApiResult<()> {
+    let mut stored = serde_json::to_value(answer).unwrap_or_default();
+    if let Some(o) = stored.as_object_mut() {
+        o.insert(TICKET_DIGEST.into(), ticket_digest(token).into());
+    }
     sqlx::query("INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
         .bind(volunteer)
         .bind(nonce)
         .bind(session_id)
-        .bind(serde_json::to_string(answer).unwrap_or_default())
+        .bind(stored.to_string())
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -551,7 +580,7 @@ pub async fn scan(
     now: Ts,
 ) -> ApiResult<ScanAnswer> {
     check_nonce(nonce)?;
-    if let Some(a) = replayed(db, volunteer, nonce).await? {
+    if let Some(a) = replayed(db, volunteer, nonce, token).await? {
         return Ok(a);
     }
     let now_s = time::fmt(now);
@@ -588,7 +617,7 @@ pub async fn scan(
     let (admitted, booked) = counts_in(&mut tx, s).await?;
     answer.admitted_count = admitted;
     answer.booked_count = booked;
-    remember(&mut tx, volunteer, nonce, s.id, &answer, &now_s).await?;
+    remember(&mut tx, volunteer, nonce, token, s.id, &answer, &now_s).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -793,7 +822,7 @@ pub async fn sync(
         let _ = at;
     }
     for sc in scans {
-        if let Some(a) = replayed(db, volunteer, &sc.nonce).await? {
+        if let Some(a) = replayed(db, volunteer, &sc.nonce, &sc.token).await? {
             out.push(a);
             continue;
         }
@@ -863,7 +892,10 @@ pub async fn sync(
         let (admitted, booked) = counts_in(&mut tx, s).await?;
         answer.admitted_count = admitted;
         answer.booked_count = booked;
-        remember(&mut tx, volunteer, &sc.nonce, s.id, &answer, &now_s).await?;
+        remember(
+            &mut tx, volunteer, &sc.nonce, &sc.token, s.id, &answer, &now_s,
+        )
+        .await?;
         tx.commit().await?;
         out.push(answer);
     }

@@ -74,10 +74,15 @@ pub enum Cmd {
 }
 
 pub fn init_tracing(format: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,poem=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour only for a person at a terminal: redirected output and files get plain text.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     let _ = if format == "json" {
         builder.json().try_init()
     } else {
@@ -156,7 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("数据库迁移完成（{}）", db.backend.name());
         }
         Cmd::Seed { demo: _ } => {
-            settings.seed_demo_if_empty = false;
+            one_shot(&mut settings);
             let state = app::build_state(settings, Clock::default()).await?;
             let bar = progress(109);
             let n = crate::seed::demo(&state, |i| bar.set_position(i as u64)).await?;
@@ -172,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Import { file, demo } => {
-            settings.seed_demo_if_empty = false;
+            one_shot(&mut settings);
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("无法读取 {file}: {e}"))?;
             let state = app::build_state(settings, Clock::default()).await?;
@@ -196,7 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::BootstrapAdmin { valid_hours } => {
-            settings.seed_demo_if_empty = false;
+            one_shot(&mut settings);
             let state = app::build_state(settings, Clock::default()).await?;
             let root = crate::org::root(&state.db)
                 .await?
@@ -225,6 +230,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::FakeWechat { .. } | Cmd::FakeS3 { .. } => unreachable!("handled above"),
     }
     Ok(())
+}
+
+/// A command that runs and exits: no demo data loaded behind its back, and no embedded fake
+/// WeChat (nothing would ever sign in through it, and it would take the port `serve` needs).
+fn one_shot(settings: &mut Settings) {
+    settings.seed_demo_if_empty = false;
+    settings.wechat.embedded_fake = false;
 }
 
 fn progress(n: u64) -> indicatif::ProgressBar {

@@ -22,6 +22,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Seconds a request may take before it is answered with a timeout.
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send its request body (slow clients are cut off).
+    pub body_read_timeout_secs: u64,
     /// Lifetime of a sign-in session, in hours.
     pub session_ttl_hours: i64,
     /// Load the demo Futian network into an empty database on `serve`.
@@ -343,6 +345,10 @@ pub struct RateLimitSettings {
     pub signin_per_minute: u32,
     /// Every sign-in attempt per minute per client address: a generous ceiling.
     pub signin_per_minute_per_ip: u32,
+    /// Demand requests one person may post per hour.
+    pub demands_per_hour: u32,
+    /// Demand supports (“我也想要”) one person may give per minute.
+    pub supports_per_minute: u32,
     /// Writes per minute per user.
     pub writes_per_minute: u32,
     /// Writes per minute per client address (covers anonymous writes).
@@ -385,6 +391,7 @@ impl Default for Settings {
             log_format: "pretty".into(),
             body_limit: 256 * 1024,
             request_timeout_secs: 15,
+            body_read_timeout_secs: 30,
             session_ttl_hours: 24 * 30,
             seed_demo_if_empty: true,
             seed_demo_activities: true,
@@ -445,6 +452,8 @@ impl Default for RateLimitSettings {
         RateLimitSettings {
             signin_per_minute: 30,
             signin_per_minute_per_ip: 300,
+            demands_per_hour: 10,
+            supports_per_minute: 30,
             writes_per_minute: 60,
             writes_per_minute_per_ip: 600,
         }
@@ -590,6 +599,13 @@ impl Settings {
         if let Some(v) = get("CULTUREHUB_EMBEDDED_FAKE_WECHAT") {
             self.wechat.embedded_fake = parse_bool("CULTUREHUB_EMBEDDED_FAKE_WECHAT", &v)?;
         }
+        if let Some(v) = get("CULTUREHUB_FAKE_WECHAT_PORT") {
+            self.wechat.embedded_fake_port =
+                v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: "CULTUREHUB_FAKE_WECHAT_PORT",
+                    why: format!("'{v}' 不是端口号（0–65535，0 表示任选空闲端口）"),
+                })?;
+        }
         if let Some(v) = get("CULTUREHUB_DEV_LOGIN") {
             self.dev_login = parse_bool("CULTUREHUB_DEV_LOGIN", &v)?;
         }
@@ -706,9 +722,12 @@ impl Settings {
                 why: "不支持内存数据库：读写分开的连接会看到不同的数据库，请使用文件，例如 sqlite://data/culturehub.db".into(),
             });
         }
-        if self.session_ttl_hours < 1 || self.request_timeout_secs < 1 {
+        if self.session_ttl_hours < 1
+            || self.request_timeout_secs < 1
+            || self.body_read_timeout_secs < 1
+        {
             return Err(ConfigError::Invalid {
-                key: "session_ttl_hours / request_timeout_secs",
+                key: "session_ttl_hours / request_timeout_secs / body_read_timeout_secs",
                 why: "都至少为 1".into(),
             });
         }
@@ -741,6 +760,8 @@ impl Settings {
         }
         if self.rate_limit.signin_per_minute < 1
             || self.rate_limit.signin_per_minute_per_ip < 1
+            || self.rate_limit.demands_per_hour < 1
+            || self.rate_limit.supports_per_minute < 1
             || self.rate_limit.writes_per_minute < 1
             || self.rate_limit.writes_per_minute_per_ip < 1
         {

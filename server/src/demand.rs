@@ -249,6 +249,9 @@ pub async fn get(db: &Db, id: i64, viewer: Option<i64>) -> ApiResult<DemandView>
     Ok(view_from(&r, &mine))
 }
 
+/// The mini-program page a demand message opens (it must exist in `miniprogram/src/app.json`).
+pub const DEMAND_PAGE: &str = "pages/demand/index";
+
 pub async fn place(db: &Db, id: i64) -> ApiResult<crate::access::UnitRef> {
     let r = sqlx::query("SELECT unit_id, unit_path FROM demands WHERE id = $1")
         .bind(id)
@@ -261,8 +264,16 @@ pub async fn place(db: &Db, id: i64) -> ApiResult<crate::access::UnitRef> {
     })
 }
 
-async fn tell_supporters(tx: &mut Tx, id: i64, note: &str, now: Ts, key: &str) -> ApiResult<()> {
-    let r = sqlx::query("SELECT d.description, u.short_name FROM demands d JOIN org_units u ON u.id = d.unit_id WHERE d.id = $1")
+/// What a demand's news says: to the person who posted it, and to those who supported it.
+pub struct Note {
+    pub poster: &'static str,
+    pub supporter: &'static str,
+}
+
+/// Tells everyone who posted or supported the demand, each in their own words, and opens the
+/// demand page (which exists: `pages/demand/index`, showing all units so the demand is there).
+async fn tell_supporters(tx: &mut Tx, id: i64, note: Note, now: Ts, key: &str) -> ApiResult<()> {
+    let r = sqlx::query("SELECT d.description, d.user_id, u.short_name FROM demands d JOIN org_units u ON u.id = d.unit_id WHERE d.id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
@@ -272,14 +283,20 @@ async fn tell_supporters(tx: &mut Tx, id: i64, note: &str, now: Ts, key: &str) -
             .fetch_all(&mut **tx)
             .await?;
     let title: String = r.get("description");
+    let poster: i64 = r.get("user_id");
     for u in users {
+        let text = if u == poster {
+            note.poster
+        } else {
+            note.supporter
+        };
         notify::enqueue(
             tx,
             u,
             "demand_update",
             &format!("demand:{id}:{key}:{u}"),
-            Some(&format!("pages/demand/detail?id={id}")),
-            &notify::fields(&title, now, &r.get::<String, _>("short_name"), note),
+            Some(&format!("{DEMAND_PAGE}?id={id}")),
+            &notify::fields(&title, now, &r.get::<String, _>("short_name"), text),
             &time::fmt(now),
         )
         .await?;
@@ -314,9 +331,18 @@ pub async fn triage(db: &Db, id: i64, status: &str, reason: &str, now: Ts) -> Ap
         return Err(ApiError::conflict("demand_closed", "这条需求已经处理完毕"));
     }
     let note = match status {
-        "accepted" => "您的需求已被采纳",
-        "planned" => "您的需求已列入活动计划",
-        _ => "您的需求暂未被采纳，原因见详情",
+        "accepted" => Note {
+            poster: "您的需求已被采纳",
+            supporter: "您支持的需求已被采纳",
+        },
+        "planned" => Note {
+            poster: "您的需求已列入活动计划",
+            supporter: "您支持的需求已列入活动计划",
+        },
+        _ => Note {
+            poster: "您的需求暂未被采纳，原因见详情",
+            supporter: "您支持的需求暂未被采纳，原因见详情",
+        },
     };
     tell_supporters(&mut tx, id, note, now, status).await?;
     tx.commit().await?;
@@ -414,7 +440,11 @@ pub async fn fulfil_for_activity(tx: &mut Tx, activity_id: i64, now: Ts) -> ApiR
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        tell_supporters(tx, *id, "您期待的活动已发布，快来预约", now, "fulfilled").await?;
+        let note = Note {
+            poster: "您期待的活动已发布，快来预约",
+            supporter: "您期待的活动已发布，快来预约",
+        };
+        tell_supporters(tx, *id, note, now, "fulfilled").await?;
     }
     Ok(ids.len())
 }

@@ -127,7 +127,7 @@ fn unprocessable(code: &'static str, msg: impl Into<std::borrow::Cow<'static, st
 
 /// `8 MB`, `512 KB`.
 pub fn human_bytes(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MB", n >> 20)
     } else if n >= 1 << 20 {
         format!("{:.1} MB", n as f64 / (1 << 20) as f64)

@@ -26,6 +26,19 @@ pub fn blank(s: &str) -> bool {
         .all(|c| c.is_whitespace() || INVISIBLE.contains(&c) || c.is_control())
 }
 
+/// A filter given as one of a fixed set of words: anything else is a 422 naming the choices
+/// (an unknown value must not quietly mean "no match" or "no filter").
+pub fn one_of(param: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ApiError::validation(format!(
+            "参数 {param} 只能是 {}",
+            allowed.join("、")
+        ))
+        .with_details(serde_json::json!({ "param": param, "allowed": allowed }))),
+        _ => Ok(()),
+    }
+}
+
 fn refused(field: &str) -> ApiError {
     ApiError::validation(format!("{field} 含有不允许的控制字符"))
         .with_details(serde_json::json!({ "field": field, "reason": "control_character" }))

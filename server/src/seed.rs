@@ -22,6 +22,13 @@ pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize
     if existing.contains_key("ft-main") {
         return Ok(0);
     }
+    // Another district is already here: the demo network would be a second main center.
+    if org::root(&st.db).await?.is_some() {
+        return Err(crate::error::ApiError::conflict(
+            "network_exists",
+            "数据库里已有另一个区的文化馆网络，演示网络不能与之并存（只能有一个总馆）；请使用新的数据库加载演示数据",
+        ));
+    }
     let rows = org::parse_csv(org::FUTIAN_CSV, &Default::default()).map_err(|errs| {
         crate::error::ApiError::validation(format!("内置演示数据无效：{}", errs.join("；")))
     })?;

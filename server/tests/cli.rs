@@ -94,3 +94,67 @@ fn bad_configuration_is_explained() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 }
+
+/// One-shot commands start no fake WeChat (which would take — or, taken, move from — the port
+/// `serve` needs) and write no colour codes into redirected output; `seed` after another
+/// district's import refuses instead of adding a second main center.
+#[test]
+fn one_shot_commands_are_quiet_and_seed_keeps_one_main_center() {
+    let dir = std::env::temp_dir().join(format!("culturehub-cli-oneshot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/oneshot.db", dir.display());
+    // The fake's port is taken: a one-shot command that started a fake would say so.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let other = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/network-example.csv"
+    );
+    let run = |args: &[&str]| {
+        bin()
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("CULTUREHUB_FAKE_WECHAT_PORT", &port)
+            .env("RUST_LOG", "info")
+            .env_remove("NO_COLOR")
+            .env_remove("REDIS_URL")
+            .env_remove("CULTUREHUB_CONFIG")
+            .output()
+            .unwrap()
+    };
+    for args in [vec!["import", other], vec!["bootstrap-admin"], vec!["seed"]] {
+        let out = run(&args);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains('\u{1b}'), "{args:?}: colour codes in {all:?}");
+        assert!(
+            !all.contains("FAKE WeChat") && !all.contains("模拟微信"),
+            "{args:?} started a fake WeChat: {all}"
+        );
+        if args[0] == "seed" {
+            assert!(
+                !out.status.success(),
+                "seed next to another district: {all}"
+            );
+            assert!(all.contains("network_exists"), "{all}");
+        } else {
+            assert!(out.status.success(), "{args:?}: {all}");
+        }
+    }
+    // Still one main center.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mains: i64 = rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM org_units WHERE parent_id IS NULL")
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    });
+    assert_eq!(mains, 1);
+    drop(busy);
+    let _ = std::fs::remove_dir_all(&dir);
+}

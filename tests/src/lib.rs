@@ -123,6 +123,9 @@ pub fn test_settings() -> Settings {
     // The demo network, but no demo activities: tests create exactly what they assert on.
     s.seed_demo_activities = false;
     s.rate_limit.signin_per_minute = 10_000;
+    s.rate_limit.signin_per_minute_per_ip = 100_000;
+    s.rate_limit.demands_per_hour = 10_000;
+    s.rate_limit.supports_per_minute = 10_000;
     s.rate_limit.writes_per_minute = 10_000;
     s.rate_limit.writes_per_minute_per_ip = 100_000;
     // Tests run the worker's passes themselves, with their own clock.

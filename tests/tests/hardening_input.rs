@@ -610,3 +610,411 @@ async fn metrics_token_and_separate_address() {
     assert_eq!((s, error_code(s, &v).as_str()), (404, "route_not_found"));
     app.finish().await;
 }
+
+/// Sends raw bytes on a new connection and answers what came back within `wait`.
+async fn raw(app: &TestApp, bytes: &[u8], wait: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    if String::from_utf8_lossy(&out).contains("\"request_id\"") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The JSON error body of a raw HTTP answer.
+fn raw_error(answer: &str) -> (u16, Value) {
+    let status: u16 = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {answer:?}"));
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    let v = serde_json::from_str(body).unwrap_or_else(|_| panic!("no JSON body: {answer:?}"));
+    (status, v)
+}
+
+/// Security headers on everything, `no-store` on personal answers, `Allow` on 405, early 413,
+/// slow bodies cut off, strict text fields and filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protocol_hardening() {
+    let Some(app) = TestApp::start_with(culturehub_tests::Backend::Sqlite, "protocol", |s| {
+        s.body_read_timeout_secs = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    // Headers on every answer, errors included.
+    for path in [
+        "/api/v1/org/tree",
+        "/healthz",
+        "/api/v1/nowhere",
+        "/openapi.json",
+    ] {
+        let (_, h, _) = app.fetch(path, None).await;
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+    }
+    // Tokens, /me, tickets, exports: never stored.
+    let code = app.fake().issue_login_code("o-cache-resident");
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/auth/wechat", app.url))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let token = resp.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (admin, _) = app
+        .staff("o-cache-admin", Role::CenterAdmin, "ft-main")
+        .await;
+    let (_, session) = app.activity(Act::default()).await;
+    let (_, b) = app.book(&token, session, json!({})).await;
+    let booking = b["id"].as_i64().unwrap();
+    for (path, who) in [
+        ("/api/v1/me".to_string(), &token),
+        (format!("/api/v1/bookings/{booking}/ticket"), &token),
+        ("/api/v1/feedback/export.csv".to_string(), &admin),
+        ("/api/v1/admin/invitations".to_string(), &admin),
+    ] {
+        let (s, h, _) = app.fetch(&path, Some(who)).await;
+        assert!(s < 500, "{path}: {s}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    // 405 says what is allowed, in the error shape.
+    let resp = app
+        .http
+        .delete(format!("{}/api/v1/org/tree", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "GET, HEAD");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(error_code(405, &v), "method_not_allowed");
+    // An absurd declared length is refused before any of the body, whatever the method.
+    for method in ["POST", "GET"] {
+        let answer = raw(
+            &app,
+            format!("{method} /api/v1/demands HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n").as_bytes(),
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+        let (s, v) = raw_error(&answer);
+        assert_eq!(
+            (s, error_code(s, &v).as_str()),
+            (413, "body_too_large"),
+            "{method}"
+        );
+    }
+    // A body trickled too slowly is cut off with an answer.
+    let started = std::time::Instant::now();
+    let answer = raw(
+        &app,
+        b"POST /api/v1/demands HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"kind\":",
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    let (s, v) = raw_error(&answer);
+    assert_eq!((s, error_code(s, &v).as_str()), (408, "body_timeout"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    // Text fields take text: a number or a boolean is not quietly turned into a name.
+    for bad in [
+        json!({"display_name": 12345}),
+        json!({"display_name": true}),
+    ] {
+        let (s, v) = app
+            .call("PATCH", "/api/v1/me", Some(&token), Some(bad.clone()))
+            .await;
+        assert_eq!(
+            (s, error_code(s, &v).as_str()),
+            (400, "invalid_body"),
+            "{bad}"
+        );
+        assert_eq!(v["error"]["details"]["field"], "display_name");
+    }
+    let (s, v) = app
+        .post(
+            "/api/v1/me/family",
+            Some(&token),
+            json!({"name": "小红", "relation": "child", "birth_date": 20180501}),
+        )
+        .await;
+    assert_eq!((s, error_code(s, &v).as_str()), (400, "invalid_body"));
+    // Unknown values in filters are 422, not an empty or unfiltered list.
+    let unit = app.unit_id("ft-b-yuanling").await;
+    for (path, who) in [
+        ("/api/v1/demands?status=bogus".to_string(), None),
+        ("/api/v1/demands?sort=bogus".to_string(), None),
+        (
+            "/api/v1/manage/demands?status=bogus".to_string(),
+            Some(admin.as_str()),
+        ),
+        (
+            format!("/api/v1/manage/activities?unit_id={unit}&status=bogus"),
+            Some(admin.as_str()),
+        ),
+        (
+            "/api/v1/feedback?kind=bogus".to_string(),
+            Some(admin.as_str()),
+        ),
+        ("/api/v1/activities?kind=bogus".to_string(), None),
+    ] {
+        let (s, v) = app.get(&path, who).await;
+        assert_eq!(
+            (s, error_code(s, &v).as_str()),
+            (422, "validation_failed"),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/demands?status=open&sort=newest", None)
+            .await
+            .0,
+        200
+    );
+    app.finish().await;
+}
+
+/// A reused nonce with a forged ticket gets "not recognised", not the stored green answer;
+/// joint organisers stay within the caller's line; demand posting and support are limited
+/// per person.
+async fn abuse_limits(app: &TestApp) {
+    let (activity, session) = app
+        .activity(Act {
+            starts_in_min: 30,
+            ..Act::default()
+        })
+        .await;
+    let _ = activity;
+    let (vol, vol_id) = app
+        .staff("o-nonce-volunteer", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    let (staff, _) = app
+        .staff("o-nonce-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{session}/assignments"),
+            Some(&staff),
+            json!({"user_id": vol_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (resident, _) = app.sign_in("o-nonce-resident").await;
+    let (_, b) = app.book(&resident, session, json!({})).await;
+    let booking = b["id"].as_i64().unwrap();
+    let (_, ticket) = app
+        .get(
+            &format!("/api/v1/bookings/{booking}/ticket"),
+            Some(&resident),
+        )
+        .await;
+    let ticket = ticket["token"].as_str().unwrap().to_string();
+    let scan = |t: String| {
+        app.post(
+            "/api/v1/checkin/scan",
+            Some(&vol),
+            json!({"session_id": session, "token": t, "nonce": "door-1"}),
+        )
+    };
+    let (s, a) = scan(ticket.clone()).await;
+    assert_eq!((s, a["result"].as_str()), (200, Some("admitted")), "{a}");
+    // The honest retry gets the same answer.
+    let (_, again) = scan(ticket.clone()).await;
+    assert_eq!(again["result"], "admitted");
+    // A forged ticket with the same nonce does not.
+    let forged = format!("{}A", &ticket[..ticket.len() - 1]);
+    let forged = if forged == ticket {
+        format!("{}B", &ticket[..ticket.len() - 1])
+    } else {
+        forged
+    };
+    let (s, f) = scan(forged).await;
+    assert_eq!(s, 200);
+    assert_eq!(f["result"], "not_recognised", "{f}");
+    assert_ne!(f["colour"], "green");
+
+    // Joint organisers: the main center and another branch are outside a branch's line.
+    let main = app.unit_id("ft-main").await;
+    let nanyuan = app.unit_id("ft-b-nanyuan").await;
+    let yuanling = app.unit_id("ft-b-yuanling").await;
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let body = |joint: Vec<i64>| {
+        json!({
+            "title": "联合主办讲座", "kind": "lecture", "organizer_unit_id": yuanling,
+            "booking_mode": "fcfs", "joint_unit_ids": joint,
+            "sessions": [{"unit_id": point, "room": "多功能活动室",
+                "starts_at": culturehub_tests::at(app, 3000), "ends_at": culturehub_tests::at(app, 3090), "capacity": 10}],
+        })
+    };
+    for outside in [main, nanyuan] {
+        let (s, v) = app
+            .post("/api/v1/activities", Some(&staff), body(vec![outside]))
+            .await;
+        assert_eq!(
+            (s, error_code(s, &v).as_str()),
+            (403, "joint_unit_outside_scope")
+        );
+    }
+    let (s, v) = app
+        .post("/api/v1/activities", Some(&staff), body(vec![point]))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // Demand posting: 3 an hour here.
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let (s, _) = app
+            .post(
+                "/api/v1/demands",
+                Some(&resident),
+                json!({"kind": "lecture", "unit_id": point, "description": format!("希望开设书法课程，第{i}个")}),
+            )
+            .await;
+        statuses.push(s);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    // Support: 2 a minute here.
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (t, _) = app.sign_in(&format!("o-demand-poster-{i}")).await;
+        let (s, v) = app
+            .post(
+                "/api/v1/demands",
+                Some(&t),
+                json!({"kind": "training", "unit_id": point, "description": format!("希望开设舞蹈培训，第{i}个")}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let (supporter, _) = app.sign_in("o-demand-supporter").await;
+    let mut statuses = Vec::new();
+    for id in ids {
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/demands/{id}/support"),
+                Some(&supporter),
+                json!({}),
+            )
+            .await;
+        statuses.push(s);
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+}
+both_with!(
+    abuse,
+    abuse_limits,
+    |s: &mut culturehub::config::Settings| {
+        s.rate_limit.demands_per_hour = 3;
+        s.rate_limit.supports_per_minute = 2;
+    }
+);
+
+/// The demand-update message opens a page the mini-program has, and tells the poster about
+/// their demand and supporters about the demand they supported.
+async fn demand_update_message(app: &TestApp) {
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let (poster, _) = app.sign_in("o-demand-own").await;
+    let (fan, _) = app.sign_in("o-demand-fan").await;
+    let (s, v) = app
+        .post(
+            "/api/v1/demands",
+            Some(&poster),
+            json!({"kind": "lecture", "unit_id": point, "description": "希望开设周末书法讲座"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/demands/{id}/support"),
+            Some(&fan),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for (who, t) in [("o-demand-own", &poster), ("o-demand-fan", &fan)] {
+        app.fake().grant_subscription(who, "tmpl_demand_update", 5);
+        let (s, v) = app
+            .post(
+                "/api/v1/me/subscriptions",
+                Some(t),
+                json!({"kinds": ["demand_update"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (staff, _) = app
+        .staff("o-demand-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/demands/{id}/triage"),
+            Some(&staff),
+            json!({"status": "accepted"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    culturehub::worker::pass(app.state(), "w").await.unwrap();
+    let sent: Vec<Value> = app
+        .fake()
+        .sent_messages()
+        .into_iter()
+        .filter(|m| m["template_id"] == "tmpl_demand_update")
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let app_json: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../miniprogram/src/app.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let pages: Vec<&str> = app_json["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    for m in &sent {
+        let page = m["page"].as_str().unwrap();
+        let (path, query) = page.split_once('?').unwrap();
+        assert!(pages.contains(&path), "{path} is not a mini-program page");
+        assert_eq!(query, format!("id={id}"));
+        let note = m["data"]["thing4"]["value"].as_str().unwrap();
+        if m["touser"] == "o-demand-own" {
+            assert_eq!(note, "您的需求已被采纳");
+        } else {
+            assert_eq!(m["touser"], "o-demand-fan");
+            assert_eq!(note, "您支持的需求已被采纳");
+        }
+    }
+}
+both!(demand_message, demand_update_message);

@@ -4,9 +4,28 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { spawn, execFile } = require('child_process')
+const { spawn, execFile, execFileSync } = require('child_process')
 
-const BIN = process.env.CULTUREHUB_BIN || path.resolve(__dirname, '../../../target/debug/culturehub')
+// Where cargo puts the binary: CULTUREHUB_BIN, else cargo's own target directory (which
+// honours CARGO_TARGET_DIR and .cargo/config), else <repo>/target.
+function binaryPath() {
+  if (process.env.CULTUREHUB_BIN) return process.env.CULTUREHUB_BIN
+  const repo = path.resolve(__dirname, '../../..')
+  try {
+    const meta = JSON.parse(
+      execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], {
+        cwd: repo,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+    )
+    return path.join(meta.target_directory, 'debug', 'culturehub')
+  } catch (e) {
+    return path.join(repo, 'target', 'debug', 'culturehub')
+  }
+}
+
+const BIN = binaryPath()
 const FAKE_SECRET = 'local-fake-wechat-secret'
 
 // Node's fetch, also from inside a jsdom test environment (see jsdom-fetch-env.js)

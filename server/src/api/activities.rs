@@ -453,6 +453,11 @@ impl ActivitiesApi {
         unit_id: Query<i64>,
         status: Query<Option<String>>,
     ) -> Result<Json<StaffActivityList>> {
+        crate::input::one_of(
+            "status",
+            status.0.as_deref(),
+            &["draft", "published", "cancelled", "finished"],
+        )?;
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::ReadActivityData, unit_id.0)

@@ -85,6 +85,16 @@ async fn audit(
     .await
 }
 
+/// The states a demand can be in (the `status` filter).
+const DEMAND_STATUSES: &[&str] = &[
+    "open",
+    "accepted",
+    "planned",
+    "declined",
+    "fulfilled",
+    "merged",
+];
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Demand")]
 impl DemandApi {
     /// Ask for an activity: what, where, when, for whom.
@@ -96,6 +106,14 @@ impl DemandApi {
         body: Json<NewDemand>,
     ) -> Result<Json<DemandCreated>> {
         let caller = st.caller(req).await?;
+        st.cache
+            .rate_limit(
+                &format!("user:{}:demand", caller.user_id),
+                st.settings.rate_limit.demands_per_hour,
+                std::time::Duration::from_secs(3600),
+            )
+            .await
+            .map_err(ApiError::rate_limited)?;
         let id = demand::post(
             &st.db,
             &st.wechat,
@@ -123,6 +141,8 @@ impl DemandApi {
         /// `support` (default) or `newest`.
         sort: Query<Option<String>>,
     ) -> Result<Json<DemandList>> {
+        crate::input::one_of("status", status.0.as_deref(), DEMAND_STATUSES)?;
+        crate::input::one_of("sort", sort.0.as_deref(), &["support", "newest"])?;
         let caller = st.maybe_caller(req).await?;
         let under = match unit_id.0 {
             Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
@@ -190,6 +210,11 @@ impl DemandApi {
         id: Path<i64>,
     ) -> Result<Json<Supported>> {
         let caller = st.caller(req).await?;
+        st.limit(
+            &format!("user:{}:support", caller.user_id),
+            st.settings.rate_limit.supports_per_minute,
+        )
+        .await?;
         Ok(Json(Supported {
             supporters: demand::support(&st.db, id.0, caller.user_id, &st.now()).await?,
         }))
@@ -208,6 +233,7 @@ impl DemandApi {
         unit_id: Query<Option<i64>>,
         status: Query<Option<String>>,
     ) -> Result<Json<DemandList>> {
+        crate::input::one_of("status", status.0.as_deref(), DEMAND_STATUSES)?;
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::TriageDemand, unit_id.0)

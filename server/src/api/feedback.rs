@@ -148,6 +148,7 @@ impl FeedbackApi {
         before: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<i64>>,
     ) -> Result<Json<Inbox>> {
+        crate::input::one_of("kind", kind.0.as_deref(), &crate::activity::KINDS)?;
         let caller = st.caller(req).await?;
         if let Some(s) = state.0.as_deref() {
             if !matches!(s, "unread" | "unhandled" | "flagged" | "held") {

@@ -15,6 +15,7 @@ pub mod org;
 pub mod security;
 pub mod stats;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 use poem_openapi::{Object, OpenApiService, Tags};
 
@@ -67,13 +68,130 @@ pub type Apis = (
     files::FilesApi,
 );
 
-/// Every route template of the API (`/api/v1/activities/{id}`), for metrics labels.
-pub fn route_templates() -> Vec<String> {
+/// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
+/// OpenAPI description (built once).
+fn routes() -> &'static [(String, Vec<String>)] {
     use poem_openapi::OpenApi;
-    Apis::meta()
-        .into_iter()
-        .flat_map(|api| api.paths.into_iter().map(|p| p.path))
-        .collect()
+    static ROUTES: std::sync::OnceLock<Vec<(String, Vec<String>)>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for path in Apis::meta().into_iter().flat_map(|api| api.paths) {
+            let methods = path.operations.iter().map(|o| o.method.to_string());
+            match out.iter_mut().find(|(t, _)| *t == path.path) {
+                Some((_, m)) => m.extend(methods),
+                None => out.push((path.path.clone(), methods.collect())),
+            }
+        }
+        out
+    })
+}
+
+/// The JSON request body schema of every operation, with the schemas they refer to.
+struct BodySchemas {
+    registry: poem_openapi::registry::Registry,
+    ops: Vec<(String, String, poem_openapi::registry::MetaSchemaRef)>,
+}
+
+fn body_schemas() -> &'static BodySchemas {
+    use poem_openapi::OpenApi;
+    static BODIES: std::sync::OnceLock<BodySchemas> = std::sync::OnceLock::new();
+    BODIES.get_or_init(|| {
+        let mut registry = poem_openapi::registry::Registry::new();
+        Apis::register(&mut registry);
+        let mut ops = Vec::new();
+        for path in Apis::meta().into_iter().flat_map(|api| api.paths) {
+            for op in path.operations {
+                let json = op.request.and_then(|r| {
+                    r.content
+                        .into_iter()
+                        .find(|c| c.content_type.contains("json"))
+                });
+                if let Some(media) = json {
+                    ops.push((path.path.clone(), op.method.to_string(), media.schema));
+                }
+            }
+        }
+        BodySchemas { registry, ops }
+    })
+}
+
+/// The first field whose value is not a JSON string where the schema says string. poem-openapi
+/// would quietly turn `12345` or `true` into the text "12345"; a client sending a number
+/// for a name has a bug worth hearing about.
+fn non_string(
+    reg: &poem_openapi::registry::Registry,
+    schema: &poem_openapi::registry::MetaSchemaRef,
+    value: &serde_json::Value,
+    field: &str,
+    depth: usize,
+) -> Option<String> {
+    use poem_openapi::registry::MetaSchemaRef;
+    use serde_json::Value;
+    let s = match schema {
+        MetaSchemaRef::Inline(s) => s.as_ref(),
+        MetaSchemaRef::Reference(name) => reg.schemas.get(name)?,
+    };
+    if depth > 16 || value.is_null() || !s.one_of.is_empty() || !s.any_of.is_empty() {
+        return None;
+    }
+    if let Some(f) = s
+        .all_of
+        .iter()
+        .find_map(|sub| non_string(reg, sub, value, field, depth + 1))
+    {
+        return Some(f);
+    }
+    match (s.ty, value) {
+        ("string", Value::String(_)) => None,
+        ("string", _) => Some(field.to_string()),
+        ("object", Value::Object(map)) => s.properties.iter().find_map(|(name, sub)| {
+            map.get(*name)
+                .and_then(|v| non_string(reg, sub, v, name, depth + 1))
+        }),
+        ("array", Value::Array(items)) => s.items.as_ref().and_then(|sub| {
+            items
+                .iter()
+                .find_map(|v| non_string(reg, sub, v, field, depth + 1))
+        }),
+        _ => None,
+    }
+}
+
+/// Text fields of a JSON body must be JSON strings (checked once, by the request middleware,
+/// against the operation's documented body).
+pub fn check_body_types(template: &str, method: &str, body: &[u8]) -> Result<(), ApiError> {
+    let b = body_schemas();
+    let Some((_, _, schema)) = b.ops.iter().find(|(t, m, _)| t == template && m == method) else {
+        return Ok(());
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    match non_string(&b.registry, schema, &value, "请求内容", 0) {
+        Some(field) => Err(ApiError::bad_request(
+            "invalid_body",
+            format!("请求内容格式不正确：{field} 应为文字（带引号的字符串）"),
+        )
+        .with_details(serde_json::json!({ "field": field, "expected": "string" }))),
+        None => Ok(()),
+    }
+}
+
+/// Every route template of the API, for metrics labels.
+pub fn route_templates() -> Vec<String> {
+    routes().iter().map(|(t, _)| t.clone()).collect()
+}
+
+/// The methods a route template accepts (for the `Allow` header of a 405).
+pub fn allowed_methods(template: &str) -> Option<String> {
+    let (_, methods) = routes().iter().find(|(t, _)| t == template)?;
+    let mut m = methods.clone();
+    if m.iter().any(|m| m == "GET") {
+        m.push("HEAD".into());
+    }
+    m.sort();
+    m.dedup();
+    Some(m.join(", "))
 }
 
 pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {

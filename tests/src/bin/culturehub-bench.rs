@@ -483,7 +483,8 @@ async fn start_server(opts: &Opts, w: &World) -> Server {
         &cfg,
         format!(
             "log_format = \"json\"\nseed_demo_if_empty = false\nticket_key = \"{TICKET_KEY}\"\n\
-             [rate_limit]\nsignin_per_minute = 1000000\nwrites_per_minute = 1000000\nwrites_per_minute_per_ip = 100000000\n\
+             [rate_limit]\nsignin_per_minute = 1000000\nsignin_per_minute_per_ip = 100000000\nwrites_per_minute = 1000000\nwrites_per_minute_per_ip = 100000000\n\
+             [wechat]\nembedded_fake_port = 0\n\
              [booking]\nmax_active_per_person = 1000\nworker_interval_secs = 3600\n"
         ),
     )

@@ -57,9 +57,11 @@ Page({
     error: ''
   },
 
-  onLoad: function () {
+  onLoad: function (options) {
     const myUnit = storage.get(storage.KEYS.myUnit, null)
-    this.setData({ myUnit: myUnit, scope: myUnit ? 'mine' : 'all' })
+    // Opened from a demand message (?id=…): show every unit, so that demand is in the list.
+    const fromMessage = !!(options && options.id)
+    this.setData({ myUnit: myUnit, scope: myUnit && !fromMessage ? 'mine' : 'all' })
     this.load()
   },
 
