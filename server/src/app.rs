@@ -212,6 +212,10 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
     // Text input is checked here, once, for every route (see `input`).
+    let bad_header = req
+        .headers()
+        .values()
+        .any(|v| crate::conn::marked(v.as_bytes()));
     let mut bad_text = crate::input::check_path(&path)
         .and_then(|_| crate::input::check_query(req.uri().query().unwrap_or("")))
         .err();
@@ -260,6 +264,9 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             "请求内容发送太慢，连接已断开",
         )
         .into()),
+        None if bad_header => {
+            Err(ApiError::bad_request("invalid_header", "请求头含有不允许的控制字符").into())
+        }
         None if bad_text.is_some() && !too_large => {
             Err(bad_text.unwrap_or_else(ApiError::internal).into())
         }
@@ -482,9 +489,13 @@ impl Running {
 }
 
 pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
-    let acceptor = TcpListener::bind(listen.to_string())
-        .into_acceptor()
-        .await?;
+    // Connections pass through `conn::Guarded`, so a control character in a header reaches the
+    // middleware (and gets the error shape) instead of hyper's bare 400.
+    let acceptor = crate::conn::GuardedAcceptor(
+        TcpListener::bind(listen.to_string())
+            .into_acceptor()
+            .await?,
+    );
     let addr = acceptor
         .local_addr()
         .first()

@@ -23,6 +23,8 @@ pub mod cli;
 pub mod client_ip;
 /// Typed, layered settings.
 pub mod config;
+/// Connections before hyper parses them: control characters in header values marked.
+pub mod conn;
 /// The staff console: cookie sessions, scan-to-sign-in, serving the built console.
 pub mod console;
 /// SQLite / PostgreSQL behind one type; migrations.

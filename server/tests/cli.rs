@@ -158,3 +158,54 @@ fn one_shot_commands_are_quiet_and_seed_keeps_one_main_center() {
     drop(busy);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve` whose fake WeChat port is taken says so loudly on stderr (whatever the log level),
+/// naming the consequence, instead of moving silently.
+#[test]
+fn serve_says_loudly_when_the_fake_wechat_port_is_taken() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("culturehub-cli-port-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/port.db", dir.display()),
+        )
+        .env("CULTUREHUB_SEED_DEMO", "false")
+        .env("CULTUREHUB_FAKE_WECHAT_PORT", &port)
+        .env("RUST_LOG", "error")
+        .env_remove("REDIS_URL")
+        .env_remove("CULTUREHUB_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            seen.push_str(&line);
+            seen.push('\n');
+            if seen.contains("wechat_code_invalid") {
+                break;
+            }
+        }
+        let _ = tx.send(seen);
+    });
+    let seen = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(busy);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        seen.contains(&format!("127.0.0.1:{port} 已被占用"))
+            && seen.contains("wechat_code_invalid"),
+        "no loud notice on stderr: {seen:?}"
+    );
+}

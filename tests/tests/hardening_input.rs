@@ -613,6 +613,11 @@ async fn metrics_token_and_separate_address() {
 
 /// Sends raw bytes on a new connection and answers what came back within `wait`.
 async fn raw(app: &TestApp, bytes: &[u8], wait: std::time::Duration) -> String {
+    raw_until(app, bytes, wait, "\"request_id\"").await
+}
+
+/// Like `raw`, reading until `until` has arrived (or `wait` passed).
+async fn raw_until(app: &TestApp, bytes: &[u8], wait: std::time::Duration, until: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = app.url.trim_start_matches("http://").to_string();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -625,7 +630,7 @@ async fn raw(app: &TestApp, bytes: &[u8], wait: std::time::Duration) -> String {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     out.extend_from_slice(&buf[..n]);
-                    if String::from_utf8_lossy(&out).contains("\"request_id\"") {
+                    if String::from_utf8_lossy(&out).contains(until) {
                         break;
                     }
                 }
@@ -649,7 +654,8 @@ fn raw_error(answer: &str) -> (u16, Value) {
 }
 
 /// Security headers on everything, `no-store` on personal answers, `Allow` on 405, early 413,
-/// slow bodies cut off, strict text fields and filters.
+/// slow bodies cut off, a control character in a header answered in the error shape, strict
+/// text fields and filters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn protocol_hardening() {
     let Some(app) = TestApp::start_with(culturehub_tests::Backend::Sqlite, "protocol", |s| {
@@ -742,6 +748,31 @@ async fn protocol_hardening() {
     let (s, v) = raw_error(&answer);
     assert_eq!((s, error_code(s, &v).as_str()), (408, "body_timeout"));
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    // A control character in a header value: the error shape, not hyper's bare 400 — also for
+    // the second request on a connection, after a body the guard must skip untouched.
+    let answer = raw(
+        &app,
+        b"GET /api/v1/org/tree HTTP/1.1\r\nHost: x\r\nX-Note: a\x01b\r\n\r\n",
+        std::time::Duration::from_secs(3),
+    )
+    .await;
+    let (s, v) = raw_error(&answer);
+    assert_eq!(
+        (s, error_code(s, &v).as_str()),
+        (400, "invalid_header"),
+        "{answer}"
+    );
+    let answer = raw_until(
+        &app,
+        b"POST /api/v1/me/family HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GET /api/v1/org/units/1 HTTP/1.1\r\nHost: x\r\nX-Note: \x7f\r\n\r\n",
+        std::time::Duration::from_secs(3),
+        "invalid_header",
+    )
+    .await;
+    assert!(
+        answer.matches("HTTP/1.1 ").count() == 2 && answer.contains("invalid_header"),
+        "{answer}"
+    );
     // Text fields take text: a number or a boolean is not quietly turned into a name.
     for bad in [
         json!({"display_name": 12345}),
