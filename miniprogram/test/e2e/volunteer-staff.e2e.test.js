@@ -93,7 +93,7 @@ afterAll(async () => {
 beforeEach(() => {
   mp.resetStorage()
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
 })
 
 test('volunteer: scan online, again, then offline against the list, queued, synced by itself, conflict shown', async () => {
@@ -107,9 +107,9 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
 
   appWeChat('o-vol-1')
   const network = []
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
-  jest.spyOn(wx, 'offNetworkStatusChange').mockImplementation(() => {})
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  mp.spyWx('onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
+  mp.spyWx('offNetworkStatusChange').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
 
   // 我的志愿服务: today's assignment → 扫码签到 (the app signs in through wx.login)
   const mine = loadPage('pages/volunteer/index')
@@ -133,7 +133,7 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
   expect(page.data.list.count).toBe(2)
 
   const tokens = [first.ticket, first.ticket, second.ticket]
-  jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: tokens.shift(), scanType: 'QR_CODE' }), 0))
+  mp.spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: tokens.shift(), scanType: 'QR_CODE' }), 0))
   const result = () => page.querySelector('.result')
 
   // online: admitted, then the same ticket again → already admitted, by whom
@@ -205,7 +205,7 @@ test('branch staff: inbox with a low rating → reply → handled; demands → a
   await call('POST', '/demands', neighbour, { kind: 'other', unit_id: MEILIN, description: '想在晚上学交谊舞' })
 
   appWeChat('o-staff')
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
 
   // 我的 → sign in → the 工作人员 entrance
   const me = loadPage('pages/me/index')

@@ -1,4 +1,4 @@
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/activity/detail'
@@ -14,7 +14,7 @@ function open(query) {
 
 beforeEach(() => {
   resetStorage()
-  jest.spyOn(wx, 'setNavigationBarTitle').mockImplementation(() => {})
+  spyWx('setNavigationBarTitle').mockImplementation(() => {})
 })
 
 test('shows time, place, seats, ages, mode and description', async () => {
@@ -36,12 +36,12 @@ test('shows time, place, seats, ages, mode and description', async () => {
 })
 
 test('signed out: privacy dialog → sign-in → confirm → book with an Idempotency-Key → subscribe', async () => {
-  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
+  spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
   const modal = stubModal([true, true]) // confirm booking, then “接收提醒”
-  const sub = jest.spyOn(wx, 'requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
+  const sub = spyWx('requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
     errMsg: 'requestSubscribeMessage:ok', tmpl_booking_confirmed: 'accept', tmpl_session_reminder: 'accept', tmpl_activity_changed: 'reject'
   }), 0))
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/activities/1': [detail(), detail(), detail(fx.activity(), [fx.booking()])],
     'POST /api/v1/auth/wechat': { data: SESSION },
@@ -78,7 +78,7 @@ test('book for a family member; no reminders when declined', async () => {
   agreedPrivacy()
   signedIn()
   stubModal([true, false])
-  const sub = jest.spyOn(wx, 'requestSubscribeMessage')
+  const sub = spyWx('requestSubscribeMessage')
   const req = stubRequest({
     'GET /api/v1/activities/1': detail(fx.activity({ age_min: 6, age_max: 12 })),
     'GET /api/v1/me/family': { data: { items: [fx.member()] } },
@@ -223,7 +223,7 @@ test('cancel my booking from the activity page, after a confirmation', async () 
   agreedPrivacy()
   signedIn()
   const modal = stubModal([true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/activities/1': [detail(fx.activity(), [fx.booking()]), detail(fx.activity(), [fx.booking({ status: 'cancelled' })])],
     'GET /api/v1/me/family': { data: { items: [] } },
@@ -240,7 +240,7 @@ test('cancel my booking from the activity page, after a confirmation', async () 
 })
 
 test('navigation to the session venue, the lottery record, and a missing activity', async () => {
-  const openLoc = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
+  const openLoc = spyWx('openLocation').mockImplementation(() => {})
   const modal = stubModal([true])
   stubRequest({
     'GET /api/v1/activities/1': detail(fx.activity({ booking_mode: 'lottery', lottery_draw_at: '2099-12-02T04:00:00Z' })),

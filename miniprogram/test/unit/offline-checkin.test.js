@@ -3,7 +3,7 @@
 // queue, a final 4xx turns the batch into issues, one sync at a time, housekeeping.
 const path = require('path')
 const crypto = require('crypto')
-const { SRC, stubRequest, signedIn, resetStorage, storage, apiError } = require('../helpers/mp')
+const { SRC, stubRequest, signedIn, resetStorage, storage, apiError, spyWx } = require('../helpers/mp')
 const offline = require(path.join(SRC, 'utils/offline-checkin'))
 
 const sha = (t) => crypto.createHash('sha256').update(t).digest('hex')
@@ -125,7 +125,7 @@ test('one sync at a time; nothing to do when the queue is empty or nobody is sig
 
 test('watchNetwork syncs when WeChat reports the network back', async () => {
   let handler = null
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => { handler = fn })
+  spyWx('onNetworkStatusChange').mockImplementation((fn) => { handler = fn })
   offline.watchNetwork()
   offline.watchNetwork() // once only
   expect(wx.onNetworkStatusChange).toHaveBeenCalledTimes(1)

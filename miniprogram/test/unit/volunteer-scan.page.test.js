@@ -1,7 +1,7 @@
 // pages/volunteer/scan — 扫码签到: scan → one-glance answer, undo, retry with the same nonce,
 // offline list → 离线核验 → queue → sync when the network is back → conflicts, head count.
 const crypto = require('crypto')
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, storage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/volunteer/scan'
 const QUERY = { session_id: '11', title: encodeURIComponent('书法公开课'), starts_at: encodeURIComponent('2099-12-05T11:30:00Z'), ends_at: encodeURIComponent('2099-12-05T13:00:00Z'), unit: encodeURIComponent('梅林分馆') }
@@ -28,7 +28,7 @@ function list() {
 // wx.scanCode answering with the next token of a queue
 function scanning(tokens) {
   const q = tokens.slice()
-  return jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: q.shift(), scanType: 'QR_CODE' }), 0))
+  return spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: q.shift(), scanType: 'QR_CODE' }), 0))
 }
 
 let network
@@ -36,16 +36,16 @@ beforeEach(() => {
   resetStorage()
   signedIn({ roles: [{ grant_id: 2, role: 'volunteer', role_label: '志愿者', unit_id: 10, unit_name: '梅林分馆' }] })
   network = []
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
-  jest.spyOn(wx, 'offNetworkStatusChange').mockImplementation(() => {})
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  jest.spyOn(wx, 'vibrateLong').mockImplementation(() => {})
+  spyWx('onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
+  spyWx('offNetworkStatusChange').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  spyWx('vibrateLong').mockImplementation(() => {})
 })
 
 test('the session and today’s counts; a scan admits: green, holder, counts, undo', async () => {
   const req = stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': STATS, 'POST /api/v1/checkin/scan': { data: answer() } })
   const scan = scanning([T1])
-  const awake = jest.spyOn(wx, 'setKeepScreenOn').mockImplementation(() => {})
+  const awake = spyWx('setKeepScreenOn').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   expect(awake).toHaveBeenCalledWith({ keepScreenOn: true })
   expect(text(page, '.session-title')).toBe('书法公开课')
@@ -258,7 +258,7 @@ test('head count at a walk-in event: the same nonce on a retry, a new one for th
 
 test('a cancelled scan does nothing; without a session the page says where to come from', async () => {
   stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': STATS })
-  jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'scanCode:fail cancel' }), 0))
+  spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'scanCode:fail cancel' }), 0))
   const page = loadPage(ROUTE, { query: QUERY })
   await tap(page, '.scan-btn')
   await simulate.sleep(5)
@@ -270,7 +270,7 @@ test('a cancelled scan does nothing; without a session the page says where to co
 
 test('pull-to-refresh reloads the counts', async () => {
   const req = stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': [STATS, { data: Object.assign({}, STATS.data, { admitted: 9 }) }] })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.statsStatus === 'ok')
   await page.instance.onPullDownRefresh()

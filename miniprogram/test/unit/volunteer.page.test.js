@@ -1,7 +1,7 @@
 // pages/volunteer/index — 我的志愿服务: today's and coming assignments with 扫码签到, a day
 // assignment's sessions, service hours, the offline queue, and applying to volunteer.
 const path = require('path')
-const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate } = require('../helpers/mp')
+const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 const format = require(path.join(SRC, 'utils/format'))
 
@@ -42,7 +42,7 @@ test('signed out: asks to sign in', async () => {
 test('today and coming days, service hours; 扫码签到 opens the session’s scan page', async () => {
   signedIn({ roles: VOLUNTEER })
   const req = stubRequest({ 'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) }, 'GET /api/v1/me/volunteer': { data: volunteering() } })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.today.length)
   expect(texts(page, '.today-item .assignment-title')).toEqual(['书法公开课', '翰岭服务点全天值守'])
@@ -64,7 +64,7 @@ test('a day assignment lists that unit’s sessions of the day, each with 扫码
     'GET /api/v1/me/volunteer': { data: volunteering() },
     'GET /api/v1/activities': { data: { items: [fx.browseItem({ session_id: 31, title: '社区广场舞', unit_name: '翰岭服务点', starts_at: at(today, '19:00'), ends_at: at(today, '20:30') })], page: 1, page_size: 50, has_more: false } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.today.length)
   await tap(page, '.day-btn')
@@ -80,7 +80,7 @@ test('a day assignment lists that unit’s sessions of the day, each with 扫码
 test('offline check-ins waiting: 待同步 N 条, synced on show and with 立即同步', async () => {
   signedIn({ roles: VOLUNTEER })
   wx.setStorageSync('ch_checkin_queue', [{ session_id: 11, nonce: 'n1', token: 'A'.repeat(43), scanned_at: new Date().toISOString() }])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) },
     'GET /api/v1/me/volunteer': { data: volunteering() },

@@ -19,7 +19,8 @@ Page({
     roles: [],
     isVolunteer: false,
     isStaff: false,
-    noShow: null
+    noShow: null,
+    revoked: false // the server ended our sign-in (elsewhere): say so next to 微信登录
   },
 
   onLoad: function () {
@@ -39,7 +40,7 @@ Page({
 
   refresh: function () {
     const signedIn = session.isSignedIn()
-    this.setData({ signedIn: signedIn })
+    this.setData({ signedIn: signedIn, revoked: !signedIn && session.wasRevoked() })
     if (!signedIn) {
       this.setData({ user: null, status: 'ok' })
       return Promise.resolve()
@@ -63,7 +64,7 @@ Page({
       },
       function (err) {
         if (!session.isSignedIn()) {
-          self.setData({ signedIn: false, user: null, status: 'ok' })
+          self.setData({ signedIn: false, user: null, status: 'ok', revoked: session.wasRevoked() })
           return
         }
         if (self.data.user) request.showError(err)
@@ -211,7 +212,7 @@ Page({
     wx.showModal({
       title: '评价活动',
       content: '参加活动并签到后，在“我的预约”里打开那次活动，就可以评价。',
-      confirmText: '去我的预约',
+      confirmText: '去查看',
       cancelText: '知道了',
       success: function (res) {
         if (res.confirm) wx.switchTab({ url: '/pages/bookings/index' })

@@ -3,6 +3,7 @@
 // the page says rating is coming.
 const api = require('../../api/index')
 const ui = require('../../utils/ui')
+const format = require('../../utils/format')
 
 const TAGS = ['内容精彩', '老师专业', '场地舒适', '组织有序', '适合老人', '适合孩子']
 const ASPECTS = [
@@ -43,7 +44,7 @@ Page({
     this.setData({
       bookingId: Number(query && query.booking) || null,
       sessionId: Number(query && query.session) || null,
-      title: (query && query.title) || ''
+      title: format.queryText(query && query.title)
     })
   },
 

@@ -314,7 +314,7 @@ Page({
       self.headNonce = null
       self.setData({ walkIns: r.walk_ins, headInput: '' })
       if (self.data.stats) self.setData({ 'stats.walk_ins': r.walk_ins })
-      wx.showToast({ title: '已登记 ' + count + ' 人', icon: 'success' })
+      wx.showToast({ title: '已登记 ' + count + ' 人', icon: 'none' })
     }, function () {})
   },
 
