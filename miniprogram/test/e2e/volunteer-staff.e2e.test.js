@@ -296,3 +296,63 @@ test('branch staff: inbox with a low rating → reply → handled; demands → a
   expect(byText('想在晚上学交谊舞')).toMatchObject({ status: 'declined', status_reason: '暂无合适的晚间场地，明年再安排' })
   ;[demands, inbox, hub, me].forEach((p) => p.detach())
 })
+
+test('staff at the door: 今日场次 lists the session; a resident without a phone is found (name + last 4) and admitted; the offline conflict is resolved', async () => {
+  const activity = await soonActivity('无手机居民入场测试')
+  const sessionId = activity.sessions[0].id
+  // 孙奶奶 booked on her phone (bound to 13800138000), but comes without it
+  const grandma = await ticketHolder('o-r-grandma', sessionId, '孙奶奶')
+  await call('POST', '/me/phone', grandma.token, { code: await stack.phoneCode('13800138000') })
+  // a ticket admitted online and again from an offline phone: a conflict for staff
+  const twice = await ticketHolder('o-r-twice', sessionId, '周一')
+  await call('POST', '/checkin/scan', staffToken, { session_id: sessionId, token: twice.ticket, nonce: 'door-online-1' })
+  await call('POST', '/sessions/' + sessionId + '/checkin/sync', staffToken, { scans: [{ nonce: 'door-offline-1', token: twice.ticket, scanned_at: new Date().toISOString() }] })
+
+  // the branch staff member's phone
+  appWeChat('o-staff')
+  const request = require(path.join(SRC, 'utils/request'))
+  const session = require(path.join(SRC, 'utils/session'))
+  await request.signIn()
+  session.setUser(await request.call('me'))
+
+  // 今日场次: the session, from GET /manage/sessions
+  const today = loadPage('pages/staff/today', { query: { unit_id: String(MEILIN), unit_name: encodeURIComponent('梅林分馆') } })
+  await waitFor(() => today.data.status === 'ok' && today.data.updatedAt, 10000)
+  const i = today.data.sessions.findIndex((s) => s.sessionId === sessionId)
+  expect(i).toBeGreaterThanOrEqual(0)
+  expect(texts(today, '.session-title')[i]).toBe('无手机居民入场测试')
+  expect(texts(today, '.count-admitted')[i]).toBe('1')
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
+  today.querySelectorAll('.scan-btn')[i].dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  today.detach()
+
+  // the scan page, opened as WeChat opens it
+  const page = mp.openUrl(nav.mock.calls[0][0].url)
+  expect(text(page, '.session-title')).toBe('无手机居民入场测试')
+  await waitFor(() => page.data.conflicts.length === 1, 10000)
+  expect(text(page, '.conflict-holder')).toBe('周*')
+  stubModal([{ confirm: true, content: '同一人，两台手机都扫了' }])
+  await tap(page, '.resolve-btn')
+  await waitFor(() => page.data.resolvedCount === 1, 10000)
+  const conflicts = await stack.get('/sessions/' + sessionId + '/checkin/conflicts', staffToken)
+  expect(conflicts.items[0].resolution).toBe('同一人，两台手机都扫了')
+
+  // 孙奶奶: name + last 4 digits → her booking → 人工核验
+  page.querySelector('.lookup-name').dispatchEvent('input', { detail: { value: '孙奶奶' } })
+  page.querySelector('.lookup-last4').dispatchEvent('input', { detail: { value: '8000' } })
+  await tap(page, '.lookup-btn')
+  await waitFor(() => page.data.hits && page.data.hits.length === 1, 10000)
+  expect(text(page, '.hit-holder')).toBe('孙*奶 138****8000')
+  stubModal([true])
+  mp.spyWx('vibrateShort').mockImplementation(() => {})
+  await tap(page, '.manual-btn')
+  await waitFor(() => page.data.showResult, 10000)
+  const r = page.querySelector('.result')
+  expect(text(r, '.result-symbol')).toBe('✓')
+  expect(r.querySelector('.overlay').dom.className).toContain('tone-green')
+  expect(text(page, '.hit-status')).toBe('已入场')
+  const stats = await stack.get('/sessions/' + sessionId + '/checkin/stats', staffToken)
+  expect(stats).toMatchObject({ booked: 2, admitted: 2, open_conflicts: 0 })
+  page.detach()
+})
