@@ -1,5 +1,6 @@
 const privacy = require('./utils/privacy')
 const offline = require('./utils/offline-checkin')
+const display = require('./utils/display')
 
 App({
   globalData: {
@@ -12,5 +13,11 @@ App({
     // Volunteers' offline check-ins upload by themselves when the network comes back.
     offline.watchNetwork()
     offline.purge()
+    // dark mode switched while the app is open: large-text contrast follows the theme
+    if (wx.onThemeChange) {
+      wx.onThemeChange(function () {
+        display.applyToOpenPages()
+      })
+    }
   }
 })

@@ -57,7 +57,7 @@ test('no text smaller than 30rpx anywhere, body text 32rpx and up (accessibility
     if (d.isDirectory()) return walk(p)
     if (!p.endsWith('.wxss')) return
     const css = fs.readFileSync(p, 'utf8')
-    const re = /font-size:\s*(\d+)rpx/g
+    const re = /font-size:\s*(?:calc\()?(\d+)rpx/g
     let m
     while ((m = re.exec(css))) if (Number(m[1]) < 30) small.push(path.relative(SRC, p) + ': ' + m[0])
   })

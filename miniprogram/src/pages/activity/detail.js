@@ -7,6 +7,7 @@ const session = require('../../utils/session')
 const format = require('../../utils/format')
 const subscribe = require('../../utils/subscribe')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 function sessionView(s, selectedId, mode) {
   const item = Object.assign({ booking_mode: mode }, s)
@@ -123,6 +124,7 @@ function baseAction(activity, s, myBookings, attendeeId, now) {
 const VERB = { book: '预约', waitlist: '排队候补', lottery: '报名摇号' }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     id: null,
     status: 'loading',

@@ -7,6 +7,7 @@ const request = require('../../utils/request')
 const session = require('../../utils/session')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const SAVED_MAX = 100 // bookings kept in the saved list (upcoming first)
 const TICKETS_AHEAD = 5 // upcoming confirmed bookings whose ticket is saved before it is needed
@@ -27,6 +28,7 @@ function split(items, now) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     tab: 'upcoming', // upcoming | past

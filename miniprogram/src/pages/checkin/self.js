@@ -5,6 +5,7 @@
 // colour and a large ✓ / ! / ✗ (utils/outcome.js).
 const api = require('../../api/index')
 const outcome = require('../../utils/outcome')
+const display = require('../../utils/display')
 
 const TITLES = { green: '签到成功', amber: '请注意', red: '未能签到' }
 
@@ -23,6 +24,7 @@ function sessionFrom(query) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | error
     message: '',

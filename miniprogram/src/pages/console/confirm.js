@@ -4,6 +4,7 @@
 // staff member who scans it, and only that person's answer counts.
 const api = require('../../api/index')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const NONCE = /^[A-Za-z0-9_-]{22}$/
 
@@ -20,6 +21,7 @@ function nonceFrom(query) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | error
     message: '',

@@ -6,6 +6,7 @@ const config = require('../../config')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 const STATUS = {
   open: '征集中',
@@ -43,6 +44,7 @@ function emptyForm() {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | empty | error | soon
     message: '',

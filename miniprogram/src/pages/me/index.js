@@ -7,8 +7,10 @@ const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
+const display = require('../../utils/display')
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'ok',
@@ -20,11 +22,23 @@ Page({
     isVolunteer: false,
     isStaff: false,
     noShow: null,
-    revoked: false // the server ended our sign-in (elsewhere): say so next to 微信登录
+    revoked: false, // the server ended our sign-in (elsewhere): say so next to 微信登录
+    largeText: false
   },
 
   onLoad: function () {
+    this.setData({ largeText: display.large() })
     this.refresh()
+  },
+
+  // 大字模式: bigger text (≥ 18 pt) and darker grey text everywhere; the app restarts on 我的 so
+  // every page, tab pages included, is drawn again with it.
+  onLargeText: function (e) {
+    const on = !!e.detail.value
+    display.setLarge(on)
+    this.setData({ largeText: on })
+    this.applyDisplay()
+    wx.reLaunch({ url: '/pages/me/index' })
   },
 
   onShow: function () {

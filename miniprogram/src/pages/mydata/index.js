@@ -7,8 +7,10 @@ const storage = require('../../utils/storage')
 const privacy = require('../../utils/privacy')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading',

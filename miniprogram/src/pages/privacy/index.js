@@ -2,8 +2,10 @@
 // dedicated rules for children under 14.
 const privacy = require('../../utils/privacy')
 const config = require('../../config')
+const display = require('../../utils/display')
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     agreed: false,
     version: config.privacyVersion

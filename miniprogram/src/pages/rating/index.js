@@ -4,6 +4,7 @@
 const api = require('../../api/index')
 const ui = require('../../utils/ui')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const TAGS = ['内容精彩', '老师专业', '场地舒适', '组织有序', '适合老人', '适合孩子']
 const ASPECTS = [
@@ -21,6 +22,7 @@ function stars(value) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     bookingId: null,
     sessionId: null,

@@ -4,6 +4,7 @@ const api = require('../../api/index')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const STATUS = {
   open: '待处理',
@@ -40,6 +41,7 @@ function view(d) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tabs: TABS,

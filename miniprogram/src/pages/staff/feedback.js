@@ -5,6 +5,7 @@ const api = require('../../api/index')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const TABS = [
   { value: 'all', label: '全部' },
@@ -50,6 +51,7 @@ function view(r) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canReply: false,

@@ -5,6 +5,7 @@ const request = require('../../utils/request')
 const session = require('../../utils/session')
 const storage = require('../../utils/storage')
 const roles = require('../../utils/roles')
+const display = require('../../utils/display')
 
 const TOOLS = [
   { key: 'feedback', page: 'feedback', label: '居民反馈', hint: '评价、回复、审核' },
@@ -16,6 +17,7 @@ const TOOLS = [
 ]
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error

@@ -4,6 +4,7 @@
 const api = require('../../api/index')
 const format = require('../../utils/format')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const ORDER_STATUS = {
   requested: '待总馆审核',
@@ -47,6 +48,7 @@ function orderView(o) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tab: 'items', // items | orders

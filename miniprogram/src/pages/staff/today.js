@@ -8,6 +8,7 @@ const api = require('../../api/index')
 const format = require('../../utils/format')
 const config = require('../../config')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const ROSTER_STATUS = { confirmed: '已预约', waitlisted: '候补', entered: '已报名摇号', cancelled: '已取消' }
 
@@ -51,6 +52,7 @@ function rosterView(r) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canScan: false,

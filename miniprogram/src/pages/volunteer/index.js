@@ -7,6 +7,7 @@ const session = require('../../utils/session')
 const format = require('../../utils/format')
 const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
+const display = require('../../utils/display')
 
 function scanUrl(s) {
   return '/pages/volunteer/scan?session_id=' + s.sessionId +
@@ -70,6 +71,7 @@ function dayLabelPlain(day) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error

@@ -28,6 +28,7 @@ const storage = require('../../utils/storage')
 const session = require('../../utils/session')
 const roles = require('../../utils/roles')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 const SOUND_KEY = 'ch_scan_sound' // the 提示音 switch (not personal data)
 const BOOKING_STATUS = { confirmed: '已预约', waitlisted: '候补中', entered: '摇号中', cancelled: '已取消' }
@@ -55,6 +56,7 @@ function conflictView(c) {
 }
 
 Page({
+  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
   data: {
     sessionId: 0,
     title: '',
