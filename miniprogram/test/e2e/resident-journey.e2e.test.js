@@ -9,6 +9,7 @@ const path = require('path')
 const mp = require('../helpers/mp')
 const { startStack } = require('../helpers/server')
 const { createWxRequest } = require('../helpers/wx-request-fetch')
+const { shoot } = require('../helpers/screenshot')
 
 const { SRC, loadPage, waitFor, text, texts, tap, stubModal, simulate } = mp
 const config = require(path.join(SRC, 'config'))
@@ -434,6 +435,7 @@ test('no signal at the door: 我的预约 keeps the saved bookings, marked, and 
   await waitFor(() => bookings.data.offline, 10000)
   expect(text(bookings, '.offline-text')).toMatch(/^网络不畅，显示的是 .+ 保存的预约。电子票可以离线出示。$/)
   expect(texts(bookings, '.upcoming-list .booking >>> .booking-title')).toEqual(['家门口的川剧讲座'])
+  shoot(bookings, 'offline-bookings')
   const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
   bookings.querySelector('.booking').querySelector('.booking-card').dispatchEvent('tap')
   await waitFor(() => nav.mock.calls.length === 1)
@@ -444,6 +446,7 @@ test('no signal at the door: 我的预约 keeps the saved bookings, marked, and 
   expect(text(ticket, '.title-text')).toBe('家门口的川剧讲座')
   expect(text(ticket, '.qr-cached')).toMatch(/^离线电子票/)
   expect(ticket.data.ticket.src).toMatch(/^data:image\/png;base64,iVBOR/)
+  shoot(ticket, 'offline-ticket', { images: [['qr', ticket.data.ticket.src]], height: 1500 })
 })
 
 test('an account deleted on another phone: browsing goes on anonymously, asks to sign in again, and makes no new account', async () => {
