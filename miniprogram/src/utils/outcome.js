@@ -41,20 +41,29 @@ function pattern(t) {
   return PATTERNS[tone(t)]
 }
 
-// Plays the pattern; `schedule` is setTimeout (tests pass their own).
+// Plays the pattern; `schedule` is setTimeout (tests pass their own). Returns a function that
+// cancels what has not played yet (the scan page calls it when it closes).
 function vibrate(t, schedule) {
   const run = schedule || setTimeout
+  const short = wx.vibrateShort
+  const long = wx.vibrateLong
+  const timers = []
   pattern(t).forEach(function (step) {
     const fire = function () {
       if (step.kind === 'long') {
-        if (wx.vibrateLong) wx.vibrateLong({})
-      } else if (wx.vibrateShort) {
-        wx.vibrateShort({ type: step.type })
+        if (long) long.call(wx, {})
+      } else if (short) {
+        short.call(wx, { type: step.type })
       }
     }
     if (step.at === 0) fire()
-    else run(fire, step.at)
+    else timers.push(run(fire, step.at))
   })
+  return function cancel() {
+    timers.forEach(function (id) {
+      clearTimeout(id)
+    })
+  }
 }
 
 // Plays the outcome's sound (short WAVs in the package; nothing to download at the door).

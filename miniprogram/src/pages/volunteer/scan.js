@@ -136,6 +136,7 @@ Page({
     if (this.onNetwork && wx.offNetworkStatusChange) wx.offNetworkStatusChange(this.onNetwork)
     if (this.unsubscribe) this.unsubscribe()
     if (this.undoTimer) clearTimeout(this.undoTimer)
+    if (this.stopVibration) this.stopVibration()
   },
 
   onPullDownRefresh: function () {
@@ -250,7 +251,8 @@ Page({
         self.setData({ undoable: false })
       }, view.undoUntil - Date.now())
     }
-    outcome.vibrate(view.tone)
+    if (this.stopVibration) this.stopVibration()
+    this.stopVibration = outcome.vibrate(view.tone)
     if (this.data.sound) outcome.play(view.tone)
   },
 
