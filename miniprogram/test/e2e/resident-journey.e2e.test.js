@@ -475,3 +475,32 @@ test('an account deleted on another phone: browsing goes on anonymously, asks to
   expect(bookings.data.status).toBe('empty')
   expect(login).not.toHaveBeenCalled()
 })
+
+test('the venue code: WeChat opens pages/checkin/self with the scene, the resident is checked in (✓), the server counts her', async () => {
+  const start = new Date(Date.now() + 30 * 60000)
+  const end = new Date(Date.now() + 120 * 60000)
+  const talk = await stack.createActivity(admin, {
+    title: '社区广场舞展演',
+    kind: 'performance',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '广场', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 50 }]
+  })
+  const sid = talk.sessions[0].id
+  residentWeChat('o-resident-venue')
+  mp.agreedPrivacy()
+  mp.spyWx('showToast').mockImplementation(() => {})
+  await request.call('book', { data: { session_id: sid }, idempotencyKey: request.newIdempotencyKey() })
+  mp.spyWx('vibrateShort').mockImplementation(() => {})
+  // the code staff print (GET /sessions/{id}/venue-code) opens this page with scene s=<session>
+  const page = mp.openUrl('/pages/checkin/self?scene=' + encodeURIComponent('s=' + sid))
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(text(page, '.answer-symbol')).toBe('✓')
+  expect(text(page, '.answer-title')).toBe('签到成功')
+  const stats = await stack.get('/sessions/' + sid + '/checkin/stats', admin)
+  expect(stats.admitted).toBe(1)
+  // again: the server says she has already checked in (!)
+  const again = mp.openUrl('/pages/checkin/self?scene=' + encodeURIComponent('s=' + sid))
+  await waitFor(() => again.data.status === 'ok', 10000)
+  expect(text(again, '.answer-symbol')).toBe('!')
+})
