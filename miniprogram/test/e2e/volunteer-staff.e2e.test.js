@@ -117,6 +117,9 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
   await waitFor(() => mine.data.status === 'ok' && mine.data.today.length === 1, 10000)
   expect(text(mine, '.assignment-title')).toBe('书法公开课（签到测试）')
   expect(text(mine, '.assignment-place')).toBe('梅林分馆')
+  // with a signal, today's list came down by itself (both tickets, from the real server)
+  await waitFor(() => mine.data.today[0].listText, 10000)
+  expect(text(mine, '.list-ready')).toBe('离线名单已下载（2 人），没有信号也能核验')
   await tap(mine, '.scan-btn')
   const toScan = navigatedTo(nav)
   expect(toScan.route).toBe('pages/volunteer/scan')
@@ -127,7 +130,8 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
   await waitFor(() => page.data.statsStatus === 'ok', 10000)
   expect([text(page, '.stat-booked'), text(page, '.stat-admitted')]).toEqual(['2', '0'])
 
-  // with a signal: download the list first
+  expect(page.data.list.count).toBe(2) // already on the phone
+  // 更新离线名单 fetches it again
   await tap(page, '.download-btn')
   await waitFor(() => page.data.list, 10000)
   expect(page.data.list.count).toBe(2)

@@ -130,3 +130,23 @@ test('an error loading shows the message and a retry', async () => {
   expect(text(page, '.no-today')).toBe('今天没有安排。')
   expect(req.calls.length).toBe(3)
 })
+
+test('with a signal, today’s offline list downloads by itself and the session says so', async () => {
+  signedIn({ roles: VOLUNTEER })
+  const now = Date.now()
+  const v = volunteering()
+  v.assignments[0].starts_at = new Date(now - 60000).toISOString() // under way: today, whatever the hour
+  v.assignments[0].ends_at = new Date(now + 3600000).toISOString()
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) },
+    'GET /api/v1/me/volunteer': { data: v },
+    'GET /api/v1/sessions/11/checkin-list': { data: { session_id: 11, title: '书法公开课', starts_at: v.assignments[0].starts_at, ends_at: v.assignments[0].ends_at, expires_at: new Date(now + 7200000).toISOString(), entries: [{ ticket_hash: 'a'.repeat(64), holder_masked: '王*', is_family_member: false }] } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.today.length && page.data.today[0].listText)
+  expect(text(page, '.list-ready')).toBe('离线名单已下载（1 人），没有信号也能核验')
+  expect(storage().ch_checkin_list_11.entries).toHaveLength(1)
+  // the assignments were asked for once; the later session (in 3 days) has no list yet
+  expect(req.calls.filter((c) => c.path === '/api/v1/me/volunteer')).toHaveLength(1)
+  expect(req.calls.filter((c) => c.path.endsWith('/checkin-list')).map((c) => c.path)).toEqual(['/api/v1/sessions/11/checkin-list'])
+})
