@@ -1,6 +1,6 @@
 // How text is shown: WeChat's own font-size setting (我 → 设置 → 通用 → 字体大小) and the app's
 // 大字模式 (large-text mode, MIIT age-friendly guidelines: body text ≥ 18 pt, high contrast).
-// Every page starts with <page-meta page-style="{{a11yStyle}}"> and uses `behavior` below; the
+// Every page starts with <page-meta page-style="{{a11yStyle}}"> and is built with page() below; the
 // WXSS sizes text as calc(N rpx * var(--ts, 1)) and takes grey text from var(--muted), so one
 // style string scales and darkens everything. Dark mode (app.json darkmode + theme.json) sets
 // the colour variables in app.wxss; high contrast picks its greys for the current theme.
@@ -51,23 +51,28 @@ function current(info) {
   return { scale: scale, large: isLarge, dark: dark, style: parts.join('; ') }
 }
 
-// For Page({behaviors: [display.behavior]}): data.a11yStyle for <page-meta page-style>.
-const behavior = Behavior({
-  data: { a11yStyle: '', a11yLarge: false },
-  lifetimes: {
-    attached: function () {
-      this.applyDisplay()
-    }
-  },
-  methods: {
-    applyDisplay: function () {
-      const d = current()
-      if (d.style !== this.data.a11yStyle || d.large !== this.data.a11yLarge) {
-        this.setData({ a11yStyle: d.style, a11yLarge: d.large })
-      }
+// Page(display.page({...})): the page gets data.a11yStyle (for its <page-meta page-style>) and
+// applyDisplay(), called first on load and on every show — so a tab page shown again after
+// 大字模式 changed is redrawn with it. (A behavior would not do: a behavior's lifetimes are
+// ignored when Page() uses it; only its data and methods are merged.)
+function page(options) {
+  const d = current()
+  options.data = Object.assign({ a11yStyle: d.style, a11yLarge: d.large }, options.data || {})
+  options.applyDisplay = function () {
+    const now = current()
+    if (now.style !== this.data.a11yStyle || now.large !== this.data.a11yLarge) {
+      this.setData({ a11yStyle: now.style, a11yLarge: now.large })
     }
   }
-})
+  ;['onLoad', 'onShow'].forEach(function (hook) {
+    const own = options[hook]
+    options[hook] = function () {
+      this.applyDisplay()
+      if (own) return own.apply(this, arguments)
+    }
+  })
+  return options
+}
 
 // After a change (大字模式, the theme): every open page restyles.
 function applyToOpenPages() {
@@ -77,4 +82,4 @@ function applyToOpenPages() {
   })
 }
 
-module.exports = { KEY, LARGE_SCALE, BASE_FONT_PX, large, setLarge, systemScale, current, behavior, applyToOpenPages }
+module.exports = { KEY, LARGE_SCALE, BASE_FONT_PX, large, setLarge, systemScale, current, page, applyToOpenPages }

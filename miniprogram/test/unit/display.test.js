@@ -42,13 +42,13 @@ test('the scale follows WeChat\u2019s font-size setting; 大字模式 makes text
   expect(storage().ch_large_text).toBe(true)
 })
 
-test('every page starts with <page-meta page-style="{{a11yStyle}}"> and uses the display behavior', () => {
+test('every page starts with <page-meta page-style="{{a11yStyle}}"> and is built with display.page', () => {
   const missing = []
   appJson.pages.forEach((p) => {
     const wxml = fs.readFileSync(path.join(SRC, p + '.wxml'), 'utf8')
     const js = fs.readFileSync(path.join(SRC, p + '.js'), 'utf8')
     if (!/^<page-meta page-style="\{\{a11yStyle\}\}"><\/page-meta>/.test(wxml)) missing.push(p + '.wxml')
-    if (!/behaviors: \[display\.behavior\]/.test(js)) missing.push(p + '.js')
+    if (!/^Page\(display\.page\(\{/m.test(js)) missing.push(p + '.js')
   })
   expect(missing).toEqual([])
 })
@@ -70,12 +70,13 @@ test('all text scales with --ts, and in large-text mode the smallest text is ≥
   expect(smallest * display.LARGE_SCALE).toBeGreaterThanOrEqual(36)
 })
 
-test('a page in large-text mode gets the style; 我的 → 大字模式 switches it and redraws the app', async () => {
+test('a page in large-text mode gets the style; 我的 → 大字模式 switches it, and a tab page shown again follows', async () => {
   display.setLarge(true)
   const home = loadPage('pages/home/index')
   expect(home.data.a11yStyle).toMatch(/^--ts: 1\.25; --muted: #1A1A1A/)
   display.setLarge(false)
-  const relaunch = spyWx('reLaunch').mockImplementation(() => {})
+  home.instance.onShow() // back on 首页 after switching it off
+  expect(home.data.a11yStyle).toBe('--ts: 1')
   const me = loadPage('pages/me/index')
   expect(me.data.a11yStyle).toBe('--ts: 1')
   expect(me.data.largeText).toBe(false)
@@ -83,7 +84,8 @@ test('a page in large-text mode gets the style; 我的 → 大字模式 switches
   await simulate.sleep(0)
   expect(storage().ch_large_text).toBe(true)
   expect(me.data.a11yStyle).toMatch(/^--ts: 1\.25/)
-  expect(relaunch).toHaveBeenCalledWith({ url: '/pages/me/index' })
+  home.instance.onShow()
+  expect(home.data.a11yStyle).toMatch(/^--ts: 1\.25/)
   expect(text(me, '.large-hint')).toMatch(/跟随微信/)
 })
 

@@ -20,8 +20,7 @@ function unitLabel(u) {
   return u.short_name || u.name
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     branches: [ALL_BRANCHES],
     branchIndex: 0,
@@ -269,4 +268,4 @@ Page({
     const d = e.detail || {}
     wx.navigateTo({ url: '/pages/activity/detail?id=' + d.activityId + '&session=' + d.sessionId })
   }
-})
+}))

@@ -123,8 +123,7 @@ function baseAction(activity, s, myBookings, attendeeId, now) {
 
 const VERB = { book: '预约', waitlist: '排队候补', lottery: '报名摇号' }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     id: null,
     status: 'loading',
@@ -521,4 +520,4 @@ Page({
       path: '/pages/activity/detail?id=' + this.data.id
     }
   }
-})
+}))

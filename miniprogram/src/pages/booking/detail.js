@@ -34,8 +34,7 @@ function view(b) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     id: null,
     status: 'loading',
@@ -236,4 +235,4 @@ Page({
     this.setData({ status: 'loading' })
     this.load()
   }
-})
+}))

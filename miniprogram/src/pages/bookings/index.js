@@ -27,8 +27,7 @@ function split(items, now) {
   return { upcoming: upcoming, past: past }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     tab: 'upcoming', // upcoming | past
@@ -164,4 +163,4 @@ Page({
   onBrowse: function () {
     wx.switchTab({ url: '/pages/activities/index' })
   }
-})
+}))

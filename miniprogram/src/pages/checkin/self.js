@@ -23,8 +23,7 @@ function sessionFrom(query) {
   return m ? Number(m[1]) : null
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | error
     message: '',
@@ -69,4 +68,4 @@ Page({
   onDone: function () {
     wx.switchTab({ url: '/pages/home/index' })
   }
-})
+}))

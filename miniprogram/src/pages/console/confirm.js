@@ -20,8 +20,7 @@ function nonceFrom(query) {
   return NONCE.test(value) ? value : ''
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | error
     message: '',
@@ -88,4 +87,4 @@ Page({
     if (pages.length > 1) wx.navigateBack({ delta: 1 })
     else wx.reLaunch({ url: '/pages/home/index' })
   }
-})
+}))

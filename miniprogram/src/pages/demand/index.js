@@ -43,8 +43,7 @@ function emptyForm() {
   return { kindIndex: 0, unitIndex: 0, ageIndex: 0, time: '', description: '' }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | empty | error | soon
     message: '',
@@ -206,4 +205,4 @@ Page({
     await ui.alert(res.visibility === 'held' ? '已提交，审核通过后会公开，其他居民可以支持您的想法。' : '已发布，其他居民可以支持您的想法。', '谢谢您的建议')
     await this.load()
   }
-})
+}))

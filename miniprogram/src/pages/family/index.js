@@ -9,8 +9,7 @@ function emptyForm() {
   return { name: '', relationIndex: 0, birthDate: '', consent: false }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading',
@@ -187,4 +186,4 @@ Page({
       }
     })
   }
-})
+}))

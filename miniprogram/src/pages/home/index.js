@@ -4,8 +4,7 @@ const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     mode: 'all', // mine | near | all
     myUnit: null,
@@ -143,4 +142,4 @@ Page({
     }
     this.load()
   }
-})
+}))

@@ -9,8 +9,7 @@ const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
 const display = require('../../utils/display')
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'ok',
@@ -31,14 +30,13 @@ Page({
     this.refresh()
   },
 
-  // 大字模式: bigger text (≥ 18 pt) and darker grey text everywhere; the app restarts on 我的 so
-  // every page, tab pages included, is drawn again with it.
+  // 大字模式: bigger text (≥ 18 pt) and darker grey text everywhere. This page restyles at once;
+  // every other page does when it is shown next (display.page applies it on show).
   onLargeText: function (e) {
     const on = !!e.detail.value
     display.setLarge(on)
     this.setData({ largeText: on })
     this.applyDisplay()
-    wx.reLaunch({ url: '/pages/me/index' })
   },
 
   onShow: function () {
@@ -237,4 +235,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

@@ -24,8 +24,7 @@ function unitLabel(u) {
   return u.short_name || u.name
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | empty | error
     message: '',
@@ -180,4 +179,4 @@ Page({
     this.markVoted(id, true)
     wx.showToast({ title: '投票成功', icon: 'success' })
   }
-})
+}))

@@ -9,8 +9,7 @@ const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading',
@@ -108,4 +107,4 @@ Page({
       request.showError(err)
     })
   }
-})
+}))

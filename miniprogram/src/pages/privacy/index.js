@@ -4,8 +4,7 @@ const privacy = require('../../utils/privacy')
 const config = require('../../config')
 const display = require('../../utils/display')
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     agreed: false,
     version: config.privacyVersion
@@ -35,4 +34,4 @@ Page({
   onMyData: function () {
     wx.navigateTo({ url: '/pages/mydata/index' })
   }
-})
+}))

@@ -21,8 +21,7 @@ function stars(value) {
   })
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     bookingId: null,
     sessionId: null,
@@ -126,4 +125,4 @@ Page({
   onBack: function () {
     wx.navigateBack({ delta: 1 })
   }
-})
+}))

@@ -40,8 +40,7 @@ function view(d) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tabs: TABS,
@@ -137,4 +136,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

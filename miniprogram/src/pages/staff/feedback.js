@@ -50,8 +50,7 @@ function view(r) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canReply: false,
@@ -252,4 +251,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

@@ -16,8 +16,7 @@ const TOOLS = [
   { key: 'stats', page: 'stats', label: '数据', hint: '满意度、需求、目标' }
 ]
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error
@@ -124,4 +123,4 @@ Page({
     if (!session.isSignedIn()) this.onSignIn()
     else this.refresh()
   }
-})
+}))

@@ -47,8 +47,7 @@ function orderView(o) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tab: 'items', // items | orders
@@ -159,4 +158,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

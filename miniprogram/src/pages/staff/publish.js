@@ -56,8 +56,7 @@ function placesFrom(tree, myRoles, preferredId) {
   return places
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     status: 'loading', // loading | ok | error | done
@@ -192,4 +191,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

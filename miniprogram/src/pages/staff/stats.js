@@ -112,8 +112,7 @@ function targets(t) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     status: 'loading',
@@ -162,4 +161,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

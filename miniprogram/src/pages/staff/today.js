@@ -51,8 +51,7 @@ function rosterView(r) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canScan: false,
@@ -178,4 +177,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

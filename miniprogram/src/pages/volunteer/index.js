@@ -70,8 +70,7 @@ function dayLabelPlain(day) {
   return format.formatDate(day + 'T04:00:00Z')
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error
@@ -270,4 +269,4 @@ Page({
       else self.setData({ applyError: err.message })
     })
   }
-})
+}))

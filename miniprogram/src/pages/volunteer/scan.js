@@ -55,8 +55,7 @@ function conflictView(c) {
   }
 }
 
-Page({
-  behaviors: [display.behavior], // 大字模式 and WeChat's font size (page-meta)
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     sessionId: 0,
     title: '',
@@ -486,4 +485,4 @@ Page({
       }
     })
   }
-})
+}))
