@@ -331,19 +331,45 @@ pub struct Running {
     pub state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<()>,
+    worker_stop: crate::worker::Stop,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-    /// Stops accepting, lets requests in flight finish (up to 10 s), closes the pools.
+    /// Stops accepting, lets requests in flight and the message being sent finish within
+    /// `shutdown_grace_secs`, then closes the pools. Bounded: whatever is still stuck (a
+    /// request waiting on the database, a hung send) is abandoned when the grace period ends.
     pub async fn shutdown(mut self) {
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now() + grace;
+        self.worker_stop.stop();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = self.handle.await;
-        self.state.db.close().await;
+        if tokio::time::timeout_at(deadline, &mut self.handle)
+            .await
+            .is_err()
+        {
+            self.handle.abort();
+        }
+        if tokio::time::timeout_at(deadline, &mut self.worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the worker did not stop within the grace period; abandoned");
+            self.worker.abort();
+        }
+        // Closing waits for every connection to come back; one held by a stuck request never
+        // would.
+        if tokio::time::timeout(Duration::from_secs(1), self.state.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still busy at shutdown; abandoned");
+        }
     }
 }
 
@@ -357,8 +383,10 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
         .and_then(|a| a.as_socket_addr().cloned())
         .ok_or_else(|| std::io::Error::other("no local address"))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = crate::worker::spawn(state.clone());
+    let worker_stop = crate::worker::Stop::default();
+    let worker = crate::worker::spawn(state.clone(), worker_stop.clone());
     let app = routes(state.clone());
+    let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
     let handle = tokio::spawn(async move {
         let _ = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -366,15 +394,16 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
                 async move {
                     let _ = rx.await;
                 },
-                Some(Duration::from_secs(10)),
+                Some(grace),
             )
             .await;
-        worker.abort();
     });
     Ok(Running {
         addr,
         state,
         stop: Some(tx),
         handle,
+        worker_stop,
+        worker,
     })
 }
