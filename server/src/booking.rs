@@ -559,6 +559,11 @@ async fn book_once(
     Ok(view)
 }
 
+/// A booking with a live check-in: its holder is inside, the seat is theirs.
+pub fn already_admitted() -> ApiError {
+    ApiError::conflict("already_checked_in", "已签到入场的预约不能取消")
+}
+
 fn already_booked(course: bool) -> ApiError {
     ApiError::conflict(
         "already_booked",
@@ -645,9 +650,12 @@ pub async fn cancel_in(
     now: &str,
 ) -> ApiResult<()> {
     lock_session(tx, session_id).await?;
+    // `checked_in_at` is set by every admission in the same row update that checks the booking
+    // is confirmed (checkin::admit), so a scan and a cancellation at the same instant are
+    // ordered on this row: an admitted booking keeps its seat.
     let changed = sqlx::query(
         "UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2, waitlist_pos = NULL \
-         WHERE id = $3 AND status = $4",
+         WHERE id = $3 AND status = $4 AND checked_in_at IS NULL",
     )
     .bind(now)
     .bind(reason)
@@ -657,6 +665,14 @@ pub async fn cancel_in(
     .await?
     .rows_affected();
     if changed == 0 {
+        let admitted: Option<Option<String>> =
+            sqlx::query_scalar("SELECT checked_in_at FROM bookings WHERE id = $1")
+                .bind(booking_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if matches!(admitted, Some(Some(_))) {
+            return Err(already_admitted());
+        }
         return Err(ApiError::conflict(
             "booking_changed",
             "预约状态刚刚发生了变化，请刷新后再试",

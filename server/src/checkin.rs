@@ -441,14 +441,19 @@ async fn existing_checkin(
     }))
 }
 
-/// Outcome of an attempt to admit at the door.
-pub enum Admit {
+/// Outcome of writing an admission.
+enum Written {
     Admitted(i64),
-    /// Already admitted: (check-in id, when, by whom).
-    Already(i64, String, String),
+    /// A live check-in for this booking and session already exists.
+    Already,
+    /// The booking stopped being confirmed (cancelled) before this transaction.
+    NotConfirmed,
 }
 
-/// Inserts the admission; the unique index decides races.
+/// Writes the admission. The booking row is updated first, on the condition that it is still
+/// confirmed, so a cancellation and a scan at the same instant are ordered by the database:
+/// the later one sees the other (a cancelled booking is not admitted; an admitted one cannot
+/// be cancelled, see `booking::cancel_in`). The unique index decides races between scans.
 async fn admit(
     tx: &mut Tx,
     booking_id: i64,
@@ -457,7 +462,19 @@ async fn admit(
     source: &str,
     admitted_at: &str,
     now: &str,
-) -> ApiResult<Option<i64>> {
+) -> ApiResult<Written> {
+    let confirmed = sqlx::query(
+        "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed'",
+    )
+    .bind(admitted_at)
+    .bind(booking_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !confirmed {
+        return Ok(Written::NotConfirmed);
+    }
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
          VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING RETURNING id",
@@ -470,16 +487,20 @@ async fn admit(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    if res.is_some() {
-        sqlx::query(
-            "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2",
-        )
-        .bind(admitted_at)
-        .bind(booking_id)
-        .execute(&mut **tx)
-        .await?;
+    Ok(match res {
+        Some(id) => Written::Admitted(id),
+        None => Written::Already,
+    })
+}
+
+/// The answer for a ticket whose booking was cancelled while it was being scanned.
+fn cancelled_now(h: &Holder) -> ScanAnswer {
+    ScanAnswer {
+        holder_masked: Some(h.name.clone()),
+        is_family_member: h.is_family,
+        is_child: h.is_child,
+        ..ScanAnswer::plain("cancelled", "这张票对应的预约已取消，不能入场", "red")
     }
-    Ok(res)
 }
 
 fn check_nonce(nonce: &str) -> ApiResult<()> {
@@ -573,14 +594,20 @@ pub async fn scan(
         )
         .await?
         {
-            Some(id) => answer.checkin_id = Some(id),
-            None => {
+            Written::Admitted(id) => answer.checkin_id = Some(id),
+            Written::Already => {
                 // Lost the race to another volunteer: tell it as it is.
                 tx.rollback().await?;
                 let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
                     .await?
                     .ok_or_else(ApiError::internal)?;
                 answer = already(&h, id, at, by);
+                tx = db.begin().await?;
+            }
+            Written::NotConfirmed => {
+                // Cancelled between the read and this transaction.
+                tx.rollback().await?;
+                answer = cancelled_now(&h);
                 tx = db.begin().await?;
             }
         }
@@ -827,8 +854,9 @@ pub async fn sync(
             )
             .await?
             {
-                Some(id) => answer.checkin_id = Some(id),
-                None => {
+                Written::Admitted(id) => answer.checkin_id = Some(id),
+                Written::NotConfirmed => answer = cancelled_now(&h),
+                Written::Already => {
                     let row = sqlx::query("SELECT id, admitted_at FROM checkins WHERE booking_id = $1 AND session_id = $2 AND undone_at IS NULL")
                         .bind(h.booking_id)
                         .bind(s.id)
@@ -1022,7 +1050,7 @@ pub async fn admit_manually(
     }
     let now_s = time::fmt(now);
     let mut tx = db.begin().await?;
-    let id = admit(
+    let id = match admit(
         &mut tx,
         booking_id,
         s.id,
@@ -1031,7 +1059,14 @@ pub async fn admit_manually(
         &now_s,
         &now_s,
     )
-    .await?;
+    .await?
+    {
+        Written::Admitted(id) => Some(id),
+        Written::Already => None,
+        Written::NotConfirmed => {
+            return Err(ApiError::conflict("not_confirmed", "这条预约没有有效名额"))
+        }
+    };
     crate::audit::record(&mut tx, &now_s, audit).await?;
     tx.commit().await?;
     let (admitted, booked) = counts(db, s).await?;
@@ -1116,12 +1151,15 @@ pub async fn self_checkin(
     let mut tx = db.begin().await?;
     let answer = match (booking, s.capacity) {
         (Some(b), _) => match admit(&mut tx, b, s.id, None, "self", &now_s, &now_s).await? {
-            Some(id) => ScanAnswer {
+            Written::Admitted(id) => ScanAnswer {
                 checkin_id: Some(id),
                 party_size: 1,
                 ..ScanAnswer::plain("admitted", "签到成功，欢迎参加", "green")
             },
-            None => ScanAnswer::plain("already_admitted", "您已经签到过了", "amber"),
+            Written::Already => ScanAnswer::plain("already_admitted", "您已经签到过了", "amber"),
+            Written::NotConfirmed => {
+                ScanAnswer::plain("not_confirmed", "您的预约已取消，不能签到", "red")
+            }
         },
         (None, None) => {
             let n = sqlx::query(

@@ -693,6 +693,15 @@ impl Settings {
                 why: "爽约次数上限和可同时预约数量都至少为 1".into(),
             });
         }
+        if self.booking.cancel_deadline_minutes < self.booking.checkin_opens_minutes {
+            return Err(ConfigError::Invalid {
+                key: "booking.cancel_deadline_minutes",
+                why: format!(
+                    "取消截止（开始前 {} 分钟）晚于签到开始（开始前 {} 分钟）：已入场的人还能取消，名额会被再次分出。请让 cancel_deadline_minutes 不小于 checkin_opens_minutes",
+                    self.booking.cancel_deadline_minutes, self.booking.checkin_opens_minutes
+                ),
+            });
+        }
         self.storage.validate()?;
         Ok(())
     }

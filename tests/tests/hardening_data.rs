@@ -3,6 +3,7 @@
 //! outages, and two instances racing at start and at sign-in. Each runs on SQLite and on
 //! PostgreSQL + Redis; where the finding needed two servers, two instances share the database.
 
+use culturehub::access::Role;
 use culturehub_tests::{both, error_code, Act, Backend, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -142,3 +143,248 @@ async fn outbox_killed_worker(app: &TestApp) {
     assert!(delivered.len() as i64 >= sent);
 }
 both!(outbox_kill, outbox_killed_worker);
+
+// ---------------------------------------------------------------------------------------------
+// 2. An admitted booking keeps its seat.
+
+/// Runs `async fn $body(app: &TestApp)` on both backends with `$tweak` applied to the settings.
+macro_rules! both_with {
+    ($name:ident, $body:path, $tweak:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                if let Some(app) =
+                    TestApp::start_with(Backend::Sqlite, stringify!($name), $tweak).await
+                {
+                    ($body)(&app).await;
+                    app.finish().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(app) =
+                    TestApp::start_with(Backend::Postgres, stringify!($name), $tweak).await
+                {
+                    ($body)(&app).await;
+                    app.finish().await;
+                }
+            }
+        }
+    };
+}
+
+/// A district whose cancellation deadline is later than check-in opening (refused at load
+/// since, but the database must hold on its own): cancel until 30 minutes before, doors open 60.
+fn late_deadline(s: &mut culturehub::config::Settings) {
+    s.booking.cancel_deadline_minutes = 30;
+    s.booking.checkin_opens_minutes = 60;
+}
+
+struct Door {
+    session: i64,
+    volunteer: String,
+}
+
+/// A session at 红荔 starting in 45 minutes (doors open, cancelling still allowed by the
+/// settings above) and a volunteer assigned to it.
+async fn door(app: &TestApp, capacity: i64) -> Door {
+    let (_, session) = app
+        .activity(Act {
+            starts_in_min: 45,
+            capacity: Some(capacity),
+            ..Act::default()
+        })
+        .await;
+    let (volunteer, volunteer_id) = app
+        .staff("o-door-vol", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    let (staff, _) = app
+        .staff("o-door-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{session}/assignments"),
+            Some(&staff),
+            json!({"user_id": volunteer_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    Door { session, volunteer }
+}
+
+/// (resident token, booking id, ticket token)
+async fn booked_ticket(app: &TestApp, who: &str, session: i64) -> (String, i64, String) {
+    let (t, _) = app.sign_in(who).await;
+    let (s, b) = app.book(&t, session, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let (s, ticket) = app
+        .get(&format!("/api/v1/bookings/{id}/ticket"), Some(&t))
+        .await;
+    assert_eq!(s, 200, "{ticket}");
+    (t, id, ticket["token"].as_str().unwrap().to_string())
+}
+
+/// A request to any instance: (status, body).
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> (u16, Value) {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = http.request(m, format!("{base}{path}")).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn admitted_booking_keeps_its_seat(app: &TestApp) {
+    let d = door(app, 1).await;
+    let (holder, id, ticket) = booked_ticket(app, "o-inside", d.session).await;
+    let (waiter, _) = app.sign_in("o-waiting").await;
+    let (s, w) = app
+        .book(&waiter, d.session, json!({"join_waitlist": true}))
+        .await;
+    assert_eq!((s, w["status"].as_str()), (200, Some("waitlisted")), "{w}");
+    let (s, a) = app
+        .post(
+            "/api/v1/checkin/scan",
+            Some(&d.volunteer),
+            json!({"session_id": d.session, "token": ticket, "nonce": "n-inside"}),
+        )
+        .await;
+    assert_eq!((s, a["result"].as_str()), (200, Some("admitted")), "{a}");
+    // Cancelling an admitted booking is refused, with its own code and a Chinese message.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/bookings/{id}/cancel"),
+            Some(&holder),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(error_code(409, &v), "already_checked_in");
+    assert_eq!(app.seats(d.session).await, (1, 1, 1), "seat not given away");
+    // Deleting the account keeps the booking of someone already inside.
+    let (s, v) = app.call("DELETE", "/api/v1/me", Some(&holder), None).await;
+    assert_eq!(s, 200, "{v}");
+    let status: String = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state().db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "confirmed");
+    assert_eq!(
+        app.seats(d.session).await,
+        (1, 1, 1),
+        "nobody promoted onto an occupied seat"
+    );
+}
+both_with!(
+    admitted_keeps_seat,
+    admitted_booking_keeps_its_seat,
+    late_deadline
+);
+
+/// Cancel on one instance and scan on another at the same instant, for 20 bookings: never
+/// both succeed, and the database never holds a cancelled booking with a live check-in.
+async fn cancel_and_scan_race(app: &TestApp) {
+    let n = 20;
+    let d = door(app, n).await;
+    let mut tickets = Vec::new();
+    for i in 0..n {
+        tickets.push(booked_ticket(app, &format!("o-race-{i}"), d.session).await);
+    }
+    let other = app.instance(|_| {}).await;
+    let (a_url, b_url) = (app.url.clone(), other.url());
+    let http = reqwest::Client::new();
+    let races = tickets.iter().enumerate().map(|(i, (t, id, ticket))| {
+        let (http, a_url, b_url, vol) = (
+            http.clone(),
+            a_url.clone(),
+            b_url.clone(),
+            d.volunteer.clone(),
+        );
+        let session = d.session;
+        async move {
+            let path = format!("/api/v1/bookings/{id}/cancel");
+            let cancel = send(&http, &a_url, "POST", &path, t, Some(json!({})), None);
+            let scan = send(
+                &http,
+                &b_url,
+                "POST",
+                "/api/v1/checkin/scan",
+                &vol,
+                Some(json!({"session_id": session, "token": ticket, "nonce": format!("race-{i}")})),
+                None,
+            );
+            let ((cs, cv), (ss, sv)) = tokio::join!(cancel, scan);
+            assert_eq!(ss, 200, "{sv}");
+            if cs != 200 {
+                let code = error_code(cs, &cv);
+                assert!(code == "already_checked_in", "{cv}");
+            }
+            (cs == 200, sv["result"] == "admitted")
+        }
+    });
+    let outcomes = futures_util::future::join_all(races).await;
+    for (i, (cancelled, admitted)) in outcomes.iter().enumerate() {
+        assert!(
+            !(cancelled & admitted),
+            "booking {i}: cancelled and admitted"
+        );
+        assert!(cancelled | admitted, "booking {i}: neither happened");
+    }
+    let bad = app
+        .count(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b JOIN checkins c ON c.booking_id = b.id \
+             WHERE b.status = 'cancelled' AND c.undone_at IS NULL",
+        )
+        .await;
+    assert_eq!(bad, 0, "a cancelled booking with a live check-in");
+    let admitted = outcomes.iter().filter(|o| o.1).count() as i64;
+    let (booked, confirmed, _) = app.seats(d.session).await;
+    assert_eq!((booked, confirmed), (admitted, admitted));
+    other.shutdown().await;
+}
+both_with!(cancel_vs_scan, cancel_and_scan_race, late_deadline);
+
+/// Settings that would let an admitted person cancel are refused when they are loaded.
+#[test]
+fn contradicting_deadlines_are_refused_at_load() {
+    let dir = std::env::temp_dir().join(format!("ch-cfg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("culturehub.toml");
+    let write = |booking: &str| {
+        std::fs::write(
+            &file,
+            format!("[wechat]\nembedded_fake = true\n[booking]\n{booking}\n"),
+        )
+        .unwrap()
+    };
+    write("cancel_deadline_minutes = 30\ncheckin_opens_minutes = 60");
+    let err = culturehub::config::Settings::load(Some(file.to_str().unwrap()))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("cancel_deadline_minutes"), "{err}");
+    assert!(err.contains("签到开始"), "{err}");
+    write("cancel_deadline_minutes = 60\ncheckin_opens_minutes = 60");
+    assert!(culturehub::config::Settings::load(Some(file.to_str().unwrap())).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
