@@ -520,20 +520,43 @@ async fn replayed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<Option<Scan
     Ok(a.and_then(|a| serde_json::from_str(&a).ok()))
 }
 
-async fn remember(
+/// Claims a scan's nonce for this transaction, before anything is written: false when
+/// another request (a retried or duplicated batch, on any instance) holds or has recorded it.
+/// The unique key makes the second claimant wait for the first one's commit, so the answer it
+/// then replays is the first one's, and the scan is judged and written once.
+async fn claim_nonce(
     tx: &mut Tx,
     volunteer: i64,
     nonce: &str,
     session_id: i64,
-    answer: &ScanAnswer,
     now: &str,
-) -> ApiResult<()> {
-    sqlx::query("INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
+) -> ApiResult<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,'',$4) \
+         ON CONFLICT DO NOTHING RETURNING volunteer_id",
+    )
+    .bind(volunteer)
+    .bind(nonce)
+    .bind(session_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
+/// The answer another request recorded under this nonce.
+async fn replay_claimed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<ScanAnswer> {
+    replayed(db, volunteer, nonce)
+        .await?
+        .ok_or_else(ApiError::unavailable)
+}
+
+/// Records the answer under the nonce claimed by `claim_nonce`.
+async fn remember(tx: &mut Tx, volunteer: i64, nonce: &str, answer: &ScanAnswer) -> ApiResult<()> {
+    sqlx::query("UPDATE scans SET answer = $1 WHERE volunteer_id = $2 AND nonce = $3")
+        .bind(serde_json::to_string(answer).unwrap_or_default())
         .bind(volunteer)
         .bind(nonce)
-        .bind(session_id)
-        .bind(serde_json::to_string(answer).unwrap_or_default())
-        .bind(now)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -582,6 +605,10 @@ pub async fn scan(
     };
     let mut answer = judge(db, s, &h, opens_minutes, now).await?;
     let mut tx = db.begin().await?;
+    if !claim_nonce(&mut tx, volunteer, nonce, s.id, &now_s).await? {
+        tx.rollback().await?;
+        return replay_claimed(db, volunteer, nonce).await;
+    }
     if answer.result == "admitted" {
         match admit(
             &mut tx,
@@ -596,26 +623,21 @@ pub async fn scan(
         {
             Written::Admitted(id) => answer.checkin_id = Some(id),
             Written::Already => {
-                // Lost the race to another volunteer: tell it as it is.
-                tx.rollback().await?;
+                // Lost the race to another volunteer (committed: the unique index waited for
+                // it): tell it as it is.
                 let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
                     .await?
                     .ok_or_else(ApiError::internal)?;
                 answer = already(&h, id, at, by);
-                tx = db.begin().await?;
             }
-            Written::NotConfirmed => {
-                // Cancelled between the read and this transaction.
-                tx.rollback().await?;
-                answer = cancelled_now(&h);
-                tx = db.begin().await?;
-            }
+            // Cancelled between the read and this transaction.
+            Written::NotConfirmed => answer = cancelled_now(&h),
         }
     }
     let (admitted, booked) = counts_in(&mut tx, s).await?;
     answer.admitted_count = admitted;
     answer.booked_count = booked;
-    remember(&mut tx, volunteer, nonce, s.id, &answer, &now_s).await?;
+    remember(&mut tx, volunteer, nonce, &answer).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -842,6 +864,13 @@ pub async fn sync(
             }
         };
         let mut tx = db.begin().await?;
+        if !claim_nonce(&mut tx, volunteer, &sc.nonce, s.id, &now_s).await? {
+            // The same scan in another copy of this batch (a retry still running, perhaps on
+            // another instance): its answer, and nothing recorded twice.
+            tx.rollback().await?;
+            out.push(replay_claimed(db, volunteer, &sc.nonce).await?);
+            continue;
+        }
         if answer.result == "admitted" {
             match admit(
                 &mut tx,
@@ -891,7 +920,7 @@ pub async fn sync(
         let (admitted, booked) = counts_in(&mut tx, s).await?;
         answer.admitted_count = admitted;
         answer.booked_count = booked;
-        remember(&mut tx, volunteer, &sc.nonce, s.id, &answer, &now_s).await?;
+        remember(&mut tx, volunteer, &sc.nonce, &answer).await?;
         tx.commit().await?;
         out.push(answer);
     }

@@ -388,3 +388,105 @@ fn contradicting_deadlines_are_refused_at_load() {
     assert!(culturehub::config::Settings::load(Some(file.to_str().unwrap())).is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. A retried offline batch.
+
+/// A phone's offline batch of 30 scans, 10 of them tickets another volunteer already admitted
+/// online, is uploaded twice at once — to two instances — and once more afterwards: every copy
+/// gets the same answers, and only the 10 real conflicts are recorded.
+async fn retried_offline_batch(app: &TestApp) {
+    let n = 30;
+    let d = door(app, n).await;
+    let (phone, phone_id) = app
+        .staff("o-phone", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    let (staff, _) = app
+        .staff("o-door-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{}/assignments", d.session),
+            Some(&staff),
+            json!({"user_id": phone_id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut tickets = Vec::new();
+    for i in 0..n {
+        tickets.push(
+            booked_ticket(app, &format!("o-sync-{i}"), d.session)
+                .await
+                .2,
+        );
+    }
+    for (i, t) in tickets.iter().take(10).enumerate() {
+        let (s, a) = app
+            .post(
+                "/api/v1/checkin/scan",
+                Some(&d.volunteer),
+                json!({"session_id": d.session, "token": t, "nonce": format!("online-{i}")}),
+            )
+            .await;
+        assert_eq!(a["result"], "admitted", "{s} {a}");
+    }
+    let at = culturehub::time::fmt(app.clock().now());
+    let batch = json!({"scans": tickets.iter().enumerate().map(|(i, t)| {
+        json!({"nonce": format!("phone-{i}"), "token": t, "scanned_at": at})
+    }).collect::<Vec<_>>()});
+    let other = app.instance(|_| {}).await;
+    let http = reqwest::Client::new();
+    let path = format!("/api/v1/sessions/{}/checkin/sync", d.session);
+    let other_url = other.url();
+    let ((s1, a1), (s2, a2)) = tokio::join!(
+        send(
+            &http,
+            &app.url,
+            "POST",
+            &path,
+            &phone,
+            Some(batch.clone()),
+            None
+        ),
+        send(
+            &http,
+            &other_url,
+            "POST",
+            &path,
+            &phone,
+            Some(batch.clone()),
+            None
+        )
+    );
+    assert_eq!((s1, s2), (200, 200), "{a1} {a2}");
+    assert_eq!(a1, a2, "both copies of the batch get the same answers");
+    let results: Vec<&str> = a1["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| **r == "conflict").count(),
+        10,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == "admitted").count(),
+        20,
+        "{results:?}"
+    );
+    let (s3, a3) = send(&http, &app.url, "POST", &path, &phone, Some(batch), None).await;
+    assert_eq!(s3, 200);
+    assert_eq!(a3, a1, "a later retry too");
+    let conflicts = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM checkin_conflicts")
+        .await;
+    assert_eq!(conflicts, 10, "only the real conflicts");
+    let live = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE undone_at IS NULL")
+        .await;
+    assert_eq!(live, n);
+    other.shutdown().await;
+}
+both!(offline_retry, retried_offline_batch);
