@@ -1190,6 +1190,12 @@ pub async fn draw(db: &Db, activity_id: i64, now: Ts) -> ApiResult<bool> {
         .collect();
     let ids: Vec<i64> = owner.keys().copied().collect();
     let order = rules::lottery_order(&seed, &ids);
+    // The entrant list the record publishes: exactly these entries, frozen with the draw.
+    sqlx::query("UPDATE activities SET lottery_entries = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&order).unwrap_or_default())
+        .bind(activity_id)
+        .execute(&mut *tx)
+        .await?;
     let starts = time::parse(&a.get::<String, _>("starts_at")).unwrap_or(now);
     let title: String = a.get("title");
     let place: String = a.get("short_name");
@@ -1247,7 +1253,8 @@ pub struct LotteryRecord {
 
 pub async fn lottery_record(db: &Db, activity_id: i64) -> ApiResult<LotteryRecord> {
     let a = sqlx::query(
-        "SELECT a.booking_mode, a.lottery_draw_at, a.lottery_seed_hash, a.lottery_seed, a.lottery_drawn_at, s.id AS session_id, s.capacity \
+        "SELECT a.booking_mode, a.lottery_draw_at, a.lottery_seed_hash, a.lottery_seed, a.lottery_drawn_at, a.lottery_entries, \
+         s.id AS session_id, s.capacity \
          FROM activities a JOIN sessions s ON s.activity_id = a.id AND s.lesson_no = 1 WHERE a.id = $1",
     )
     .bind(activity_id)
@@ -1263,14 +1270,20 @@ pub async fn lottery_record(db: &Db, activity_id: i64) -> ApiResult<LotteryRecor
     } else {
         None
     };
-    // Before the draw: current entries. After it: everyone who was entered when it ran,
-    // including those who cancelled later — their place in the order is part of what is checked.
-    let ids: Vec<i64> = match &drawn {
-        None => sqlx::query_scalar("SELECT id FROM bookings WHERE session_id = $1 AND status = 'entered' ORDER BY id")
+    // Before the draw: current entries. After it: the entrant list frozen by the draw's own
+    // transaction — everyone who took part, including those who cancelled later (their place
+    // in the order is part of what is checked), and nobody who cancelled before it.
+    let frozen: Option<Vec<i64>> = a
+        .get::<Option<String>, _>("lottery_entries")
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let ids: Vec<i64> = match (&drawn, frozen) {
+        (Some(_), Some(ids)) => ids,
+        (None, _) => sqlx::query_scalar("SELECT id FROM bookings WHERE session_id = $1 AND status = 'entered' ORDER BY id")
             .bind(a.get::<i64, _>("session_id"))
             .fetch_all(db.pool())
             .await?,
-        Some(d) => sqlx::query_scalar(
+        // Draws made before the list was kept: rebuilt from timestamps (to the second).
+        (Some(d), None) => sqlx::query_scalar(
             "SELECT id FROM bookings WHERE session_id = $1 AND created_at <= $2 AND (cancelled_at IS NULL OR cancelled_at >= $2) ORDER BY id",
         )
         .bind(a.get::<i64, _>("session_id"))

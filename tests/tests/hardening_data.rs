@@ -490,3 +490,83 @@ async fn retried_offline_batch(app: &TestApp) {
     other.shutdown().await;
 }
 both!(offline_retry, retried_offline_batch);
+
+// ---------------------------------------------------------------------------------------------
+// 4. The lottery record names the draw's own entrants.
+
+/// An entry cancelled in the same second as the draw, just before it, and placed first by the
+/// seed: the published record must leave it out, so recomputing from the record gives the
+/// winners the draw gave.
+async fn lottery_record_is_the_draw(app: &TestApp) {
+    let (activity, session) = app
+        .activity(Act {
+            capacity: Some(2),
+            mode: "lottery",
+            title: "迎春书法摇号",
+            ..Act::default()
+        })
+        .await;
+    let mut entries = Vec::new();
+    for i in 0..6 {
+        let (t, _) = app.sign_in(&format!("o-lot-{i}")).await;
+        let (s, v) = app.book(&t, session, json!({})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("entered")), "{v}");
+        entries.push((t, v["id"].as_i64().unwrap()));
+    }
+    let st = app.state();
+    let seed: String = sqlx::query_scalar("SELECT lottery_seed FROM activities WHERE id = $1")
+        .bind(activity)
+        .fetch_one(st.db.pool())
+        .await
+        .unwrap();
+    let ids: Vec<i64> = entries.iter().map(|e| e.1).collect();
+    let first = culturehub::rules::lottery_order(&seed, &ids)[0];
+    let (token, _) = entries.iter().find(|e| e.1 == first).unwrap();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/bookings/{first}/cancel"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // The draw runs in that same second.
+    let cancelled_at: String =
+        sqlx::query_scalar("SELECT cancelled_at FROM bookings WHERE id = $1")
+            .bind(first)
+            .fetch_one(st.db.pool())
+            .await
+            .unwrap();
+    let now = culturehub::time::parse(&cancelled_at).unwrap();
+    assert!(culturehub::booking::draw(&st.db, activity, now)
+        .await
+        .unwrap());
+    let (s, rec) = app
+        .get(&format!("/api/v1/activities/{activity}/lottery"), None)
+        .await;
+    assert_eq!(s, 200, "{rec}");
+    let published: Vec<i64> = rec["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert!(
+        !published.contains(&first),
+        "cancelled before the draw: {rec}"
+    );
+    assert_eq!(published.len(), 5);
+    let recomputed = culturehub::rules::lottery_order(rec["seed"].as_str().unwrap(), &published);
+    assert_eq!(recomputed, published, "published in drawn order");
+    let mut winners: Vec<i64> = recomputed[..2].to_vec();
+    winners.sort();
+    let actual: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM bookings WHERE session_id = $1 AND status = 'confirmed' ORDER BY id",
+    )
+    .bind(session)
+    .fetch_all(st.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(winners, actual, "the record names the draw's winners");
+}
+both!(lottery_record, lottery_record_is_the_draw);
