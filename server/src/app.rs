@@ -201,7 +201,16 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             Err(_) => true,
         }
     };
+    // While the database is known to be down, API requests are answered at once instead of
+    // each waiting out the pool's acquire timeout; a background probe notices its return.
+    let db_down = path.starts_with("/api/") && st.db.known_down();
     let result = match limited {
+        _ if db_down => {
+            st.db.ensure_probe();
+            Err(ApiError::unavailable()
+                .with_details(serde_json::json!({ "retry_after": 1 }))
+                .into())
+        }
         Some(retry) => Err(ApiError::rate_limited(retry).into()),
         None if too_large => Err(ApiError::new(
             poem::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -217,9 +226,10 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             let timeout = Duration::from_secs(st.settings.request_timeout_secs);
             // Every log line written while handling the request carries its id.
             let span = tracing::info_span!("request", request_id = %rid);
-            match tokio::time::timeout(timeout, tracing::Instrument::instrument(ep.call(req), span))
-                .await
-            {
+            let call = st
+                .db
+                .scope(tracing::Instrument::instrument(ep.call(req), span));
+            match tokio::time::timeout(timeout, call).await {
                 Ok(r) => r.map(IntoResponse::into_response),
                 Err(_) => Err(ApiError::new(
                     poem::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -232,6 +242,8 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     };
     // Unknown routes share one metrics label, so probes cannot create unbounded series.
     let mut unmatched = false;
+    // A database error in this request marked the database down: start the probe.
+    st.db.ensure_probe();
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -296,7 +308,18 @@ fn healthz() -> Response {
 
 #[handler]
 async fn readyz(Data(st): Data<&AppState>) -> Response {
-    let db = st.db.ping().await;
+    // Known down: answer at once (the probe is on it); otherwise a ping that cannot hang for
+    // the pool's whole acquire timeout.
+    let db = if st.db.known_down() {
+        st.db.ensure_probe();
+        false
+    } else {
+        let up = st.db.ping_quick().await;
+        if !up {
+            st.db.mark_down();
+        }
+        up
+    };
     let cache = st.cache.ping().await;
     let body = serde_json::json!({
         "database": if db { "ok" } else { "unavailable" },

@@ -570,3 +570,199 @@ async fn lottery_record_is_the_draw(app: &TestApp) {
     assert_eq!(winners, actual, "the record names the draw's winners");
 }
 both!(lottery_record, lottery_record_is_the_draw);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Database outages answer 503 in the error shape, and fast.
+
+fn db_name(app: &TestApp) -> String {
+    app.state()
+        .settings
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Bookings waiting inside their transactions when the database terminates their connections
+/// (what a PostgreSQL restart does to them) answer 503 `service_unavailable`, never 500; the
+/// service then recovers on its own. Only this test's database's connections are terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn terminated_connections_answer_503_postgres() {
+    use sqlx::Connection;
+    let Some(app) = TestApp::start(Backend::Postgres, "terminated_connections").await else {
+        return;
+    };
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(50),
+            ..Act::default()
+        })
+        .await;
+    let mut people = Vec::new();
+    for i in 0..8 {
+        people.push(app.sign_in(&format!("o-term-{i}")).await.0);
+    }
+    // Hold the session row: each booking then waits on it inside its transaction.
+    let mut locker = sqlx::PgConnection::connect(&app.state().settings.database_url)
+        .await
+        .unwrap();
+    let locker_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut locker)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+        .bind(session)
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let name = db_name(&app);
+    let terminate = async {
+        let mut admin = sqlx::PgConnection::connect(&culturehub_tests::pg_admin_url())
+            .await
+            .unwrap();
+        let t = Instant::now();
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+            )
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+            if waiting >= people.len() as i64 {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "bookings never blocked"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2",
+        )
+        .bind(&name)
+        .bind(locker_pid)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    };
+    let bookings =
+        futures_util::future::join_all(people.iter().map(|p| app.book(p, session, json!({}))));
+    let (answers, _) = tokio::join!(bookings, terminate);
+    for (s, v) in &answers {
+        assert_eq!(*s, 503, "{v}");
+        assert_eq!(error_code(*s, v), "service_unavailable");
+    }
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    // Recovered: ready again, and the same booking now succeeds.
+    let t = Instant::now();
+    while app.get("/readyz", None).await.0 != 200 {
+        assert!(t.elapsed() < Duration::from_secs(10), "never ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (s, v) = app.book(&people[0], session, json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    app.finish().await;
+}
+
+/// PostgreSQL stops answering (its host frozen: connections hang): the first request waits
+/// the pool's acquire timeout for its 503; from then on, while the database is known down,
+/// requests and `/readyz` answer 503 at once. When it answers again, the service recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_fails_fast_postgres() {
+    let admin = culturehub_tests::pg_admin_url();
+    let target = admin
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(&admin)
+        .rsplit_once('@')
+        .map(|(_, r)| r)
+        .unwrap_or(&admin)
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let proxy = culturehub_tests::proxy::Proxy::start(&target).await;
+    let via = proxy.addr.clone();
+    let Some(app) = TestApp::start_with(Backend::Postgres, "outage_fails_fast", |s| {
+        s.database_url = s.database_url.replacen(&target, &via, 1);
+    })
+    .await
+    else {
+        return;
+    };
+    assert!(app.state().settings.database_url.contains(&proxy.addr));
+    let (token, _) = app.sign_in("o-outage").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, 200);
+    proxy.freeze();
+    let (s, v) = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(error_code(s, &v), "service_unavailable");
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (s, v) = app.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(
+            (s, error_code(s, &v).as_str()),
+            (503, "service_unavailable")
+        );
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "failed fast: {:?}",
+            t.elapsed()
+        );
+    }
+    let t = Instant::now();
+    let (s, v) = app.get("/readyz", None).await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["database"], "unavailable");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "readyz failed fast: {:?}",
+        t.elapsed()
+    );
+    proxy.thaw();
+    let t = Instant::now();
+    while app.get("/readyz", None).await.0 != 200 {
+        assert!(t.elapsed() < Duration::from_secs(15), "never ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, 200);
+    app.finish().await;
+}
+
+/// SQLite: a write that cannot get the file's write lock within the busy timeout (another
+/// process holds it) answers 503 `service_unavailable`, never 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn locked_database_answers_503_sqlite() {
+    use sqlx::Connection;
+    let Some(app) = TestApp::start(Backend::Sqlite, "locked_database").await else {
+        return;
+    };
+    let (_, session) = app.activity(Act::default()).await;
+    let (token, _) = app.sign_in("o-locked").await;
+    let mut other = sqlx::SqliteConnection::connect(&app.state().settings.database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let (s, v) = app.book(&token, session, json!({})).await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(error_code(s, &v), "service_unavailable");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let t = Instant::now();
+    loop {
+        let (s, v) = app.book(&token, session, json!({})).await;
+        if s == 200 {
+            break;
+        }
+        assert_eq!(s, 503, "{v}");
+        assert!(t.elapsed() < Duration::from_secs(5), "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.finish().await;
+}
