@@ -39,7 +39,18 @@ const LOCAL_FAKE_SECRET: &str = "local-fake-wechat-secret";
 /// and loads the demo network into an empty database when configured.
 pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartError> {
     let db = Db::connect(&settings.database_url).await?;
-    db.migrate().await?;
+    // Instances started at the same moment on an empty database race to migrate (PostgreSQL
+    // serialises this with an advisory lock; SQLite does not): a loser finds the work done on
+    // its next try.
+    let mut tries = 0;
+    while let Err(e) = db.migrate().await {
+        tries += 1;
+        if tries >= STARTUP_TRIES {
+            return Err(e.into());
+        }
+        tracing::warn!(error = %e, "migration raced with another instance; trying again");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     let prefix = format!("culturehub:{}", short_hash(&settings.database_url));
     let cache = Cache::connect(settings.redis_url.as_deref(), &prefix).await?;
     let (base, secret, fake) = if settings.wechat.embedded_fake {
@@ -101,15 +112,29 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         fake_wechat: fake,
         storage,
     };
-    if state.settings.seed_demo_if_empty {
-        crate::seed::demo_if_empty(&state)
-            .await
-            .map_err(|e| StartError::Seed(e.to_string()))?;
+    // Seeding checks before it writes, so two instances starting at once can both decide to
+    // seed; the loser's transaction fails on a unique key and its next try finds the data.
+    let mut tries = 0;
+    while let Err(e) = seed(&state).await {
+        tries += 1;
+        if tries >= STARTUP_TRIES {
+            return Err(StartError::Seed(e.to_string()));
+        }
+        tracing::warn!(error = %e, "demo data raced with another instance; trying again");
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    crate::seed::demo_staff(&state)
-        .await
-        .map_err(|e| StartError::Seed(e.to_string()))?;
     Ok(state)
+}
+
+/// Attempts at migrating and seeding before a start fails.
+const STARTUP_TRIES: u32 = 5;
+
+async fn seed(state: &AppState) -> crate::error::ApiResult<()> {
+    if state.settings.seed_demo_if_empty {
+        crate::seed::demo_if_empty(state).await?;
+    }
+    crate::seed::demo_staff(state).await?;
+    Ok(())
 }
 
 fn short_hash(s: &str) -> String {

@@ -334,16 +334,18 @@ where
     }
     let res = f().await;
     match (&res, key) {
-        // Two requests with one key raced: the first one's answer wins.
-        (Err(e), Some(k)) if e.code == "idempotency_race" => {
-            if let Some(prev) = replay(db, user_id, k, op).await? {
-                return prev;
-            }
-        }
         (Err(e), Some(k))
             if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS =>
         {
-            remember_err(db, user_id, k, op, e, now).await;
+            // Two requests with one key raced: the one that finished first answers for both
+            // (this one may have been refused only because of it: `already_cancelled`,
+            // `booking_changed`, `idempotency_race`).
+            if let Some(prev) = replay(db, user_id, k, op).await? {
+                return prev;
+            }
+            if e.code != "idempotency_race" {
+                remember_err(db, user_id, k, op, e, now).await;
+            }
         }
         _ => {}
     }
@@ -608,6 +610,27 @@ pub async fn cancel(
             ));
         }
         let mut tx = db.begin().await?;
+        if let Some(k) = key {
+            // Person first (the lock order of `book`), then the key: a request with this key
+            // that finished meanwhile wins, and this one answers as it did.
+            sqlx::query("UPDATE users SET booking_seq = booking_seq + 1 WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let seen: Option<i64> = sqlx::query_scalar(
+                "SELECT status FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(k)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if seen.is_some() {
+                return Err(ApiError::conflict(
+                    "idempotency_race",
+                    "请求正在处理，请稍后",
+                ));
+            }
+        }
         cancel_in(&mut tx, booking_id, session_id, &status, "本人取消", &now_s).await?;
         let view = view_in(&mut tx, s, booking_id).await?;
         if let Some(k) = key {

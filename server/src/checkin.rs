@@ -59,23 +59,18 @@ pub async fn load_ticket_key(db: &Db, configured: &str) -> ApiResult<Vec<u8>> {
     if !configured.is_empty() {
         return Ok(configured.as_bytes().to_vec());
     }
-    let mut tx = db.begin().await?;
-    let existing: Option<String> =
+    // Insert-or-get: instances starting at the same moment on an empty database all end up
+    // with the one key that was stored first.
+    sqlx::query(
+        "INSERT INTO server_secrets (name, value) VALUES ('ticket_key', $1) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(crate::identity::new_secret())
+    .execute(db.writer())
+    .await?;
+    let key: String =
         sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = 'ticket_key'")
-            .fetch_optional(&mut *tx)
+            .fetch_one(db.writer())
             .await?;
-    let key = match existing {
-        Some(k) => k,
-        None => {
-            let k = crate::identity::new_secret();
-            sqlx::query("INSERT INTO server_secrets (name, value) VALUES ('ticket_key', $1)")
-                .bind(&k)
-                .execute(&mut *tx)
-                .await?;
-            k
-        }
-    };
-    tx.commit().await?;
     Ok(key.into_bytes())
 }
 

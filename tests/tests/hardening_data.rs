@@ -766,3 +766,241 @@ async fn locked_database_answers_503_sqlite() {
     }
     app.finish().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. Two instances at once: start, sign-in, one idempotency key; shutdown's bound.
+
+/// Two instances started at the same moment on an empty database both start, with one demo
+/// network, one set of demo staff and activities, and one ticket key.
+async fn start_together(backend: Backend) {
+    let mut s = culturehub_tests::test_settings();
+    s.seed_demo_activities = true;
+    s.dev_login = true;
+    let mut sqlite_file = None;
+    match backend {
+        Backend::Sqlite => {
+            let f = std::env::temp_dir().join(format!(
+                "culturehub-test-{}.db",
+                uuid::Uuid::new_v4().simple()
+            ));
+            s.database_url = format!("sqlite://{}", f.display());
+            sqlite_file = Some(f);
+        }
+        Backend::Postgres => {
+            if !culturehub_tests::redis_available("start_together").await {
+                return;
+            }
+            let Some(url) = culturehub_tests::fresh_pg_database("start_together").await else {
+                return;
+            };
+            s.database_url = url;
+            s.redis_url = Some(culturehub_tests::redis_url());
+        }
+    }
+    let files = std::env::temp_dir().join(format!(
+        "culturehub-test-files-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    s.storage.dir = files.display().to_string();
+    let (a, b) = tokio::join!(
+        culturehub::app::build_state(s.clone(), Default::default()),
+        culturehub::app::build_state(s.clone(), Default::default())
+    );
+    let a = a.unwrap_or_else(|e| panic!("first instance: {e}"));
+    let b = b.unwrap_or_else(|e| panic!("second instance: {e}"));
+    assert_eq!(a.ticket_key, b.ticket_key, "one ticket key");
+    let count = |sql: &'static str| {
+        let db = a.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM org_units WHERE code = 'ft-main'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM server_secrets").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE openid LIKE 'dev:%'").await,
+        culturehub::seed::DEMO_STAFF.len() as i64
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM role_grants").await,
+        culturehub::seed::DEMO_STAFF.len() as i64,
+        "one grant per demo account"
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE is_demo = 1").await,
+        60,
+        "the demo activities once"
+    );
+    a.db.close().await;
+    b.db.close().await;
+    if let Some(f) = sqlite_file {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", f.display()));
+        }
+    } else {
+        culturehub_tests::drop_pg_database(&s.database_url).await;
+    }
+    let _ = std::fs::remove_dir_all(&files);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_together_sqlite() {
+    start_together(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_together_postgres() {
+    start_together(Backend::Postgres).await;
+}
+
+/// The same new person signing in on two instances at the same moment: both sign-ins
+/// succeed, as one account.
+async fn sign_in_twice_at_once(app: &TestApp) {
+    let other = app.instance(|_| {}).await;
+    let other_url = other.url();
+    let http = reqwest::Client::new();
+    for i in 0..6 {
+        let openid = format!("o-twice-{i}");
+        let (c1, c2) = (
+            app.fake().issue_login_code(&openid),
+            app.fake().issue_login_code(&openid),
+        );
+        let post = |base: String, code: String| {
+            let http = http.clone();
+            async move {
+                let resp = http
+                    .post(format!("{base}/api/v1/auth/wechat"))
+                    .json(&json!({ "code": code }))
+                    .send()
+                    .await
+                    .unwrap();
+                let s = resp.status().as_u16();
+                (s, resp.json::<Value>().await.unwrap())
+            }
+        };
+        let ((s1, v1), (s2, v2)) =
+            tokio::join!(post(app.url.clone(), c1), post(other_url.clone(), c2));
+        assert_eq!((s1, s2), (200, 200), "{v1} {v2}");
+        assert_eq!(v1["user"]["id"], v2["user"]["id"], "one account");
+        let accounts = app
+            .count(&format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE openid = '{openid}'"
+            ))
+            .await;
+        assert_eq!(accounts, 1);
+    }
+    other.shutdown().await;
+}
+both!(sign_in_race, sign_in_twice_at_once);
+
+/// One cancel sent twice at the same moment with one Idempotency-Key, to two instances: each
+/// copy answers the cancellation (200) or the documented `409 idempotency_race` — never
+/// `booking_changed` or `already_cancelled`.
+async fn cancel_twice_with_one_key(app: &TestApp) {
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(20),
+            ..Act::default()
+        })
+        .await;
+    let other = app.instance(|_| {}).await;
+    let other_url = other.url();
+    let http = reqwest::Client::new();
+    for i in 0..8 {
+        let (t, _) = app.sign_in(&format!("o-key-{i}")).await;
+        let (s, b) = app.book(&t, session, json!({})).await;
+        assert_eq!(s, 200, "{b}");
+        let path = format!("/api/v1/bookings/{}/cancel", b["id"]);
+        let key = format!("cancel-key-{i}");
+        let ((s1, v1), (s2, v2)) = tokio::join!(
+            send(
+                &http,
+                &app.url,
+                "POST",
+                &path,
+                &t,
+                Some(json!({})),
+                Some(&key)
+            ),
+            send(
+                &http,
+                &other_url,
+                "POST",
+                &path,
+                &t,
+                Some(json!({})),
+                Some(&key)
+            )
+        );
+        for (s, v) in [(s1, &v1), (s2, &v2)] {
+            if s == 200 {
+                assert_eq!(v["status"], "cancelled", "{v}");
+            } else {
+                assert_eq!(error_code(s, v), "idempotency_race", "{v}");
+            }
+        }
+        assert!(s1 == 200 || s2 == 200, "{v1} {v2}");
+    }
+    assert_eq!(app.seats(session).await, (0, 0, 0));
+    other.shutdown().await;
+}
+both!(cancel_key_race, cancel_twice_with_one_key);
+
+/// Stopping while a request is stuck in the database (waiting on a lock held elsewhere) ends
+/// within the grace period, not when the database lets go.
+async fn shutdown_with_stuck_request(app: &TestApp) {
+    use sqlx::Connection;
+    let (_, session) = app.activity(Act::default()).await;
+    let (t, _) = app.sign_in("o-stuck").await;
+    let other = app
+        .instance(|s| {
+            s.shutdown_grace_secs = 1;
+            s.request_timeout_secs = 60;
+        })
+        .await;
+    let url = app.state().settings.database_url.clone();
+    // Hold what the booking needs: SQLite's write lock, or the session row.
+    let mut lock = sqlx::AnyConnection::connect(&url).await.unwrap();
+    if app.backend == Backend::Sqlite {
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut lock)
+            .await
+            .unwrap();
+    } else {
+        sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+        sqlx::query("SELECT id FROM sessions WHERE id = $1 FOR UPDATE")
+            .bind(session)
+            .execute(&mut lock)
+            .await
+            .unwrap();
+    }
+    let http = reqwest::Client::new();
+    let stuck = tokio::spawn({
+        let (base, t) = (other.url(), t.clone());
+        async move {
+            let _ = http
+                .post(format!("{base}/api/v1/bookings"))
+                .bearer_auth(t)
+                .json(&json!({ "session_id": session }))
+                .send()
+                .await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    other.shutdown().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "shutdown took {took:?}");
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    stuck.abort();
+}
+both!(bounded_shutdown, shutdown_with_stuck_request);
