@@ -379,8 +379,7 @@ fn contradicting_deadlines_are_refused_at_load() {
     };
     write("cancel_deadline_minutes = 30\ncheckin_opens_minutes = 60");
     let err = culturehub::config::Settings::load(Some(file.to_str().unwrap()))
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("cancel_deadline_minutes"), "{err}");
     assert!(err.contains("签到开始"), "{err}");
