@@ -271,6 +271,26 @@ fn roster<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
+fn roster_xlsx<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/roster.xlsx"),
+            body: None,
+        }
+    })
+}
+fn sign_in_sheet<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/sign-in-sheet.xlsx"),
+            body: None,
+        }
+    })
+}
 fn waive<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         // A real no-show: booked, never checked in, session over.
@@ -1048,6 +1068,20 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: roster,
+        },
+        Case {
+            op: "session_roster_xlsx",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: roster_xlsx,
+        },
+        Case {
+            op: "session_sign_in_sheet",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: sign_in_sheet,
         },
         Case {
             op: "booking_waive_no_show",

@@ -190,7 +190,7 @@ export default function journeys(ctx) {
       },
     },
     {
-      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster xlsx (when the service offers it)',
+      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster and the sign-in sheet as xlsx',
       async fn() {
         const p = await page()
         await scanSignIn(p, server, api, w.branchStaff)
@@ -243,24 +243,31 @@ export default function journeys(ctx) {
         await p.locator('[data-test=booked]', { hasText: '3' }).waitFor()
         await eventually(async () => assert.equal(await p.locator('[data-test=roster-table] tbody tr').count(), 3))
         await shot(p, 'roster')
-        const doc = ctx.doc || (await (await fetch(server.base + '/openapi.json')).json())
-        if (doc.paths['/api/v1/sessions/{id}/roster.xlsx']?.get) {
-          const dl = p.waitForEvent('download')
-          await p.locator('[data-test=export-roster]').click()
-          const file = await (await dl).path()
-          const wb = XLSX.read(fs.readFileSync(file))
-          const sheet = wb.Sheets[wb.SheetNames[0]]
-          const table = XLSX.utils.sheet_to_json(sheet, { header: 1, defval: '' })
-          const text = table.map((r) => r.join('|')).join('\n')
-          for (const masked of ['李*', '陈*', '赵*鸣']) assert.ok(text.includes(masked), `roster xlsx lists ${masked}:\n${text}`)
-          const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
-          assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
-          ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
-        } else {
-          // Honest about what the service does not have yet: no button that would fail.
-          assert.equal(await p.locator('[data-test=export-roster], [data-test=export-signin]').count(), 0)
-          ctx.log('SKIPPED roster xlsx: the service has no GET /api/v1/sessions/{id}/roster.xlsx yet (server side of issue 11); the roster screen shows no export button')
-        }
+        // The roster as the server writes it (xlsx), opened and read row by row.
+        const dl = p.waitForEvent('download')
+        await p.locator('[data-test=export-roster]').click()
+        const file = await (await dl).path()
+        const wb = XLSX.read(fs.readFileSync(file))
+        const sheet = wb.Sheets[wb.SheetNames[0]]
+        const table = XLSX.utils.sheet_to_json(sheet, { header: 1, defval: '' })
+        const text = table.map((r) => r.join('|')).join('\n')
+        assert.deepEqual(table[0].slice(0, 6), ['序号', '预约编号', '姓名', '家庭成员', '手机号', '状态'], `roster header:\n${text}`)
+        for (const masked of ['李*', '陈*', '赵*鸣']) assert.ok(text.includes(masked), `roster xlsx lists ${masked}:\n${text}`)
+        const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
+        assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
+        assert.equal(table.length, 4, `header and three rows:\n${text}`)
+        ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
+        // The printable sign-in sheet: title, particulars, header, one row per seat, signature empty.
+        const dl2 = p.waitForEvent('download')
+        await p.locator('[data-test=export-signin]').click()
+        const sheetFile = await (await dl2).path()
+        const wb2 = XLSX.read(fs.readFileSync(sheetFile))
+        assert.equal(wb2.SheetNames[0], '签到表')
+        const rows2 = XLSX.utils.sheet_to_json(wb2.Sheets['签到表'], { header: 1, defval: '' })
+        assert.ok(String(rows2[0][0]).endsWith('签到表'), JSON.stringify(rows2[0]))
+        assert.deepEqual(rows2[2], ['序号', '姓名', '手机号', '签名', '备注'])
+        assert.equal(rows2.length, 6, `title, particulars, header and three seats: ${JSON.stringify(rows2)}`)
+        assert.ok(rows2.slice(3).every((r) => r[3] === ''), 'the signature column is empty')
       },
     },
     {

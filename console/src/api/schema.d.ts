@@ -877,7 +877,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The feedback of my scope as CSV (names masked). */
+        /** The feedback of my scope as CSV or xlsx (`format`; comments' phone-like digits masked). */
         get: operations["feedback_export"];
         put?: never;
         post?: never;
@@ -1547,6 +1547,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/roster.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's roster as an xlsx workbook (staff): places held, waiting list, check-ins,
+         *     no-shows and waivers; names and phones masked.
+         */
+        get: operations["session_roster_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/sign-in-sheet.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The printable sign-in sheet (签到表) of a session as xlsx (staff): everyone holding a
+         *     seat, masked name and phone, an empty signature column; A4, ready to print.
+         */
+        get: operations["session_sign_in_sheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/venue-code": {
         parameters: {
             query?: never;
@@ -1588,7 +1628,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The activity ledger (台账) of a year as CSV, in my scope. */
+        /** The activity ledger (台账) of a year as CSV or xlsx (`format`), in my scope. */
         get: operations["stats_ledger"];
         put?: never;
         post?: never;
@@ -1724,7 +1764,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The same as CSV, for the ledger (台账). */
+        /** The same as CSV or xlsx (`format`), for the ledger (台账). */
         get: operations["unit_volunteers_csv"];
         put?: never;
         post?: never;
@@ -2260,6 +2300,11 @@ export interface components {
             title: string;
             unit_name: string;
         };
+        /**
+         * @description `format=csv` (the default) or `format=xlsx` on every export.
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "xlsx";
         /** FamilyList */
         FamilyList: {
             items: components["schemas"]["Member"][];
@@ -4470,6 +4515,8 @@ export interface operations {
     feedback_export: {
         parameters: {
             query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
                 unit_id?: number;
             };
             header?: never;
@@ -4478,11 +4525,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };
@@ -5474,6 +5523,52 @@ export interface operations {
             };
         };
     };
+    session_roster_xlsx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    session_sign_in_sheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+        };
+    };
     checkin_venue_code: {
         parameters: {
             query?: never;
@@ -5520,6 +5615,8 @@ export interface operations {
     stats_ledger: {
         parameters: {
             query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
                 unit_id?: number;
                 year?: number;
             };
@@ -5529,11 +5626,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };
@@ -5697,7 +5796,10 @@ export interface operations {
     };
     unit_volunteers_csv: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
+            };
             header?: never;
             path: {
                 id: number;
@@ -5706,11 +5808,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };
