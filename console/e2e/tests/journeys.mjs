@@ -420,6 +420,16 @@ export default function journeys(ctx) {
         await p.locator('.el-tabs__item', { hasText: '审计日志' }).click()
         await p.locator('[data-test=audit-table] tbody tr').first().waitFor()
         await shot(p, 'audit')
+        // The service filters the trail: only the invitation just created.
+        const filtered = p.waitForResponse((r) => r.url().includes('/audit?') && r.url().includes('action=invitation_created'))
+        await p.locator('[data-test=audit-action]').click()
+        await p.locator('.el-select-dropdown__item:visible', { hasText: '生成邀请码' }).first().click()
+        const found = await (await filtered).json()
+        assert.ok(found.items.length >= 1 && found.items.every((i) => i.action === 'invitation_created'), JSON.stringify(found.items))
+        await eventually(async () => {
+          const texts = await p.locator('[data-test=audit-table] tbody tr').allInnerTexts()
+          assert.ok(texts.length === found.items.length && texts.every((t) => t.includes('生成邀请码')), texts.join('\n'))
+        })
         await p.locator('[data-screen=activities]').click()
         await p.locator('[data-test=activities-table] tbody tr').first().waitFor()
         await shot(p, 'activities')

@@ -180,7 +180,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail of a unit and the units below it, newest first. */
+        /**
+         * The audit trail of a unit and the units below it, newest first; filtered by action,
+         *     actor and China-time date range when asked.
+         */
         get: operations["unit_audit"];
         put?: never;
         post?: never;
@@ -1954,6 +1957,8 @@ export interface components {
             action: string;
             /** Format: int64 */
             actor_id?: number;
+            /** @description The actor's name, masked (empty for system events and unknown callers). */
+            actor_name: string;
             at: string;
             detail: string;
             /** Format: int64 */
@@ -3569,8 +3574,16 @@ export interface operations {
     unit_audit: {
         parameters: {
             query?: {
+                /** @description Only this action (e.g. `role_granted`). */
+                action?: string;
+                /** @description Only what this person did. */
+                actor_id?: number;
                 before?: number;
+                /** @description From this day on (`YYYY-MM-DD`, China time, inclusive). */
+                from?: string;
                 limit?: number;
+                /** @description Up to this day (`YYYY-MM-DD`, China time, inclusive). */
+                to?: string;
             };
             header?: never;
             path: {
