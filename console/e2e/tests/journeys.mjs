@@ -204,9 +204,7 @@ export default function journeys(ctx) {
         assert.equal(up.visibility, 'public')
         await p.locator('[data-test=poster-preview]').waitFor()
         assert.ok(await p.locator('[data-test=poster-preview]').evaluate((el) => el.complete && el.naturalWidth > 0), 'the thumbnail loads')
-        assert.ok((await inp(p, 'f-poster').inputValue()).endsWith(up.url))
-        // Activities accept only https poster addresses; this test service is plain http.
-        await inp(p, 'f-poster').fill('')
+        assert.equal(await inp(p, 'f-poster').inputValue(), up.url)
         await inp(p, 'f-title').fill('少儿舞蹈启蒙课')
         await p.locator('[data-test=f-course]').click()
         const first = nextSaturday()
@@ -229,6 +227,10 @@ export default function journeys(ctx) {
         assert.equal(detail.activity.status, 'published')
         assert.equal(detail.activity.is_course, true)
         assert.equal(detail.activity.sessions.length, 8)
+        // The uploaded poster is attached by its file id, and anyone can load it.
+        assert.equal(detail.activity.poster_file_id, up.id)
+        assert.equal(detail.activity.poster_url, up.url)
+        assert.equal((await fetch(server.base + detail.activity.poster_url)).status, 200)
         const lesson1 = detail.activity.sessions[0].id
         w.course = id
         // Residents book the course in the mini-program.

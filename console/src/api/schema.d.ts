@@ -1841,6 +1841,12 @@ export interface components {
         /** ActivityPatch */
         ActivityPatch: {
             description?: string;
+            /**
+             * Format: int64
+             * @description A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
+             */
+            poster_file_id?: number;
+            /** @description A new `https://` poster address (`""` removes the poster). */
             poster_url?: string;
             title?: string;
         };
@@ -1869,6 +1875,12 @@ export interface components {
             organizer_name: string;
             /** Format: int64 */
             organizer_unit_id: number;
+            /**
+             * Format: int64
+             * @description The uploaded poster's file id, when the poster is a file.
+             */
+            poster_file_id?: number;
+            /** @description An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin). */
             poster_url: string;
             sessions: components["schemas"]["SessionView"][];
             /** @description `draft`, `published`, `cancelled` or `finished`. */
@@ -2544,6 +2556,13 @@ export interface components {
             lottery_draw_at?: string;
             /** Format: int64 */
             organizer_unit_id: number;
+            /**
+             * Format: int64
+             * @description An uploaded image (`POST /api/v1/files`, `visibility=public`) of a unit where the caller
+             *     may upload; the activity's `poster_url` becomes `/api/v1/files/{id}`.
+             */
+            poster_file_id?: number;
+            /** @description An `https://` address of the poster; or use `poster_file_id`. */
             poster_url?: string;
             sessions: components["schemas"]["NewSession"][];
             title: string;

@@ -324,10 +324,18 @@ impl ActivitiesApi {
         let head = activity::head(&st.db, id.0).await?;
         st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
             .await?;
+        activity::check_patch(&body.0)?;
+        let poster = match body.0.poster_file_id {
+            Some(f) => Some(
+                crate::files::for_attachment(&st.db, &caller, f, crate::files::Visibility::Public)
+                    .await?,
+            ),
+            None => None,
+        };
         let now = st.now();
         let c = ctx(req);
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
-        activity::update(&mut tx, id.0, &body.0, &now).await?;
+        activity::update(&mut tx, id.0, &body.0, poster.as_ref(), &now).await?;
         let detail = serde_json::to_string(&body.0).unwrap_or_default();
         let entry = st.audit(
             &c,
