@@ -228,10 +228,12 @@ pub async fn create(
     let (plans, draw_at) = validate(a, now)?;
     let organizer = org::unit_ref(db, a.organizer_unit_id).await?;
     access::check(caller, Action::ManageActivities, &organizer)?;
+    org::ensure_open(db, organizer.id).await?;
     let mut places = Vec::new();
     for p in &plans {
         let u = org::unit_ref(db, p.unit_id).await?;
         access::check(caller, Action::ManageActivities, &u)?;
+        org::ensure_open(db, u.id).await?;
         places.push(u);
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
