@@ -1277,6 +1277,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/org/naming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unified naming rule units must follow (public), e.g. `福田区文化馆××分馆`. */
+        get: operations["org_naming"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org/tree": {
         parameters: {
             query?: never;
@@ -1284,7 +1301,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The whole network as a tree (public). */
+        /** The whole network as a tree (public). Closed units only with `include_closed=true`. */
         get: operations["org_tree"];
         put?: never;
         post?: never;
@@ -1304,7 +1321,11 @@ export interface paths {
         /** Units, optionally filtered by level or searched by name or address (public). */
         get: operations["org_units"];
         put?: never;
-        post?: never;
+        /**
+         * Add a unit: a branch under the main center (main-center staff), a service point under a
+         *     branch (that branch's staff or the main center). The name must follow the naming rule.
+         */
+        post: operations["org_unit_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1327,6 +1348,63 @@ export interface paths {
         head?: never;
         /** Edit a unit's public information (its own staff, or staff above it). */
         patch: operations["org_unit_update"];
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a unit (staff of the unit above it): its history stays, residents no longer see
+         *     it, it takes no new activities. Refused while it has open service points or sessions to come.
+         */
+        post: operations["org_unit_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a service point to another branch (staff of both branches, or the main center).
+         *     Its history moves with it.
+         */
+        post: operations["org_unit_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename a unit under the naming rule (staff of the unit above it). */
+        post: operations["org_unit_rename"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/org/units/nearest": {
@@ -2520,10 +2598,26 @@ export interface components {
             decision: string;
             note?: string;
         };
+        /** Move */
+        Move: {
+            /**
+             * Format: int64
+             * @description The branch the service point belongs to from now on.
+             */
+            parent_id: number;
+        };
         /** MyVolunteering */
         MyVolunteering: {
             assignments: components["schemas"]["Assignment"][];
             hours: components["schemas"]["ServiceHours"];
+        };
+        /** NamingRule */
+        NamingRule: {
+            branch: string;
+            direct_branch: string;
+            /** @description Each level's pattern, `××` standing for the distinguishing part. */
+            main: string;
+            point: string;
         };
         /** NearList */
         NearList: {
@@ -2688,6 +2782,36 @@ export interface components {
              */
             unit_id: number;
         };
+        /**
+         * NewUnit
+         * @description A unit to add under `parent_id`.
+         */
+        NewUnit: {
+            address?: string;
+            /** @description Stable code (letters, digits, `-`, `_`). Default: the parent's code and the new id. */
+            code?: string;
+            /** @description Run under contract by a third party (委托管理). */
+            contracted?: boolean;
+            /** @description `government` (default), `school`, `enterprise`, `industrial_park`, `army`, `hospital`, `other`. */
+            host_type?: string;
+            /** Format: double */
+            lat?: number;
+            /** @description Under the main center `branch` (default) or `direct_branch`; under a branch always `point`. */
+            level?: string;
+            /** Format: double */
+            lng?: number;
+            /** @description The official name, following the unified naming rule (e.g. 福田区文化馆景田服务点). */
+            name: string;
+            opening_hours?: string;
+            /**
+             * Format: int64
+             * @description The unit above: the main center for a branch, a branch for a service point.
+             */
+            parent_id: number;
+            phone?: string;
+            /** @description Default: the name without the center's (景田服务点). */
+            short_name?: string;
+        };
         /** NoShowStatus */
         NoShowStatus: {
             /**
@@ -2788,6 +2912,13 @@ export interface components {
         /** Reject */
         Reject: {
             reason: string;
+        };
+        /** Rename */
+        Rename: {
+            /** @description The new official name, following the unified naming rule. */
+            name: string;
+            /** @description Default: the name without the center's. */
+            short_name?: string;
         };
         /** Reply */
         Reply: {
@@ -3205,6 +3336,11 @@ export interface components {
         /** Unit */
         Unit: {
             address: string;
+            /**
+             * @description When the unit was closed (关闭): kept with its history, hidden from residents, takes no
+             *     new activities. Null while open.
+             */
+            closed_at?: string;
             code: string;
             contracted: boolean;
             host_type: string;
@@ -5162,9 +5298,30 @@ export interface operations {
             };
         };
     };
-    org_tree: {
+    org_naming: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NamingRule"];
+                };
+            };
+        };
+    };
+    org_tree: {
+        parameters: {
+            query?: {
+                include_closed?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5184,6 +5341,8 @@ export interface operations {
     org_units: {
         parameters: {
             query?: {
+                /** @description Also closed units (staff screens; residents never see them). */
+                include_closed?: boolean;
                 /** @description `main`, `direct_branch`, `branch` or `point`. */
                 level?: string;
                 /** @description Search text in the name, short name or address. */
@@ -5201,6 +5360,29 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["UnitList"];
+                };
+            };
+        };
+    };
+    org_unit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewUnit"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
         };
@@ -5238,6 +5420,77 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["UnitPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["Move"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["Rename"];
             };
         };
         responses: {
