@@ -325,6 +325,8 @@ impl AdminApi {
         method = "get",
         operation_id = "unit_audit"
     )]
+    // One parameter per query filter, as the OpenAPI document lists them.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         st: Data<&AppState>,
