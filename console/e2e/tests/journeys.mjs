@@ -171,11 +171,13 @@ export default function journeys(ctx) {
         await pick(p, p.locator('.el-dialog [data-test=session-picker]'), '周六社区合唱')
         await p.locator('[data-test=assign-save]').click()
         await toast(p, '已安排')
-        // The volunteers' service hours as the service exports them (xlsx, or CSV until it offers xlsx).
+        // The volunteers' service hours as the service exports them: a real workbook (format=xlsx).
         const vdl = p.waitForEvent('download')
         await p.locator('[data-test=export-volunteers]').click()
         const vfile = fs.readFileSync(await (await vdl).path())
+        assert.equal(vfile.subarray(0, 2).toString(), 'PK', 'an xlsx (zip) file, not CSV')
         const vbook = XLSX.read(vfile)
+        assert.equal(vbook.SheetNames[0], '志愿服务时长')
         const vrows = XLSX.utils.sheet_to_json(vbook.Sheets[vbook.SheetNames[0]], { header: 1, defval: '' })
         assert.ok(vrows.some((r) => r.includes('张*愿')), `the export lists the volunteer: ${JSON.stringify(vrows)}`)
         await p.locator('.el-tabs__item', { hasText: '排班日历' }).click()
@@ -246,6 +248,7 @@ export default function journeys(ctx) {
         await eventually(async () => assert.equal(await p.locator('[data-test=roster-table] tbody tr').count(), 3))
         await shot(p, 'roster')
         // The roster as the server writes it (xlsx), opened and read row by row.
+        for (const b of ['export-roster', 'export-signin']) assert.ok(!(await p.locator(`[data-test=${b}]`).innerText()).includes('CSV'), `${b} is an Excel download`)
         const dl = p.waitForEvent('download')
         await p.locator('[data-test=export-roster]').click()
         const file = await (await dl).path()
