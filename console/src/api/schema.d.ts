@@ -1000,6 +1000,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/manage/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every scheduled session of a published activity held at a unit or below it on one China
+         *     date (default today), courses' lessons included, in time order (staff: 今日场次).
+         */
+        get: operations["manage_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -2252,6 +2272,38 @@ export interface components {
             total: number;
             /** Format: int64 */
             unread: number;
+        };
+        /** DaySession */
+        DaySession: {
+            /** Format: int64 */
+            activity_id: number;
+            /** Format: int64 */
+            booked: number;
+            /** @description `fcfs`, `lottery` or `none` (walk-in). */
+            booking_mode: string;
+            /** Format: int64 */
+            capacity?: number;
+            ends_at: string;
+            is_course: boolean;
+            kind: string;
+            /** Format: int64 */
+            lesson_no: number;
+            room: string;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** DaySessions */
+        DaySessions: {
+            /** @description The China date listed (`YYYY-MM-DD`). */
+            date: string;
+            items: components["schemas"]["DaySession"][];
+            /** @description More than the 500 listed. */
+            truncated: boolean;
         };
         /** Decision */
         Decision: {
@@ -4845,6 +4897,28 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
+                };
+            };
+        };
+    };
+    manage_sessions: {
+        parameters: {
+            query: {
+                date?: string;
+                unit_id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DaySessions"];
                 };
             };
         };
