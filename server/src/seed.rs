@@ -29,7 +29,8 @@ pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize
             "数据库里已有另一个区的文化馆网络，演示网络不能与之并存（只能有一个总馆）；请使用新的数据库加载演示数据",
         ));
     }
-    let rows = org::parse_csv(org::FUTIAN_CSV, &Default::default()).map_err(|errs| {
+    let naming = org::Naming::load(&st.db, &st.settings.naming).await?;
+    let rows = org::parse_csv(org::FUTIAN_CSV, &Default::default(), &naming).map_err(|errs| {
         crate::error::ApiError::validation(format!("内置演示数据无效：{}", errs.join("；")))
     })?;
     let n = org::import_rows(&st.db, &rows, true, &st.now(), progress).await?;

@@ -6,6 +6,7 @@ use crate::access::Scope;
 use crate::config::PolicySettings;
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::export::{Cell, Table};
 use crate::time;
 use poem_openapi::Object;
 use serde::Serialize;
@@ -319,7 +320,7 @@ pub async fn staffing(
 }
 
 /// The activity ledger (台账) for a year, as CSV rows with a header, in scope.
-pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<String> {
+pub async fn ledger(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<Table> {
     let from = format!("{year}-01-01T00:00:00Z");
     let to = format!("{}-01-01T00:00:00Z", year + 1);
     let rows = sqlx::query(&format!(
@@ -340,9 +341,8 @@ pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiRe
     .bind(&to)
     .fetch_all(db.pool())
     .await?;
-    // Through `export::Table`, so a title or unit name cannot become a spreadsheet formula.
-    let mut t = crate::export::Table::new(
-        "台账",
+    let mut t = Table::new(
+        &format!("{year}年活动台账"),
         &[
             "活动编号",
             "活动名称",
@@ -361,7 +361,7 @@ pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiRe
     for r in rows {
         let kind: String = r.get("kind");
         t.push(vec![
-            r.get::<i64, _>("id").into(),
+            Cell::Int(r.get("id")),
             r.get::<String, _>("title").into(),
             crate::activity::kind_label(&kind).into(),
             r.get::<String, _>("status").into(),
@@ -370,14 +370,14 @@ pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiRe
                 .is_some()
                 .into(),
             r.get::<Option<String>, _>("first_start").into(),
-            r.get::<i64, _>("sessions").into(),
-            r.get::<i64, _>("booked").into(),
-            r.get::<i64, _>("admitted").into(),
-            r.get::<i64, _>("walk_ins").into(),
+            Cell::Int(r.get("sessions")),
+            Cell::Int(r.get("booked")),
+            Cell::Int(r.get("admitted")),
+            Cell::Int(r.get("walk_ins")),
             r.get::<Option<f64>, _>("avg_score")
-                .map(|a| format!("{a:.1}"))
+                .map(|a| Cell::Num((a * 10.0).round() / 10.0))
                 .into(),
         ]);
     }
-    Ok(t.csv())
+    Ok(t)
 }

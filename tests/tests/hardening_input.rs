@@ -709,7 +709,11 @@ async fn protocol_hardening() {
     ] {
         let (s, h, _) = app.fetch(&path, Some(who)).await;
         assert!(s < 500, "{path}: {s}");
-        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert!(
+            h["cache-control"].to_str().unwrap().contains("no-store"),
+            "{path}: {:?}",
+            h["cache-control"]
+        );
     }
     // 405 says what is allowed, in the error shape.
     let resp = app
