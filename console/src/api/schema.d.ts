@@ -5481,6 +5481,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
             /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
             422: {
                 headers: {
@@ -5673,6 +5682,15 @@ export interface operations {
             };
             /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -43,8 +43,9 @@ const CALLS_WECHAT: &[&str] = &[
     "checkin_venue_code",
 ];
 
-/// Reads limited per client or per person even though they are not writes.
-const LIMITED_READS: &[&str] = &[];
+/// Reads that refuse in some states (`409`): a ticket or attendance for a booking that holds
+/// no seat.
+const CONFLICTING_READS: &[&str] = &["booking_ticket", "booking_attendance"];
 
 /// Operations whose subject can be past its time (`410`): console login codes.
 const CAN_BE_GONE: &[&str] = &["console_login_code_scan", "console_login_code_confirm"];
@@ -92,8 +93,8 @@ pub fn error_statuses(op: &MetaOperation) -> Vec<u16> {
     if op.request.is_some() {
         s.push(415);
     }
-    if LIMITED_READS.contains(&id) {
-        s.push(429);
+    if CONFLICTING_READS.contains(&id) {
+        s.push(409);
     }
     if CAN_BE_GONE.contains(&id) {
         s.push(410);
