@@ -50,9 +50,10 @@ const CONFLICTING_READS: &[&str] = &["booking_ticket", "booking_attendance"];
 /// Operations whose subject can be past its time (`410`): console login codes.
 const CAN_BE_GONE: &[&str] = &["console_login_code_scan", "console_login_code_confirm"];
 
-/// Public operations that refuse some people (development sign-in for someone without a staff
-/// role: `403 console_not_staff`).
-const REFUSES_ANONYMOUS_PEOPLE: &[&str] = &["console_dev_login"];
+/// Operations open without a credential that still refuse some callers (`403`): development
+/// console sign-in for someone without a staff role, a staff-only image for someone outside
+/// its unit.
+const MAY_REFUSE: &[&str] = &["console_dev_login", "file_get", "file_thumb"];
 
 /// Development-only operations: `404 route_not_found` where development sign-in is off.
 const DEV_ONLY: &[&str] = &["auth_dev", "console_dev_login", "console_dev_accounts"];
@@ -82,7 +83,7 @@ pub fn error_statuses(op: &MetaOperation) -> Vec<u16> {
     if has_input || DEV_ONLY.contains(&id) {
         s.push(404);
     }
-    if REFUSES_ANONYMOUS_PEOPLE.contains(&id) {
+    if MAY_REFUSE.contains(&id) {
         s.push(403);
     }
     if write {

@@ -35,12 +35,15 @@ pub const PUBLIC: &[&str] = &[
     "console_dev_accounts",
 ];
 
-/// Public operations that add the caller's own data when a credential is sent.
+/// Public operations that add the caller's own data when a credential is sent, and uploaded
+/// images (public ones for anyone, staff ones only with a credential).
 pub const OPTIONAL: &[&str] = &[
     "activities_browse",
     "activity_get",
     "demand_list",
     "demand_get",
+    "file_get",
+    "file_thumb",
 ];
 
 /// Operations that only the console's cookie session can call.
