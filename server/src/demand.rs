@@ -278,7 +278,7 @@ async fn tell_supporters(tx: &mut Tx, id: i64, note: &str, now: Ts, key: &str) -
             u,
             "demand_update",
             &format!("demand:{id}:{key}:{u}"),
-            Some(&format!("pages/demand/detail?id={id}")),
+            Some(&format!("pages/demand/index?id={id}")),
             &notify::fields(&title, now, &r.get::<String, _>("short_name"), note),
             &time::fmt(now),
         )

@@ -856,3 +856,157 @@ async fn volunteer_applications(app: &TestApp) {
     );
 }
 both!(volunteers, volunteer_applications);
+
+/// 今日场次: every session held at a unit or below on a China date — more than 30 activities,
+/// a course's later lesson, nothing from another branch, drafts or other days.
+async fn day_sessions(app: &TestApp) {
+    // start at noon China time (at least two hours ahead), so the whole set falls on one date
+    let now = app.clock().now();
+    let mut noon = (now + chrono::Duration::hours(8))
+        .date_naive()
+        .and_hms_opt(4, 0, 0)
+        .unwrap()
+        .and_utc();
+    while noon < now + chrono::Duration::hours(2) {
+        noon += chrono::Duration::days(1);
+    }
+    let noon_in = (noon - now).num_minutes() + 1;
+    let (_, course_first) = app
+        .activity(Act {
+            starts_in_min: noon_in,
+            lessons: 3,
+            title: "周三书法班",
+            ..Act::default()
+        })
+        .await;
+    // the second lesson, a week later: that China date is the day we list
+    let lesson2: (i64, String) =
+        sqlx::query_as("SELECT id, starts_at FROM sessions WHERE activity_id = (SELECT activity_id FROM sessions WHERE id = $1) AND lesson_no = 2")
+            .bind(course_first)
+            .fetch_one(app.state().db.pool())
+            .await
+            .unwrap();
+    let day_of = |ts: &str| {
+        culturehub::family::china_date(culturehub::time::parse(ts).unwrap())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let date = day_of(&lesson2.1);
+    let week = 7 * 24 * 60;
+    let mut expected = vec![lesson2.0];
+    for i in 0..33 {
+        let (_, sid) = app
+            .activity(Act {
+                starts_in_min: noon_in + week + i,
+                title: "周末讲座",
+                ..Act::default()
+            })
+            .await;
+        let (_, starts): (i64, String) =
+            sqlx::query_as("SELECT id, starts_at FROM sessions WHERE id = $1")
+                .bind(sid)
+                .fetch_one(app.state().db.pool())
+                .await
+                .unwrap();
+        if day_of(&starts) == date {
+            expected.push(sid);
+        }
+    }
+    // elsewhere: another branch's session the same day is not listed
+    let (_, elsewhere) = app
+        .activity(Act {
+            organizer: "ft-b-nanyuan",
+            place: "ft-b-nanyuan",
+            starts_in_min: noon_in + week,
+            ..Act::default()
+        })
+        .await;
+    let (staff, _) = app
+        .staff("o-day-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let branch = app.unit_id("ft-b-yuanling").await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/sessions?unit_id={branch}&date={date}"),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["date"], json!(date));
+    assert_eq!(v["truncated"], json!(false));
+    let got: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["session_id"].as_i64().unwrap())
+        .collect();
+    let mut want = expected.clone();
+    want.sort();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, want,
+        "every session of that day at the branch and below"
+    );
+    assert!(
+        want.len() > 30,
+        "more sessions than the old 30-activity look-up"
+    );
+    assert!(!got.contains(&elsewhere));
+    let starts: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["starts_at"].as_str().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "in time order");
+    let lesson = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["session_id"] == json!(lesson2.0))
+        .unwrap();
+    assert_eq!(lesson["lesson_no"], json!(2));
+    assert_eq!(lesson["is_course"], json!(true));
+    assert_eq!(lesson["title"], json!("周三书法班"));
+    assert!(!lesson["unit_name"].as_str().unwrap().is_empty());
+
+    // a volunteer may not list, a bad date is a validation error, another branch's staff sees nothing of ours
+    let (vol, _) = app
+        .staff("o-day-vol", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/sessions?unit_id={branch}"),
+            Some(&vol),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "forbidden");
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/sessions?unit_id={branch}&date=12/01"),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "validation_failed");
+    let nanyuan = app.unit_id("ft-b-nanyuan").await;
+    let (other, _) = app
+        .staff("o-day-other", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/sessions?unit_id={nanyuan}&date={date}"),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let ids: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["session_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![elsewhere]);
+}
+
+both!(manage_day_sessions, day_sessions);

@@ -261,6 +261,16 @@ fn manage_list<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
+fn day_list<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/manage/sessions?unit_id={id}"),
+            body: None,
+        }
+    })
+}
 fn roster<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let (_, sid) = draft(w, s).await;
@@ -1041,6 +1051,13 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: manage_list,
+        },
+        Case {
+            op: "manage_sessions",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: day_list,
         },
         Case {
             op: "session_roster",

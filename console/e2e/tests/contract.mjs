@@ -15,6 +15,7 @@ export const PHONE_ONLY = {
   console_login_code_confirm: "the mini-program's confirm page: the phone approves or refuses the sign-in",
   checkin_list: 'the offline ticket list a volunteer phone downloads before going offline',
   checkin_sync: 'the upload of scans a volunteer phone made offline',
+  manage_sessions: "the mini-program's 今日场次: every session of one day at a unit and below (the console lists activities and their sessions)",
 }
 
 /** The operationIds listed in tests/tests/matrix.rs as PUBLIC or SELF (the permission matrix's rule). */

@@ -90,6 +90,17 @@ const ENDPOINTS = {
   checkinSync: { method: 'POST', path: '/api/v1/sessions/{id}/checkin/sync', auth: 'required', sends: ['scans'] },
   // → {session_id, capacity, booked, admitted, walk_ins, open_conflicts}
   checkinStats: { method: 'GET', path: '/api/v1/sessions/{id}/checkin/stats', auth: 'required' },
+  // A resident at the venue's code (pages/checkin/self): {session_id} → ScanAnswer
+  checkinSelf: { method: 'POST', path: '/api/v1/checkin/self', auth: 'required', sends: ['session_id'] },
+  // Staff at the door (pages/volunteer/scan): a resident without a phone, by name + last 4 digits
+  // GET ?name&phone_last4 → {items: [{booking_id, holder_masked, phone_masked, status, checked_in}]}
+  checkinLookup: { method: 'GET', path: '/api/v1/sessions/{id}/checkin/lookup', auth: 'required' },
+  // {booking_id} → ScanAnswer
+  checkinManual: { method: 'POST', path: '/api/v1/sessions/{id}/checkin/manual', auth: 'required', sends: ['booking_id'] },
+  // → {items: [{id, booking_id, checkin_id, holder_masked, first_admitted_at, second_scanned_at, resolved_at, resolution}]}
+  checkinConflicts: { method: 'GET', path: '/api/v1/sessions/{id}/checkin/conflicts', auth: 'required' },
+  // {resolution} → {ok}; a second time → 409 already_resolved
+  checkinConflictResolve: { method: 'POST', path: '/api/v1/checkin/conflicts/{id}/resolve', auth: 'required', sends: ['resolution'] },
   // {count, nonce} → {session_id, walk_ins}
   headcount: { method: 'POST', path: '/api/v1/sessions/{id}/headcount', auth: 'required', sends: ['count', 'nonce'] },
 
@@ -107,6 +118,10 @@ const ENDPOINTS = {
   triageDemand: { method: 'POST', path: '/api/v1/demands/{id}/triage', auth: 'required', sends: ['status', 'reason'] },
   // GET ?unit_id (required)&status → {items: [{id, title, kind, status, organizer_unit_id, organizer_name, first_start, booked, capacity}]}
   manageActivities: { method: 'GET', path: '/api/v1/manage/activities', auth: 'required' },
+  // GET ?unit_id (required)&date (China date, default today) → {date, truncated, items: [{session_id,
+  //   activity_id, title, kind, booking_mode, is_course, lesson_no, unit_id, unit_name, room, starts_at,
+  //   ends_at, capacity, booked}]}: every session of that day at the unit and below (今日场次)
+  manageSessions: { method: 'GET', path: '/api/v1/manage/sessions', auth: 'required' },
   // → {session_id, capacity, booked, waitlisted, checked_in, items: [{booking_id, name, is_family_member, status, waitlist_position, checked_in_at}]}
   sessionRoster: { method: 'GET', path: '/api/v1/sessions/{id}/bookings', auth: 'required' },
   createActivity: {

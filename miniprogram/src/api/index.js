@@ -63,6 +63,14 @@ module.exports = {
   checkinSync: (sessionId, scans, opts) =>
     request.call('checkinSync', merge({ params: { id: sessionId }, data: { scans }, retrySafe: true }, opts)),
   checkinStats: (sessionId, opts) => request.call('checkinStats', merge({ params: { id: sessionId } }, opts)),
+  checkinSelf: (sessionId, opts) => request.call('checkinSelf', merge({ data: { session_id: sessionId } }, opts)),
+  checkinLookup: (sessionId, name, last4, opts) =>
+    request.call('checkinLookup', merge({ params: { id: sessionId }, query: { name: name, phone_last4: last4 } }, opts)),
+  checkinManual: (sessionId, bookingId, opts) =>
+    request.call('checkinManual', merge({ params: { id: sessionId }, data: { booking_id: bookingId } }, opts)),
+  checkinConflicts: (sessionId, opts) => request.call('checkinConflicts', merge({ params: { id: sessionId } }, opts)),
+  checkinConflictResolve: (id, resolution, opts) =>
+    request.call('checkinConflictResolve', merge({ params: { id }, data: { resolution } }, opts)),
   headcount: (sessionId, count, nonce, opts) =>
     request.call('headcount', merge({ params: { id: sessionId }, data: { count, nonce }, retrySafe: true }, opts)),
 
@@ -78,6 +86,7 @@ module.exports = {
   triageDemand: (id, status, reason, opts) =>
     request.call('triageDemand', merge({ params: { id }, data: { status, reason: reason || '' } }, opts)),
   manageActivities: (query, opts) => request.call('manageActivities', merge({ query }, opts)),
+  manageSessions: (query, opts) => request.call('manageSessions', merge({ query }, opts)),
   sessionRoster: (sessionId, opts) => request.call('sessionRoster', merge({ params: { id: sessionId } }, opts)),
   createActivity: (body, opts) => request.call('createActivity', merge({ data: body }, opts)),
   publishActivity: (id, opts) => request.call('publishActivity', merge({ params: { id } }, opts)),

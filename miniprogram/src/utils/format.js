@@ -152,7 +152,20 @@ function dateRange(value, today) {
   return {}
 }
 
+// A page's query value as WeChat hands it over: exactly as the opening page wrote it into the
+// URL (navigateTo does not decode). Pages encode with encodeURIComponent; this reads it back,
+// and leaves a value that is not valid percent-encoding as it is.
+function queryText(value) {
+  if (value === undefined || value === null) return ''
+  try {
+    return decodeURIComponent(String(value))
+  } catch (e) {
+    return String(value)
+  }
+}
+
 module.exports = {
+  queryText,
   dateRange,
   chinaParts,
   chinaDate,

@@ -14,6 +14,10 @@
 //    the batch into issues;
 //  - watchNetwork(): sync when WeChat reports the network back (wx.onNetworkStatusChange);
 //    pages also call sync() on show;
+//  - prepareToday(): with a signal, the lists of today's assigned sessions download by themselves
+//    (GET /me/volunteer → each session assignment of today's China date whose list is missing or
+//    older than LIST_FRESH_MS), quietly and one at a time — run when the app starts or comes back
+//    to the foreground and when 我的志愿服务 opens, at most once every PREPARE_EVERY_MS;
 //  - subscribe(fn): pages redraw their 待同步/conflict lists after any change.
 const api = require('../api/index')
 const storage = require('./storage')
@@ -23,6 +27,8 @@ const { sha256Hex } = require('./sha256')
 
 const K = storage.KEYS
 const ISSUE_DAYS = 7
+const LIST_FRESH_MS = 30 * 60000 // a list older than this misses later bookings: fetch it again
+const PREPARE_EVERY_MS = 10 * 60000
 
 const listeners = []
 
@@ -223,6 +229,57 @@ function purge(nowMs) {
 
 let watching = false
 
+let preparedAt = 0
+let preparing = null
+
+function chinaDay(ms) {
+  return new Date(ms + 8 * 3600000).toISOString().slice(0, 10)
+}
+
+// Today's session assignments (China date) whose list is missing or stale → downloaded.
+// Resolves with the session ids it downloaded. Signed out, or without a scanning role: nothing.
+function prepareToday(opts) {
+  opts = opts || {}
+  const now = opts.now === undefined ? Date.now() : opts.now
+  const user = session.user()
+  const scans = ((user && user.roles) || []).some(function (r) {
+    return ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin'].indexOf(r.role) >= 0
+  })
+  if (!session.isSignedIn() || !scans) return Promise.resolve([])
+  if (preparing) return preparing
+  if (!opts.force && preparedAt && now - preparedAt < PREPARE_EVERY_MS) return Promise.resolve([])
+  preparedAt = now
+  const today = chinaDay(now)
+  // 我的志愿服务 has just loaded the assignments: no need to ask again
+  const assignments = opts.assignments ? Promise.resolve({ assignments: opts.assignments }) : api.myVolunteering({ showError: false })
+  preparing = assignments.then(function (v) {
+    const todo = ((v && v.assignments) || []).filter(function (a) {
+      if (!a.session_id || !a.starts_at || chinaDay(Date.parse(a.starts_at)) !== today) return false
+      if (a.ends_at && Date.parse(a.ends_at) < now) return false
+      const l = list(a.session_id, now)
+      return !l || !l.downloaded_at || now - Date.parse(l.downloaded_at) > LIST_FRESH_MS
+    })
+    const done = []
+    return todo.reduce(function (chain, a) {
+      return chain.then(function () {
+        return download(a.session_id, { showError: false }).then(function () {
+          done.push(a.session_id)
+        }, function () {})
+      })
+    }, Promise.resolve()).then(function () {
+      return done
+    })
+  }, function () {
+    preparedAt = 0 // no signal: try again next time
+    return []
+  })
+  const clear = function () {
+    preparing = null
+  }
+  preparing.then(clear, clear)
+  return preparing
+}
+
 // Once per app run: when WeChat says the network is back, sync whatever is queued.
 function watchNetwork() {
   if (watching || !wx.onNetworkStatusChange) return
@@ -247,5 +304,6 @@ module.exports = {
   syncing,
   purge,
   watchNetwork,
+  prepareToday,
   subscribe
 }

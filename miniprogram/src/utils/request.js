@@ -3,7 +3,11 @@
 //
 //  - base URL from config.js (read at call time);
 //  - our session token in `Authorization: Bearer …`; signs in on first need (privacy
-//    agreement → wx.login → POST /auth/wechat) and again once on a 401 (session_invalid);
+//    agreement → wx.login → POST /auth/wechat). A 401 for a token we sent (revoked: signed out
+//    elsewhere, account deleted) never signs in by itself — that would silently make a new
+//    account: the session is dropped, browsing (auth `optional`) goes on anonymously with a
+//    one-time note, and anything that needs an account fails with `session_expired`, so the
+//    person signs in again with a tap;
 //  - an `Idempotency-Key` created per user action by the caller (newIdempotencyKey) and sent
 //    unchanged on every retry of that action;
 //  - one automatic retry after a network failure for GETs, keyed writes and writes the caller
@@ -18,6 +22,7 @@ const session = require('./session')
 const privacy = require('./privacy')
 
 const NETWORK_MESSAGE = '网络连接不畅，请检查网络后重试'
+const SESSION_EXPIRED_MESSAGE = '登录已失效，请重新登录'
 
 function ApiError(fields) {
   const e = new Error(fields.message || '服务暂时不可用，请稍后再试')
@@ -197,7 +202,6 @@ async function call(name, opts) {
     let token = null
     if (ep.auth === 'required') token = session.token() || (await signIn()).token
     else if (ep.auth === 'optional') token = session.token()
-    let reauthed = false
     let networkRetries = 0
     for (;;) {
       const header = { 'content-type': 'application/json' }
@@ -218,16 +222,16 @@ async function call(name, opts) {
         return res.data
       }
       const err = errorFrom(res)
-      if (
-        res.statusCode === 401 &&
-        ep.auth !== 'none' &&
-        !reauthed &&
-        (err.code === 'session_invalid' || err.code === 'unauthenticated')
-      ) {
-        session.clear()
-        reauthed = true
-        token = (await signIn()).token
-        continue
+      if (res.statusCode === 401 && token && (err.code === 'session_invalid' || err.code === 'unauthenticated')) {
+        // our token was revoked: forget it, and never replace it by a silent sign-in
+        const first = !session.wasRevoked()
+        session.markRevoked()
+        if (ep.auth === 'optional') {
+          token = null
+          if (first) wx.showToast({ title: '登录已失效，请到“我的”重新登录', icon: 'none', duration: 3000 })
+          continue
+        }
+        throw ApiError({ status: 401, code: 'session_expired', message: SESSION_EXPIRED_MESSAGE, requestId: err.requestId })
       }
       throw err
     }
@@ -249,5 +253,6 @@ module.exports = {
   fillPath,
   queryString,
   showError,
-  NETWORK_MESSAGE
+  NETWORK_MESSAGE,
+  SESSION_EXPIRED_MESSAGE
 }

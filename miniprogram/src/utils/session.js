@@ -18,7 +18,21 @@ function user() {
   return s ? s.user || null : null
 }
 
+// Set when the server refused our token (signed out elsewhere, account deleted): the app then
+// browses anonymously and asks the person to sign in again, never signing in by itself.
+let revoked = false
+
+function markRevoked() {
+  revoked = true
+  clear()
+}
+
+function wasRevoked() {
+  return revoked
+}
+
 function save(session) {
+  revoked = false
   storage.set(storage.KEYS.session, {
     token: session.token,
     expires_at: session.expires_at,
@@ -41,4 +55,4 @@ function isSignedIn() {
   return !!token()
 }
 
-module.exports = { current, token, user, save, setUser, clear, isSignedIn }
+module.exports = { current, token, user, save, setUser, clear, isSignedIn, markRevoked, wasRevoked }

@@ -5,6 +5,7 @@ const KEYS = {
   session: 'ch_session', // {token, expires_at, user}
   privacy: 'ch_privacy_agreed', // privacy guide version agreed to
   myUnit: 'ch_my_unit', // {id, name, short_name} — “我的分馆”
+  bookings: 'ch_bookings', // last loaded 我的预约 list {items, saved_at}, for a weak signal
   bookingPrefix: 'ch_booking_', // last loaded copy of one booking
   ticketPrefix: 'ch_ticket_', // last loaded copy of one ticket (QR), for a weak signal
   staffUnit: 'ch_staff_unit', // the unit a staff member last worked on (id)
@@ -46,6 +47,7 @@ function remove(key) {
 function clearPersonal() {
   remove(KEYS.session)
   remove(KEYS.staffUnit)
+  remove(KEYS.bookings)
   keys().forEach(function (k) {
     if (k.indexOf(KEYS.bookingPrefix) === 0 || k.indexOf(KEYS.ticketPrefix) === 0 || k.indexOf(KEYS.checkinPrefix) === 0) {
       remove(k)

@@ -81,8 +81,8 @@ afterAll(async () => {
 beforeEach(() => {
   mp.resetStorage()
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showLoading').mockImplementation(() => {})
-  jest.spyOn(wx, 'hideLoading').mockImplementation(() => {})
+  mp.spyWx('showLoading').mockImplementation(() => {})
+  mp.spyWx('hideLoading').mockImplementation(() => {})
 })
 
 test('staff member scans the console’s code, sees the browser, confirms: the console is signed in', async () => {

@@ -9,6 +9,7 @@ const path = require('path')
 const mp = require('../helpers/mp')
 const { startStack } = require('../helpers/server')
 const { createWxRequest } = require('../helpers/wx-request-fetch')
+const { shoot } = require('../helpers/screenshot')
 
 const { SRC, loadPage, waitFor, text, texts, tap, stubModal, simulate } = mp
 const config = require(path.join(SRC, 'config'))
@@ -38,11 +39,16 @@ function residentWeChat(openid) {
   }
 }
 
+// The last navigation, as WeChat hands it to the next page: the query exactly as written in
+// the URL (WeChat does not decode it; a page that forgets to decode shows %E6%A2%85…).
 function navigatedTo(nav) {
   const url = nav.mock.calls[nav.mock.calls.length - 1][0].url
   const [route, qs] = url.replace(/^\//, '').split('?')
   const query = {}
-  new URLSearchParams(qs || '').forEach((v, k) => { query[k] = v })
+  ;(qs || '').split('&').filter(Boolean).forEach((pair) => {
+    const i = pair.indexOf('=')
+    query[i < 0 ? pair : pair.slice(0, i)] = i < 0 ? '' : pair.slice(i + 1)
+  })
   return { route, query }
 }
 
@@ -83,7 +89,7 @@ test('sign in → browse a branch → open an activity → book → 我的预约
   expect(token).toBeTruthy()
 
   // 2. browse 梅林分馆 on the 活动 tab
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
   const list = loadPage('pages/activities/index')
   await waitFor(() => list.data.branches.length > 10 && list.data.status !== 'loading', 10000)
   const branchIndex = list.data.branches.findIndex((b) => b.id === MEILIN)
@@ -109,7 +115,7 @@ test('sign in → browse a branch → open an activity → book → 我的预约
 
   // 4. book, with the confirmation, then allow reminders
   const modal = stubModal([true, true])
-  jest.spyOn(wx, 'requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
+  mp.spyWx('requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
     errMsg: 'requestSubscribeMessage:ok', tmpl_booking_confirmed: 'accept', tmpl_session_reminder: 'accept', tmpl_activity_changed: 'accept'
   }), 0))
   await tap(detail, '.action-btn')
@@ -181,7 +187,7 @@ test('full → waiting list → promoted when a seat is freed; a retried booking
 
   // the resident, through the app's request module
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
   const full = await request.call('book', { data: { session_id: sessionId }, idempotencyKey: request.newIdempotencyKey(), showError: false }).catch((e) => e)
   expect(full).toMatchObject({ status: 409, code: 'session_full', message: '名额已满，可以排队候补' })
 
@@ -212,8 +218,8 @@ test('a family member under 14 needs guardian consent, then can be booked for a 
     sessions: [{ unit_id: 4, room: '美术室', starts_at: inDays(9, '09:30'), ends_at: inDays(9, '11:00'), capacity: 10 }]
   })
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  const back = jest.spyOn(wx, 'navigateBack').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
+  const back = mp.spyWx('navigateBack').mockImplementation(() => {})
 
   const family = loadPage('pages/family/index', { query: { add: '1' } })
   expect(family.data.status).toBe('empty') // signed out: asks to sign in
@@ -264,7 +270,7 @@ test('我想看的活动: ask for one, and another resident supports it (when th
   mp.resetStorage()
   residentWeChat('o-neighbour')
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
   const other = loadPage('pages/demand/index')
   await waitFor(() => other.data.status === 'ok', 10000)
   const idx = other.data.items.findIndex((d) => d.description === '想学粤剧唱腔，适合退休人员')
@@ -296,7 +302,7 @@ test('文化菜单: the main center publishes an item, a resident votes at a poi
   mp.resetStorage()
   residentWeChat('o-menu-voter')
   mp.agreedPrivacy()
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = mp.spyWx('showToast').mockImplementation(() => {})
   const query = { unit_id: String(point.id), unit_name: encodeURIComponent(point.short_name) }
   const page = loadPage('pages/menu/index', { query })
   await waitFor(() => page.data.status === 'ok', 10000)
@@ -357,7 +363,7 @@ test('ticket → checked in at the door → rate it → the rating shows on the 
   mp.resetStorage()
   residentWeChat('o-resident-3')
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
   const booking = await request.call('book', { data: { session_id: soon.sessions[0].id }, idempotencyKey: request.newIdempotencyKey() })
 
   const ticketPage = loadPage('pages/booking/detail', { query: { id: String(booking.id) } })
@@ -372,7 +378,7 @@ test('ticket → checked in at the door → rate it → the rating shows on the 
   })).json()
   expect(scan.result).toBe('admitted')
 
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
   const after = loadPage('pages/booking/detail', { query: { id: String(booking.id) } })
   await waitFor(() => after.data.b.canRate, 10000)
   expect(text(after, '.status')).toBe('已签到')
@@ -393,4 +399,108 @@ test('ticket → checked in at the door → rate it → the rating shows on the 
   await waitFor(() => detail.data.ratings, 10000)
   expect(text(detail, '.rating-comment')).toBe('老师讲得很清楚')
   expect(text(detail, '.rating-average')).toBe('★ 5.0')
+})
+
+// No signal at the door: the phone saw 我的预约 once with a signal; now every request fails.
+function noSignal() {
+  wx.request = function (o) {
+    setTimeout(() => o.fail && o.fail({ errMsg: 'request:fail timeout' }), 0)
+    return { abort() {} }
+  }
+}
+
+test('no signal at the door: 我的预约 keeps the saved bookings, marked, and the QR ticket opens offline', async () => {
+  const start = inDays(3, '10:00')
+  const talk = await stack.createActivity(admin, {
+    title: '家门口的川剧讲座',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '报告厅', starts_at: start, ends_at: inDays(3, '11:30'), capacity: 30 }]
+  })
+  residentWeChat('o-resident-offline')
+  mp.agreedPrivacy()
+  mp.spyWx('showToast').mockImplementation(() => {})
+  const booking = await request.call('book', { data: { session_id: talk.sessions[0].id }, idempotencyKey: request.newIdempotencyKey() })
+
+  // with a signal: the list, and the ticket saved ahead without ever opening it
+  const bookings = loadPage('pages/bookings/index')
+  await waitFor(() => bookings.data.status === 'ok' && mp.storage()['ch_ticket_' + booking.id], 10000)
+  const savedToken = mp.storage()['ch_ticket_' + booking.id].ticket.token
+  expect(savedToken).toBeTruthy()
+
+  // at the door, no signal: the list stays, with the note, and the card opens the saved ticket
+  noSignal()
+  bookings.instance.onShow()
+  await waitFor(() => bookings.data.offline, 10000)
+  expect(text(bookings, '.offline-text')).toMatch(/^网络不畅，显示的是 .+ 保存的预约。电子票可以离线出示。$/)
+  expect(texts(bookings, '.upcoming-list .booking >>> .booking-title')).toEqual(['家门口的川剧讲座'])
+  shoot(bookings, 'offline-bookings')
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
+  bookings.querySelector('.booking').querySelector('.booking-card').dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  mp.spyWx('getScreenBrightness').mockImplementation((o) => o.complete && o.complete())
+  mp.spyWx('setScreenBrightness').mockImplementation(() => {})
+  const ticket = mp.openUrl(nav.mock.calls[0][0].url)
+  await waitFor(() => ticket.data.ticket.state === 'cached', 10000)
+  expect(text(ticket, '.title-text')).toBe('家门口的川剧讲座')
+  expect(text(ticket, '.qr-cached')).toMatch(/^离线电子票/)
+  expect(ticket.data.ticket.src).toMatch(/^data:image\/png;base64,iVBOR/)
+  shoot(ticket, 'offline-ticket', { images: [['qr', ticket.data.ticket.src]], height: 1500 })
+})
+
+test('an account deleted on another phone: browsing goes on anonymously, asks to sign in again, and makes no new account', async () => {
+  residentWeChat('o-resident-deleted')
+  mp.agreedPrivacy()
+  await request.signIn()
+  const token = session.token()
+  // the same person deletes the account on another phone
+  const del = await __node.fetch(stack.api('/me'), { method: 'DELETE', headers: { authorization: 'Bearer ' + token } })
+  expect(del.status).toBe(200)
+
+  const login = mp.spyWx('login')
+  const toast = mp.spyWx('showToast').mockImplementation(() => {})
+  const list = loadPage('pages/activities/index')
+  await waitFor(() => list.data.status === 'ok', 10000)
+  expect(list.data.items.length).toBeGreaterThan(0)
+  expect(login).not.toHaveBeenCalled() // no silent sign-in, so no new account
+  expect(session.isSignedIn()).toBe(false)
+  expect(toast.mock.calls.map((c) => c[0].title)).toContain('登录已失效，请到“我的”重新登录')
+  const me = loadPage('pages/me/index')
+  await waitFor(() => me.data.status === 'ok')
+  expect(text(me, '.revoked-note')).toMatch(/^登录已失效/)
+  expect(me.querySelector('.sign-in')).toBeDefined()
+  // 我的预约 asks for a sign-in instead of making an account
+  const bookings = loadPage('pages/bookings/index')
+  expect(bookings.data.status).toBe('empty')
+  expect(login).not.toHaveBeenCalled()
+})
+
+test('the venue code: WeChat opens pages/checkin/self with the scene, the resident is checked in (✓), the server counts her', async () => {
+  const start = new Date(Date.now() + 30 * 60000)
+  const end = new Date(Date.now() + 120 * 60000)
+  const talk = await stack.createActivity(admin, {
+    title: '社区广场舞展演',
+    kind: 'performance',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '广场', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 50 }]
+  })
+  const sid = talk.sessions[0].id
+  residentWeChat('o-resident-venue')
+  mp.agreedPrivacy()
+  mp.spyWx('showToast').mockImplementation(() => {})
+  await request.call('book', { data: { session_id: sid }, idempotencyKey: request.newIdempotencyKey() })
+  mp.spyWx('vibrateShort').mockImplementation(() => {})
+  // the code staff print (GET /sessions/{id}/venue-code) opens this page with scene s=<session>
+  const page = mp.openUrl('/pages/checkin/self?scene=' + encodeURIComponent('s=' + sid))
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(text(page, '.answer-symbol')).toBe('✓')
+  expect(text(page, '.answer-title')).toBe('签到成功')
+  const stats = await stack.get('/sessions/' + sid + '/checkin/stats', admin)
+  expect(stats.admitted).toBe(1)
+  // again: the server says she has already checked in (!)
+  const again = mp.openUrl('/pages/checkin/self?scene=' + encodeURIComponent('s=' + sid))
+  await waitFor(() => again.data.status === 'ok', 10000)
+  expect(text(again, '.answer-symbol')).toBe('!')
 })

@@ -93,7 +93,7 @@ afterAll(async () => {
 beforeEach(() => {
   mp.resetStorage()
   mp.agreedPrivacy()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  mp.spyWx('showToast').mockImplementation(() => {})
 })
 
 test('volunteer: scan online, again, then offline against the list, queued, synced by itself, conflict shown', async () => {
@@ -107,9 +107,9 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
 
   appWeChat('o-vol-1')
   const network = []
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
-  jest.spyOn(wx, 'offNetworkStatusChange').mockImplementation(() => {})
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  mp.spyWx('onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
+  mp.spyWx('offNetworkStatusChange').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
 
   // 我的志愿服务: today's assignment → 扫码签到 (the app signs in through wx.login)
   const mine = loadPage('pages/volunteer/index')
@@ -117,6 +117,9 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
   await waitFor(() => mine.data.status === 'ok' && mine.data.today.length === 1, 10000)
   expect(text(mine, '.assignment-title')).toBe('书法公开课（签到测试）')
   expect(text(mine, '.assignment-place')).toBe('梅林分馆')
+  // with a signal, today's list came down by itself (both tickets, from the real server)
+  await waitFor(() => mine.data.today[0].listText, 10000)
+  expect(text(mine, '.list-ready')).toBe('离线名单已下载（2 人），没有信号也能核验')
   await tap(mine, '.scan-btn')
   const toScan = navigatedTo(nav)
   expect(toScan.route).toBe('pages/volunteer/scan')
@@ -127,13 +130,14 @@ test('volunteer: scan online, again, then offline against the list, queued, sync
   await waitFor(() => page.data.statsStatus === 'ok', 10000)
   expect([text(page, '.stat-booked'), text(page, '.stat-admitted')]).toEqual(['2', '0'])
 
-  // with a signal: download the list first
+  expect(page.data.list.count).toBe(2) // already on the phone
+  // 更新离线名单 fetches it again
   await tap(page, '.download-btn')
   await waitFor(() => page.data.list, 10000)
   expect(page.data.list.count).toBe(2)
 
   const tokens = [first.ticket, first.ticket, second.ticket]
-  jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: tokens.shift(), scanType: 'QR_CODE' }), 0))
+  mp.spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: tokens.shift(), scanType: 'QR_CODE' }), 0))
   const result = () => page.querySelector('.result')
 
   // online: admitted, then the same ticket again → already admitted, by whom
@@ -205,7 +209,7 @@ test('branch staff: inbox with a low rating → reply → handled; demands → a
   await call('POST', '/demands', neighbour, { kind: 'other', unit_id: MEILIN, description: '想在晚上学交谊舞' })
 
   appWeChat('o-staff')
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
 
   // 我的 → sign in → the 工作人员 entrance
   const me = loadPage('pages/me/index')
@@ -295,4 +299,64 @@ test('branch staff: inbox with a low rating → reply → handled; demands → a
   expect(byText('想学粤剧唱腔，适合退休人员').status).toBe('accepted')
   expect(byText('想在晚上学交谊舞')).toMatchObject({ status: 'declined', status_reason: '暂无合适的晚间场地，明年再安排' })
   ;[demands, inbox, hub, me].forEach((p) => p.detach())
+})
+
+test('staff at the door: 今日场次 lists the session; a resident without a phone is found (name + last 4) and admitted; the offline conflict is resolved', async () => {
+  const activity = await soonActivity('无手机居民入场测试')
+  const sessionId = activity.sessions[0].id
+  // 孙奶奶 booked on her phone (bound to 13800138000), but comes without it
+  const grandma = await ticketHolder('o-r-grandma', sessionId, '孙奶奶')
+  await call('POST', '/me/phone', grandma.token, { code: await stack.phoneCode('13800138000') })
+  // a ticket admitted online and again from an offline phone: a conflict for staff
+  const twice = await ticketHolder('o-r-twice', sessionId, '周一')
+  await call('POST', '/checkin/scan', staffToken, { session_id: sessionId, token: twice.ticket, nonce: 'door-online-1' })
+  await call('POST', '/sessions/' + sessionId + '/checkin/sync', staffToken, { scans: [{ nonce: 'door-offline-1', token: twice.ticket, scanned_at: new Date().toISOString() }] })
+
+  // the branch staff member's phone
+  appWeChat('o-staff')
+  const request = require(path.join(SRC, 'utils/request'))
+  const session = require(path.join(SRC, 'utils/session'))
+  await request.signIn()
+  session.setUser(await request.call('me'))
+
+  // 今日场次: the session, from GET /manage/sessions
+  const today = loadPage('pages/staff/today', { query: { unit_id: String(MEILIN), unit_name: encodeURIComponent('梅林分馆') } })
+  await waitFor(() => today.data.status === 'ok' && today.data.updatedAt, 10000)
+  const i = today.data.sessions.findIndex((s) => s.sessionId === sessionId)
+  expect(i).toBeGreaterThanOrEqual(0)
+  expect(texts(today, '.session-title')[i]).toBe('无手机居民入场测试')
+  expect(texts(today, '.count-admitted')[i]).toBe('1')
+  const nav = mp.spyWx('navigateTo').mockImplementation(() => {})
+  today.querySelectorAll('.scan-btn')[i].dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  today.detach()
+
+  // the scan page, opened as WeChat opens it
+  const page = mp.openUrl(nav.mock.calls[0][0].url)
+  expect(text(page, '.session-title')).toBe('无手机居民入场测试')
+  await waitFor(() => page.data.conflicts.length === 1, 10000)
+  expect(text(page, '.conflict-holder')).toBe('周*')
+  stubModal([{ confirm: true, content: '同一人，两台手机都扫了' }])
+  await tap(page, '.resolve-btn')
+  await waitFor(() => page.data.resolvedCount === 1, 10000)
+  const conflicts = await stack.get('/sessions/' + sessionId + '/checkin/conflicts', staffToken)
+  expect(conflicts.items[0].resolution).toBe('同一人，两台手机都扫了')
+
+  // 孙奶奶: name + last 4 digits → her booking → 人工核验
+  page.querySelector('.lookup-name').dispatchEvent('input', { detail: { value: '孙奶奶' } })
+  page.querySelector('.lookup-last4').dispatchEvent('input', { detail: { value: '8000' } })
+  await tap(page, '.lookup-btn')
+  await waitFor(() => page.data.hits && page.data.hits.length === 1, 10000)
+  expect(text(page, '.hit-holder')).toBe('孙*奶 138****8000')
+  stubModal([true])
+  mp.spyWx('vibrateShort').mockImplementation(() => {})
+  await tap(page, '.manual-btn')
+  await waitFor(() => page.data.showResult, 10000)
+  const r = page.querySelector('.result')
+  expect(text(r, '.result-symbol')).toBe('✓')
+  expect(r.querySelector('.overlay').dom.className).toContain('tone-green')
+  expect(text(page, '.hit-status')).toBe('已入场')
+  const stats = await stack.get('/sessions/' + sessionId + '/checkin/stats', staffToken)
+  expect(stats).toMatchObject({ booked: 2, admitted: 2, open_conflicts: 0 })
+  page.detach()
 })

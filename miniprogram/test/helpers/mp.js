@@ -40,28 +40,17 @@ simulateUtils.runJs = function (filePath) {
   }
 })
 
-// simulate's storage is a no-op; the app keeps its session and ticket copies there
-let store = {}
-function resetStorage() {
-  store = {}
-}
-wx.setStorageSync = function (k, v) {
-  store[k] = JSON.parse(JSON.stringify(v))
-}
-wx.getStorageSync = function (k) {
-  return Object.prototype.hasOwnProperty.call(store, k) ? JSON.parse(JSON.stringify(store[k])) : ''
-}
-wx.removeStorageSync = function (k) {
-  delete store[k]
-}
-wx.clearStorageSync = function () {
-  store = {}
-}
-wx.getStorageInfoSync = function () {
-  return { keys: Object.keys(store), currentSize: 1, limitSize: 10240 }
-}
-function storage() {
-  return store
+// WeChat's limits (modal texts, registered pages, tab pages, storage size, …): the default
+// doubles enforce them, and spyWx/stubModal keep enforcing them under a test's own stub
+const rules = require('./wx-rules')
+rules.install(wx)
+const resetStorage = rules.resetStorage
+const storage = rules.storage
+
+// jest.spyOn(wx, name) that still applies WeChat's limits to whatever the test makes it do
+// (the app's tests use this, never a bare jest.spyOn on wx: test/unit/wx-rules.test.js checks)
+function spyWx(name) {
+  return rules.guard(name, jest.spyOn(wx, name))
 }
 
 // privacy APIs are missing from simulate's wx
@@ -145,6 +134,21 @@ function loadPage(route, opts) {
   return page
 }
 
+// Opens a page the way WeChat does for wx.navigateTo({url}): the page must be registered, and
+// the query reaches onLoad exactly as written in the URL — percent-encoding included.
+function openUrl(url) {
+  const p = rules.pagePath(url, '')
+  if (!rules.registered.has(p)) throw new Error('WeChat cannot open ' + url + ': not registered in app.json')
+  const query = {}
+  const qs = String(url).split('?')[1] || ''
+  qs.split('&').filter(Boolean).forEach(function (pair) {
+    const i = pair.indexOf('=')
+    if (i < 0) query[pair] = ''
+    else query[pair.slice(0, i)] = pair.slice(i + 1)
+  })
+  return loadPage(p, { query: query })
+}
+
 function loadComponent(route, props, opts) {
   opts = opts || {}
   const id = loadOnce(route, opts.tagName || 'comp-root', opts.loadOptions)
@@ -185,7 +189,7 @@ function tap(comp, selector) {
 // Every call is recorded in .calls as { method, path, query, data, header }.
 function stubRequest(routes) {
   const counts = {}
-  const spy = jest.spyOn(wx, 'request').mockImplementation(function (options) {
+  const spy = spyWx('request').mockImplementation(function (options) {
     const method = (options.method || 'GET').toUpperCase()
     const url = options.url.replace(/^https?:\/\/[^/]+/, '')
     const pathname = url.split('?')[0]
@@ -227,7 +231,7 @@ function apiError(status, code, message, details) {
 // wx.showModal answering from a queue: true/false (confirm) or {confirm, content}.
 function stubModal(answers) {
   const queue = (answers || []).slice()
-  return jest.spyOn(wx, 'showModal').mockImplementation(function (o) {
+  return spyWx('showModal').mockImplementation(function (o) {
     const a = queue.length ? queue.shift() : true
     const res = typeof a === 'object' ? Object.assign({ confirm: false, cancel: false }, a) : { confirm: !!a, cancel: !a }
     if (!res.confirm) res.cancel = true
@@ -252,6 +256,6 @@ function agreedPrivacy() {
 }
 
 module.exports = {
-  SRC, COMPILER, loadApp, loadPage, loadComponent, waitFor, text, texts, tap,
-  stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate
+  SRC, COMPILER, loadApp, loadPage, openUrl, loadComponent, waitFor, text, texts, tap,
+  stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate, spyWx, rules
 }

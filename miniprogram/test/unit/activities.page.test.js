@@ -1,4 +1,4 @@
-const { loadPage, loadApp, waitFor, text, texts, tap, stubRequest, apiError, resetStorage, storage, simulate } = require('../helpers/mp')
+const { loadPage, loadApp, waitFor, text, texts, tap, stubRequest, apiError, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/activities/index'
@@ -39,7 +39,7 @@ test('browse a branch, then one of its service points; the venue card can naviga
     'GET /api/v1/org/tree': { data: fx.TREE },
     'GET /api/v1/activities': { data: { items: listOf(1), has_more: false } }
   })
-  const open = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
+  const open = spyWx('openLocation').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
   await change(page, '.branch-picker', 3)
@@ -54,7 +54,7 @@ test('browse a branch, then one of its service points; the venue card can naviga
   await waitFor(() => open.mock.calls.length === 1)
   expect(open.mock.calls[0][0]).toMatchObject({ name: '福田区文化馆翰岭服务点', latitude: 22.55 })
   // 文化菜单投票 for the venue on screen
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   expect(text(page, '.venue >>> .venue-menu')).toBe('文化菜单投票')
   page.querySelector('.venue').querySelector('.venue-menu').dispatchEvent('tap')
   await waitFor(() => nav.mock.calls.length === 1)
@@ -86,7 +86,7 @@ test('set a venue as 我的分馆', async () => {
     'GET /api/v1/org/tree': { data: fx.TREE },
     'GET /api/v1/activities': { data: { items: listOf(1), has_more: false } }
   })
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
   await change(page, '.branch-picker', 3)
@@ -139,7 +139,7 @@ test('empty list, error with retry, and a venue-list failure that does not stop 
       { data: { items: listOf(1), has_more: false } }
     ]
   })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'empty')
   expect(text(page, '.tree-error')).toMatch(/场馆列表加载失败/)
@@ -157,7 +157,7 @@ test('a card opens the activity detail at that session', async () => {
     'GET /api/v1/org/tree': { data: fx.TREE },
     'GET /api/v1/activities': { data: { items: listOf(1), has_more: false } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
   page.querySelector('.item').querySelector('.activity-card').dispatchEvent('tap')

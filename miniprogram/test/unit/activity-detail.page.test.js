@@ -1,4 +1,4 @@
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/activity/detail'
@@ -14,7 +14,7 @@ function open(query) {
 
 beforeEach(() => {
   resetStorage()
-  jest.spyOn(wx, 'setNavigationBarTitle').mockImplementation(() => {})
+  spyWx('setNavigationBarTitle').mockImplementation(() => {})
 })
 
 test('shows time, place, seats, ages, mode and description', async () => {
@@ -36,12 +36,12 @@ test('shows time, place, seats, ages, mode and description', async () => {
 })
 
 test('signed out: privacy dialog → sign-in → confirm → book with an Idempotency-Key → subscribe', async () => {
-  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
+  spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
   const modal = stubModal([true, true]) // confirm booking, then “接收提醒”
-  const sub = jest.spyOn(wx, 'requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
+  const sub = spyWx('requestSubscribeMessage').mockImplementation((o) => setTimeout(() => o.success({
     errMsg: 'requestSubscribeMessage:ok', tmpl_booking_confirmed: 'accept', tmpl_session_reminder: 'accept', tmpl_activity_changed: 'reject'
   }), 0))
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/activities/1': [detail(), detail(), detail(fx.activity(), [fx.booking()])],
     'POST /api/v1/auth/wechat': { data: SESSION },
@@ -78,7 +78,7 @@ test('book for a family member; no reminders when declined', async () => {
   agreedPrivacy()
   signedIn()
   stubModal([true, false])
-  const sub = jest.spyOn(wx, 'requestSubscribeMessage')
+  const sub = spyWx('requestSubscribeMessage')
   const req = stubRequest({
     'GET /api/v1/activities/1': detail(fx.activity({ age_min: 6, age_max: 12 })),
     'GET /api/v1/me/family': { data: { items: [fx.member()] } },
@@ -163,20 +163,23 @@ test('cancelling the confirmation books nothing', async () => {
 
 test('the button follows the session: full → 排队候补, lottery, walk-in, not yet open, closed, cancelled', async () => {
   const cases = [
-    [fx.activity({}, [fx.session({ seats_left: 0, waitlist_length: 4 })]), '排队候补', '名额已满，前面有 4 人候补', false],
-    [fx.activity({ booking_mode: 'lottery', lottery_draw_at: '2099-12-02T04:00:00Z' }), '报名摇号', '12月2日（周三）12:00 公开摇号', false],
-    [fx.activity({ booking_mode: 'none' }, [fx.session({ capacity: null, seats_left: null })]), '无需预约，直接到场', '按时到场即可参加', true],
-    [fx.activity({}, [fx.session({ booking_opens_at: '2099-12-01T02:00:00Z' })]), '12月1日（周二）10:00 开放预约', '', true],
-    [fx.activity({}, [fx.session({ booking_closes_at: '2000-01-01T00:00:00Z' })]), '预约已截止', '', true],
-    [fx.activity({ status: 'cancelled', cancel_reason: '场地维修' }), '活动已取消', '场地维修', true]
+    [fx.activity({}, [fx.session({ seats_left: 0, waitlist_length: 4 })]), '排队候补', '名额已满，前面有 4 人候补', false, ''],
+    [fx.activity({ booking_mode: 'lottery', lottery_draw_at: '2099-12-02T04:00:00Z' }), '报名摇号', '12月2日（周三）12:00 公开摇号', false, ''],
+    [fx.activity({ booking_mode: 'none' }, [fx.session({ capacity: null, seats_left: null })]), '无需预约，直接到场', '按时到场即可参加', true, '不用预约：这个活动直接到场，按时来就可以参加。'],
+    [fx.activity({}, [fx.session({ booking_opens_at: '2099-12-01T02:00:00Z' })]), '12月1日（周二）10:00 开放预约', '', true, '还不能预约：12月1日（周二）10:00 开始预约，请到时再来。'],
+    [fx.activity({}, [fx.session({ booking_closes_at: '2000-01-01T00:00:00Z' })]), '预约已截止', '', true, '不能预约：预约已于 1月1日（周六）08:00 截止。'],
+    [fx.activity({ status: 'cancelled', cancel_reason: '场地维修' }), '活动已取消', '场地维修', true, '不能预约：这个活动已取消（场地维修）。']
   ]
   const req = stubRequest({ 'GET /api/v1/activities/1': () => detail(cases[i][0]).valueOf() })
   let i = 0
   for (i = 0; i < cases.length; i++) {
     const page = open()
     await waitFor(() => page.data.status === 'ok')
-    expect([page.data.action.label, page.data.action.hint, page.data.action.disabled]).toEqual(cases[i].slice(1))
+    expect([page.data.action.label, page.data.action.hint, page.data.action.disabled, page.data.action.reason]).toEqual(cases[i].slice(1))
     expect(text(page, '.action-btn')).toBe(cases[i][1])
+    // why a button is disabled is readable text above it, not only the grey button's label
+    if (cases[i][3]) expect(text(page, '.action-reason')).toBe(cases[i][4])
+    else expect(page.querySelector('.action-reason')).toBeUndefined()
     page.detach()
   }
   expect(req.calls.filter((c) => c.path === '/api/v1/activities/1')).toHaveLength(cases.length)
@@ -223,7 +226,7 @@ test('cancel my booking from the activity page, after a confirmation', async () 
   agreedPrivacy()
   signedIn()
   const modal = stubModal([true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/activities/1': [detail(fx.activity(), [fx.booking()]), detail(fx.activity(), [fx.booking({ status: 'cancelled' })])],
     'GET /api/v1/me/family': { data: { items: [] } },
@@ -240,7 +243,7 @@ test('cancel my booking from the activity page, after a confirmation', async () 
 })
 
 test('navigation to the session venue, the lottery record, and a missing activity', async () => {
-  const openLoc = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
+  const openLoc = spyWx('openLocation').mockImplementation(() => {})
   const modal = stubModal([true])
   stubRequest({
     'GET /api/v1/activities/1': detail(fx.activity({ booking_mode: 'lottery', lottery_draw_at: '2099-12-02T04:00:00Z' })),

@@ -1,7 +1,7 @@
 // app.js, app.json and the config: the tab bar, every page registered, privacy listener.
 const fs = require('fs')
 const path = require('path')
-const { SRC, loadApp } = require('../helpers/mp')
+const { SRC, loadApp, spyWx } = require('../helpers/mp')
 
 const appJson = JSON.parse(fs.readFileSync(path.join(SRC, 'app.json'), 'utf8'))
 
@@ -37,7 +37,7 @@ test('location is declared with its purpose (required for wx.getLocation)', () =
 })
 
 test('on launch the app answers WeChat privacy checks with its own dialog', () => {
-  const on = jest.spyOn(wx, 'onNeedPrivacyAuthorization').mockImplementation(() => {})
+  const on = spyWx('onNeedPrivacyAuthorization').mockImplementation(() => {})
   const app = loadApp()
   app.onLaunch()
   expect(on).toHaveBeenCalledWith(expect.any(Function))
@@ -57,7 +57,7 @@ test('no text smaller than 30rpx anywhere, body text 32rpx and up (accessibility
     if (d.isDirectory()) return walk(p)
     if (!p.endsWith('.wxss')) return
     const css = fs.readFileSync(p, 'utf8')
-    const re = /font-size:\s*(\d+)rpx/g
+    const re = /font-size:\s*(?:calc\()?(\d+)rpx/g
     let m
     while ((m = re.exec(css))) if (Number(m[1]) < 30) small.push(path.relative(SRC, p) + ': ' + m[0])
   })

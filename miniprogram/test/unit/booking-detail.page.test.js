@@ -1,4 +1,4 @@
-const { loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage } = require('../helpers/mp')
+const { openUrl, loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/booking/detail'
@@ -31,9 +31,9 @@ test('a confirmed booking while the ticket endpoint is not there yet: details an
 })
 
 test('the QR ticket is big, bright and saved for a weak signal', async () => {
-  jest.spyOn(wx, 'getScreenBrightness').mockImplementation((o) => setTimeout(() => { o.success({ value: 0.4 }); o.complete() }, 0))
-  const bright = jest.spyOn(wx, 'setScreenBrightness').mockImplementation(() => {})
-  const keepOn = jest.spyOn(wx, 'setKeepScreenOn').mockImplementation(() => {})
+  spyWx('getScreenBrightness').mockImplementation((o) => setTimeout(() => { o.success({ value: 0.4 }); o.complete() }, 0))
+  const bright = spyWx('setScreenBrightness').mockImplementation(() => {})
+  const keepOn = spyWx('setKeepScreenOn').mockImplementation(() => {})
   stubRequest({
     'GET /api/v1/bookings/5': { data: fx.booking() },
     'GET /api/v1/bookings/5/ticket': { data: TICKET }
@@ -55,7 +55,7 @@ test('the QR ticket is big, bright and saved for a weak signal', async () => {
 test('offline: the saved booking and QR still show, marked as a saved copy', async () => {
   wx.setStorageSync('ch_booking_5', { booking: fx.booking(), saved_at: '2099-12-04T02:00:00Z' })
   wx.setStorageSync('ch_ticket_5', { ticket: TICKET, saved_at: '2099-12-04T02:00:00Z' })
-  jest.spyOn(wx, 'setScreenBrightness').mockImplementation(() => {})
+  spyWx('setScreenBrightness').mockImplementation(() => {})
   stubRequest({ 'GET /api/v1/bookings/5': { networkError: 'timeout' } })
   const page = loadPage(ROUTE, { query: { id: '5' } })
   expect(page.data.status).toBe('ok') // the saved copy shows at once
@@ -68,7 +68,7 @@ test('offline: the saved booking and QR still show, marked as a saved copy', asy
 
 test('a waiting-list booking: its note, no QR; cancelling after a confirmation', async () => {
   const modal = stubModal([true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/bookings/6': { data: fx.booking({ id: 6, status: 'waitlisted', waitlist_position: 2 }) },
     'POST /api/v1/bookings/6/cancel': { data: fx.booking({ id: 6, status: 'cancelled' }) }
@@ -103,7 +103,7 @@ test("a refused cancel shows the server's message", async () => {
 })
 
 test('navigation looks the venue up in the activity; not found without a saved copy is an error', async () => {
-  const openLoc = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
+  const openLoc = spyWx('openLocation').mockImplementation(() => {})
   stubRequest({
     'GET /api/v1/bookings/5': { data: fx.booking() },
     'GET /api/v1/bookings/5/ticket': apiError(404, 'route_not_found', '请求的接口不存在'),
@@ -122,7 +122,7 @@ test('navigation looks the venue up in the activity; not found without a saved c
 })
 
 test('after checking in, the booking offers a rating', async () => {
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   stubRequest({ 'GET /api/v1/bookings/5': { data: fx.booking({ checked_in_at: '2099-12-05T11:31:00Z' }) } })
   const page = loadPage(ROUTE, { query: { id: '5' } })
   await waitFor(() => page.data.status === 'ok' && page.data.b.canRate)
@@ -131,4 +131,8 @@ test('after checking in, the booking offers a rating', async () => {
   expect(page.querySelector('.cancel-btn')).toBeUndefined()
   await tap(page, '.rate-btn')
   expect(nav).toHaveBeenCalledWith({ url: '/pages/rating/index?booking=5&title=' + encodeURIComponent('梅林社区合唱入门') })
+  // WeChat hands the query over as written: the rating page reads the title as text, not %E6%A2%85…
+  const rating = openUrl(nav.mock.calls[0][0].url)
+  expect(text(rating, '.rating-title')).toBe('梅林社区合唱入门')
+  expect(rating.data.bookingId).toBe(5)
 })

@@ -1,5 +1,5 @@
 // pages/console/confirm — 扫码登录管理后台: what is signing in, then 确认登录 or 取消.
-const { loadPage, waitFor, text, tap, stubRequest, apiError, signedIn, agreedPrivacy, resetStorage, storage } = require('../helpers/mp')
+const { loadPage, waitFor, text, tap, stubRequest, apiError, signedIn, agreedPrivacy, resetStorage, storage, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/console/confirm'
 const NONCE = 'Ab3_dE-9xYz0123456789Q'
@@ -18,8 +18,8 @@ beforeEach(() => {
   resetStorage()
   agreedPrivacy()
   signedIn({ roles: [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }] })
-  jest.spyOn(wx, 'showLoading').mockImplementation(() => {})
-  jest.spyOn(wx, 'hideLoading').mockImplementation(() => {})
+  spyWx('showLoading').mockImplementation(() => {})
+  spyWx('hideLoading').mockImplementation(() => {})
 })
 
 test('opened from the code (scene = nonce): shows browser, time and place, then 确认登录', async () => {
@@ -42,7 +42,7 @@ test('opened from the code (scene = nonce): shows browser, time and place, then 
   expect(req.calls[1]).toMatchObject({ method: 'POST', path: BASE + '/confirm', data: { approve: true } })
   expect(text(page, '.done-title')).toBe('已确认登录')
   expect(page.querySelector('.confirm-btn')).toBeUndefined()
-  const back = jest.spyOn(wx, 'reLaunch').mockImplementation(() => {})
+  const back = spyWx('reLaunch').mockImplementation(() => {})
   await tap(page, '.done-btn')
   expect(back).toHaveBeenCalledWith({ url: '/pages/home/index' })
 })
@@ -103,7 +103,7 @@ test('a code that is not ours never reaches the server', async () => {
 test('signed out: signs in first (privacy agreed), then scans with the new token', async () => {
   resetStorage()
   agreedPrivacy()
-  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'wx-code' }), 0))
+  spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'wx-code' }), 0))
   const req = stubRequest({
     'POST /api/v1/auth/wechat': { data: { token: 'fresh-token', expires_at: '2099-01-01T00:00:00Z', user: { id: 7, display_name: '', phone: null, phone_masked: null, roles: [] } } },
     ['POST ' + BASE + '/scan']: scanned()

@@ -1,6 +1,6 @@
 // pages/demand — built against the demand-request contract being added to the server
 // (GET/POST /api/v1/demands, POST /api/v1/demands/{id}/support): tested with stubs only.
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/demand/index'
@@ -22,12 +22,12 @@ beforeEach(() => {
 test('lists requests at my branch, most supported first; supporting one', async () => {
   signedIn()
   wx.setStorageSync('ch_my_unit', { id: 10, name: '福田区文化馆梅林分馆', short_name: '梅林分馆' })
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/demands': { data: { items: [demand(), demand({ id: 2, status: 'fulfilled', activity_id: 7, description: '少儿书法班', supporters: 30, i_support: true }), demand({ id: 3, status: 'declined', status_reason: '场地不足，明年安排', description: '交谊舞' })] } },
     'POST /api/v1/demands/1/support': { data: { supporters: 13 } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
   expect(req.calls[0].query).toEqual({ sort: 'support', unit_id: '10' })

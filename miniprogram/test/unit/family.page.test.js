@@ -1,5 +1,5 @@
 const path = require('path')
-const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate } = require('../helpers/mp')
+const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 const format = require(path.join(SRC, 'utils/format'))
 
@@ -22,7 +22,7 @@ beforeEach(() => {
 })
 
 test('signed out: asks to sign in first', async () => {
-  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c' }), 0))
+  spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c' }), 0))
   stubRequest({
     'POST /api/v1/auth/wechat': { data: { token: 't', expires_at: '2099-01-01T00:00:00Z', user: fx.me() } },
     'GET /api/v1/me/family': { data: { items: [] } }
@@ -37,7 +37,7 @@ test('signed out: asks to sign in first', async () => {
 test('lists members with relation, age and the guardian consent; removing asks first', async () => {
   signedIn()
   const modal = stubModal([true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me/family': [
       { data: { items: [fx.member(), fx.member({ id: 4, name: '王奶奶', relation: 'elder', age: 72, guardian_consent_at: null })] } },
@@ -58,7 +58,7 @@ test('lists members with relation, age and the guardian consent; removing asks f
 
 test('adding an adult sends no consent', async () => {
   signedIn()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me/family': { data: { items: [] } },
     'POST /api/v1/me/family': (o) => ({ data: fx.member({ id: 9, name: o.data.name, relation: o.data.relation, age: 70 }) })
@@ -76,8 +76,8 @@ test('adding an adult sends no consent', async () => {
 
 test('a child under 14 needs the guardian to tick the consent', async () => {
   signedIn()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me/family': { data: { items: [] } },
     'POST /api/v1/me/family': { data: fx.member() }
@@ -124,8 +124,8 @@ test('required fields, and the server refusing', async () => {
 
 test('opened from booking (?add=1): the form is open, and saving goes back', async () => {
   signedIn()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  const back = jest.spyOn(wx, 'navigateBack').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  const back = spyWx('navigateBack').mockImplementation(() => {})
   stubRequest({
     'GET /api/v1/me/family': { data: { items: [] } },
     'POST /api/v1/me/family': { data: fx.member({ relation: 'spouse', age: 60 }) }

@@ -1,4 +1,4 @@
-const { loadPage, loadApp, waitFor, text, texts, tap, stubRequest, apiError, resetStorage } = require('../helpers/mp')
+const { loadPage, loadApp, waitFor, text, texts, tap, stubRequest, apiError, resetStorage, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/home/index'
@@ -7,7 +7,7 @@ beforeEach(() => resetStorage())
 
 test('without a chosen branch: district-wide activities; a tap opens the activity', async () => {
   const req = stubRequest({ 'GET /api/v1/activities': { data: { items: [fx.browseItem(), fx.browseItem({ activity_id: 2, session_id: 21, title: '非遗剪纸体验' })], has_more: false } } })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   expect(page.data.mode).toBe('all')
   await waitFor(() => page.data.status === 'ok')
@@ -23,7 +23,7 @@ test('with my branch: its activities; 查看更多 opens the 活动 tab at that 
   wx.setStorageSync('ch_my_unit', { id: 10, name: '福田区文化馆梅林分馆', short_name: '梅林分馆' })
   const app = loadApp()
   const req = stubRequest({ 'GET /api/v1/activities': { data: { items: [fx.browseItem()], has_more: false } } })
-  const tab = jest.spyOn(wx, 'switchTab').mockImplementation(() => {})
+  const tab = spyWx('switchTab').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   expect(page.data.mode).toBe('mine')
   await waitFor(() => page.data.status === 'ok')
@@ -35,7 +35,7 @@ test('with my branch: its activities; 查看更多 opens the 活动 tab at that 
 })
 
 test('离我最近: asks for the location only on tap, then the nearest venue and activities nearest first', async () => {
-  const loc = jest.spyOn(wx, 'getLocation').mockImplementation((o) => setTimeout(() => o.success({ longitude: 114.05, latitude: 22.55 }), 0))
+  const loc = spyWx('getLocation').mockImplementation((o) => setTimeout(() => o.success({ longitude: 114.05, latitude: 22.55 }), 0))
   const req = stubRequest({
     'GET /api/v1/activities': { data: { items: [fx.browseItem({ distance_m: 850 })], has_more: false } },
     'GET /api/v1/org/units/nearest': { data: { items: [{ unit: fx.MEILIN, distance_m: 1234 }] } }
@@ -56,7 +56,7 @@ test('离我最近: asks for the location only on tap, then the nearest venue an
 })
 
 test('location refused: a clear message, and the district list is one tap away', async () => {
-  jest.spyOn(wx, 'getLocation').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'getLocation:fail auth deny' }), 0))
+  spyWx('getLocation').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'getLocation:fail auth deny' }), 0))
   stubRequest({ 'GET /api/v1/activities': { data: { items: [fx.browseItem()], has_more: false } } })
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
@@ -76,7 +76,7 @@ test('empty and error states; pull-to-refresh reloads and stops the spinner', as
       { data: { items: [fx.browseItem()], has_more: false } }
     ]
   })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'empty')
   expect(text(page, '.state >>> .state-text')).toBe('我的分馆近期没有活动，看看全区的活动吧')

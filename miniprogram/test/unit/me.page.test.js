@@ -1,4 +1,4 @@
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, signedIn, resetStorage, storage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, signedIn, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/me/index'
@@ -14,8 +14,22 @@ test('signed out: a welcome, browsing needs no sign-in, the phone is never asked
   expect(texts(page, '.menu .list-item')[0]).toMatch(/家庭成员/)
 })
 
+test('a token the server revoked: 我的 shows the guest view with why, and never signs in by itself', async () => {
+  signedIn()
+  const login = spyWx('login')
+  stubRequest({
+    'GET /api/v1/me': { statusCode: 401, data: { error: { status: 401, code: 'session_invalid', message: '登录已失效，请重新登录', request_id: 'r' } } },
+    'GET /api/v1/me/no-shows': { statusCode: 401, data: { error: { status: 401, code: 'session_invalid', message: '登录已失效，请重新登录', request_id: 'r' } } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => !page.data.signedIn)
+  expect(text(page, '.revoked-note')).toBe('登录已失效（可能在其他设备上退出或注销了账号），请重新登录。')
+  expect(page.querySelector('.sign-in')).toBeDefined()
+  expect(login).not.toHaveBeenCalled()
+})
+
 test('sign in from 我的: privacy dialog, then the profile', async () => {
-  jest.spyOn(wx, 'login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
+  spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
   stubRequest({
     'POST /api/v1/auth/wechat': { data: { token: 't', expires_at: '2099-01-01T00:00:00Z', user: fx.me({ display_name: '王阿姨' }) } },
     'GET /api/v1/me': { data: fx.me({ display_name: '王阿姨' }) },
@@ -33,7 +47,7 @@ test('sign in from 我的: privacy dialog, then the profile', async () => {
 
 test('phone: only from the getPhoneNumber button, with the reason; refusing is fine', async () => {
   signedIn()
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me': { data: fx.me() },
     'GET /api/v1/me/no-shows': NO_SHOWS,
@@ -58,7 +72,7 @@ test('phone: only from the getPhoneNumber button, with the reason; refusing is f
 
 test('change my display name; a suspension is explained', async () => {
   signedIn()
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   stubModal([{ confirm: true, content: ' 李大爷 ' }])
   const req = stubRequest({
     'GET /api/v1/me': { data: fx.me() },
@@ -93,8 +107,8 @@ test('an invitation code makes a volunteer', async () => {
 })
 
 test('entrances go to their pages; rating is explained and leads to 我的预约', async () => {
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
-  const tab = jest.spyOn(wx, 'switchTab').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
+  const tab = spyWx('switchTab').mockImplementation(() => {})
   const modal = stubModal([true])
   const page = loadPage(ROUTE)
   // signed out: volunteering can be explained and applied for; no staff entrance
@@ -116,7 +130,7 @@ test('a volunteer gets 我的志愿服务; staff also get the 工作人员 entra
   const branch = [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }]
   signedIn({ roles: volunteer })
   stubRequest({ 'GET /api/v1/me': [{ data: fx.me({ roles: volunteer }) }, { data: fx.me({ roles: branch }) }], 'GET /api/v1/me/no-shows': NO_SHOWS })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.isVolunteer)
   expect(text(page, '.go-volunteer')).toMatch(/我的志愿服务（扫码签到）/)
@@ -147,8 +161,8 @@ test('sign out ends the session and clears saved tickets', async () => {
   wx.setStorageSync('ch_checkin_list_11', { entries: [] })
   wx.setStorageSync('ch_checkin_issues_11', [])
   stubModal([true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  const relaunch = jest.spyOn(wx, 'reLaunch').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  const relaunch = spyWx('reLaunch').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me': { data: fx.me() },
     'GET /api/v1/me/no-shows': NO_SHOWS,

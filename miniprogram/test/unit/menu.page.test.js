@@ -1,6 +1,6 @@
 // pages/menu — 文化菜单: residents vote for the main center's programmes at their point
 // (GET /api/v1/menu/items?unit_id, POST /api/v1/menu/items/{id}/votes).
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/menu/index'
@@ -24,7 +24,7 @@ beforeEach(() => {
 test('lists the menu at my point: kind, description, period and the votes there; voting with a confirmation', async () => {
   signedIn()
   wx.setStorageSync('ch_my_unit', { id: 76, name: '福田区文化馆翰岭服务点', short_name: '翰岭服务点' })
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const modal = stubModal([false, true])
   const req = stubRequest({
     'GET /api/v1/org/tree': { data: fx.TREE },
@@ -66,7 +66,7 @@ test('lists the menu at my point: kind, description, period and the votes there;
   // a refresh keeps 已投票 for this visit (the server's count includes the vote)
   req.mockRestore()
   const again = stubRequest({ 'GET /api/v1/menu/items': { data: { items: [item({ votes: 5 })] } } })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   await page.instance.onPullDownRefresh()
   expect(menuCalls(again).length).toBe(1)
   expect(stop).toHaveBeenCalled()
@@ -77,7 +77,7 @@ test('lists the menu at my point: kind, description, period and the votes there;
 test('already voted shows as 已投票 with the server’s message; other refusals show the message', async () => {
   signedIn()
   wx.setStorageSync('ch_my_unit', { id: 10, name: '福田区文化馆梅林分馆', short_name: '梅林分馆' })
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const modal = stubModal([true, true, { confirm: true }])
   const req = stubRequest({
     'GET /api/v1/org/tree': { data: fx.TREE },

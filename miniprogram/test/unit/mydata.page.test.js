@@ -1,4 +1,4 @@
-const { loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage } = require('../helpers/mp')
+const { loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/mydata/index'
 const EXPORT = {
@@ -21,8 +21,8 @@ test('signed out: nothing is held', () => {
 
 test('shows everything held, and copies it out', async () => {
   signedIn()
-  const copy = jest.spyOn(wx, 'setClipboardData').mockImplementation((o) => setTimeout(() => o.success(), 0))
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const copy = spyWx('setClipboardData').mockImplementation((o) => setTimeout(() => o.success(), 0))
+  spyWx('showToast').mockImplementation(() => {})
   stubRequest({ 'GET /api/v1/me/export': { data: EXPORT } })
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')
@@ -38,8 +38,8 @@ test('deleting the account asks twice, then clears everything personal here too'
   signedIn()
   wx.setStorageSync('ch_booking_5', { booking: {} })
   const modal = stubModal([true, true])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  const relaunch = jest.spyOn(wx, 'reLaunch').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  const relaunch = spyWx('reLaunch').mockImplementation(() => {})
   const req = stubRequest({ 'GET /api/v1/me/export': { data: EXPORT }, 'DELETE /api/v1/me': { data: { ok: true } } })
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok')

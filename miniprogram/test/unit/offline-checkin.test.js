@@ -3,7 +3,7 @@
 // queue, a final 4xx turns the batch into issues, one sync at a time, housekeeping.
 const path = require('path')
 const crypto = require('crypto')
-const { SRC, stubRequest, signedIn, resetStorage, storage, apiError } = require('../helpers/mp')
+const { SRC, stubRequest, signedIn, resetStorage, storage, apiError, spyWx } = require('../helpers/mp')
 const offline = require(path.join(SRC, 'utils/offline-checkin'))
 
 const sha = (t) => crypto.createHash('sha256').update(t).digest('hex')
@@ -125,7 +125,7 @@ test('one sync at a time; nothing to do when the queue is empty or nobody is sig
 
 test('watchNetwork syncs when WeChat reports the network back', async () => {
   let handler = null
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => { handler = fn })
+  spyWx('onNetworkStatusChange').mockImplementation((fn) => { handler = fn })
   offline.watchNetwork()
   offline.watchNetwork() // once only
   expect(wx.onNetworkStatusChange).toHaveBeenCalledTimes(1)
@@ -150,4 +150,52 @@ test('purge: expired lists and week-old issues leave the phone', () => {
   expect(storage().ch_checkin_list_12).toBeTruthy()
   expect(storage().ch_checkin_issues_11.map((x) => x.nonce)).toEqual(['b'])
   expect(storage().ch_checkin_seen_11).toBeUndefined()
+})
+
+describe('prepareToday: with a signal, today’s lists download by themselves', () => {
+  // a session under way now (started a minute ago: today in China, whatever the hour), one over,
+  // one tomorrow, and a day assignment (its sessions come from the browse list, not here)
+  const NOW = Date.now()
+  const iso = (ms) => new Date(ms).toISOString()
+  const VOL = [{ grant_id: 2, role: 'volunteer', role_label: '志愿者', unit_id: 10, unit_name: '梅林分馆' }]
+  const assignments = { assignments: [
+    { id: 1, session_id: 11, unit_id: 10, unit_name: '梅林分馆', day: null, title: '书法', starts_at: iso(NOW - 60000), ends_at: iso(NOW + 3600000) },
+    { id: 2, session_id: 12, unit_id: 10, unit_name: '梅林分馆', day: null, title: '早场', starts_at: iso(NOW - 60000), ends_at: iso(NOW - 30000) }, // over
+    { id: 3, session_id: 13, unit_id: 10, unit_name: '梅林分馆', day: null, title: '明天', starts_at: iso(NOW + 86400000), ends_at: iso(NOW + 90000000) },
+    { id: 4, session_id: null, unit_id: 76, unit_name: '翰岭服务点', day: '2099-12-05', title: null, starts_at: null, ends_at: null }
+  ], hours: null }
+
+  test('signed out, or without a scanning role: nothing is asked', async () => {
+    resetStorage()
+    const req = stubRequest({})
+    expect(await offline.prepareToday({ now: NOW, force: true })).toEqual([])
+    signedIn({ roles: [] })
+    expect(await offline.prepareToday({ now: NOW, force: true })).toEqual([])
+    expect(req.calls).toHaveLength(0)
+  })
+
+  test('today’s session assignments that have not ended, once; fresh lists are kept; at most every 10 minutes', async () => {
+    signedIn({ roles: VOL })
+    const req = stubRequest({
+      'GET /api/v1/me/volunteer': { data: assignments },
+      'GET /api/v1/sessions/11/checkin-list': { data: list() }
+    })
+    expect(await offline.prepareToday({ now: NOW, force: true })).toEqual([11])
+    expect(storage().ch_checkin_list_11.entries).toHaveLength(2)
+    expect(req.calls.map((c) => c.path)).toEqual(['/api/v1/me/volunteer', '/api/v1/sessions/11/checkin-list'])
+    // five minutes later: not again
+    expect(await offline.prepareToday({ now: NOW + 5 * 60000 })).toEqual([])
+    expect(req.calls).toHaveLength(2)
+    // asked again (我的志愿服务 opened) while the list is fresh: no new download
+    expect(await offline.prepareToday({ now: NOW + 6 * 60000, force: true })).toEqual([])
+    expect(req.calls.filter((c) => c.path.endsWith('/checkin-list'))).toHaveLength(1)
+  })
+
+  test('no signal: nothing breaks, and the next try is not held back', async () => {
+    signedIn({ roles: VOL })
+    const req = stubRequest({ 'GET /api/v1/me/volunteer': { networkError: 'timeout' } })
+    expect(await offline.prepareToday({ now: NOW + 3600000, force: true })).toEqual([])
+    expect(await offline.prepareToday({ now: NOW + 3600000 + 1000 })).toEqual([])
+    expect(req.calls.filter((c) => c.path === '/api/v1/me/volunteer').length).toBe(4) // two tries, each retried once
+  })
 })

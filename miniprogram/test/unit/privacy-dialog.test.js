@@ -1,7 +1,7 @@
 // components/privacy-dialog + utils/privacy: our own dialog before personal data, and the
 // wx.onNeedPrivacyAuthorization flow.
 const path = require('path')
-const { SRC, loadComponent, text, simulate, waitFor, resetStorage, storage } = require('../helpers/mp')
+const { SRC, loadComponent, text, simulate, waitFor, resetStorage, storage, spyWx } = require('../helpers/mp')
 const privacy = require(path.join(SRC, 'utils/privacy'))
 const config = require(path.join(SRC, 'config'))
 
@@ -34,7 +34,7 @@ test('disagreeing rejects, and browsing goes on', async () => {
 
 test("WeChat's onNeedPrivacyAuthorization gets {event:'agree', buttonId:'agree-btn'} after the tap", async () => {
   const listener = jest.fn()
-  jest.spyOn(wx, 'onNeedPrivacyAuthorization').mockImplementation((fn) => listener.mockImplementation(fn))
+  spyWx('onNeedPrivacyAuthorization').mockImplementation((fn) => listener.mockImplementation(fn))
   privacy.install()
   const c = loadComponent('components/privacy-dialog/index')
   const resolve = jest.fn()
@@ -53,8 +53,8 @@ test("WeChat's onNeedPrivacyAuthorization gets {event:'agree', buttonId:'agree-b
 })
 
 test('links to our guide and to the one registered with WeChat', async () => {
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
-  const contract = jest.spyOn(wx, 'openPrivacyContract').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
+  const contract = spyWx('openPrivacyContract').mockImplementation(() => {})
   const c = loadComponent('components/privacy-dialog/index')
   c.instance.open()
   await simulate.sleep(0)
@@ -67,7 +67,7 @@ test('links to our guide and to the one registered with WeChat', async () => {
 })
 
 test('an old base library without the open-type still agrees with a plain tap', async () => {
-  jest.spyOn(wx, 'canIUse').mockReturnValue(false)
+  spyWx('canIUse').mockReturnValue(false)
   const c = loadComponent('components/privacy-dialog/index')
   expect(c.data.openType).toBe(false)
   const agreed = privacy.ensureAgreed()

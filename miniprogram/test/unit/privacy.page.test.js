@@ -1,4 +1,4 @@
-const { loadPage, text, tap, resetStorage, agreedPrivacy, storage } = require('../helpers/mp')
+const { loadPage, text, tap, resetStorage, agreedPrivacy, storage, spyWx } = require('../helpers/mp')
 
 beforeEach(() => resetStorage())
 
@@ -13,9 +13,9 @@ test('the guide covers purposes, storage, children and rights', () => {
 })
 
 test('agreeing here records it; WeChat’s own guide and my data are one tap away', async () => {
-  const contract = jest.spyOn(wx, 'openPrivacyContract').mockImplementation(() => {})
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const contract = spyWx('openPrivacyContract').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const page = loadPage('pages/privacy/index')
   page.querySelector('.agree').dispatchEvent('agreeprivacyauthorization')
   await new Promise((r) => setTimeout(r, 0))
@@ -30,7 +30,7 @@ test('agreeing here records it; WeChat’s own guide and my data are one tap awa
 
 test('opened at the children section', () => {
   agreedPrivacy()
-  const scroll = jest.spyOn(wx, 'pageScrollTo').mockImplementation(() => {})
+  const scroll = spyWx('pageScrollTo').mockImplementation(() => {})
   loadPage('pages/privacy/index', { query: { section: 'children' } })
   expect(scroll).toHaveBeenCalledWith({ selector: '#children', duration: 0 })
 })

@@ -1,6 +1,6 @@
 // pages/rating — built against the announced ratings contract (POST /api/v1/ratings is not in
 // the server yet): tested with stubs only.
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, simulate, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/rating/index'
 
@@ -50,7 +50,7 @@ test("the server's refusal is shown (e.g. not checked in)", async () => {
 
 test('until the server has the endpoint, the page says rating is coming', async () => {
   stubRequest({ 'POST /api/v1/ratings': apiError(404, 'route_not_found', '请求的接口不存在') })
-  const back = jest.spyOn(wx, 'navigateBack').mockImplementation(() => {})
+  const back = spyWx('navigateBack').mockImplementation(() => {})
   const page = open()
   page.querySelectorAll('.score-star')[4].dispatchEvent('tap')
   await simulate.sleep(0)
@@ -62,7 +62,7 @@ test('until the server has the endpoint, the page says rating is coming', async 
 })
 
 test('at most five tags', async () => {
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const page = open()
   for (let i = 0; i < 6; i++) page.querySelectorAll('.tag-chip')[i].dispatchEvent('tap')
   await simulate.sleep(0)

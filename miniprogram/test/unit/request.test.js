@@ -1,7 +1,7 @@
 // utils/request.js: base URL, token, sign-in on first need and after a 401, Idempotency-Key
 // reuse on retries, the server's message shown, loading state.
 const path = require('path')
-const { SRC, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage } = require('../helpers/mp')
+const { SRC, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, spyWx } = require('../helpers/mp')
 
 const config = require(path.join(SRC, 'config'))
 const request = require(path.join(SRC, 'utils/request'))
@@ -11,7 +11,7 @@ const SESSION = { token: 'fresh-token', expires_at: '2099-01-01T00:00:00Z', user
 
 function stubLogin(codes) {
   const queue = (codes || ['code-1']).slice()
-  return jest.spyOn(wx, 'login').mockImplementation((o) => {
+  return spyWx('login').mockImplementation((o) => {
     const code = queue.length > 1 ? queue.shift() : queue[0]
     setTimeout(() => o.success({ code, errMsg: 'login:ok' }), 0)
   })
@@ -70,7 +70,7 @@ test('first need: privacy agreement, then wx.login, then POST /auth/wechat, then
 test('declining the privacy agreement stops before wx.login and tells the person', async () => {
   stubModal([false])
   const login = stubLogin()
-  const toast = jest.spyOn(wx, 'showToast')
+  const toast = spyWx('showToast')
   const req = stubRequest({})
   await expect(request.call('myBookings')).rejects.toMatchObject({ code: 'privacy_declined' })
   expect(login).not.toHaveBeenCalled()
@@ -78,36 +78,62 @@ test('declining the privacy agreement stops before wx.login and tells the person
   expect(toast.mock.calls[0][0].title).toMatch(/隐私保护指引/)
 })
 
-test('a 401 session_invalid signs in again once and retries with the same Idempotency-Key', async () => {
+test('a revoked token never signs in by itself: browsing goes on anonymously, with one note', async () => {
   agreedPrivacy()
   signedIn()
-  stubLogin(['code-again'])
+  const login = stubLogin()
+  const toast = spyWx('showToast')
   const req = stubRequest({
-    'POST /api/v1/bookings': [apiError(401, 'session_invalid', '登录已失效，请重新登录'), { data: { id: 5, status: 'confirmed' } }],
+    'GET /api/v1/activities': [apiError(401, 'session_invalid', '登录已失效，请重新登录'), { data: { items: [], page: 1, has_more: false } }],
     'POST /api/v1/auth/wechat': { data: SESSION }
   })
+  const page = await request.call('activities', { query: { page: 1 } })
+  expect(page.items).toEqual([])
+  await request.call('activities', { query: { page: 2 } })
+  const browse = req.calls.filter((c) => c.path === '/api/v1/activities')
+  expect(browse.map((c) => c.header.Authorization)).toEqual(['Bearer test-token', undefined, undefined])
+  expect(req.calls.filter((c) => c.path === '/api/v1/auth/wechat')).toHaveLength(0)
+  expect(login).not.toHaveBeenCalled()
+  expect(session.isSignedIn()).toBe(false)
+  expect(session.wasRevoked()).toBe(true)
+  expect(toast.mock.calls.map((c) => c[0].title)).toEqual(['登录已失效，请到“我的”重新登录'])
+})
+
+test('a revoked token: what needs an account fails with session_expired (no new account); the next tap signs in', async () => {
+  agreedPrivacy()
+  signedIn()
+  const login = stubLogin(['code-again'])
+  spyWx('showToast')
+  const req = stubRequest({
+    'GET /api/v1/me/bookings': apiError(401, 'session_invalid', '登录已失效，请重新登录'),
+    'POST /api/v1/bookings': { data: { id: 5, status: 'confirmed' } },
+    'POST /api/v1/auth/wechat': { data: SESSION }
+  })
+  await expect(request.call('myBookings')).rejects.toMatchObject({ status: 401, code: 'session_expired', message: '登录已失效，请重新登录' })
+  expect(req.calls.map((c) => c.method + ' ' + c.path)).toEqual(['GET /api/v1/me/bookings'])
+  expect(login).not.toHaveBeenCalled()
+  expect(session.isSignedIn()).toBe(false)
+  // the person taps 预约: that is a sign-in on first need, as for anyone signed out
   const key = request.newIdempotencyKey()
   const b = await request.call('book', { data: { session_id: 1 }, idempotencyKey: key })
   expect(b.id).toBe(5)
-  const books = req.calls.filter((c) => c.path === '/api/v1/bookings')
-  expect(books).toHaveLength(2)
-  expect(books[0].header.Authorization).toBe('Bearer test-token')
-  expect(books[1].header.Authorization).toBe('Bearer fresh-token')
-  expect(books[0].header['Idempotency-Key']).toBe(key)
-  expect(books[1].header['Idempotency-Key']).toBe(key)
+  expect(login).toHaveBeenCalledTimes(1)
+  expect(req.calls.map((c) => c.method + ' ' + c.path).slice(1)).toEqual(['POST /api/v1/auth/wechat', 'POST /api/v1/bookings'])
+  expect(req.calls[2].header.Authorization).toBe('Bearer fresh-token')
+  expect(session.wasRevoked()).toBe(false)
 })
 
-test('a second 401 is not retried forever', async () => {
+test('a 401 right after a fresh sign-in is reported, not retried', async () => {
   agreedPrivacy()
-  signedIn()
   stubLogin()
-  jest.spyOn(wx, 'showToast')
+  spyWx('showToast')
   const req = stubRequest({
-    'GET /api/v1/me': apiError(401, 'session_invalid', '登录已失效，请重新登录'),
+    'GET /api/v1/me': apiError(401, 'unauthenticated', '请先登录'),
     'POST /api/v1/auth/wechat': { data: SESSION }
   })
-  await expect(request.call('me')).rejects.toMatchObject({ status: 401, code: 'session_invalid' })
-  expect(req.calls.filter((c) => c.path === '/api/v1/me')).toHaveLength(2)
+  await expect(request.call('me')).rejects.toMatchObject({ status: 401, code: 'session_expired' })
+  expect(req.calls.filter((c) => c.path === '/api/v1/me')).toHaveLength(1)
+  expect(req.calls.filter((c) => c.path === '/api/v1/auth/wechat')).toHaveLength(1)
 })
 
 test('a network failure is retried once for a keyed write, with the same key', async () => {
@@ -122,7 +148,7 @@ test('a network failure is retried once for a keyed write, with the same key', a
 
 test('an unkeyed write is not retried after a network failure; the person sees a plain message', async () => {
   signedIn()
-  const toast = jest.spyOn(wx, 'showToast')
+  const toast = spyWx('showToast')
   const req = stubRequest({ 'POST /api/v1/me/family': { networkError: 'timeout' } })
   await expect(request.call('addFamily', { data: { name: 'x' } })).rejects.toMatchObject({ code: 'network' })
   expect(req.calls).toHaveLength(1)
@@ -144,7 +170,7 @@ test('a write carrying its own nonce (retrySafe) is retried once with the same b
 test('a call may ask for a shorter timeout than the default', async () => {
   signedIn()
   const seen = []
-  jest.spyOn(wx, 'request').mockImplementation((o) => {
+  spyWx('request').mockImplementation((o) => {
     seen.push(o.timeout)
     setTimeout(() => o.success({ statusCode: 200, data: {}, header: {} }), 0)
     return { abort() {} }
@@ -156,7 +182,7 @@ test('a call may ask for a shorter timeout than the default', async () => {
 
 test("the server's error.message is shown as a toast, or a modal, or not at all", async () => {
   signedIn()
-  const toast = jest.spyOn(wx, 'showToast')
+  const toast = spyWx('showToast')
   const modal = stubModal([true])
   stubRequest({ 'POST /api/v1/bookings': apiError(409, 'session_full', '名额已满，可以排队候补', { waitlist_length: 3 }) })
   const err = await request.call('book', { data: { session_id: 1 } }).catch((e) => e)
@@ -174,7 +200,7 @@ test("the server's error.message is shown as a toast, or a modal, or not at all"
 })
 
 test('a non-JSON failure still gives a readable message', async () => {
-  jest.spyOn(wx, 'showToast')
+  spyWx('showToast')
   stubRequest({ 'GET /api/v1/org/tree': { statusCode: 502, data: '<html>bad gateway</html>' } })
   await expect(request.call('orgTree')).rejects.toMatchObject({ status: 502, message: '服务暂时不可用（502），请稍后再试' })
 })
@@ -182,9 +208,9 @@ test('a non-JSON failure still gives a readable message', async () => {
 test('loading is shown while the request runs and hidden before an error toast', async () => {
   signedIn()
   const order = []
-  jest.spyOn(wx, 'showLoading').mockImplementation((o) => order.push('loading:' + o.title))
-  jest.spyOn(wx, 'hideLoading').mockImplementation(() => order.push('hide'))
-  jest.spyOn(wx, 'showToast').mockImplementation((o) => order.push('toast:' + o.title))
+  spyWx('showLoading').mockImplementation((o) => order.push('loading:' + o.title))
+  spyWx('hideLoading').mockImplementation(() => order.push('hide'))
+  spyWx('showToast').mockImplementation((o) => order.push('toast:' + o.title))
   stubRequest({ 'POST /api/v1/bookings': apiError(409, 'already_booked', '已经预约了这一场') })
   await request.call('book', { data: { session_id: 1 }, loading: '正在预约…' }).catch(() => {})
   expect(order).toEqual(['loading:正在预约…', 'hide', 'toast:已经预约了这一场'])
@@ -231,7 +257,7 @@ test('local development: codes come from the fake WeChat instead of wx.login (de
   agreedPrivacy()
   config.devFakeWechat = { url: 'http://127.0.0.1:9080', openid: 'o-dev-resident', phone: '13800138000' }
   try {
-    const login = jest.spyOn(wx, 'login')
+    const login = spyWx('login')
     const req = stubRequest({
       'POST /__fake/login_code': { data: { code: 'fake-login', openid: 'o-dev-resident' } },
       'POST /__fake/phone_code': { data: { code: 'fake-phone' } },
@@ -253,13 +279,13 @@ test('local development: codes come from the fake WeChat instead of wx.login (de
 test('the dev hook is on only in the develop environment', () => {
   const path = require('path')
   jest.isolateModules(() => {
-    jest.spyOn(wx, 'getAccountInfoSync').mockReturnValue({ miniProgram: { envVersion: 'release' } })
+    spyWx('getAccountInfoSync').mockReturnValue({ miniProgram: { envVersion: 'release' } })
     const released = require(path.join(SRC, 'config'))
     expect(released.devFakeWechat).toBeNull()
     expect(released.baseUrl).toBe(released.baseUrls.release)
   })
   jest.isolateModules(() => {
-    jest.spyOn(wx, 'getAccountInfoSync').mockReturnValue({ miniProgram: { envVersion: 'develop' } })
+    spyWx('getAccountInfoSync').mockReturnValue({ miniProgram: { envVersion: 'develop' } })
     const dev = require(path.join(SRC, 'config'))
     expect(dev.devFakeWechat).toMatchObject({ url: 'http://127.0.0.1:9080' })
     expect(dev.baseUrl).toBe('http://127.0.0.1:8080')

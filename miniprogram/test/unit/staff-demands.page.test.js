@@ -1,5 +1,5 @@
 // pages/staff/demands — triage: accept, plan, decline with a reason residents see.
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/staff/demands'
 const QUERY = { unit_id: '10', unit_name: encodeURIComponent('梅林分馆') }
@@ -15,7 +15,7 @@ function demand(extra) {
 beforeEach(() => {
   resetStorage()
   signedIn({ roles: [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }] })
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
 })
 
 test('open requests of my scope (held ones marked); tabs filter by status', async () => {

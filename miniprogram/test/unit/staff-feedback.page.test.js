@@ -1,6 +1,6 @@
 // pages/staff/feedback — the inbox: counts, filter tabs and sort, read, reply, handled,
 // publish/reject held comments, more on scroll, read-only roles.
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/staff/feedback'
 const QUERY = { unit_id: '10', unit_name: encodeURIComponent('梅林分馆') }
@@ -23,7 +23,7 @@ function inbox(items, extra) {
 beforeEach(() => {
   resetStorage()
   signedIn({ roles: BRANCH })
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
 })
 
 test('the inbox with counts; filter tabs and sort go to the server', async () => {

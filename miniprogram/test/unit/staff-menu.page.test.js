@@ -1,6 +1,6 @@
 // pages/staff/menu — the main center's menu, an order for my unit, my orders.
 const path = require('path')
-const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, resetStorage, simulate } = require('../helpers/mp')
+const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const format = require(path.join(SRC, 'utils/format'))
 
 const ROUTE = 'pages/staff/menu'
@@ -18,7 +18,7 @@ function order(extra) {
 beforeEach(() => {
   resetStorage()
   signedIn({ roles: [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }] })
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
 })
 
 test('the menu with quota and votes; order one for my unit on a date; it shows in 我的点单', async () => {
@@ -53,7 +53,7 @@ test('my orders: refused with the reason, delivered with its activity; empty and
     'GET /api/v1/menu/items': [{ data: { items: [] } }, apiError(500, 'internal', '服务暂时不可用')],
     'GET /api/v1/menu/orders': { data: { items: [order({ status: 'rejected', reason: '档期已满' }), order({ id: 8, status: 'delivered', activity_id: 55 })] } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.status === 'empty')
   expect(text(page, '.state >>> .state-text')).toBe('总馆暂时没有可点的项目')

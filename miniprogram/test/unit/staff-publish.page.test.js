@@ -1,6 +1,6 @@
 // pages/staff/publish — a simple activity: checked, confirmed, created and published at once.
 const path = require('path')
-const { SRC, loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate } = require('../helpers/mp')
+const { SRC, loadPage, waitFor, text, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 const format = require(path.join(SRC, 'utils/format'))
 
@@ -22,7 +22,7 @@ function fill(page, values) {
 beforeEach(() => {
   resetStorage()
   signedIn({ roles: [BRANCH] })
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
 })
 
 test('places are my unit and the service points below it; the form is checked before anything is sent', async () => {
@@ -56,7 +56,7 @@ test('create and publish: China time, seats, at a service point; then 查看活�
     'POST /api/v1/activities/42/publish': { data: fx.activity({ id: 42, title: '社区书法公开课', status: 'published' }) }
   })
   const modal = stubModal([true])
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.status === 'ok')
   await fill(page, { title: ' 社区书法公开课 ', kind: 1, place: 1, room: '活动室', date: tomorrow, start: '19:30', end: '21:00', capacity: '30', description: '零基础' })

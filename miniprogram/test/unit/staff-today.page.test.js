@@ -1,7 +1,6 @@
 // pages/staff/today — today's sessions with live counts and the roster.
 const path = require('path')
-const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, resetStorage } = require('../helpers/mp')
-const fx = require('../helpers/fixtures')
+const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, resetStorage, spyWx } = require('../helpers/mp')
 const format = require(path.join(SRC, 'utils/format'))
 
 const ROUTE = 'pages/staff/today'
@@ -9,12 +8,16 @@ const QUERY = { unit_id: '10', unit_name: encodeURIComponent('梅林分馆') }
 const today = format.chinaDate()
 const at = (day, clock) => new Date(Date.parse(day + 'T' + clock + ':00+08:00')).toISOString()
 
-function staffItem(extra) {
-  return Object.assign({ id: 1, title: '书法公开课', kind: 'lecture', status: 'published', organizer_unit_id: 10, organizer_name: '梅林分馆', first_start: at(today, '19:30'), booked: 8, capacity: 20 }, extra || {})
+// one item of GET /manage/sessions
+function day(id, title, start, end, extra) {
+  return Object.assign({
+    session_id: id, activity_id: id * 10, title: title, kind: 'lecture', booking_mode: 'fcfs', is_course: false, lesson_no: 1,
+    unit_id: 10, unit_name: '梅林分馆', room: '多功能厅', starts_at: at(today, start), ends_at: at(today, end), capacity: 20, booked: 8
+  }, extra || {})
 }
 
-function detail(id, title, sessions, extra) {
-  return { data: { activity: fx.activity(Object.assign({ id: id, title: title }, extra || {}), sessions), my_bookings: [] } }
+function list(items, extra) {
+  return { data: Object.assign({ date: today, truncated: false, items: items }, extra || {}) }
 }
 
 beforeEach(() => {
@@ -24,18 +27,11 @@ beforeEach(() => {
 
 test('today’s sessions in time order, with booked / admitted / walk-ins; the roster; scan opens the scan page', async () => {
   const req = stubRequest({
-    'GET /api/v1/manage/activities': { data: { items: [
-      staffItem(),
-      staffItem({ id: 2, title: '广场舞', first_start: at(today, '09:00'), capacity: null }),
-      staffItem({ id: 3, title: '下周讲座', first_start: at(format.addDays(today, 7), '10:00') }),
-      staffItem({ id: 4, title: '合唱课（8 课时）', first_start: at(format.addDays(today, -14), '19:00') })
-    ] } },
-    'GET /api/v1/activities/1': detail(1, '书法公开课', [fx.session({ id: 11, starts_at: at(today, '19:30'), ends_at: at(today, '21:00'), room: '书画室' })]),
-    'GET /api/v1/activities/2': detail(2, '广场舞', [fx.session({ id: 21, starts_at: at(today, '09:00'), ends_at: at(today, '10:00'), capacity: null, room: '' })], { booking_mode: 'none' }),
-    'GET /api/v1/activities/4': detail(4, '合唱课（8 课时）', [
-      fx.session({ id: 41, lesson_no: 1, starts_at: at(format.addDays(today, -14), '19:00'), ends_at: at(format.addDays(today, -14), '20:30') }),
-      fx.session({ id: 43, lesson_no: 3, starts_at: at(today, '14:00'), ends_at: at(today, '15:30') })
-    ], { is_course: true }),
+    'GET /api/v1/manage/sessions': list([
+      day(21, '广场舞', '09:00', '10:00', { booking_mode: 'none', capacity: null, room: '' }),
+      day(43, '合唱课（8 课时）', '14:00', '15:30', { is_course: true, lesson_no: 3 }),
+      day(11, '书法公开课', '19:30', '21:00', { room: '书画室' })
+    ]),
     'GET /api/v1/sessions/11/checkin/stats': { data: { session_id: 11, capacity: 20, booked: 8, admitted: 5, walk_ins: 0, open_conflicts: 1 } },
     'GET /api/v1/sessions/21/checkin/stats': { data: { session_id: 21, capacity: null, booked: 0, admitted: 0, walk_ins: 37, open_conflicts: 0 } },
     'GET /api/v1/sessions/43/checkin/stats': apiError(403, 'forbidden', '没有权限'),
@@ -45,12 +41,15 @@ test('today’s sessions in time order, with booked / admitted / walk-ins; the r
       { booking_id: 3, name: '李*', is_family_member: false, status: 'waitlisted', waitlist_position: 1, checked_in_at: null }
     ] } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.status === 'ok' && page.data.updatedAt)
-  expect(req.calls[0].query).toEqual({ unit_id: '10', status: 'published' })
-  expect(req.calls.some((c) => c.path === '/api/v1/activities/3')).toBe(false) // next week: not fetched
-  expect(texts(page, '.session-title')).toEqual(['广场舞', '合唱课（8 课时）', '书法公开课'])
+  expect(req.calls[0].path).toBe('/api/v1/manage/sessions')
+  expect(req.calls[0].query).toEqual({ unit_id: '10', date: today })
+  expect(req.calls.filter((c) => c.path.startsWith('/api/v1/activities'))).toHaveLength(0)
+  expect(texts(page, '.session-title')).toEqual(['广场舞', '合唱课（8 课时）（第 3 课）', '书法公开课'])
+  expect(texts(page, '.session-place')).toEqual(['梅林分馆', '梅林分馆 · 多功能厅', '梅林分馆 · 书画室'])
+  expect(text(page, '.stale-note')).toBe('1 场的人数未能刷新') // 43: refused
   expect(texts(page, '.session-time')).toEqual(['09:00–10:00', '14:00–15:30', '19:30–21:00'])
   expect(texts(page, '.count-walkins')).toEqual(['37', '—', '0'])
   expect(texts(page, '.count-admitted')).toEqual(['0', '—', '5'])
@@ -73,8 +72,7 @@ test('counts refresh every 30 seconds while shown, and stop when hidden', async 
     const config = require(path.join(SRC, 'config'))
     const page = (() => {
       stubRequest({
-        'GET /api/v1/manage/activities': { data: { items: [staffItem()] } },
-        'GET /api/v1/activities/1': detail(1, '书法公开课', [fx.session({ id: 11, starts_at: at(today, '19:30'), ends_at: at(today, '21:00') })]),
+        'GET /api/v1/manage/sessions': list([day(11, '书法公开课', '19:30', '21:00')]),
         'GET /api/v1/sessions/11/checkin/stats': [{ data: { session_id: 11, booked: 8, admitted: 5, walk_ins: 0, open_conflicts: 0 } }, { data: { session_id: 11, booked: 8, admitted: 7, walk_ins: 0, open_conflicts: 0 } }]
       })
       return loadPage(ROUTE, { query: QUERY })
@@ -92,7 +90,7 @@ test('counts refresh every 30 seconds while shown, and stop when hidden', async 
 })
 
 test('no sessions today; an error with a retry', async () => {
-  stubRequest({ 'GET /api/v1/manage/activities': [{ data: { items: [] } }, apiError(403, 'forbidden', '没有权限查看这个单位')] })
+  stubRequest({ 'GET /api/v1/manage/sessions': [list([]), apiError(403, 'forbidden', '没有权限查看这个单位')] })
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.status === 'empty')
   expect(text(page, '.state >>> .state-text')).toBe('今天没有活动')
@@ -100,4 +98,46 @@ test('no sessions today; an error with a retry', async () => {
   await waitFor(() => page.data.status === 'error')
   expect(text(page, '.state >>> .state-text')).toBe('没有权限查看这个单位')
   page.detach()
+})
+
+test('a busy unit: every session of the day is listed (not 30 activities), with the server\'s notice when it stops at 500', async () => {
+  const many = []
+  for (let i = 0; i < 45; i++) many.push(day(100 + i, '活动 ' + i, '08:00', '09:00'))
+  stubRequest({ 'GET /api/v1/manage/sessions': list(many, { truncated: true }) }) // counts unanswered here
+  const page = loadPage(ROUTE, { query: QUERY })
+  await waitFor(() => page.data.status === 'ok')
+  expect(page.querySelectorAll('.session')).toHaveLength(45)
+  expect(text(page, '.truncated-note')).toBe('场次太多，只列出了前 500 场')
+  page.detach()
+})
+
+test('“更新” is the time of the last refresh that answered; failed refreshes say so and keep the old time', async () => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'], now: Date.parse(at(today, '10:00')) })
+  try {
+    const config = require(path.join(SRC, 'config'))
+    stubRequest({
+      'GET /api/v1/manage/sessions': [list([day(11, '书法公开课', '19:30', '21:00')]), { networkError: 'timeout' }],
+      'GET /api/v1/sessions/11/checkin/stats': [{ data: { session_id: 11, booked: 8, admitted: 5, walk_ins: 0, open_conflicts: 0 } }, { networkError: 'timeout' }]
+    })
+    const page = loadPage(ROUTE, { query: QUERY })
+    for (let i = 0; i < 20 && !page.data.updatedAt; i++) await jest.advanceTimersByTimeAsync(10)
+    expect(text(page, '.updated')).toBe('10:00 更新')
+    expect(page.querySelector('.stale-note')).toBeUndefined()
+    // every refresh for the next minutes fails: the time stays, and the page says why
+    await jest.advanceTimersByTimeAsync(config.liveRefreshMs * 4)
+    expect(text(page, '.updated')).toBe('10:00 更新')
+    expect(text(page, '.stale-note')).toBe('网络不畅，未能刷新人数，停在 10:00')
+    expect(text(page, '.count-admitted')).toBe('5')
+    // pulling down with no network keeps today's list
+    spyWx('stopPullDownRefresh').mockImplementation(() => {})
+    const pulled = page.instance.onPullDownRefresh()
+    for (let i = 0; i < 20; i++) await jest.advanceTimersByTimeAsync(10)
+    await pulled
+    expect(page.data.status).toBe('ok')
+    expect(texts(page, '.session-title')).toEqual(['书法公开课'])
+    expect(text(page, '.stale-note')).toBe('网络不畅，未能刷新，人数停在 10:00')
+    page.detach()
+  } finally {
+    jest.useRealTimers()
+  }
 })

@@ -1,5 +1,5 @@
 // pages/staff/index — 工作人员: my units, the tools my role allows there, feedback counts.
-const { loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, agreedPrivacy, resetStorage, storage } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, apiError, signedIn, agreedPrivacy, resetStorage, storage, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 const ROUTE = 'pages/staff/index'
@@ -29,7 +29,7 @@ test('signed out: sign in; no staff role: how roles are given', async () => {
 test('branch staff: every tool, the feedback counts, each tool opens with my unit', async () => {
   signedIn({ roles: [BRANCH] })
   const req = stubRequest({ 'GET /api/v1/me': { data: fx.me({ roles: [BRANCH, VOLUNTEER] }) }, 'GET /api/v1/feedback/counts': { data: COUNTS } })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.counts)
   expect(text(page, '.unit-name')).toBe('梅林分馆')
@@ -62,7 +62,7 @@ test('two units: choose one; a read-only role sees only reading tools', async ()
 test('an error shows the message and a retry; pull-to-refresh reloads', async () => {
   signedIn({ roles: [BRANCH] })
   stubRequest({ 'GET /api/v1/me': [apiError(500, 'internal', '服务暂时不可用'), { data: fx.me({ roles: [BRANCH] }) }], 'GET /api/v1/feedback/counts': { data: COUNTS } })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'error')
   expect(text(page, '.state >>> .state-text')).toBe('服务暂时不可用')

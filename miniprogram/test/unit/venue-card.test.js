@@ -1,4 +1,4 @@
-const { loadComponent, text, tap } = require('../helpers/mp')
+const { loadComponent, text, tap, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 
 test('shows the venue with address, hours and phone', () => {
@@ -21,15 +21,15 @@ test('文化菜单投票 for this venue, when the page asks for it', async () =>
 })
 
 test('navigation opens the GCJ-02 location in WeChat', async () => {
-  const open = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
+  const open = spyWx('openLocation').mockImplementation(() => {})
   const c = loadComponent('components/venue-card/index', { unit: fx.MEILIN })
   await tap(c, '.venue-nav')
   expect(open).toHaveBeenCalledWith({ latitude: 22.55, longitude: fx.MEILIN.lng, name: '福田区文化馆梅林分馆', address: '深圳市福田区梅林分馆地址', scale: 16 })
 })
 
 test('a venue without coordinates says so instead', async () => {
-  const open = jest.spyOn(wx, 'openLocation').mockImplementation(() => {})
-  const toast = jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  const open = spyWx('openLocation').mockImplementation(() => {})
+  const toast = spyWx('showToast').mockImplementation(() => {})
   const c = loadComponent('components/venue-card/index', { unit: Object.assign({}, fx.POINT, { lng: null, lat: null }) })
   await tap(c, '.venue-nav')
   expect(open).not.toHaveBeenCalled()
@@ -37,7 +37,7 @@ test('a venue without coordinates says so instead', async () => {
 })
 
 test('call and set-as-my-branch', async () => {
-  const call = jest.spyOn(wx, 'makePhoneCall').mockImplementation(() => {})
+  const call = spyWx('makePhoneCall').mockImplementation(() => {})
   const c = loadComponent('components/venue-card/index', { unit: fx.MEILIN, canSetMine: true })
   await tap(c, '.venue-call')
   expect(call).toHaveBeenCalledWith({ phoneNumber: '0755-83900010' })

@@ -1,7 +1,7 @@
 // pages/volunteer/scan — 扫码签到: scan → one-glance answer, undo, retry with the same nonce,
 // offline list → 离线核验 → queue → sync when the network is back → conflicts, head count.
 const crypto = require('crypto')
-const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, storage, simulate } = require('../helpers/mp')
+const { loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 
 const ROUTE = 'pages/volunteer/scan'
 const QUERY = { session_id: '11', title: encodeURIComponent('书法公开课'), starts_at: encodeURIComponent('2099-12-05T11:30:00Z'), ends_at: encodeURIComponent('2099-12-05T13:00:00Z'), unit: encodeURIComponent('梅林分馆') }
@@ -28,7 +28,7 @@ function list() {
 // wx.scanCode answering with the next token of a queue
 function scanning(tokens) {
   const q = tokens.slice()
-  return jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: q.shift(), scanType: 'QR_CODE' }), 0))
+  return spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.success({ result: q.shift(), scanType: 'QR_CODE' }), 0))
 }
 
 let network
@@ -36,16 +36,17 @@ beforeEach(() => {
   resetStorage()
   signedIn({ roles: [{ grant_id: 2, role: 'volunteer', role_label: '志愿者', unit_id: 10, unit_name: '梅林分馆' }] })
   network = []
-  jest.spyOn(wx, 'onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
-  jest.spyOn(wx, 'offNetworkStatusChange').mockImplementation(() => {})
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
-  jest.spyOn(wx, 'vibrateLong').mockImplementation(() => {})
+  spyWx('onNetworkStatusChange').mockImplementation((fn) => network.push(fn))
+  spyWx('offNetworkStatusChange').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
+  spyWx('vibrateLong').mockImplementation(() => {})
+  spyWx('vibrateShort').mockImplementation(() => {})
 })
 
 test('the session and today’s counts; a scan admits: green, holder, counts, undo', async () => {
   const req = stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': STATS, 'POST /api/v1/checkin/scan': { data: answer() } })
   const scan = scanning([T1])
-  const awake = jest.spyOn(wx, 'setKeepScreenOn').mockImplementation(() => {})
+  const awake = spyWx('setKeepScreenOn').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   expect(awake).toHaveBeenCalledWith({ keepScreenOn: true })
   expect(text(page, '.session-title')).toBe('书法公开课')
@@ -87,7 +88,10 @@ test('each scan has its own nonce; the same ticket again says when and by whom i
   expect(r.querySelector('.result-undo')).toBeUndefined()
   const nonces = req.calls.filter((c) => c.path === '/api/v1/checkin/scan').map((c) => c.data.nonce)
   expect(new Set(nonces).size).toBe(2)
-  expect(wx.vibrateLong).toHaveBeenCalled()
+  // green: one short vibration; amber: two short ones; never the long one (that is red's)
+  await waitFor(() => wx.vibrateShort.mock.calls.length === 3)
+  expect(wx.vibrateLong).not.toHaveBeenCalled()
+  expect(text(r, '.result-symbol')).toBe('!')
   page.detach()
 })
 
@@ -258,7 +262,7 @@ test('head count at a walk-in event: the same nonce on a retry, a new one for th
 
 test('a cancelled scan does nothing; without a session the page says where to come from', async () => {
   stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': STATS })
-  jest.spyOn(wx, 'scanCode').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'scanCode:fail cancel' }), 0))
+  spyWx('scanCode').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'scanCode:fail cancel' }), 0))
   const page = loadPage(ROUTE, { query: QUERY })
   await tap(page, '.scan-btn')
   await simulate.sleep(5)
@@ -270,7 +274,7 @@ test('a cancelled scan does nothing; without a session the page says where to co
 
 test('pull-to-refresh reloads the counts', async () => {
   const req = stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': [STATS, { data: Object.assign({}, STATS.data, { admitted: 9 }) }] })
-  const stop = jest.spyOn(wx, 'stopPullDownRefresh').mockImplementation(() => {})
+  const stop = spyWx('stopPullDownRefresh').mockImplementation(() => {})
   const page = loadPage(ROUTE, { query: QUERY })
   await waitFor(() => page.data.statsStatus === 'ok')
   await page.instance.onPullDownRefresh()
@@ -278,4 +282,128 @@ test('pull-to-refresh reloads the counts', async () => {
   expect(stop).toHaveBeenCalled()
   expect(req.calls.length).toBe(2)
   page.detach()
+})
+
+test('told three ways: a large ✓ / ! / ✗, a vibration per outcome, and an optional sound per outcome', async () => {
+  const audio = []
+  spyWx('createInnerAudioContext').mockImplementation(() => {
+    const a = { src: '', play: jest.fn(), destroy: jest.fn(), onEnded: jest.fn(), onError: jest.fn() }
+    audio.push(a)
+    return a
+  })
+  stubRequest({
+    'GET /api/v1/sessions/11/checkin/stats': STATS,
+    'POST /api/v1/checkin/scan': [
+      { data: answer() },
+      { data: answer({ result: 'cancelled', colour: 'red', message: '这张票对应的预约已取消，不能入场', checkin_id: null }) }
+    ]
+  })
+  scanning([T1, T2])
+  const page = loadPage(ROUTE, { query: QUERY })
+  expect(page.querySelector('.sound-switch')).toBeDefined()
+  await tap(page, '.scan-btn')
+  await waitFor(() => page.data.view && page.data.view.result === 'admitted')
+  const r = page.querySelector('.result')
+  expect(text(r, '.result-symbol')).toBe('✓')
+  expect(wx.vibrateShort).toHaveBeenCalledTimes(1)
+  expect(audio).toHaveLength(0) // the sound is off until switched on
+  page.querySelector('.sound-switch').dispatchEvent('change', { detail: { value: true } })
+  await simulate.sleep(0)
+  expect(storage().ch_scan_sound).toBe(true)
+  r.querySelector('.result-next').dispatchEvent('tap')
+  await waitFor(() => page.data.view.result === 'cancelled')
+  expect(text(r, '.result-symbol')).toBe('✗')
+  expect(r.querySelector('.overlay').dom.className).toContain('tone-red')
+  expect(wx.vibrateLong).toHaveBeenCalledTimes(1)
+  expect(audio.map((a) => a.src)).toEqual(['/sounds/bad.wav'])
+  expect(audio[0].play).toHaveBeenCalled()
+  page.detach()
+})
+
+describe('staff at the door', () => {
+  const STAFF_ROLE = [{ grant_id: 3, role: 'branch_staff', role_label: '分馆工作人员', unit_id: 10, unit_name: '梅林分馆' }]
+  const HITS = { data: { items: [
+    { booking_id: 31, holder_masked: '王*明', phone_masked: '135****8000', status: 'confirmed', checked_in: false },
+    { booking_id: 32, holder_masked: '王*明', phone_masked: '135****8000', status: 'waitlisted', checked_in: false }
+  ] } }
+
+  test('a volunteer sees neither the look-up nor the conflicts (the server refuses them)', async () => {
+    const req = stubRequest({ 'GET /api/v1/sessions/11/checkin/stats': STATS })
+    const page = loadPage(ROUTE, { query: QUERY })
+    await waitFor(() => page.data.statsStatus === 'ok')
+    expect(page.querySelector('.lookup')).toBeUndefined()
+    expect(req.calls.some((c) => c.path.endsWith('/conflicts'))).toBe(false)
+    page.detach()
+  })
+
+  test('a resident without a phone: name + last 4 digits → her booking → 人工核验 (confirmed) → green answer', async () => {
+    signedIn({ roles: STAFF_ROLE })
+    const modal = stubModal([true])
+    const req = stubRequest({
+      'GET /api/v1/sessions/11/checkin/stats': STATS,
+      'GET /api/v1/sessions/11/checkin/conflicts': { data: { items: [] } },
+      'GET /api/v1/sessions/11/checkin/lookup': [{ data: { items: [] } }, HITS],
+      'POST /api/v1/sessions/11/checkin/manual': { data: answer({ holder_masked: '王*明', message: '已由工作人员核验入场', admitted_count: 5 }) }
+    })
+    const page = loadPage(ROUTE, { query: QUERY })
+    await waitFor(() => page.data.statsStatus === 'ok')
+    await tap(page, '.lookup-btn')
+    expect(text(page, '.lookup-error')).toBe('请填写居民的姓名（与预约时的称呼或家庭成员姓名一致）')
+    page.querySelector('.lookup-name').dispatchEvent('input', { detail: { value: '王小明' } })
+    page.querySelector('.lookup-last4').dispatchEvent('input', { detail: { value: '80' } })
+    await tap(page, '.lookup-btn')
+    expect(text(page, '.lookup-error')).toBe('请填写居民账号绑定手机号的后 4 位数字')
+    expect(req.calls.filter((c) => c.path.endsWith('/lookup'))).toHaveLength(0)
+    page.querySelector('.lookup-last4').dispatchEvent('input', { detail: { value: '8000' } })
+    await tap(page, '.lookup-btn')
+    await waitFor(() => page.data.hits)
+    expect(text(page, '.lookup-none')).toBe('本场没有找到这位居民的预约。请核对姓名和手机号后 4 位。')
+    await tap(page, '.lookup-btn')
+    await waitFor(() => page.data.hits.length === 2)
+    expect(req.calls.filter((c) => c.path.endsWith('/lookup')).map((c) => c.query)).toEqual([
+      { name: '王小明', phone_last4: '8000' }, { name: '王小明', phone_last4: '8000' }
+    ])
+    expect(texts(page, '.hit-holder')).toEqual(['王*明 135****8000', '王*明 135****8000'])
+    expect(texts(page, '.hit-status')).toEqual(['已预约', '候补中'])
+    expect(page.querySelectorAll('.manual-btn')).toHaveLength(1) // a waitlisted booking has no seat to admit
+    await tap(page, '.manual-btn')
+    await waitFor(() => page.data.showResult)
+    expect(modal.mock.calls[0][0].content).toBe('确认让 王*明（135****8000） 入场？已核对姓名和手机号后 4 位。')
+    expect(req.calls.find((c) => c.path.endsWith('/manual')).data).toEqual({ booking_id: 31 })
+    const r = page.querySelector('.result')
+    expect(text(r, '.result-symbol')).toBe('✓')
+    expect(text(r, '.result-title')).toBe('核验通过')
+    expect(texts(page, '.hit-status')[0]).toBe('已入场')
+    expect(text(page, '.stat-admitted')).toBe('5')
+    page.detach()
+  })
+
+  test('offline-sync conflicts are listed and marked handled with what was found', async () => {
+    signedIn({ roles: STAFF_ROLE })
+    const conflict = { id: 4, booking_id: 31, checkin_id: 8, holder_masked: '李*', first_admitted_at: '2099-12-05T11:05:00Z', second_scanned_at: '2099-12-05T11:20:00Z', resolved_at: null, resolution: null }
+    const req = stubRequest({
+      'GET /api/v1/sessions/11/checkin/stats': STATS,
+      'GET /api/v1/sessions/11/checkin/conflicts': [
+        { data: { items: [conflict] } },
+        { data: { items: [Object.assign({}, conflict, { resolved_at: '2099-12-05T12:00:00Z', resolution: '同一人重复扫码' })] } }
+      ],
+      'POST /api/v1/checkin/conflicts/4/resolve': { data: { ok: true } }
+    })
+    const modal = stubModal([{ confirm: true, content: '  ' }, { confirm: true, content: '同一人重复扫码' }])
+    const page = loadPage(ROUTE, { query: QUERY })
+    await waitFor(() => page.data.conflicts.length === 1)
+    expect(text(page, '.conflicts-card .section-title')).toBe('离线同步冲突（待处理 1 条）')
+    expect(text(page, '.conflict-holder')).toBe('李*')
+    expect(text(page, '.conflict-times')).toBe('先入场 19:05 · 另一台设备 19:20')
+    await tap(page, '.resolve-btn')
+    await simulate.sleep(5)
+    expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '请写明核实结果' }))
+    await tap(page, '.resolve-btn')
+    await waitFor(() => page.data.resolvedCount === 1)
+    expect(modal.mock.calls[1][0].confirmText).toBe('标记处理')
+    expect(req.calls.find((c) => c.path === '/api/v1/checkin/conflicts/4/resolve').data).toEqual({ resolution: '同一人重复扫码' })
+    expect(page.querySelector('.conflict')).toBeUndefined()
+    expect(text(page, '.conflicts-resolved')).toBe('已处理 1 条')
+    page.detach()
+  })
 })

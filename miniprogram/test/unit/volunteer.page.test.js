@@ -1,7 +1,7 @@
 // pages/volunteer/index — 我的志愿服务: today's and coming assignments with 扫码签到, a day
 // assignment's sessions, service hours, the offline queue, and applying to volunteer.
 const path = require('path')
-const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate } = require('../helpers/mp')
+const { SRC, loadPage, waitFor, text, texts, tap, stubRequest, stubModal, apiError, signedIn, agreedPrivacy, resetStorage, storage, simulate, spyWx } = require('../helpers/mp')
 const fx = require('../helpers/fixtures')
 const format = require(path.join(SRC, 'utils/format'))
 
@@ -42,7 +42,7 @@ test('signed out: asks to sign in', async () => {
 test('today and coming days, service hours; 扫码签到 opens the session’s scan page', async () => {
   signedIn({ roles: VOLUNTEER })
   const req = stubRequest({ 'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) }, 'GET /api/v1/me/volunteer': { data: volunteering() } })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.today.length)
   expect(texts(page, '.today-item .assignment-title')).toEqual(['书法公开课', '翰岭服务点全天值守'])
@@ -64,7 +64,7 @@ test('a day assignment lists that unit’s sessions of the day, each with 扫码
     'GET /api/v1/me/volunteer': { data: volunteering() },
     'GET /api/v1/activities': { data: { items: [fx.browseItem({ session_id: 31, title: '社区广场舞', unit_name: '翰岭服务点', starts_at: at(today, '19:00'), ends_at: at(today, '20:30') })], page: 1, page_size: 50, has_more: false } }
   })
-  const nav = jest.spyOn(wx, 'navigateTo').mockImplementation(() => {})
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
   const page = loadPage(ROUTE)
   await waitFor(() => page.data.status === 'ok' && page.data.today.length)
   await tap(page, '.day-btn')
@@ -80,7 +80,7 @@ test('a day assignment lists that unit’s sessions of the day, each with 扫码
 test('offline check-ins waiting: 待同步 N 条, synced on show and with 立即同步', async () => {
   signedIn({ roles: VOLUNTEER })
   wx.setStorageSync('ch_checkin_queue', [{ session_id: 11, nonce: 'n1', token: 'A'.repeat(43), scanned_at: new Date().toISOString() }])
-  jest.spyOn(wx, 'showToast').mockImplementation(() => {})
+  spyWx('showToast').mockImplementation(() => {})
   const req = stubRequest({
     'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) },
     'GET /api/v1/me/volunteer': { data: volunteering() },
@@ -129,4 +129,24 @@ test('an error loading shows the message and a retry', async () => {
   await waitFor(() => page.data.status === 'ok')
   expect(text(page, '.no-today')).toBe('今天没有安排。')
   expect(req.calls.length).toBe(3)
+})
+
+test('with a signal, today’s offline list downloads by itself and the session says so', async () => {
+  signedIn({ roles: VOLUNTEER })
+  const now = Date.now()
+  const v = volunteering()
+  v.assignments[0].starts_at = new Date(now - 60000).toISOString() // under way: today, whatever the hour
+  v.assignments[0].ends_at = new Date(now + 3600000).toISOString()
+  const req = stubRequest({
+    'GET /api/v1/me': { data: fx.me({ roles: VOLUNTEER }) },
+    'GET /api/v1/me/volunteer': { data: v },
+    'GET /api/v1/sessions/11/checkin-list': { data: { session_id: 11, title: '书法公开课', starts_at: v.assignments[0].starts_at, ends_at: v.assignments[0].ends_at, expires_at: new Date(now + 7200000).toISOString(), entries: [{ ticket_hash: 'a'.repeat(64), holder_masked: '王*', is_family_member: false }] } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.today.length && page.data.today[0].listText)
+  expect(text(page, '.list-ready')).toBe('离线名单已下载（1 人），没有信号也能核验')
+  expect(storage().ch_checkin_list_11.entries).toHaveLength(1)
+  // the assignments were asked for once; the later session (in 3 days) has no list yet
+  expect(req.calls.filter((c) => c.path === '/api/v1/me/volunteer')).toHaveLength(1)
+  expect(req.calls.filter((c) => c.path.endsWith('/checkin-list')).map((c) => c.path)).toEqual(['/api/v1/sessions/11/checkin-list'])
 })

@@ -103,6 +103,36 @@ struct Roster {
     items: Vec<RosterEntry>,
 }
 
+#[derive(Object)]
+struct DaySession {
+    session_id: i64,
+    activity_id: i64,
+    title: String,
+    kind: String,
+    /// `fcfs`, `lottery` or `none` (walk-in).
+    booking_mode: String,
+    is_course: bool,
+    lesson_no: i64,
+    unit_id: i64,
+    unit_name: String,
+    room: String,
+    starts_at: String,
+    ends_at: String,
+    capacity: Option<i64>,
+    booked: i64,
+}
+
+#[derive(Object)]
+struct DaySessions {
+    /// The China date listed (`YYYY-MM-DD`).
+    date: String,
+    items: Vec<DaySession>,
+    /// More than the 500 listed.
+    truncated: bool,
+}
+
+const DAY_SESSIONS_MAX: usize = 500;
+
 fn china_day_start(date: &str) -> Result<String, ApiError> {
     let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| ApiError::validation("日期格式应为 2026-12-01"))?;
@@ -483,6 +513,75 @@ impl ActivitiesApi {
                     first_start: r.get("first_start"),
                     booked: r.get("booked"),
                     capacity: r.get("capacity"),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Every scheduled session of a published activity held at a unit or below it on one China
+    /// date (default today), courses' lessons included, in time order (staff: 今日场次).
+    #[oai(
+        path = "/manage/sessions",
+        method = "get",
+        operation_id = "manage_sessions"
+    )]
+    async fn day_sessions(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<i64>,
+        date: Query<Option<String>>,
+    ) -> Result<Json<DaySessions>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::ReadActivityData, unit_id.0)
+            .await?;
+        let date = match date.0 {
+            Some(d) => d,
+            None => crate::family::china_date(st.clock.now())
+                .format("%Y-%m-%d")
+                .to_string(),
+        };
+        let from = china_day_start(&date)?;
+        let to = crate::time::fmt(
+            crate::time::parse(&from).ok_or_else(ApiError::internal)? + chrono::Duration::days(1),
+        );
+        let rows = sqlx::query(&format!(
+            "SELECT s.id, s.activity_id, a.title, a.kind, a.booking_mode, a.is_course, s.lesson_no, s.unit_id, \
+             u.short_name, s.room, s.starts_at, s.ends_at, s.capacity, s.booked \
+             FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id \
+             WHERE a.status = 'published' AND s.status = 'scheduled' AND {} \
+             AND s.starts_at >= $1 AND s.starts_at < $2 ORDER BY s.starts_at, s.id LIMIT {}",
+            access::subtree_sql("s.unit_path", &unit.path),
+            DAY_SESSIONS_MAX + 1
+        ))
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(st.db.pool())
+        .await
+        .map_err(ApiError::from)?;
+        let truncated = rows.len() > DAY_SESSIONS_MAX;
+        Ok(Json(DaySessions {
+            date,
+            truncated,
+            items: rows
+                .iter()
+                .take(DAY_SESSIONS_MAX)
+                .map(|r| DaySession {
+                    session_id: r.get("id"),
+                    activity_id: r.get("activity_id"),
+                    title: r.get("title"),
+                    kind: r.get("kind"),
+                    booking_mode: r.get("booking_mode"),
+                    is_course: r.get::<i64, _>("is_course") != 0,
+                    lesson_no: r.get("lesson_no"),
+                    unit_id: r.get("unit_id"),
+                    unit_name: r.get("short_name"),
+                    room: r.get("room"),
+                    starts_at: r.get("starts_at"),
+                    ends_at: r.get("ends_at"),
+                    capacity: r.get("capacity"),
+                    booked: r.get("booked"),
                 })
                 .collect(),
         }))

@@ -4,6 +4,7 @@ const api = require('../../api/index')
 const config = require('../../config')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const ALL_BRANCHES = { id: null, label: '全部分馆' }
 const ALL_POINTS = { id: null, label: '全部服务点' }
@@ -19,7 +20,7 @@ function unitLabel(u) {
   return u.short_name || u.name
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     branches: [ALL_BRANCHES],
     branchIndex: 0,
@@ -267,4 +268,4 @@ Page({
     const d = e.detail || {}
     wx.navigateTo({ url: '/pages/activity/detail?id=' + d.activityId + '&session=' + d.sessionId })
   }
-})
+}))

@@ -7,6 +7,7 @@ const session = require('../../utils/session')
 const format = require('../../utils/format')
 const subscribe = require('../../utils/subscribe')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 function sessionView(s, selectedId, mode) {
   const item = Object.assign({ booking_mode: mode }, s)
@@ -54,8 +55,35 @@ function poolSession(activity, selectedId) {
   })[0] || sessions[0]
 }
 
-// What the big button does for this session and attendee.
+// What the big button does for this session and attendee. A disabled button also gets
+// `reason`: why, as a sentence shown in full above it (a grey button is hard to read).
 function actionFor(activity, s, myBookings, attendeeId, now) {
+  const a = baseAction(activity, s, myBookings, attendeeId, now)
+  a.reason = a.disabled ? reasonFor(a, activity, s) : ''
+  return a
+}
+
+function reasonFor(a, activity, s) {
+  switch (a.kind) {
+    case 'cancelled':
+      if (activity.status === 'cancelled') return '不能预约：这个活动已取消' + (activity.cancel_reason ? '（' + activity.cancel_reason + '）' : '') + '。'
+      return '不能预约：这一场已取消，请选择其他场次。'
+    case 'finished':
+      return '不能预约：活动已经结束。'
+    case 'none':
+      return s ? '不用预约：这个活动直接到场，按时来就可以参加。' : '暂时不能预约：还没有安排场次。'
+    case 'booked':
+      return '已经预约过这一场（' + a.label + '），不用再预约。要取消请看下方“我的预约”。'
+    case 'notopen':
+      return '还不能预约：' + format.formatDateTime(s.booking_opens_at) + ' 开始预约，请到时再来。'
+    case 'closed':
+      return '不能预约：预约已于 ' + format.formatDateTime(s.booking_closes_at) + ' 截止。'
+    default:
+      return ''
+  }
+}
+
+function baseAction(activity, s, myBookings, attendeeId, now) {
   now = now || Date.now()
   if (activity.status === 'cancelled') {
     return { kind: 'cancelled', label: '活动已取消', disabled: true, hint: activity.cancel_reason || '' }
@@ -95,7 +123,7 @@ function actionFor(activity, s, myBookings, attendeeId, now) {
 
 const VERB = { book: '预约', waitlist: '排队候补', lottery: '报名摇号' }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     id: null,
     status: 'loading',
@@ -108,7 +136,7 @@ Page({
     members: [],
     attendeeId: 0,
     signedIn: false,
-    action: { kind: 'none', label: '', disabled: true, hint: '' },
+    action: { kind: 'none', label: '', disabled: true, hint: '', reason: '' },
     ratings: null
   },
 
@@ -492,4 +520,4 @@ Page({
       path: '/pages/activity/detail?id=' + this.data.id
     }
   }
-})
+}))

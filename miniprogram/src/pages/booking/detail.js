@@ -5,6 +5,7 @@ const request = require('../../utils/request')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 function view(b) {
   const active = b.status !== 'cancelled'
@@ -33,7 +34,7 @@ function view(b) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     id: null,
     status: 'loading',
@@ -234,4 +235,4 @@ Page({
     this.setData({ status: 'loading' })
     this.load()
   }
-})
+}))

@@ -4,6 +4,7 @@
 // staff member who scans it, and only that person's answer counts.
 const api = require('../../api/index')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const NONCE = /^[A-Za-z0-9_-]{22}$/
 
@@ -19,7 +20,7 @@ function nonceFrom(query) {
   return NONCE.test(value) ? value : ''
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | error
     message: '',
@@ -86,4 +87,4 @@ Page({
     if (pages.length > 1) wx.navigateBack({ delta: 1 })
     else wx.reLaunch({ url: '/pages/home/index' })
   }
-})
+}))

@@ -6,6 +6,7 @@ const config = require('../../config')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 const STATUS = {
   open: '征集中',
@@ -42,7 +43,7 @@ function emptyForm() {
   return { kindIndex: 0, unitIndex: 0, ageIndex: 0, time: '', description: '' }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | empty | error | soon
     message: '',
@@ -204,4 +205,4 @@ Page({
     await ui.alert(res.visibility === 'held' ? '已提交，审核通过后会公开，其他居民可以支持您的想法。' : '已发布，其他居民可以支持您的想法。', '谢谢您的建议')
     await this.load()
   }
-})
+}))

@@ -3,12 +3,13 @@ const api = require('../../api/index')
 const request = require('../../utils/request')
 const session = require('../../utils/session')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 function emptyForm() {
   return { name: '', relationIndex: 0, birthDate: '', consent: false }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading',
@@ -185,4 +186,4 @@ Page({
       }
     })
   }
-})
+}))

@@ -2,8 +2,9 @@
 const api = require('../../api/index')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
+const display = require('../../utils/display')
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     mode: 'all', // mine | near | all
     myUnit: null,
@@ -141,4 +142,4 @@ Page({
     }
     this.load()
   }
-})
+}))

@@ -7,8 +7,9 @@ const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
+const display = require('../../utils/display')
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'ok',
@@ -19,11 +20,23 @@ Page({
     roles: [],
     isVolunteer: false,
     isStaff: false,
-    noShow: null
+    noShow: null,
+    revoked: false, // the server ended our sign-in (elsewhere): say so next to 微信登录
+    largeText: false
   },
 
   onLoad: function () {
+    this.setData({ largeText: display.large() })
     this.refresh()
+  },
+
+  // 大字模式: bigger text (≥ 18 pt) and darker grey text everywhere. This page restyles at once;
+  // every other page does when it is shown next (display.page applies it on show).
+  onLargeText: function (e) {
+    const on = !!e.detail.value
+    display.setLarge(on)
+    this.setData({ largeText: on })
+    this.applyDisplay()
   },
 
   onShow: function () {
@@ -39,7 +52,7 @@ Page({
 
   refresh: function () {
     const signedIn = session.isSignedIn()
-    this.setData({ signedIn: signedIn })
+    this.setData({ signedIn: signedIn, revoked: !signedIn && session.wasRevoked() })
     if (!signedIn) {
       this.setData({ user: null, status: 'ok' })
       return Promise.resolve()
@@ -63,7 +76,7 @@ Page({
       },
       function (err) {
         if (!session.isSignedIn()) {
-          self.setData({ signedIn: false, user: null, status: 'ok' })
+          self.setData({ signedIn: false, user: null, status: 'ok', revoked: session.wasRevoked() })
           return
         }
         if (self.data.user) request.showError(err)
@@ -211,7 +224,7 @@ Page({
     wx.showModal({
       title: '评价活动',
       content: '参加活动并签到后，在“我的预约”里打开那次活动，就可以评价。',
-      confirmText: '去我的预约',
+      confirmText: '去查看',
       cancelText: '知道了',
       success: function (res) {
         if (res.confirm) wx.switchTab({ url: '/pages/bookings/index' })
@@ -222,4 +235,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

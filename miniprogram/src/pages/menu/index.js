@@ -6,6 +6,7 @@
 const api = require('../../api/index')
 const storage = require('../../utils/storage')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
 // '2026-03-01' → 2026年3月1日 (the end without its year when it is the same year)
 function dayText(d, withYear) {
@@ -23,7 +24,7 @@ function unitLabel(u) {
   return u.short_name || u.name
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     status: 'loading', // loading | ok | empty | error
     message: '',
@@ -178,4 +179,4 @@ Page({
     this.markVoted(id, true)
     wx.showToast({ title: '投票成功', icon: 'success' })
   }
-})
+}))

@@ -7,8 +7,9 @@ const storage = require('../../utils/storage')
 const privacy = require('../../utils/privacy')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading',
@@ -106,4 +107,4 @@ Page({
       request.showError(err)
     })
   }
-})
+}))

@@ -2,8 +2,9 @@
 // dedicated rules for children under 14.
 const privacy = require('../../utils/privacy')
 const config = require('../../config')
+const display = require('../../utils/display')
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     agreed: false,
     version: config.privacyVersion
@@ -33,4 +34,4 @@ Page({
   onMyData: function () {
     wx.navigateTo({ url: '/pages/mydata/index' })
   }
-})
+}))

@@ -3,6 +3,8 @@
 // the page says rating is coming.
 const api = require('../../api/index')
 const ui = require('../../utils/ui')
+const format = require('../../utils/format')
+const display = require('../../utils/display')
 
 const TAGS = ['内容精彩', '老师专业', '场地舒适', '组织有序', '适合老人', '适合孩子']
 const ASPECTS = [
@@ -19,7 +21,7 @@ function stars(value) {
   })
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     bookingId: null,
     sessionId: null,
@@ -43,7 +45,7 @@ Page({
     this.setData({
       bookingId: Number(query && query.booking) || null,
       sessionId: Number(query && query.session) || null,
-      title: (query && query.title) || ''
+      title: format.queryText(query && query.title)
     })
   },
 
@@ -123,4 +125,4 @@ Page({
   onBack: function () {
     wx.navigateBack({ delta: 1 })
   }
-})
+}))

@@ -4,6 +4,7 @@ const api = require('../../api/index')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const STATUS = {
   open: '待处理',
@@ -39,7 +40,7 @@ function view(d) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tabs: TABS,
@@ -135,4 +136,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

@@ -5,6 +5,7 @@ const api = require('../../api/index')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const TABS = [
   { value: 'all', label: '全部' },
@@ -49,7 +50,7 @@ function view(r) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canReply: false,
@@ -250,4 +251,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

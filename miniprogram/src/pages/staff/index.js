@@ -5,6 +5,7 @@ const request = require('../../utils/request')
 const session = require('../../utils/session')
 const storage = require('../../utils/storage')
 const roles = require('../../utils/roles')
+const display = require('../../utils/display')
 
 const TOOLS = [
   { key: 'feedback', page: 'feedback', label: '居民反馈', hint: '评价、回复、审核' },
@@ -15,7 +16,7 @@ const TOOLS = [
   { key: 'stats', page: 'stats', label: '数据', hint: '满意度、需求、目标' }
 ]
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error
@@ -122,4 +123,4 @@ Page({
     if (!session.isSignedIn()) this.onSignIn()
     else this.refresh()
   }
-})
+}))

@@ -4,6 +4,7 @@
 const api = require('../../api/index')
 const format = require('../../utils/format')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const ORDER_STATUS = {
   requested: '待总馆审核',
@@ -46,7 +47,7 @@ function orderView(o) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     tab: 'items', // items | orders
@@ -157,4 +158,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

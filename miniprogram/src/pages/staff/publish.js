@@ -9,6 +9,7 @@ const config = require('../../config')
 const roles = require('../../utils/roles')
 const ui = require('../../utils/ui')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 const MODES = [
   { value: 'fcfs', label: '需要预约（先到先得）' },
@@ -55,7 +56,7 @@ function placesFrom(tree, myRoles, preferredId) {
   return places
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     status: 'loading', // loading | ok | error | done
@@ -190,4 +191,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

@@ -2,6 +2,7 @@
 // targets for my unit and the units below it, as simple bar charts (components/bar-chart).
 const api = require('../../api/index')
 const staff = require('../../utils/staff')
+const display = require('../../utils/display')
 
 function round1(x) {
   return Math.round(x * 10) / 10
@@ -111,7 +112,7 @@ function targets(t) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     status: 'loading',
@@ -160,4 +161,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

@@ -1,37 +1,34 @@
 // 今日场次 (staff): today's sessions in my unit and the units below it, with live check-in
 // counts (booked / admitted / walk-ins, refreshed every 30 s while on screen) and the roster.
-// Sessions come from GET /manage/activities (published activities) and each candidate's
-// GET /activities/{id}; counts from GET /sessions/{id}/checkin/stats; the roster from
-// GET /sessions/{id}/bookings.
+// Sessions come from GET /manage/sessions?unit_id&date (every session of that China date, a
+// course's lessons included, however many activities the unit runs); counts from
+// GET /sessions/{id}/checkin/stats; the roster from GET /sessions/{id}/bookings. “HH:MM 更新”
+// is the time of the last refresh that answered; when refreshes fail the page says so.
 const api = require('../../api/index')
 const format = require('../../utils/format')
 const config = require('../../config')
 const staff = require('../../utils/staff')
-
-const MAX_DETAILS = 30
-const LOOK_BACK_DAYS = 200 // a course that started this long ago may still have a lesson today
+const display = require('../../utils/display')
 
 const ROSTER_STATUS = { confirmed: '已预约', waitlisted: '候补', entered: '已报名摇号', cancelled: '已取消' }
 
-function chinaDayStart(day) {
-  return Date.parse(day + 'T00:00:00+08:00')
-}
-
-function sessionView(a, s) {
+// s: one item of GET /manage/sessions
+function sessionView(s) {
   return {
-    sessionId: s.id,
-    activityId: a.id,
-    title: a.title,
+    sessionId: s.session_id,
+    activityId: s.activity_id,
+    title: s.title,
+    lesson: s.is_course ? '第 ' + s.lesson_no + ' 课' : '',
     startsAt: s.starts_at,
     endsAt: s.ends_at,
     time: format.formatClock(s.starts_at) + '–' + format.formatClock(s.ends_at),
     place: s.unit_name + (s.room ? ' · ' + s.room : ''),
     unitName: s.unit_name,
-    walkIn: a.booking_mode === 'none',
+    walkIn: s.booking_mode === 'none',
     capacity: s.capacity,
     stats: null,
     roster: null,
-    scanUrl: '/pages/volunteer/scan?session_id=' + s.id + '&title=' + encodeURIComponent(a.title) +
+    scanUrl: '/pages/volunteer/scan?session_id=' + s.session_id + '&title=' + encodeURIComponent(s.title) +
       '&starts_at=' + encodeURIComponent(s.starts_at) + '&ends_at=' + encodeURIComponent(s.ends_at) +
       '&unit=' + encodeURIComponent(s.unit_name)
   }
@@ -54,7 +51,7 @@ function rosterView(r) {
   }
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canScan: false,
@@ -62,7 +59,9 @@ Page({
     status: 'loading',
     message: '',
     sessions: [],
-    updatedAt: ''
+    truncated: false,
+    updatedAt: '', // the last refresh that answered
+    stale: '' // why the counts may be older than that
   },
 
   onLoad: function (query) {
@@ -110,38 +109,23 @@ Page({
     if (!this.data.unit) return Promise.resolve()
     if (!this.data.sessions.length) this.setData({ status: 'loading' })
     const today = format.chinaDate()
-    const end = chinaDayStart(format.addDays(today, 1))
-    return api.manageActivities({ unit_id: this.data.unit.unitId, status: 'published' }, { showError: false })
+    return api.manageSessions({ unit_id: this.data.unit.unitId, date: today }, { showError: false })
       .then(function (res) {
-        const candidates = (res.items || []).filter(function (a) {
-          const t = Date.parse(a.first_start)
-          return !isNaN(t) && t < end && t > end - LOOK_BACK_DAYS * 86400000
-        }).slice(0, MAX_DETAILS)
-        return Promise.all(candidates.map(function (a) {
-          return api.activity(a.id, { showError: false }).catch(function () {
-            return null
-          })
-        }))
-      })
-      .then(function (details) {
-        const sessions = []
-        details.forEach(function (d) {
-          if (!d || !d.activity) return
-          ;(d.activity.sessions || []).forEach(function (s) {
-            if (s.status !== 'cancelled' && format.chinaDate(s.starts_at) === today) sessions.push(sessionView(d.activity, s))
-          })
-        })
-        sessions.sort(function (a, b) {
-          return Date.parse(a.startsAt) - Date.parse(b.startsAt)
-        })
+        const sessions = (res.items || []).map(sessionView)
         self.setData({
+          today: format.formatDate(today + 'T12:00:00+08:00'),
           sessions: sessions,
+          truncated: !!res.truncated,
           status: sessions.length ? 'ok' : 'empty',
           message: sessions.length ? '' : '今天没有活动'
         })
         return self.refreshStats()
-      })
-      .catch(function (err) {
+      }, function (err) {
+        if (self.data.sessions.length && (err.code === 'network' || err.status >= 500)) {
+          // keep today's list on screen; only the counts are old
+          self.setData({ stale: '网络不畅，未能刷新' + (self.data.updatedAt ? '，人数停在 ' + self.data.updatedAt : '') })
+          return
+        }
         self.setData({ status: 'error', message: err.message })
       })
   },
@@ -149,16 +133,25 @@ Page({
   refreshStats: function () {
     const self = this
     const list = this.data.sessions
+    if (!list.length) return Promise.resolve()
     return Promise.all(list.map(function (s) {
       return api.checkinStats(s.sessionId, { showError: false }).catch(function () {
         return null
       })
     })).then(function (all) {
       const patch = {}
+      let answered = 0
       all.forEach(function (st, i) {
-        if (st) patch['sessions[' + i + '].stats'] = st
+        if (st) {
+          patch['sessions[' + i + '].stats'] = st
+          answered++
+        }
       })
-      patch.updatedAt = format.formatClock(Date.now())
+      if (answered) patch.updatedAt = format.formatClock(Date.now())
+      const since = answered ? '' : self.data.updatedAt
+      if (answered === all.length) patch.stale = ''
+      else if (answered) patch.stale = (all.length - answered) + ' 场的人数未能刷新'
+      else patch.stale = '网络不畅，未能刷新人数' + (since ? '，停在 ' + since : '')
       self.setData(patch)
     })
   },
@@ -184,4 +177,4 @@ Page({
   onStateAction: function () {
     this.load()
   }
-})
+}))

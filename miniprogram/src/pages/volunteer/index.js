@@ -7,6 +7,7 @@ const session = require('../../utils/session')
 const format = require('../../utils/format')
 const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
+const display = require('../../utils/display')
 
 function scanUrl(s) {
   return '/pages/volunteer/scan?session_id=' + s.sessionId +
@@ -69,7 +70,7 @@ function dayLabelPlain(day) {
   return format.formatDate(day + 'T04:00:00Z')
 }
 
-Page({
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     signedIn: false,
     status: 'loading', // loading | ok | empty | error
@@ -138,10 +139,26 @@ Page({
       return api.myVolunteering({ showError: false }).then(function (v) {
         const g = group(v.assignments, format.chinaDate())
         self.setData({ today: g.today, later: g.later, hours: hoursView(v.hours), status: 'ok' })
+        self.markLists()
+        // with a signal, today's offline lists download by themselves
+        return offline.prepareToday({ force: true, assignments: v.assignments }).then(function () {
+          self.markLists()
+        })
       })
     }).catch(function (err) {
       self.setData({ status: 'error', message: err.message, signedIn: session.isSignedIn() })
     })
+  },
+
+  // “离线名单已下载（N 人）” under each of today's sessions whose list is on the phone
+  markLists: function () {
+    const patch = {}
+    this.data.today.forEach(function (a, i) {
+      if (a.kind !== 'session') return
+      const l = offline.list(a.sessionId)
+      patch['today[' + i + '].listText'] = l ? '离线名单已下载（' + l.entries.length + ' 人），没有信号也能核验' : ''
+    })
+    if (Object.keys(patch).length) this.setData(patch)
   },
 
   showPending: function () {
@@ -252,4 +269,4 @@ Page({
       else self.setData({ applyError: err.message })
     })
   }
-})
+}))

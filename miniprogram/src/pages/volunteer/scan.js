@@ -9,14 +9,53 @@
 // expires_at. When a scan cannot reach the server, the ticket is checked against the list
 // (utils/offline-checkin.js), shown as 离线核验, and queued; the queue syncs on page show,
 // when WeChat reports the network back, and with 立即同步. Conflicts found by sync are listed.
+//
+// Every answer is told three ways (utils/outcome.js): colours that differ in lightness, a large
+// ✓ / ! / ✗, and a vibration pattern of its own — plus an optional sound (提示音, kept on the phone).
+//
+// Staff (not volunteers: the server refuses them) also get, for a resident without a phone or
+// with a flat battery, 查找居民 by name + last 4 phone digits (GET …/checkin/lookup) and 人工核验
+// (POST …/checkin/manual); and the session's offline-sync conflicts (GET …/checkin/conflicts),
+// each marked handled with what was found (POST /checkin/conflicts/{id}/resolve).
 const api = require('../../api/index')
 const request = require('../../utils/request')
 const format = require('../../utils/format')
 const config = require('../../config')
 const offline = require('../../utils/offline-checkin')
 const scanView = require('../../utils/scan-view')
+const outcome = require('../../utils/outcome')
+const storage = require('../../utils/storage')
+const session = require('../../utils/session')
+const roles = require('../../utils/roles')
+const ui = require('../../utils/ui')
+const display = require('../../utils/display')
 
-Page({
+const SOUND_KEY = 'ch_scan_sound' // the 提示音 switch (not personal data)
+const BOOKING_STATUS = { confirmed: '已预约', waitlisted: '候补中', entered: '摇号中', cancelled: '已取消' }
+
+function hitView(h) {
+  return {
+    bookingId: h.booking_id,
+    holder: h.holder_masked,
+    phone: h.phone_masked || '',
+    status: BOOKING_STATUS[h.status] || h.status,
+    admissible: h.status === 'confirmed' && !h.checked_in,
+    checkedIn: !!h.checked_in
+  }
+}
+
+function conflictView(c) {
+  return {
+    id: c.id,
+    holder: c.holder_masked,
+    first: format.formatClock(c.first_admitted_at),
+    second: format.formatClock(c.second_scanned_at),
+    resolved: !!c.resolved_at,
+    resolution: c.resolution || ''
+  }
+}
+
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     sessionId: 0,
     title: '',
@@ -34,7 +73,16 @@ Page({
     counts: null,
     undoable: false,
     headInput: '',
-    walkIns: null
+    walkIns: null,
+    sound: false,
+    // staff only
+    isStaff: false,
+    lookupName: '',
+    lookupLast4: '',
+    lookupError: '',
+    hits: null, // [hitView] after a search
+    conflicts: [], // open ones
+    resolvedCount: 0
   },
 
   onLoad: function (query) {
@@ -44,7 +92,9 @@ Page({
       sessionId: sessionId,
       title: query.title ? decodeURIComponent(query.title) : '',
       when: query.starts_at ? format.formatRange(decodeURIComponent(query.starts_at), query.ends_at ? decodeURIComponent(query.ends_at) : '') : '',
-      place: query.unit ? decodeURIComponent(query.unit) : ''
+      place: query.unit ? decodeURIComponent(query.unit) : '',
+      sound: storage.get(SOUND_KEY, false) === true,
+      isStaff: roles.hasAny((session.user() || {}).roles, roles.MANAGE)
     })
     if (!sessionId) {
       this.setData({ statsStatus: 'error', statsMessage: '缺少场次信息，请从“我的志愿服务”或“今日场次”进入' })
@@ -60,6 +110,7 @@ Page({
     offline.purge()
     this.showLocal()
     this.loadStats()
+    this.loadConflicts()
     this.syncNow(true)
   },
 
@@ -69,6 +120,7 @@ Page({
     if (this.shownOnce && this.data.sessionId) {
       this.showLocal()
       this.loadStats()
+      this.loadConflicts()
       this.syncNow(true)
     }
     this.shownOnce = true
@@ -83,11 +135,12 @@ Page({
     if (this.onNetwork && wx.offNetworkStatusChange) wx.offNetworkStatusChange(this.onNetwork)
     if (this.unsubscribe) this.unsubscribe()
     if (this.undoTimer) clearTimeout(this.undoTimer)
+    if (this.stopVibration) this.stopVibration()
   },
 
   onPullDownRefresh: function () {
     const self = this
-    return Promise.all([this.loadStats(), this.syncNow(true)]).then(function () {
+    return Promise.all([this.loadStats(), this.syncNow(true), this.loadConflicts()]).then(function () {
       self.showLocal()
       wx.stopPullDownRefresh()
     })
@@ -190,13 +243,22 @@ Page({
     const self = this
     if (this.undoTimer) clearTimeout(this.undoTimer)
     const undoable = !!(view.canUndo && view.undoUntil > Date.now())
+    view = Object.assign({}, view, { symbol: outcome.symbol(view.tone) })
     this.setData({ view: view, counts: counts, undoable: undoable, showResult: true })
     if (undoable) {
       this.undoTimer = setTimeout(function () {
         self.setData({ undoable: false })
       }, view.undoUntil - Date.now())
     }
-    if (view.tone !== 'green' && wx.vibrateLong) wx.vibrateLong({})
+    if (this.stopVibration) this.stopVibration()
+    this.stopVibration = outcome.vibrate(view.tone)
+    if (this.data.sound) outcome.play(view.tone)
+  },
+
+  onSoundChange: function (e) {
+    const on = !!e.detail.value
+    storage.set(SOUND_KEY, on)
+    this.setData({ sound: on })
   },
 
   onResultNext: function () {
@@ -314,11 +376,113 @@ Page({
       self.headNonce = null
       self.setData({ walkIns: r.walk_ins, headInput: '' })
       if (self.data.stats) self.setData({ 'stats.walk_ins': r.walk_ins })
-      wx.showToast({ title: '已登记 ' + count + ' 人', icon: 'success' })
+      wx.showToast({ title: '已登记 ' + count + ' 人', icon: 'none' })
     }, function () {})
   },
 
   onStateAction: function () {
     this.loadStats()
+  },
+
+  // --- staff: a resident without a phone ----------------------------------------------------------
+
+  onLookupName: function (e) {
+    this.setData({ lookupName: e.detail.value, lookupError: '' })
+  },
+
+  onLookupLast4: function (e) {
+    this.setData({ lookupLast4: e.detail.value, lookupError: '' })
+  },
+
+  onLookup: function () {
+    const self = this
+    const name = this.data.lookupName.trim()
+    const last4 = this.data.lookupLast4.trim()
+    if (!name) {
+      this.setData({ lookupError: '请填写居民的姓名（与预约时的称呼或家庭成员姓名一致）' })
+      return Promise.resolve()
+    }
+    if (!/^\d{4}$/.test(last4)) {
+      this.setData({ lookupError: '请填写居民账号绑定手机号的后 4 位数字' })
+      return Promise.resolve()
+    }
+    return api.checkinLookup(this.data.sessionId, name, last4, { loading: '正在查找…', showError: false }).then(function (r) {
+      self.setData({ hits: (r.items || []).map(hitView), lookupError: '' })
+    }, function (err) {
+      self.setData({ hits: null, lookupError: err.message })
+    })
+  },
+
+  onManual: async function (e) {
+    const i = Number(e.currentTarget.dataset.index)
+    const h = (this.data.hits || [])[i]
+    if (!h || this.busy) return
+    const ok = await ui.confirm({
+      title: '人工核验',
+      content: '确认让 ' + h.holder + (h.phone ? '（' + h.phone + '）' : '') + ' 入场？已核对姓名和手机号后 4 位。',
+      confirmText: '确认入场',
+      cancelText: '取消'
+    })
+    if (!ok) return
+    this.busy = true
+    let a
+    try {
+      a = await api.checkinManual(this.data.sessionId, h.bookingId, { loading: '正在核验…', showError: 'modal' })
+    } catch (err) {
+      return
+    } finally {
+      this.busy = false
+    }
+    this.setData({ ['hits[' + i + '].checkedIn']: a.result === 'admitted' || a.result === 'already_admitted', ['hits[' + i + '].admissible']: false })
+    if (this.data.stats) this.setData({ 'stats.admitted': a.admitted_count, 'stats.booked': a.booked_count })
+    this.showView(scanView.fromAnswer(a, Date.now(), config.undoMinutes), { admitted: a.admitted_count, booked: a.booked_count })
+  },
+
+  // --- staff: offline-sync conflicts ------------------------------------------------------------
+
+  loadConflicts: function () {
+    const self = this
+    if (!this.data.isStaff || !this.data.sessionId) return Promise.resolve()
+    return api.checkinConflicts(this.data.sessionId, { showError: false }).then(function (r) {
+      const all = (r.items || []).map(conflictView)
+      self.setData({
+        conflicts: all.filter(function (c) {
+          return !c.resolved
+        }),
+        resolvedCount: all.filter(function (c) {
+          return c.resolved
+        }).length
+      })
+    }, function () {
+      // a volunteer's role elsewhere, or no signal: the count in 今日人数 still shows
+    })
+  },
+
+  onResolve: function (e) {
+    const self = this
+    const c = this.data.conflicts[Number(e.currentTarget.dataset.index)]
+    if (!c) return
+    wx.showModal({
+      title: '处理冲突：' + c.holder,
+      editable: true,
+      placeholderText: '核实结果，例如：同一人重复扫码',
+      confirmText: '标记处理',
+      cancelText: '取消',
+      success: function (res) {
+        if (!res.confirm) return
+        const text = (res.content || '').trim()
+        if (!text) {
+          wx.showToast({ title: '请写明核实结果', icon: 'none' })
+          return
+        }
+        api.checkinConflictResolve(c.id, text.slice(0, 200), { loading: '正在保存…', showError: 'modal' }).then(function () {
+          wx.showToast({ title: '已处理', icon: 'success' })
+          self.loadConflicts()
+          self.loadStats()
+        }, function (err) {
+          if (err.code === 'already_resolved') self.loadConflicts()
+        })
+      }
+    })
   }
-})
+}))
