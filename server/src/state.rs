@@ -48,15 +48,12 @@ pub fn ctx(req: &Request) -> ReqCtx {
 }
 
 pub fn bearer(req: &Request) -> Option<&str> {
-    req.headers()
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let h = req.headers().get("authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = h.split_once(' ').unwrap_or((h, ""));
+    // An empty header, or a bearer credential with no token, cannot be valid: it is looked up
+    // (and refused with 401) rather than ignored in favour of the console cookie. Other schemes
+    // (a proxy's Basic authentication) are not ours and are ignored.
+    (h.is_empty() || scheme.eq_ignore_ascii_case("bearer")).then(|| token.trim())
 }
 
 /// A cookie's value from the request's `Cookie` headers.

@@ -873,6 +873,51 @@ async fn security_schemes_are_declared(app: &TestApp) {
     let (s, _) = app.get("/api/v1/org/tree", None).await;
     assert_eq!(s, 200);
 }
+/// A bearer credential that cannot be valid is refused even beside a valid console cookie (the
+/// bearer token wins when both are sent); another scheme's `Authorization` (a proxy's Basic
+/// authentication) is not ours and leaves the cookie in charge. Found by Schemathesis's
+/// `ignored_auth` check.
+async fn empty_bearer_beside_a_cookie(app: &TestApp) {
+    let (mut browser, _) =
+        console_sign_in(app, "o-empty-bearer", Role::BranchStaff, "ft-b-yuanling").await;
+    let me = |auth: Option<&'static str>| {
+        let mut req = app
+            .http
+            .get(format!("{}/api/v1/me", app.url))
+            .header("cookie", browser.cookie_header());
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    for (auth, want) in [
+        (None, 200),
+        (Some(""), 401),
+        (Some("Bearer "), 401),
+        (Some("Bearer"), 401),
+        (Some("bearer   "), 401),
+        (Some("Bearer not-a-token"), 401),
+        (Some("Basic dXNlcjpwYXNz"), 200),
+    ] {
+        let resp = me(auth).await.unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, want, "{auth:?}: {body}");
+        if want == 401 {
+            assert_eq!(error_code(401, &body), "session_invalid", "{auth:?}");
+        }
+    }
+    // The cookie session itself is untouched.
+    assert_eq!(
+        browser.get(app, "/api/v1/console/session").await.status,
+        200
+    );
+}
+both!(
+    empty_bearer_beside_a_cookie_mod,
+    empty_bearer_beside_a_cookie
+);
+
 both!(
     security_schemes_are_declared_mod,
     security_schemes_are_declared

@@ -1679,7 +1679,13 @@ async fn permission_matrix(app: &TestApp) {
             }
         }
     }
-    let mut public: Vec<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
+    // Uploaded images are open too: a public file needs no credential; the matrix above checks
+    // staff files, which do.
+    let mut public: Vec<String> = PUBLIC
+        .iter()
+        .chain(["file_get", "file_thumb"].iter())
+        .map(|s| s.to_string())
+        .collect();
     open.sort();
     public.sort();
     assert_eq!(

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bookings;
 pub mod checkin;
 pub mod console;
+pub mod contract;
 pub mod demand;
 pub mod feedback;
 pub mod files;

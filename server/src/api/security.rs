@@ -5,7 +5,8 @@
 //! must also carry the CSRF header. `Secured` wraps the API set and writes that into each
 //! operation's `security` and into `components.securitySchemes`, so `/openapi.json`, `/docs`
 //! and generated clients know it. An operation that already declares requirements through a
-//! security-scheme extractor keeps them, and gets the cookie alternative added.
+//! security-scheme extractor keeps them, and gets the cookie alternative added. The same
+//! wrapper adds the error responses and nullability (`contract.rs`).
 
 use poem::http::Method;
 use poem_openapi::registry::{MetaApi, MetaSecurityScheme, Registry};
@@ -35,16 +36,40 @@ pub const PUBLIC: &[&str] = &[
     "console_dev_accounts",
 ];
 
-/// Public operations that add the caller's own data when a credential is sent.
+/// Public operations that add the caller's own data when a credential is sent, and uploaded
+/// images (public ones for anyone, staff ones only with a credential).
 pub const OPTIONAL: &[&str] = &[
     "activities_browse",
     "activity_get",
     "demand_list",
     "demand_get",
+    "file_get",
+    "file_thumb",
 ];
 
 /// Operations that only the console's cookie session can call.
 pub const COOKIE_ONLY: &[&str] = &["console_session", "console_logout"];
+
+/// What an operation asks of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Optional,
+    Signed,
+    CookieOnly,
+}
+
+pub fn access(operation_id: &str) -> Access {
+    if PUBLIC.contains(&operation_id) {
+        Access::Public
+    } else if OPTIONAL.contains(&operation_id) {
+        Access::Optional
+    } else if COOKIE_ONLY.contains(&operation_id) {
+        Access::CookieOnly
+    } else {
+        Access::Signed
+    }
+}
 
 pub struct Secured<T>(pub T);
 
@@ -94,6 +119,7 @@ impl<T: OpenApi> OpenApi for Secured<T> {
             for path in api.paths.iter_mut() {
                 for op in path.operations.iter_mut() {
                     op.security = requirements(op.operation_id, &op.method, &op.security);
+                    super::contract::add_error_responses(op);
                 }
             }
         }
@@ -102,6 +128,7 @@ impl<T: OpenApi> OpenApi for Secured<T> {
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+        super::contract::register(registry);
         registry.create_security_scheme(
             BEARER,
             MetaSecurityScheme {
