@@ -65,6 +65,8 @@ pub mod stats;
 pub mod storage;
 /// Timestamps and the injectable clock.
 pub mod time;
+
+pub mod transfer;
 /// WeChat client and fake server.
 pub mod wechat;
 /// Background worker: draws, reminders, outbox.

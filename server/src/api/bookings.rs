@@ -5,6 +5,7 @@ use crate::config::Templates;
 use crate::error::ApiError;
 use crate::family::{self, Member, NewMember};
 use crate::state::AppState;
+use crate::transfer::{self, AcceptRequest, TransferCreated, TransferPreview};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Header, Path};
@@ -109,6 +110,96 @@ impl BookingsApi {
         )
         .await;
         // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
+        st.browse_changed();
+        Ok(Json(v?))
+    }
+
+    /// Pass my booking on (转让): a one-time code, valid 30 minutes and never past the
+    /// cancellation deadline. A new code replaces an earlier one.
+    #[oai(
+        path = "/bookings/:id/transfer",
+        method = "post",
+        operation_id = "booking_transfer_create"
+    )]
+    async fn transfer_create(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<TransferCreated>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(
+            transfer::create(
+                &st.db,
+                &st.settings.booking,
+                caller.user_id,
+                id.0,
+                st.clock.now(),
+            )
+            .await?,
+        ))
+    }
+
+    /// Take back an open transfer code.
+    #[oai(
+        path = "/bookings/:id/transfer",
+        method = "delete",
+        operation_id = "booking_transfer_revoke"
+    )]
+    async fn transfer_revoke(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        transfer::revoke(&st.db, caller.user_id, id.0).await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// What a transfer code gives, before accepting it.
+    #[oai(
+        path = "/transfers/:code",
+        method = "get",
+        operation_id = "transfer_get"
+    )]
+    async fn transfer_get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        code: Path<String>,
+    ) -> Result<Json<TransferPreview>> {
+        st.caller(req).await?;
+        Ok(Json(
+            transfer::preview(&st.db, &code.0, st.clock.now()).await?,
+        ))
+    }
+
+    /// Accept a transfer: the seat moves to me (or my family member), the old ticket stops
+    /// working and I get a new one.
+    #[oai(
+        path = "/transfers/:code/accept",
+        method = "post",
+        operation_id = "transfer_accept"
+    )]
+    async fn transfer_accept(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        code: Path<String>,
+        body: Json<AcceptRequest>,
+    ) -> Result<Json<BookingView>> {
+        let caller = st.caller(req).await?;
+        let v = transfer::accept(
+            &st.db,
+            &st.settings.booking,
+            caller.user_id,
+            &code.0,
+            &body.0,
+            &st.ticket_key,
+            st.clock.now(),
+        )
+        .await;
         st.browse_changed();
         Ok(Json(v?))
     }
