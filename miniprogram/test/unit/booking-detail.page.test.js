@@ -168,7 +168,7 @@ test('转让给家人朋友: a confirmed seat gets a one-time code and a share c
   expect(text(page, '.transfer-btn')).toBe('转让给家人朋友')
 })
 
-test('no 转让 for a waiting-list place or after check-in', async () => {
+test('no 转让 for a waiting-list place', async () => {
   stubRequest({ 'GET /api/v1/bookings/5': { data: fx.booking({ status: 'waitlisted', waitlist_position: 2 }) } })
   const page = loadPage(ROUTE, { query: { id: '5' } })
   await waitFor(() => page.data.status === 'ok' && page.data.b.waitlisted)
