@@ -39,7 +39,18 @@ const LOCAL_FAKE_SECRET: &str = "local-fake-wechat-secret";
 /// and loads the demo network into an empty database when configured.
 pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, StartError> {
     let db = Db::connect(&settings.database_url).await?;
-    db.migrate().await?;
+    // Instances started at the same moment on an empty database race to migrate (PostgreSQL
+    // serialises this with an advisory lock; SQLite does not): a loser finds the work done on
+    // its next try.
+    let mut tries = 0;
+    while let Err(e) = db.migrate().await {
+        tries += 1;
+        if tries >= STARTUP_TRIES {
+            return Err(e.into());
+        }
+        tracing::warn!(error = %e, "migration raced with another instance; trying again");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     let prefix = format!("culturehub:{}", short_hash(&settings.database_url));
     let cache = Cache::connect(settings.redis_url.as_deref(), &prefix).await?;
     let (base, secret, fake) = if settings.wechat.embedded_fake {
@@ -101,15 +112,29 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         fake_wechat: fake,
         storage,
     };
-    if state.settings.seed_demo_if_empty {
-        crate::seed::demo_if_empty(&state)
-            .await
-            .map_err(|e| StartError::Seed(e.to_string()))?;
+    // Seeding checks before it writes, so two instances starting at once can both decide to
+    // seed; the loser's transaction fails on a unique key and its next try finds the data.
+    let mut tries = 0;
+    while let Err(e) = seed(&state).await {
+        tries += 1;
+        if tries >= STARTUP_TRIES {
+            return Err(StartError::Seed(e.to_string()));
+        }
+        tracing::warn!(error = %e, "demo data raced with another instance; trying again");
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    crate::seed::demo_staff(&state)
-        .await
-        .map_err(|e| StartError::Seed(e.to_string()))?;
     Ok(state)
+}
+
+/// Attempts at migrating and seeding before a start fails.
+const STARTUP_TRIES: u32 = 5;
+
+async fn seed(state: &AppState) -> crate::error::ApiResult<()> {
+    if state.settings.seed_demo_if_empty {
+        crate::seed::demo_if_empty(state).await?;
+    }
+    crate::seed::demo_staff(state).await?;
+    Ok(())
 }
 
 fn short_hash(s: &str) -> String {
@@ -201,7 +226,16 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             Err(_) => true,
         }
     };
+    // While the database is known to be down, API requests are answered at once instead of
+    // each waiting out the pool's acquire timeout; a background probe notices its return.
+    let db_down = path.starts_with("/api/") && st.db.known_down();
     let result = match limited {
+        _ if db_down => {
+            st.db.ensure_probe();
+            Err(ApiError::unavailable()
+                .with_details(serde_json::json!({ "retry_after": 1 }))
+                .into())
+        }
         Some(retry) => Err(ApiError::rate_limited(retry).into()),
         None if too_large => Err(ApiError::new(
             poem::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -217,9 +251,10 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
             let timeout = Duration::from_secs(st.settings.request_timeout_secs);
             // Every log line written while handling the request carries its id.
             let span = tracing::info_span!("request", request_id = %rid);
-            match tokio::time::timeout(timeout, tracing::Instrument::instrument(ep.call(req), span))
-                .await
-            {
+            let call = st
+                .db
+                .scope(tracing::Instrument::instrument(ep.call(req), span));
+            match tokio::time::timeout(timeout, call).await {
                 Ok(r) => r.map(IntoResponse::into_response),
                 Err(_) => Err(ApiError::new(
                     poem::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -232,6 +267,8 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     };
     // Unknown routes share one metrics label, so probes cannot create unbounded series.
     let mut unmatched = false;
+    // A database error in this request marked the database down: start the probe.
+    st.db.ensure_probe();
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -296,7 +333,18 @@ fn healthz() -> Response {
 
 #[handler]
 async fn readyz(Data(st): Data<&AppState>) -> Response {
-    let db = st.db.ping().await;
+    // Known down: answer at once (the probe is on it); otherwise a ping that cannot hang for
+    // the pool's whole acquire timeout.
+    let db = if st.db.known_down() {
+        st.db.ensure_probe();
+        false
+    } else {
+        let up = st.db.ping_quick().await;
+        if !up {
+            st.db.mark_down();
+        }
+        up
+    };
     let cache = st.cache.ping().await;
     let body = serde_json::json!({
         "database": if db { "ok" } else { "unavailable" },
@@ -331,19 +379,45 @@ pub struct Running {
     pub state: AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<()>,
+    worker_stop: crate::worker::Stop,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-    /// Stops accepting, lets requests in flight finish (up to 10 s), closes the pools.
+    /// Stops accepting, lets requests in flight and the message being sent finish within
+    /// `shutdown_grace_secs`, then closes the pools. Bounded: whatever is still stuck (a
+    /// request waiting on the database, a hung send) is abandoned when the grace period ends.
     pub async fn shutdown(mut self) {
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now() + grace;
+        self.worker_stop.stop();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = self.handle.await;
-        self.state.db.close().await;
+        if tokio::time::timeout_at(deadline, &mut self.handle)
+            .await
+            .is_err()
+        {
+            self.handle.abort();
+        }
+        if tokio::time::timeout_at(deadline, &mut self.worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the worker did not stop within the grace period; abandoned");
+            self.worker.abort();
+        }
+        // Closing waits for every connection to come back; one held by a stuck request never
+        // would.
+        if tokio::time::timeout(Duration::from_secs(1), self.state.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still busy at shutdown; abandoned");
+        }
     }
 }
 
@@ -357,8 +431,10 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
         .and_then(|a| a.as_socket_addr().cloned())
         .ok_or_else(|| std::io::Error::other("no local address"))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = crate::worker::spawn(state.clone());
+    let worker_stop = crate::worker::Stop::default();
+    let worker = crate::worker::spawn(state.clone(), worker_stop.clone());
     let app = routes(state.clone());
+    let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
     let handle = tokio::spawn(async move {
         let _ = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -366,15 +442,16 @@ pub async fn start(state: AppState, listen: &str) -> std::io::Result<Running> {
                 async move {
                     let _ = rx.await;
                 },
-                Some(Duration::from_secs(10)),
+                Some(grace),
             )
             .await;
-        worker.abort();
     });
     Ok(Running {
         addr,
         state,
         stop: Some(tx),
         handle,
+        worker_stop,
+        worker,
     })
 }

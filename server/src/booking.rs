@@ -334,16 +334,18 @@ where
     }
     let res = f().await;
     match (&res, key) {
-        // Two requests with one key raced: the first one's answer wins.
-        (Err(e), Some(k)) if e.code == "idempotency_race" => {
-            if let Some(prev) = replay(db, user_id, k, op).await? {
-                return prev;
-            }
-        }
         (Err(e), Some(k))
             if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS =>
         {
-            remember_err(db, user_id, k, op, e, now).await;
+            // Two requests with one key raced: the one that finished first answers for both
+            // (this one may have been refused only because of it: `already_cancelled`,
+            // `booking_changed`, `idempotency_race`).
+            if let Some(prev) = replay(db, user_id, k, op).await? {
+                return prev;
+            }
+            if e.code != "idempotency_race" {
+                remember_err(db, user_id, k, op, e, now).await;
+            }
         }
         _ => {}
     }
@@ -559,6 +561,11 @@ async fn book_once(
     Ok(view)
 }
 
+/// A booking with a live check-in: its holder is inside, the seat is theirs.
+pub fn already_admitted() -> ApiError {
+    ApiError::conflict("already_checked_in", "已签到入场的预约不能取消")
+}
+
 fn already_booked(course: bool) -> ApiError {
     ApiError::conflict(
         "already_booked",
@@ -603,6 +610,27 @@ pub async fn cancel(
             ));
         }
         let mut tx = db.begin().await?;
+        if let Some(k) = key {
+            // Person first (the lock order of `book`), then the key: a request with this key
+            // that finished meanwhile wins, and this one answers as it did.
+            sqlx::query("UPDATE users SET booking_seq = booking_seq + 1 WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let seen: Option<i64> = sqlx::query_scalar(
+                "SELECT status FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(k)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if seen.is_some() {
+                return Err(ApiError::conflict(
+                    "idempotency_race",
+                    "请求正在处理，请稍后",
+                ));
+            }
+        }
         cancel_in(&mut tx, booking_id, session_id, &status, "本人取消", &now_s).await?;
         let view = view_in(&mut tx, s, booking_id).await?;
         if let Some(k) = key {
@@ -645,9 +673,12 @@ pub async fn cancel_in(
     now: &str,
 ) -> ApiResult<()> {
     lock_session(tx, session_id).await?;
+    // `checked_in_at` is set by every admission in the same row update that checks the booking
+    // is confirmed (checkin::admit), so a scan and a cancellation at the same instant are
+    // ordered on this row: an admitted booking keeps its seat.
     let changed = sqlx::query(
         "UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2, waitlist_pos = NULL \
-         WHERE id = $3 AND status = $4",
+         WHERE id = $3 AND status = $4 AND checked_in_at IS NULL",
     )
     .bind(now)
     .bind(reason)
@@ -657,6 +688,14 @@ pub async fn cancel_in(
     .await?
     .rows_affected();
     if changed == 0 {
+        let admitted: Option<Option<String>> =
+            sqlx::query_scalar("SELECT checked_in_at FROM bookings WHERE id = $1")
+                .bind(booking_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if matches!(admitted, Some(Some(_))) {
+            return Err(already_admitted());
+        }
         return Err(ApiError::conflict(
             "booking_changed",
             "预约状态刚刚发生了变化，请刷新后再试",
@@ -1174,6 +1213,12 @@ pub async fn draw(db: &Db, activity_id: i64, now: Ts) -> ApiResult<bool> {
         .collect();
     let ids: Vec<i64> = owner.keys().copied().collect();
     let order = rules::lottery_order(&seed, &ids);
+    // The entrant list the record publishes: exactly these entries, frozen with the draw.
+    sqlx::query("UPDATE activities SET lottery_entries = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&order).unwrap_or_default())
+        .bind(activity_id)
+        .execute(&mut *tx)
+        .await?;
     let starts = time::parse(&a.get::<String, _>("starts_at")).unwrap_or(now);
     let title: String = a.get("title");
     let place: String = a.get("short_name");
@@ -1231,7 +1276,8 @@ pub struct LotteryRecord {
 
 pub async fn lottery_record(db: &Db, activity_id: i64) -> ApiResult<LotteryRecord> {
     let a = sqlx::query(
-        "SELECT a.booking_mode, a.lottery_draw_at, a.lottery_seed_hash, a.lottery_seed, a.lottery_drawn_at, s.id AS session_id, s.capacity \
+        "SELECT a.booking_mode, a.lottery_draw_at, a.lottery_seed_hash, a.lottery_seed, a.lottery_drawn_at, a.lottery_entries, \
+         s.id AS session_id, s.capacity \
          FROM activities a JOIN sessions s ON s.activity_id = a.id AND s.lesson_no = 1 WHERE a.id = $1",
     )
     .bind(activity_id)
@@ -1247,14 +1293,20 @@ pub async fn lottery_record(db: &Db, activity_id: i64) -> ApiResult<LotteryRecor
     } else {
         None
     };
-    // Before the draw: current entries. After it: everyone who was entered when it ran,
-    // including those who cancelled later — their place in the order is part of what is checked.
-    let ids: Vec<i64> = match &drawn {
-        None => sqlx::query_scalar("SELECT id FROM bookings WHERE session_id = $1 AND status = 'entered' ORDER BY id")
+    // Before the draw: current entries. After it: the entrant list frozen by the draw's own
+    // transaction — everyone who took part, including those who cancelled later (their place
+    // in the order is part of what is checked), and nobody who cancelled before it.
+    let frozen: Option<Vec<i64>> = a
+        .get::<Option<String>, _>("lottery_entries")
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let ids: Vec<i64> = match (&drawn, frozen) {
+        (Some(_), Some(ids)) => ids,
+        (None, _) => sqlx::query_scalar("SELECT id FROM bookings WHERE session_id = $1 AND status = 'entered' ORDER BY id")
             .bind(a.get::<i64, _>("session_id"))
             .fetch_all(db.pool())
             .await?,
-        Some(d) => sqlx::query_scalar(
+        // Draws made before the list was kept: rebuilt from timestamps (to the second).
+        (Some(d), None) => sqlx::query_scalar(
             "SELECT id FROM bookings WHERE session_id = $1 AND created_at <= $2 AND (cancelled_at IS NULL OR cancelled_at >= $2) ORDER BY id",
         )
         .bind(a.get::<i64, _>("session_id"))

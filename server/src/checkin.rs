@@ -59,23 +59,18 @@ pub async fn load_ticket_key(db: &Db, configured: &str) -> ApiResult<Vec<u8>> {
     if !configured.is_empty() {
         return Ok(configured.as_bytes().to_vec());
     }
-    let mut tx = db.begin().await?;
-    let existing: Option<String> =
+    // Insert-or-get: instances starting at the same moment on an empty database all end up
+    // with the one key that was stored first.
+    sqlx::query(
+        "INSERT INTO server_secrets (name, value) VALUES ('ticket_key', $1) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(crate::identity::new_secret())
+    .execute(db.writer())
+    .await?;
+    let key: String =
         sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = 'ticket_key'")
-            .fetch_optional(&mut *tx)
+            .fetch_one(db.writer())
             .await?;
-    let key = match existing {
-        Some(k) => k,
-        None => {
-            let k = crate::identity::new_secret();
-            sqlx::query("INSERT INTO server_secrets (name, value) VALUES ('ticket_key', $1)")
-                .bind(&k)
-                .execute(&mut *tx)
-                .await?;
-            k
-        }
-    };
-    tx.commit().await?;
     Ok(key.into_bytes())
 }
 
@@ -441,14 +436,19 @@ async fn existing_checkin(
     }))
 }
 
-/// Outcome of an attempt to admit at the door.
-pub enum Admit {
+/// Outcome of writing an admission.
+enum Written {
     Admitted(i64),
-    /// Already admitted: (check-in id, when, by whom).
-    Already(i64, String, String),
+    /// A live check-in for this booking and session already exists.
+    Already,
+    /// The booking stopped being confirmed (cancelled) before this transaction.
+    NotConfirmed,
 }
 
-/// Inserts the admission; the unique index decides races.
+/// Writes the admission. The booking row is updated first, on the condition that it is still
+/// confirmed, so a cancellation and a scan at the same instant are ordered by the database:
+/// the later one sees the other (a cancelled booking is not admitted; an admitted one cannot
+/// be cancelled, see `booking::cancel_in`). The unique index decides races between scans.
 async fn admit(
     tx: &mut Tx,
     booking_id: i64,
@@ -457,7 +457,19 @@ async fn admit(
     source: &str,
     admitted_at: &str,
     now: &str,
-) -> ApiResult<Option<i64>> {
+) -> ApiResult<Written> {
+    let confirmed = sqlx::query(
+        "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed'",
+    )
+    .bind(admitted_at)
+    .bind(booking_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !confirmed {
+        return Ok(Written::NotConfirmed);
+    }
     let res = sqlx::query_scalar::<_, i64>(
         "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
          VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING RETURNING id",
@@ -470,16 +482,20 @@ async fn admit(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    if res.is_some() {
-        sqlx::query(
-            "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2",
-        )
-        .bind(admitted_at)
-        .bind(booking_id)
-        .execute(&mut **tx)
-        .await?;
+    Ok(match res {
+        Some(id) => Written::Admitted(id),
+        None => Written::Already,
+    })
+}
+
+/// The answer for a ticket whose booking was cancelled while it was being scanned.
+fn cancelled_now(h: &Holder) -> ScanAnswer {
+    ScanAnswer {
+        holder_masked: Some(h.name.clone()),
+        is_family_member: h.is_family,
+        is_child: h.is_child,
+        ..ScanAnswer::plain("cancelled", "这张票对应的预约已取消，不能入场", "red")
     }
-    Ok(res)
 }
 
 fn check_nonce(nonce: &str) -> ApiResult<()> {
@@ -499,20 +515,43 @@ async fn replayed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<Option<Scan
     Ok(a.and_then(|a| serde_json::from_str(&a).ok()))
 }
 
-async fn remember(
+/// Claims a scan's nonce for this transaction, before anything is written: false when
+/// another request (a retried or duplicated batch, on any instance) holds or has recorded it.
+/// The unique key makes the second claimant wait for the first one's commit, so the answer it
+/// then replays is the first one's, and the scan is judged and written once.
+async fn claim_nonce(
     tx: &mut Tx,
     volunteer: i64,
     nonce: &str,
     session_id: i64,
-    answer: &ScanAnswer,
     now: &str,
-) -> ApiResult<()> {
-    sqlx::query("INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING")
+) -> ApiResult<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,'',$4) \
+         ON CONFLICT DO NOTHING RETURNING volunteer_id",
+    )
+    .bind(volunteer)
+    .bind(nonce)
+    .bind(session_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
+/// The answer another request recorded under this nonce.
+async fn replay_claimed(db: &Db, volunteer: i64, nonce: &str) -> ApiResult<ScanAnswer> {
+    replayed(db, volunteer, nonce)
+        .await?
+        .ok_or_else(ApiError::unavailable)
+}
+
+/// Records the answer under the nonce claimed by `claim_nonce`.
+async fn remember(tx: &mut Tx, volunteer: i64, nonce: &str, answer: &ScanAnswer) -> ApiResult<()> {
+    sqlx::query("UPDATE scans SET answer = $1 WHERE volunteer_id = $2 AND nonce = $3")
+        .bind(serde_json::to_string(answer).unwrap_or_default())
         .bind(volunteer)
         .bind(nonce)
-        .bind(session_id)
-        .bind(serde_json::to_string(answer).unwrap_or_default())
-        .bind(now)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -561,6 +600,10 @@ pub async fn scan(
     };
     let mut answer = judge(db, s, &h, opens_minutes, now).await?;
     let mut tx = db.begin().await?;
+    if !claim_nonce(&mut tx, volunteer, nonce, s.id, &now_s).await? {
+        tx.rollback().await?;
+        return replay_claimed(db, volunteer, nonce).await;
+    }
     if answer.result == "admitted" {
         match admit(
             &mut tx,
@@ -573,22 +616,23 @@ pub async fn scan(
         )
         .await?
         {
-            Some(id) => answer.checkin_id = Some(id),
-            None => {
-                // Lost the race to another volunteer: tell it as it is.
-                tx.rollback().await?;
+            Written::Admitted(id) => answer.checkin_id = Some(id),
+            Written::Already => {
+                // Lost the race to another volunteer (committed: the unique index waited for
+                // it): tell it as it is.
                 let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
                     .await?
                     .ok_or_else(ApiError::internal)?;
                 answer = already(&h, id, at, by);
-                tx = db.begin().await?;
             }
+            // Cancelled between the read and this transaction.
+            Written::NotConfirmed => answer = cancelled_now(&h),
         }
     }
     let (admitted, booked) = counts_in(&mut tx, s).await?;
     answer.admitted_count = admitted;
     answer.booked_count = booked;
-    remember(&mut tx, volunteer, nonce, s.id, &answer, &now_s).await?;
+    remember(&mut tx, volunteer, nonce, &answer).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -815,6 +859,13 @@ pub async fn sync(
             }
         };
         let mut tx = db.begin().await?;
+        if !claim_nonce(&mut tx, volunteer, &sc.nonce, s.id, &now_s).await? {
+            // The same scan in another copy of this batch (a retry still running, perhaps on
+            // another instance): its answer, and nothing recorded twice.
+            tx.rollback().await?;
+            out.push(replay_claimed(db, volunteer, &sc.nonce).await?);
+            continue;
+        }
         if answer.result == "admitted" {
             match admit(
                 &mut tx,
@@ -827,8 +878,9 @@ pub async fn sync(
             )
             .await?
             {
-                Some(id) => answer.checkin_id = Some(id),
-                None => {
+                Written::Admitted(id) => answer.checkin_id = Some(id),
+                Written::NotConfirmed => answer = cancelled_now(&h),
+                Written::Already => {
                     let row = sqlx::query("SELECT id, admitted_at FROM checkins WHERE booking_id = $1 AND session_id = $2 AND undone_at IS NULL")
                         .bind(h.booking_id)
                         .bind(s.id)
@@ -863,7 +915,7 @@ pub async fn sync(
         let (admitted, booked) = counts_in(&mut tx, s).await?;
         answer.admitted_count = admitted;
         answer.booked_count = booked;
-        remember(&mut tx, volunteer, &sc.nonce, s.id, &answer, &now_s).await?;
+        remember(&mut tx, volunteer, &sc.nonce, &answer).await?;
         tx.commit().await?;
         out.push(answer);
     }
@@ -1022,7 +1074,7 @@ pub async fn admit_manually(
     }
     let now_s = time::fmt(now);
     let mut tx = db.begin().await?;
-    let id = admit(
+    let id = match admit(
         &mut tx,
         booking_id,
         s.id,
@@ -1031,7 +1083,14 @@ pub async fn admit_manually(
         &now_s,
         &now_s,
     )
-    .await?;
+    .await?
+    {
+        Written::Admitted(id) => Some(id),
+        Written::Already => None,
+        Written::NotConfirmed => {
+            return Err(ApiError::conflict("not_confirmed", "这条预约没有有效名额"))
+        }
+    };
     crate::audit::record(&mut tx, &now_s, audit).await?;
     tx.commit().await?;
     let (admitted, booked) = counts(db, s).await?;
@@ -1116,12 +1175,15 @@ pub async fn self_checkin(
     let mut tx = db.begin().await?;
     let answer = match (booking, s.capacity) {
         (Some(b), _) => match admit(&mut tx, b, s.id, None, "self", &now_s, &now_s).await? {
-            Some(id) => ScanAnswer {
+            Written::Admitted(id) => ScanAnswer {
                 checkin_id: Some(id),
                 party_size: 1,
                 ..ScanAnswer::plain("admitted", "签到成功，欢迎参加", "green")
             },
-            None => ScanAnswer::plain("already_admitted", "您已经签到过了", "amber"),
+            Written::Already => ScanAnswer::plain("already_admitted", "您已经签到过了", "amber"),
+            Written::NotConfirmed => {
+                ScanAnswer::plain("not_confirmed", "您的预约已取消，不能签到", "red")
+            }
         },
         (None, None) => {
             let n = sqlx::query(

@@ -22,6 +22,9 @@ pub struct Settings {
     pub body_limit: usize,
     /// Seconds a request may take before it is answered with a timeout.
     pub request_timeout_secs: u64,
+    /// On stop (SIGTERM), seconds given to requests in flight and to the message being sent;
+    /// the process exits within about this long whatever is still running.
+    pub shutdown_grace_secs: u64,
     /// Lifetime of a sign-in session, in hours.
     pub session_ttl_hours: i64,
     /// Load the demo Futian network into an empty database on `serve`.
@@ -357,6 +360,7 @@ impl Default for Settings {
             log_format: "pretty".into(),
             body_limit: 256 * 1024,
             request_timeout_secs: 15,
+            shutdown_grace_secs: 10,
             session_ttl_hours: 24 * 30,
             seed_demo_if_empty: true,
             seed_demo_activities: true,
@@ -687,6 +691,15 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 key: "booking",
                 why: "爽约次数上限和可同时预约数量都至少为 1".into(),
+            });
+        }
+        if self.booking.cancel_deadline_minutes < self.booking.checkin_opens_minutes {
+            return Err(ConfigError::Invalid {
+                key: "booking.cancel_deadline_minutes",
+                why: format!(
+                    "取消截止（开始前 {} 分钟）晚于签到开始（开始前 {} 分钟）：已入场的人还能取消，名额会被再次分出。请让 cancel_deadline_minutes 不小于 checkin_opens_minutes",
+                    self.booking.cancel_deadline_minutes, self.booking.checkin_opens_minutes
+                ),
             });
         }
         self.storage.validate()?;

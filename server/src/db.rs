@@ -13,6 +13,8 @@
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,28 @@ pub struct Db {
     pub backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    health: Arc<Health>,
+}
+
+/// What this instance knows about its database: marked down by an error that says the
+/// database cannot be reached (a terminated connection, a pool that cannot get one), marked
+/// up again by a probe that reaches it. While it is down, requests are answered `503` at once
+/// instead of each waiting out the pool's acquire timeout.
+#[derive(Default)]
+pub struct Health {
+    down: AtomicBool,
+    probing: AtomicBool,
+}
+
+tokio::task_local! {
+    /// The health of the database the current request uses (set by the request middleware),
+    /// so an error converted far from the `Db` can still report an outage.
+    static CURRENT: Arc<Health>;
+}
+
+/// Reports a lost database to the current request's `Db`, if any.
+pub fn note_lost() {
+    let _ = CURRENT.try_with(|h| h.down.store(true, Ordering::SeqCst));
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -89,6 +113,7 @@ impl Db {
                 backend: Backend::Sqlite,
                 read,
                 write,
+                health: Arc::default(),
             })
         } else {
             let opts = AnyConnectOptions::from_str(url)
@@ -104,6 +129,7 @@ impl Db {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                health: Arc::default(),
             })
         }
     }
@@ -135,6 +161,48 @@ impl Db {
 
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    /// A ping that gives up after `PROBE_TIMEOUT` instead of the pool's acquire timeout.
+    pub async fn ping_quick(&self) -> bool {
+        tokio::time::timeout(PROBE_TIMEOUT, self.ping())
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Runs `f` (a request) with this database as the one `note_lost` reports to.
+    pub async fn scope<F: std::future::Future>(&self, f: F) -> F::Output {
+        CURRENT.scope(self.health.clone(), f).await
+    }
+
+    /// The database was found unreachable and has not been reached since.
+    pub fn known_down(&self) -> bool {
+        self.health.down.load(Ordering::SeqCst)
+    }
+
+    pub fn mark_down(&self) {
+        self.health.down.store(true, Ordering::SeqCst);
+        self.ensure_probe();
+    }
+
+    /// While the database is known down, one background probe per instance pings it every
+    /// `PROBE_EVERY` and marks it up at the first answer.
+    pub fn ensure_probe(&self) {
+        if !self.known_down() || self.health.probing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if db.ping_quick().await {
+                    db.health.down.store(false, Ordering::SeqCst);
+                    tracing::info!("database reachable again");
+                    break;
+                }
+                tokio::time::sleep(PROBE_EVERY).await;
+            }
+            db.health.probing.store(false, Ordering::SeqCst);
+        });
     }
 
     /// Pool usage for `/metrics`: (size, idle) of the read and write pools.
@@ -179,13 +247,47 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
-/// True when the database itself is unreachable or saturated (answered with 503).
+/// How long a readiness check or health probe waits for the database.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+
+/// True when the database itself is unreachable or saturated (answered with 503): the
+/// connection is gone or cannot be had, or SQLite's write lock was not free in time.
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    is_lost(e) || is_busy(e)
+}
+
+/// The database cannot be reached: no connection to be had, or the one in use was cut (the
+/// server restarting or terminating backends, a network failure).
+pub fn is_lost(e: &sqlx::Error) -> bool {
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or("");
+            // PostgreSQL: connection exceptions (08…), admin/crash shutdown and "cannot connect
+            // now" (57P01–57P03), too many connections (53300).
+            code.starts_with("08")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+                || d.message().contains("terminating connection")
+        }
+        _ => false,
+    }
+}
+
+/// SQLite's write lock was not free within the busy timeout.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            matches!(code.as_deref(), Some("5" | "6" | "261" | "517"))
+                || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
 }

@@ -111,7 +111,10 @@ impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if crate::db::is_unavailable(&e) {
             tracing::error!(error = %e, "database unavailable");
-            ApiError::unavailable()
+            if crate::db::is_lost(&e) {
+                crate::db::note_lost();
+            }
+            ApiError::unavailable().with_details(serde_json::json!({ "retry_after": 1 }))
         } else {
             tracing::error!(error = %e, "database error");
             ApiError::internal()

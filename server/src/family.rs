@@ -137,7 +137,8 @@ pub async fn remove(db: &Db, user_id: i64, id: i64, now: &str) -> ApiResult<()> 
     let mut tx = db.begin().await?;
     let active = sqlx::query(
         "SELECT b.id, b.session_id, b.status FROM bookings b JOIN sessions s ON s.id = b.session_id \
-         WHERE b.family_member_id = $1 AND b.user_id = $2 AND b.status <> 'cancelled' AND s.starts_at > $3",
+         WHERE b.family_member_id = $1 AND b.user_id = $2 AND b.status <> 'cancelled' AND s.starts_at > $3 \
+         AND b.checked_in_at IS NULL",
     )
     .bind(id)
     .bind(user_id)
@@ -145,7 +146,8 @@ pub async fn remove(db: &Db, user_id: i64, id: i64, now: &str) -> ApiResult<()> 
     .fetch_all(&mut *tx)
     .await?;
     for b in active {
-        crate::booking::cancel_in(
+        // A member already admitted keeps the seat they are sitting in.
+        match crate::booking::cancel_in(
             &mut tx,
             b.get("id"),
             b.get("session_id"),
@@ -153,7 +155,11 @@ pub async fn remove(db: &Db, user_id: i64, id: i64, now: &str) -> ApiResult<()> 
             "家庭成员已移除",
             now,
         )
-        .await?;
+        .await
+        {
+            Err(e) if e.code == "already_checked_in" => {}
+            r => r?,
+        }
     }
     let res = sqlx::query(
         "UPDATE family_members SET name = '', birth_date = '1900-01-01', guardian_consent_at = NULL, deleted_at = $1 \

@@ -84,20 +84,29 @@ pub async fn open_session(
     Ok((token, user_id))
 }
 
+/// Insert-or-get on the openid: the same new person signing in on two instances at once gets
+/// one account (the second insert waits for the first and then finds its row).
 async fn insert_user(
     tx: &mut Tx,
     openid: &str,
     unionid: Option<&str>,
     now: &str,
 ) -> ApiResult<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO users (openid, unionid, created_at) VALUES ($1, $2, $3) RETURNING id",
+    let made: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO users (openid, unionid, created_at) VALUES ($1, $2, $3) ON CONFLICT (openid) DO NOTHING RETURNING id",
     )
     .bind(openid)
     .bind(unionid)
     .bind(now)
-    .fetch_one(&mut **tx)
-    .await?)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match made {
+        Some(id) => Ok(id),
+        None => Ok(sqlx::query_scalar("SELECT id FROM users WHERE openid = $1")
+            .bind(openid)
+            .fetch_one(&mut **tx)
+            .await?),
+    }
 }
 
 /// Resolves a bearer token to a caller with its current grants. Always read from the

@@ -112,51 +112,61 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// How long a message waits for the resident's subscribe permission before it is skipped.
 pub const GRANT_GRACE_SECS: i64 = 120;
 
-/// One pass of the outbox: claim due rows, send, record. Returns what happened.
+/// Most messages one pass sends; the rest wait for the next pass.
+pub const PASS_LIMIT: usize = 50;
+
+/// One pass of the outbox: claim one due row, send it, record the outcome, and again, until
+/// none is due, `PASS_LIMIT` were handled or `stop` is set. Claiming one row at a time means
+/// a stopping instance holds at most the one message whose send is under way: everything
+/// else stays `pending` for the next worker, on this instance or another.
 pub async fn work_outbox(
     db: &Db,
     wechat: &WechatClient,
     templates: &crate::config::Templates,
     worker_id: &str,
     now: Ts,
+    stop: &crate::worker::Stop,
 ) -> ApiResult<PassReport> {
-    let now_s = time::fmt(now);
-    let lease = time::fmt(now + chrono::Duration::seconds(60));
+    let started = std::time::Instant::now();
     // Rows whose sender vanished mid-send: their fate is unknown, never send them again.
     sqlx::query(
         "UPDATE outbox SET status = 'unknown', last_error = 'sender stopped during send' \
          WHERE status = 'sending' AND locked_until < $1",
     )
-    .bind(&now_s)
+    .bind(time::fmt(now))
     .execute(db.writer())
     .await?;
-    // Claim atomically: a row is claimed by exactly one worker.
-    let mut tx = db.begin().await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 50",
-    )
-    .bind(&now_s)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut claimed = Vec::new();
-    for id in ids {
-        let r = sqlx::query(
+    // Claim atomically: a row is claimed by exactly one worker. On PostgreSQL a row another
+    // worker is claiming is skipped rather than waited for; SQLite has one writer anyway.
+    let claim_sql = match db.backend {
+        crate::db::Backend::Postgres => {
             "UPDATE outbox SET status = 'sending', locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-             WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(worker_id)
-        .bind(&lease)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 1 {
-            claimed.push(id);
+             WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
         }
-    }
-    tx.commit().await?;
-
+        crate::db::Backend::Sqlite => {
+            "UPDATE outbox SET status = 'sending', locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+             ORDER BY id LIMIT 1) AND status = 'pending' RETURNING id"
+        }
+    };
     let mut report = PassReport::default();
-    for id in claimed {
+    for _ in 0..PASS_LIMIT {
+        if stop.is_stopped() {
+            break;
+        }
+        // The pass's clock moves on with real time, so a lease always starts at its claim.
+        let now = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+        let now_s = time::fmt(now);
+        let Some(id) = sqlx::query_scalar::<_, i64>(claim_sql)
+            .bind(worker_id)
+            .bind(time::fmt(now + chrono::Duration::seconds(60)))
+            .bind(&now_s)
+            .fetch_optional(db.writer())
+            .await?
+        else {
+            break;
+        };
         let row = sqlx::query(
             "SELECT o.user_id, o.kind, o.page, o.data, o.attempts, o.created_at, u.openid FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.id = $1",
         )

@@ -113,17 +113,19 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
 
 pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     let mut tx = db.begin().await?;
-    // Future bookings are cancelled so their seats go to the next person in line.
+    // Future bookings are cancelled so their seats go to the next person in line — except one
+    // whose holder is already inside (a live check-in): that seat is taken, and giving it away
+    // would seat two people on it.
     let active = sqlx::query(
         "SELECT b.id, b.session_id, b.status FROM bookings b JOIN sessions s ON s.id = b.session_id \
-         WHERE b.user_id = $1 AND b.status <> 'cancelled' AND s.starts_at > $2",
+         WHERE b.user_id = $1 AND b.status <> 'cancelled' AND s.starts_at > $2 AND b.checked_in_at IS NULL",
     )
     .bind(user_id)
     .bind(now)
     .fetch_all(&mut *tx)
     .await?;
     for b in active {
-        crate::booking::cancel_in(
+        match crate::booking::cancel_in(
             &mut tx,
             b.get("id"),
             b.get("session_id"),
@@ -131,7 +133,12 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
             "账号注销",
             now,
         )
-        .await?;
+        .await
+        {
+            // Admitted at this very moment: kept, as above.
+            Err(e) if e.code == "already_checked_in" => {}
+            r => r?,
+        }
     }
     // What others could read: comments and demand texts written by this person.
     sqlx::query(

@@ -7,7 +7,38 @@ use crate::notify::{self, PassReport};
 use crate::state::AppState;
 use crate::time::{self, Ts};
 use sqlx::Row;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Asks a worker to stop: it finishes the message whose send is under way and claims no more.
+#[derive(Clone, Default)]
+pub struct Stop {
+    flag: Arc<AtomicBool>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+    /// Resolves once `stop` has been called.
+    pub async fn stopped(&self) {
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.is_stopped() {
+                return;
+            }
+            woken.await;
+        }
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Report {
@@ -94,6 +125,11 @@ pub async fn mark_finished(st: &AppState, now: Ts) -> ApiResult<u64> {
 
 /// One pass of everything.
 pub async fn pass(st: &AppState, worker_id: &str) -> ApiResult<Report> {
+    pass_until(st, worker_id, &Stop::default()).await
+}
+
+/// One pass that ends early, between two messages, once `stop` is set.
+pub async fn pass_until(st: &AppState, worker_id: &str, stop: &Stop) -> ApiResult<Report> {
     let now = st.clock.now();
     let draws = crate::booking::run_due_draws(&st.db, now).await?;
     if draws > 0 {
@@ -107,6 +143,7 @@ pub async fn pass(st: &AppState, worker_id: &str) -> ApiResult<Report> {
         &st.settings.wechat.templates,
         worker_id,
         now,
+        stop,
     )
     .await?;
     Ok(Report {
@@ -117,15 +154,22 @@ pub async fn pass(st: &AppState, worker_id: &str) -> ApiResult<Report> {
     })
 }
 
-/// Runs `pass` every `worker_interval_secs` until the process stops.
-pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
+/// Runs `pass` every `worker_interval_secs` until `stop` is set; a pass under way ends after
+/// the message it is sending.
+pub fn spawn(st: AppState, stop: Stop) -> tokio::task::JoinHandle<()> {
     let id = format!("worker-{}", uuid::Uuid::new_v4().simple());
     tokio::spawn(async move {
         let every = Duration::from_secs(st.settings.booking.worker_interval_secs.max(1));
         loop {
-            tokio::time::sleep(every).await;
-            if let Err(e) = pass(&st, &id).await {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.stopped() => return,
+            }
+            if let Err(e) = pass_until(&st, &id, &stop).await {
                 tracing::warn!(error = %e, "worker pass failed; will retry");
+            }
+            if stop.is_stopped() {
+                return;
             }
         }
     })

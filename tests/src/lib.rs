@@ -183,6 +183,27 @@ impl TestApp {
         })
     }
 
+    /// The settings another instance of this service starts from: the same database and
+    /// Redis, and the WeChat of this test (its embedded fake), as a second server in production.
+    pub fn instance_settings(&self) -> Settings {
+        let mut s = (*self.state().settings).clone();
+        s.wechat.embedded_fake = false;
+        s.wechat.base_url = self.state().wechat.base_url().to_string();
+        s.wechat.secret = "local-fake-wechat-secret".into();
+        s
+    }
+
+    /// Starts another instance of the service on this test's database (two servers, one
+    /// PostgreSQL + Redis, or one SQLite file), sharing this test's clock.
+    pub async fn instance(&self, tweak: impl FnOnce(&mut Settings)) -> Running {
+        let mut s = self.instance_settings();
+        tweak(&mut s);
+        let state = app::build_state(s, self.clock().clone())
+            .await
+            .expect("second instance starts");
+        app::start(state, "127.0.0.1:0").await.expect("bind")
+    }
+
     pub fn state(&self) -> &culturehub::state::AppState {
         &self.running.as_ref().expect("running").state
     }

@@ -71,6 +71,8 @@ export async function startServer() {
       '[booking]',
       // Check-in opens a week ahead so a volunteer can scan Saturday's session during the test.
       'checkin_opens_minutes = 10080',
+      // The service refuses a cancellation deadline later than check-in opening.
+      'cancel_deadline_minutes = 10080',
       '',
     ].join('\n'),
   )

@@ -39,6 +39,8 @@ struct State {
     /// Next forced errcodes per endpoint name.
     failures: HashMap<String, VecDeque<i64>>,
     counters: HashMap<String, u64>,
+    /// Time an endpoint takes to answer (tests a send still under way).
+    delays: HashMap<String, Duration>,
     sent: Vec<Value>,
     known_templates: HashSet<String>,
     next_msgid: i64,
@@ -88,6 +90,7 @@ impl FakeWechat {
                 seen: HashMap::new(),
                 failures: HashMap::new(),
                 counters: HashMap::new(),
+                delays: HashMap::new(),
                 sent: Vec::new(),
                 known_templates: HashSet::new(),
                 next_msgid: 2_097_683_633_284_153_344,
@@ -153,6 +156,15 @@ impl FakeWechat {
         for _ in 0..times {
             q.push_back(errcode);
         }
+    }
+
+    /// Every call to `endpoint` takes `d` before it is answered (and, for a send, recorded).
+    pub fn set_delay(&self, endpoint: &str, d: Duration) {
+        self.inner
+            .lock()
+            .unwrap()
+            .delays
+            .insert(endpoint.to_string(), d);
     }
 
     /// Invalidates every issued access token (tests the 40001 drop-and-retry path).
@@ -387,6 +399,10 @@ async fn preamble(f: &FakeWechat, name: &str, q: &TokenQ, body: Body) -> Result<
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| err(47001, "data format error"))?;
     if v.get("access_token").is_some() {
         return Err(err(47001, "data format error"));
+    }
+    let delay = f.inner.lock().unwrap().delays.get(name).copied();
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
     }
     Ok(v)
 }
