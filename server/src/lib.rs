@@ -46,6 +46,8 @@ pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;
 /// WeChat subscribe messages through a durable outbox.
+pub mod notice;
+
 pub mod notify;
 /// The network of units.
 pub mod org;

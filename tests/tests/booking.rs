@@ -1418,3 +1418,114 @@ async fn concurrent_transfer_accept(app: &TestApp) {
     );
 }
 both!(transfer_race, concurrent_transfer_accept);
+
+/// Staff notices reach the session's confirmed attendees in 我的消息 and as a subscribe
+/// message; limited to 3 an hour per session; audited; refused once the session is over.
+async fn session_notices(app: &TestApp) {
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(2),
+            title: "通知讲座",
+            ..Act::default()
+        })
+        .await;
+    let (a, a_id) = app.sign_in("notice-a").await;
+    let (b, _) = app.sign_in("notice-b").await;
+    let (c, _) = app.sign_in("notice-waiting").await;
+    app.book(&a, session, json!({})).await;
+    app.book(&b, session, json!({})).await;
+    app.book(&c, session, json!({"join_waitlist": true})).await;
+    let (staff, staff_id) = app
+        .staff("o-notice-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let path = format!("/api/v1/sessions/{session}/notices");
+    let (s, v) = app.post(&path, Some(&staff), json!({"body": "  "})).await;
+    assert_eq!(error_code(s, &v), "validation_failed");
+    let (s, v) = app
+        .post(&path, Some(&a), json!({"body": "我不是工作人员"}))
+        .await;
+    assert_eq!(error_code(s, &v), "forbidden");
+    let (s, n) = app
+        .post(
+            &path,
+            Some(&staff),
+            json!({"body": "教室改到三楼 301，请带好毛笔"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{n}");
+    // Confirmed attendees only: not the waiting list.
+    assert_eq!(n["recipients"], 2);
+    let (s, m) = app.get("/api/v1/me/messages", Some(&a)).await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(m["unread"], 1);
+    assert_eq!(m["items"][0]["body"], "教室改到三楼 301，请带好毛笔");
+    assert_eq!(m["items"][0]["page"], "pages/messages/index");
+    assert!(m["items"][0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("通知讲座"));
+    let (_, m) = app.get("/api/v1/me/messages", Some(&c)).await;
+    assert_eq!(m["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE kind = 'activity_changed' AND dedupe_key LIKE 'notice:{}:%'",
+            n["id"]
+        ))
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'session_notice_sent' AND actor_id = {staff_id}"))
+            .await,
+        1
+    );
+    let (s, _) = app
+        .post("/api/v1/me/messages/read", Some(&a), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, m) = app.get("/api/v1/me/messages", Some(&a)).await;
+    assert_eq!(m["unread"], 0);
+    assert_eq!(m["items"][0]["read"], true);
+    // 3 an hour: the fourth waits, and says how long.
+    for i in 0..2 {
+        let (s, v) = app
+            .post(&path, Some(&staff), json!({"body": format!("补充 {i}")}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) = app
+        .post(&path, Some(&staff), json!({"body": "第四条"}))
+        .await;
+    assert_eq!(error_code(s, &v), "rate_limited");
+    assert!(v["error"]["details"]["retry_after"].as_u64().unwrap() > 0);
+    let (s, list) = app.get(&path, Some(&staff)).await;
+    assert_eq!(s, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"][2]["body"], "教室改到三楼 301，请带好毛笔");
+    // After the session: refused.
+    app.clock().advance(4 * 24 * 3600);
+    let (s, v) = app
+        .post(&path, Some(&staff), json!({"body": "迟到的通知"}))
+        .await;
+    assert_eq!(error_code(s, &v), "notice_session_over");
+    // The export holds them; an account deleted: its messages go with it.
+    let (_, export) = app.get("/api/v1/me/export", Some(&a)).await;
+    assert!(
+        export["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == "教室改到三楼 301，请带好毛笔"),
+        "{export}"
+    );
+    let (s, _) = app.call("DELETE", "/api/v1/me", Some(&a), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM user_messages WHERE user_id = {a_id}"
+        ))
+        .await,
+        0
+    );
+}
+both!(notices, session_notices);

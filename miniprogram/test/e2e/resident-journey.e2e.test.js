@@ -568,3 +568,39 @@ test('转让: the holder makes a code on the booking page, a friend accepts it o
   })).json()
   expect(again.error).toMatchObject({ status: 409, code: 'transfer_used' })
 })
+
+test('场次通知: staff send a notice to a session; the attendee reads it in 我的消息 (marked new, then read)', async () => {
+  const act = await stack.createActivity(admin, {
+    title: '通知体验讲座',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: inDays(10, '10:00'), ends_at: inDays(10, '11:30'), capacity: 5 }]
+  })
+  const sessionId = act.sessions[0].id
+  const post = async (p, body, token) => (await __node.fetch(stack.api(p), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+    body: JSON.stringify(body)
+  })).json()
+  const reader = await stack.signIn('o-notice-reader')
+  expect((await post('/bookings', { session_id: sessionId }, reader)).status).toBe('confirmed')
+  const sent = await post('/sessions/' + sessionId + '/notices', { body: '教室改到三楼 301，请带好毛笔' }, admin)
+  expect(sent.recipients).toBe(1)
+
+  residentWeChat('o-notice-reader')
+  mp.agreedPrivacy()
+  const page = loadPage('pages/messages/index')
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(texts(page, '.message-body')).toEqual(['教室改到三楼 301，请带好毛笔'])
+  expect(text(page, '.message-title')).toMatch(/^通知体验讲座（/)
+  expect(texts(page, '.message-new')).toEqual(['新'])
+  // opening the list marked it read on the server
+  let after
+  for (let i = 0; i < 50; i++) {
+    after = await stack.get('/me/messages', session.token())
+    if (after.unread === 0) break
+    await simulate.sleep(100)
+  }
+  expect(after.unread).toBe(0)
+})

@@ -15,3 +15,29 @@ CREATE TABLE booking_transfers (
 );
 -- At most one open code per booking: a new code replaces the old one.
 CREATE UNIQUE INDEX booking_transfers_one_open ON booking_transfers(booking_id) WHERE status = 'open';
+
+-- Notices staff send to a session's attendees (changed room, bring materials): one row per
+-- notice, one message per attendee in their in-app list (我的消息), and a subscribe message each.
+CREATE TABLE session_notices (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id  BIGINT  NOT NULL REFERENCES sessions(id),
+    sent_by     BIGINT  NOT NULL REFERENCES users(id),
+    body        TEXT    NOT NULL,
+    recipients  BIGINT  NOT NULL DEFAULT 0,
+    created_at  TEXT    NOT NULL
+);
+CREATE INDEX session_notices_session ON session_notices(session_id, created_at);
+
+CREATE TABLE user_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     BIGINT  NOT NULL REFERENCES users(id),
+    kind        TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    -- Mini-program page the message opens.
+    page        TEXT,
+    notice_id   BIGINT  REFERENCES session_notices(id),
+    created_at  TEXT    NOT NULL,
+    read_at     TEXT
+);
+CREATE INDEX user_messages_user ON user_messages(user_id, id);

@@ -38,6 +38,12 @@ struct BookingList {
 }
 
 #[derive(Object)]
+struct MessageList {
+    items: Vec<crate::notice::Message>,
+    unread: i64,
+}
+
+#[derive(Object)]
 struct FamilyList {
     items: Vec<Member>,
 }
@@ -225,6 +231,29 @@ impl BookingsApi {
         Ok(Json(BookingList {
             items: booking::mine(&st.db, &st.settings.booking, caller.user_id, &st.now()).await?,
         }))
+    }
+
+    /// My messages (我的消息): notices from the staff of sessions I am booked for, newest first.
+    #[oai(path = "/me/messages", method = "get", operation_id = "my_messages")]
+    async fn messages(&self, st: Data<&AppState>, req: &Request) -> Result<Json<MessageList>> {
+        let caller = st.caller(req).await?;
+        let items = crate::notice::mine(&st.db, caller.user_id).await?;
+        Ok(Json(MessageList {
+            unread: items.iter().filter(|m| !m.read).count() as i64,
+            items,
+        }))
+    }
+
+    /// Mark all my messages read.
+    #[oai(
+        path = "/me/messages/read",
+        method = "post",
+        operation_id = "my_messages_read"
+    )]
+    async fn messages_read(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        crate::notice::read_all(&st.db, caller.user_id, &st.now()).await?;
+        Ok(Json(Done { ok: true }))
     }
 
     /// My no-shows and any booking suspension, with the reason and when it ends.
