@@ -67,7 +67,7 @@ export const SCREENS: Screen[] = [
     needs: 'read_activity_data',
     hidden: true,
     component: () => import('./views/SessionView.vue'),
-    ops: ['session_roster', 'session_roster_xlsx', 'session_sign_in_sheet', 'booking_waive_no_show'],
+    ops: ['session_roster', 'session_roster_xlsx', 'session_sign_in_sheet', 'booking_waive_no_show', 'session_notice_send', 'session_notices'],
   },
   {
     name: 'door',

@@ -836,7 +836,7 @@ fn view_from(r: &sqlx::any::AnyRow, s: &BookingSettings) -> BookingView {
     }
 }
 
-async fn view_in(tx: &mut Tx, s: &BookingSettings, id: i64) -> ApiResult<BookingView> {
+pub(crate) async fn view_in(tx: &mut Tx, s: &BookingSettings, id: i64) -> ApiResult<BookingView> {
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE b.id = $1"))
         .bind(id)
         .fetch_one(&mut **tx)

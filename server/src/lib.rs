@@ -52,6 +52,8 @@ pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;
 /// WeChat subscribe messages through a durable outbox.
+pub mod notice;
+
 pub mod notify;
 /// The network of units.
 pub mod org;
@@ -73,6 +75,8 @@ pub mod stats;
 pub mod storage;
 /// Timestamps and the injectable clock.
 pub mod time;
+
+pub mod transfer;
 /// WeChat client and fake server.
 pub mod wechat;
 /// Background worker: draws, reminders, outbox.

@@ -60,6 +60,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
+    let messages = crate::notice::mine(db, user_id).await?;
     let out = json!({
         "profile": {
             "id": u.get::<i64, _>("id"),
@@ -107,6 +108,12 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "status": r.get::<String, _>("status"),
             "at": r.get::<String, _>("created_at"),
         })).collect::<Vec<_>>(),
+        "messages": messages.iter().map(|m| json!({
+            "title": m.title,
+            "body": m.body,
+            "at": m.created_at,
+            "read": m.read,
+        })).collect::<Vec<_>>(),
     });
     Ok(out)
 }
@@ -153,6 +160,11 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         .await?;
     crate::feedback::recount_ratings(&mut tx, &rated).await?;
     sqlx::query("UPDATE demands SET description = '（已注销用户的需求）', visibility = 'rejected' WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    // In-app messages are about the person's bookings: gone with the account.
+    sqlx::query("DELETE FROM user_messages WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
         .await?;

@@ -1116,3 +1116,416 @@ async fn course_limit_sqlite() {
 async fn course_limit_postgres() {
     course_counts_until_its_end(Backend::Postgres).await;
 }
+
+/// Passing a booking on (转让): the seat moves in one step, the old ticket dies, both are told;
+/// refused after the deadline, once admitted, to someone already booked or suspended.
+async fn transfers(app: &TestApp) {
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(1),
+            title: "转让讲座",
+            ..Act::default()
+        })
+        .await;
+    let (holder, holder_id) = app.sign_in("giver").await;
+    let (_, b) = app.book(&holder, session, json!({})).await;
+    let old_id = b["id"].as_i64().unwrap();
+    let (s, t) = app
+        .get(&format!("/api/v1/bookings/{old_id}/ticket"), Some(&holder))
+        .await;
+    assert_eq!(s, 200, "{t}");
+    let old_token = t["token"].as_str().unwrap().to_string();
+    let (waiter, _) = app.sign_in("waiter").await;
+    let (_, w) = app
+        .book(&waiter, session, json!({"join_waitlist": true}))
+        .await;
+    assert_eq!(w["status"], "waitlisted");
+    let (friend, friend_id) = app.sign_in("friend").await;
+
+    // Only the holder can pass it on.
+    let path = format!("/api/v1/bookings/{old_id}/transfer");
+    let (s, v) = app.post(&path, Some(&friend), json!({})).await;
+    assert_eq!(error_code(s, &v), "not_found");
+    let (s, first) = app.post(&path, Some(&holder), json!({})).await;
+    assert_eq!(s, 200, "{first}");
+    let (s, created) = app.post(&path, Some(&holder), json!({})).await;
+    assert_eq!(s, 200, "{created}");
+    let code = created["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 10);
+    assert_eq!(
+        created["path"],
+        format!("pages/transfer/accept?code={code}")
+    );
+    let expires = culturehub::time::parse(created["expires_at"].as_str().unwrap()).unwrap();
+    assert!(expires <= app.clock().now() + chrono::Duration::minutes(30));
+    // Only the hash is stored; a new code replaced the first one.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM booking_transfers WHERE code_hash = '{code}'"
+        ))
+        .await,
+        0
+    );
+    let (s, v) = app
+        .post(
+            &format!(
+                "/api/v1/transfers/{}/accept",
+                first["code"].as_str().unwrap()
+            ),
+            Some(&friend),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "transfer_used");
+
+    // The recipient sees what they get, the holder's name masked; the code ignores case.
+    let (s, p) = app
+        .get(
+            &format!("/api/v1/transfers/{}", code.to_lowercase()),
+            Some(&friend),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["status"], "open");
+    assert_eq!(p["activity_title"], "转让讲座");
+    let (s, v) = app.get("/api/v1/transfers/NOPE234567", Some(&friend)).await;
+    assert_eq!(error_code(s, &v), "transfer_not_found");
+
+    let accept = format!("/api/v1/transfers/{code}/accept");
+    let (s, v) = app.post(&accept, Some(&holder), json!({})).await;
+    assert_eq!(error_code(s, &v), "transfer_to_self");
+    // Someone already holding a place for the session (here: on its waiting list).
+    let (s, v) = app.post(&accept, Some(&waiter), json!({})).await;
+    assert_eq!(error_code(s, &v), "already_booked");
+    // Someone suspended for no-shows: three past sessions they never came to.
+    let (suspended, sid) = app.sign_in("no-show").await;
+    for i in 0..3 {
+        let past = culturehub::time::fmt(app.clock().now() - chrono::Duration::days(i + 2));
+        let st = app.state();
+        let ps: i64 = sqlx::query_scalar(
+            "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, starts_at, ends_at, capacity, booked) \
+             SELECT activity_id, $1, unit_id, unit_path, $2, $2, 5, 1 FROM sessions WHERE id = $3 RETURNING id",
+        )
+        .bind(10 + i)
+        .bind(&past)
+        .bind(session)
+        .fetch_one(st.db.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO bookings (session_id, activity_id, user_id, attendee_key, status, created_at, confirmed_at) \
+             SELECT $1, activity_id, $2, $3, 'confirmed', $4, $4 FROM sessions WHERE id = $1",
+        )
+        .bind(ps)
+        .bind(sid)
+        .bind(format!("u:{sid}"))
+        .bind(&past)
+        .execute(st.db.pool())
+        .await
+        .unwrap();
+    }
+    let (s, v) = app.post(&accept, Some(&suspended), json!({})).await;
+    assert_eq!(error_code(s, &v), "booking_suspended");
+
+    // Accepted: the seat moved without touching the waiting list.
+    let (s, nb) = app.post(&accept, Some(&friend), json!({})).await;
+    assert_eq!(s, 200, "{nb}");
+    assert_eq!(nb["status"], "confirmed");
+    assert_eq!(nb["session_id"], session);
+    let new_id = nb["id"].as_i64().unwrap();
+    assert_eq!(app.seats(session).await, (1, 1, 1));
+    let (_, old) = app
+        .get(&format!("/api/v1/bookings/{old_id}"), Some(&holder))
+        .await;
+    assert_eq!(old["status"], "cancelled");
+    let (_, w) = app
+        .get(&format!("/api/v1/bookings/{}", w["id"]), Some(&waiter))
+        .await;
+    assert_eq!(w["status"], "waitlisted");
+    // The old ticket is dead, the new one is a different code.
+    let (s, v) = app
+        .get(&format!("/api/v1/bookings/{old_id}/ticket"), Some(&holder))
+        .await;
+    assert_eq!(error_code(s, &v), "no_ticket");
+    let (staff, _) = app
+        .staff("o-transfer-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (s, v) = app
+        .post(
+            "/api/v1/checkin/scan",
+            Some(&staff),
+            json!({"session_id": session, "token": old_token, "nonce": "transfer-old"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["result"], "cancelled", "{v}");
+    let (s, t) = app
+        .get(&format!("/api/v1/bookings/{new_id}/ticket"), Some(&friend))
+        .await;
+    assert_eq!(s, 200, "{t}");
+    assert_ne!(t["token"].as_str().unwrap(), old_token);
+    // Both are told, through the outbox.
+    for (who, key) in [(friend_id, "transfer-in"), (holder_id, "transfer-out")] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE user_id = {who} AND dedupe_key LIKE '{key}:%'"
+            ))
+            .await,
+            1,
+            "{key}"
+        );
+    }
+    // A code works once.
+    let (other, _) = app.sign_in("late-friend").await;
+    let (s, v) = app.post(&accept, Some(&other), json!({})).await;
+    assert_eq!(error_code(s, &v), "transfer_used");
+    // The new holder cannot take it back by a code of the old holder.
+    let (s, v) = app.post(&path, Some(&holder), json!({})).await;
+    assert_eq!(error_code(s, &v), "transfer_not_confirmed");
+
+    // Within the cancellation deadline (120 minutes before the start): refused.
+    let (_, soon) = app
+        .activity(Act {
+            starts_in_min: 30,
+            title: "快开始的讲座",
+            ..Act::default()
+        })
+        .await;
+    let (_, b) = app.book(&other, soon, json!({})).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/bookings/{}/transfer", b["id"]),
+            Some(&other),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "transfer_too_late");
+    // Admitted at the door: refused (checked before the deadline).
+    let (s, t) = app
+        .get(
+            &format!("/api/v1/bookings/{}/ticket", b["id"]),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(s, 200, "{t}");
+    let (s, v) = app
+        .post(
+            "/api/v1/checkin/scan",
+            Some(&staff),
+            json!({"session_id": soon, "token": t["token"], "nonce": "transfer-admit"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["result"], "admitted", "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/bookings/{}/transfer", b["id"]),
+            Some(&other),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "transfer_admitted");
+
+    // A code expires after 30 minutes; the holder can also take it back.
+    let (_, later) = app
+        .activity(Act {
+            title: "后天的讲座",
+            ..Act::default()
+        })
+        .await;
+    let (_, b) = app.book(&other, later, json!({})).await;
+    let tpath = format!("/api/v1/bookings/{}/transfer", b["id"]);
+    let (_, c) = app.post(&tpath, Some(&other), json!({})).await;
+    app.clock().advance(31 * 60);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/transfers/{}/accept", c["code"].as_str().unwrap()),
+            Some(&friend),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "transfer_expired");
+    let (_, c) = app.post(&tpath, Some(&other), json!({})).await;
+    let (s, _) = app.call("DELETE", &tpath, Some(&other), None).await;
+    assert_eq!(s, 200);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/transfers/{}/accept", c["code"].as_str().unwrap()),
+            Some(&friend),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "transfer_used");
+}
+both!(transfer, transfers);
+
+/// Ten people accept one transfer code at the same moment: exactly one gets the seat.
+async fn concurrent_transfer_accept(app: &TestApp) {
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(1),
+            title: "抢转让",
+            ..Act::default()
+        })
+        .await;
+    let (holder, _) = app.sign_in("giver-race").await;
+    let (_, b) = app.book(&holder, session, json!({})).await;
+    let (_, c) = app
+        .post(
+            &format!("/api/v1/bookings/{}/transfer", b["id"]),
+            Some(&holder),
+            json!({}),
+        )
+        .await;
+    let code = c["code"].as_str().unwrap().to_string();
+    let people = residents(app, "taker", 10).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(people.len()));
+    let mut tasks = Vec::new();
+    for t in people {
+        let (http, url, code, barrier) = (
+            app.http.clone(),
+            app.url.clone(),
+            code.clone(),
+            barrier.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .post(format!("{url}/api/v1/transfers/{code}/accept"))
+                .bearer_auth(t)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        match s {
+            200 => ok += 1,
+            409 => assert_eq!(v["error"]["code"], "transfer_used", "{v}"),
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    no_overbooking(app, session, 1).await.unwrap();
+    assert_eq!(app.seats(session).await, (1, 1, 0));
+    assert_eq!(
+        app.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = {session} AND status <> 'cancelled'")).await,
+        1
+    );
+}
+both!(transfer_race, concurrent_transfer_accept);
+
+/// Staff notices reach the session's confirmed attendees in 我的消息 and as a subscribe
+/// message; limited to 3 an hour per session; audited; refused once the session is over.
+async fn session_notices(app: &TestApp) {
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(2),
+            title: "通知讲座",
+            ..Act::default()
+        })
+        .await;
+    let (a, a_id) = app.sign_in("notice-a").await;
+    let (b, _) = app.sign_in("notice-b").await;
+    let (c, _) = app.sign_in("notice-waiting").await;
+    app.book(&a, session, json!({})).await;
+    app.book(&b, session, json!({})).await;
+    app.book(&c, session, json!({"join_waitlist": true})).await;
+    let (staff, staff_id) = app
+        .staff("o-notice-staff", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let path = format!("/api/v1/sessions/{session}/notices");
+    let (s, v) = app.post(&path, Some(&staff), json!({"body": "  "})).await;
+    assert_eq!(error_code(s, &v), "validation_failed");
+    let (s, v) = app
+        .post(&path, Some(&a), json!({"body": "我不是工作人员"}))
+        .await;
+    assert_eq!(error_code(s, &v), "forbidden");
+    let (s, n) = app
+        .post(
+            &path,
+            Some(&staff),
+            json!({"body": "教室改到三楼 301，请带好毛笔"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{n}");
+    // Confirmed attendees only: not the waiting list.
+    assert_eq!(n["recipients"], 2);
+    let (s, m) = app.get("/api/v1/me/messages", Some(&a)).await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(m["unread"], 1);
+    assert_eq!(m["items"][0]["body"], "教室改到三楼 301，请带好毛笔");
+    assert_eq!(m["items"][0]["page"], "pages/messages/index");
+    assert!(m["items"][0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("通知讲座"));
+    let (_, m) = app.get("/api/v1/me/messages", Some(&c)).await;
+    assert_eq!(m["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE kind = 'activity_changed' AND dedupe_key LIKE 'notice:{}:%'",
+            n["id"]
+        ))
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'session_notice_sent' AND actor_id = {staff_id}"))
+            .await,
+        1
+    );
+    let (s, _) = app
+        .post("/api/v1/me/messages/read", Some(&a), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, m) = app.get("/api/v1/me/messages", Some(&a)).await;
+    assert_eq!(m["unread"], 0);
+    assert_eq!(m["items"][0]["read"], true);
+    // 3 an hour: the fourth waits, and says how long.
+    for i in 0..2 {
+        let (s, v) = app
+            .post(&path, Some(&staff), json!({"body": format!("补充 {i}")}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) = app
+        .post(&path, Some(&staff), json!({"body": "第四条"}))
+        .await;
+    assert_eq!(error_code(s, &v), "rate_limited");
+    assert!(v["error"]["details"]["retry_after"].as_u64().unwrap() > 0);
+    let (s, list) = app.get(&path, Some(&staff)).await;
+    assert_eq!(s, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"][2]["body"], "教室改到三楼 301，请带好毛笔");
+    // After the session: refused.
+    app.clock().advance(4 * 24 * 3600);
+    let (s, v) = app
+        .post(&path, Some(&staff), json!({"body": "迟到的通知"}))
+        .await;
+    assert_eq!(error_code(s, &v), "notice_session_over");
+    // The export holds them; an account deleted: its messages go with it.
+    let (_, export) = app.get("/api/v1/me/export", Some(&a)).await;
+    assert!(
+        export["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == "教室改到三楼 301，请带好毛笔"),
+        "{export}"
+    );
+    let (s, _) = app.call("DELETE", "/api/v1/me", Some(&a), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM user_messages WHERE user_id = {a_id}"
+        ))
+        .await,
+        0
+    );
+}
+both!(notices, session_notices);

@@ -42,6 +42,12 @@ const SELF: &[&str] = &[
     "booking_create",
     "booking_cancel",
     "booking_get",
+    "my_messages",
+    "my_messages_read",
+    "booking_transfer_create",
+    "booking_transfer_revoke",
+    "transfer_get",
+    "transfer_accept",
     "my_bookings",
     "my_no_shows",
     "family_list",
@@ -356,6 +362,26 @@ fn roster<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: format!("/api/v1/sessions/{sid}/bookings"),
+            body: None,
+        }
+    })
+}
+fn notice_send<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{sid}/notices"),
+            body: Some(json!({"body": "教室改到三楼"})),
+        }
+    })
+}
+fn notices<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/notices"),
             body: None,
         }
     })
@@ -1186,6 +1212,20 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: day_list,
+        },
+        Case {
+            op: "session_notice_send",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: notice_send,
+        },
+        Case {
+            op: "session_notices",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: notices,
         },
         Case {
             op: "session_roster",

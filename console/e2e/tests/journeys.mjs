@@ -192,7 +192,7 @@ export default function journeys(ctx) {
       },
     },
     {
-      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster and the sign-in sheet as xlsx',
+      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive, send the attendees a notice and export the roster and the sign-in sheet as xlsx',
       async fn() {
         const p = await page()
         await scanSignIn(p, server, api, w.branchStaff)
@@ -247,6 +247,15 @@ export default function journeys(ctx) {
         await p.locator('[data-test=booked]', { hasText: '3' }).waitFor()
         await eventually(async () => assert.equal(await p.locator('[data-test=roster-table] tbody tr').count(), 3))
         await shot(p, 'roster')
+        // 通知参加者: the three residents get it in 我的消息; the list shows it went to 3 people.
+        await inp(p, 'notice-body').fill('第一课教室改到三楼 301，请带好歌谱')
+        await p.locator('[data-test=notice-send]').click()
+        await toast(p, '已发送')
+        await eventually(async () => assert.match(await p.locator('[data-test=notice-list] tbody').innerText(), /第一课教室改到三楼 301[\s\S]*3 人/))
+        const someone = await wechatSignIn(server, api, 'e2e-course-0')
+        const inbox = await api.get('/api/v1/me/messages', { token: someone.token })
+        assert.equal(inbox.items[0].body, '第一课教室改到三楼 301，请带好歌谱')
+        await shot(p, 'roster-notice')
         // The roster as the server writes it (xlsx), opened and read row by row.
         for (const b of ['export-roster', 'export-signin']) assert.ok(!(await p.locator(`[data-test=${b}]`).innerText()).includes('CSV'), `${b} is an Excel download`)
         const dl = p.waitForEvent('download')

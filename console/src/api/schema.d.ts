@@ -383,6 +383,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pass my booking on (转让): a one-time code, valid 30 minutes and never past the
+         *     cancellation deadline. A new code replaces an earlier one.
+         */
+        post: operations["booking_transfer_create"];
+        /** Take back an open transfer code. */
+        delete: operations["booking_transfer_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{id}/waive-no-show": {
         parameters: {
             query?: never;
@@ -1125,6 +1146,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My messages (我的消息): notices from the staff of sessions I am booked for, newest first. */
+        get: operations["my_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/messages/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all my messages read. */
+        post: operations["my_messages_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/no-shows": {
         parameters: {
             query?: never;
@@ -1648,6 +1703,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notices sent for a session, newest first (staff). */
+        get: operations["session_notices"];
+        put?: never;
+        /**
+         * Send a notice to the session's attendees (changed room, bring materials): in their
+         *     我的消息 and as a subscribe message. At most 3 per session per hour; audited.
+         */
+        post: operations["session_notice_send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/roster.xlsx": {
         parameters: {
             query?: never;
@@ -1807,6 +1883,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transfers/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a transfer code gives, before accepting it. */
+        get: operations["transfer_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/{code}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a transfer: the seat moves to me (or my family member), the old ticket stops
+         *     working and I get a new one.
+         */
+        post: operations["transfer_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units/{id}/assignments": {
         parameters: {
             query?: never;
@@ -1930,6 +2043,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptRequest */
+        AcceptRequest: {
+            /**
+             * Format: int64
+             * @description Take the seat for one of my family members instead of myself.
+             */
+            family_member_id?: number;
+        };
         /** ActivityDetail */
         ActivityDetail: {
             activity: components["schemas"]["ActivityView"];
@@ -2667,6 +2788,25 @@ export interface components {
             /** Format: int64 */
             into_id: number;
         };
+        /** Message */
+        Message: {
+            body: string;
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `session_notice`. */
+            kind: string;
+            /** @description Mini-program page it opens. */
+            page?: string;
+            read: boolean;
+            title: string;
+        };
+        /** MessageList */
+        MessageList: {
+            items: components["schemas"]["Message"][];
+            /** Format: int64 */
+            unread: number;
+        };
         /** Moderation */
         Moderation: {
             /** @description `publish` or `reject`. */
@@ -2797,6 +2937,11 @@ export interface components {
             /** @description `child`, `elder`, `spouse` or `other`. */
             relation: string;
         };
+        /** NewNotice */
+        NewNotice: {
+            /** @description 1–200 characters. */
+            body: string;
+        };
         /** NewOrder */
         NewOrder: {
             /** Format: int64 */
@@ -2900,6 +3045,26 @@ export interface components {
             suspended_until?: string | null;
             /** Format: int64 */
             window_days: number;
+        };
+        /** NoticeList */
+        NoticeList: {
+            items: components["schemas"]["NoticeView"][];
+        };
+        /** NoticeView */
+        NoticeView: {
+            body: string;
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description How many people it went to.
+             */
+            recipients: number;
+            /** @description The sender, masked. */
+            sent_by: string;
+            /** Format: int64 */
+            session_id: number;
         };
         /** OfflineScan */
         OfflineScan: {
@@ -3394,6 +3559,29 @@ export interface components {
             status: string;
             /** @description Opaque token carried by the QR code. */
             token: string;
+            unit_name: string;
+        };
+        /** TransferCreated */
+        TransferCreated: {
+            /** Format: int64 */
+            booking_id: number;
+            /** @description The one-time code; shown only now. Anyone with it can take the seat until it expires. */
+            code: string;
+            expires_at: string;
+            /** @description Mini-program page that accepts it (for a share card). */
+            path: string;
+        };
+        /** TransferPreview */
+        TransferPreview: {
+            activity_title: string;
+            ends_at: string;
+            expires_at: string;
+            /** @description The holder's name, masked. */
+            from_name: string;
+            room: string;
+            starts_at: string;
+            /** @description `open`, `accepted`, `revoked` or `expired`. */
+            status: string;
             unit_name: string;
         };
         /** TreeNode */
@@ -5988,6 +6176,48 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    booking_transfer_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TransferCreated"];
+                };
+            };
+        };
+    };
+    booking_transfer_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
         };
@@ -10617,6 +10847,44 @@ export interface operations {
             };
         };
     };
+    my_messages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MessageList"];
+                };
+            };
+        };
+    };
+    my_messages_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
     my_no_shows: {
         parameters: {
             query?: never;
@@ -14126,6 +14394,52 @@ export interface operations {
             };
         };
     };
+    session_notices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NoticeList"];
+                };
+            };
+        };
+    };
+    session_notice_send: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewNotice"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NoticeView"];
+                };
+            };
+        };
+    };
     session_roster_xlsx: {
         parameters: {
             query?: never;
@@ -14902,6 +15216,52 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    transfer_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TransferPreview"];
+                };
+            };
+        };
+    };
+    transfer_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AcceptRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
         };

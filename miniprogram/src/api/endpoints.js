@@ -50,6 +50,20 @@ const ENDPOINTS = {
   booking: { method: 'GET', path: '/api/v1/bookings/{id}', auth: 'required' },
   myBookings: { method: 'GET', path: '/api/v1/me/bookings', auth: 'required' },
 
+  // 我的消息: → {items: [{id, kind: 'session_notice', title, body, page, created_at, read}], unread}
+  myMessages: { method: 'GET', path: '/api/v1/me/messages', auth: 'required' },
+  readMessages: { method: 'POST', path: '/api/v1/me/messages/read', auth: 'required' },
+
+  // 转让 (pass a booking on): create → {code, expires_at, path, booking_id} (409 transfer_too_late,
+  // transfer_admitted, transfer_not_confirmed); revoke → {ok}; preview → {status: open | accepted |
+  // revoked | expired, activity_title, starts_at, ends_at, unit_name, room, from_name, expires_at};
+  // accept {family_member_id?} → BookingView (404 transfer_not_found, 409 transfer_used,
+  // transfer_expired, transfer_to_self, already_booked, 403 booking_suspended)
+  transferCreate: { method: 'POST', path: '/api/v1/bookings/{id}/transfer', auth: 'required' },
+  transferRevoke: { method: 'DELETE', path: '/api/v1/bookings/{id}/transfer', auth: 'required' },
+  transferGet: { method: 'GET', path: '/api/v1/transfers/{code}', auth: 'required' },
+  transferAccept: { method: 'POST', path: '/api/v1/transfers/{code}/accept', auth: 'required', sends: ['family_member_id'] },
+
   // QR ticket → {booking_id, token, qr_png_base64, qr_svg, holder_masked, activity_title,
   //              starts_at, ends_at, unit_name, address, room, status}
   ticket: { method: 'GET', path: '/api/v1/bookings/{id}/ticket', auth: 'required' },

@@ -43,6 +43,13 @@ module.exports = {
   cancelBooking: (id, opts) => request.call('cancelBooking', merge({ params: { id } }, opts)),
   booking: (id, opts) => request.call('booking', merge({ params: { id } }, opts)),
   myBookings: (opts) => request.call('myBookings', merge({}, opts)),
+  myMessages: (opts) => request.call('myMessages', merge({}, opts)),
+  readMessages: (opts) => request.call('readMessages', merge({}, opts)),
+  transferCreate: (id, opts) => request.call('transferCreate', merge({ params: { id } }, opts)),
+  transferRevoke: (id, opts) => request.call('transferRevoke', merge({ params: { id } }, opts)),
+  transferGet: (code, opts) => request.call('transferGet', merge({ params: { code } }, opts)),
+  transferAccept: (code, body, opts) =>
+    request.call('transferAccept', merge({ params: { code }, data: body || {} }, opts)),
 
   ticket: (id, opts) => request.call('ticket', merge({ params: { id } }, opts)),
 

@@ -504,3 +504,103 @@ test('the venue code: WeChat opens pages/checkin/self with the scene, the reside
   await waitFor(() => again.data.status === 'ok', 10000)
   expect(text(again, '.answer-symbol')).toBe('!')
 })
+
+test('转让: the holder makes a code on the booking page, a friend accepts it on the share page; the seat moves, the old ticket dies', async () => {
+  const act = await stack.createActivity(admin, {
+    title: '转让体验讲座',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: inDays(9, '10:00'), ends_at: inDays(9, '11:30'), capacity: 1 }]
+  })
+  const sessionId = act.sessions[0].id
+  const holder = await stack.signIn('o-transfer-holder')
+  const booked = await (await __node.fetch(stack.api('/bookings'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + holder },
+    body: JSON.stringify({ session_id: sessionId })
+  })).json()
+  expect(booked.status).toBe('confirmed')
+
+  // the holder, in the app: 转让给家人朋友 → a code and a share card
+  residentWeChat('o-transfer-holder')
+  mp.agreedPrivacy()
+  mp.spyWx('setScreenBrightness').mockImplementation(() => {})
+  const page = loadPage('pages/booking/detail', { query: { id: String(booked.id) } })
+  await waitFor(() => page.data.status === 'ok' && page.data.ticket.state === 'ok', 10000)
+  const oldTicket = mp.storage()['ch_ticket_' + booked.id].ticket.token
+  stubModal([true])
+  await tap(page, '.transfer-btn')
+  await waitFor(() => page.data.transfer, 10000)
+  const code = text(page, '.transfer-code')
+  expect(code).toMatch(/^[A-Z2-9]{10}$/)
+  const share = page.instance.onShareAppMessage({ from: 'button' })
+  const [route, qs] = share.path.replace(/^\//, '').split('?')
+  expect(route).toBe('pages/transfer/accept')
+
+  // the friend opens the share card on their own phone
+  mp.resetStorage()
+  residentWeChat('o-transfer-friend')
+  mp.agreedPrivacy()
+  const redirect = mp.spyWx('redirectTo').mockImplementation(() => {})
+  const accept = loadPage(route, { query: { code: qs.split('=')[1] } })
+  await waitFor(() => accept.data.t, 10000)
+  expect(text(accept, '.offer-title')).toBe('转让体验讲座')
+  await tap(accept, '.accept-btn')
+  await waitFor(() => redirect.mock.calls.length === 1, 10000)
+  const newId = Number(redirect.mock.calls[0][0].url.split('id=')[1])
+  const friend = session.token()
+  const mine = await stack.get('/bookings/' + newId, friend)
+  expect(mine).toMatchObject({ status: 'confirmed', session_id: sessionId })
+  const ticket = await stack.get('/bookings/' + newId + '/ticket', friend)
+  expect(ticket.token).not.toBe(oldTicket)
+
+  // the holder's booking ended; the seat did not return to the pool
+  const old = await stack.get('/bookings/' + booked.id, holder)
+  expect(old.status).toBe('cancelled')
+  const after = await stack.get('/activities/' + act.id)
+  expect(after.activity.sessions[0].seats_left).toBe(0)
+  // a second use of the code is refused in the one error shape
+  const again = await (await __node.fetch(stack.api('/transfers/' + code + '/accept'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + (await stack.signIn('o-transfer-late')) },
+    body: '{}'
+  })).json()
+  expect(again.error).toMatchObject({ status: 409, code: 'transfer_used' })
+})
+
+test('场次通知: staff send a notice to a session; the attendee reads it in 我的消息 (marked new, then read)', async () => {
+  const act = await stack.createActivity(admin, {
+    title: '通知体验讲座',
+    kind: 'lecture',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: inDays(10, '10:00'), ends_at: inDays(10, '11:30'), capacity: 5 }]
+  })
+  const sessionId = act.sessions[0].id
+  const post = async (p, body, token) => (await __node.fetch(stack.api(p), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+    body: JSON.stringify(body)
+  })).json()
+  const reader = await stack.signIn('o-notice-reader')
+  expect((await post('/bookings', { session_id: sessionId }, reader)).status).toBe('confirmed')
+  const sent = await post('/sessions/' + sessionId + '/notices', { body: '教室改到三楼 301，请带好毛笔' }, admin)
+  expect(sent.recipients).toBe(1)
+
+  residentWeChat('o-notice-reader')
+  mp.agreedPrivacy()
+  const page = loadPage('pages/messages/index')
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(texts(page, '.message-body')).toEqual(['教室改到三楼 301，请带好毛笔'])
+  expect(text(page, '.message-title')).toMatch(/^通知体验讲座（/)
+  expect(texts(page, '.message-new')).toEqual(['新'])
+  // opening the list marked it read on the server
+  let after
+  for (let i = 0; i < 50; i++) {
+    after = await stack.get('/me/messages', session.token())
+    if (after.unread === 0) break
+    await simulate.sleep(100)
+  }
+  expect(after.unread).toBe(0)
+})

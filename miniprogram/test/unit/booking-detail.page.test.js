@@ -136,3 +136,41 @@ test('after checking in, the booking offers a rating', async () => {
   expect(text(rating, '.rating-title')).toBe('梅林社区合唱入门')
   expect(rating.data.bookingId).toBe(5)
 })
+
+test('转让给家人朋友: a confirmed seat gets a one-time code and a share card to the accept page; revoking hides it', async () => {
+  spyWx('setScreenBrightness').mockImplementation(() => {})
+  const modal = stubModal([true])
+  const req = stubRequest({
+    'GET /api/v1/bookings/5': { data: fx.booking() },
+    'GET /api/v1/bookings/5/ticket': { data: TICKET },
+    'POST /api/v1/bookings/5/transfer': {
+      data: { code: 'ABCD234567', expires_at: '2099-12-05T09:00:00Z', path: 'pages/transfer/accept?code=ABCD234567', booking_id: 5 }
+    },
+    'DELETE /api/v1/bookings/5/transfer': { data: { ok: true } }
+  })
+  const page = loadPage(ROUTE, { query: { id: '5' } })
+  await waitFor(() => page.data.ticket.state === 'ok')
+  expect(text(page, '.transfer-btn')).toBe('转让给家人朋友')
+  await tap(page, '.transfer-btn')
+  await waitFor(() => page.data.transfer)
+  expect(modal.mock.calls[0][0].title).toBe('转让预约')
+  expect(text(page, '.transfer-code')).toBe('ABCD234567')
+  expect(text(page, '.transfer-expires')).toMatch(/前有效/)
+  expect(page.querySelector('.transfer-btn')).toBeFalsy()
+  // the share button sends the accept page, the menu the activity
+  const share = page.instance.onShareAppMessage({ from: 'button' })
+  expect(share.path).toBe('/pages/transfer/accept?code=ABCD234567')
+  expect(share.title).toBe('送你一个名额：梅林社区合唱入门')
+  expect(page.instance.onShareAppMessage({ from: 'menu' }).path).toMatch(/^\/pages\/activity\/detail\?id=/)
+  await tap(page, '.transfer-revoke')
+  await waitFor(() => page.data.transfer === null)
+  expect(req.calls.map((c) => c.method + ' ' + c.path)).toContain('DELETE /api/v1/bookings/5/transfer')
+  expect(text(page, '.transfer-btn')).toBe('转让给家人朋友')
+})
+
+test('no 转让 for a waiting-list place', async () => {
+  stubRequest({ 'GET /api/v1/bookings/5': { data: fx.booking({ status: 'waitlisted', waitlist_position: 2 }) } })
+  const page = loadPage(ROUTE, { query: { id: '5' } })
+  await waitFor(() => page.data.status === 'ok' && page.data.b.waitlisted)
+  expect(page.querySelector('.transfer-btn')).toBeFalsy()
+})

@@ -54,6 +54,18 @@ pub struct BrowsePage {
 }
 
 #[derive(Object)]
+struct NewNotice {
+    /// 1–200 characters.
+    #[oai(validator(max_length = 400))]
+    body: String,
+}
+
+#[derive(Object)]
+struct NoticeList {
+    items: Vec<crate::notice::NoticeView>,
+}
+
+#[derive(Object)]
 struct ActivityDetail {
     activity: ActivityView,
     /// The caller's bookings for this activity.
@@ -599,6 +611,62 @@ impl ActivitiesApi {
                     booked: r.get("booked"),
                 })
                 .collect(),
+        }))
+    }
+
+    /// Send a notice to the session's attendees (changed room, bring materials): in their
+    /// 我的消息 and as a subscribe message. At most 3 per session per hour; audited.
+    #[oai(
+        path = "/sessions/:id/notices",
+        method = "post",
+        operation_id = "session_notice_send"
+    )]
+    async fn notice_send(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+        body: Json<NewNotice>,
+    ) -> Result<Json<crate::notice::NoticeView>> {
+        let caller = st.caller(req).await?;
+        let (_, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ManageActivities, &place)
+            .await?;
+        let mut tx = st.db.begin().await.map_err(ApiError::from)?;
+        let v =
+            crate::notice::send(&mut tx, id.0, caller.user_id, &body.body, st.clock.now()).await?;
+        st.audited(
+            &mut tx,
+            req,
+            &caller,
+            "session_notice_sent",
+            Some(place.id),
+            format!("session {} → {} people", id.0, v.recipients),
+            v.body.clone(),
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::from)?;
+        Ok(Json(v))
+    }
+
+    /// The notices sent for a session, newest first (staff).
+    #[oai(
+        path = "/sessions/:id/notices",
+        method = "get",
+        operation_id = "session_notices"
+    )]
+    async fn notices(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<NoticeList>> {
+        let caller = st.caller(req).await?;
+        let (_, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ReadActivityData, &place)
+            .await?;
+        Ok(Json(NoticeList {
+            items: crate::notice::for_session(&st.db, id.0).await?,
         }))
     }
 

@@ -5,6 +5,7 @@ use crate::config::Templates;
 use crate::error::ApiError;
 use crate::family::{self, Member, NewMember};
 use crate::state::AppState;
+use crate::transfer::{self, AcceptRequest, TransferCreated, TransferPreview};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Header, Path};
@@ -34,6 +35,12 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 #[derive(Object)]
 struct BookingList {
     items: Vec<BookingView>,
+}
+
+#[derive(Object)]
+struct MessageList {
+    items: Vec<crate::notice::Message>,
+    unread: i64,
 }
 
 #[derive(Object)]
@@ -113,6 +120,96 @@ impl BookingsApi {
         Ok(Json(v?))
     }
 
+    /// Pass my booking on (转让): a one-time code, valid 30 minutes and never past the
+    /// cancellation deadline. A new code replaces an earlier one.
+    #[oai(
+        path = "/bookings/:id/transfer",
+        method = "post",
+        operation_id = "booking_transfer_create"
+    )]
+    async fn transfer_create(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<TransferCreated>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(
+            transfer::create(
+                &st.db,
+                &st.settings.booking,
+                caller.user_id,
+                id.0,
+                st.clock.now(),
+            )
+            .await?,
+        ))
+    }
+
+    /// Take back an open transfer code.
+    #[oai(
+        path = "/bookings/:id/transfer",
+        method = "delete",
+        operation_id = "booking_transfer_revoke"
+    )]
+    async fn transfer_revoke(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        transfer::revoke(&st.db, caller.user_id, id.0).await?;
+        Ok(Json(Done { ok: true }))
+    }
+
+    /// What a transfer code gives, before accepting it.
+    #[oai(
+        path = "/transfers/:code",
+        method = "get",
+        operation_id = "transfer_get"
+    )]
+    async fn transfer_get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        code: Path<String>,
+    ) -> Result<Json<TransferPreview>> {
+        st.caller(req).await?;
+        Ok(Json(
+            transfer::preview(&st.db, &code.0, st.clock.now()).await?,
+        ))
+    }
+
+    /// Accept a transfer: the seat moves to me (or my family member), the old ticket stops
+    /// working and I get a new one.
+    #[oai(
+        path = "/transfers/:code/accept",
+        method = "post",
+        operation_id = "transfer_accept"
+    )]
+    async fn transfer_accept(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        code: Path<String>,
+        body: Json<AcceptRequest>,
+    ) -> Result<Json<BookingView>> {
+        let caller = st.caller(req).await?;
+        let v = transfer::accept(
+            &st.db,
+            &st.settings.booking,
+            caller.user_id,
+            &code.0,
+            &body.0,
+            &st.ticket_key,
+            st.clock.now(),
+        )
+        .await;
+        st.browse_changed();
+        Ok(Json(v?))
+    }
+
     /// One of my bookings.
     #[oai(path = "/bookings/:id", method = "get", operation_id = "booking_get")]
     async fn get(
@@ -134,6 +231,29 @@ impl BookingsApi {
         Ok(Json(BookingList {
             items: booking::mine(&st.db, &st.settings.booking, caller.user_id, &st.now()).await?,
         }))
+    }
+
+    /// My messages (我的消息): notices from the staff of sessions I am booked for, newest first.
+    #[oai(path = "/me/messages", method = "get", operation_id = "my_messages")]
+    async fn messages(&self, st: Data<&AppState>, req: &Request) -> Result<Json<MessageList>> {
+        let caller = st.caller(req).await?;
+        let items = crate::notice::mine(&st.db, caller.user_id).await?;
+        Ok(Json(MessageList {
+            unread: items.iter().filter(|m| !m.read).count() as i64,
+            items,
+        }))
+    }
+
+    /// Mark all my messages read.
+    #[oai(
+        path = "/me/messages/read",
+        method = "post",
+        operation_id = "my_messages_read"
+    )]
+    async fn messages_read(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
+        let caller = st.caller(req).await?;
+        crate::notice::read_all(&st.db, caller.user_id, &st.now()).await?;
+        Ok(Json(Done { ok: true }))
     }
 
     /// My no-shows and any booking suspension, with the reason and when it ends.

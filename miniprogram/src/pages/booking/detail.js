@@ -24,6 +24,8 @@ function view(b) {
     room: b.room,
     checkedIn: b.checked_in_at ? format.formatDateTime(b.checked_in_at) : '',
     canCancel: active && !b.checked_in_at && Date.parse(b.cancel_until) > Date.now(),
+    // 转让: a confirmed seat, not yet used, until the cancellation deadline (the server decides)
+    canTransfer: b.status === 'confirmed' && !b.checked_in_at && Date.parse(b.cancel_until) > Date.now(),
     cancelUntil: format.formatDateTime(b.cancel_until),
     waitlisted: b.status === 'waitlisted',
     entered: b.status === 'entered',
@@ -42,6 +44,8 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     b: {},
     offline: false,
     savedAt: '',
+    // an open transfer code: {code, expires, path}, shown once after 转让给家人朋友
+    transfer: null,
     // ticket.state: loading | ok | cached | soon | error
     ticket: { state: 'loading', src: '', holder: '', savedAt: '' }
   },
@@ -229,6 +233,49 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     } finally {
       this.busy = false
     }
+  },
+
+  // 转让给家人朋友: a one-time code (30 minutes, never past the cancellation deadline) sent
+  // through a share card; whoever accepts it gets the seat and a new ticket, this one stops working.
+  onTransfer: async function () {
+    if (this.busy) return
+    this.busy = true
+    try {
+      const b = this.data.b
+      const ok = await ui.confirm({
+        title: '转让预约',
+        content: '生成一个转让码发给家人或朋友，对方接收后名额归对方，您的电子票随即作废。转让码 30 分钟内有效。',
+        confirmText: '生成',
+        cancelText: '不转让'
+      })
+      if (!ok) return
+      let t
+      try {
+        t = await api.transferCreate(b.id, { loading: '正在生成…', showError: 'modal' })
+      } catch (err) {
+        return
+      }
+      this.setData({ transfer: { code: t.code, expires: format.formatDateTime(t.expires_at), path: '/' + t.path } })
+    } finally {
+      this.busy = false
+    }
+  },
+
+  onRevokeTransfer: function () {
+    const self = this
+    return api.transferRevoke(this.data.b.id, { showError: 'toast' }).then(function () {
+      self.setData({ transfer: null })
+      wx.showToast({ title: '已撤回', icon: 'success' })
+    }, function () {})
+  },
+
+  // The share button hands the transfer page to a chat; the menu shares the activity.
+  onShareAppMessage: function (res) {
+    const b = this.data.b
+    if (res && res.from === 'button' && this.data.transfer) {
+      return { title: '送你一个名额：' + b.title, path: this.data.transfer.path }
+    }
+    return { title: b.title, path: '/pages/activity/detail?id=' + b.activityId }
   },
 
   onStateAction: function () {

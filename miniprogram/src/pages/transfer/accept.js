@@ -1,0 +1,93 @@
+// 接收转让: opened from the share card a booking holder sent (path ?code=…), or by typing the
+// code they read out. Shows what the seat is, then accepts it: the seat, and a new ticket, are
+// mine; the holder's ticket stops working (POST /transfers/{code}/accept, one transaction).
+const api = require('../../api/index')
+const format = require('../../utils/format')
+const display = require('../../utils/display')
+
+const STATUS_TEXT = {
+  accepted: '这个名额已被接收',
+  revoked: '转让已被撤回',
+  expired: '转让码已过期，请让对方重新生成'
+}
+
+function clean(code) {
+  let c = code || ''
+  try {
+    c = decodeURIComponent(c)
+  } catch (e) {
+    // keep it as it came
+  }
+  return c.replace(/[\s-]/g, '').toUpperCase()
+}
+
+Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  data: {
+    status: 'ok', // loading | ok | error
+    message: '',
+    code: '',
+    typed: '',
+    t: null, // {title, time, place, from, expires, open, statusText}
+    busy: false
+  },
+
+  onLoad: function (query) {
+    const code = clean(query && query.code)
+    if (code) {
+      this.setData({ code: code })
+      this.load()
+    }
+  },
+
+  load: function () {
+    const self = this
+    this.setData({ status: 'loading', message: '' })
+    return api.transferGet(this.data.code, { showError: false }).then(function (p) {
+      self.setData({
+        status: 'ok',
+        t: {
+          title: p.activity_title,
+          time: format.formatRange(p.starts_at, p.ends_at),
+          place: p.unit_name + (p.room ? ' · ' + p.room : ''),
+          from: p.from_name,
+          expires: format.formatDateTime(p.expires_at),
+          open: p.status === 'open',
+          statusText: STATUS_TEXT[p.status] || ''
+        }
+      })
+    }, function (err) {
+      self.setData({ status: 'error', message: err.message })
+    })
+  },
+
+  onInput: function (e) {
+    this.setData({ typed: e.detail.value })
+  },
+
+  onLookUp: function () {
+    const code = clean(this.data.typed)
+    if (code.length < 6) {
+      wx.showToast({ title: '请输入完整的转让码', icon: 'none' })
+      return
+    }
+    this.setData({ code: code })
+    return this.load()
+  },
+
+  onAccept: function () {
+    if (this.data.busy) return
+    const self = this
+    this.setData({ busy: true })
+    return api.transferAccept(this.data.code, {}, { loading: '正在接收…', showError: 'modal' }).then(function (b) {
+      self.setData({ busy: false })
+      wx.redirectTo({ url: '/pages/booking/detail?id=' + b.id })
+    }, function () {
+      self.setData({ busy: false })
+      self.load()
+    })
+  },
+
+  onStateAction: function () {
+    if (this.data.code) this.load()
+  }
+}))
