@@ -222,8 +222,20 @@ pub async fn create(
         places.push(u);
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
+    if joint.len() > 20 {
+        return Err(ApiError::validation("联办单位过多"));
+    }
     for j in &joint {
-        org::unit_ref(db, *j).await?;
+        let p = org::unit_ref(db, *j).await?;
+        // Joint means up and down one line (main center, the branch, its points): a unit on
+        // another line cannot be named, and the organizer is not its own partner.
+        if !crate::plans::on_line(&organizer.path, &p.path) {
+            return Err(ApiError::new(
+                poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "partner_off_line",
+                "联办单位只能是同一条线上的总馆、分馆或其服务点",
+            ));
+        }
     }
     let delivered_by = if a.delivered_by_main_center.unwrap_or(false) {
         access::check(caller, Action::ManageMenu, root)?;
@@ -255,9 +267,17 @@ pub async fn create(
     .await?;
     insert_sessions(&mut tx, id, &plans, &places).await?;
     for j in joint {
-        sqlx::query("INSERT INTO activity_units (activity_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        // A partner takes part once it confirms from its own inbox; the main center delivering
+        // from its menu is itself the act of taking part.
+        let status = if delivered_by == Some(j) {
+            "confirmed"
+        } else {
+            "pending"
+        };
+        sqlx::query("INSERT INTO activity_units (activity_id, unit_id, status) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(j)
+            .bind(status)
             .execute(&mut *tx)
             .await?;
     }

@@ -51,6 +51,8 @@ pub mod notify;
 pub mod org;
 /// Export and erasure of personal data.
 pub mod personal;
+/// Yearly plans, targets and how sessions count towards them.
+pub mod plans;
 /// Masking of personal data.
 pub mod privacy;
 /// Booking rules as plain functions (no-shows, ages, lottery order).

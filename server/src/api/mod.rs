@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod files;
 pub mod menu;
 pub mod org;
+pub mod plans;
 pub mod security;
 pub mod stats;
 
@@ -63,6 +64,7 @@ pub type Apis = (
     demand::DemandApi,
     menu::MenuApi,
     stats::StatsApi,
+    plans::PlansApi,
     console::ConsoleApi,
     files::FilesApi,
 );
@@ -80,6 +82,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             demand::DemandApi,
             menu::MenuApi,
             stats::StatsApi,
+            plans::PlansApi,
             console::ConsoleApi,
             files::FilesApi,
         )),
