@@ -88,6 +88,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activities/{id}/partners/{unit_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** My unit confirms its part in a joint activity; only then does it count as joint. */
+        post: operations["partner_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/partners/{unit_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** My unit declines a joint activity it was named in. */
+        post: operations["partner_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/{id}/publish": {
         parameters: {
             query?: never;
@@ -1363,6 +1397,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/partner-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Joint-activity requests addressed to my units (my inbox as a partner). */
+        get: operations["partner_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The district's plan for a CST year: targets (policy defaults until saved) and allocations. */
+        get: operations["plan_get"];
+        /** Sets the year's targets and allocations to branches and points (main center). */
+        put: operations["plan_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ratings": {
         parameters: {
             query?: never;
@@ -1676,8 +1745,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The policy's annual supply targets and how far along the year is, in my scope. */
+        /**
+         * The year's targets counted per held session (docs/plans.md): for the unit (or the
+         *     district), its branches and points, and the trend against the pace needed, in my scope.
+         */
         get: operations["stats_targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/targets/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sessions behind the targets: what counted, what did not and why, in my scope. */
+        get: operations["stats_target_sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1851,6 +1940,15 @@ export interface components {
             /** @description `draft`, `published`, `cancelled` or `finished`. */
             status: string;
             title: string;
+        };
+        /** Allocation */
+        Allocation: {
+            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
+            category: string;
+            /** Format: int64 */
+            target: number;
+            /** Format: int64 */
+            unit_id: number;
         };
         /** Application */
         Application: {
@@ -2126,6 +2224,38 @@ export interface components {
             display_name: string;
             /** Format: int64 */
             id: number;
+        };
+        /**
+         * CountedSession
+         * @description One session as the targets page shows it when drilling down.
+         */
+        CountedSession: {
+            /** Format: int64 */
+            activity_id: number;
+            category: string;
+            counted: boolean;
+            delivered: boolean;
+            is_course: boolean;
+            joint: boolean;
+            kind: string;
+            /** Format: int64 */
+            lesson_no: number;
+            /** @description CST month, `YYYY-MM`. */
+            month: string;
+            partners: components["schemas"]["PartnerState"][];
+            reason: string;
+            reason_label: string;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /**
+             * Format: int64
+             * @description Where it was held: the unit it counts for.
+             */
+            unit_id: number;
+            unit_name: string;
+            unit_path: string;
         };
         /** Counts */
         Counts: {
@@ -2715,10 +2845,67 @@ export interface components {
         Orders: {
             items: components["schemas"]["Order"][];
         };
+        /** PartnerRequest */
+        PartnerRequest: {
+            /** Format: int64 */
+            activity_id: number;
+            first_start?: string;
+            kind: string;
+            organizer_name: string;
+            /** Format: int64 */
+            organizer_unit_id: number;
+            responded_at?: string;
+            status: string;
+            title: string;
+            /**
+             * Format: int64
+             * @description The partner unit (one of mine) that is asked to confirm.
+             */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** PartnerRequests */
+        PartnerRequests: {
+            items: components["schemas"]["PartnerRequest"][];
+        };
+        /** PartnerState */
+        PartnerState: {
+            status: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** PhoneBind */
         PhoneBind: {
             /** @description The code from the `getPhoneNumber` button (not the `wx.login` code). */
             code: string;
+        };
+        /** Plan */
+        Plan: {
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            district_unit_id: number;
+            /** @description No plan saved for the year: the targets are the configured policy defaults. */
+            is_default: boolean;
+            /** Format: int64 */
+            lectures_exhibitions: number;
+            /** Format: int64 */
+            performances: number;
+            /** Format: int64 */
+            trainings: number;
+            /** Format: int32 */
+            year: number;
+        };
+        /** PlanInput */
+        PlanInput: {
+            /** @description Replaces every allocation of the year. */
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            lectures_exhibitions: number;
+            /** Format: int64 */
+            performances: number;
+            /** Format: int64 */
+            trainings: number;
         };
         /** ProfilePatch */
         ProfilePatch: {
@@ -3130,28 +3317,61 @@ export interface components {
         SyncResult: {
             answers: components["schemas"]["ScanAnswer"][];
         };
-        /** Target */
-        Target: {
-            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
+        /** TargetRow */
+        TargetRow: {
+            /** @description Whether `target` comes from an allocation to the unit (false: district plan or none). */
+            allocated: boolean;
             category: string;
             /**
              * Format: int64
-             * @description Activities held or scheduled this year (cancelled ones excluded).
+             * @description Held sessions (per lesson).
              */
             count: number;
+            /** Format: int64 */
+            count_per_course: number;
             /**
              * Format: int64
-             * @description Of those, delivered by the main center or run jointly by several levels.
+             * @description Held jointly — what "met" compares with the target.
              */
             joint_or_delivered: number;
+            /** Format: int64 */
+            joint_per_course: number;
             label: string;
             met: boolean;
             /** Format: int64 */
+            not_counted: number;
+            /**
+             * Format: int64
+             * @description Joint sessions so far needed by today at an even pace through the year.
+             */
+            pace_needed: number;
+            /**
+             * Format: int64
+             * @description The district's target (district view) or this unit's allocation; 0 when none.
+             */
             target: number;
         };
         /** Targets */
         Targets: {
-            items: components["schemas"]["Target"][];
+            items: components["schemas"]["TargetRow"][];
+            /** @description No plan saved for the year: the targets are the configured policy defaults. */
+            plan_is_default: boolean;
+            /** @description Cumulative joint sessions per CST month against an even pace. */
+            trend: components["schemas"]["TrendPoint"][];
+            /**
+             * Format: int64
+             * @description The unit the figures are for (the district's root for the district view).
+             */
+            unit_id: number;
+            unit_name: string;
+            /** @description Branches and points below, each counting the sessions held in its subtree. */
+            units: components["schemas"]["UnitTargets"][];
+            /** Format: int32 */
+            year: number;
+        };
+        /** TargetSessions */
+        TargetSessions: {
+            items: components["schemas"]["CountedSession"][];
             /** Format: int32 */
             year: number;
         };
@@ -3177,6 +3397,22 @@ export interface components {
         TreeNode: {
             children: components["schemas"]["TreeNode"][];
             unit: components["schemas"]["Unit"];
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            category: string;
+            /**
+             * Format: int64
+             * @description Joint sessions held by the end of the month (cumulative).
+             */
+            joint_cumulative: number;
+            /** @description CST month `YYYY-MM`. */
+            month: string;
+            /**
+             * Format: double
+             * @description Where an even pace to the target would be by the end of the month.
+             */
+            pace: number;
         };
         /** Triage */
         Triage: {
@@ -3234,6 +3470,14 @@ export interface components {
             lng?: number;
             opening_hours?: string;
             phone?: string;
+        };
+        /** UnitTargets */
+        UnitTargets: {
+            items: components["schemas"]["TargetRow"][];
+            level: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
         };
         /** UploadedFile */
         UploadedFile: {
@@ -3460,6 +3704,50 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LotteryRecord"];
+                };
+            };
+        };
+    };
+    partner_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
+    partner_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
         };
@@ -5267,6 +5555,74 @@ export interface operations {
             };
         };
     };
+    partner_requests: {
+        parameters: {
+            query?: {
+                /** @description `pending`, `confirmed` or `declined`; all when absent. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PartnerRequests"];
+                };
+            };
+        };
+    };
+    plan_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
+                };
+            };
+        };
+    };
+    plan_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PlanInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
+                };
+            };
+        };
+    };
     rating_create: {
         parameters: {
             query?: never;
@@ -5698,6 +6054,30 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Targets"];
+                };
+            };
+        };
+    };
+    stats_target_sessions: {
+        parameters: {
+            query?: {
+                /** @description `performances`, `lectures_exhibitions` or `trainings`; all when absent. */
+                category?: string;
+                unit_id?: number;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TargetSessions"];
                 };
             };
         };
