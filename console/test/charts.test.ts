@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { demandOption, satisfactionOption, staffingOption, targetsOption } from '../src/utils/charts'
+import { demandOption, satisfactionOption, staffingOption, targetsOption, trendOption } from '../src/utils/charts'
 import { chinaDay, chinaInstant, fmtTime } from '../src/utils/format'
 
 describe('charts from API answers', () => {
   it('targets: target, count and delivered per category', () => {
-    const o = targetsOption({ year: 2026, items: [{ category: 'performance', label: '文艺演出', target: 20, count: 7, joint_or_delivered: 3, met: false }] }) as { series: { data: number[] }[]; xAxis: { data: string[] } }
+    const row = { category: 'performances', label: '送演出下基层', target: 20, allocated: false, count: 7, joint_or_delivered: 3, count_per_course: 7, joint_per_course: 3, not_counted: 1, pace_needed: 18, met: false }
+    const o = targetsOption({ year: 2026, unit_id: 1, unit_name: '总馆', plan_is_default: true, items: [{ ...row, label: '文艺演出' }], units: [], trend: [] }) as { series: { data: number[] }[]; xAxis: { data: string[] } }
     expect(o.xAxis.data).toEqual(['文艺演出'])
     expect(o.series.map((s) => s.data[0])).toEqual([20, 7, 3])
+  })
+  it('trend: cumulative joint sessions of one category against the pace', () => {
+    const o = trendOption(
+      [
+        { month: '2026-01', category: 'trainings', joint_cumulative: 2, pace: 1.7 },
+        { month: '2026-02', category: 'trainings', joint_cumulative: 3, pace: 3.3 },
+        { month: '2026-01', category: 'performances', joint_cumulative: 9, pace: 1.7 },
+      ],
+      'trainings',
+    ) as { series: { data: number[] }[]; xAxis: { data: string[] } }
+    expect(o.xAxis.data).toEqual(['01月', '02月'])
+    expect(o.series[0].data).toEqual([2, 3])
+    expect(o.series[1].data).toEqual([1.7, 3.3])
   })
   it('satisfaction: ratings-weighted monthly averages per kind', () => {
     const o = satisfactionOption(

@@ -98,12 +98,14 @@ pub enum Action {
     /// Upload images (posters, photos, evidence) that belong to the unit: whoever may run
     /// the unit's activities. Reading a staff-only file needs `ReadActivityData`.
     UploadFiles,
+    /// Set the district's yearly plan: targets, allocations, work-plan items (main center).
+    ManagePlan,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -126,6 +128,7 @@ impl Action {
         Action::ManageMenu,
         Action::ReadStats,
         Action::ExportLedger,
+        Action::ManagePlan,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -192,7 +195,7 @@ fn allows(role: Role, action: Action) -> bool {
                         | Grant(BranchStaff)
                 )
         }
-        CenterStaff => allows(BranchStaff, action) || matches!(action, ManageMenu),
+        CenterStaff => allows(BranchStaff, action) || matches!(action, ManageMenu | ManagePlan),
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
             action,

@@ -237,18 +237,18 @@ pub async fn create(
         places.push(u);
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
-    // Naming a unit as joint organiser speaks for it: until partners confirm (plans issue),
-    // only units the caller manages may be named — not the main center, not another branch.
+    if joint.len() > 20 {
+        return Err(ApiError::validation("联办单位过多"));
+    }
     for j in &joint {
-        let u = org::unit_ref(db, *j).await?;
-        if access::check(caller, Action::ManageActivities, &u).is_err() {
+        let p = org::unit_ref(db, *j).await?;
+        // Joint means up and down one line (main center, the branch, its points): a unit on
+        // another line cannot be named, and the organizer is not its own partner.
+        if !crate::plans::on_line(&organizer.path, &p.path) {
             return Err(ApiError::new(
-                poem::http::StatusCode::FORBIDDEN,
-                "joint_unit_outside_scope",
-                format!(
-                    "不能把单位 {} 列为联合主办单位：只能选择本单位或下属单位",
-                    u.id
-                ),
+                poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "partner_off_line",
+                "联办单位只能是同一条线上的总馆、分馆或其服务点",
             ));
         }
     }
@@ -295,9 +295,17 @@ pub async fn create(
     .await?;
     insert_sessions(&mut tx, id, &plans, &places).await?;
     for j in joint {
-        sqlx::query("INSERT INTO activity_units (activity_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        // A partner takes part once it confirms from its own inbox; the main center delivering
+        // from its menu is itself the act of taking part.
+        let status = if delivered_by == Some(j) {
+            "confirmed"
+        } else {
+            "pending"
+        };
+        sqlx::query("INSERT INTO activity_units (activity_id, unit_id, status) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(j)
+            .bind(status)
             .execute(&mut *tx)
             .await?;
     }

@@ -59,6 +59,8 @@ pub mod notify;
 pub mod org;
 /// Export and erasure of personal data.
 pub mod personal;
+/// Yearly plans, targets and how sessions count towards them.
+pub mod plans;
 /// Masking of personal data.
 pub mod privacy;
 /// A session's roster and sign-in sheet (签到表) for staff.

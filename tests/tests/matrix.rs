@@ -857,6 +857,69 @@ fn replies_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
 fn targets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/stats/targets")
 }
+fn target_sessions_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/targets/sessions")
+}
+fn plan_get_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/plans/2026".into(),
+            body: None,
+        }
+    })
+}
+fn plan_save_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let branch = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "PUT",
+            path: "/api/v1/plans/2026".into(),
+            body: Some(
+                json!({"performances": 20, "lectures_exhibitions": 20, "trainings": 20,
+                "allocations": [{"unit_id": branch, "category": "trainings", "target": 5}]}),
+            ),
+        }
+    })
+}
+fn partner_requests_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/partner-requests".into(),
+            body: None,
+        }
+    })
+}
+/// A fresh activity of the point on `s` naming its branch as partner; the branch answers.
+async fn partnered(w: &World<'_>, s: Side, what: &str) -> Req {
+    let (admin, _) = w.app.sign_in("matrix-maker").await;
+    let point = w.app.unit_id(w.point(s)).await;
+    let branch = w.app.unit_id(w.branch(s)).await;
+    let body = json!({"title": "矩阵联办", "kind": "lecture", "organizer_unit_id": point, "booking_mode": "none",
+        "joint_unit_ids": [branch],
+        "sessions": [{"unit_id": point, "starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3100)}]});
+    let (st, v) = w.app.post("/api/v1/activities", Some(&admin), body).await;
+    assert_eq!(st, 200, "{v}");
+    Req {
+        method: "POST",
+        path: format!("/api/v1/activities/{}/partners/{branch}/{what}", v["id"]),
+        body: Some(json!({})),
+    }
+}
+fn partner_confirm_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // `draft` grants matrix-maker its role.
+        draft(w, s).await;
+        partnered(w, s, "confirm").await
+    })
+}
+fn partner_decline_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        draft(w, s).await;
+        partnered(w, s, "decline").await
+    })
+}
 fn staffing_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/stats/staffing")
 }
@@ -1551,6 +1614,49 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: targets_op,
+        },
+        Case {
+            op: "stats_target_sessions",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: target_sessions_op,
+        },
+        Case {
+            op: "plan_get",
+            allowed: FEEDBACK_READERS,
+            also_other: FEEDBACK_READERS,
+            ok: 200,
+            build: plan_get_op,
+        },
+        Case {
+            op: "plan_save",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_save_op,
+        },
+        Case {
+            op: "partner_requests",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ACTIVITY_MANAGERS,
+            ok: 200,
+            build: partner_requests_op,
+        },
+        Case {
+            // The partner unit (the branch) answers; its point's coordinator cannot.
+            op: "partner_confirm",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: partner_confirm_op,
+        },
+        Case {
+            op: "partner_decline",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: partner_decline_op,
         },
         Case {
             op: "stats_staffing",

@@ -484,5 +484,49 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'joint activity: the branch confirms from its inbox; the targets page shows what counted and why; the plan is saved',
+      async fn() {
+        // A lecture at the point naming its branch as partner (up the same line).
+        const start = new Date(Math.ceil((Date.now() + 3 * 3600e3) / 300e3) * 300e3)
+        const end = new Date(start.getTime() + 90 * 60e3)
+        const a = await api.post(
+          '/api/v1/activities',
+          { title: '联办书法讲座', kind: 'lecture', organizer_unit_id: w.point.id, booking_mode: 'none', joint_unit_ids: [w.branch.id], sessions: [{ unit_id: w.point.id, starts_at: start.toISOString(), ends_at: end.toISOString() }] },
+          { token: w.admin.token },
+        )
+        await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.admin.token })
+        const b = await page()
+        await scanSignIn(b, server, api, w.branchStaff)
+        await b.locator('[data-screen=partners]').click()
+        const row = b.locator('[data-test=partner-requests] tbody tr', { hasText: '联办书法讲座' })
+        await row.waitFor()
+        await shot(b, 'partners')
+        await row.locator('button', { hasText: '确认参与' }).click()
+        await toast(b, '已确认参与')
+        const mine = await api.get('/api/v1/partner-requests?status=confirmed', { token: w.branchStaff.token })
+        assert.ok(mine.items.some((i) => i.activity_id === a.id), 'the confirmation is recorded')
+        // The main center's targets page: the session is listed with why it does not count yet.
+        const p = await page()
+        await scanSignIn(p, server, api, w.admin)
+        await p.locator('[data-screen=targets]').click()
+        await p.locator('[data-test=targets-table] tbody tr').first().waitFor()
+        await p.locator('.el-radio-button', { hasText: '讲座、展览' }).click()
+        await p.locator('[data-test=targets-sessions] tbody tr', { hasText: '联办书法讲座' }).filter({ hasText: '尚未举办' }).waitFor()
+        await shot(p, 'targets')
+        const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date()))
+        await p.locator('[data-test=plan-editor]').waitFor()
+        const input = p.getByLabel('送演出下基层全区目标')
+        await input.fill('25')
+        await input.press('Enter')
+        await p.locator('[data-test=plan-editor] button', { hasText: '保存计划' }).click()
+        await toast(p, '计划已保存')
+        const plan = await api.get(`/api/v1/plans/${year}`, { token: w.evaluator.token })
+        assert.equal(plan.performances, 25)
+        assert.equal(plan.is_default, false)
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }

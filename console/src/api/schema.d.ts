@@ -88,6 +88,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activities/{id}/partners/{unit_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** My unit confirms its part in a joint activity; only then does it count as joint. */
+        post: operations["partner_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/partners/{unit_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** My unit declines a joint activity it was named in. */
+        post: operations["partner_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/{id}/publish": {
         parameters: {
             query?: never;
@@ -378,27 +412,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{id}/transfer": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Pass my booking on (转让): a one-time code, valid 30 minutes and never past the
-         *     cancellation deadline. A new code replaces an earlier one.
-         */
-        post: operations["booking_transfer_create"];
-        /** Take back an open transfer code. */
-        delete: operations["booking_transfer_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1146,40 +1159,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My messages (我的消息): notices from the staff of sessions I am booked for, newest first. */
-        get: operations["my_messages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/messages/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Mark all my messages read. */
-        post: operations["my_messages_read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/me/no-shows": {
         parameters: {
             query?: never;
@@ -1499,6 +1478,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/partner-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Joint-activity requests addressed to my units (my inbox as a partner). */
+        get: operations["partner_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The district's plan for a CST year: targets (policy defaults until saved) and allocations. */
+        get: operations["plan_get"];
+        /** Sets the year's targets and allocations to branches and points (main center). */
+        put: operations["plan_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ratings": {
         parameters: {
             query?: never;
@@ -1703,27 +1717,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/sessions/{id}/notices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The notices sent for a session, newest first (staff). */
-        get: operations["session_notices"];
-        put?: never;
-        /**
-         * Send a notice to the session's attendees (changed room, bring materials): in their
-         *     我的消息 and as a subscribe message. At most 3 per session per hour; audited.
-         */
-        post: operations["session_notice_send"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/sessions/{id}/roster.xlsx": {
         parameters: {
             query?: never;
@@ -1873,7 +1866,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The policy's annual supply targets and how far along the year is, in my scope. */
+        /**
+         * The year's targets counted per held session (docs/plans.md): for the unit (or the
+         *     district), its branches and points, and the trend against the pace needed, in my scope.
+         */
         get: operations["stats_targets"];
         put?: never;
         post?: never;
@@ -1883,37 +1879,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/transfers/{code}": {
+    "/api/v1/stats/targets/sessions": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** What a transfer code gives, before accepting it. */
-        get: operations["transfer_get"];
+        /** The sessions behind the targets: what counted, what did not and why, in my scope. */
+        get: operations["stats_target_sessions"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/transfers/{code}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Accept a transfer: the seat moves to me (or my family member), the old ticket stops
-         *     working and I get a new one.
-         */
-        post: operations["transfer_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2043,14 +2019,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AcceptRequest */
-        AcceptRequest: {
-            /**
-             * Format: int64
-             * @description Take the seat for one of my family members instead of myself.
-             */
-            family_member_id?: number;
-        };
         /** ActivityDetail */
         ActivityDetail: {
             activity: components["schemas"]["ActivityView"];
@@ -2059,24 +2027,24 @@ export interface components {
         };
         /** ActivityPatch */
         ActivityPatch: {
-            description?: string | null;
+            description?: string;
             /**
              * Format: int64
              * @description A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description A new `https://` poster address (`""` removes the poster). */
-            poster_url?: string | null;
-            title?: string | null;
+            poster_url?: string;
+            title?: string;
         };
         /** ActivityView */
         ActivityView: {
             /** Format: int64 */
-            age_max?: number | null;
+            age_max?: number;
             /** Format: int64 */
-            age_min?: number | null;
+            age_min?: number;
             booking_mode: string;
-            cancel_reason?: string | null;
+            cancel_reason?: string;
             delivered_by_main_center: boolean;
             description: string;
             /** Format: int64 */
@@ -2085,12 +2053,12 @@ export interface components {
             joint_unit_names: string[];
             kind: string;
             kind_label: string;
-            lottery_draw_at?: string | null;
-            lottery_drawn_at?: string | null;
+            lottery_draw_at?: string;
+            lottery_drawn_at?: string;
             /** @description The seed itself, published after the draw so anyone can re-run it. */
-            lottery_seed?: string | null;
+            lottery_seed?: string;
             /** @description SHA-256 of the lottery seed, published before registration closes. */
-            lottery_seed_hash?: string | null;
+            lottery_seed_hash?: string;
             organizer_name: string;
             /** Format: int64 */
             organizer_unit_id: number;
@@ -2098,13 +2066,22 @@ export interface components {
              * Format: int64
              * @description The uploaded poster's file id, when the poster is a file.
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin). */
             poster_url: string;
             sessions: components["schemas"]["SessionView"][];
             /** @description `draft`, `published`, `cancelled` or `finished`. */
             status: string;
             title: string;
+        };
+        /** Allocation */
+        Allocation: {
+            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
+            category: string;
+            /** Format: int64 */
+            target: number;
+            /** Format: int64 */
+            unit_id: number;
         };
         /** Application */
         Application: {
@@ -2127,7 +2104,7 @@ export interface components {
         };
         /** Apply */
         Apply: {
-            note?: string | null;
+            note?: string;
             /** Format: int64 */
             unit_id: number;
         };
@@ -2145,14 +2122,14 @@ export interface components {
         };
         /** Assignment */
         Assignment: {
-            day?: string | null;
-            ends_at?: string | null;
+            day?: string;
+            ends_at?: string;
             /** Format: int64 */
             id: number;
             /** Format: int64 */
-            session_id?: number | null;
-            starts_at?: string | null;
-            title?: string | null;
+            session_id?: number;
+            starts_at?: string;
+            title?: string;
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
@@ -2187,7 +2164,7 @@ export interface components {
         AuditItem: {
             action: string;
             /** Format: int64 */
-            actor_id?: number | null;
+            actor_id?: number;
             /** @description The actor's name, masked (empty for system events and unknown callers). */
             actor_name: string;
             at: string;
@@ -2197,7 +2174,7 @@ export interface components {
             request_id: string;
             target: string;
             /** Format: int64 */
-            unit_id?: number | null;
+            unit_id?: number;
         };
         /** AuditPage */
         AuditPage: {
@@ -2206,7 +2183,7 @@ export interface components {
              * Format: int64
              * @description Pass as `before` for the next (older) page.
              */
-            next_before?: number | null;
+            next_before?: number;
         };
         /** BookingList */
         BookingList: {
@@ -2221,21 +2198,21 @@ export interface components {
             attendee_name: string;
             /** @description Cancelling is possible until then. */
             cancel_until: string;
-            checked_in_at?: string | null;
+            checked_in_at?: string;
             created_at: string;
             ends_at: string;
             /** Format: int64 */
-            family_member_id?: number | null;
+            family_member_id?: number;
             /** Format: int64 */
             id: number;
             is_course: boolean;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /**
              * Format: double
              * @description GCJ-02, for `wx.openLocation`.
              */
-            lng?: number | null;
+            lng?: number;
             room: string;
             /**
              * Format: int64
@@ -2252,24 +2229,24 @@ export interface components {
              * Format: int64
              * @description Place in the waiting list (1 = next).
              */
-            waitlist_position?: number | null;
+            waitlist_position?: number;
         };
         /** BookRequest */
         BookRequest: {
             /** Format: int64 */
-            activity_id?: number | null;
+            activity_id?: number;
             /**
              * Format: int64
              * @description Book for a family member instead of yourself.
              */
-            family_member_id?: number | null;
+            family_member_id?: number;
             /** @description When full, join the waiting list instead of being refused. */
-            join_waitlist?: boolean | null;
+            join_waitlist?: boolean;
             /**
              * Format: int64
              * @description The session to book; for a course any of its lessons (or give `activity_id`).
              */
-            session_id?: number | null;
+            session_id?: number;
         };
         /** BrowseItem */
         BrowseItem: {
@@ -2281,30 +2258,30 @@ export interface components {
              * Format: int64
              * @description Null for open events without booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             /**
              * Format: int64
              * @description Metres from the given coordinate.
              */
-            distance_m?: number | null;
+            distance_m?: number;
             ends_at: string;
             is_course: boolean;
             kind: string;
             kind_label: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             /**
              * Format: int64
              * @description The caller's booking on this item, if any.
              */
-            my_booking_id?: number | null;
-            my_status?: string | null;
+            my_booking_id?: number;
+            my_status?: string;
             organizer_name: string;
             poster_url: string;
             /** Format: int64 */
-            seats_left?: number | null;
+            seats_left?: number;
             /** Format: int64 */
             session_id: number;
             starts_at: string;
@@ -2349,8 +2326,8 @@ export interface components {
             holder_masked: string;
             /** Format: int64 */
             id: number;
-            resolution?: string | null;
-            resolved_at?: string | null;
+            resolution?: string;
+            resolved_at?: string;
             second_scanned_at: string;
         };
         /** Conflicts */
@@ -2383,6 +2360,38 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
+        /**
+         * CountedSession
+         * @description One session as the targets page shows it when drilling down.
+         */
+        CountedSession: {
+            /** Format: int64 */
+            activity_id: number;
+            category: string;
+            counted: boolean;
+            delivered: boolean;
+            is_course: boolean;
+            joint: boolean;
+            kind: string;
+            /** Format: int64 */
+            lesson_no: number;
+            /** @description CST month, `YYYY-MM`. */
+            month: string;
+            partners: components["schemas"]["PartnerState"][];
+            reason: string;
+            reason_label: string;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /**
+             * Format: int64
+             * @description Where it was held: the unit it counts for.
+             */
+            unit_id: number;
+            unit_name: string;
+            unit_path: string;
+        };
         /** Counts */
         Counts: {
             /** Format: int64 */
@@ -2403,7 +2412,7 @@ export interface components {
             /** @description `fcfs`, `lottery` or `none` (walk-in). */
             booking_mode: string;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             is_course: boolean;
             kind: string;
@@ -2449,9 +2458,9 @@ export interface components {
              * Format: int64
              * @description Seats; omit for a walk-in event.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
-            room?: string | null;
+            room?: string;
             starts_at: string;
         };
         /** Demand */
@@ -2480,7 +2489,7 @@ export interface components {
              * Format: double
              * @description Average days from posting to fulfilment.
              */
-            avg_days_to_fulfil?: number | null;
+            avg_days_to_fulfil?: number;
             /** Format: int64 */
             declined: number;
             /** Format: int64 */
@@ -2505,18 +2514,18 @@ export interface components {
              * Format: int64
              * @description The activity that answered it.
              */
-            activity_id?: number | null;
+            activity_id?: number;
             age_group: string;
             created_at: string;
             description: string;
-            fulfilled_at?: string | null;
+            fulfilled_at?: string;
             i_support: boolean;
             /** Format: int64 */
             id: number;
             kind: string;
             kind_label: string;
             /** Format: int64 */
-            merged_into?: number | null;
+            merged_into?: number;
             /** @description Masked. */
             poster: string;
             preferred_time: string;
@@ -2560,29 +2569,6 @@ export interface components {
         Done: {
             ok: boolean;
         };
-        /**
-         * Error
-         * @description The body of every error answer (`error::render` writes it).
-         */
-        Error: {
-            error: components["schemas"]["ErrorBody"];
-        };
-        /**
-         * ErrorBody
-         * @description One error: the HTTP status again, a stable machine code, a Chinese message for display and
-         *     the request's id (also in `X-Request-Id`) for support.
-         */
-        ErrorBody: {
-            /** @description Stable machine-readable code: `validation_failed`, `session_full`, `forbidden`, … */
-            code: string;
-            /** @description Extra machine-readable facts (`retry_after`, `param`, `max_bytes`, …); absent when none. */
-            details?: unknown;
-            /** @description Chinese, for display as is. */
-            message: string;
-            request_id: string;
-            /** Format: uint16 */
-            status: number;
-        };
         /** ExpectedSession */
         ExpectedSession: {
             /** Format: int64 */
@@ -2615,7 +2601,7 @@ export interface components {
             counts: components["schemas"]["Counts"];
             items: components["schemas"]["InboxItem"][];
             /** Format: int64 */
-            next_before?: number | null;
+            next_before?: number;
         };
         /** InboxItem */
         InboxItem: {
@@ -2625,9 +2611,9 @@ export interface components {
             comment: string;
             comment_status: string;
             /** Format: int64 */
-            content_score?: number | null;
+            content_score?: number;
             created_at: string;
-            first_reply_at?: string | null;
+            first_reply_at?: string;
             flagged: boolean;
             handled: boolean;
             /** Format: int64 */
@@ -2637,19 +2623,19 @@ export interface components {
             /** @description Masked. */
             name: string;
             /** Format: int64 */
-            organisation_score?: number | null;
+            organisation_score?: number;
             read: boolean;
             replies: components["schemas"]["Reply"][];
             /** Format: int64 */
             score: number;
             tags: string[];
             /** Format: int64 */
-            teacher_score?: number | null;
+            teacher_score?: number;
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
             /** Format: int64 */
-            venue_score?: number | null;
+            venue_score?: number;
         };
         /** Invitation */
         Invitation: {
@@ -2731,7 +2717,7 @@ export interface components {
             booking_id: number;
             checked_in: boolean;
             holder_masked: string;
-            phone_masked?: string | null;
+            phone_masked?: string;
             status: string;
         };
         /**
@@ -2745,12 +2731,12 @@ export interface components {
             algorithm: string;
             /** Format: int64 */
             capacity: number;
-            draw_at?: string | null;
-            drawn_at?: string | null;
+            draw_at?: string;
+            drawn_at?: string;
             /** @description Entry ids in drawn order (after the draw), or in entry order (before). */
             entries: number[];
-            seed?: string | null;
-            seed_sha256?: string | null;
+            seed?: string;
+            seed_sha256?: string;
         };
         /** Manual */
         Manual: {
@@ -2763,8 +2749,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             /** @description The full number, shown only to its owner. */
-            phone?: string | null;
-            phone_masked?: string | null;
+            phone?: string;
+            phone_masked?: string;
             roles: components["schemas"]["RoleOut"][];
         };
         /** Member */
@@ -2772,7 +2758,7 @@ export interface components {
             /** Format: int64 */
             age: number;
             birth_date: string;
-            guardian_consent_at?: string | null;
+            guardian_consent_at?: string;
             /** Format: int64 */
             id: number;
             name: string;
@@ -2788,30 +2774,11 @@ export interface components {
             /** Format: int64 */
             into_id: number;
         };
-        /** Message */
-        Message: {
-            body: string;
-            created_at: string;
-            /** Format: int64 */
-            id: number;
-            /** @description `session_notice`. */
-            kind: string;
-            /** @description Mini-program page it opens. */
-            page?: string;
-            read: boolean;
-            title: string;
-        };
-        /** MessageList */
-        MessageList: {
-            items: components["schemas"]["Message"][];
-            /** Format: int64 */
-            unread: number;
-        };
         /** Moderation */
         Moderation: {
             /** @description `publish` or `reject`. */
             decision: string;
-            note?: string | null;
+            note?: string;
         };
         /** Move */
         Move: {
@@ -2847,22 +2814,22 @@ export interface components {
         /** NewActivity */
         NewActivity: {
             /** Format: int64 */
-            age_max?: number | null;
+            age_max?: number;
             /** Format: int64 */
-            age_min?: number | null;
+            age_min?: number;
             /** @description `fcfs` (first come, first served), `lottery` (摇号) or `none` (walk-in). */
             booking_mode: string;
             /** @description Delivered (配送) by the main center to the organizing unit (main-center staff only). */
-            delivered_by_main_center?: boolean | null;
-            description?: string | null;
+            delivered_by_main_center?: boolean;
+            description?: string;
             /** @description A course: one booking covers all its sessions (lessons). */
-            is_course?: boolean | null;
+            is_course?: boolean;
             /** @description Units that run it jointly (three-level joint activities). */
-            joint_unit_ids?: number[] | null;
+            joint_unit_ids?: number[];
             /** @description `performance`, `lecture`, `exhibition`, `training`, `art_team` or `other`. */
             kind: string;
             /** @description For `lottery`: when the draw happens (after registration closes, before the start). */
-            lottery_draw_at?: string | null;
+            lottery_draw_at?: string;
             /** Format: int64 */
             organizer_unit_id: number;
             /**
@@ -2870,19 +2837,19 @@ export interface components {
              * @description An uploaded image (`POST /api/v1/files`, `visibility=public`) of a unit where the caller
              *     may upload; the activity's `poster_url` becomes `/api/v1/files/{id}`.
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description An `https://` address of the poster; or use `poster_file_id`. */
-            poster_url?: string | null;
+            poster_url?: string;
             sessions: components["schemas"]["NewSession"][];
             title: string;
         };
         /** NewDemand */
         NewDemand: {
-            age_group?: string | null;
+            age_group?: string;
             description: string;
             /** @description Kind of activity wanted (same kinds as activities). */
             kind: string;
-            preferred_time?: string | null;
+            preferred_time?: string;
             /**
              * Format: int64
              * @description The branch or point where it is wanted.
@@ -2903,7 +2870,7 @@ export interface components {
              * Format: int64
              * @description How many people may use it (default 1).
              */
-            max_uses?: number | null;
+            max_uses?: number;
             role: components["schemas"]["Role"];
             /** Format: int64 */
             unit_id: number;
@@ -2911,11 +2878,11 @@ export interface components {
              * Format: int64
              * @description Hours until it expires (default 72).
              */
-            valid_hours?: number | null;
+            valid_hours?: number;
         };
         /** NewItem */
         NewItem: {
-            description?: string | null;
+            description?: string;
             kind: string;
             period_end: string;
             /** @description `YYYY-MM-DD`, inclusive. */
@@ -2932,21 +2899,16 @@ export interface components {
             /** @description `YYYY-MM-DD`. */
             birth_date: string;
             /** @description Required (true) for a child under 14: I am the guardian and agree to this processing. */
-            guardian_consent?: boolean | null;
+            guardian_consent?: boolean;
             name: string;
             /** @description `child`, `elder`, `spouse` or `other`. */
             relation: string;
-        };
-        /** NewNotice */
-        NewNotice: {
-            /** @description 1–200 characters. */
-            body: string;
         };
         /** NewOrder */
         NewOrder: {
             /** Format: int64 */
             menu_item_id: number;
-            note?: string | null;
+            note?: string;
             /** @description `YYYY-MM-DD`, within the item's period. */
             requested_date: string;
             /**
@@ -2959,11 +2921,11 @@ export interface components {
         NewRating: {
             /** Format: int64 */
             booking_id: number;
-            comment?: string | null;
+            comment?: string;
             /** Format: int64 */
-            content_score?: number | null;
+            content_score?: number;
             /** Format: int64 */
-            organisation_score?: number | null;
+            organisation_score?: number;
             /**
              * Format: int64
              * @description Overall, 1–5.
@@ -2973,27 +2935,27 @@ export interface components {
              * Format: int64
              * @description For a course, the lesson rated; otherwise the booked session.
              */
-            session_id?: number | null;
-            tags?: string[] | null;
+            session_id?: number;
+            tags?: string[];
             /** Format: int64 */
-            teacher_score?: number | null;
+            teacher_score?: number;
             /** Format: int64 */
-            venue_score?: number | null;
+            venue_score?: number;
         };
         /** NewSession */
         NewSession: {
             /** @description Booking closes; default: when the session starts. */
-            booking_closes_at?: string | null;
+            booking_closes_at?: string;
             /** @description Booking (or lottery registration) opens; default: when published. */
-            booking_opens_at?: string | null;
+            booking_opens_at?: string;
             /**
              * Format: int64
              * @description Seats; omit for an open event without booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             /** @description …and a room there. */
-            room?: string | null;
+            room?: string;
             /** @description RFC 3339, e.g. `2026-12-01T19:30:00+08:00`. */
             starts_at: string;
             /**
@@ -3007,30 +2969,30 @@ export interface components {
          * @description A unit to add under `parent_id`.
          */
         NewUnit: {
-            address?: string | null;
+            address?: string;
             /** @description Stable code (letters, digits, `-`, `_`). Default: the parent's code and the new id. */
-            code?: string | null;
+            code?: string;
             /** @description Run under contract by a third party (委托管理). */
-            contracted?: boolean | null;
+            contracted?: boolean;
             /** @description `government` (default), `school`, `enterprise`, `industrial_park`, `army`, `hospital`, `other`. */
-            host_type?: string | null;
+            host_type?: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** @description Under the main center `branch` (default) or `direct_branch`; under a branch always `point`. */
-            level?: string | null;
+            level?: string;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             /** @description The official name, following the unified naming rule (e.g. 福田区文化馆景田服务点). */
             name: string;
-            opening_hours?: string | null;
+            opening_hours?: string;
             /**
              * Format: int64
              * @description The unit above: the main center for a branch, a branch for a service point.
              */
             parent_id: number;
-            phone?: string | null;
+            phone?: string;
             /** @description Default: the name without the center's (景田服务点). */
-            short_name?: string | null;
+            short_name?: string;
         };
         /** NoShowStatus */
         NoShowStatus: {
@@ -3041,30 +3003,10 @@ export interface components {
             count: number;
             /** Format: int64 */
             limit: number;
-            reason?: string | null;
-            suspended_until?: string | null;
+            reason?: string;
+            suspended_until?: string;
             /** Format: int64 */
             window_days: number;
-        };
-        /** NoticeList */
-        NoticeList: {
-            items: components["schemas"]["NoticeView"][];
-        };
-        /** NoticeView */
-        NoticeView: {
-            body: string;
-            created_at: string;
-            /** Format: int64 */
-            id: number;
-            /**
-             * Format: int64
-             * @description How many people it went to.
-             */
-            recipients: number;
-            /** @description The sender, masked. */
-            sent_by: string;
-            /** Format: int64 */
-            session_id: number;
         };
         /** OfflineScan */
         OfflineScan: {
@@ -3076,7 +3018,7 @@ export interface components {
         /** Order */
         Order: {
             /** Format: int64 */
-            activity_id?: number | null;
+            activity_id?: number;
             created_at: string;
             /** Format: int64 */
             id: number;
@@ -3096,10 +3038,67 @@ export interface components {
         Orders: {
             items: components["schemas"]["Order"][];
         };
+        /** PartnerRequest */
+        PartnerRequest: {
+            /** Format: int64 */
+            activity_id: number;
+            first_start?: string;
+            kind: string;
+            organizer_name: string;
+            /** Format: int64 */
+            organizer_unit_id: number;
+            responded_at?: string;
+            status: string;
+            title: string;
+            /**
+             * Format: int64
+             * @description The partner unit (one of mine) that is asked to confirm.
+             */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** PartnerRequests */
+        PartnerRequests: {
+            items: components["schemas"]["PartnerRequest"][];
+        };
+        /** PartnerState */
+        PartnerState: {
+            status: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** PhoneBind */
         PhoneBind: {
             /** @description The code from the `getPhoneNumber` button (not the `wx.login` code). */
             code: string;
+        };
+        /** Plan */
+        Plan: {
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            district_unit_id: number;
+            /** @description No plan saved for the year: the targets are the configured policy defaults. */
+            is_default: boolean;
+            /** Format: int64 */
+            lectures_exhibitions: number;
+            /** Format: int64 */
+            performances: number;
+            /** Format: int64 */
+            trainings: number;
+            /** Format: int32 */
+            year: number;
+        };
+        /** PlanInput */
+        PlanInput: {
+            /** @description Replaces every allocation of the year. */
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            lectures_exhibitions: number;
+            /** Format: int64 */
+            performances: number;
+            /** Format: int64 */
+            trainings: number;
         };
         /** ProfilePatch */
         ProfilePatch: {
@@ -3123,7 +3122,7 @@ export interface components {
             /** Format: int64 */
             activity_id: number;
             /** Format: double */
-            average?: number | null;
+            average?: number;
             /** Format: int64 */
             count: number;
             items: components["schemas"]["PublicRating"][];
@@ -3137,9 +3136,9 @@ export interface components {
         };
         /** RatingPatch */
         RatingPatch: {
-            comment?: string | null;
+            comment?: string;
             /** Format: int64 */
-            score?: number | null;
+            score?: number;
         };
         /** Reason */
         Reason: {
@@ -3158,7 +3157,7 @@ export interface components {
             /** @description The new official name, following the unified naming rule. */
             name: string;
             /** @description Default: the name without the center's. */
-            short_name?: string | null;
+            short_name?: string;
         };
         /** Reply */
         Reply: {
@@ -3175,7 +3174,7 @@ export interface components {
         /** ReplyStats */
         ReplyStats: {
             /** Format: double */
-            avg_hours_to_first_reply?: number | null;
+            avg_hours_to_first_reply?: number;
             /**
              * Format: int64
              * @description Ratings with a comment.
@@ -3222,7 +3221,7 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             /** Format: int64 */
             checked_in: number;
             items: components["schemas"]["RosterEntry"][];
@@ -3235,13 +3234,13 @@ export interface components {
         RosterEntry: {
             /** Format: int64 */
             booking_id: number;
-            checked_in_at?: string | null;
+            checked_in_at?: string;
             is_family_member: boolean;
             /** @description Masked. */
             name: string;
             status: string;
             /** Format: int64 */
-            waitlist_position?: number | null;
+            waitlist_position?: number;
         };
         /** Satisfaction */
         Satisfaction: {
@@ -3273,18 +3272,18 @@ export interface components {
         };
         /** ScanAnswer */
         ScanAnswer: {
-            admitted_at?: string | null;
-            admitted_by?: string | null;
+            admitted_at?: string;
+            admitted_by?: string;
             /** Format: int64 */
             admitted_count: number;
             /** Format: int64 */
             booked_count: number;
             /** Format: int64 */
-            checkin_id?: number | null;
+            checkin_id?: number;
             /** @description Colour hint: `green`, `amber` or `red`. */
             colour: string;
-            expected?: components["schemas"]["ExpectedSession"] | null;
-            holder_masked?: string | null;
+            expected?: components["schemas"]["ExpectedSession"];
+            holder_masked?: string;
             is_child: boolean;
             is_family_member: boolean;
             /** @description One-glance text for the volunteer. */
@@ -3342,7 +3341,7 @@ export interface components {
             /** Format: int64 */
             scans: number;
             /** Format: int64 */
-            session_id?: number | null;
+            session_id?: number;
             title: string;
             unit_name: string;
         };
@@ -3397,33 +3396,33 @@ export interface components {
         /** SessionPatch */
         SessionPatch: {
             /** Format: int64 */
-            capacity?: number | null;
-            ends_at?: string | null;
-            room?: string | null;
-            starts_at?: string | null;
+            capacity?: number;
+            ends_at?: string;
+            room?: string;
+            starts_at?: string;
         };
         /** SessionView */
         SessionView: {
             address: string;
-            booking_closes_at?: string | null;
-            booking_opens_at?: string | null;
+            booking_closes_at?: string;
+            booking_opens_at?: string;
             /**
              * Format: int64
              * @description Null: open event, no booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             /** Format: int64 */
             id: number;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: int64 */
             lesson_no: number;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             room: string;
             /** Format: int64 */
-            seats_left?: number | null;
+            seats_left?: number;
             starts_at: string;
             status: string;
             /** Format: int64 */
@@ -3437,8 +3436,8 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
-            first_start?: string | null;
+            capacity?: number;
+            first_start?: string;
             /** Format: int64 */
             id: number;
             kind: string;
@@ -3480,7 +3479,7 @@ export interface components {
             /** @description Masked. */
             display_name: string;
             /** @description Masked. */
-            phone?: string | null;
+            phone?: string;
             role: components["schemas"]["RoleOut"];
             /** Format: int64 */
             user_id: number;
@@ -3492,7 +3491,7 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             /** Format: int64 */
             open_conflicts: number;
             /** Format: int64 */
@@ -3518,28 +3517,61 @@ export interface components {
         SyncResult: {
             answers: components["schemas"]["ScanAnswer"][];
         };
-        /** Target */
-        Target: {
-            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
+        /** TargetRow */
+        TargetRow: {
+            /** @description Whether `target` comes from an allocation to the unit (false: district plan or none). */
+            allocated: boolean;
             category: string;
             /**
              * Format: int64
-             * @description Activities held or scheduled this year (cancelled ones excluded).
+             * @description Held sessions (per lesson).
              */
             count: number;
+            /** Format: int64 */
+            count_per_course: number;
             /**
              * Format: int64
-             * @description Of those, delivered by the main center or run jointly by several levels.
+             * @description Held jointly — what "met" compares with the target.
              */
             joint_or_delivered: number;
+            /** Format: int64 */
+            joint_per_course: number;
             label: string;
             met: boolean;
             /** Format: int64 */
+            not_counted: number;
+            /**
+             * Format: int64
+             * @description Joint sessions so far needed by today at an even pace through the year.
+             */
+            pace_needed: number;
+            /**
+             * Format: int64
+             * @description The district's target (district view) or this unit's allocation; 0 when none.
+             */
             target: number;
         };
         /** Targets */
         Targets: {
-            items: components["schemas"]["Target"][];
+            items: components["schemas"]["TargetRow"][];
+            /** @description No plan saved for the year: the targets are the configured policy defaults. */
+            plan_is_default: boolean;
+            /** @description Cumulative joint sessions per CST month against an even pace. */
+            trend: components["schemas"]["TrendPoint"][];
+            /**
+             * Format: int64
+             * @description The unit the figures are for (the district's root for the district view).
+             */
+            unit_id: number;
+            unit_name: string;
+            /** @description Branches and points below, each counting the sessions held in its subtree. */
+            units: components["schemas"]["UnitTargets"][];
+            /** Format: int32 */
+            year: number;
+        };
+        /** TargetSessions */
+        TargetSessions: {
+            items: components["schemas"]["CountedSession"][];
             /** Format: int32 */
             year: number;
         };
@@ -3561,38 +3593,31 @@ export interface components {
             token: string;
             unit_name: string;
         };
-        /** TransferCreated */
-        TransferCreated: {
-            /** Format: int64 */
-            booking_id: number;
-            /** @description The one-time code; shown only now. Anyone with it can take the seat until it expires. */
-            code: string;
-            expires_at: string;
-            /** @description Mini-program page that accepts it (for a share card). */
-            path: string;
-        };
-        /** TransferPreview */
-        TransferPreview: {
-            activity_title: string;
-            ends_at: string;
-            expires_at: string;
-            /** @description The holder's name, masked. */
-            from_name: string;
-            room: string;
-            starts_at: string;
-            /** @description `open`, `accepted`, `revoked` or `expired`. */
-            status: string;
-            unit_name: string;
-        };
         /** TreeNode */
         TreeNode: {
             children: components["schemas"]["TreeNode"][];
             unit: components["schemas"]["Unit"];
         };
+        /** TrendPoint */
+        TrendPoint: {
+            category: string;
+            /**
+             * Format: int64
+             * @description Joint sessions held by the end of the month (cumulative).
+             */
+            joint_cumulative: number;
+            /** @description CST month `YYYY-MM`. */
+            month: string;
+            /**
+             * Format: double
+             * @description Where an even pace to the target would be by the end of the month.
+             */
+            pace: number;
+        };
         /** Triage */
         Triage: {
             /** @description Required when declined; shown to residents. */
-            reason?: string | null;
+            reason?: string;
             /** @description `accepted`, `planned` or `declined`. */
             status: string;
         };
@@ -3603,7 +3628,7 @@ export interface components {
              * @description When the unit was closed (关闭): kept with its history, hidden from residents, takes no
              *     new activities. Null while open.
              */
-            closed_at?: string | null;
+            closed_at?: string;
             code: string;
             contracted: boolean;
             host_type: string;
@@ -3611,26 +3636,26 @@ export interface components {
             id: number;
             is_demo: boolean;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** @description `main`, `direct_branch`, `branch` or `point`. */
             level: string;
             /**
              * Format: double
              * @description GCJ-02 longitude (what `wx.openLocation` expects).
              */
-            lng?: number | null;
+            lng?: number;
             /** @description Official name following the unified naming rule (福田区文化馆××分馆). */
             name: string;
             opening_hours: string;
             /** Format: int64 */
-            parent_id?: number | null;
+            parent_id?: number;
             phone: string;
             short_name: string;
         };
         /** UnitDetail */
         UnitDetail: {
             children: components["schemas"]["Unit"][];
-            parent?: components["schemas"]["Unit"] | null;
+            parent?: components["schemas"]["Unit"];
             rooms: components["schemas"]["Room"][];
             unit: components["schemas"]["Unit"];
         };
@@ -3643,13 +3668,21 @@ export interface components {
          * @description Editable public fields of a unit.
          */
         UnitPatch: {
-            address?: string | null;
+            address?: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: double */
-            lng?: number | null;
-            opening_hours?: string | null;
-            phone?: string | null;
+            lng?: number;
+            opening_hours?: string;
+            phone?: string;
+        };
+        /** UnitTargets */
+        UnitTargets: {
+            items: components["schemas"]["TargetRow"][];
+            level: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
         };
         /** UploadedFile */
         UploadedFile: {
@@ -3742,60 +3775,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BrowsePage"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_create: {
@@ -3819,107 +3798,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_get: {
@@ -3939,60 +3817,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ActivityDetail"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4020,107 +3844,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_attendance: {
@@ -4140,69 +3863,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["AttendanceList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4230,107 +3890,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_lottery: {
@@ -4352,49 +3911,48 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["LotteryRecord"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
+        };
+    };
+    partner_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
+        };
+    };
+    partner_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                unit_id: number;
             };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
         };
@@ -4418,98 +3976,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_ratings: {
@@ -4529,51 +3995,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PublicRatings"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4599,107 +4020,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["RoleOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     grant_revoke: {
@@ -4719,98 +4039,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RoleOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4834,107 +4062,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Invitation"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4969,69 +4096,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     unit_staff: {
@@ -5053,69 +4117,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["StaffList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     assignment_remove: {
@@ -5135,98 +4136,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5252,89 +4161,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Session"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     invitation_redeem: {
@@ -5358,107 +4184,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     auth_logout: {
@@ -5476,80 +4201,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5573,98 +4224,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Session"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5692,107 +4251,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_get: {
@@ -5814,69 +4272,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_attendance: {
@@ -5896,78 +4291,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Attendance"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5993,98 +4316,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_ticket: {
@@ -6104,120 +4335,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Ticket"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    booking_transfer_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TransferCreated"];
-                };
-            };
-        };
-    };
-    booking_transfer_revoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
         };
@@ -6245,107 +4362,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_undo: {
@@ -6369,107 +4385,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6497,107 +4412,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_scan: {
@@ -6619,107 +4433,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6745,107 +4458,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_dev_accounts: {
@@ -6863,42 +4475,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DevAccounts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6927,98 +4503,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_create: {
@@ -7042,71 +4526,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LoginCodeOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7136,51 +4555,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["LoginCodeStatus"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_confirm: {
@@ -7206,116 +4580,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DecisionOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The login code has expired (`login_code_expired`). */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_qr: {
@@ -7329,7 +4593,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The mini-program code that opens `pages/console/confirm` with the nonce as its scene. */
+            /** @description What WeChat sent, when it could not be converted. */
             200: {
                 headers: {
                     "CACHE-CONTROL": string;
@@ -7337,52 +4601,6 @@ export interface operations {
                 };
                 content: {
                     "image/jpeg": string;
-                    "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7406,107 +4624,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The login code has expired (`login_code_expired`). */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_logout: {
@@ -7528,80 +4645,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_session: {
@@ -7620,51 +4663,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7688,69 +4686,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SessionList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_session_revoke: {
@@ -7770,98 +4705,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7888,60 +4731,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_create: {
@@ -7965,107 +4754,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandCreated"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_get: {
@@ -8085,60 +4773,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8166,107 +4800,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_merge: {
@@ -8290,107 +4823,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8418,107 +4850,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_support: {
@@ -8538,98 +4869,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Supported"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8655,107 +4894,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8788,69 +4926,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Inbox"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_handle: {
@@ -8870,98 +4945,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8989,107 +4972,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_reply: {
@@ -9115,107 +4997,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_counts: {
@@ -9235,69 +5016,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Counts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9325,69 +5043,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_mark_read: {
@@ -9409,107 +5064,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9543,107 +5097,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["UploadedFile"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     file_get: {
@@ -9665,69 +5118,6 @@ export interface operations {
                 content: {
                     "image/jpeg": string;
                     "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9753,69 +5143,6 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     manage_activities: {
@@ -9836,69 +5163,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["StaffActivityList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9923,69 +5187,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     manage_sessions: {
@@ -10008,69 +5209,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DaySessions"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_get: {
@@ -10090,51 +5228,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_delete: {
@@ -10152,80 +5245,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10251,107 +5270,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     my_bookings: {
@@ -10369,51 +5287,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["BookingList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10435,51 +5308,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_export: {
@@ -10499,51 +5327,6 @@ export interface operations {
                     "application/json; charset=utf-8": unknown;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     family_list: {
@@ -10561,51 +5344,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["FamilyList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10631,107 +5369,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Member"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     family_remove: {
@@ -10741,136 +5378,6 @@ export interface operations {
             path: {
                 id: number;
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    my_messages: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MessageList"];
-                };
-            };
-        };
-    };
-    my_messages_read: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -10902,51 +5409,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["NoShowStatus"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_phone: {
@@ -10968,116 +5430,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11103,107 +5455,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     my_volunteering: {
@@ -11221,51 +5472,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MyVolunteering"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11289,51 +5495,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Items"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_item_create: {
@@ -11355,107 +5516,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MenuCreated"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11483,107 +5543,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_orders: {
@@ -11603,69 +5562,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Orders"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11691,107 +5587,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MenuCreated"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_order_approve: {
@@ -11811,98 +5606,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11930,107 +5633,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Delivered"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_order_reject: {
@@ -12056,107 +5658,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_naming: {
@@ -12174,33 +5675,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["NamingRule"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12222,51 +5696,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TreeNode"][];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12295,51 +5724,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["UnitList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_create: {
@@ -12363,107 +5747,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit: {
@@ -12483,51 +5766,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["UnitDetail"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12555,107 +5793,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_close: {
@@ -12675,98 +5812,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12794,107 +5839,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_rename: {
@@ -12920,107 +5864,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_nearest: {
@@ -13044,49 +5887,72 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["NearList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
+        };
+    };
+    partner_requests: {
+        parameters: {
+            query?: {
+                /** @description `pending`, `confirmed` or `declined`; all when absent. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["PartnerRequests"];
                 };
             };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
+        };
+    };
+    plan_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
                 };
             };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
+        };
+    };
+    plan_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
             };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PlanInput"];
             };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
+        };
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Plan"];
                 };
             };
         };
@@ -13110,107 +5976,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RatingOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13238,107 +6003,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["RatingOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     session_update: {
@@ -13362,107 +6026,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13490,107 +6053,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     session_roster: {
@@ -13610,69 +6072,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Roster"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13696,69 +6095,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["CheckinList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_conflicts: {
@@ -13778,69 +6114,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Conflicts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13865,69 +6138,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Lookup"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13955,107 +6165,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_stats: {
@@ -14075,69 +6184,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Stats"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14165,107 +6211,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SyncResult"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_headcount: {
@@ -14291,153 +6236,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["WalkIns"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    session_notices: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["NoticeList"];
-                };
-            };
-        };
-    };
-    session_notice_send: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewNotice"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["NoticeView"];
-                };
-            };
         };
     };
     session_roster_xlsx: {
@@ -14459,69 +6257,6 @@ export interface operations {
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14547,69 +6282,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_venue_code: {
@@ -14632,78 +6304,6 @@ export interface operations {
                     "image/jpeg": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     stats_demand: {
@@ -14723,69 +6323,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Demand"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14814,69 +6351,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     stats_replies: {
@@ -14896,69 +6370,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ReplyStats"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14986,69 +6397,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Satisfaction"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     stats_staffing: {
@@ -15068,69 +6416,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["StaffingList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15155,78 +6440,18 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Targets"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
-    transfer_get: {
+    stats_target_sessions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                code: string;
+            query?: {
+                /** @description `performances`, `lectures_exhibitions` or `trainings`; all when absent. */
+                category?: string;
+                unit_id?: number;
+                year?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -15236,32 +6461,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["TransferPreview"];
-                };
-            };
-        };
-    };
-    transfer_accept: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["AcceptRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["BookingView"];
+                    "application/json; charset=utf-8": components["schemas"]["TargetSessions"];
                 };
             };
         };
@@ -15289,107 +6489,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_applications: {
@@ -15411,69 +6510,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Applications"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     unit_volunteers: {
@@ -15493,69 +6529,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["VolunteerHours"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15584,69 +6557,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_approve: {
@@ -15666,98 +6576,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15781,98 +6599,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_apply: {
@@ -15894,107 +6620,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };

@@ -7,14 +7,31 @@ export function targetsOption(t: Schemas['Targets']) {
   return {
     color: PALETTE,
     tooltip: { trigger: 'axis' },
-    legend: { top: 0, data: ['年度目标', '已完成', '其中总馆配送/联办'] },
+    legend: { top: 0, data: ['年度目标', '已举办场次', '其中联合开展（计入达标）'] },
     grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: t.items.map((i) => i.label) },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
       { name: '年度目标', type: 'bar', data: t.items.map((i) => i.target), itemStyle: { color: '#c0c4cc' } },
-      { name: '已完成', type: 'bar', data: t.items.map((i) => i.count) },
-      { name: '其中总馆配送/联办', type: 'bar', data: t.items.map((i) => i.joint_or_delivered) },
+      { name: '已举办场次', type: 'bar', data: t.items.map((i) => i.count) },
+      { name: '其中联合开展（计入达标）', type: 'bar', data: t.items.map((i) => i.joint_or_delivered) },
+    ],
+  }
+}
+
+/** The year's trend of one category: cumulative joint sessions per month against an even pace. */
+export function trendOption(points: Schemas['TrendPoint'][], category: string) {
+  const ps = points.filter((p) => p.category === category)
+  return {
+    color: PALETTE,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, data: ['累计联合开展场次', '按进度应达到'] },
+    grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: ps.map((p) => p.month.slice(5) + '月') },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [
+      { name: '累计联合开展场次', type: 'line', data: ps.map((p) => p.joint_cumulative) },
+      { name: '按进度应达到', type: 'line', lineStyle: { type: 'dashed' }, data: ps.map((p) => p.pace) },
     ],
   }
 }

@@ -160,6 +160,11 @@ const ENDPOINTS = {
   statsDemand: { method: 'GET', path: '/api/v1/stats/demand', auth: 'required' },
   statsReplies: { method: 'GET', path: '/api/v1/stats/replies', auth: 'required' },
   statsTargets: { method: 'GET', path: '/api/v1/stats/targets', auth: 'required' },
+  // 联办确认 (pages/staff/partners): GET ?status → {items: [{activity_id, title, kind, organizer_name,
+  //   unit_id, unit_name, status, first_start}]} for my units; confirm / decline as the partner unit
+  partnerRequests: { method: 'GET', path: '/api/v1/partner-requests', auth: 'required' },
+  partnerConfirm: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/confirm', auth: 'required' },
+  partnerDecline: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/decline', auth: 'required' },
 
   // 扫码登录管理后台 (pages/console/confirm, opened by the console's mini-program code)
   // scan → {nonce, status: 'scanned', browser, place, ip, created_at, expires_at};

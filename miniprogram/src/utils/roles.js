@@ -13,6 +13,7 @@ const TOOLS = {
   scan: SCAN,
   publish: MANAGE,
   menu: MANAGE, // order from the main center's menu
+  partners: MANAGE, // confirm or decline a joint activity my unit is named in
   stats: STAFF
 }
 

@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod files;
 pub mod menu;
 pub mod org;
+pub mod plans;
 pub mod security;
 pub mod stats;
 
@@ -65,6 +66,7 @@ pub type Apis = (
     demand::DemandApi,
     menu::MenuApi,
     stats::StatsApi,
+    plans::PlansApi,
     console::ConsoleApi,
     files::FilesApi,
 );
@@ -208,6 +210,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             demand::DemandApi,
             menu::MenuApi,
             stats::StatsApi,
+            plans::PlansApi,
             console::ConsoleApi,
             files::FilesApi,
         )),

@@ -2,8 +2,9 @@ use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
 use crate::export::{Download, ExportFormat};
+use crate::plans::{self, CountedSession, TargetRow, TrendPoint, UnitTargets};
 use crate::state::AppState;
-use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Staffing, Target};
+use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Staffing};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
@@ -25,7 +26,49 @@ struct Demand {
 #[derive(Object)]
 struct Targets {
     year: i32,
-    items: Vec<Target>,
+    /// The unit the figures are for (the district's root for the district view).
+    unit_id: i64,
+    unit_name: String,
+    /// No plan saved for the year: the targets are the configured policy defaults.
+    plan_is_default: bool,
+    items: Vec<TargetRow>,
+    /// Branches and points below, each counting the sessions held in its subtree.
+    units: Vec<UnitTargets>,
+    /// Cumulative joint sessions per CST month against an even pace.
+    trend: Vec<TrendPoint>,
+}
+
+#[derive(Object)]
+struct TargetSessions {
+    year: i32,
+    items: Vec<CountedSession>,
+}
+
+/// The unit a targets request is about: the one named, else the caller's one subtree, else
+/// the district (filtered by the caller's scope).
+async fn targets_unit(
+    st: &AppState,
+    scope: &crate::access::Scope,
+    under: &str,
+    named: Option<i64>,
+) -> Result<(crate::access::UnitRef, String), ApiError> {
+    let path = match (named, scope.single()) {
+        (Some(_), _) => under.to_string(),
+        (None, Some(one)) => one.to_string(),
+        (None, None) => {
+            crate::org::root(&st.db)
+                .await?
+                .ok_or_else(ApiError::internal)?
+                .path
+        }
+    };
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, short_name FROM org_units WHERE path = $1")
+            .bind(&path)
+            .fetch_optional(st.db.pool())
+            .await?;
+    let (id, name) = row.ok_or_else(|| ApiError::not_found("该单位"))?;
+    Ok((crate::access::UnitRef { id, path }, name))
 }
 
 #[derive(Object)]
@@ -34,7 +77,8 @@ struct StaffingList {
 }
 
 fn year_or_now(st: &AppState, year: Option<i32>) -> Result<i32, ApiError> {
-    let y = year.unwrap_or_else(|| chrono::Datelike::year(&st.clock.now()));
+    // Plans and targets run on China Standard Time years.
+    let y = year.unwrap_or_else(|| crate::time::cst_year(st.clock.now()));
     if !(2000..=2100).contains(&y) {
         return Err(ApiError::validation("年份无效"));
     }
@@ -117,7 +161,8 @@ impl StatsApi {
         Ok(Json(stats::replies(&st.db, &scope, &under).await?))
     }
 
-    /// The policy's annual supply targets and how far along the year is, in my scope.
+    /// The year's targets counted per held session (docs/plans.md): for the unit (or the
+    /// district), its branches and points, and the trend against the pace needed, in my scope.
     #[oai(
         path = "/stats/targets",
         method = "get",
@@ -135,10 +180,54 @@ impl StatsApi {
             .scoped(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
+        let (unit, unit_name) = targets_unit(&st, &scope, &under, unit_id.0).await?;
+        let root = crate::org::root(&st.db)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let plan = plans::load(&st.db, root.id, year, &st.settings.policy).await?;
+        let r = plans::report(&st.db, &scope, &unit, &plan, st.clock.now()).await?;
         Ok(Json(Targets {
             year,
-            items: stats::targets(&st.db, &scope, &under, year, &st.settings.policy).await?,
+            unit_id: unit.id,
+            unit_name,
+            plan_is_default: plan.is_default,
+            items: r.overall,
+            units: r.units,
+            trend: r.trend,
         }))
+    }
+
+    /// The sessions behind the targets: what counted, what did not and why, in my scope.
+    #[oai(
+        path = "/stats/targets/sessions",
+        method = "get",
+        operation_id = "stats_target_sessions"
+    )]
+    async fn target_sessions(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<Option<i64>>,
+        year: Query<Option<i32>>,
+        /// `performances`, `lectures_exhibitions` or `trainings`; all when absent.
+        category: Query<Option<String>>,
+    ) -> Result<Json<TargetSessions>> {
+        let caller = st.caller(req).await?;
+        let (scope, under) = st
+            .scoped(req, &caller, Action::ReadStats, unit_id.0)
+            .await?;
+        let year = year_or_now(&st, year.0)?;
+        if let Some(c) = category.0.as_deref() {
+            if !plans::CATEGORIES.contains(&c) {
+                return Err(ApiError::validation("目标类别无效").into());
+            }
+        }
+        let (unit, _) = targets_unit(&st, &scope, &under, unit_id.0).await?;
+        let mut items = plans::sessions(&st.db, &scope, &unit.path, year, st.clock.now()).await?;
+        if let Some(c) = category.0.as_deref() {
+            items.retain(|s| s.category == c);
+        }
+        Ok(Json(TargetSessions { year, items }))
     }
 
     /// Staff per unit against the policy's minimums, in my scope.

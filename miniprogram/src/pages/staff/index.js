@@ -13,6 +13,7 @@ const TOOLS = [
   { key: 'today', page: 'today', label: '今日场次', hint: '签到人数、名单' },
   { key: 'publish', page: 'publish', label: '发布活动', hint: '简单活动，一次发布' },
   { key: 'menu', page: 'menu', label: '文化点单', hint: '向总馆点单' },
+  { key: 'partners', page: 'partners', label: '联办确认', hint: '确认联合开展的活动' },
   { key: 'stats', page: 'stats', label: '数据', hint: '满意度、需求、目标' }
 ]
 

@@ -1,0 +1,819 @@
+//! Yearly plans and the counting of the policy's targets (issue 13). See docs/plans.md for the
+//! rules as staff read them; `classify` is those rules as one plain function.
+//!
+//! One 场/次 is one held, non-cancelled session. Years and months are China Standard Time.
+
+use crate::access::{Caller, Scope};
+use crate::config::PolicySettings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::time::{self, Ts};
+use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+pub const CATEGORIES: [&str; 3] = ["performances", "lectures_exhibitions", "trainings"];
+
+pub fn category_label(c: &str) -> &'static str {
+    match c {
+        "performances" => "送演出下基层",
+        "lectures_exhibitions" => "讲座、展览",
+        "trainings" => "公益性艺术培训",
+        _ => "其他",
+    }
+}
+
+/// Which target an activity kind counts towards, if any.
+pub fn category_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "performance" => Some("performances"),
+        "lecture" | "exhibition" => Some("lectures_exhibitions"),
+        "training" => Some("trainings"),
+        _ => None,
+    }
+}
+
+/// What the rules need to know about one session.
+#[derive(Debug, Clone)]
+pub struct SessionFacts {
+    pub kind: String,
+    pub activity_status: String,
+    pub session_status: String,
+    /// Level of the unit where the session is held (`main`, `branch`, `direct_branch`, `point`).
+    pub place_level: String,
+    pub ends_at: Ts,
+    /// Delivered from the main center's menu (配送).
+    pub delivered: bool,
+    /// Partner units on the organizer's line with their answer (`pending`/`confirmed`/`declined`).
+    pub partners: Vec<String>,
+}
+
+/// The verdict on one session: does it count (one 场/次), is it joint, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub counted: bool,
+    pub joint: bool,
+    /// Machine-readable reason: `counted`, `cancelled`, `not_held_yet`, `draft`,
+    /// `held_at_main_center`; for counted sessions that are not joint: `no_partner`,
+    /// `partner_pending`, `partner_declined`.
+    pub reason: &'static str,
+}
+
+pub fn reason_label(r: &str) -> &'static str {
+    match r {
+        "counted" => "计入（联合开展）",
+        "cancelled" => "已取消，不计入",
+        "not_held_yet" => "尚未举办，不计入",
+        "draft" => "未发布，不计入",
+        "held_at_main_center" => "在总馆举办，不算送演出下基层",
+        "no_partner" => "计入场次，但没有联办单位，不算联合开展",
+        "partner_pending" => "计入场次，联办单位尚未确认，不算联合开展",
+        "partner_declined" => "计入场次，联办单位已拒绝，不算联合开展",
+        _ => "",
+    }
+}
+
+/// The counting rules, in order: cancelled or unpublished sessions never count; a session
+/// counts once it has ended; a performance counts as 送演出下基层 only when held at a branch
+/// or a point; it is joint when delivered from the main center's menu or when at least one
+/// partner on the same line has confirmed.
+pub fn classify(f: &SessionFacts, now: Ts) -> Verdict {
+    let no = |reason| Verdict {
+        counted: false,
+        joint: false,
+        reason,
+    };
+    if f.activity_status == "cancelled" || f.session_status == "cancelled" {
+        return no("cancelled");
+    }
+    if f.activity_status == "draft" {
+        return no("draft");
+    }
+    if f.ends_at > now {
+        return no("not_held_yet");
+    }
+    if f.kind == "performance" && f.place_level == "main" {
+        return no("held_at_main_center");
+    }
+    let confirmed = f.partners.iter().any(|p| p == "confirmed");
+    let (joint, reason) = if f.delivered || confirmed {
+        (true, "counted")
+    } else if f.partners.iter().any(|p| p == "pending") {
+        (false, "partner_pending")
+    } else if f.partners.is_empty() {
+        (false, "no_partner")
+    } else {
+        (false, "partner_declined")
+    };
+    Verdict {
+        counted: true,
+        joint,
+        reason,
+    }
+}
+
+/// Is `partner` on the same line as `organizer` (an ancestor or a descendant, not itself)?
+/// Paths are materialised (`/1/4/17/`), so the line is a prefix relation.
+pub fn on_line(organizer_path: &str, partner_path: &str) -> bool {
+    organizer_path != partner_path
+        && (organizer_path.starts_with(partner_path) || partner_path.starts_with(organizer_path))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct Allocation {
+    pub unit_id: i64,
+    /// `performances`, `lectures_exhibitions` or `trainings`.
+    pub category: String,
+    pub target: i64,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Plan {
+    pub year: i32,
+    pub district_unit_id: i64,
+    pub performances: i64,
+    pub lectures_exhibitions: i64,
+    pub trainings: i64,
+    /// No plan saved for the year: the targets are the configured policy defaults.
+    pub is_default: bool,
+    pub allocations: Vec<Allocation>,
+}
+
+impl Plan {
+    pub fn target(&self, category: &str) -> i64 {
+        match category {
+            "performances" => self.performances,
+            "lectures_exhibitions" => self.lectures_exhibitions,
+            "trainings" => self.trainings,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+pub struct PlanInput {
+    pub performances: i64,
+    pub lectures_exhibitions: i64,
+    pub trainings: i64,
+    /// Replaces every allocation of the year.
+    pub allocations: Vec<Allocation>,
+}
+
+pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiResult<Plan> {
+    let row = sqlx::query(
+        "SELECT id, performances, lectures_exhibitions, trainings FROM plans WHERE district_unit_id = $1 AND year = $2",
+    )
+    .bind(district)
+    .bind(year as i64)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(Plan {
+            year,
+            district_unit_id: district,
+            performances: p.annual_performances,
+            lectures_exhibitions: p.annual_lectures_exhibitions,
+            trainings: p.annual_trainings,
+            is_default: true,
+            allocations: vec![],
+        });
+    };
+    let id: i64 = row.get("id");
+    let allocations = sqlx::query(
+        "SELECT a.unit_id, a.category, a.target FROM plan_allocations a JOIN org_units u ON u.id = a.unit_id \
+         WHERE a.plan_id = $1 ORDER BY u.path, a.category",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| Allocation {
+        unit_id: r.get("unit_id"),
+        category: r.get("category"),
+        target: r.get("target"),
+    })
+    .collect();
+    Ok(Plan {
+        year,
+        district_unit_id: district,
+        performances: row.get("performances"),
+        lectures_exhibitions: row.get("lectures_exhibitions"),
+        trainings: row.get("trainings"),
+        is_default: false,
+        allocations,
+    })
+}
+
+/// Saves the year's targets and allocations (replacing the allocations). Allocations go to
+/// branches and points of the district only, and a category's allocations to branches may
+/// not exceed the district's target.
+pub async fn save(
+    db: &Db,
+    district: &crate::access::UnitRef,
+    year: i32,
+    input: &PlanInput,
+    caller: &Caller,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    for v in [
+        input.performances,
+        input.lectures_exhibitions,
+        input.trainings,
+    ] {
+        if !(0..=10_000).contains(&v) {
+            return Err(ApiError::validation("目标数应在 0 到 10000 之间"));
+        }
+    }
+    if input.allocations.len() > 3000 {
+        return Err(ApiError::validation("分配条目过多"));
+    }
+    let mut branch_sum: HashMap<&str, i64> = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for a in &input.allocations {
+        if !CATEGORIES.contains(&a.category.as_str()) {
+            return Err(ApiError::validation("目标类别无效"));
+        }
+        if !(0..=10_000).contains(&a.target) {
+            return Err(ApiError::validation("分配数应在 0 到 10000 之间"));
+        }
+        if !seen.insert((a.unit_id, a.category.clone())) {
+            return Err(ApiError::validation("同一单位同一类别只能分配一次"));
+        }
+        let r = sqlx::query("SELECT path, level FROM org_units WHERE id = $1")
+            .bind(a.unit_id)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(|| ApiError::not_found("该单位"))?;
+        let (path, level): (String, String) = (r.get("path"), r.get("level"));
+        if !path.starts_with(&district.path) || level == "main" {
+            return Err(ApiError::validation("只能分配给本区的分馆和服务点"));
+        }
+        if level != "point" {
+            *branch_sum.entry(a.category.as_str()).or_default() += a.target;
+        }
+    }
+    let plan_target = |c: &str| match c {
+        "performances" => input.performances,
+        "lectures_exhibitions" => input.lectures_exhibitions,
+        _ => input.trainings,
+    };
+    for (c, sum) in &branch_sum {
+        if *sum > plan_target(c) {
+            return Err(ApiError::validation(format!(
+                "{}分配给各分馆的合计（{sum}）超过了全区目标（{}）",
+                category_label(c),
+                plan_target(c)
+            )));
+        }
+    }
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO plans (district_unit_id, year, performances, lectures_exhibitions, trainings, updated_by, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (district_unit_id, year) DO UPDATE SET \
+         performances = excluded.performances, lectures_exhibitions = excluded.lectures_exhibitions, \
+         trainings = excluded.trainings, updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(district.id)
+    .bind(year as i64)
+    .bind(input.performances)
+    .bind(input.lectures_exhibitions)
+    .bind(input.trainings)
+    .bind(caller.user_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM plan_allocations WHERE plan_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for a in &input.allocations {
+        sqlx::query(
+            "INSERT INTO plan_allocations (plan_id, unit_id, category, target) VALUES ($1,$2,$3,$4)",
+        )
+        .bind(id)
+        .bind(a.unit_id)
+        .bind(&a.category)
+        .bind(a.target)
+        .execute(&mut *tx)
+        .await?;
+    }
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting
+
+/// One session as the targets page shows it when drilling down.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct CountedSession {
+    pub session_id: i64,
+    pub activity_id: i64,
+    pub title: String,
+    pub kind: String,
+    pub category: String,
+    pub is_course: bool,
+    pub lesson_no: i64,
+    /// Where it was held: the unit it counts for.
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub unit_path: String,
+    pub starts_at: String,
+    /// CST month, `YYYY-MM`.
+    pub month: String,
+    pub delivered: bool,
+    pub partners: Vec<PartnerState>,
+    pub counted: bool,
+    pub joint: bool,
+    pub reason: String,
+    pub reason_label: String,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct PartnerState {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub status: String,
+}
+
+/// Every session of a target category that starts in the CST year, held within `under` and
+/// the caller's scope, with its verdict.
+pub async fn sessions(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    year: i32,
+    now: Ts,
+) -> ApiResult<Vec<CountedSession>> {
+    let (from, to) = time::cst_year_bounds(year);
+    let rows = sqlx::query(&format!(
+        "SELECT s.id AS session_id, s.activity_id, s.lesson_no, s.unit_id, s.unit_path, s.starts_at, s.ends_at, s.status AS s_status, \
+         a.title, a.kind, a.status AS a_status, a.is_course, a.delivered_by_unit_id, ou.path AS organizer_path, \
+         u.short_name, u.level FROM sessions s JOIN activities a ON a.id = s.activity_id \
+         JOIN org_units u ON u.id = s.unit_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
+         WHERE {} AND {} AND s.starts_at >= $1 AND s.starts_at < $2 \
+         AND a.kind IN ('performance','lecture','exhibition','training') ORDER BY s.starts_at, s.id",
+        scope.sql("s.unit_path"),
+        crate::access::subtree_sql("s.unit_path", under),
+    ))
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(db.pool())
+    .await?;
+    let ids: Vec<i64> = {
+        let mut v: Vec<i64> = rows.iter().map(|r| r.get("activity_id")).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut partners: HashMap<i64, Vec<(i64, String, String, String)>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let prow = sqlx::query(&format!(
+            "SELECT j.activity_id, j.unit_id, j.status, u.short_name, u.path FROM activity_units j \
+             JOIN org_units u ON u.id = j.unit_id WHERE j.activity_id IN ({list}) ORDER BY u.path"
+        ))
+        .fetch_all(db.pool())
+        .await?;
+        for r in prow {
+            partners.entry(r.get("activity_id")).or_default().push((
+                r.get("unit_id"),
+                r.get("short_name"),
+                r.get("status"),
+                r.get("path"),
+            ));
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind: String = r.get("kind");
+        let Some(category) = category_of(&kind) else {
+            continue;
+        };
+        let activity_id: i64 = r.get("activity_id");
+        let organizer_path: String = r.get("organizer_path");
+        // Partners off the organizer's line never make a session joint (older data may have them).
+        let ps: Vec<PartnerState> = partners
+            .get(&activity_id)
+            .map(|v| {
+                v.iter()
+                    .filter(|p| on_line(&organizer_path, &p.3))
+                    .map(|p| PartnerState {
+                        unit_id: p.0,
+                        unit_name: p.1.clone(),
+                        status: p.2.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let starts_at: String = r.get("starts_at");
+        let ends_at: String = r.get("ends_at");
+        let facts = SessionFacts {
+            kind: kind.clone(),
+            activity_status: r.get("a_status"),
+            session_status: r.get("s_status"),
+            place_level: r.get("level"),
+            ends_at: time::parse(&ends_at).unwrap_or(now),
+            delivered: r.get::<Option<i64>, _>("delivered_by_unit_id").is_some(),
+            partners: ps.iter().map(|p| p.status.clone()).collect(),
+        };
+        let v = classify(&facts, now);
+        out.push(CountedSession {
+            session_id: r.get("session_id"),
+            activity_id,
+            title: r.get("title"),
+            kind,
+            category: category.into(),
+            is_course: r.get::<i64, _>("is_course") != 0,
+            lesson_no: r.get("lesson_no"),
+            unit_id: r.get("unit_id"),
+            unit_name: r.get("short_name"),
+            unit_path: r.get("unit_path"),
+            month: time::parse(&starts_at)
+                .map(time::cst_month)
+                .unwrap_or_default(),
+            starts_at,
+            delivered: facts.delivered,
+            partners: ps,
+            counted: v.counted,
+            joint: v.joint,
+            reason: v.reason.into(),
+            reason_label: reason_label(v.reason).into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Totals of one category over a set of sessions.
+#[derive(Debug, Clone, Default, Object, Serialize)]
+pub struct Tally {
+    /// Held sessions (场/次), a course counting once per lesson — the figure "met" uses.
+    pub count: i64,
+    /// Of those, held jointly (confirmed partner or delivered from the menu).
+    pub joint: i64,
+    /// The same, a course counting once (at its first held lesson in the year).
+    pub count_per_course: i64,
+    pub joint_per_course: i64,
+    /// Sessions of the year that do not count (cancelled, not held yet, …).
+    pub not_counted: i64,
+}
+
+pub fn tally<'a>(sessions: impl Iterator<Item = &'a CountedSession>) -> Tally {
+    let mut t = Tally::default();
+    let mut courses_seen = std::collections::HashSet::new();
+    for s in sessions {
+        if !s.counted {
+            t.not_counted += 1;
+            continue;
+        }
+        t.count += 1;
+        if s.joint {
+            t.joint += 1;
+        }
+        if !s.is_course || courses_seen.insert(s.activity_id) {
+            t.count_per_course += 1;
+            if s.joint {
+                t.joint_per_course += 1;
+            }
+        }
+    }
+    t
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct TargetRow {
+    pub category: String,
+    pub label: String,
+    /// The district's target (district view) or this unit's allocation; 0 when none.
+    pub target: i64,
+    /// Whether `target` comes from an allocation to the unit (false: district plan or none).
+    pub allocated: bool,
+    /// Held sessions (per lesson).
+    pub count: i64,
+    /// Held jointly — what "met" compares with the target.
+    pub joint_or_delivered: i64,
+    pub count_per_course: i64,
+    pub joint_per_course: i64,
+    pub not_counted: i64,
+    /// Joint sessions so far needed by today at an even pace through the year.
+    pub pace_needed: i64,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct UnitTargets {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub level: String,
+    pub items: Vec<TargetRow>,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct TrendPoint {
+    /// CST month `YYYY-MM`.
+    pub month: String,
+    pub category: String,
+    /// Joint sessions held by the end of the month (cumulative).
+    pub joint_cumulative: i64,
+    /// Where an even pace to the target would be by the end of the month.
+    pub pace: f64,
+}
+
+fn row(category: &str, target: i64, allocated: bool, t: &Tally, year_fraction: f64) -> TargetRow {
+    TargetRow {
+        category: category.into(),
+        label: category_label(category).into(),
+        target,
+        allocated,
+        count: t.count,
+        joint_or_delivered: t.joint,
+        count_per_course: t.count_per_course,
+        joint_per_course: t.joint_per_course,
+        not_counted: t.not_counted,
+        pace_needed: (target as f64 * year_fraction).ceil() as i64,
+        // Per-lesson joint sessions decide "met" (docs/plans.md, D94).
+        met: target > 0 && t.joint >= target,
+    }
+}
+
+/// The share of the CST year elapsed at `now` (0 before, 1 after).
+pub fn year_fraction(year: i32, now: Ts) -> f64 {
+    let (from, to) = time::cst_year_bounds(year);
+    match (time::parse(&from), time::parse(&to)) {
+        (Some(f), Some(t)) if now > f => {
+            ((now - f).num_seconds() as f64 / (t - f).num_seconds() as f64).min(1.0)
+        }
+        _ => 0.0,
+    }
+}
+
+pub struct Report {
+    pub overall: Vec<TargetRow>,
+    pub units: Vec<UnitTargets>,
+    pub trend: Vec<TrendPoint>,
+}
+
+/// The targets of `under` (the district when `under` is the root) and of every branch and
+/// point below it that has an allocation or counted sessions.
+pub async fn report(
+    db: &Db,
+    scope: &Scope,
+    under: &crate::access::UnitRef,
+    plan: &Plan,
+    now: Ts,
+) -> ApiResult<Report> {
+    let list = sessions(db, scope, &under.path, plan.year, now).await?;
+    let frac = year_fraction(plan.year, now);
+    let is_district = under.id == plan.district_unit_id;
+    let alloc: HashMap<(i64, &str), i64> = plan
+        .allocations
+        .iter()
+        .map(|a| ((a.unit_id, a.category.as_str()), a.target))
+        .collect();
+    let overall = CATEGORIES
+        .iter()
+        .map(|c| {
+            let (target, allocated) = if is_district {
+                (plan.target(c), false)
+            } else {
+                alloc
+                    .get(&(under.id, *c))
+                    .map(|t| (*t, true))
+                    .unwrap_or((0, false))
+            };
+            row(
+                c,
+                target,
+                allocated,
+                &tally(list.iter().filter(|s| s.category == *c)),
+                frac,
+            )
+        })
+        .collect();
+    // Units below: branches and points in scope, each counting the sessions held in its subtree.
+    let units_rows = sqlx::query(&format!(
+        "SELECT u.id, u.short_name, u.level, u.path FROM org_units u WHERE {} AND {} AND u.id <> $1 ORDER BY u.path",
+        scope.sql("u.path"),
+        crate::access::subtree_sql("u.path", &under.path)
+    ))
+    .bind(under.id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut units = Vec::new();
+    for u in units_rows {
+        let id: i64 = u.get("id");
+        let path: String = u.get("path");
+        let mine: Vec<&CountedSession> = list
+            .iter()
+            .filter(|s| s.unit_path.starts_with(&path))
+            .collect();
+        let has_alloc = CATEGORIES.iter().any(|c| alloc.contains_key(&(id, *c)));
+        if mine.is_empty() && !has_alloc {
+            continue;
+        }
+        units.push(UnitTargets {
+            unit_id: id,
+            unit_name: u.get("short_name"),
+            level: u.get("level"),
+            items: CATEGORIES
+                .iter()
+                .map(|c| {
+                    let (target, allocated) = alloc
+                        .get(&(id, *c))
+                        .map(|t| (*t, true))
+                        .unwrap_or((0, false));
+                    row(
+                        c,
+                        target,
+                        allocated,
+                        &tally(mine.iter().copied().filter(|s| s.category == *c)),
+                        frac,
+                    )
+                })
+                .collect(),
+        });
+    }
+    // Trend: cumulative joint sessions by CST month against an even pace.
+    let mut by_month: BTreeMap<(String, &str), i64> = BTreeMap::new();
+    for s in list.iter().filter(|s| s.joint) {
+        *by_month
+            .entry((s.month.clone(), category_of(&s.kind).unwrap_or("")))
+            .or_default() += 1;
+    }
+    let mut trend = Vec::new();
+    for c in CATEGORIES {
+        let target = if is_district {
+            plan.target(c)
+        } else {
+            alloc.get(&(under.id, c)).copied().unwrap_or(0)
+        };
+        let mut cum = 0;
+        for m in 1..=12 {
+            let month = format!("{}-{m:02}", plan.year);
+            cum += by_month.get(&(month.clone(), c)).copied().unwrap_or(0);
+            trend.push(TrendPoint {
+                month,
+                category: c.into(),
+                joint_cumulative: cum,
+                pace: ((target as f64 * m as f64 / 12.0) * 10.0).round() / 10.0,
+            });
+        }
+    }
+    Ok(Report {
+        overall,
+        units,
+        trend,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partner confirmation
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct PartnerRequest {
+    pub activity_id: i64,
+    pub title: String,
+    pub kind: String,
+    pub organizer_unit_id: i64,
+    pub organizer_name: String,
+    /// The partner unit (one of mine) that is asked to confirm.
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub status: String,
+    pub first_start: Option<String>,
+    pub responded_at: Option<String>,
+}
+
+/// Joint-activity requests addressed to units in `scope` (the caller's ManageActivities scope).
+pub async fn inbox(db: &Db, scope: &Scope, status: Option<&str>) -> ApiResult<Vec<PartnerRequest>> {
+    if let Some(s) = status {
+        if !["pending", "confirmed", "declined"].contains(&s) {
+            return Err(ApiError::validation("状态无效"));
+        }
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT j.activity_id, j.unit_id, j.status, j.responded_at, a.title, a.kind, a.organizer_unit_id, \
+         ou.short_name AS organizer_name, pu.short_name AS unit_name, \
+         (SELECT MIN(s.starts_at) FROM sessions s WHERE s.activity_id = a.id) AS first_start \
+         FROM activity_units j JOIN activities a ON a.id = j.activity_id \
+         JOIN org_units pu ON pu.id = j.unit_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
+         WHERE {} AND a.status IN ('draft','published','finished') AND ($1 = '' OR j.status = $1) \
+         ORDER BY first_start DESC, j.activity_id DESC LIMIT 200",
+        scope.sql("pu.path")
+    ))
+    .bind(status.unwrap_or(""))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| PartnerRequest {
+            activity_id: r.get("activity_id"),
+            title: r.get("title"),
+            kind: r.get("kind"),
+            organizer_unit_id: r.get("organizer_unit_id"),
+            organizer_name: r.get("organizer_name"),
+            unit_id: r.get("unit_id"),
+            unit_name: r.get("unit_name"),
+            status: r.get("status"),
+            first_start: r.get("first_start"),
+            responded_at: r.get("responded_at"),
+        })
+        .collect())
+}
+
+/// Records a partner's answer. The caller's right to answer for the unit is checked by the
+/// handler (ManageActivities at the partner unit).
+pub async fn respond(
+    db: &Db,
+    activity_id: i64,
+    unit_id: i64,
+    confirm: bool,
+    caller: &Caller,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query(
+        "UPDATE activity_units SET status = $1, responded_at = $2, responded_by = $3 WHERE activity_id = $4 AND unit_id = $5",
+    )
+    .bind(if confirm { "confirmed" } else { "declined" })
+    .bind(now)
+    .bind(caller.user_id)
+    .bind(activity_id)
+    .bind(unit_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(ApiError::not_found("该联办邀请"));
+    }
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> SessionFacts {
+        SessionFacts {
+            kind: "performance".into(),
+            activity_status: "published".into(),
+            session_status: "scheduled".into(),
+            place_level: "point".into(),
+            ends_at: time::parse("2026-03-01T10:00:00Z").unwrap(),
+            delivered: false,
+            partners: vec!["confirmed".into()],
+        }
+    }
+    fn now() -> Ts {
+        time::parse("2026-06-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn rules_in_order() {
+        assert_eq!(classify(&facts(), now()).reason, "counted");
+        let mut f = facts();
+        f.session_status = "cancelled".into();
+        assert_eq!(classify(&f, now()).reason, "cancelled");
+        let mut f = facts();
+        f.ends_at = time::parse("2026-07-01T00:00:00Z").unwrap();
+        assert!(!classify(&f, now()).counted);
+        let mut f = facts();
+        f.place_level = "main".into();
+        assert_eq!(classify(&f, now()).reason, "held_at_main_center");
+        f.kind = "lecture".into();
+        assert!(classify(&f, now()).counted);
+        let mut f = facts();
+        f.partners = vec!["pending".into()];
+        let v = classify(&f, now());
+        assert!(v.counted && !v.joint);
+        assert_eq!(v.reason, "partner_pending");
+        f.partners = vec!["declined".into()];
+        assert_eq!(classify(&f, now()).reason, "partner_declined");
+        f.delivered = true;
+        assert!(classify(&f, now()).joint);
+    }
+
+    #[test]
+    fn line_is_ancestors_and_descendants() {
+        assert!(on_line("/1/4/17/", "/1/"));
+        assert!(on_line("/1/4/17/", "/1/4/"));
+        assert!(on_line("/1/4/", "/1/4/17/"));
+        assert!(!on_line("/1/4/17/", "/1/5/"));
+        assert!(!on_line("/1/4/17/", "/1/4/18/"));
+        assert!(!on_line("/1/4/", "/1/4/"));
+        assert!(!on_line("/1/4/", "/1/45/"));
+    }
+}
