@@ -130,6 +130,18 @@ export const SCREENS: Screen[] = [
     ops: ['unit_staff', 'invitation_create', 'grant_create', 'grant_revoke', 'unit_audit', 'console_sessions', 'console_session_revoke'],
   },
   {
+    name: 'register',
+    path: '/register',
+    title: '人员名册与双派',
+    icon: 'Postcard',
+    needs: 'read_staff',
+    component: () => import('./views/RegisterView.vue'),
+    ops: [
+      'staff_register_list', 'staff_register_create', 'staff_register_update', 'dispatch_list', 'dispatch_create', 'dispatch_end',
+      'stats_dispatch_coverage', 'stats_staffing',
+    ],
+  },
+  {
     name: 'stats',
     path: '/stats',
     title: '统计与导出',

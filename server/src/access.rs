@@ -95,6 +95,8 @@ pub enum Action {
     ManageMenu,
     ReadStats,
     ExportLedger,
+    /// Keep the staff register and dispatch (双派) records of the unit (people, not app roles).
+    ManageStaff,
     /// Upload images (posters, photos, evidence) that belong to the unit: whoever may run
     /// the unit's activities. Reading a staff-only file needs `ReadActivityData`.
     UploadFiles,
@@ -103,7 +105,7 @@ pub enum Action {
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -126,6 +128,7 @@ impl Action {
         Action::ManageMenu,
         Action::ReadStats,
         Action::ExportLedger,
+        Action::ManageStaff,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -186,6 +189,7 @@ fn allows(role: Role, action: Action) -> bool {
                 || matches!(
                     action,
                     EditUnit
+                        | ManageStaff
                         | WaiveNoShow
                         | ExportLedger
                         | Grant(PointCoordinator)

@@ -49,9 +49,11 @@ pub mod metrics;
 pub mod notify;
 /// The network of units.
 pub mod org;
+/// Masking of personal data.
+/// The staff register and dual dispatch (双派), counted for staffing and coverage.
+pub mod people;
 /// Export and erasure of personal data.
 pub mod personal;
-/// Masking of personal data.
 pub mod privacy;
 /// Booking rules as plain functions (no-shows, ages, lottery order).
 pub mod rules;

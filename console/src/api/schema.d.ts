@@ -1363,6 +1363,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/people/dispatches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dual-dispatch records into or out of the units in my scope. */
+        get: operations["dispatch_list"];
+        put?: never;
+        /**
+         * Dispatch a registered person one level down their own line: a main-center cadre to a
+         *     branch as deputy head, a branch instructor to one of its points. Kept by the sending unit.
+         */
+        post: operations["dispatch_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/dispatches/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a dispatch on a given day (the sending unit). */
+        post: operations["dispatch_end"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The staff register of the units in my scope (names and phones masked). */
+        get: operations["staff_register_list"];
+        put?: never;
+        /** Add a person to a unit's staff register. */
+        post: operations["staff_register_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/staff/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a register entry: post, terms, dates (ending it sets `to_date`), account link. */
+        patch: operations["staff_register_update"];
+        trace?: never;
+    };
     "/api/v1/ratings": {
         parameters: {
             query?: never;
@@ -1601,6 +1674,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/dispatch-coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dual-dispatch (双派) coverage today: branches with a dispatched deputy head, points with
+         *     a dispatched instructor, and the gaps, in my scope.
+         */
+        get: operations["stats_dispatch_coverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/ledger.csv": {
         parameters: {
             query?: never;
@@ -1659,7 +1752,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Staff per unit against the policy's minimums, in my scope. */
+        /**
+         * Staff per unit against the policy's minimums, counted from the staff register (not app
+         *     roles), in my scope.
+         */
         get: operations["stats_staffing"];
         put?: never;
         post?: never;
@@ -2138,6 +2234,35 @@ export interface components {
             /** Format: int64 */
             unread: number;
         };
+        /** Coverage */
+        Coverage: {
+            /** Format: int64 */
+            branches: number;
+            /**
+             * Format: int64
+             * @description Branches with a main-center cadre dispatched as deputy head today.
+             */
+            branches_covered: number;
+            /** Format: int64 */
+            points: number;
+            /**
+             * Format: int64
+             * @description Points with a branch instructor dispatched today.
+             */
+            points_covered: number;
+            /** @description Every branch and point in scope, uncovered ones (the gaps) first. */
+            units: components["schemas"]["CoverageUnit"][];
+        };
+        /** CoverageUnit */
+        CoverageUnit: {
+            covered: boolean;
+            /** @description Masked names of the people dispatched there today. */
+            dispatched: string[];
+            level: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** DaySession */
         DaySession: {
             /** Format: int64 */
@@ -2297,12 +2422,43 @@ export interface components {
             /** @description Any stable test identity; only accepted when `dev_login` is enabled. */
             openid: string;
         };
+        /** Dispatch */
+        Dispatch: {
+            active: boolean;
+            from_date: string;
+            /** Format: int64 */
+            from_unit_id: number;
+            from_unit_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `deputy_head` (main center → branch) or `instructor` (branch → point). */
+            kind: string;
+            kind_label: string;
+            post: string;
+            /** Format: int64 */
+            staff_id: number;
+            /** @description Masked. */
+            staff_name: string;
+            to_date?: string;
+            /** Format: int64 */
+            to_unit_id: number;
+            to_unit_name: string;
+        };
+        /** Dispatches */
+        Dispatches: {
+            items: components["schemas"]["Dispatch"][];
+        };
         /**
          * Done
          * @description A plain acknowledgement.
          */
         Done: {
             ok: boolean;
+        };
+        /** EndDispatchBody */
+        EndDispatchBody: {
+            /** @description Last day of the dispatch. */
+            to_date: string;
         };
         /** ExpectedSession */
         ExpectedSession: {
@@ -2563,6 +2719,20 @@ export interface components {
              */
             unit_id: number;
         };
+        /** NewDispatchBody */
+        NewDispatchBody: {
+            from_date: string;
+            /** @description Defaults to the district's deputy-head or instructor post. */
+            post?: string;
+            /**
+             * Format: int64
+             * @description The register entry of the person dispatched; they are sent from that entry's unit.
+             */
+            staff_id: number;
+            to_date?: string;
+            /** Format: int64 */
+            to_unit_id: number;
+        };
         /** NewGrant */
         NewGrant: {
             role: components["schemas"]["Role"];
@@ -2670,6 +2840,25 @@ export interface components {
              * @description Where: a unit of the network…
              */
             unit_id: number;
+        };
+        /** NewStaffBody */
+        NewStaffBody: {
+            /** @description `full_time`, `part_time` or `seconded`. */
+            employment: string;
+            /** @description `YYYY-MM-DD` (CST). */
+            from_date: string;
+            name: string;
+            phone?: string;
+            post: string;
+            /** @description Last day, `YYYY-MM-DD`; absent while open. */
+            to_date?: string;
+            /** Format: int64 */
+            unit_id: number;
+            /**
+             * Format: int64
+             * @description Link to the person's account.
+             */
+            user_id?: number;
         };
         /** NoShowStatus */
         NoShowStatus: {
@@ -3064,15 +3253,49 @@ export interface components {
         StaffActivityList: {
             items: components["schemas"]["StaffActivity"][];
         };
+        /** StaffEntry */
+        StaffEntry: {
+            /** @description On the register today (CST). */
+            active: boolean;
+            /** @description `full_time`, `part_time` or `seconded`. */
+            employment: string;
+            employment_label: string;
+            from_date: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Masked. */
+            name: string;
+            /** @description Masked. */
+            phone?: string;
+            post: string;
+            to_date?: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            /**
+             * Format: int64
+             * @description The linked account, if any.
+             */
+            user_id?: number;
+        };
         /** Staffing */
         Staffing: {
+            /** @description What was counted, in words. */
+            counted: string;
+            /**
+             * Format: int64
+             * @description How many are missing (0 when met).
+             */
+            gap: number;
             level: string;
             met: boolean;
             /** Format: int64 */
             minimum: number;
             /**
              * Format: int64
-             * @description People holding a staff role at this unit (volunteers not counted).
+             * @description Counted from the register, today (CST): full-time staff belonging to the unit itself;
+             *     at a point, people in the coordinator post. Dispatched or role-holding people of other
+             *     units are not counted here.
              */
             staff: number;
             /** Format: int64 */
@@ -3096,6 +3319,24 @@ export interface components {
             role: components["schemas"]["RoleOut"];
             /** Format: int64 */
             user_id: number;
+        };
+        /** StaffPatchBody */
+        StaffPatchBody: {
+            employment?: string;
+            from_date?: string;
+            post?: string;
+            /** @description Last day; an empty string reopens the entry. */
+            to_date?: string;
+            /** @description Remove the account link. */
+            unlink_user?: boolean;
+            /** Format: int64 */
+            user_id?: number;
+        };
+        /** StaffRegister */
+        StaffRegister: {
+            items: components["schemas"]["StaffEntry"][];
+            /** @description The district's posts, for the form. */
+            posts: string[];
         };
         /** Stats */
         Stats: {
@@ -5267,6 +5508,144 @@ export interface operations {
             };
         };
     };
+    dispatch_list: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Dispatches"];
+                };
+            };
+        };
+    };
+    dispatch_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewDispatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
+                };
+            };
+        };
+    };
+    dispatch_end: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EndDispatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
+                };
+            };
+        };
+    };
+    staff_register_list: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffRegister"];
+                };
+            };
+        };
+    };
+    staff_register_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewStaffBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
+                };
+            };
+        };
+    };
+    staff_register_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StaffPatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
+                };
+            };
+        };
+    };
     rating_create: {
         parameters: {
             query?: never;
@@ -5587,6 +5966,27 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Demand"];
+                };
+            };
+        };
+    };
+    stats_dispatch_coverage: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Coverage"];
                 };
             };
         };

@@ -28,6 +28,7 @@ export type Action =
   | 'waive_no_show'
   | 'export_ledger'
   | 'manage_menu'
+  | 'manage_staff'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

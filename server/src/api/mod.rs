@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod files;
 pub mod menu;
 pub mod org;
+pub mod people;
 pub mod security;
 pub mod stats;
 
@@ -50,6 +51,8 @@ pub enum ApiTags {
     Console,
     /// 图片上传与读取（海报、照片、佐证材料）
     Files,
+    /// 人员名册与双派
+    People,
 }
 
 pub type Apis = (
@@ -65,6 +68,7 @@ pub type Apis = (
     stats::StatsApi,
     console::ConsoleApi,
     files::FilesApi,
+    people::PeopleApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {
@@ -82,6 +86,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             stats::StatsApi,
             console::ConsoleApi,
             files::FilesApi,
+            people::PeopleApi,
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

@@ -2,8 +2,9 @@ use super::feedback::Csv;
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
+use crate::people::{self, Coverage, Staffing};
 use crate::state::AppState;
-use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Staffing, Target};
+use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Target};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
@@ -141,7 +142,8 @@ impl StatsApi {
         }))
     }
 
-    /// Staff per unit against the policy's minimums, in my scope.
+    /// Staff per unit against the policy's minimums, counted from the staff register (not app
+    /// roles), in my scope.
     #[oai(
         path = "/stats/staffing",
         method = "get",
@@ -158,8 +160,37 @@ impl StatsApi {
             .scoped(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
         Ok(Json(StaffingList {
-            items: stats::staffing(&st.db, &scope, &under, &st.settings.policy).await?,
+            items: people::staffing(
+                &st.db,
+                &scope,
+                &under,
+                &st.settings.policy,
+                &people::cst_day(st.clock.now()),
+            )
+            .await?,
         }))
+    }
+
+    /// Dual-dispatch (双派) coverage today: branches with a dispatched deputy head, points with
+    /// a dispatched instructor, and the gaps, in my scope.
+    #[oai(
+        path = "/stats/dispatch-coverage",
+        method = "get",
+        operation_id = "stats_dispatch_coverage"
+    )]
+    async fn dispatch_coverage(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<Option<i64>>,
+    ) -> Result<Json<Coverage>> {
+        let caller = st.caller(req).await?;
+        let (scope, under) = st
+            .scoped(req, &caller, Action::ReadStats, unit_id.0)
+            .await?;
+        Ok(Json(
+            people::coverage(&st.db, &scope, &under, &people::cst_day(st.clock.now())).await?,
+        ))
     }
 
     /// The activity ledger (台账) of a year as CSV, in my scope.
