@@ -55,6 +55,8 @@ pub mod people;
 /// Export and erasure of personal data.
 pub mod personal;
 pub mod privacy;
+/// A session's roster and sign-in sheet (签到表) for staff.
+pub mod roster;
 /// Booking rules as plain functions (no-shows, ages, lottery order).
 pub mod rules;
 /// Demo data.

@@ -6,6 +6,7 @@ use crate::access::Scope;
 use crate::config::PolicySettings;
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::export::{Cell, Table};
 use crate::time;
 use poem_openapi::Object;
 use serde::Serialize;
@@ -270,7 +271,7 @@ pub async fn targets(
 }
 
 /// The activity ledger (台账) for a year, as CSV rows with a header, in scope.
-pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<String> {
+pub async fn ledger(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<Table> {
     let from = format!("{year}-01-01T00:00:00Z");
     let to = format!("{}-01-01T00:00:00Z", year + 1);
     let rows = sqlx::query(&format!(
@@ -291,45 +292,43 @@ pub async fn ledger_csv(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiRe
     .bind(&to)
     .fetch_all(db.pool())
     .await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "活动编号",
-        "活动名称",
-        "类型",
-        "状态",
-        "主办单位",
-        "总馆配送",
-        "首场时间",
-        "场次",
-        "预约人数",
-        "签到人数",
-        "现场人次",
-        "平均评分",
-    ]);
+    let mut t = Table::new(
+        &format!("{year}年活动台账"),
+        &[
+            "活动编号",
+            "活动名称",
+            "类型",
+            "状态",
+            "主办单位",
+            "总馆配送",
+            "首场时间",
+            "场次",
+            "预约人数",
+            "签到人数",
+            "现场人次",
+            "平均评分",
+        ],
+    );
     for r in rows {
         let kind: String = r.get("kind");
-        let _ = w.write_record([
-            r.get::<i64, _>("id").to_string(),
-            r.get::<String, _>("title"),
-            crate::activity::kind_label(&kind).to_string(),
-            r.get::<String, _>("status"),
-            r.get::<String, _>("organizer"),
-            if r.get::<Option<i64>, _>("delivered_by_unit_id").is_some() {
-                "是".into()
-            } else {
-                "否".into()
-            },
-            r.get::<Option<String>, _>("first_start")
-                .unwrap_or_default(),
-            r.get::<i64, _>("sessions").to_string(),
-            r.get::<i64, _>("booked").to_string(),
-            r.get::<i64, _>("admitted").to_string(),
-            r.get::<i64, _>("walk_ins").to_string(),
+        t.push(vec![
+            Cell::Int(r.get("id")),
+            r.get::<String, _>("title").into(),
+            crate::activity::kind_label(&kind).into(),
+            r.get::<String, _>("status").into(),
+            r.get::<String, _>("organizer").into(),
+            r.get::<Option<i64>, _>("delivered_by_unit_id")
+                .is_some()
+                .into(),
+            r.get::<Option<String>, _>("first_start").into(),
+            Cell::Int(r.get("sessions")),
+            Cell::Int(r.get("booked")),
+            Cell::Int(r.get("admitted")),
+            Cell::Int(r.get("walk_ins")),
             r.get::<Option<f64>, _>("avg_score")
-                .map(|a| format!("{a:.1}"))
-                .unwrap_or_default(),
+                .map(|a| Cell::Num((a * 10.0).round() / 10.0))
+                .into(),
         ]);
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    Ok(t)
 }

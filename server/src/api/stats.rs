@@ -1,14 +1,14 @@
-use super::feedback::Csv;
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
+use crate::export::{Download, ExportFormat};
 use crate::people::{self, Coverage, Staffing};
 use crate::state::AppState;
 use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Target};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 pub struct StatsApi;
@@ -193,7 +193,7 @@ impl StatsApi {
         ))
     }
 
-    /// The activity ledger (台账) of a year as CSV, in my scope.
+    /// The activity ledger (台账) of a year as CSV or xlsx (`format`), in my scope.
     #[oai(
         path = "/stats/ledger.csv",
         method = "get",
@@ -205,14 +205,15 @@ impl StatsApi {
         req: &Request,
         unit_id: Query<Option<i64>>,
         year: Query<Option<i32>>,
-    ) -> Result<Csv> {
+        /// `csv` (default) or `xlsx`.
+        format: Query<Option<ExportFormat>>,
+    ) -> Result<Download> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
-        Ok(Csv::File(PlainText(
-            stats::ledger_csv(&st.db, &scope, &under, year).await?,
-        )))
+        let t = stats::ledger(&st.db, &scope, &under, year).await?;
+        Ok(Download::table(&t, format.0, &format!("ledger-{year}"))?)
     }
 }
