@@ -148,6 +148,18 @@ export const SCREENS: Screen[] = [
     ops: ['partner_requests', 'partner_confirm', 'partner_decline'],
   },
   {
+    name: 'register',
+    path: '/register',
+    title: '人员名册与双派',
+    icon: 'Postcard',
+    needs: 'read_staff',
+    component: () => import('./views/RegisterView.vue'),
+    ops: [
+      'staff_register_list', 'staff_register_create', 'staff_register_update', 'dispatch_list', 'dispatch_create', 'dispatch_end',
+      'stats_dispatch_coverage', 'stats_staffing',
+    ],
+  },
+  {
     name: 'stats',
     path: '/stats',
     title: '统计与导出',

@@ -44,8 +44,8 @@ describe('charts from API answers', () => {
     ) as { series: { data: number[] }[] }
     expect(d.series.map((s) => s.data[0])).toEqual([6, 3, 1])
     const s = staffingOption([
-      { unit_id: 1, unit_name: 'a', level: 'main', staff: 15, minimum: 15, met: true },
-      { unit_id: 2, unit_name: 'b', level: 'point', staff: 0, minimum: 1, met: false },
+      { unit_id: 1, unit_name: 'a', level: 'main', staff: 15, minimum: 15, met: true, gap: 0, counted: '专职' },
+      { unit_id: 2, unit_name: 'b', level: 'point', staff: 0, minimum: 1, met: false, gap: 1, counted: '文体协管员' },
     ]) as { series: { data: { value: number }[] }[] }
     expect(s.series[0].data.map((x) => x.value)).toEqual([1, 1])
   })

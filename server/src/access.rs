@@ -95,6 +95,8 @@ pub enum Action {
     ManageMenu,
     ReadStats,
     ExportLedger,
+    /// Keep the staff register and dispatch (双派) records of the unit (people, not app roles).
+    ManageStaff,
     /// Upload images (posters, photos, evidence) that belong to the unit: whoever may run
     /// the unit's activities. Reading a staff-only file needs `ReadActivityData`.
     UploadFiles,
@@ -129,6 +131,7 @@ impl Action {
         Action::ReadStats,
         Action::ExportLedger,
         Action::ManagePlan,
+        Action::ManageStaff,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -189,6 +192,7 @@ fn allows(role: Role, action: Action) -> bool {
                 || matches!(
                     action,
                     EditUnit
+                        | ManageStaff
                         | WaiveNoShow
                         | ExportLedger
                         | Grant(PointCoordinator)

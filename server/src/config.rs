@@ -426,6 +426,14 @@ pub struct PolicySettings {
     pub min_staff_main: i64,
     pub min_staff_branch: i64,
     pub min_staff_point: i64,
+    /// The district's posts (岗位) a staff register entry may hold.
+    pub staff_posts: Vec<String>,
+    /// The post that counts towards a point's minimum (any employment).
+    pub coordinator_post: String,
+    /// The post of a main-center cadre dispatched to a branch (双派).
+    pub deputy_head_post: String,
+    /// The post of a branch instructor dispatched to a point (双派).
+    pub instructor_post: String,
 }
 
 /// Names units must have, by level. `{center}` is the district cultural center's name (e.g.
@@ -462,6 +470,19 @@ impl Default for PolicySettings {
             min_staff_main: 15,
             min_staff_branch: 4,
             min_staff_point: 1,
+            staff_posts: [
+                "馆长",
+                "副馆长",
+                "业务干部",
+                "业务指导员",
+                "文体协管员",
+                "工作人员",
+            ]
+            .map(String::from)
+            .to_vec(),
+            coordinator_post: "文体协管员".into(),
+            deputy_head_post: "副馆长".into(),
+            instructor_post: "业务指导员".into(),
         }
     }
 }

@@ -51,12 +51,14 @@ pub mod input;
 pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;
-/// WeChat subscribe messages through a durable outbox.
+/// Staff notices to a session's attendees (我的消息 and subscribe messages).
 pub mod notice;
-
+/// WeChat subscribe messages through a durable outbox.
 pub mod notify;
 /// The network of units.
 pub mod org;
+/// The staff register and dual dispatch (双派), counted for staffing and coverage.
+pub mod people;
 /// Export and erasure of personal data.
 pub mod personal;
 /// Yearly plans, targets and how sessions count towards them.

@@ -195,55 +195,6 @@ pub async fn replies(db: &Db, scope: &Scope, under: &str) -> ApiResult<ReplyStat
 
 // The policy's annual supply targets are counted in `plans` (per session, CST years).
 
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct Staffing {
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub level: String,
-    /// People holding a staff role at this unit (volunteers not counted).
-    pub staff: i64,
-    pub minimum: i64,
-    pub met: bool,
-}
-
-/// Staff per unit against the policy's minimums.
-pub async fn staffing(
-    db: &Db,
-    scope: &Scope,
-    under: &str,
-    p: &PolicySettings,
-) -> ApiResult<Vec<Staffing>> {
-    let rows = sqlx::query(&format!(
-        "SELECT u.id, u.short_name, u.level, (SELECT CAST(COUNT(DISTINCT g.user_id) AS BIGINT) FROM role_grants g \
-         WHERE g.unit_id = u.id AND g.revoked_at IS NULL AND g.role IN ('point_coordinator','branch_staff','center_staff','center_admin')) AS staff \
-         FROM org_units u WHERE {} AND u.path LIKE $1 ORDER BY u.path",
-        scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let level: String = r.get("level");
-            let minimum = match level.as_str() {
-                "main" => p.min_staff_main,
-                "point" => p.min_staff_point,
-                _ => p.min_staff_branch,
-            };
-            let staff: i64 = r.get("staff");
-            Staffing {
-                unit_id: r.get("id"),
-                unit_name: r.get("short_name"),
-                level,
-                staff,
-                minimum,
-                met: staff >= minimum,
-            }
-        })
-        .collect())
-}
-
 /// The activity ledger (台账) for a year, as CSV rows with a header, in scope.
 pub async fn ledger(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<Table> {
     let from = format!("{year}-01-01T00:00:00Z");

@@ -923,6 +923,79 @@ fn partner_decline_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
 fn staffing_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/stats/staffing")
 }
+/// A register entry at `code` (a branch's instructor or a point's coordinator).
+async fn register_entry(w: &World<'_>, code: &str, post: &str) -> i64 {
+    let unit = w.app.unit_id(code).await;
+    exec(
+        w,
+        &format!(
+            "INSERT INTO staff_members (unit_id, name, post, employment, from_date, created_at, updated_at) \
+             VALUES ($1, '张三丰', '{post}', 'full_time', '2026-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') RETURNING id"
+        ),
+        &[unit],
+    )
+    .await
+}
+fn register_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/people/staff")
+}
+fn register_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/people/staff".into(),
+            body: Some(json!({"unit_id": id, "name": "李四", "post": "文体协管员",
+                "employment": "part_time", "from_date": "2026-01-01"})),
+        }
+    })
+}
+fn register_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = register_entry(w, w.point(s), "文体协管员").await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/people/staff/{id}"),
+            body: Some(json!({"to_date": "2026-12-31"})),
+        }
+    })
+}
+fn dispatch_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/people/dispatches")
+}
+fn dispatch_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let staff = register_entry(w, w.branch(s), "业务指导员").await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/people/dispatches".into(),
+            body: Some(json!({"staff_id": staff, "to_unit_id": point, "from_date": "2026-01-01"})),
+        }
+    })
+}
+fn dispatch_end_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let staff = register_entry(w, w.branch(s), "业务指导员").await;
+        let branch = w.app.unit_id(w.branch(s)).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        let id = exec(
+            w,
+            "INSERT INTO dispatches (staff_id, from_unit_id, to_unit_id, kind, post, from_date, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'instructor', '业务指导员', '2026-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') RETURNING id",
+            &[staff, branch, point],
+        )
+        .await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/people/dispatches/{id}/end"),
+            body: Some(json!({"to_date": "2026-06-30"})),
+        }
+    })
+}
+fn coverage_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/dispatch-coverage")
+}
 fn ledger_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/stats/ledger.csv")
 }
@@ -1657,6 +1730,55 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: partner_decline_op,
+        },
+        Case {
+            op: "staff_register_list",
+            allowed: UNIT_READERS,
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: register_list_op,
+        },
+        Case {
+            op: "staff_register_create",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: register_create_op,
+        },
+        Case {
+            op: "staff_register_update",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: register_update_op,
+        },
+        Case {
+            op: "dispatch_list",
+            allowed: UNIT_READERS,
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: dispatch_list_op,
+        },
+        Case {
+            op: "dispatch_create",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: dispatch_create_op,
+        },
+        Case {
+            op: "dispatch_end",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: dispatch_end_op,
+        },
+        Case {
+            op: "stats_dispatch_coverage",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: coverage_op,
         },
         Case {
             op: "stats_staffing",

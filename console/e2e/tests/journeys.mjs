@@ -528,5 +528,32 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'people register (issue 13): the main center registers a cadre, dispatches them to a branch, coverage shows it',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.admin)
+        await p.locator('[data-screen=register]').click()
+        await p.locator('[data-test=register-open]').click()
+        await inp(p, 'register-name').fill('王大伟')
+        await pick(p, p.locator('[data-test=register-post]'), '业务干部')
+        await p.locator('[data-test=register-save]').click()
+        await toast(p, '已登记')
+        const row = p.locator('[data-test=register-table] tbody tr', { hasText: '王*伟' })
+        await row.waitFor()
+        await row.locator('button', { hasText: '派驻' }).click()
+        await pick(p, p.locator('[data-test=dispatch-to]'), '园岭')
+        await p.locator('[data-test=dispatch-save]').click()
+        await toast(p, '已派驻')
+        await p.locator('.el-tabs__item', { hasText: '双派记录' }).click()
+        await p.locator('[data-test=dispatch-table] tbody tr', { hasText: '总馆派驻分馆副馆长' }).waitFor()
+        await p.locator('.el-tabs__item', { hasText: '配备与覆盖' }).click()
+        await p.locator('[data-test=coverage-table] tbody tr', { hasText: '王*伟' }).waitFor()
+        await p.locator('[data-test=staffing-table] tbody tr').first().waitFor()
+        await shot(p, 'register-coverage')
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }

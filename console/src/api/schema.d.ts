@@ -88,40 +88,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/activities/{id}/partners/{unit_id}/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** My unit confirms its part in a joint activity; only then does it count as joint. */
-        post: operations["partner_confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/activities/{id}/partners/{unit_id}/decline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** My unit declines a joint activity it was named in. */
-        post: operations["partner_decline"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/activities/{id}/publish": {
         parameters: {
             query?: never;
@@ -412,27 +378,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{id}/transfer": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Pass my booking on (转让): a one-time code, valid 30 minutes and never past the
-         *     cancellation deadline. A new code replaces an earlier one.
-         */
-        post: operations["booking_transfer_create"];
-        /** Take back an open transfer code. */
-        delete: operations["booking_transfer_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1180,40 +1125,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My messages (我的消息): notices from the staff of sessions I am booked for, newest first. */
-        get: operations["my_messages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/messages/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Mark all my messages read. */
-        post: operations["my_messages_read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/me/no-shows": {
         parameters: {
             query?: never;
@@ -1533,39 +1444,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/partner-requests": {
+    "/api/v1/people/dispatches": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Joint-activity requests addressed to my units (my inbox as a partner). */
-        get: operations["partner_requests"];
+        /** Dual-dispatch records into or out of the units in my scope. */
+        get: operations["dispatch_list"];
         put?: never;
-        post?: never;
+        /**
+         * Dispatch a registered person one level down their own line: a main-center cadre to a
+         *     branch as deputy head, a branch instructor to one of its points. Kept by the sending unit.
+         */
+        post: operations["dispatch_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/plans/{year}": {
+    "/api/v1/people/dispatches/{id}/end": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The district's plan for a CST year: targets (policy defaults until saved) and allocations. */
-        get: operations["plan_get"];
-        /** Sets the year's targets and allocations to branches and points (main center). */
-        put: operations["plan_save"];
-        post?: never;
+        get?: never;
+        put?: never;
+        /** End a dispatch on a given day (the sending unit). */
+        post: operations["dispatch_end"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The staff register of the units in my scope (names and phones masked). */
+        get: operations["staff_register_list"];
+        put?: never;
+        /** Add a person to a unit's staff register. */
+        post: operations["staff_register_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/staff/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a register entry: post, terms, dates (ending it sets `to_date`), account link. */
+        patch: operations["staff_register_update"];
         trace?: never;
     };
     "/api/v1/ratings": {
@@ -1772,27 +1721,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/sessions/{id}/notices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The notices sent for a session, newest first (staff). */
-        get: operations["session_notices"];
-        put?: never;
-        /**
-         * Send a notice to the session's attendees (changed room, bring materials): in their
-         *     我的消息 and as a subscribe message. At most 3 per session per hour; audited.
-         */
-        post: operations["session_notice_send"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/sessions/{id}/roster.xlsx": {
         parameters: {
             query?: never;
@@ -1867,6 +1795,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/dispatch-coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dual-dispatch (双派) coverage today: branches with a dispatched deputy head, points with
+         *     a dispatched instructor, and the gaps, in my scope.
+         */
+        get: operations["stats_dispatch_coverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/ledger.csv": {
         parameters: {
             query?: never;
@@ -1925,7 +1873,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Staff per unit against the policy's minimums, in my scope. */
+        /**
+         * Staff per unit against the policy's minimums, counted from the staff register (not app
+         *     roles), in my scope.
+         */
         get: operations["stats_staffing"];
         put?: never;
         post?: never;
@@ -1942,67 +1893,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The year's targets counted per held session (docs/plans.md): for the unit (or the
-         *     district), its branches and points, and the trend against the pace needed, in my scope.
-         */
+        /** The policy's annual supply targets and how far along the year is, in my scope. */
         get: operations["stats_targets"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/stats/targets/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The sessions behind the targets: what counted, what did not and why, in my scope. */
-        get: operations["stats_target_sessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/transfers/{code}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What a transfer code gives, before accepting it. */
-        get: operations["transfer_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/transfers/{code}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Accept a transfer: the seat moves to me (or my family member), the old ticket stops
-         *     working and I get a new one.
-         */
-        post: operations["transfer_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2132,14 +2026,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AcceptRequest */
-        AcceptRequest: {
-            /**
-             * Format: int64
-             * @description Take the seat for one of my family members instead of myself.
-             */
-            family_member_id?: number | null;
-        };
         /** ActivityDetail */
         ActivityDetail: {
             activity: components["schemas"]["ActivityView"];
@@ -2148,24 +2034,24 @@ export interface components {
         };
         /** ActivityPatch */
         ActivityPatch: {
-            description?: string | null;
+            description?: string;
             /**
              * Format: int64
              * @description A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description A new `https://` poster address (`""` removes the poster). */
-            poster_url?: string | null;
-            title?: string | null;
+            poster_url?: string;
+            title?: string;
         };
         /** ActivityView */
         ActivityView: {
             /** Format: int64 */
-            age_max?: number | null;
+            age_max?: number;
             /** Format: int64 */
-            age_min?: number | null;
+            age_min?: number;
             booking_mode: string;
-            cancel_reason?: string | null;
+            cancel_reason?: string;
             delivered_by_main_center: boolean;
             description: string;
             /** Format: int64 */
@@ -2174,12 +2060,12 @@ export interface components {
             joint_unit_names: string[];
             kind: string;
             kind_label: string;
-            lottery_draw_at?: string | null;
-            lottery_drawn_at?: string | null;
+            lottery_draw_at?: string;
+            lottery_drawn_at?: string;
             /** @description The seed itself, published after the draw so anyone can re-run it. */
-            lottery_seed?: string | null;
+            lottery_seed?: string;
             /** @description SHA-256 of the lottery seed, published before registration closes. */
-            lottery_seed_hash?: string | null;
+            lottery_seed_hash?: string;
             organizer_name: string;
             /** Format: int64 */
             organizer_unit_id: number;
@@ -2187,22 +2073,13 @@ export interface components {
              * Format: int64
              * @description The uploaded poster's file id, when the poster is a file.
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin). */
             poster_url: string;
             sessions: components["schemas"]["SessionView"][];
             /** @description `draft`, `published`, `cancelled` or `finished`. */
             status: string;
             title: string;
-        };
-        /** Allocation */
-        Allocation: {
-            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
-            category: string;
-            /** Format: int64 */
-            target: number;
-            /** Format: int64 */
-            unit_id: number;
         };
         /** Application */
         Application: {
@@ -2225,7 +2102,7 @@ export interface components {
         };
         /** Apply */
         Apply: {
-            note?: string | null;
+            note?: string;
             /** Format: int64 */
             unit_id: number;
         };
@@ -2243,14 +2120,14 @@ export interface components {
         };
         /** Assignment */
         Assignment: {
-            day?: string | null;
-            ends_at?: string | null;
+            day?: string;
+            ends_at?: string;
             /** Format: int64 */
             id: number;
             /** Format: int64 */
-            session_id?: number | null;
-            starts_at?: string | null;
-            title?: string | null;
+            session_id?: number;
+            starts_at?: string;
+            title?: string;
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
@@ -2285,7 +2162,7 @@ export interface components {
         AuditItem: {
             action: string;
             /** Format: int64 */
-            actor_id?: number | null;
+            actor_id?: number;
             /** @description The actor's name, masked (empty for system events and unknown callers). */
             actor_name: string;
             at: string;
@@ -2295,7 +2172,7 @@ export interface components {
             request_id: string;
             target: string;
             /** Format: int64 */
-            unit_id?: number | null;
+            unit_id?: number;
         };
         /** AuditPage */
         AuditPage: {
@@ -2304,7 +2181,7 @@ export interface components {
              * Format: int64
              * @description Pass as `before` for the next (older) page.
              */
-            next_before?: number | null;
+            next_before?: number;
         };
         /** BookingList */
         BookingList: {
@@ -2319,21 +2196,21 @@ export interface components {
             attendee_name: string;
             /** @description Cancelling is possible until then. */
             cancel_until: string;
-            checked_in_at?: string | null;
+            checked_in_at?: string;
             created_at: string;
             ends_at: string;
             /** Format: int64 */
-            family_member_id?: number | null;
+            family_member_id?: number;
             /** Format: int64 */
             id: number;
             is_course: boolean;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /**
              * Format: double
              * @description GCJ-02, for `wx.openLocation`.
              */
-            lng?: number | null;
+            lng?: number;
             room: string;
             /**
              * Format: int64
@@ -2350,24 +2227,24 @@ export interface components {
              * Format: int64
              * @description Place in the waiting list (1 = next).
              */
-            waitlist_position?: number | null;
+            waitlist_position?: number;
         };
         /** BookRequest */
         BookRequest: {
             /** Format: int64 */
-            activity_id?: number | null;
+            activity_id?: number;
             /**
              * Format: int64
              * @description Book for a family member instead of yourself.
              */
-            family_member_id?: number | null;
+            family_member_id?: number;
             /** @description When full, join the waiting list instead of being refused. */
-            join_waitlist?: boolean | null;
+            join_waitlist?: boolean;
             /**
              * Format: int64
              * @description The session to book; for a course any of its lessons (or give `activity_id`).
              */
-            session_id?: number | null;
+            session_id?: number;
         };
         /** BrowseItem */
         BrowseItem: {
@@ -2379,30 +2256,30 @@ export interface components {
              * Format: int64
              * @description Null for open events without booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             /**
              * Format: int64
              * @description Metres from the given coordinate.
              */
-            distance_m?: number | null;
+            distance_m?: number;
             ends_at: string;
             is_course: boolean;
             kind: string;
             kind_label: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             /**
              * Format: int64
              * @description The caller's booking on this item, if any.
              */
-            my_booking_id?: number | null;
-            my_status?: string | null;
+            my_booking_id?: number;
+            my_status?: string;
             organizer_name: string;
             poster_url: string;
             /** Format: int64 */
-            seats_left?: number | null;
+            seats_left?: number;
             /** Format: int64 */
             session_id: number;
             starts_at: string;
@@ -2447,8 +2324,8 @@ export interface components {
             holder_masked: string;
             /** Format: int64 */
             id: number;
-            resolution?: string | null;
-            resolved_at?: string | null;
+            resolution?: string;
+            resolved_at?: string;
             second_scanned_at: string;
         };
         /** Conflicts */
@@ -2481,38 +2358,6 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
-        /**
-         * CountedSession
-         * @description One session as the targets page shows it when drilling down.
-         */
-        CountedSession: {
-            /** Format: int64 */
-            activity_id: number;
-            category: string;
-            counted: boolean;
-            delivered: boolean;
-            is_course: boolean;
-            joint: boolean;
-            kind: string;
-            /** Format: int64 */
-            lesson_no: number;
-            /** @description CST month, `YYYY-MM`. */
-            month: string;
-            partners: components["schemas"]["PartnerState"][];
-            reason: string;
-            reason_label: string;
-            /** Format: int64 */
-            session_id: number;
-            starts_at: string;
-            title: string;
-            /**
-             * Format: int64
-             * @description Where it was held: the unit it counts for.
-             */
-            unit_id: number;
-            unit_name: string;
-            unit_path: string;
-        };
         /** Counts */
         Counts: {
             /** Format: int64 */
@@ -2524,6 +2369,35 @@ export interface components {
             /** Format: int64 */
             unread: number;
         };
+        /** Coverage */
+        Coverage: {
+            /** Format: int64 */
+            branches: number;
+            /**
+             * Format: int64
+             * @description Branches with a main-center cadre dispatched as deputy head today.
+             */
+            branches_covered: number;
+            /** Format: int64 */
+            points: number;
+            /**
+             * Format: int64
+             * @description Points with a branch instructor dispatched today.
+             */
+            points_covered: number;
+            /** @description Every branch and point in scope, uncovered ones (the gaps) first. */
+            units: components["schemas"]["CoverageUnit"][];
+        };
+        /** CoverageUnit */
+        CoverageUnit: {
+            covered: boolean;
+            /** @description Masked names of the people dispatched there today. */
+            dispatched: string[];
+            level: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** DaySession */
         DaySession: {
             /** Format: int64 */
@@ -2533,7 +2407,7 @@ export interface components {
             /** @description `fcfs`, `lottery` or `none` (walk-in). */
             booking_mode: string;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             is_course: boolean;
             kind: string;
@@ -2579,9 +2453,9 @@ export interface components {
              * Format: int64
              * @description Seats; omit for a walk-in event.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
-            room?: string | null;
+            room?: string;
             starts_at: string;
         };
         /** Demand */
@@ -2610,7 +2484,7 @@ export interface components {
              * Format: double
              * @description Average days from posting to fulfilment.
              */
-            avg_days_to_fulfil?: number | null;
+            avg_days_to_fulfil?: number;
             /** Format: int64 */
             declined: number;
             /** Format: int64 */
@@ -2635,18 +2509,18 @@ export interface components {
              * Format: int64
              * @description The activity that answered it.
              */
-            activity_id?: number | null;
+            activity_id?: number;
             age_group: string;
             created_at: string;
             description: string;
-            fulfilled_at?: string | null;
+            fulfilled_at?: string;
             i_support: boolean;
             /** Format: int64 */
             id: number;
             kind: string;
             kind_label: string;
             /** Format: int64 */
-            merged_into?: number | null;
+            merged_into?: number;
             /** @description Masked. */
             poster: string;
             preferred_time: string;
@@ -2683,6 +2557,32 @@ export interface components {
             /** @description Any stable test identity; only accepted when `dev_login` is enabled. */
             openid: string;
         };
+        /** Dispatch */
+        Dispatch: {
+            active: boolean;
+            from_date: string;
+            /** Format: int64 */
+            from_unit_id: number;
+            from_unit_name: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `deputy_head` (main center → branch) or `instructor` (branch → point). */
+            kind: string;
+            kind_label: string;
+            post: string;
+            /** Format: int64 */
+            staff_id: number;
+            /** @description Masked. */
+            staff_name: string;
+            to_date?: string;
+            /** Format: int64 */
+            to_unit_id: number;
+            to_unit_name: string;
+        };
+        /** Dispatches */
+        Dispatches: {
+            items: components["schemas"]["Dispatch"][];
+        };
         /**
          * Done
          * @description A plain acknowledgement.
@@ -2690,28 +2590,10 @@ export interface components {
         Done: {
             ok: boolean;
         };
-        /**
-         * Error
-         * @description The body of every error answer (`error::render` writes it).
-         */
-        Error: {
-            error: components["schemas"]["ErrorBody"];
-        };
-        /**
-         * ErrorBody
-         * @description One error: the HTTP status again, a stable machine code, a Chinese message for display and
-         *     the request's id (also in `X-Request-Id`) for support.
-         */
-        ErrorBody: {
-            /** @description Stable machine-readable code: `validation_failed`, `session_full`, `forbidden`, … */
-            code: string;
-            /** @description Extra machine-readable facts (`retry_after`, `param`, `max_bytes`, …); absent when none. */
-            details?: unknown;
-            /** @description Chinese, for display as is. */
-            message: string;
-            request_id: string;
-            /** Format: uint16 */
-            status: number;
+        /** EndDispatchBody */
+        EndDispatchBody: {
+            /** @description Last day of the dispatch. */
+            to_date: string;
         };
         /** ExpectedSession */
         ExpectedSession: {
@@ -2745,7 +2627,7 @@ export interface components {
             counts: components["schemas"]["Counts"];
             items: components["schemas"]["InboxItem"][];
             /** Format: int64 */
-            next_before?: number | null;
+            next_before?: number;
         };
         /** InboxItem */
         InboxItem: {
@@ -2755,9 +2637,9 @@ export interface components {
             comment: string;
             comment_status: string;
             /** Format: int64 */
-            content_score?: number | null;
+            content_score?: number;
             created_at: string;
-            first_reply_at?: string | null;
+            first_reply_at?: string;
             flagged: boolean;
             handled: boolean;
             /** Format: int64 */
@@ -2767,19 +2649,19 @@ export interface components {
             /** @description Masked. */
             name: string;
             /** Format: int64 */
-            organisation_score?: number | null;
+            organisation_score?: number;
             read: boolean;
             replies: components["schemas"]["Reply"][];
             /** Format: int64 */
             score: number;
             tags: string[];
             /** Format: int64 */
-            teacher_score?: number | null;
+            teacher_score?: number;
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
             /** Format: int64 */
-            venue_score?: number | null;
+            venue_score?: number;
         };
         /** Invitation */
         Invitation: {
@@ -2861,7 +2743,7 @@ export interface components {
             booking_id: number;
             checked_in: boolean;
             holder_masked: string;
-            phone_masked?: string | null;
+            phone_masked?: string;
             status: string;
         };
         /**
@@ -2875,12 +2757,12 @@ export interface components {
             algorithm: string;
             /** Format: int64 */
             capacity: number;
-            draw_at?: string | null;
-            drawn_at?: string | null;
+            draw_at?: string;
+            drawn_at?: string;
             /** @description Entry ids in drawn order (after the draw), or in entry order (before). */
             entries: number[];
-            seed?: string | null;
-            seed_sha256?: string | null;
+            seed?: string;
+            seed_sha256?: string;
         };
         /** Manual */
         Manual: {
@@ -2893,8 +2775,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             /** @description The full number, shown only to its owner. */
-            phone?: string | null;
-            phone_masked?: string | null;
+            phone?: string;
+            phone_masked?: string;
             roles: components["schemas"]["RoleOut"][];
         };
         /** Member */
@@ -2902,7 +2784,7 @@ export interface components {
             /** Format: int64 */
             age: number;
             birth_date: string;
-            guardian_consent_at?: string | null;
+            guardian_consent_at?: string;
             /** Format: int64 */
             id: number;
             name: string;
@@ -2918,30 +2800,11 @@ export interface components {
             /** Format: int64 */
             into_id: number;
         };
-        /** Message */
-        Message: {
-            body: string;
-            created_at: string;
-            /** Format: int64 */
-            id: number;
-            /** @description `session_notice`. */
-            kind: string;
-            /** @description Mini-program page it opens. */
-            page?: string | null;
-            read: boolean;
-            title: string;
-        };
-        /** MessageList */
-        MessageList: {
-            items: components["schemas"]["Message"][];
-            /** Format: int64 */
-            unread: number;
-        };
         /** Moderation */
         Moderation: {
             /** @description `publish` or `reject`. */
             decision: string;
-            note?: string | null;
+            note?: string;
         };
         /** Move */
         Move: {
@@ -2977,22 +2840,22 @@ export interface components {
         /** NewActivity */
         NewActivity: {
             /** Format: int64 */
-            age_max?: number | null;
+            age_max?: number;
             /** Format: int64 */
-            age_min?: number | null;
+            age_min?: number;
             /** @description `fcfs` (first come, first served), `lottery` (摇号) or `none` (walk-in). */
             booking_mode: string;
             /** @description Delivered (配送) by the main center to the organizing unit (main-center staff only). */
-            delivered_by_main_center?: boolean | null;
-            description?: string | null;
+            delivered_by_main_center?: boolean;
+            description?: string;
             /** @description A course: one booking covers all its sessions (lessons). */
-            is_course?: boolean | null;
+            is_course?: boolean;
             /** @description Units that run it jointly (three-level joint activities). */
-            joint_unit_ids?: number[] | null;
+            joint_unit_ids?: number[];
             /** @description `performance`, `lecture`, `exhibition`, `training`, `art_team` or `other`. */
             kind: string;
             /** @description For `lottery`: when the draw happens (after registration closes, before the start). */
-            lottery_draw_at?: string | null;
+            lottery_draw_at?: string;
             /** Format: int64 */
             organizer_unit_id: number;
             /**
@@ -3000,24 +2863,38 @@ export interface components {
              * @description An uploaded image (`POST /api/v1/files`, `visibility=public`) of a unit where the caller
              *     may upload; the activity's `poster_url` becomes `/api/v1/files/{id}`.
              */
-            poster_file_id?: number | null;
+            poster_file_id?: number;
             /** @description An `https://` address of the poster; or use `poster_file_id`. */
-            poster_url?: string | null;
+            poster_url?: string;
             sessions: components["schemas"]["NewSession"][];
             title: string;
         };
         /** NewDemand */
         NewDemand: {
-            age_group?: string | null;
+            age_group?: string;
             description: string;
             /** @description Kind of activity wanted (same kinds as activities). */
             kind: string;
-            preferred_time?: string | null;
+            preferred_time?: string;
             /**
              * Format: int64
              * @description The branch or point where it is wanted.
              */
             unit_id: number;
+        };
+        /** NewDispatchBody */
+        NewDispatchBody: {
+            from_date: string;
+            /** @description Defaults to the district's deputy-head or instructor post. */
+            post?: string;
+            /**
+             * Format: int64
+             * @description The register entry of the person dispatched; they are sent from that entry's unit.
+             */
+            staff_id: number;
+            to_date?: string;
+            /** Format: int64 */
+            to_unit_id: number;
         };
         /** NewGrant */
         NewGrant: {
@@ -3033,7 +2910,7 @@ export interface components {
              * Format: int64
              * @description How many people may use it (default 1).
              */
-            max_uses?: number | null;
+            max_uses?: number;
             role: components["schemas"]["Role"];
             /** Format: int64 */
             unit_id: number;
@@ -3041,11 +2918,11 @@ export interface components {
              * Format: int64
              * @description Hours until it expires (default 72).
              */
-            valid_hours?: number | null;
+            valid_hours?: number;
         };
         /** NewItem */
         NewItem: {
-            description?: string | null;
+            description?: string;
             kind: string;
             period_end: string;
             /** @description `YYYY-MM-DD`, inclusive. */
@@ -3062,21 +2939,16 @@ export interface components {
             /** @description `YYYY-MM-DD`. */
             birth_date: string;
             /** @description Required (true) for a child under 14: I am the guardian and agree to this processing. */
-            guardian_consent?: boolean | null;
+            guardian_consent?: boolean;
             name: string;
             /** @description `child`, `elder`, `spouse` or `other`. */
             relation: string;
-        };
-        /** NewNotice */
-        NewNotice: {
-            /** @description 1–200 characters. */
-            body: string;
         };
         /** NewOrder */
         NewOrder: {
             /** Format: int64 */
             menu_item_id: number;
-            note?: string | null;
+            note?: string;
             /** @description `YYYY-MM-DD`, within the item's period. */
             requested_date: string;
             /**
@@ -3089,11 +2961,11 @@ export interface components {
         NewRating: {
             /** Format: int64 */
             booking_id: number;
-            comment?: string | null;
+            comment?: string;
             /** Format: int64 */
-            content_score?: number | null;
+            content_score?: number;
             /** Format: int64 */
-            organisation_score?: number | null;
+            organisation_score?: number;
             /**
              * Format: int64
              * @description Overall, 1–5.
@@ -3103,27 +2975,27 @@ export interface components {
              * Format: int64
              * @description For a course, the lesson rated; otherwise the booked session.
              */
-            session_id?: number | null;
-            tags?: string[] | null;
+            session_id?: number;
+            tags?: string[];
             /** Format: int64 */
-            teacher_score?: number | null;
+            teacher_score?: number;
             /** Format: int64 */
-            venue_score?: number | null;
+            venue_score?: number;
         };
         /** NewSession */
         NewSession: {
             /** @description Booking closes; default: when the session starts. */
-            booking_closes_at?: string | null;
+            booking_closes_at?: string;
             /** @description Booking (or lottery registration) opens; default: when published. */
-            booking_opens_at?: string | null;
+            booking_opens_at?: string;
             /**
              * Format: int64
              * @description Seats; omit for an open event without booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             /** @description …and a room there. */
-            room?: string | null;
+            room?: string;
             /** @description RFC 3339, e.g. `2026-12-01T19:30:00+08:00`. */
             starts_at: string;
             /**
@@ -3132,35 +3004,54 @@ export interface components {
              */
             unit_id: number;
         };
+        /** NewStaffBody */
+        NewStaffBody: {
+            /** @description `full_time`, `part_time` or `seconded`. */
+            employment: string;
+            /** @description `YYYY-MM-DD` (CST). */
+            from_date: string;
+            name: string;
+            phone?: string;
+            post: string;
+            /** @description Last day, `YYYY-MM-DD`; absent while open. */
+            to_date?: string;
+            /** Format: int64 */
+            unit_id: number;
+            /**
+             * Format: int64
+             * @description Link to the person's account.
+             */
+            user_id?: number;
+        };
         /**
          * NewUnit
          * @description A unit to add under `parent_id`.
          */
         NewUnit: {
-            address?: string | null;
+            address?: string;
             /** @description Stable code (letters, digits, `-`, `_`). Default: the parent's code and the new id. */
-            code?: string | null;
+            code?: string;
             /** @description Run under contract by a third party (委托管理). */
-            contracted?: boolean | null;
+            contracted?: boolean;
             /** @description `government` (default), `school`, `enterprise`, `industrial_park`, `army`, `hospital`, `other`. */
-            host_type?: string | null;
+            host_type?: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** @description Under the main center `branch` (default) or `direct_branch`; under a branch always `point`. */
-            level?: string | null;
+            level?: string;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             /** @description The official name, following the unified naming rule (e.g. 福田区文化馆景田服务点). */
             name: string;
-            opening_hours?: string | null;
+            opening_hours?: string;
             /**
              * Format: int64
              * @description The unit above: the main center for a branch, a branch for a service point.
              */
             parent_id: number;
-            phone?: string | null;
+            phone?: string;
             /** @description Default: the name without the center's (景田服务点). */
-            short_name?: string | null;
+            short_name?: string;
         };
         /** NoShowStatus */
         NoShowStatus: {
@@ -3171,30 +3062,10 @@ export interface components {
             count: number;
             /** Format: int64 */
             limit: number;
-            reason?: string | null;
-            suspended_until?: string | null;
+            reason?: string;
+            suspended_until?: string;
             /** Format: int64 */
             window_days: number;
-        };
-        /** NoticeList */
-        NoticeList: {
-            items: components["schemas"]["NoticeView"][];
-        };
-        /** NoticeView */
-        NoticeView: {
-            body: string;
-            created_at: string;
-            /** Format: int64 */
-            id: number;
-            /**
-             * Format: int64
-             * @description How many people it went to.
-             */
-            recipients: number;
-            /** @description The sender, masked. */
-            sent_by: string;
-            /** Format: int64 */
-            session_id: number;
         };
         /** OfflineScan */
         OfflineScan: {
@@ -3206,7 +3077,7 @@ export interface components {
         /** Order */
         Order: {
             /** Format: int64 */
-            activity_id?: number | null;
+            activity_id?: number;
             created_at: string;
             /** Format: int64 */
             id: number;
@@ -3226,67 +3097,10 @@ export interface components {
         Orders: {
             items: components["schemas"]["Order"][];
         };
-        /** PartnerRequest */
-        PartnerRequest: {
-            /** Format: int64 */
-            activity_id: number;
-            first_start?: string | null;
-            kind: string;
-            organizer_name: string;
-            /** Format: int64 */
-            organizer_unit_id: number;
-            responded_at?: string | null;
-            status: string;
-            title: string;
-            /**
-             * Format: int64
-             * @description The partner unit (one of mine) that is asked to confirm.
-             */
-            unit_id: number;
-            unit_name: string;
-        };
-        /** PartnerRequests */
-        PartnerRequests: {
-            items: components["schemas"]["PartnerRequest"][];
-        };
-        /** PartnerState */
-        PartnerState: {
-            status: string;
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
-        };
         /** PhoneBind */
         PhoneBind: {
             /** @description The code from the `getPhoneNumber` button (not the `wx.login` code). */
             code: string;
-        };
-        /** Plan */
-        Plan: {
-            allocations: components["schemas"]["Allocation"][];
-            /** Format: int64 */
-            district_unit_id: number;
-            /** @description No plan saved for the year: the targets are the configured policy defaults. */
-            is_default: boolean;
-            /** Format: int64 */
-            lectures_exhibitions: number;
-            /** Format: int64 */
-            performances: number;
-            /** Format: int64 */
-            trainings: number;
-            /** Format: int32 */
-            year: number;
-        };
-        /** PlanInput */
-        PlanInput: {
-            /** @description Replaces every allocation of the year. */
-            allocations: components["schemas"]["Allocation"][];
-            /** Format: int64 */
-            lectures_exhibitions: number;
-            /** Format: int64 */
-            performances: number;
-            /** Format: int64 */
-            trainings: number;
         };
         /** ProfilePatch */
         ProfilePatch: {
@@ -3310,7 +3124,7 @@ export interface components {
             /** Format: int64 */
             activity_id: number;
             /** Format: double */
-            average?: number | null;
+            average?: number;
             /** Format: int64 */
             count: number;
             items: components["schemas"]["PublicRating"][];
@@ -3324,9 +3138,9 @@ export interface components {
         };
         /** RatingPatch */
         RatingPatch: {
-            comment?: string | null;
+            comment?: string;
             /** Format: int64 */
-            score?: number | null;
+            score?: number;
         };
         /** Reason */
         Reason: {
@@ -3345,7 +3159,7 @@ export interface components {
             /** @description The new official name, following the unified naming rule. */
             name: string;
             /** @description Default: the name without the center's. */
-            short_name?: string | null;
+            short_name?: string;
         };
         /** Reply */
         Reply: {
@@ -3362,7 +3176,7 @@ export interface components {
         /** ReplyStats */
         ReplyStats: {
             /** Format: double */
-            avg_hours_to_first_reply?: number | null;
+            avg_hours_to_first_reply?: number;
             /**
              * Format: int64
              * @description Ratings with a comment.
@@ -3409,7 +3223,7 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             /** Format: int64 */
             checked_in: number;
             items: components["schemas"]["RosterEntry"][];
@@ -3422,13 +3236,13 @@ export interface components {
         RosterEntry: {
             /** Format: int64 */
             booking_id: number;
-            checked_in_at?: string | null;
+            checked_in_at?: string;
             is_family_member: boolean;
             /** @description Masked. */
             name: string;
             status: string;
             /** Format: int64 */
-            waitlist_position?: number | null;
+            waitlist_position?: number;
         };
         /** Satisfaction */
         Satisfaction: {
@@ -3460,18 +3274,18 @@ export interface components {
         };
         /** ScanAnswer */
         ScanAnswer: {
-            admitted_at?: string | null;
-            admitted_by?: string | null;
+            admitted_at?: string;
+            admitted_by?: string;
             /** Format: int64 */
             admitted_count: number;
             /** Format: int64 */
             booked_count: number;
             /** Format: int64 */
-            checkin_id?: number | null;
+            checkin_id?: number;
             /** @description Colour hint: `green`, `amber` or `red`. */
             colour: string;
-            expected?: components["schemas"]["ExpectedSession"] | null;
-            holder_masked?: string | null;
+            expected?: components["schemas"]["ExpectedSession"];
+            holder_masked?: string;
             is_child: boolean;
             is_family_member: boolean;
             /** @description One-glance text for the volunteer. */
@@ -3529,7 +3343,7 @@ export interface components {
             /** Format: int64 */
             scans: number;
             /** Format: int64 */
-            session_id?: number | null;
+            session_id?: number;
             title: string;
             unit_name: string;
         };
@@ -3584,33 +3398,33 @@ export interface components {
         /** SessionPatch */
         SessionPatch: {
             /** Format: int64 */
-            capacity?: number | null;
-            ends_at?: string | null;
-            room?: string | null;
-            starts_at?: string | null;
+            capacity?: number;
+            ends_at?: string;
+            room?: string;
+            starts_at?: string;
         };
         /** SessionView */
         SessionView: {
             address: string;
-            booking_closes_at?: string | null;
-            booking_opens_at?: string | null;
+            booking_closes_at?: string;
+            booking_opens_at?: string;
             /**
              * Format: int64
              * @description Null: open event, no booking.
              */
-            capacity?: number | null;
+            capacity?: number;
             ends_at: string;
             /** Format: int64 */
             id: number;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: int64 */
             lesson_no: number;
             /** Format: double */
-            lng?: number | null;
+            lng?: number;
             room: string;
             /** Format: int64 */
-            seats_left?: number | null;
+            seats_left?: number;
             starts_at: string;
             status: string;
             /** Format: int64 */
@@ -3624,8 +3438,8 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
-            first_start?: string | null;
+            capacity?: number;
+            first_start?: string;
             /** Format: int64 */
             id: number;
             kind: string;
@@ -3639,15 +3453,49 @@ export interface components {
         StaffActivityList: {
             items: components["schemas"]["StaffActivity"][];
         };
+        /** StaffEntry */
+        StaffEntry: {
+            /** @description On the register today (CST). */
+            active: boolean;
+            /** @description `full_time`, `part_time` or `seconded`. */
+            employment: string;
+            employment_label: string;
+            from_date: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Masked. */
+            name: string;
+            /** @description Masked. */
+            phone?: string;
+            post: string;
+            to_date?: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            /**
+             * Format: int64
+             * @description The linked account, if any.
+             */
+            user_id?: number;
+        };
         /** Staffing */
         Staffing: {
+            /** @description What was counted, in words. */
+            counted: string;
+            /**
+             * Format: int64
+             * @description How many are missing (0 when met).
+             */
+            gap: number;
             level: string;
             met: boolean;
             /** Format: int64 */
             minimum: number;
             /**
              * Format: int64
-             * @description People holding a staff role at this unit (volunteers not counted).
+             * @description Counted from the register, today (CST): full-time staff belonging to the unit itself;
+             *     at a point, people in the coordinator post. Dispatched or role-holding people of other
+             *     units are not counted here.
              */
             staff: number;
             /** Format: int64 */
@@ -3667,10 +3515,28 @@ export interface components {
             /** @description Masked. */
             display_name: string;
             /** @description Masked. */
-            phone?: string | null;
+            phone?: string;
             role: components["schemas"]["RoleOut"];
             /** Format: int64 */
             user_id: number;
+        };
+        /** StaffPatchBody */
+        StaffPatchBody: {
+            employment?: string;
+            from_date?: string;
+            post?: string;
+            /** @description Last day; an empty string reopens the entry. */
+            to_date?: string;
+            /** @description Remove the account link. */
+            unlink_user?: boolean;
+            /** Format: int64 */
+            user_id?: number;
+        };
+        /** StaffRegister */
+        StaffRegister: {
+            items: components["schemas"]["StaffEntry"][];
+            /** @description The district's posts, for the form. */
+            posts: string[];
         };
         /** Stats */
         Stats: {
@@ -3679,7 +3545,7 @@ export interface components {
             /** Format: int64 */
             booked: number;
             /** Format: int64 */
-            capacity?: number | null;
+            capacity?: number;
             /** Format: int64 */
             open_conflicts: number;
             /** Format: int64 */
@@ -3705,61 +3571,28 @@ export interface components {
         SyncResult: {
             answers: components["schemas"]["ScanAnswer"][];
         };
-        /** TargetRow */
-        TargetRow: {
-            /** @description Whether `target` comes from an allocation to the unit (false: district plan or none). */
-            allocated: boolean;
+        /** Target */
+        Target: {
+            /** @description `performances`, `lectures_exhibitions` or `trainings`. */
             category: string;
             /**
              * Format: int64
-             * @description Held sessions (per lesson).
+             * @description Activities held or scheduled this year (cancelled ones excluded).
              */
             count: number;
-            /** Format: int64 */
-            count_per_course: number;
             /**
              * Format: int64
-             * @description Held jointly — what "met" compares with the target.
+             * @description Of those, delivered by the main center or run jointly by several levels.
              */
             joint_or_delivered: number;
-            /** Format: int64 */
-            joint_per_course: number;
             label: string;
             met: boolean;
             /** Format: int64 */
-            not_counted: number;
-            /**
-             * Format: int64
-             * @description Joint sessions so far needed by today at an even pace through the year.
-             */
-            pace_needed: number;
-            /**
-             * Format: int64
-             * @description The district's target (district view) or this unit's allocation; 0 when none.
-             */
             target: number;
         };
         /** Targets */
         Targets: {
-            items: components["schemas"]["TargetRow"][];
-            /** @description No plan saved for the year: the targets are the configured policy defaults. */
-            plan_is_default: boolean;
-            /** @description Cumulative joint sessions per CST month against an even pace. */
-            trend: components["schemas"]["TrendPoint"][];
-            /**
-             * Format: int64
-             * @description The unit the figures are for (the district's root for the district view).
-             */
-            unit_id: number;
-            unit_name: string;
-            /** @description Branches and points below, each counting the sessions held in its subtree. */
-            units: components["schemas"]["UnitTargets"][];
-            /** Format: int32 */
-            year: number;
-        };
-        /** TargetSessions */
-        TargetSessions: {
-            items: components["schemas"]["CountedSession"][];
+            items: components["schemas"]["Target"][];
             /** Format: int32 */
             year: number;
         };
@@ -3781,54 +3614,15 @@ export interface components {
             token: string;
             unit_name: string;
         };
-        /** TransferCreated */
-        TransferCreated: {
-            /** Format: int64 */
-            booking_id: number;
-            /** @description The one-time code; shown only now. Anyone with it can take the seat until it expires. */
-            code: string;
-            expires_at: string;
-            /** @description Mini-program page that accepts it (for a share card). */
-            path: string;
-        };
-        /** TransferPreview */
-        TransferPreview: {
-            activity_title: string;
-            ends_at: string;
-            expires_at: string;
-            /** @description The holder's name, masked. */
-            from_name: string;
-            room: string;
-            starts_at: string;
-            /** @description `open`, `accepted`, `revoked` or `expired`. */
-            status: string;
-            unit_name: string;
-        };
         /** TreeNode */
         TreeNode: {
             children: components["schemas"]["TreeNode"][];
             unit: components["schemas"]["Unit"];
         };
-        /** TrendPoint */
-        TrendPoint: {
-            category: string;
-            /**
-             * Format: int64
-             * @description Joint sessions held by the end of the month (cumulative).
-             */
-            joint_cumulative: number;
-            /** @description CST month `YYYY-MM`. */
-            month: string;
-            /**
-             * Format: double
-             * @description Where an even pace to the target would be by the end of the month.
-             */
-            pace: number;
-        };
         /** Triage */
         Triage: {
             /** @description Required when declined; shown to residents. */
-            reason?: string | null;
+            reason?: string;
             /** @description `accepted`, `planned` or `declined`. */
             status: string;
         };
@@ -3839,7 +3633,7 @@ export interface components {
              * @description When the unit was closed (关闭): kept with its history, hidden from residents, takes no
              *     new activities. Null while open.
              */
-            closed_at?: string | null;
+            closed_at?: string;
             code: string;
             contracted: boolean;
             host_type: string;
@@ -3847,26 +3641,26 @@ export interface components {
             id: number;
             is_demo: boolean;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** @description `main`, `direct_branch`, `branch` or `point`. */
             level: string;
             /**
              * Format: double
              * @description GCJ-02 longitude (what `wx.openLocation` expects).
              */
-            lng?: number | null;
+            lng?: number;
             /** @description Official name following the unified naming rule (福田区文化馆××分馆). */
             name: string;
             opening_hours: string;
             /** Format: int64 */
-            parent_id?: number | null;
+            parent_id?: number;
             phone: string;
             short_name: string;
         };
         /** UnitDetail */
         UnitDetail: {
             children: components["schemas"]["Unit"][];
-            parent?: components["schemas"]["Unit"] | null;
+            parent?: components["schemas"]["Unit"];
             rooms: components["schemas"]["Room"][];
             unit: components["schemas"]["Unit"];
         };
@@ -3879,21 +3673,13 @@ export interface components {
          * @description Editable public fields of a unit.
          */
         UnitPatch: {
-            address?: string | null;
+            address?: string;
             /** Format: double */
-            lat?: number | null;
+            lat?: number;
             /** Format: double */
-            lng?: number | null;
-            opening_hours?: string | null;
-            phone?: string | null;
-        };
-        /** UnitTargets */
-        UnitTargets: {
-            items: components["schemas"]["TargetRow"][];
-            level: string;
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
+            lng?: number;
+            opening_hours?: string;
+            phone?: string;
         };
         /** UploadedFile */
         UploadedFile: {
@@ -3986,60 +3772,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BrowsePage"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_create: {
@@ -4063,107 +3795,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_get: {
@@ -4183,60 +3814,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ActivityDetail"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4264,107 +3841,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_attendance: {
@@ -4384,69 +3860,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["AttendanceList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4474,107 +3887,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_lottery: {
@@ -4594,279 +3906,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LotteryRecord"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    partner_confirm: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-                unit_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    partner_decline: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-                unit_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -4890,98 +3929,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     activity_ratings: {
@@ -5001,51 +3948,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PublicRatings"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5071,107 +3973,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["RoleOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     grant_revoke: {
@@ -5191,98 +3992,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RoleOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5306,107 +4015,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Invitation"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5441,69 +4049,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     unit_staff: {
@@ -5525,69 +4070,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["StaffList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     assignment_remove: {
@@ -5607,98 +4089,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -5724,89 +4114,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Session"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     invitation_redeem: {
@@ -5830,107 +4137,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     auth_logout: {
@@ -5948,80 +4154,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6045,98 +4177,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Session"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6164,107 +4204,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_get: {
@@ -6286,69 +4225,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_attendance: {
@@ -6368,78 +4244,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Attendance"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6465,98 +4269,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["BookingView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     booking_ticket: {
@@ -6576,304 +4288,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Ticket"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    booking_transfer_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TransferCreated"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    booking_transfer_revoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -6901,107 +4315,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_undo: {
@@ -7025,107 +4338,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7153,107 +4365,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_scan: {
@@ -7275,107 +4386,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7401,107 +4411,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_dev_accounts: {
@@ -7519,42 +4428,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DevAccounts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7583,98 +4456,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_create: {
@@ -7698,71 +4479,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LoginCodeOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -7792,51 +4508,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["LoginCodeStatus"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_confirm: {
@@ -7862,116 +4533,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DecisionOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The login code has expired (`login_code_expired`). */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_login_code_qr: {
@@ -7985,7 +4546,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The mini-program code that opens `pages/console/confirm` with the nonce as its scene. */
+            /** @description What WeChat sent, when it could not be converted. */
             200: {
                 headers: {
                     "CACHE-CONTROL": string;
@@ -7993,52 +4554,6 @@ export interface operations {
                 };
                 content: {
                     "image/jpeg": string;
-                    "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8062,107 +4577,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The login code has expired (`login_code_expired`). */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_logout: {
@@ -8184,80 +4598,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_session: {
@@ -8276,51 +4616,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SessionInfo"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8344,69 +4639,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SessionList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     console_session_revoke: {
@@ -8426,98 +4658,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8544,60 +4684,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_create: {
@@ -8621,107 +4707,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandCreated"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_get: {
@@ -8741,60 +4726,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -8822,107 +4753,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_merge: {
@@ -8946,107 +4776,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9074,107 +4803,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     demand_support: {
@@ -9194,98 +4822,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Supported"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9311,107 +4847,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["DemandView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9444,69 +4879,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Inbox"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_handle: {
@@ -9526,98 +4898,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9645,107 +4925,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_reply: {
@@ -9771,107 +4950,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_counts: {
@@ -9891,69 +4969,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Counts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -9981,69 +4996,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     feedback_mark_read: {
@@ -10065,107 +5017,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10199,107 +5050,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["UploadedFile"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     file_get: {
@@ -10321,69 +5071,6 @@ export interface operations {
                 content: {
                     "image/jpeg": string;
                     "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10409,69 +5096,6 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     manage_activities: {
@@ -10492,69 +5116,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["StaffActivityList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10579,69 +5140,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     manage_sessions: {
@@ -10664,69 +5162,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DaySessions"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_get: {
@@ -10746,51 +5181,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_delete: {
@@ -10808,80 +5198,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -10907,107 +5223,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     my_bookings: {
@@ -11025,51 +5240,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["BookingList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11091,51 +5261,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["DemandList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     me_export: {
@@ -11155,51 +5280,6 @@ export interface operations {
                     "application/json; charset=utf-8": unknown;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     family_list: {
@@ -11217,51 +5297,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["FamilyList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11287,107 +5322,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Member"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     family_remove: {
@@ -11409,255 +5343,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    my_messages: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MessageList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    my_messages_read: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     my_no_shows: {
@@ -11675,51 +5360,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["NoShowStatus"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -11745,116 +5385,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     subscriptions_record: {
@@ -11878,107 +5408,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     my_volunteering: {
@@ -11996,51 +5425,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MyVolunteering"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12064,51 +5448,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Items"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_item_create: {
@@ -12130,107 +5469,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["MenuCreated"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12258,107 +5496,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_orders: {
@@ -12378,69 +5515,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Orders"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12466,107 +5540,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MenuCreated"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_order_approve: {
@@ -12586,98 +5559,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12705,107 +5586,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Delivered"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     menu_order_reject: {
@@ -12831,107 +5611,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_naming: {
@@ -12949,33 +5628,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["NamingRule"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -12997,51 +5649,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TreeNode"][];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13070,51 +5677,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["UnitList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_create: {
@@ -13138,107 +5700,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit: {
@@ -13258,51 +5719,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["UnitDetail"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13330,107 +5746,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_close: {
@@ -13450,98 +5765,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -13569,107 +5792,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_unit_rename: {
@@ -13695,107 +5817,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     org_nearest: {
@@ -13819,58 +5840,12 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["NearList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
-    partner_requests: {
+    dispatch_list: {
         parameters: {
             query?: {
-                /** @description `pending`, `confirmed` or `declined`; all when absent. */
-                status?: string;
+                unit_id?: number;
             };
             header?: never;
             path?: never;
@@ -13883,81 +5858,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["PartnerRequests"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Dispatches"];
                 };
             };
         };
     };
-    plan_get: {
+    dispatch_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewDispatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
+                };
+            };
+        };
+    };
+    dispatch_end: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                year: number;
+                id: number;
             };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EndDispatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
+                };
+            };
+        };
+    };
+    staff_register_list: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -13967,86 +5927,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Plan"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["StaffRegister"];
                 };
             };
         };
     };
-    plan_save: {
+    staff_register_create: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                year: number;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["PlanInput"];
+                "application/json; charset=utf-8": components["schemas"]["NewStaffBody"];
             };
         };
         responses: {
@@ -14055,108 +5950,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Plan"];
+                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
+        };
+    };
+    staff_register_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["StaffPatchBody"];
+            };
+        };
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
                 };
             };
         };
@@ -14180,107 +5999,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RatingOut"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14308,107 +6026,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["RatingOut"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     session_update: {
@@ -14432,107 +6049,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ActivityView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14560,107 +6076,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     session_roster: {
@@ -14680,69 +6095,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Roster"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14766,69 +6118,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["CheckinList"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_conflicts: {
@@ -14848,69 +6137,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Conflicts"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -14935,69 +6161,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Lookup"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15025,107 +6188,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ScanAnswer"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_stats: {
@@ -15145,69 +6207,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Stats"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15235,107 +6234,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["SyncResult"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_headcount: {
@@ -15361,317 +6259,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["WalkIns"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    session_notices: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["NoticeList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    session_notice_send: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewNotice"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["NoticeView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     session_roster_xlsx: {
@@ -15693,69 +6280,6 @@ export interface operations {
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15781,69 +6305,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     checkin_venue_code: {
@@ -15864,78 +6325,6 @@ export interface operations {
                 };
                 content: {
                     "image/jpeg": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -15959,67 +6348,25 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Demand"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
+        };
+    };
+    stats_dispatch_coverage: {
+        parameters: {
+            query?: {
+                unit_id?: number;
             };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json; charset=utf-8": components["schemas"]["Coverage"];
                 };
             };
         };
@@ -16048,69 +6395,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     stats_replies: {
@@ -16130,69 +6414,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ReplyStats"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -16220,69 +6441,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Satisfaction"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     stats_staffing: {
@@ -16302,69 +6460,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["StaffingList"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -16387,366 +6482,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Targets"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    stats_target_sessions: {
-        parameters: {
-            query?: {
-                /** @description `performances`, `lectures_exhibitions` or `trainings`; all when absent. */
-                category?: string;
-                unit_id?: number;
-                year?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TargetSessions"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    transfer_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TransferPreview"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    transfer_accept: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["AcceptRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["BookingView"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -16774,107 +6509,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_applications: {
@@ -16896,69 +6530,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Applications"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     unit_volunteers: {
@@ -16978,69 +6549,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["VolunteerHours"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -17069,69 +6577,6 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_approve: {
@@ -17151,98 +6596,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -17266,98 +6619,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
         };
     };
     volunteer_apply: {
@@ -17379,107 +6640,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };

@@ -29,6 +29,7 @@ export type Action =
   | 'export_ledger'
   | 'manage_menu'
   | 'manage_plan'
+  | 'manage_staff'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

@@ -14,6 +14,7 @@ pub mod files;
 pub mod menu;
 pub mod org;
 pub mod plans;
+pub mod people;
 pub mod security;
 pub mod stats;
 
@@ -53,6 +54,8 @@ pub enum ApiTags {
     Console,
     /// 图片上传与读取（海报、照片、佐证材料）
     Files,
+    /// 人员名册与双派
+    People,
 }
 
 pub type Apis = (
@@ -69,6 +72,7 @@ pub type Apis = (
     plans::PlansApi,
     console::ConsoleApi,
     files::FilesApi,
+    people::PeopleApi,
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -213,6 +217,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             plans::PlansApi,
             console::ConsoleApi,
             files::FilesApi,
+            people::PeopleApi,
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

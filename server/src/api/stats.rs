@@ -2,9 +2,10 @@ use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
 use crate::export::{Download, ExportFormat};
+use crate::people::{self, Coverage, Staffing};
 use crate::plans::{self, CountedSession, TargetRow, TrendPoint, UnitTargets};
 use crate::state::AppState;
-use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Staffing};
+use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
@@ -230,7 +231,8 @@ impl StatsApi {
         Ok(Json(TargetSessions { year, items }))
     }
 
-    /// Staff per unit against the policy's minimums, in my scope.
+    /// Staff per unit against the policy's minimums, counted from the staff register (not app
+    /// roles), in my scope.
     #[oai(
         path = "/stats/staffing",
         method = "get",
@@ -247,8 +249,37 @@ impl StatsApi {
             .scoped(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
         Ok(Json(StaffingList {
-            items: stats::staffing(&st.db, &scope, &under, &st.settings.policy).await?,
+            items: people::staffing(
+                &st.db,
+                &scope,
+                &under,
+                &st.settings.policy,
+                &people::cst_day(st.clock.now()),
+            )
+            .await?,
         }))
+    }
+
+    /// Dual-dispatch (双派) coverage today: branches with a dispatched deputy head, points with
+    /// a dispatched instructor, and the gaps, in my scope.
+    #[oai(
+        path = "/stats/dispatch-coverage",
+        method = "get",
+        operation_id = "stats_dispatch_coverage"
+    )]
+    async fn dispatch_coverage(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Query<Option<i64>>,
+    ) -> Result<Json<Coverage>> {
+        let caller = st.caller(req).await?;
+        let (scope, under) = st
+            .scoped(req, &caller, Action::ReadStats, unit_id.0)
+            .await?;
+        Ok(Json(
+            people::coverage(&st.db, &scope, &under, &people::cst_day(st.clock.now())).await?,
+        ))
     }
 
     /// The activity ledger (台账) of a year as CSV or xlsx (`format`), in my scope.
