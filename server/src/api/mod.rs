@@ -10,6 +10,7 @@ pub mod console;
 pub mod demand;
 pub mod feedback;
 pub mod files;
+pub mod ledgers;
 pub mod menu;
 pub mod org;
 pub mod security;
@@ -65,6 +66,8 @@ pub type Apis = (
     stats::StatsApi,
     console::ConsoleApi,
     files::FilesApi,
+    ledgers::LedgersApi,
+    ledgers::EvidenceApi,
 );
 
 pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()> {
@@ -82,6 +85,8 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             stats::StatsApi,
             console::ConsoleApi,
             files::FilesApi,
+            ledgers::LedgersApi,
+            ledgers::EvidenceApi,
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

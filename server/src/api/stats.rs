@@ -162,7 +162,7 @@ impl StatsApi {
         }))
     }
 
-    /// The activity ledger (台账) of a year as CSV, in my scope.
+    /// The activity ledger (台账) of a China-time year as CSV (the workbook's 活动 sheet), in my scope.
     #[oai(
         path = "/stats/ledger.csv",
         method = "get",
@@ -180,8 +180,9 @@ impl StatsApi {
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
-        Ok(Csv::File(PlainText(
-            stats::ledger_csv(&st.db, &scope, &under, year).await?,
-        )))
+        let period = crate::ledger::Period::new(year, None)?;
+        let table =
+            crate::ledger::activities(&st.db, &scope, &under, &period, &st.clock.now_str()).await?;
+        Ok(Csv::File(PlainText(table.csv())))
     }
 }
