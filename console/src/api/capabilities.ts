@@ -40,6 +40,8 @@ export function hasGet(template: string): boolean {
 export function exportFormats(template: string): string[] {
   const op = capabilities.doc?.paths?.[template]?.get
   if (!op) return []
+  // An operation whose path names the format answers only that.
+  if (template.endsWith('.xlsx')) return ['xlsx']
   const p = (op.parameters || []).find((x) => x.name === 'format' && x.in === 'query')
   if (!p) return ['csv']
   return p.schema?.enum?.length ? p.schema.enum : ['csv', 'xlsx']

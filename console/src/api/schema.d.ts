@@ -963,6 +963,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledgers/completeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger completeness: per unit, held sessions and how many have photos, and the held
+         *     sessions still missing them, for a China-time year or month, in my scope.
+         */
+        get: operations["ledger_completeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledgers/workbook.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledgers of a year or month as one workbook, a sheet per ledger, in my scope
+         *     (optionally one unit and everything under it).
+         */
+        get: operations["ledger_workbook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/manage/activities": {
         parameters: {
             query?: never;
@@ -1550,6 +1590,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The photos attached to a session (staff who may read the unit's activity data). */
+        get: operations["evidence_list"];
+        put?: never;
+        /**
+         * Attach an uploaded photo with a short note to a held session (staff who may run the
+         *     unit's activities).
+         */
+        post: operations["evidence_attach"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a photo from a session's evidence (kept in the audit trail). */
+        delete: operations["evidence_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/headcount": {
         parameters: {
             query?: never;
@@ -1608,7 +1686,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The activity ledger (台账) of a year as CSV, in my scope. */
+        /** The activity ledger (台账) of a China-time year as CSV (the workbook's 活动 sheet), in my scope. */
         get: operations["stats_ledger"];
         put?: never;
         post?: never;
@@ -2083,6 +2161,20 @@ export interface components {
             starts_at: string;
             title: string;
         };
+        /** Completeness */
+        Completeness: {
+            complete: boolean;
+            /** Format: int64 */
+            held: number;
+            /** @description Held sessions without evidence, oldest first. */
+            missing: components["schemas"]["MissingSession"][];
+            /** @description `2026` or `2026-11`. */
+            period: string;
+            /** @description Every unit in scope under the one asked for, including those with nothing held. */
+            units: components["schemas"]["UnitCompleteness"][];
+            /** Format: int64 */
+            with_evidence: number;
+        };
         /** Conflict */
         Conflict: {
             /** Format: int64 */
@@ -2304,6 +2396,31 @@ export interface components {
         Done: {
             ok: boolean;
         };
+        /** Evidence */
+        Evidence: {
+            /** @description Who attached it, masked. */
+            added_by: string;
+            created_at: string;
+            /** Format: int64 */
+            file_id: number;
+            /** Format: int64 */
+            id: number;
+            note: string;
+            /** Format: int64 */
+            session_id: number;
+            /** @description `/api/v1/files/{id}/thumb` (staff only). */
+            thumb_url: string;
+            /** @description `/api/v1/files/{id}` (staff only). */
+            url: string;
+        };
+        /** EvidenceList */
+        EvidenceList: {
+            /** @description Whether the session has been held (photos may be attached). */
+            held: boolean;
+            items: components["schemas"]["Evidence"][];
+            /** Format: int64 */
+            session_id: number;
+        };
         /** ExpectedSession */
         ExpectedSession: {
             /** Format: int64 */
@@ -2504,6 +2621,18 @@ export interface components {
             /** Format: int64 */
             into_id: number;
         };
+        /** MissingSession */
+        MissingSession: {
+            /** Format: int64 */
+            activity_id: number;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** Moderation */
         Moderation: {
             /** @description `publish` or `reject`. */
@@ -2562,6 +2691,16 @@ export interface components {
              * @description The branch or point where it is wanted.
              */
             unit_id: number;
+        };
+        /** NewEvidence */
+        NewEvidence: {
+            /**
+             * Format: int64
+             * @description A staff-only image uploaded with `POST /api/v1/files?visibility=staff`.
+             */
+            file_id: number;
+            /** @description What the photo shows, for the ledger. */
+            note?: string;
         };
         /** NewGrant */
         NewGrant: {
@@ -3210,6 +3349,29 @@ export interface components {
             parent_id?: number;
             phone: string;
             short_name: string;
+        };
+        /** UnitCompleteness */
+        UnitCompleteness: {
+            complete: boolean;
+            /**
+             * Format: int64
+             * @description Sessions held in the period at this unit.
+             */
+            held: number;
+            level: string;
+            /**
+             * Format: int64
+             * @description 0–100; 100 when nothing was held.
+             */
+            percent: number;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            /**
+             * Format: int64
+             * @description Of those, with at least one photo.
+             */
+            with_evidence: number;
         };
         /** UnitDetail */
         UnitDetail: {
@@ -4640,6 +4802,57 @@ export interface operations {
             };
         };
     };
+    ledger_completeness: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`: one month instead of the year. */
+                month?: string;
+                unit_id?: number;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Completeness"];
+                };
+            };
+        };
+    };
+    ledger_workbook: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`: one month instead of the year. */
+                month?: string;
+                unit_id?: number;
+                /** @description China-time year; defaults to the current one. */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     manage_activities: {
         parameters: {
             query: {
@@ -5519,6 +5732,74 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["SyncResult"];
+                };
+            };
+        };
+    };
+    evidence_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EvidenceList"];
+                };
+            };
+        };
+    };
+    evidence_attach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewEvidence"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Evidence"];
+                };
+            };
+        };
+    };
+    evidence_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evidence_id: number;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
                 };
             };
         };
