@@ -38,7 +38,7 @@ export const SCREENS: Screen[] = [
     icon: 'Share',
     needs: 'read_activity_data',
     component: () => import('./views/NetworkView.vue'),
-    ops: ['org_tree', 'org_unit', 'org_unit_update', 'unit_staff', 'unit_volunteers'],
+    ops: ['org_tree', 'org_naming', 'org_unit', 'org_unit_update', 'org_unit_create', 'org_unit_rename', 'org_unit_move', 'org_unit_close', 'unit_staff', 'unit_volunteers'],
   },
   {
     name: 'activities',
@@ -67,7 +67,7 @@ export const SCREENS: Screen[] = [
     needs: 'read_activity_data',
     hidden: true,
     component: () => import('./views/SessionView.vue'),
-    ops: ['session_roster', 'booking_waive_no_show'],
+    ops: ['session_roster', 'session_roster_xlsx', 'session_sign_in_sheet', 'booking_waive_no_show'],
   },
   {
     name: 'door',

@@ -15,4 +15,14 @@ describe('exports follow what the service offers', () => {
     expect(hasGet('/api/v1/feedback/export.csv')).toBe(true)
     expect(hasGet('/api/v1/sessions/{id}/roster.xlsx')).toBe(false)
   })
+  it('a path named .xlsx is a workbook; a format parameter by reference offers both', () => {
+    setCapabilities({
+      paths: {
+        '/api/v1/sessions/{id}/roster.xlsx': { get: { parameters: [{ name: 'id', in: 'path' }] } },
+        '/api/v1/units/{id}/volunteers.csv': { get: { parameters: [{ name: 'format', in: 'query' }] } },
+      },
+    })
+    expect(exportFormats('/api/v1/sessions/{id}/roster.xlsx')).toEqual(['xlsx'])
+    expect(exportFormats('/api/v1/units/{id}/volunteers.csv')).toEqual(['csv', 'xlsx'])
+  })
 })

@@ -60,8 +60,12 @@ pub struct NewActivity {
     pub joint_unit_ids: Option<Vec<i64>>,
     #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
+    /// An `https://` address of the poster; or use `poster_file_id`.
     #[oai(validator(max_length = 500))]
     pub poster_url: Option<String>,
+    /// An uploaded image (`POST /api/v1/files`, `visibility=public`) of a unit where the caller
+    /// may upload; the activity's `poster_url` becomes `/api/v1/files/{id}`.
+    pub poster_file_id: Option<i64>,
     pub age_min: Option<i64>,
     pub age_max: Option<i64>,
     /// `fcfs` (first come, first served), `lottery` (摇号) or `none` (walk-in).
@@ -96,6 +100,19 @@ fn parse_ts(s: &str, what: &str) -> ApiResult<Ts> {
     })
 }
 
+/// A poster is an `https://` address or an uploaded file, not both.
+fn check_poster(url: Option<&str>, file: Option<i64>) -> ApiResult<()> {
+    match (url, file) {
+        (Some(u), Some(_)) if !u.is_empty() => {
+            Err(ApiError::validation("海报地址和海报图片只能填写一个"))
+        }
+        (Some(u), _) if !u.is_empty() && !u.starts_with("https://") => {
+            Err(ApiError::validation("海报地址必须以 https:// 开头"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks an activity's fields and sessions. Pure: `now` is passed in.
 pub fn validate(a: &NewActivity, now: Ts) -> ApiResult<(Vec<SessionPlan>, Option<Ts>)> {
     if a.title.trim().is_empty() {
@@ -107,11 +124,7 @@ pub fn validate(a: &NewActivity, now: Ts) -> ApiResult<(Vec<SessionPlan>, Option
     if !MODES.contains(&a.booking_mode.as_str()) {
         return Err(ApiError::validation("预约方式只能是 fcfs、lottery 或 none"));
     }
-    if let Some(p) = &a.poster_url {
-        if !p.is_empty() && !p.starts_with("https://") {
-            return Err(ApiError::validation("海报地址必须以 https:// 开头"));
-        }
-    }
+    check_poster(a.poster_url.as_deref(), a.poster_file_id)?;
     match (a.age_min, a.age_max) {
         (Some(x), _) if !(0..=120).contains(&x) => {
             return Err(ApiError::validation("年龄范围无效"))
@@ -215,16 +228,24 @@ pub async fn create(
     let (plans, draw_at) = validate(a, now)?;
     let organizer = org::unit_ref(db, a.organizer_unit_id).await?;
     access::check(caller, Action::ManageActivities, &organizer)?;
+    org::ensure_open(db, organizer.id).await?;
     let mut places = Vec::new();
     for p in &plans {
         let u = org::unit_ref(db, p.unit_id).await?;
         access::check(caller, Action::ManageActivities, &u)?;
+        org::ensure_open(db, u.id).await?;
         places.push(u);
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
     for j in &joint {
         org::unit_ref(db, *j).await?;
     }
+    let poster = match a.poster_file_id {
+        Some(f) => Some(
+            crate::files::for_attachment(db, caller, f, crate::files::Visibility::Public).await?,
+        ),
+        None => None,
+    };
     let delivered_by = if a.delivered_by_main_center.unwrap_or(false) {
         access::check(caller, Action::ManageMenu, root)?;
         Some(root.id)
@@ -235,14 +256,20 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO activities (title, kind, organizer_unit_id, description, poster_url, age_min, age_max, booking_mode, \
-         is_course, lottery_draw_at, delivered_by_unit_id, created_by, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13) RETURNING id",
+         is_course, lottery_draw_at, delivered_by_unit_id, created_by, created_at, updated_at, poster_file_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14) RETURNING id",
     )
     .bind(a.title.trim())
     .bind(&a.kind)
     .bind(organizer.id)
     .bind(a.description.clone().unwrap_or_default())
-    .bind(a.poster_url.clone().unwrap_or_default())
+    .bind(
+        poster
+            .as_ref()
+            .map(|f| f.url())
+            .or_else(|| a.poster_url.clone())
+            .unwrap_or_default(),
+    )
     .bind(a.age_min)
     .bind(a.age_max)
     .bind(&a.booking_mode)
@@ -251,6 +278,7 @@ pub async fn create(
     .bind(delivered_by)
     .bind(caller.user_id)
     .bind(&now_s)
+    .bind(poster.as_ref().map(|f| f.id))
     .fetch_one(&mut *tx)
     .await?;
     insert_sessions(&mut tx, id, &plans, &places).await?;
@@ -390,25 +418,45 @@ pub struct ActivityPatch {
     pub title: Option<String>,
     #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
+    /// A new `https://` poster address (`""` removes the poster).
     #[oai(validator(max_length = 500))]
     pub poster_url: Option<String>,
+    /// A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
+    pub poster_file_id: Option<i64>,
 }
 
-pub async fn update(tx: &mut Tx, id: i64, p: &ActivityPatch, now: &str) -> ApiResult<()> {
-    if let Some(u) = &p.poster_url {
-        if !u.is_empty() && !u.starts_with("https://") {
-            return Err(ApiError::validation("海报地址必须以 https:// 开头"));
-        }
-    }
+/// Checks a patch before the poster file (if any) is looked up.
+pub fn check_patch(p: &ActivityPatch) -> ApiResult<()> {
+    check_poster(p.poster_url.as_deref(), p.poster_file_id)
+}
+
+/// Applies a patch; `poster` is the checked file of `poster_file_id`.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    p: &ActivityPatch,
+    poster: Option<&crate::files::FileMeta>,
+    now: &str,
+) -> ApiResult<()> {
+    check_patch(p)?;
+    // A file replaces the address; a new address (or "") drops the file.
+    let (url, file, set_file) = match (poster, &p.poster_url) {
+        (Some(f), _) => (Some(f.url()), Some(f.id), 1i64),
+        (None, Some(u)) => (Some(u.clone()), None, 1),
+        (None, None) => (None, None, 0),
+    };
     sqlx::query(
         "UPDATE activities SET title = COALESCE($1, title), description = COALESCE($2, description), \
-         poster_url = COALESCE($3, poster_url), updated_at = $4 WHERE id = $5",
+         poster_url = COALESCE($3, poster_url), updated_at = $4, \
+         poster_file_id = CASE WHEN CAST($6 AS BIGINT) = 1 THEN CAST($7 AS BIGINT) ELSE poster_file_id END WHERE id = $5",
     )
     .bind(p.title.as_deref().map(str::trim))
     .bind(&p.description)
-    .bind(&p.poster_url)
+    .bind(url)
     .bind(now)
     .bind(id)
+    .bind(set_file)
+    .bind(file)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -484,7 +532,10 @@ pub struct ActivityView {
     pub organizer_name: String,
     pub joint_unit_names: Vec<String>,
     pub description: String,
+    /// An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin).
     pub poster_url: String,
+    /// The uploaded poster's file id, when the poster is a file.
+    pub poster_file_id: Option<i64>,
     pub age_min: Option<i64>,
     pub age_max: Option<i64>,
     pub booking_mode: String,
@@ -539,6 +590,7 @@ pub async fn view(db: &Db, id: i64, now: &str) -> ApiResult<ActivityView> {
         joint_unit_names: joint,
         description: r.get("description"),
         poster_url: r.get("poster_url"),
+        poster_file_id: r.get("poster_file_id"),
         age_min: r.get("age_min"),
         age_max: r.get("age_max"),
         booking_mode: r.get("booking_mode"),
@@ -733,6 +785,7 @@ mod tests {
             joint_unit_ids: None,
             description: None,
             poster_url: None,
+            poster_file_id: None,
             age_min: None,
             age_max: None,
             booking_mode: "fcfs".into(),

@@ -1372,20 +1372,25 @@ pub async fn service_hours(
 ) -> ApiResult<ServiceHours> {
     let now_s = time::fmt(now);
     let rows = sqlx::query(
-        "SELECT g.id, g.session_id, g.day, g.unit_id, u.short_name, s.starts_at, s.ends_at, a.title, p.display_name, \
+        "SELECT g.id, g.session_id, g.day, g.unit_id, u.short_name, s.starts_at, s.ends_at, a.title, \
          (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.volunteer_id = g.user_id AND c.session_id = g.session_id AND c.undone_at IS NULL) \
          + (SELECT CAST(COUNT(*) AS BIGINT) FROM headcounts h WHERE h.volunteer_id = g.user_id AND h.session_id = g.session_id) AS session_scans \
-         FROM assignments g JOIN org_units u ON u.id = g.unit_id JOIN users p ON p.id = g.user_id \
+         FROM assignments g JOIN org_units u ON u.id = g.unit_id \
          LEFT JOIN sessions s ON s.id = g.session_id LEFT JOIN activities a ON a.id = s.activity_id \
          WHERE g.user_id = $1 AND g.removed_at IS NULL ORDER BY g.id",
     )
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
+    // The name comes from the person, not from their assignments: a volunteer with none yet
+    // (or only removed ones) still has a name on the staff list and in the export.
+    let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?
+        .unwrap_or_default();
     let mut records = Vec::new();
-    let mut name = String::new();
     for r in rows {
-        name = r.get("display_name");
         let session_id: Option<i64> = r.get("session_id");
         let (title, day, scans, minutes) = match session_id {
             Some(_) => {
@@ -1464,7 +1469,11 @@ pub async fn service_hours(
     let total: i64 = records.iter().map(|r| r.minutes).sum();
     Ok(ServiceHours {
         user_id,
-        volunteer_masked: mask_name(&name),
+        volunteer_masked: if name.trim().is_empty() {
+            "志愿者".into()
+        } else {
+            mask_name(&name)
+        },
         total_hours: (total as f64 / 6.0).round() / 10.0,
         records,
     })

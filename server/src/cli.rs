@@ -177,7 +177,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("无法读取 {file}: {e}"))?;
             let state = app::build_state(settings, Clock::default()).await?;
             let existing = crate::org::existing_codes(&state.db).await?;
-            match crate::org::parse_csv(&text, &existing) {
+            // The unified naming rule (settings `naming.*`) applies to every imported unit.
+            let naming = crate::org::Naming::load(&state.db, &state.settings.naming).await?;
+            match crate::org::parse_csv(&text, &existing, &naming) {
                 Err(errors) => {
                     for e in &errors {
                         eprintln!("{e}");

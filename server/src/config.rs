@@ -35,6 +35,8 @@ pub struct Settings {
     pub booking: BookingSettings,
     /// The district policy's numbers (annual targets, staffing minimums): data, not code.
     pub policy: PolicySettings,
+    /// The unified naming rule for units (统一命名规则), per district.
+    pub naming: NamingSettings,
     /// Key that derives ticket QR tokens. Empty: the embedded default keeps a generated key
     /// in its database; production should set `CULTUREHUB_TICKET_KEY`.
     pub ticket_key: String,
@@ -368,6 +370,7 @@ impl Default for Settings {
             booking: BookingSettings::default(),
             ticket_key: String::new(),
             policy: PolicySettings::default(),
+            naming: NamingSettings::default(),
             storage: StorageSettings::default(),
             console: ConsoleSettings::default(),
         }
@@ -386,6 +389,31 @@ pub struct PolicySettings {
     pub min_staff_main: i64,
     pub min_staff_branch: i64,
     pub min_staff_point: i64,
+}
+
+/// Names units must have, by level. `{center}` is the district cultural center's name (e.g.
+/// 福田区文化馆), `{x}` the part that tells units apart (园岭, 非遗, 红荔).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NamingSettings {
+    /// The center's name. Empty: the main unit's name without its trailing `总馆`.
+    pub center: String,
+    pub main: String,
+    pub direct_branch: String,
+    pub branch: String,
+    pub point: String,
+}
+
+impl Default for NamingSettings {
+    fn default() -> Self {
+        NamingSettings {
+            center: String::new(),
+            main: "{center}总馆".into(),
+            direct_branch: "{center}{x}分馆".into(),
+            branch: "{center}{x}分馆".into(),
+            point: "{center}{x}服务点".into(),
+        }
+    }
 }
 
 impl Default for PolicySettings {
@@ -610,6 +638,24 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (key, pattern) in [
+            ("naming.direct_branch", &self.naming.direct_branch),
+            ("naming.branch", &self.naming.branch),
+            ("naming.point", &self.naming.point),
+        ] {
+            if pattern.matches("{x}").count() != 1 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    why: "命名规则必须恰好包含一个 {x}（单位的区分名）".into(),
+                });
+            }
+        }
+        if self.naming.main.contains("{x}") {
+            return Err(ConfigError::Invalid {
+                key: "naming.main",
+                why: "总馆的命名规则不能包含 {x}".into(),
+            });
+        }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid {
                 key: "listen",

@@ -68,6 +68,8 @@ impl Cell {
         match self {
             Cell::Text(s) => safe_cell(s).into_owned(),
             Cell::Int(n) => n.to_string(),
+            // Hours and averages read `5.0`, not `5`, as staff are used to.
+            Cell::Num(n) if n.fract() == 0.0 => format!("{n:.1}"),
             Cell::Num(n) => format!("{n}"),
             Cell::Empty => String::new(),
         }
@@ -190,6 +192,167 @@ fn display_width(s: &str) -> usize {
 
 /// The media type of an xlsx download.
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `format=csv` (the default) or `format=xlsx` on every export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Xlsx,
+}
+
+/// A file to download: CSV or xlsx bytes with a file name. One response type for every export,
+/// so each documents both media types under its single 200 answer.
+pub struct Download {
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    filename: String,
+}
+
+impl Download {
+    /// One table in the asked format; `stem` is the file name without extension (ASCII).
+    pub fn table(t: &Table, format: Option<ExportFormat>, stem: &str) -> ApiResult<Self> {
+        match format.unwrap_or_default() {
+            ExportFormat::Csv => Ok(Download {
+                bytes: t.csv().into_bytes(),
+                content_type: "text/csv; charset=utf-8",
+                filename: format!("{stem}.csv"),
+            }),
+            ExportFormat::Xlsx => Ok(Download::xlsx(xlsx(std::slice::from_ref(t))?, stem)),
+        }
+    }
+
+    /// A workbook already written.
+    pub fn xlsx(bytes: Vec<u8>, stem: &str) -> Self {
+        Download {
+            bytes,
+            content_type: XLSX_MIME,
+            filename: format!("{stem}.xlsx"),
+        }
+    }
+}
+
+impl poem::IntoResponse for Download {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder()
+            .content_type(self.content_type)
+            // Exports carry personal data (masked, but still): never kept by a cache.
+            .header("cache-control", "private, no-store")
+            .header("x-content-type-options", "nosniff")
+            .header(
+                "content-disposition",
+                format!("attachment; filename=\"{}\"", self.filename),
+            )
+            .body(self.bytes)
+    }
+}
+
+impl poem_openapi::ApiResponse for Download {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        use poem_openapi::registry::{
+            MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef,
+        };
+        let schema = |format: Option<&'static str>| {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                format,
+                ..MetaSchema::new("string")
+            }))
+        };
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description:
+                    "The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks.",
+                status: Some(200),
+                status_range: None,
+                content: vec![
+                    MetaMediaType {
+                        content_type: "text/csv; charset=utf-8",
+                        schema: schema(None),
+                    },
+                    MetaMediaType {
+                        content_type: XLSX_MIME,
+                        schema: schema(Some("binary")),
+                    },
+                ],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_registry: &mut poem_openapi::registry::Registry) {}
+}
+
+/// The printable sign-in sheet (签到表): a title, a line of particulars, then one row per person
+/// with an empty signature column; A4 portrait, fitted to the page width, header rows repeated
+/// on every printed page, gridlines printed.
+pub struct SignInSheet<'a> {
+    pub title: &'a str,
+    pub subtitle: &'a str,
+    /// (name, phone) per row, both already masked.
+    pub rows: &'a [(String, String)],
+}
+
+pub fn sign_in_sheet(sheet: &SignInSheet<'_>) -> ApiResult<Vec<u8>> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "xlsx sign-in sheet failed");
+        ApiError::internal()
+    };
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("签到表").map_err(fail)?;
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let sub = Format::new().set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let cell = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter);
+    ws.merge_range(0, 0, 0, 4, &safe_cell(sheet.title), &title)
+        .map_err(fail)?;
+    ws.set_row_height(0, 30).map_err(fail)?;
+    ws.merge_range(1, 0, 1, 4, &safe_cell(sheet.subtitle), &sub)
+        .map_err(fail)?;
+    for (c, h) in ["序号", "姓名", "手机号", "签名", "备注"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string_with_format(2, c as u16, *h, &head)
+            .map_err(fail)?;
+    }
+    for (i, (name, phone)) in sheet.rows.iter().enumerate() {
+        let r = (i + 3) as u32;
+        ws.write_number_with_format(r, 0, (i + 1) as f64, &cell)
+            .map_err(fail)?;
+        ws.write_string_with_format(r, 1, safe_cell(name), &cell)
+            .map_err(fail)?;
+        ws.write_string_with_format(r, 2, safe_cell(phone), &cell)
+            .map_err(fail)?;
+        // Signature and note stay empty, but bordered, for pen on paper.
+        ws.write_blank(r, 3, &cell).map_err(fail)?;
+        ws.write_blank(r, 4, &cell).map_err(fail)?;
+        ws.set_row_height(r, 28).map_err(fail)?;
+    }
+    for (c, w) in [6.0, 14.0, 16.0, 26.0, 16.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *w).map_err(fail)?;
+    }
+    ws.set_paper_size(9); // A4
+    ws.set_portrait();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 2).map_err(fail)?;
+    ws.set_print_center_horizontally(true);
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    ws.set_footer("&C第 &P 页 / 共 &N 页");
+    wb.save_to_buffer().map_err(fail)
+}
 
 #[cfg(test)]
 mod tests {

@@ -57,6 +57,8 @@ pub mod org;
 pub mod personal;
 /// Masking of personal data.
 pub mod privacy;
+/// A session's roster and sign-in sheet (签到表) for staff.
+pub mod roster;
 /// Booking rules as plain functions (no-shows, ages, lottery order).
 pub mod rules;
 /// Demo data.

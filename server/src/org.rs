@@ -49,6 +49,9 @@ pub struct Unit {
     pub host_type: String,
     pub contracted: bool,
     pub is_demo: bool,
+    /// When the unit was closed (关闭): kept with its history, hidden from residents, takes no
+    /// new activities. Null while open.
+    pub closed_at: Option<String>,
 }
 
 impl Unit {
@@ -61,7 +64,7 @@ impl Unit {
 }
 
 const UNIT_COLS: &str = "id, code, name, short_name, level, parent_id, path, address, lng, lat, \
-                         opening_hours, phone, host_type, contracted, is_demo";
+                         opening_hours, phone, host_type, contracted, is_demo, closed_at";
 
 fn unit_from(r: &sqlx::any::AnyRow) -> Unit {
     Unit {
@@ -80,6 +83,7 @@ fn unit_from(r: &sqlx::any::AnyRow) -> Unit {
         host_type: r.get("host_type"),
         contracted: r.get::<i64, _>("contracted") != 0,
         is_demo: r.get::<i64, _>("is_demo") != 0,
+        closed_at: r.get("closed_at"),
     }
 }
 
@@ -182,6 +186,7 @@ pub async fn nearest(db: &Db, lng: f64, lat: f64, limit: usize) -> ApiResult<Vec
     let mut v: Vec<(Unit, f64)> = all_units(db)
         .await?
         .into_iter()
+        .filter(|u| u.closed_at.is_none())
         .filter_map(|u| match (u.lng, u.lat) {
             (Some(x), Some(y)) => {
                 let d = distance_m(lng, lat, x, y);
@@ -239,6 +244,301 @@ pub async fn update_unit(tx: &mut Tx, id: i64, p: &UnitPatch, now: &str) -> ApiR
 }
 
 // ---------------------------------------------------------------------------------------------
+// Changing the tree: adding, renaming, moving and closing units (staff; see `api::org`).
+
+/// A unit to add under `parent_id`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, poem_openapi::Object)]
+pub struct NewUnit {
+    /// The unit above: the main center for a branch, a branch for a service point.
+    pub parent_id: i64,
+    /// Under the main center `branch` (default) or `direct_branch`; under a branch always `point`.
+    pub level: Option<String>,
+    /// The official name, following the unified naming rule (e.g. 福田区文化馆景田服务点).
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// Default: the name without the center's (景田服务点).
+    #[oai(validator(max_length = 40))]
+    pub short_name: Option<String>,
+    /// Stable code (letters, digits, `-`, `_`). Default: the parent's code and the new id.
+    #[oai(validator(max_length = 64))]
+    pub code: Option<String>,
+    #[oai(validator(max_length = 200))]
+    pub address: Option<String>,
+    #[oai(validator(max_length = 100))]
+    pub opening_hours: Option<String>,
+    #[oai(validator(max_length = 40))]
+    pub phone: Option<String>,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    /// `government` (default), `school`, `enterprise`, `industrial_park`, `army`, `hospital`, `other`.
+    pub host_type: Option<String>,
+    /// Run under contract by a third party (委托管理).
+    pub contracted: Option<bool>,
+}
+
+fn closed(u: &Unit) -> ApiError {
+    ApiError::conflict("unit_closed", format!("{}已关闭", u.name))
+}
+
+fn duplicate(e: sqlx::Error) -> ApiError {
+    if crate::db::is_unique_violation(&e) {
+        ApiError::conflict("duplicate_unit", "已有同名或同编码的单位")
+    } else {
+        e.into()
+    }
+}
+
+fn name_rule(msg: String) -> ApiError {
+    ApiError::new(
+        poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "unit_name_rule",
+        msg,
+    )
+}
+
+/// Refuses a closed unit (for new activities and new child units).
+pub async fn ensure_open(db: &Db, id: i64) -> ApiResult<()> {
+    let u = get_unit(db, id).await?;
+    if u.closed_at.is_some() {
+        return Err(closed(&u));
+    }
+    Ok(())
+}
+
+/// The level a new unit gets under `parent`.
+pub fn child_level(parent: &str, asked: Option<&str>) -> ApiResult<&'static str> {
+    match (parent, asked) {
+        ("main", None | Some("branch")) => Ok("branch"),
+        ("main", Some("direct_branch")) => Ok("direct_branch"),
+        ("branch" | "direct_branch", None | Some("point")) => Ok("point"),
+        ("point", _) => Err(ApiError::validation("服务点下不能再设单位")),
+        _ => Err(ApiError::validation(
+            "总馆下只能设分馆（branch / direct_branch），分馆下只能设服务点（point）",
+        )),
+    }
+}
+
+pub async fn create_unit(
+    tx: &mut Tx,
+    parent: &Unit,
+    n: &NewUnit,
+    naming: &Naming,
+    now: &str,
+) -> ApiResult<i64> {
+    if parent.closed_at.is_some() {
+        return Err(closed(parent));
+    }
+    let level = child_level(&parent.level, n.level.as_deref())?;
+    let name = n.name.trim();
+    let short_default = naming.check(level, name).map_err(name_rule)?;
+    let host_type = n.host_type.clone().unwrap_or_else(|| "government".into());
+    if !HOST_TYPES.contains(&host_type.as_str()) {
+        return Err(ApiError::validation(format!(
+            "举办主体只能是 {}",
+            HOST_TYPES.join("、")
+        )));
+    }
+    match (n.lng, n.lat) {
+        (Some(x), Some(y)) => check_coordinate(x, y)?,
+        (None, None) => {}
+        _ => return Err(ApiError::validation("经度和纬度需要同时提供")),
+    }
+    if let Some(c) = &n.code {
+        if c.is_empty()
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            return Err(ApiError::validation("编码只能由字母、数字、- 和 _ 组成"));
+        }
+    }
+    let short = n
+        .short_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or(short_default);
+    // A unique placeholder code until the id is known.
+    let placeholder = format!("new-{}", uuid::Uuid::new_v4().simple());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO org_units (code, name, short_name, level, parent_id, path, address, lng, lat, \
+         opening_hours, phone, host_type, contracted, is_demo, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,'',$6,$7,$8,$9,$10,$11,$12,0,$13,$13) RETURNING id",
+    )
+    .bind(n.code.clone().unwrap_or_else(|| placeholder.clone()))
+    .bind(name)
+    .bind(&short)
+    .bind(level)
+    .bind(parent.id)
+    .bind(n.address.clone().unwrap_or_default())
+    .bind(n.lng)
+    .bind(n.lat)
+    .bind(n.opening_hours.clone().unwrap_or_default())
+    .bind(n.phone.clone().unwrap_or_default())
+    .bind(&host_type)
+    .bind(n.contracted.unwrap_or(false) as i64)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(duplicate)?;
+    let code = n
+        .code
+        .clone()
+        .unwrap_or_else(|| format!("{}-{id}", parent.code));
+    sqlx::query("UPDATE org_units SET path = $1, code = $2 WHERE id = $3")
+        .bind(format!("{}{id}/", parent.path))
+        .bind(&code)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(duplicate)?;
+    Ok(id)
+}
+
+/// Renames a unit under the naming rule; the short name follows unless given.
+pub async fn rename_unit(
+    tx: &mut Tx,
+    unit: &Unit,
+    name: &str,
+    short_name: Option<&str>,
+    naming: &Naming,
+    now: &str,
+) -> ApiResult<()> {
+    let name = name.trim();
+    let short_default = naming.check(&unit.level, name).map_err(name_rule)?;
+    let short = short_name
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or(short_default);
+    sqlx::query("UPDATE org_units SET name = $1, short_name = $2, updated_at = $3 WHERE id = $4")
+        .bind(name)
+        .bind(&short)
+        .bind(now)
+        .bind(unit.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(duplicate)?;
+    Ok(())
+}
+
+/// Tables that copy a unit's path so a scope is one prefix match; moving a unit rewrites them.
+const PATH_COPIES: [&str; 5] = [
+    "sessions",
+    "assignments",
+    "ratings",
+    "demands",
+    "menu_orders",
+];
+
+/// Moves a service point to another branch. Its history moves with it: sessions, duty, feedback,
+/// demands and orders are in the new branch's scope from now on (and out of the old one's).
+pub async fn move_unit(tx: &mut Tx, unit: &Unit, to: &Unit, now: &str) -> ApiResult<()> {
+    if unit.level != "point" {
+        return Err(ApiError::validation(
+            "只有服务点可以调整隶属（分馆都直属总馆）",
+        ));
+    }
+    if !matches!(to.level.as_str(), "branch" | "direct_branch") {
+        return Err(ApiError::validation("服务点只能隶属于分馆"));
+    }
+    if to.closed_at.is_some() {
+        return Err(closed(to));
+    }
+    if unit.parent_id == Some(to.id) {
+        return Err(ApiError::validation(format!(
+            "{}已隶属于{}",
+            unit.name, to.name
+        )));
+    }
+    let old = unit.path.clone();
+    let new = format!("{}{}/", to.path, unit.id);
+    let cut = (old.chars().count() + 1) as i64;
+    sqlx::query("UPDATE org_units SET parent_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(to.id)
+        .bind(now)
+        .bind(unit.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE org_units SET path = $1 || SUBSTR(path, CAST($2 AS INTEGER)) WHERE path LIKE $3",
+    )
+    .bind(&new)
+    .bind(cut)
+    .bind(format!("{old}%"))
+    .execute(&mut **tx)
+    .await?;
+    for table in PATH_COPIES {
+        sqlx::query(&format!(
+            "UPDATE {table} SET unit_path = $1 || SUBSTR(unit_path, CAST($2 AS INTEGER)) WHERE unit_path LIKE $3"
+        ))
+        .bind(&new)
+        .bind(cut)
+        .bind(format!("{old}%"))
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("UPDATE ratings SET branch_id = $1 WHERE unit_id = $2")
+        .bind(to.id)
+        .bind(unit.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Closes a unit: it keeps its history, leaves residents' lists and takes no new activities.
+/// Refused while it has open child units or sessions still to come.
+pub async fn close_unit(tx: &mut Tx, unit: &Unit, now: &str) -> ApiResult<()> {
+    if unit.level == "main" {
+        return Err(ApiError::validation("总馆不能关闭"));
+    }
+    if unit.closed_at.is_some() {
+        return Err(closed(unit));
+    }
+    let open_children: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM org_units WHERE parent_id = $1 AND closed_at IS NULL",
+    )
+    .bind(unit.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if open_children > 0 {
+        return Err(ApiError::conflict(
+            "unit_has_children",
+            format!(
+                "{}下还有 {open_children} 个未关闭的服务点，请先关闭或调整隶属",
+                unit.name
+            ),
+        )
+        .with_details(serde_json::json!({ "open_children": open_children })));
+    }
+    let upcoming: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN activities a ON a.id = s.activity_id \
+         WHERE s.unit_id = $1 AND s.status = 'scheduled' AND a.status IN ('draft','published') AND s.ends_at > $2",
+    )
+    .bind(unit.id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    if upcoming > 0 {
+        return Err(ApiError::conflict(
+            "unit_has_sessions",
+            format!(
+                "{}还有 {upcoming} 个未结束的场次，请先取消或等其结束",
+                unit.name
+            ),
+        )
+        .with_details(serde_json::json!({ "upcoming_sessions": upcoming })));
+    }
+    sqlx::query("UPDATE org_units SET closed_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(unit.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Import: the network of a district from CSV (also how the Futian demo network is loaded).
 
 /// One validated CSV row.
@@ -282,6 +582,7 @@ pub const CSV_HEADER: [&str; 13] = [
 pub fn parse_csv(
     text: &str,
     existing: &HashMap<String, String>,
+    naming: &Naming,
 ) -> Result<Vec<ImportRow>, Vec<String>> {
     let mut errors = Vec::new();
     let mut rdr = csv::ReaderBuilder::new()
@@ -457,6 +758,20 @@ pub fn parse_csv(
             }
         }
     }
+    // The unified naming rule, with the center's name from the file's main unit when neither
+    // the settings nor the database give it.
+    let file_main = rows
+        .iter()
+        .find(|r| r.level == "main")
+        .map(|r| r.name.as_str());
+    let naming = naming.with_main(file_main);
+    for r in &rows {
+        if LEVELS.contains(&r.level.as_str()) && !r.name.is_empty() {
+            if let Err(m) = naming.check(&r.level, &r.name) {
+                errors.push(format!("第 {} 行：{m}", r.line));
+            }
+        }
+    }
     if rows.is_empty() && errors.is_empty() {
         errors.push("文件中没有数据行".into());
     }
@@ -465,6 +780,103 @@ pub fn parse_csv(
     } else {
         Err(errors)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The unified naming rule (统一命名规则): 福田区文化馆××分馆 / 福田区文化馆××服务点, per district.
+
+/// The naming rule with the center's name resolved.
+#[derive(Debug, Clone)]
+pub struct Naming {
+    center: String,
+    patterns: crate::config::NamingSettings,
+}
+
+impl Naming {
+    /// `main_name`: the main unit's name, when the settings leave the center's name empty.
+    pub fn new(s: &crate::config::NamingSettings, main_name: Option<&str>) -> Naming {
+        let center = if s.center.trim().is_empty() {
+            main_name.map(center_of).unwrap_or_default()
+        } else {
+            s.center.trim().to_string()
+        };
+        Naming {
+            center,
+            patterns: s.clone(),
+        }
+    }
+
+    /// The rule with the main unit's name database or file gives, when the center is still unknown.
+    pub fn with_main(&self, main_name: Option<&str>) -> Naming {
+        match main_name {
+            Some(m) if self.center.is_empty() => Naming {
+                center: center_of(m),
+                patterns: self.patterns.clone(),
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// The rule of this deployment: settings, then the main unit in the database.
+    pub async fn load(db: &Db, s: &crate::config::NamingSettings) -> ApiResult<Naming> {
+        let main: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM org_units WHERE level = 'main' ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(db.pool())
+        .await?;
+        Ok(Naming::new(s, main.as_deref()))
+    }
+
+    /// The pattern of a level with the center filled in, e.g. `福田区文化馆{x}分馆`.
+    pub fn pattern(&self, level: &str) -> String {
+        let p = match level {
+            "main" => &self.patterns.main,
+            "direct_branch" => &self.patterns.direct_branch,
+            "branch" => &self.patterns.branch,
+            _ => &self.patterns.point,
+        };
+        p.replace("{center}", &self.center)
+    }
+
+    /// Checks a unit's name against its level's pattern; answers the default short name (the
+    /// name without the center's, e.g. `园岭分馆`).
+    pub fn check(&self, level: &str, name: &str) -> Result<String, String> {
+        let pattern = self.pattern(level);
+        let shown = pattern.replace("{x}", "××");
+        let wrong = || format!("单位名称“{name}”不符合统一命名规则：{shown}");
+        if name.chars().any(char::is_whitespace) {
+            return Err(wrong());
+        }
+        match pattern.split_once("{x}") {
+            None => {
+                if name == pattern {
+                    Ok(name.strip_prefix(&self.center).unwrap_or(name).to_string())
+                } else {
+                    Err(wrong())
+                }
+            }
+            Some((pre, post)) => {
+                let x = name
+                    .strip_prefix(pre)
+                    .and_then(|rest| rest.strip_suffix(post))
+                    .ok_or_else(wrong)?;
+                let n = x.chars().count();
+                if n == 0 || n > 20 {
+                    return Err(wrong());
+                }
+                Ok(format!("{x}{post}"))
+            }
+        }
+    }
+}
+
+/// `福田区文化馆总馆` → `福田区文化馆`.
+fn center_of(main_name: &str) -> String {
+    main_name
+        .trim()
+        .strip_suffix("总馆")
+        .unwrap_or(main_name.trim())
+        .to_string()
 }
 
 /// Codes already in the database, with their level.
@@ -568,9 +980,53 @@ pub const FUTIAN_CSV: &str = include_str!("../seed/futian_network.csv");
 mod tests {
     use super::*;
 
+    fn default_naming() -> Naming {
+        Naming::new(&crate::config::NamingSettings::default(), None)
+    }
+
+    #[test]
+    fn naming_rule_follows_the_pattern() {
+        let n = default_naming().with_main(Some("福田区文化馆总馆"));
+        assert_eq!(
+            n.check("branch", "福田区文化馆园岭分馆"),
+            Ok("园岭分馆".into())
+        );
+        assert_eq!(
+            n.check("point", "福田区文化馆红荔服务点"),
+            Ok("红荔服务点".into())
+        );
+        assert_eq!(n.check("main", "福田区文化馆总馆"), Ok("总馆".into()));
+        for (level, bad) in [
+            ("branch", "园岭分馆"),
+            ("branch", "福田区文化馆分馆"),
+            ("branch", "福田区文化馆园岭服务点"),
+            ("point", "福田区文化馆红荔分馆"),
+            ("point", "罗湖区文化馆红荔服务点"),
+            ("point", "福田区文化馆 红荔服务点"),
+            ("main", "福田区文化馆"),
+        ] {
+            let e = n.check(level, bad).unwrap_err();
+            assert!(e.contains("统一命名规则"), "{e}");
+        }
+        // Another district, configured: its own center and a different point pattern.
+        let s = crate::config::NamingSettings {
+            center: "南山区文化馆".into(),
+            point: "{center}{x}文化服务点".into(),
+            ..Default::default()
+        };
+        let n = Naming::new(&s, Some("whatever"));
+        assert!(n.check("point", "南山区文化馆蛇口文化服务点").is_ok());
+        assert!(n.check("point", "福田区文化馆蛇口文化服务点").is_err());
+        assert_eq!(
+            n.pattern("branch").replace("{x}", "××"),
+            "南山区文化馆××分馆"
+        );
+    }
+
     #[test]
     fn futian_seed_is_valid() {
-        let rows = parse_csv(FUTIAN_CSV, &HashMap::new()).expect("seed must validate");
+        let rows =
+            parse_csv(FUTIAN_CSV, &HashMap::new(), &default_naming()).expect("seed must validate");
         assert_eq!(rows.iter().filter(|r| r.level == "main").count(), 1);
         assert_eq!(rows.iter().filter(|r| r.level == "branch").count(), 10);
         assert_eq!(rows.iter().filter(|r| r.level == "point").count(), 95);
@@ -602,7 +1058,7 @@ mod tests {
              p,服务点,点,point,m,addr,999,22.5,,,palace,2,厅:x\n",
             CSV_HEADER.join(",")
         );
-        let errs = parse_csv(&csv, &HashMap::new()).unwrap_err();
+        let errs = parse_csv(&csv, &HashMap::new(), &default_naming()).unwrap_err();
         let all = errs.join("\n");
         assert!(all.contains("第 3 行：上级单位编码 nope 不存在"), "{all}");
         assert!(all.contains("第 4 行：经纬度超出范围"), "{all}");
@@ -620,28 +1076,33 @@ mod tests {
         ]
         .into();
         let ok = format!(
-            "{}\np,新服务点,点,point,b,addr,114.0,22.5,,,government,0,厅:10\n",
+            "{}\np,福田区文化馆新建服务点,新建服务点,point,b,addr,114.0,22.5,,,government,0,厅:10\n",
             CSV_HEADER.join(",")
         );
-        assert!(parse_csv(&ok, &existing).is_ok());
+        assert!(parse_csv(
+            &ok,
+            &existing,
+            &default_naming().with_main(Some("福田区文化馆总馆"))
+        )
+        .is_ok());
         let wrong_level = format!(
-            "{}\np,新服务点,点,point,m,addr,114.0,22.5,,,government,0,厅:10\n",
+            "{}\np,福田区文化馆新建服务点,新建服务点,point,m,addr,114.0,22.5,,,government,0,厅:10\n",
             CSV_HEADER.join(",")
         );
         assert!(
-            parse_csv(&wrong_level, &existing).is_err(),
+            parse_csv(&wrong_level, &existing, &default_naming()).is_err(),
             "a point under the main center"
         );
         let second_main = format!(
             "{}\nm2,另一个总馆,总馆,main,,addr,114.0,22.5,,,government,0,厅:10\n",
             CSV_HEADER.join(",")
         );
-        assert!(parse_csv(&second_main, &existing).is_err());
+        assert!(parse_csv(&second_main, &existing, &default_naming()).is_err());
         let dup_rooms = format!(
-            "{}\np,新服务点,点,point,b,addr,114.0,22.5,,,government,0,厅:10;厅:20\n",
+            "{}\np,福田区文化馆新建服务点,新建服务点,point,b,addr,114.0,22.5,,,government,0,厅:10;厅:20\n",
             CSV_HEADER.join(",")
         );
-        assert!(parse_csv(&dup_rooms, &existing)
+        assert!(parse_csv(&dup_rooms, &existing, &default_naming())
             .unwrap_err()
             .join("")
             .contains("场地 厅 重复"));
@@ -649,7 +1110,7 @@ mod tests {
 
     #[test]
     fn wrong_header_is_refused() {
-        assert!(parse_csv("a,b\n1,2\n", &HashMap::new()).is_err());
+        assert!(parse_csv("a,b\n1,2\n", &HashMap::new(), &default_naming()).is_err());
     }
 
     #[test]

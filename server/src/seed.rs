@@ -22,7 +22,8 @@ pub async fn demo(st: &AppState, progress: impl FnMut(usize)) -> ApiResult<usize
     if existing.contains_key("ft-main") {
         return Ok(0);
     }
-    let rows = org::parse_csv(org::FUTIAN_CSV, &Default::default()).map_err(|errs| {
+    let naming = org::Naming::load(&st.db, &st.settings.naming).await?;
+    let rows = org::parse_csv(org::FUTIAN_CSV, &Default::default(), &naming).map_err(|errs| {
         crate::error::ApiError::validation(format!("内置演示数据无效：{}", errs.join("；")))
     })?;
     let n = org::import_rows(&st.db, &rows, true, &st.now(), progress).await?;

@@ -895,3 +895,142 @@ fn incomplete_s3_settings_are_refused_at_start() {
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("访问密钥"), "{e}");
 }
+
+/// Activities take an uploaded poster by file id: a public image of a unit where the caller may
+/// upload; its path becomes the activity's `poster_url`, readable by anyone.
+async fn posters_by_file_id(app: &TestApp) {
+    let (branch, _) = app
+        .staff("poster-branch", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (other, _) = app
+        .staff("poster-other", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    let yuanling = app.unit_id("ft-b-yuanling").await;
+    let nanyuan = app.unit_id("ft-b-nanyuan").await;
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let png = || encode_png(image::DynamicImage::ImageRgb8(pattern(40, 30)));
+    let id_of = |v: Value| v["id"].as_i64().unwrap();
+    let (_, v) = upload(app, Some(&branch), yuanling, "public", "image/png", png()).await;
+    let poster = id_of(v);
+    let (_, v) = upload(app, Some(&branch), point, "public", "image/png", png()).await;
+    let second = id_of(v);
+    let (_, v) = upload(app, Some(&branch), yuanling, "staff", "image/png", png()).await;
+    let staff_only = id_of(v);
+    let (_, v) = upload(app, Some(&other), nanyuan, "public", "image/png", png()).await;
+    let foreign = id_of(v);
+    let body = |extra: Value| {
+        let start = culturehub_tests::at(app, 3 * 24 * 60);
+        let end = culturehub_tests::at(app, 3 * 24 * 60 + 90);
+        let mut b = json!({
+            "title": "剪纸艺术展", "kind": "exhibition", "organizer_unit_id": yuanling,
+            "booking_mode": "none",
+            "sessions": [{"unit_id": point, "starts_at": start, "ends_at": end}],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let (s, a) = app
+        .post(
+            "/api/v1/activities",
+            Some(&branch),
+            body(json!({"poster_file_id": poster})),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let id = a["id"].as_i64().unwrap();
+    assert_eq!(a["poster_file_id"], poster);
+    assert_eq!(a["poster_url"], format!("/api/v1/files/{poster}"));
+    // Anyone can read it once published (it is a public file).
+    app.post(
+        &format!("/api/v1/activities/{id}/publish"),
+        Some(&branch),
+        json!({}),
+    )
+    .await;
+    let (_, pub_view) = app.get(&format!("/api/v1/activities/{id}"), None).await;
+    let url = pub_view["activity"]["poster_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, h, bytes) = app.fetch(&url, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(header(&h, "content-type"), "image/png");
+    assert!(image::load_from_memory(&bytes).is_ok());
+
+    // Replaced by another file, then by an address (which drops the file).
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/activities/{id}"),
+            Some(&branch),
+            Some(json!({"poster_file_id": second})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["poster_file_id"], second);
+    assert_eq!(v["poster_url"], format!("/api/v1/files/{second}"));
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/activities/{id}"),
+            Some(&branch),
+            Some(json!({"poster_url": "https://example.org/p.jpg"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["poster_file_id"], Value::Null);
+    assert_eq!(v["poster_url"], "https://example.org/p.jpg");
+    // A title-only patch leaves the poster alone.
+    let (_, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/activities/{id}"),
+            Some(&branch),
+            Some(json!({"poster_file_id": poster})),
+        )
+        .await;
+    assert_eq!(v["poster_file_id"], poster);
+    let (_, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/activities/{id}"),
+            Some(&branch),
+            Some(json!({"title": "剪纸艺术展（延期）"})),
+        )
+        .await;
+    assert_eq!(v["poster_file_id"], poster);
+    assert_eq!(v["poster_url"], format!("/api/v1/files/{poster}"));
+
+    // Files the caller may not use, and both kinds at once.
+    for (extra, code) in [
+        (json!({"poster_file_id": staff_only}), "file_unusable"),
+        (json!({"poster_file_id": foreign}), "file_unusable"),
+        (json!({"poster_file_id": 999_999}), "file_unusable"),
+        (
+            json!({"poster_file_id": poster, "poster_url": "https://example.org/p.jpg"}),
+            "validation_failed",
+        ),
+    ] {
+        let (s, v) = app
+            .post("/api/v1/activities", Some(&branch), body(extra.clone()))
+            .await;
+        assert_eq!(error_code(s, &v), code, "create {extra}: {v}");
+        let (s, v) = app
+            .call(
+                "PATCH",
+                &format!("/api/v1/activities/{id}"),
+                Some(&branch),
+                Some(extra.clone()),
+            )
+            .await;
+        assert_eq!(error_code(s, &v), code, "update {extra}: {v}");
+    }
+    let (_, v) = app.get(&format!("/api/v1/activities/{id}"), None).await;
+    assert_eq!(
+        v["activity"]["poster_file_id"], poster,
+        "refusals changed nothing"
+    );
+}
+both!(posters_by_file, posters_by_file_id);

@@ -14,6 +14,7 @@ const PUBLIC: &[&str] = &[
     "org_units",
     "org_nearest",
     "org_unit",
+    "org_naming",
     "auth_wechat",
     "auth_dev",
     "activities_browse",
@@ -83,6 +84,84 @@ fn edit_unit<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             method: "PATCH",
             path: format!("/api/v1/org/units/{id}"),
             body: Some(json!({"opening_hours": "周一至周日 09:00-21:00"})),
+        }
+    })
+}
+/// A new service point under `branch_code`, made directly (no permission involved).
+async fn fresh_point(w: &World<'_>, branch_code: &str) -> i64 {
+    let st = w.app.state();
+    let parent_id = w.app.unit_id(branch_code).await;
+    let parent = culturehub::org::get_unit(&st.db, parent_id).await.unwrap();
+    let naming = culturehub::org::Naming::load(&st.db, &st.settings.naming)
+        .await
+        .unwrap();
+    let x = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let new = culturehub::org::NewUnit {
+        parent_id,
+        level: None,
+        name: format!("福田区文化馆测{x}服务点"),
+        short_name: None,
+        code: None,
+        address: None,
+        opening_hours: None,
+        phone: None,
+        lng: None,
+        lat: None,
+        host_type: None,
+        contracted: None,
+    };
+    let mut tx = st.db.begin().await.unwrap();
+    let id = culturehub::org::create_unit(&mut tx, &parent, &new, &naming, &st.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+fn create_point<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let parent = w.app.unit_id(w.branch(s)).await;
+        let x = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        Req {
+            method: "POST",
+            path: "/api/v1/org/units".into(),
+            body: Some(json!({"parent_id": parent, "name": format!("福田区文化馆新{x}服务点")})),
+        }
+    })
+}
+fn rename_point<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_point(w, w.branch(s)).await;
+        let x = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        Req {
+            method: "POST",
+            path: format!("/api/v1/org/units/{id}/rename"),
+            body: Some(json!({"name": format!("福田区文化馆改{x}服务点")})),
+        }
+    })
+}
+fn move_point<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // From this side's branch to the other side's.
+        let id = fresh_point(w, w.branch(s)).await;
+        let other = match s {
+            Side::Own => Side::Other,
+            Side::Other => Side::Own,
+        };
+        let to = w.app.unit_id(w.branch(other)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/org/units/{id}/move"),
+            body: Some(json!({"parent_id": to})),
+        }
+    })
+}
+fn close_point<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_point(w, w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/org/units/{id}/close"),
+            body: None,
         }
     })
 }
@@ -277,6 +356,26 @@ fn roster<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: format!("/api/v1/sessions/{sid}/bookings"),
+            body: None,
+        }
+    })
+}
+fn roster_xlsx<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/roster.xlsx"),
+            body: None,
+        }
+    })
+}
+fn sign_in_sheet<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, sid) = draft(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{sid}/sign-in-sheet.xlsx"),
             body: None,
         }
     })
@@ -1037,6 +1136,35 @@ fn cases() -> Vec<Case> {
             build: edit_unit,
         },
         Case {
+            op: "org_unit_create",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: create_point,
+        },
+        Case {
+            op: "org_unit_rename",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: rename_point,
+        },
+        Case {
+            // Both branches are needed: only the main center moves a point between branches.
+            op: "org_unit_move",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: move_point,
+        },
+        Case {
+            op: "org_unit_close",
+            allowed: UNIT_EDITORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: close_point,
+        },
+        Case {
             op: "unit_staff",
             allowed: UNIT_READERS,
             also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
@@ -1140,6 +1268,20 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: roster,
+        },
+        Case {
+            op: "session_roster_xlsx",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: roster_xlsx,
+        },
+        Case {
+            op: "session_sign_in_sheet",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: sign_in_sheet,
         },
         Case {
             op: "booking_waive_no_show",

@@ -171,11 +171,13 @@ export default function journeys(ctx) {
         await pick(p, p.locator('.el-dialog [data-test=session-picker]'), '周六社区合唱')
         await p.locator('[data-test=assign-save]').click()
         await toast(p, '已安排')
-        // The volunteers' service hours as the service exports them (xlsx, or CSV until it offers xlsx).
+        // The volunteers' service hours as the service exports them: a real workbook (format=xlsx).
         const vdl = p.waitForEvent('download')
         await p.locator('[data-test=export-volunteers]').click()
         const vfile = fs.readFileSync(await (await vdl).path())
+        assert.equal(vfile.subarray(0, 2).toString(), 'PK', 'an xlsx (zip) file, not CSV')
         const vbook = XLSX.read(vfile)
+        assert.equal(vbook.SheetNames[0], '志愿服务时长')
         const vrows = XLSX.utils.sheet_to_json(vbook.Sheets[vbook.SheetNames[0]], { header: 1, defval: '' })
         assert.ok(vrows.some((r) => r.includes('张*愿')), `the export lists the volunteer: ${JSON.stringify(vrows)}`)
         await p.locator('.el-tabs__item', { hasText: '排班日历' }).click()
@@ -190,7 +192,7 @@ export default function journeys(ctx) {
       },
     },
     {
-      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster xlsx (when the service offers it)',
+      name: 'branch staff create a weekly course of 8 lessons, see bookings arrive and export the roster and the sign-in sheet as xlsx',
       async fn() {
         const p = await page()
         await scanSignIn(p, server, api, w.branchStaff)
@@ -204,9 +206,7 @@ export default function journeys(ctx) {
         assert.equal(up.visibility, 'public')
         await p.locator('[data-test=poster-preview]').waitFor()
         assert.ok(await p.locator('[data-test=poster-preview]').evaluate((el) => el.complete && el.naturalWidth > 0), 'the thumbnail loads')
-        assert.ok((await inp(p, 'f-poster').inputValue()).endsWith(up.url))
-        // Activities accept only https poster addresses; this test service is plain http.
-        await inp(p, 'f-poster').fill('')
+        assert.equal(await inp(p, 'f-poster').inputValue(), up.url)
         await inp(p, 'f-title').fill('少儿舞蹈启蒙课')
         await p.locator('[data-test=f-course]').click()
         const first = nextSaturday()
@@ -229,6 +229,10 @@ export default function journeys(ctx) {
         assert.equal(detail.activity.status, 'published')
         assert.equal(detail.activity.is_course, true)
         assert.equal(detail.activity.sessions.length, 8)
+        // The uploaded poster is attached by its file id, and anyone can load it.
+        assert.equal(detail.activity.poster_file_id, up.id)
+        assert.equal(detail.activity.poster_url, up.url)
+        assert.equal((await fetch(server.base + detail.activity.poster_url)).status, 200)
         const lesson1 = detail.activity.sessions[0].id
         w.course = id
         // Residents book the course in the mini-program.
@@ -243,24 +247,32 @@ export default function journeys(ctx) {
         await p.locator('[data-test=booked]', { hasText: '3' }).waitFor()
         await eventually(async () => assert.equal(await p.locator('[data-test=roster-table] tbody tr').count(), 3))
         await shot(p, 'roster')
-        const doc = ctx.doc || (await (await fetch(server.base + '/openapi.json')).json())
-        if (doc.paths['/api/v1/sessions/{id}/roster.xlsx']?.get) {
-          const dl = p.waitForEvent('download')
-          await p.locator('[data-test=export-roster]').click()
-          const file = await (await dl).path()
-          const wb = XLSX.read(fs.readFileSync(file))
-          const sheet = wb.Sheets[wb.SheetNames[0]]
-          const table = XLSX.utils.sheet_to_json(sheet, { header: 1, defval: '' })
-          const text = table.map((r) => r.join('|')).join('\n')
-          for (const masked of ['李*', '陈*', '赵*鸣']) assert.ok(text.includes(masked), `roster xlsx lists ${masked}:\n${text}`)
-          const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
-          assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
-          ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
-        } else {
-          // Honest about what the service does not have yet: no button that would fail.
-          assert.equal(await p.locator('[data-test=export-roster], [data-test=export-signin]').count(), 0)
-          ctx.log('SKIPPED roster xlsx: the service has no GET /api/v1/sessions/{id}/roster.xlsx yet (server side of issue 11); the roster screen shows no export button')
-        }
+        // The roster as the server writes it (xlsx), opened and read row by row.
+        for (const b of ['export-roster', 'export-signin']) assert.ok(!(await p.locator(`[data-test=${b}]`).innerText()).includes('CSV'), `${b} is an Excel download`)
+        const dl = p.waitForEvent('download')
+        await p.locator('[data-test=export-roster]').click()
+        const file = await (await dl).path()
+        const wb = XLSX.read(fs.readFileSync(file))
+        const sheet = wb.Sheets[wb.SheetNames[0]]
+        const table = XLSX.utils.sheet_to_json(sheet, { header: 1, defval: '' })
+        const text = table.map((r) => r.join('|')).join('\n')
+        assert.deepEqual(table[0].slice(0, 6), ['序号', '预约编号', '姓名', '家庭成员', '手机号', '状态'], `roster header:\n${text}`)
+        for (const masked of ['李*', '陈*', '赵*鸣']) assert.ok(text.includes(masked), `roster xlsx lists ${masked}:\n${text}`)
+        const dataRows = table.filter((r) => r.some((c) => /^(李\*|陈\*|赵\*鸣)$/.test(String(c))))
+        assert.equal(dataRows.length, 3, `three booking rows:\n${text}`)
+        assert.equal(table.length, 4, `header and three rows:\n${text}`)
+        ctx.log(`roster.xlsx: ${table.length} rows, header ${JSON.stringify(table[0])}`)
+        // The printable sign-in sheet: title, particulars, header, one row per seat, signature empty.
+        const dl2 = p.waitForEvent('download')
+        await p.locator('[data-test=export-signin]').click()
+        const sheetFile = await (await dl2).path()
+        const wb2 = XLSX.read(fs.readFileSync(sheetFile))
+        assert.equal(wb2.SheetNames[0], '签到表')
+        const rows2 = XLSX.utils.sheet_to_json(wb2.Sheets['签到表'], { header: 1, defval: '' })
+        assert.ok(String(rows2[0][0]).endsWith('签到表'), JSON.stringify(rows2[0]))
+        assert.deepEqual(rows2[2], ['序号', '姓名', '手机号', '签名', '备注'])
+        assert.equal(rows2.length, 6, `title, particulars, header and three seats: ${JSON.stringify(rows2)}`)
+        assert.ok(rows2.slice(3).every((r) => r[3] === ''), 'the signature column is empty')
       },
     },
     {
@@ -400,6 +412,39 @@ export default function journeys(ctx) {
         await p.locator('[data-test=network-tree] .el-tree-node__content', { hasText: '园岭' }).first().click()
         await p.locator('.el-descriptions', { hasText: '园岭' }).first().waitFor()
         await shot(p, 'network')
+        // Add a service point under 园岭 by the naming rule, rename it, move it to 南园, close it.
+        await p.locator('[data-test=add-unit]').click()
+        await inp(p, 'add-name').fill('翠景服务点')
+        await p.locator('.el-form-item__error', { hasText: '统一命名规则' }).first().waitFor()
+        assert.ok(await p.locator('[data-test=add-save]').isDisabled(), 'a name off the rule cannot be sent')
+        await inp(p, 'add-name').fill('福田区文化馆翠景服务点')
+        await p.locator('[data-test=add-save]').click()
+        await toast(p, '已新增')
+        await p.locator('.el-card__header', { hasText: '福田区文化馆翠景服务点' }).waitFor()
+        const made = (await api.get('/api/v1/org/units?q=' + encodeURIComponent('翠景'))).items[0]
+        assert.equal(made.short_name, '翠景服务点')
+        await p.locator('[data-test=rename-unit]').click()
+        await inp(p, 'rename-name').fill('福田区文化馆翠景北服务点')
+        await p.locator('[data-test=rename-save]').click()
+        await confirmBox(p, '更名')
+        await toast(p, '已更名')
+        await p.locator('.el-card__header', { hasText: '福田区文化馆翠景北服务点' }).waitFor()
+        await p.locator('[data-test=move-unit]').click()
+        await pick(p, p.locator('[data-test=move-to]'), '南园分馆')
+        await p.locator('[data-test=move-save]').click()
+        await confirmBox(p, '调整')
+        await toast(p, '已调整')
+        await shot(p, 'network-unit')
+        await p.locator('[data-test=close-unit]').click()
+        await confirmBox(p, '关闭')
+        await toast(p, '已关闭')
+        await p.locator('[data-test=unit-closed]').waitFor()
+        const after = await api.get(`/api/v1/org/units/${made.id}`)
+        assert.equal(after.unit.name, '福田区文化馆翠景北服务点')
+        assert.ok(after.parent.name.includes('南园'), after.parent.name)
+        assert.ok(after.unit.closed_at, 'closed')
+        const publicTree = JSON.stringify(await api.get('/api/v1/org/tree'))
+        assert.ok(!publicTree.includes('翠景北'), 'residents no longer see it')
         await p.locator('[data-screen=demand]').click()
         await p.locator('[data-test=demand-table], .el-empty').first().waitFor()
         await shot(p, 'demand')
@@ -413,6 +458,16 @@ export default function journeys(ctx) {
         await p.locator('.el-tabs__item', { hasText: '审计日志' }).click()
         await p.locator('[data-test=audit-table] tbody tr').first().waitFor()
         await shot(p, 'audit')
+        // The service filters the trail: only the invitation just created.
+        const filtered = p.waitForResponse((r) => r.url().includes('/audit?') && r.url().includes('action=invitation_created'))
+        await p.locator('[data-test=audit-action]').click()
+        await p.locator('.el-select-dropdown__item:visible', { hasText: '生成邀请码' }).first().click()
+        const found = await (await filtered).json()
+        assert.ok(found.items.length >= 1 && found.items.every((i) => i.action === 'invitation_created'), JSON.stringify(found.items))
+        await eventually(async () => {
+          const texts = await p.locator('[data-test=audit-table] tbody tr').allInnerTexts()
+          assert.ok(texts.length === found.items.length && texts.every((t) => t.includes('生成邀请码')), texts.join('\n'))
+        })
         await p.locator('[data-screen=activities]').click()
         await p.locator('[data-test=activities-table] tbody tr').first().waitFor()
         await shot(p, 'activities')

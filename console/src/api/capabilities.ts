@@ -36,13 +36,12 @@ export function hasGet(template: string): boolean {
   return !!capabilities.doc?.paths?.[template]?.get
 }
 
-/** The formats a GET export offers through its `format` parameter (CSV only when it has none). */
+/** The formats a GET export offers through its `format` parameter (CSV only when it has none, unless its path ends in .xlsx). */
 export function exportFormats(template: string): string[] {
   const op = capabilities.doc?.paths?.[template]?.get
   if (!op) return []
-  // An operation whose path names the format answers only that.
-  if (template.endsWith('.xlsx')) return ['xlsx']
   const p = (op.parameters || []).find((x) => x.name === 'format' && x.in === 'query')
-  if (!p) return ['csv']
+  // A path named .xlsx (the roster, the sign-in sheet) is a workbook by itself.
+  if (!p) return template.endsWith('.xlsx') ? ['xlsx'] : ['csv']
   return p.schema?.enum?.length ? p.schema.enum : ['csv', 'xlsx']
 }

@@ -180,7 +180,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail of a unit and the units below it, newest first. */
+        /**
+         * The audit trail of a unit and the units below it, newest first; filtered by action,
+         *     actor and China-time date range when asked.
+         */
         get: operations["unit_audit"];
         put?: never;
         post?: never;
@@ -877,7 +880,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The feedback of my scope as CSV (names masked). */
+        /** The feedback of my scope as CSV or xlsx (`format`; comments' phone-like digits masked). */
         get: operations["feedback_export"];
         put?: never;
         post?: never;
@@ -1334,6 +1337,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/org/naming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unified naming rule units must follow (public), e.g. `福田区文化馆××分馆`. */
+        get: operations["org_naming"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org/tree": {
         parameters: {
             query?: never;
@@ -1341,7 +1361,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The whole network as a tree (public). */
+        /** The whole network as a tree (public). Closed units only with `include_closed=true`. */
         get: operations["org_tree"];
         put?: never;
         post?: never;
@@ -1361,7 +1381,11 @@ export interface paths {
         /** Units, optionally filtered by level or searched by name or address (public). */
         get: operations["org_units"];
         put?: never;
-        post?: never;
+        /**
+         * Add a unit: a branch under the main center (main-center staff), a service point under a
+         *     branch (that branch's staff or the main center). The name must follow the naming rule.
+         */
+        post: operations["org_unit_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1384,6 +1408,63 @@ export interface paths {
         head?: never;
         /** Edit a unit's public information (its own staff, or staff above it). */
         patch: operations["org_unit_update"];
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a unit (staff of the unit above it): its history stays, residents no longer see
+         *     it, it takes no new activities. Refused while it has open service points or sessions to come.
+         */
+        post: operations["org_unit_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a service point to another branch (staff of both branches, or the main center).
+         *     Its history moves with it.
+         */
+        post: operations["org_unit_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename a unit under the naming rule (staff of the unit above it). */
+        post: operations["org_unit_rename"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/org/units/nearest": {
@@ -1645,6 +1726,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/roster.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's roster as an xlsx workbook (staff): places held, waiting list, check-ins,
+         *     no-shows and waivers; names and phones masked.
+         */
+        get: operations["session_roster_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/sign-in-sheet.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The printable sign-in sheet (签到表) of a session as xlsx (staff): everyone holding a
+         *     seat, masked name and phone, an empty signature column; A4, ready to print.
+         */
+        get: operations["session_sign_in_sheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/venue-code": {
         parameters: {
             query?: never;
@@ -1686,7 +1807,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The activity ledger (台账) of a China-time year as CSV (the workbook's 活动 sheet), in my scope. */
+        /** The activity ledger (台账) of a China-time year as CSV or xlsx (`format`): the workbook's 活动 sheet, in my scope. */
         get: operations["stats_ledger"];
         put?: never;
         post?: never;
@@ -1822,7 +1943,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The same as CSV, for the ledger (台账). */
+        /** The same as CSV or xlsx (`format`), for the ledger (台账). */
         get: operations["unit_volunteers_csv"];
         put?: never;
         post?: never;
@@ -1896,6 +2017,12 @@ export interface components {
         /** ActivityPatch */
         ActivityPatch: {
             description?: string;
+            /**
+             * Format: int64
+             * @description A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
+             */
+            poster_file_id?: number;
+            /** @description A new `https://` poster address (`""` removes the poster). */
             poster_url?: string;
             title?: string;
         };
@@ -1924,6 +2051,12 @@ export interface components {
             organizer_name: string;
             /** Format: int64 */
             organizer_unit_id: number;
+            /**
+             * Format: int64
+             * @description The uploaded poster's file id, when the poster is a file.
+             */
+            poster_file_id?: number;
+            /** @description An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin). */
             poster_url: string;
             sessions: components["schemas"]["SessionView"][];
             /** @description `draft`, `published`, `cancelled` or `finished`. */
@@ -2012,6 +2145,8 @@ export interface components {
             action: string;
             /** Format: int64 */
             actor_id?: number;
+            /** @description The actor's name, masked (empty for system events and unknown callers). */
+            actor_name: string;
             at: string;
             detail: string;
             /** Format: int64 */
@@ -2429,6 +2564,11 @@ export interface components {
             title: string;
             unit_name: string;
         };
+        /**
+         * @description `format=csv` (the default) or `format=xlsx` on every export.
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "xlsx";
         /** FamilyList */
         FamilyList: {
             items: components["schemas"]["Member"][];
@@ -2639,10 +2779,26 @@ export interface components {
             decision: string;
             note?: string;
         };
+        /** Move */
+        Move: {
+            /**
+             * Format: int64
+             * @description The branch the service point belongs to from now on.
+             */
+            parent_id: number;
+        };
         /** MyVolunteering */
         MyVolunteering: {
             assignments: components["schemas"]["Assignment"][];
             hours: components["schemas"]["ServiceHours"];
+        };
+        /** NamingRule */
+        NamingRule: {
+            branch: string;
+            direct_branch: string;
+            /** @description Each level's pattern, `××` standing for the distinguishing part. */
+            main: string;
+            point: string;
         };
         /** NearList */
         NearList: {
@@ -2675,6 +2831,13 @@ export interface components {
             lottery_draw_at?: string;
             /** Format: int64 */
             organizer_unit_id: number;
+            /**
+             * Format: int64
+             * @description An uploaded image (`POST /api/v1/files`, `visibility=public`) of a unit where the caller
+             *     may upload; the activity's `poster_url` becomes `/api/v1/files/{id}`.
+             */
+            poster_file_id?: number;
+            /** @description An `https://` address of the poster; or use `poster_file_id`. */
             poster_url?: string;
             sessions: components["schemas"]["NewSession"][];
             title: string;
@@ -2810,6 +2973,36 @@ export interface components {
              */
             unit_id: number;
         };
+        /**
+         * NewUnit
+         * @description A unit to add under `parent_id`.
+         */
+        NewUnit: {
+            address?: string;
+            /** @description Stable code (letters, digits, `-`, `_`). Default: the parent's code and the new id. */
+            code?: string;
+            /** @description Run under contract by a third party (委托管理). */
+            contracted?: boolean;
+            /** @description `government` (default), `school`, `enterprise`, `industrial_park`, `army`, `hospital`, `other`. */
+            host_type?: string;
+            /** Format: double */
+            lat?: number;
+            /** @description Under the main center `branch` (default) or `direct_branch`; under a branch always `point`. */
+            level?: string;
+            /** Format: double */
+            lng?: number;
+            /** @description The official name, following the unified naming rule (e.g. 福田区文化馆景田服务点). */
+            name: string;
+            opening_hours?: string;
+            /**
+             * Format: int64
+             * @description The unit above: the main center for a branch, a branch for a service point.
+             */
+            parent_id: number;
+            phone?: string;
+            /** @description Default: the name without the center's (景田服务点). */
+            short_name?: string;
+        };
         /** NoShowStatus */
         NoShowStatus: {
             /**
@@ -2910,6 +3103,13 @@ export interface components {
         /** Reject */
         Reject: {
             reason: string;
+        };
+        /** Rename */
+        Rename: {
+            /** @description The new official name, following the unified naming rule. */
+            name: string;
+            /** @description Default: the name without the center's. */
+            short_name?: string;
         };
         /** Reply */
         Reply: {
@@ -3327,6 +3527,11 @@ export interface components {
         /** Unit */
         Unit: {
             address: string;
+            /**
+             * @description When the unit was closed (关闭): kept with its history, hidden from residents, takes no
+             *     new activities. Null while open.
+             */
+            closed_at?: string;
             code: string;
             contracted: boolean;
             host_type: string;
@@ -3738,8 +3943,16 @@ export interface operations {
     unit_audit: {
         parameters: {
             query?: {
+                /** @description Only this action (e.g. `role_granted`). */
+                action?: string;
+                /** @description Only what this person did. */
+                actor_id?: number;
                 before?: number;
+                /** @description From this day on (`YYYY-MM-DD`, China time, inclusive). */
+                from?: string;
                 limit?: number;
+                /** @description Up to this day (`YYYY-MM-DD`, China time, inclusive). */
+                to?: string;
             };
             header?: never;
             path: {
@@ -4684,6 +4897,8 @@ export interface operations {
     feedback_export: {
         parameters: {
             query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
                 unit_id?: number;
             };
             header?: never;
@@ -4692,11 +4907,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };
@@ -5368,9 +5585,30 @@ export interface operations {
             };
         };
     };
-    org_tree: {
+    org_naming: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NamingRule"];
+                };
+            };
+        };
+    };
+    org_tree: {
+        parameters: {
+            query?: {
+                include_closed?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5390,6 +5628,8 @@ export interface operations {
     org_units: {
         parameters: {
             query?: {
+                /** @description Also closed units (staff screens; residents never see them). */
+                include_closed?: boolean;
                 /** @description `main`, `direct_branch`, `branch` or `point`. */
                 level?: string;
                 /** @description Search text in the name, short name or address. */
@@ -5407,6 +5647,29 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["UnitList"];
+                };
+            };
+        };
+    };
+    org_unit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewUnit"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
                 };
             };
         };
@@ -5444,6 +5707,77 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["UnitPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["Move"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Unit"];
+                };
+            };
+        };
+    };
+    org_unit_rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["Rename"];
             };
         };
         responses: {
@@ -5829,6 +6163,52 @@ export interface operations {
             };
         };
     };
+    session_roster_xlsx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    session_sign_in_sheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+        };
+    };
     checkin_venue_code: {
         parameters: {
             query?: never;
@@ -5875,6 +6255,8 @@ export interface operations {
     stats_ledger: {
         parameters: {
             query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
                 unit_id?: number;
                 year?: number;
             };
@@ -5884,11 +6266,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };
@@ -6052,7 +6436,10 @@ export interface operations {
     };
     unit_volunteers_csv: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
+            };
             header?: never;
             path: {
                 id: number;
@@ -6061,11 +6448,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv; charset=utf-8": string;
                 };
             };

@@ -25,7 +25,8 @@ export const LEVEL_LABELS: Record<string, string> = {
 
 export async function loadOrg(force = false) {
   if (org.loaded && !force) return
-  const tree = await api.get<TreeNode[]>('/api/v1/org/tree')
+  // Staff see closed units too (marked), for their history.
+  const tree = await api.get<TreeNode[]>('/api/v1/org/tree', { include_closed: true })
   indexTree(tree)
 }
 

@@ -109,3 +109,15 @@ export function printImage(src: string, heading: string, lines: string[] = []) {
   if (img && !img.complete) img.onload = () => w.print()
   else w.print()
 }
+
+/**
+ * What to send for a poster field: an uploaded file of this service (`/api/v1/files/{id}`, as a
+ * path or a same-origin address) goes as `poster_file_id`, anything else as `poster_url` (the
+ * service takes only https:// addresses there; "" removes the poster).
+ */
+export function posterFields(value: string, origin: string = globalThis.location?.origin ?? ''): { poster_file_id: number } | { poster_url: string } {
+  const v = (value || '').trim()
+  const m = /^(https?:\/\/[^/]+)?\/api\/v1\/files\/(\d+)$/.exec(v)
+  if (m && (!m[1] || m[1] === origin)) return { poster_file_id: Number(m[2]) }
+  return { poster_url: v }
+}

@@ -35,6 +35,14 @@ test('shows time, place, seats, ages, mode and description', async () => {
   expect(text(page, '.sign-in-family')).toBe('为家人预约')
 })
 
+test('an uploaded poster (a path on the service) is shown from the service\'s full address', async () => {
+  stubRequest({ 'GET /api/v1/activities/1': detail(fx.activity({ poster_url: '/api/v1/files/5', poster_file_id: 5 })) })
+  const page = open()
+  await waitFor(() => page.data.status === 'ok')
+  expect(page.data.v.poster).toBe(require('../../src/config').baseUrl + '/api/v1/files/5')
+  expect(page.data.v.poster.startsWith('http')).toBe(true)
+})
+
 test('signed out: privacy dialog → sign-in → confirm → book with an Idempotency-Key → subscribe', async () => {
   spyWx('login').mockImplementation((o) => setTimeout(() => o.success({ code: 'c1' }), 0))
   const modal = stubModal([true, true]) // confirm booking, then “接收提醒”

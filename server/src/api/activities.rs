@@ -3,7 +3,9 @@ use crate::access::{self, Action};
 use crate::activity::{self, ActivityPatch, ActivityView, BrowseQuery, BrowseRow, NewActivity};
 use crate::booking::{self, BookingView, LotteryRecord, SessionPatch};
 use crate::error::ApiError;
+use crate::export::{self, Download};
 use crate::privacy::mask_name;
+use crate::roster;
 use crate::state::{ctx, AppState};
 use poem::web::Data;
 use poem::{Request, Result};
@@ -352,10 +354,18 @@ impl ActivitiesApi {
         let head = activity::head(&st.db, id.0).await?;
         st.authorize(req, &caller, Action::ManageActivities, &head.organizer)
             .await?;
+        activity::check_patch(&body.0)?;
+        let poster = match body.0.poster_file_id {
+            Some(f) => Some(
+                crate::files::for_attachment(&st.db, &caller, f, crate::files::Visibility::Public)
+                    .await?,
+            ),
+            None => None,
+        };
         let now = st.now();
         let c = ctx(req);
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
-        activity::update(&mut tx, id.0, &body.0, &now).await?;
+        activity::update(&mut tx, id.0, &body.0, poster.as_ref(), &now).await?;
         let detail = serde_json::to_string(&body.0).unwrap_or_default();
         let entry = st.audit(
             &c,
@@ -648,6 +658,50 @@ impl ActivitiesApi {
             checked_in: items.iter().filter(|i| i.checked_in_at.is_some()).count() as i64,
             items,
         }))
+    }
+
+    /// The session's roster as an xlsx workbook (staff): places held, waiting list, check-ins,
+    /// no-shows and waivers; names and phones masked.
+    #[oai(
+        path = "/sessions/:id/roster.xlsx",
+        method = "get",
+        operation_id = "session_roster_xlsx"
+    )]
+    async fn roster_xlsx(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Download> {
+        let caller = st.caller(req).await?;
+        let (_, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ReadActivityData, &place)
+            .await?;
+        let (_, lines) = roster::load(&st.db, id.0, st.clock.now()).await?;
+        let bytes = export::xlsx(&[roster::table(&lines)])?;
+        Ok(Download::xlsx(bytes, &format!("roster-{}", id.0)))
+    }
+
+    /// The printable sign-in sheet (签到表) of a session as xlsx (staff): everyone holding a
+    /// seat, masked name and phone, an empty signature column; A4, ready to print.
+    #[oai(
+        path = "/sessions/:id/sign-in-sheet.xlsx",
+        method = "get",
+        operation_id = "session_sign_in_sheet"
+    )]
+    async fn sign_in_sheet(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Download> {
+        let caller = st.caller(req).await?;
+        let (_, place) = session_place(&st, id.0).await?;
+        st.authorize(req, &caller, Action::ReadActivityData, &place)
+            .await?;
+        let (head, lines) = roster::load(&st.db, id.0, st.clock.now()).await?;
+        let bytes = roster::sign_in_sheet(&head, &lines)?;
+        Ok(Download::xlsx(bytes, &format!("sign-in-sheet-{}", id.0)))
     }
 }
 

@@ -65,6 +65,8 @@ struct AuditItem {
     id: i64,
     at: String,
     actor_id: Option<i64>,
+    /// The actor's name, masked (empty for system events and unknown callers).
+    actor_name: String,
     action: String,
     unit_id: Option<i64>,
     target: String,
@@ -316,12 +318,15 @@ impl AdminApi {
         Ok(Json(StaffList { items }))
     }
 
-    /// The audit trail of a unit and the units below it, newest first.
+    /// The audit trail of a unit and the units below it, newest first; filtered by action,
+    /// actor and China-time date range when asked.
     #[oai(
         path = "/admin/units/:id/audit",
         method = "get",
         operation_id = "unit_audit"
     )]
+    // One parameter per query filter, as the OpenAPI document lists them.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
         st: Data<&AppState>,
@@ -329,20 +334,44 @@ impl AdminApi {
         id: Path<i64>,
         before: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        /// Only this action (e.g. `role_granted`).
+        #[oai(validator(max_length = 64))]
+        action: Query<Option<String>>,
+        /// Only what this person did.
+        actor_id: Query<Option<i64>>,
+        /// From this day on (`YYYY-MM-DD`, China time, inclusive).
+        from: Query<Option<String>>,
+        /// Up to this day (`YYYY-MM-DD`, China time, inclusive).
+        to: Query<Option<String>>,
     ) -> Result<Json<AuditPage>> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::ReadAudit, id.0)
             .await?;
         let limit = limit.0.unwrap_or(50);
+        let (from, to) = audit_range(from.0.as_deref(), to.0.as_deref())?;
+        let action = action
+            .0
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty());
+        // Absent filters bind NULL; the casts give PostgreSQL the parameter types.
         let rows = sqlx::query(
-            "SELECT a.id, a.at, a.actor_id, a.action, a.unit_id, a.target, a.detail, a.request_id \
-             FROM audit_log a JOIN org_units u ON u.id = a.unit_id \
-             WHERE u.path LIKE $1 AND a.id < $2 ORDER BY a.id DESC LIMIT $3",
+            "SELECT a.id, a.at, a.actor_id, p.display_name AS actor_name, a.action, a.unit_id, a.target, a.detail, a.request_id \
+             FROM audit_log a JOIN org_units u ON u.id = a.unit_id LEFT JOIN users p ON p.id = a.actor_id \
+             WHERE u.path LIKE $1 AND a.id < $2 \
+             AND (CAST($4 AS TEXT) IS NULL OR a.action = $4) \
+             AND (CAST($5 AS BIGINT) IS NULL OR a.actor_id = $5) \
+             AND (CAST($6 AS TEXT) IS NULL OR a.at >= $6) \
+             AND (CAST($7 AS TEXT) IS NULL OR a.at < $7) \
+             ORDER BY a.id DESC LIMIT $3",
         )
         .bind(format!("{}%", unit.path))
         .bind(before.0.unwrap_or(i64::MAX))
         .bind(limit)
+        .bind(action)
+        .bind(actor_id.0)
+        .bind(from)
+        .bind(to)
         .fetch_all(st.db.pool())
         .await
         .map_err(ApiError::from)?;
@@ -352,6 +381,9 @@ impl AdminApi {
                 id: r.get("id"),
                 at: r.get("at"),
                 actor_id: r.get("actor_id"),
+                actor_name: mask_name(
+                    &r.get::<Option<String>, _>("actor_name").unwrap_or_default(),
+                ),
                 action: r.get("action"),
                 unit_id: r.get("unit_id"),
                 target: r.get("target"),
@@ -364,4 +396,32 @@ impl AdminApi {
             .flatten();
         Ok(Json(AuditPage { items, next_before }))
     }
+}
+
+/// A China-time day range as UTC timestamps `[from, to)`, each end optional.
+fn audit_range(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let day = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| ApiError::validation(format!("日期格式应为 YYYY-MM-DD：{s}")))
+    };
+    // Midnight China time is 16:00 UTC the day before.
+    let start = |d: chrono::NaiveDate| {
+        crate::time::fmt(
+            d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(8),
+        )
+    };
+    let from = from.filter(|s| !s.trim().is_empty()).map(day).transpose()?;
+    let to = to.filter(|s| !s.trim().is_empty()).map(day).transpose()?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::validation("开始日期不能晚于结束日期"));
+        }
+    }
+    Ok((
+        from.map(start),
+        to.map(|t| start(t + chrono::Duration::days(1))),
+    ))
 }

@@ -5,11 +5,12 @@ use crate::checkin::{
     SessionInfo, Stats, Ticket,
 };
 use crate::error::ApiError;
+use crate::export::{Cell, Download, ExportFormat, Table};
 use crate::state::{ctx, AppState};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Binary, Json, PlainText};
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sqlx::Row;
 
@@ -154,12 +155,6 @@ enum VenueCode {
     /// The mini-program code image (JPEG) that residents scan to check themselves in.
     #[oai(status = 200, content_type = "image/jpeg")]
     Image(Binary<Vec<u8>>),
-}
-
-#[derive(ApiResponse)]
-enum Csv {
-    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    File(PlainText<String>),
 }
 
 async fn scanner(
@@ -883,7 +878,7 @@ impl CheckinApi {
         }))
     }
 
-    /// The same as CSV, for the ledger (台账).
+    /// The same as CSV or xlsx (`format`), for the ledger (台账).
     #[oai(
         path = "/units/:id/volunteers.csv",
         method = "get",
@@ -894,29 +889,32 @@ impl CheckinApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-    ) -> Result<Csv> {
+        /// `csv` (default) or `xlsx`.
+        format: Query<Option<ExportFormat>>,
+    ) -> Result<Download> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::ManageCheckin, id.0)
             .await?;
         let items = unit_hours(&st, &unit.path).await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(["志愿者编号", "志愿者", "服务次数", "服务时长（小时）"]);
+        let mut t = Table::new(
+            "志愿服务时长",
+            &["志愿者编号", "志愿者", "服务次数", "服务时长（小时）"],
+        );
         for v in &items {
             let served = v.records.iter().filter(|r| r.minutes > 0).count();
-            let _ = w.write_record([
-                v.user_id.to_string(),
-                v.volunteer_masked.clone(),
-                served.to_string(),
-                format!("{:.1}", v.total_hours),
+            t.push(vec![
+                Cell::Int(v.user_id),
+                v.volunteer_masked.clone().into(),
+                Cell::Int(served as i64),
+                Cell::Num(v.total_hours),
             ]);
         }
-        let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
-        // A BOM so spreadsheet software reads the Chinese headers correctly.
-        Ok(Csv::File(PlainText(format!(
-            "\u{feff}{}",
-            String::from_utf8_lossy(&bytes)
-        ))))
+        Ok(Download::table(
+            &t,
+            format.0,
+            &format!("volunteers-{}", unit.id),
+        )?)
     }
 }
 

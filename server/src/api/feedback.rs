@@ -2,13 +2,14 @@ use super::{ApiTags, Done};
 use crate::access::Action;
 use crate::demand::decision;
 use crate::error::ApiError;
+use crate::export::{Cell, Download, ExportFormat, Table};
 use crate::feedback::{self, Counts, InboxItem, InboxQuery, NewRating, PublicRatings, RatingPatch};
 use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
 
 pub struct FeedbackApi;
@@ -45,12 +46,6 @@ struct Moderation {
     decision: String,
     #[oai(validator(max_length = 200))]
     note: Option<String>,
-}
-
-#[derive(ApiResponse)]
-pub enum Csv {
-    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    File(PlainText<String>),
 }
 
 async fn rating_status(st: &AppState, id: i64) -> Result<String, ApiError> {
@@ -386,7 +381,7 @@ impl FeedbackApi {
         Ok(Json(Done { ok: true }))
     }
 
-    /// The feedback of my scope as CSV (names masked).
+    /// The feedback of my scope as CSV or xlsx (`format`; comments' phone-like digits masked).
     #[oai(
         path = "/feedback/export.csv",
         method = "get",
@@ -397,7 +392,9 @@ impl FeedbackApi {
         st: Data<&AppState>,
         req: &Request,
         unit_id: Query<Option<i64>>,
-    ) -> Result<Csv> {
+        /// `csv` (default) or `xlsx`.
+        format: Query<Option<ExportFormat>>,
+    ) -> Result<Download> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
@@ -412,42 +409,35 @@ impl FeedbackApi {
         .fetch_all(st.db.pool())
         .await
         .map_err(ApiError::from)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record([
-            "编号",
-            "时间",
-            "单位",
-            "活动",
-            "类型",
-            "评分",
+        let mut t = Table::new(
             "评价",
-            "审核状态",
-            "首次回复",
-            "已跟进",
-        ]);
+            &[
+                "编号",
+                "时间",
+                "单位",
+                "活动",
+                "类型",
+                "评分",
+                "评价",
+                "审核状态",
+                "首次回复",
+                "已跟进",
+            ],
+        );
         for r in rows {
-            let _ = w.write_record([
-                r.get::<i64, _>("id").to_string(),
-                r.get::<String, _>("created_at"),
-                r.get::<String, _>("short_name"),
-                r.get::<String, _>("title"),
-                crate::activity::kind_label(&r.get::<String, _>("kind")).to_string(),
-                r.get::<i64, _>("score").to_string(),
-                crate::privacy::mask_text(&r.get::<String, _>("comment")),
-                r.get::<String, _>("comment_status"),
-                r.get::<Option<String>, _>("first_reply_at")
-                    .unwrap_or_default(),
-                if r.get::<Option<String>, _>("handled_at").is_some() {
-                    "是".into()
-                } else {
-                    "否".into()
-                },
+            t.push(vec![
+                Cell::Int(r.get("id")),
+                r.get::<String, _>("created_at").into(),
+                r.get::<String, _>("short_name").into(),
+                r.get::<String, _>("title").into(),
+                crate::activity::kind_label(&r.get::<String, _>("kind")).into(),
+                Cell::Int(r.get("score")),
+                crate::privacy::mask_text(&r.get::<String, _>("comment")).into(),
+                r.get::<String, _>("comment_status").into(),
+                r.get::<Option<String>, _>("first_reply_at").into(),
+                r.get::<Option<String>, _>("handled_at").is_some().into(),
             ]);
         }
-        let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
-        Ok(Csv::File(PlainText(format!(
-            "\u{feff}{}",
-            String::from_utf8_lossy(&bytes)
-        ))))
+        Ok(Download::table(&t, format.0, "feedback")?)
     }
 }

@@ -253,6 +253,7 @@ impl MenuApi {
             joint_unit_ids: Some(vec![root.id]),
             description: Some(plan.description),
             poster_url: None,
+            poster_file_id: None,
             age_min: None,
             age_max: None,
             booking_mode: if body.capacity.is_some() {

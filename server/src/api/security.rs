@@ -19,6 +19,7 @@ pub const CSRF: &str = "csrf_token";
 /// Operations that need no credential at all.
 pub const PUBLIC: &[&str] = &[
     "org_tree",
+    "org_naming",
     "org_units",
     "org_nearest",
     "org_unit",

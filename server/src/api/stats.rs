@@ -1,13 +1,13 @@
-use super::feedback::Csv;
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
+use crate::export::{Download, ExportFormat};
 use crate::state::AppState;
 use crate::stats::{self, DemandRow, ReplyStats, SatisfactionRow, Staffing, Target};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 pub struct StatsApi;
@@ -162,7 +162,7 @@ impl StatsApi {
         }))
     }
 
-    /// The activity ledger (台账) of a China-time year as CSV (the workbook's 活动 sheet), in my scope.
+    /// The activity ledger (台账) of a China-time year as CSV or xlsx (`format`): the workbook's 活动 sheet, in my scope.
     #[oai(
         path = "/stats/ledger.csv",
         method = "get",
@@ -174,15 +174,17 @@ impl StatsApi {
         req: &Request,
         unit_id: Query<Option<i64>>,
         year: Query<Option<i32>>,
-    ) -> Result<Csv> {
+        /// `csv` (default) or `xlsx`.
+        format: Query<Option<ExportFormat>>,
+    ) -> Result<Download> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
         let period = crate::ledger::Period::new(year, None)?;
-        let table =
+        let t =
             crate::ledger::activities(&st.db, &scope, &under, &period, &st.clock.now_str()).await?;
-        Ok(Csv::File(PlainText(table.csv())))
+        Ok(Download::table(&t, format.0, &format!("ledger-{year}"))?)
     }
 }

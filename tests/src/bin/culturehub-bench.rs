@@ -148,8 +148,10 @@ async fn prepare(backend: Backend, volume: Volume) -> Option<World> {
     };
     let db = Db::connect(&db_url).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let rows = culturehub::org::parse_csv(culturehub::org::FUTIAN_CSV, &Default::default())
-        .expect("network");
+    let naming = culturehub::org::Naming::new(&Default::default(), None);
+    let rows =
+        culturehub::org::parse_csv(culturehub::org::FUTIAN_CSV, &Default::default(), &naming)
+            .expect("network");
     culturehub::org::import_rows(&db, &rows, true, &ts(now()), |_| {})
         .await
         .expect("import");

@@ -260,7 +260,8 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         organizer: activity.organizer_name,
         joint: (activity.joint_unit_names || []).join('、'),
         description: activity.description,
-        poster: activity.poster_url,
+        // An uploaded poster is a path on the service (/api/v1/files/{id}); <image> needs the full address.
+        poster: activity.poster_url && activity.poster_url.charAt(0) === '/' ? require('../../config').baseUrl + activity.poster_url : activity.poster_url,
         age: format.ageText(activity.age_min, activity.age_max),
         mode: format.modeText(activity.booking_mode),
         isCourse: !!activity.is_course,
