@@ -183,8 +183,10 @@ impl StatsApi {
             .await?;
         let year = year_or_now(&st, year.0)?;
         let period = crate::ledger::Period::new(year, None)?;
-        let t =
+        let mut t =
             crate::ledger::activities(&st.db, &scope, &under, &period, &st.clock.now_str()).await?;
+        // Downloaded on its own, the sheet says which year it is.
+        t.name = format!("{year}年活动台账");
         Ok(Download::table(&t, format.0, &format!("ledger-{year}"))?)
     }
 }
