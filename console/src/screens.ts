@@ -168,6 +168,15 @@ export const SCREENS: Screen[] = [
     component: () => import('./views/StatsView.vue'),
     ops: ['stats_satisfaction', 'stats_demand', 'stats_replies', 'stats_targets', 'stats_staffing', 'stats_ledger'],
   },
+  {
+    name: 'ledgers',
+    path: '/ledgers',
+    title: '台账',
+    icon: 'Notebook',
+    needs: 'export_ledger',
+    component: () => import('./views/LedgersView.vue'),
+    ops: ['ledger_workbook', 'ledger_completeness', 'evidence_list', 'evidence_attach', 'evidence_remove', 'file_upload', 'file_thumb'],
+  },
 ]
 
 /** The sign-in page (outside the layout, so not in SCREENS) and the session the whole app uses. */

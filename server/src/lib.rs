@@ -34,6 +34,8 @@ pub mod demand;
 /// The one error shape.
 pub mod error;
 /// Staff downloads: CSV and xlsx from one table model, formula-safe.
+/// Photos and notes attached to held sessions (活动照片台账), and ledger completeness.
+pub mod evidence;
 pub mod export;
 /// Family members residents book for.
 pub mod family;
@@ -48,6 +50,8 @@ pub mod images;
 /// Text input checked once for every request: control characters, blank names.
 pub mod input;
 /// The cultural menu (点单): items, orders, delivery, votes.
+/// The ledgers (台账): a workbook per unit and year or month, evidence and completeness.
+pub mod ledger;
 pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;

@@ -6,7 +6,6 @@ use crate::access::Scope;
 use crate::config::PolicySettings;
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::export::{Cell, Table};
 use crate::time;
 use poem_openapi::Object;
 use serde::Serialize;
@@ -193,67 +192,3 @@ pub async fn replies(db: &Db, scope: &Scope, under: &str) -> ApiResult<ReplyStat
     })
 }
 
-// The policy's annual supply targets are counted in `plans` (per session, CST years).
-
-/// The activity ledger (台账) for a year, as CSV rows with a header, in scope.
-pub async fn ledger(db: &Db, scope: &Scope, under: &str, year: i32) -> ApiResult<Table> {
-    let from = format!("{year}-01-01T00:00:00Z");
-    let to = format!("{}-01-01T00:00:00Z", year + 1);
-    let rows = sqlx::query(&format!(
-        "SELECT a.id, a.title, a.kind, a.status, u.name AS organizer, a.delivered_by_unit_id, \
-         (SELECT MIN(s.starts_at) FROM sessions s WHERE s.activity_id = a.id) AS first_start, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s WHERE s.activity_id = a.id) AS sessions, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.activity_id = a.id AND b.status = 'confirmed') AS booked, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c JOIN sessions s ON s.id = c.session_id WHERE s.activity_id = a.id AND c.undone_at IS NULL) AS admitted, \
-         (SELECT CAST(COALESCE(SUM(h.count), 0) AS BIGINT) FROM headcounts h JOIN sessions s ON s.id = h.session_id WHERE s.activity_id = a.id) AS walk_ins, \
-         (SELECT CAST(AVG(r.score) AS DOUBLE PRECISION) FROM ratings r WHERE r.activity_id = a.id) AS avg_score \
-         FROM activities a JOIN org_units u ON u.id = a.organizer_unit_id WHERE {} AND u.path LIKE $1 \
-         AND (SELECT MIN(s.starts_at) FROM sessions s WHERE s.activity_id = a.id) >= $2 \
-         AND (SELECT MIN(s.starts_at) FROM sessions s WHERE s.activity_id = a.id) < $3 ORDER BY first_start, a.id",
-        scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(db.pool())
-    .await?;
-    let mut t = Table::new(
-        &format!("{year}年活动台账"),
-        &[
-            "活动编号",
-            "活动名称",
-            "类型",
-            "状态",
-            "主办单位",
-            "总馆配送",
-            "首场时间",
-            "场次",
-            "预约人数",
-            "签到人数",
-            "现场人次",
-            "平均评分",
-        ],
-    );
-    for r in rows {
-        let kind: String = r.get("kind");
-        t.push(vec![
-            Cell::Int(r.get("id")),
-            r.get::<String, _>("title").into(),
-            crate::activity::kind_label(&kind).into(),
-            r.get::<String, _>("status").into(),
-            r.get::<String, _>("organizer").into(),
-            r.get::<Option<i64>, _>("delivered_by_unit_id")
-                .is_some()
-                .into(),
-            r.get::<Option<String>, _>("first_start").into(),
-            Cell::Int(r.get("sessions")),
-            Cell::Int(r.get("booked")),
-            Cell::Int(r.get("admitted")),
-            Cell::Int(r.get("walk_ins")),
-            r.get::<Option<f64>, _>("avg_score")
-                .map(|a| Cell::Num((a * 10.0).round() / 10.0))
-                .into(),
-        ]);
-    }
-    Ok(t)
-}

@@ -999,6 +999,12 @@ fn coverage_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
 fn ledger_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/stats/ledger.csv")
 }
+fn workbook_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/ledgers/workbook.xlsx")
+}
+fn completeness_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/ledgers/completeness")
+}
 fn mark_read_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let id = rating(w, s, false).await;
@@ -1189,6 +1195,75 @@ async fn staff_file(w: &World<'_>, s: Side) -> i64 {
     .await
     .unwrap()
     .id
+}
+
+/// A session at the point on `s` that has been held (published, ended an hour ago).
+async fn held_session(w: &World<'_>, s: Side) -> i64 {
+    let (activity, session) = draft(w, s).await;
+    let db = w.app.state().db.pool();
+    sqlx::query("UPDATE activities SET status = 'published' WHERE id = $1")
+        .bind(activity)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(culturehub_tests::at(w.app, -180))
+        .bind(culturehub_tests::at(w.app, -60))
+        .bind(session)
+        .execute(db)
+        .await
+        .unwrap();
+    session
+}
+
+fn evidence_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = held_session(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/sessions/{id}/evidence"),
+            body: None,
+        }
+    })
+}
+
+fn evidence_attach_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = held_session(w, s).await;
+        let file = staff_file(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/sessions/{id}/evidence"),
+            body: Some(json!({"file_id": file, "note": "现场照片"})),
+        }
+    })
+}
+
+fn evidence_remove_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = held_session(w, s).await;
+        let file = staff_file(w, s).await;
+        let path: String = sqlx::query_scalar("SELECT unit_path FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_one(w.app.state().db.pool())
+            .await
+            .unwrap();
+        let eid: i64 = sqlx::query_scalar(
+            "INSERT INTO session_evidence (session_id, file_id, unit_path, note, created_at) VALUES ($1,$2,$3,'',$4) RETURNING id",
+        )
+        .bind(id)
+        .bind(file)
+        .bind(path)
+        .bind(w.app.state().now())
+        .fetch_one(w.app.state().db.pool())
+        .await
+        .unwrap();
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/sessions/{id}/evidence/{eid}"),
+            body: None,
+        }
+    })
 }
 
 fn file_get_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
@@ -1795,6 +1870,20 @@ fn cases() -> Vec<Case> {
             build: ledger_op,
         },
         Case {
+            op: "ledger_workbook",
+            allowed: EXPORTERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: workbook_op,
+        },
+        Case {
+            op: "ledger_completeness",
+            allowed: EXPORTERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: completeness_op,
+        },
+        Case {
             op: "console_login_code_scan",
             allowed: CONSOLE_USERS,
             also_other: CONSOLE_USERS,
@@ -1835,6 +1924,27 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: file_thumb_op,
+        },
+        Case {
+            op: "evidence_list",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: evidence_list_op,
+        },
+        Case {
+            op: "evidence_attach",
+            allowed: UPLOADERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: evidence_attach_op,
+        },
+        Case {
+            op: "evidence_remove",
+            allowed: UPLOADERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: evidence_remove_op,
         },
     ]
 }

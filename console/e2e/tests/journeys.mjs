@@ -412,7 +412,7 @@ export default function journeys(ctx) {
       },
     },
     {
-      name: 'screens for the remaining areas render for the main center (network, demand, people, stats)',
+      name: 'screens for the remaining areas render for the main center (network, demand, people, stats, ledgers)',
       async fn() {
         const p = w.adminPage || (await page())
         if (!w.adminPage) await scanSignIn(p, server, api, w.admin)
@@ -480,6 +480,20 @@ export default function journeys(ctx) {
         await p.locator('[data-screen=activities]').click()
         await p.locator('[data-test=activities-table] tbody tr').first().waitFor()
         await shot(p, 'activities')
+        // 台账: completeness of the photo ledger, and the workbook download (xlsx).
+        await p.locator('[data-screen=ledgers]').click()
+        await p.locator('[data-test=ledger-summary]').waitFor()
+        await p.locator('[data-test=export-workbook]').waitFor()
+        assert.match(await p.locator('[data-test=export-workbook]').innerText(), /导出台账工作簿/)
+        const wb = await p.evaluate(async () => {
+          const r = await fetch('/api/v1/ledgers/workbook.xlsx')
+          const b = new Uint8Array(await r.arrayBuffer())
+          return { status: r.status, type: r.headers.get('content-type'), zip: String.fromCharCode(b[0], b[1]) }
+        })
+        assert.equal(wb.status, 200)
+        assert.equal(wb.type, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        assert.equal(wb.zip, 'PK')
+        await shot(p, 'ledgers')
         await closeAll()
       },
       after: closeAll,

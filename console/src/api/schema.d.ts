@@ -966,6 +966,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledgers/completeness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger completeness: per unit, held sessions and how many have photos, and the held
+         *     sessions still missing them, for a China-time year or month, in my scope.
+         */
+        get: operations["ledger_completeness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledgers/workbook.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledgers of a year or month as one workbook, a sheet per ledger, in my scope
+         *     (optionally one unit and everything under it).
+         */
+        get: operations["ledger_workbook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/manage/activities": {
         parameters: {
             query?: never;
@@ -1444,79 +1484,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/people/dispatches": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Dual-dispatch records into or out of the units in my scope. */
-        get: operations["dispatch_list"];
-        put?: never;
-        /**
-         * Dispatch a registered person one level down their own line: a main-center cadre to a
-         *     branch as deputy head, a branch instructor to one of its points. Kept by the sending unit.
-         */
-        post: operations["dispatch_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/people/dispatches/{id}/end": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** End a dispatch on a given day (the sending unit). */
-        post: operations["dispatch_end"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/people/staff": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The staff register of the units in my scope (names and phones masked). */
-        get: operations["staff_register_list"];
-        put?: never;
-        /** Add a person to a unit's staff register. */
-        post: operations["staff_register_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/people/staff/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change a register entry: post, terms, dates (ending it sets `to_date`), account link. */
-        patch: operations["staff_register_update"];
-        trace?: never;
-    };
     "/api/v1/ratings": {
         parameters: {
             query?: never;
@@ -1704,6 +1671,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The photos attached to a session (staff who may read the unit's activity data). */
+        get: operations["evidence_list"];
+        put?: never;
+        /**
+         * Attach an uploaded photo with a short note to a held session (staff who may run the
+         *     unit's activities).
+         */
+        post: operations["evidence_attach"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a photo from a session's evidence (kept in the audit trail). */
+        delete: operations["evidence_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/headcount": {
         parameters: {
             query?: never;
@@ -1795,26 +1800,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/stats/dispatch-coverage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Dual-dispatch (双派) coverage today: branches with a dispatched deputy head, points with
-         *     a dispatched instructor, and the gaps, in my scope.
-         */
-        get: operations["stats_dispatch_coverage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/stats/ledger.csv": {
         parameters: {
             query?: never;
@@ -1822,7 +1807,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The activity ledger (台账) of a year as CSV or xlsx (`format`), in my scope. */
+        /** The activity ledger (台账) of a China-time year as CSV or xlsx (`format`): the workbook's 活动 sheet, in my scope. */
         get: operations["stats_ledger"];
         put?: never;
         post?: never;
@@ -1873,10 +1858,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Staff per unit against the policy's minimums, counted from the staff register (not app
-         *     roles), in my scope.
-         */
+        /** Staff per unit against the policy's minimums, in my scope. */
         get: operations["stats_staffing"];
         put?: never;
         post?: never;
@@ -2314,6 +2296,20 @@ export interface components {
             starts_at: string;
             title: string;
         };
+        /** Completeness */
+        Completeness: {
+            complete: boolean;
+            /** Format: int64 */
+            held: number;
+            /** @description Held sessions without evidence, oldest first. */
+            missing: components["schemas"]["MissingSession"][];
+            /** @description `2026` or `2026-11`. */
+            period: string;
+            /** @description Every unit in scope under the one asked for, including those with nothing held. */
+            units: components["schemas"]["UnitCompleteness"][];
+            /** Format: int64 */
+            with_evidence: number;
+        };
         /** Conflict */
         Conflict: {
             /** Format: int64 */
@@ -2368,35 +2364,6 @@ export interface components {
             total: number;
             /** Format: int64 */
             unread: number;
-        };
-        /** Coverage */
-        Coverage: {
-            /** Format: int64 */
-            branches: number;
-            /**
-             * Format: int64
-             * @description Branches with a main-center cadre dispatched as deputy head today.
-             */
-            branches_covered: number;
-            /** Format: int64 */
-            points: number;
-            /**
-             * Format: int64
-             * @description Points with a branch instructor dispatched today.
-             */
-            points_covered: number;
-            /** @description Every branch and point in scope, uncovered ones (the gaps) first. */
-            units: components["schemas"]["CoverageUnit"][];
-        };
-        /** CoverageUnit */
-        CoverageUnit: {
-            covered: boolean;
-            /** @description Masked names of the people dispatched there today. */
-            dispatched: string[];
-            level: string;
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
         };
         /** DaySession */
         DaySession: {
@@ -2557,32 +2524,6 @@ export interface components {
             /** @description Any stable test identity; only accepted when `dev_login` is enabled. */
             openid: string;
         };
-        /** Dispatch */
-        Dispatch: {
-            active: boolean;
-            from_date: string;
-            /** Format: int64 */
-            from_unit_id: number;
-            from_unit_name: string;
-            /** Format: int64 */
-            id: number;
-            /** @description `deputy_head` (main center → branch) or `instructor` (branch → point). */
-            kind: string;
-            kind_label: string;
-            post: string;
-            /** Format: int64 */
-            staff_id: number;
-            /** @description Masked. */
-            staff_name: string;
-            to_date?: string;
-            /** Format: int64 */
-            to_unit_id: number;
-            to_unit_name: string;
-        };
-        /** Dispatches */
-        Dispatches: {
-            items: components["schemas"]["Dispatch"][];
-        };
         /**
          * Done
          * @description A plain acknowledgement.
@@ -2590,10 +2531,30 @@ export interface components {
         Done: {
             ok: boolean;
         };
-        /** EndDispatchBody */
-        EndDispatchBody: {
-            /** @description Last day of the dispatch. */
-            to_date: string;
+        /** Evidence */
+        Evidence: {
+            /** @description Who attached it, masked. */
+            added_by: string;
+            created_at: string;
+            /** Format: int64 */
+            file_id: number;
+            /** Format: int64 */
+            id: number;
+            note: string;
+            /** Format: int64 */
+            session_id: number;
+            /** @description `/api/v1/files/{id}/thumb` (staff only). */
+            thumb_url: string;
+            /** @description `/api/v1/files/{id}` (staff only). */
+            url: string;
+        };
+        /** EvidenceList */
+        EvidenceList: {
+            /** @description Whether the session has been held (photos may be attached). */
+            held: boolean;
+            items: components["schemas"]["Evidence"][];
+            /** Format: int64 */
+            session_id: number;
         };
         /** ExpectedSession */
         ExpectedSession: {
@@ -2800,6 +2761,18 @@ export interface components {
             /** Format: int64 */
             into_id: number;
         };
+        /** MissingSession */
+        MissingSession: {
+            /** Format: int64 */
+            activity_id: number;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** Moderation */
         Moderation: {
             /** @description `publish` or `reject`. */
@@ -2882,19 +2855,15 @@ export interface components {
              */
             unit_id: number;
         };
-        /** NewDispatchBody */
-        NewDispatchBody: {
-            from_date: string;
-            /** @description Defaults to the district's deputy-head or instructor post. */
-            post?: string;
+        /** NewEvidence */
+        NewEvidence: {
             /**
              * Format: int64
-             * @description The register entry of the person dispatched; they are sent from that entry's unit.
+             * @description A staff-only image uploaded with `POST /api/v1/files?visibility=staff`.
              */
-            staff_id: number;
-            to_date?: string;
-            /** Format: int64 */
-            to_unit_id: number;
+            file_id: number;
+            /** @description What the photo shows, for the ledger. */
+            note?: string;
         };
         /** NewGrant */
         NewGrant: {
@@ -3003,25 +2972,6 @@ export interface components {
              * @description Where: a unit of the network…
              */
             unit_id: number;
-        };
-        /** NewStaffBody */
-        NewStaffBody: {
-            /** @description `full_time`, `part_time` or `seconded`. */
-            employment: string;
-            /** @description `YYYY-MM-DD` (CST). */
-            from_date: string;
-            name: string;
-            phone?: string;
-            post: string;
-            /** @description Last day, `YYYY-MM-DD`; absent while open. */
-            to_date?: string;
-            /** Format: int64 */
-            unit_id: number;
-            /**
-             * Format: int64
-             * @description Link to the person's account.
-             */
-            user_id?: number;
         };
         /**
          * NewUnit
@@ -3453,49 +3403,15 @@ export interface components {
         StaffActivityList: {
             items: components["schemas"]["StaffActivity"][];
         };
-        /** StaffEntry */
-        StaffEntry: {
-            /** @description On the register today (CST). */
-            active: boolean;
-            /** @description `full_time`, `part_time` or `seconded`. */
-            employment: string;
-            employment_label: string;
-            from_date: string;
-            /** Format: int64 */
-            id: number;
-            /** @description Masked. */
-            name: string;
-            /** @description Masked. */
-            phone?: string;
-            post: string;
-            to_date?: string;
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
-            /**
-             * Format: int64
-             * @description The linked account, if any.
-             */
-            user_id?: number;
-        };
         /** Staffing */
         Staffing: {
-            /** @description What was counted, in words. */
-            counted: string;
-            /**
-             * Format: int64
-             * @description How many are missing (0 when met).
-             */
-            gap: number;
             level: string;
             met: boolean;
             /** Format: int64 */
             minimum: number;
             /**
              * Format: int64
-             * @description Counted from the register, today (CST): full-time staff belonging to the unit itself;
-             *     at a point, people in the coordinator post. Dispatched or role-holding people of other
-             *     units are not counted here.
+             * @description People holding a staff role at this unit (volunteers not counted).
              */
             staff: number;
             /** Format: int64 */
@@ -3519,24 +3435,6 @@ export interface components {
             role: components["schemas"]["RoleOut"];
             /** Format: int64 */
             user_id: number;
-        };
-        /** StaffPatchBody */
-        StaffPatchBody: {
-            employment?: string;
-            from_date?: string;
-            post?: string;
-            /** @description Last day; an empty string reopens the entry. */
-            to_date?: string;
-            /** @description Remove the account link. */
-            unlink_user?: boolean;
-            /** Format: int64 */
-            user_id?: number;
-        };
-        /** StaffRegister */
-        StaffRegister: {
-            items: components["schemas"]["StaffEntry"][];
-            /** @description The district's posts, for the form. */
-            posts: string[];
         };
         /** Stats */
         Stats: {
@@ -3656,6 +3554,29 @@ export interface components {
             parent_id?: number;
             phone: string;
             short_name: string;
+        };
+        /** UnitCompleteness */
+        UnitCompleteness: {
+            complete: boolean;
+            /**
+             * Format: int64
+             * @description Sessions held in the period at this unit.
+             */
+            held: number;
+            level: string;
+            /**
+             * Format: int64
+             * @description 0–100; 100 when nothing was held.
+             */
+            percent: number;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            /**
+             * Format: int64
+             * @description Of those, with at least one photo.
+             */
+            with_evidence: number;
         };
         /** UnitDetail */
         UnitDetail: {
@@ -5098,6 +5019,57 @@ export interface operations {
             };
         };
     };
+    ledger_completeness: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`: one month instead of the year. */
+                month?: string;
+                unit_id?: number;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Completeness"];
+                };
+            };
+        };
+    };
+    ledger_workbook: {
+        parameters: {
+            query?: {
+                /** @description `YYYY-MM`: one month instead of the year. */
+                month?: string;
+                unit_id?: number;
+                /** @description China-time year; defaults to the current one. */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    "CONTENT-DISPOSITION": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     manage_activities: {
         parameters: {
             query: {
@@ -5842,144 +5814,6 @@ export interface operations {
             };
         };
     };
-    dispatch_list: {
-        parameters: {
-            query?: {
-                unit_id?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Dispatches"];
-                };
-            };
-        };
-    };
-    dispatch_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewDispatchBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
-                };
-            };
-        };
-    };
-    dispatch_end: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["EndDispatchBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Dispatch"];
-                };
-            };
-        };
-    };
-    staff_register_list: {
-        parameters: {
-            query?: {
-                unit_id?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["StaffRegister"];
-                };
-            };
-        };
-    };
-    staff_register_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewStaffBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
-                };
-            };
-        };
-    };
-    staff_register_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["StaffPatchBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["StaffEntry"];
-                };
-            };
-        };
-    };
     rating_create: {
         parameters: {
             query?: never;
@@ -6236,6 +6070,74 @@ export interface operations {
             };
         };
     };
+    evidence_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EvidenceList"];
+                };
+            };
+        };
+    };
+    evidence_attach: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewEvidence"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Evidence"];
+                };
+            };
+        };
+    };
+    evidence_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evidence_id: number;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+        };
+    };
     checkin_headcount: {
         parameters: {
             query?: never;
@@ -6346,27 +6248,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Demand"];
-                };
-            };
-        };
-    };
-    stats_dispatch_coverage: {
-        parameters: {
-            query?: {
-                unit_id?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Coverage"];
                 };
             };
         };

@@ -11,6 +11,7 @@ pub mod contract;
 pub mod demand;
 pub mod feedback;
 pub mod files;
+pub mod ledgers;
 pub mod menu;
 pub mod org;
 pub mod plans;
@@ -73,6 +74,8 @@ pub type Apis = (
     console::ConsoleApi,
     files::FilesApi,
     people::PeopleApi,
+    ledgers::LedgersApi,
+    ledgers::EvidenceApi,
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -218,6 +221,8 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             console::ConsoleApi,
             files::FilesApi,
             people::PeopleApi,
+            ledgers::LedgersApi,
+            ledgers::EvidenceApi,
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

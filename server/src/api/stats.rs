@@ -282,7 +282,7 @@ impl StatsApi {
         ))
     }
 
-    /// The activity ledger (台账) of a year as CSV or xlsx (`format`), in my scope.
+    /// The activity ledger (台账) of a China-time year as CSV or xlsx (`format`): the workbook's 活动 sheet, in my scope.
     #[oai(
         path = "/stats/ledger.csv",
         method = "get",
@@ -302,7 +302,11 @@ impl StatsApi {
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
-        let t = stats::ledger(&st.db, &scope, &under, year).await?;
+        let period = crate::ledger::Period::new(year, None)?;
+        let mut t =
+            crate::ledger::activities(&st.db, &scope, &under, &period, &st.clock.now_str()).await?;
+        // Downloaded on its own, the sheet says which year it is.
+        t.name = format!("{year}年活动台账");
         Ok(Download::table(&t, format.0, &format!("ledger-{year}"))?)
     }
 }
