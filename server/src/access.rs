@@ -107,7 +107,7 @@ pub enum Action {
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,

@@ -3,7 +3,6 @@
 //! caller's scope (a `Scope` from `access`), never over the whole district by default.
 
 use crate::access::Scope;
-use crate::config::PolicySettings;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::time;
@@ -191,4 +190,3 @@ pub async fn replies(db: &Db, scope: &Scope, under: &str) -> ApiResult<ReplyStat
         low_scores_handled: low_handled,
     })
 }
-

@@ -14,8 +14,8 @@ pub mod files;
 pub mod ledgers;
 pub mod menu;
 pub mod org;
-pub mod plans;
 pub mod people;
+pub mod plans;
 pub mod security;
 pub mod stats;
 
