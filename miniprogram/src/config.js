@@ -6,11 +6,9 @@
 //    “不校验合法域名” in DevTools, or set urlCheck=false in project.config.json).
 //  - trial / release: the deployed service; its domain must be registered as a
 //    “request 合法域名” in the mini-program admin console.
-const BASE_URLS = {
-  develop: 'http://127.0.0.1:8080',
-  trial: 'https://culturehub-test.example.gov.cn',
-  release: 'https://culturehub.example.gov.cn'
-}
+// The URLs, the AppID and the template ids come from deploy.js (npm run configure).
+const deploy = require('./deploy.js')
+const BASE_URLS = deploy.baseUrls
 
 function envVersion() {
   try {
@@ -44,14 +42,7 @@ const config = {
 
   // Subscribe-message template ids from the admin console (订阅消息 → 我的模板), one per
   // kind the server knows. The server's own config (templates.*) must use the same ids.
-  subscribeTemplates: {
-    booking_confirmed: 'tmpl_booking_confirmed',
-    waitlist_promoted: 'tmpl_waitlist_promoted',
-    lottery_result: 'tmpl_lottery_result',
-    session_reminder: 'tmpl_session_reminder',
-    activity_changed: 'tmpl_activity_changed',
-    demand_update: 'tmpl_demand_update'
-  },
+  subscribeTemplates: deploy.subscribeTemplates,
 
   // Activity kinds (NewActivity.kind) with short labels for the filter chips. The server's
   // kind_label is used wherever an item carries one.

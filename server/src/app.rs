@@ -205,6 +205,7 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
     );
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let lang = error::lang_of(req.headers());
     req.extensions_mut().insert(ReqCtx {
         request_id: rid.clone(),
         ip: ip.clone(),
@@ -340,7 +341,7 @@ async fn outer<E: Endpoint>(ep: Arc<E>, mut req: Request, st: AppState) -> poem:
         Ok(r) => r,
         Err(e) => {
             unmatched = e.status() == poem::http::StatusCode::NOT_FOUND && !e.is::<ApiError>();
-            error::render(e, &rid)
+            error::render_in(e, &rid, lang)
         }
     };
     if let Ok(v) = poem::http::HeaderValue::from_str(&rid) {
