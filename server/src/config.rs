@@ -292,6 +292,9 @@ pub struct WechatSettings {
     pub embedded_fake_port: u16,
     /// Subscribe-message template ids, from the mini-program admin console.
     pub templates: Templates,
+    /// The URL prefix registered in the admin console under 扫普通链接二维码打开小程序; share
+    /// posters encode `<prefix>/activity?id=N` and `<prefix>/unit?id=N` (D111).
+    pub share_link_prefix: String,
 }
 
 /// One template per kind of message. Each template's fields are `thing1` (activity, ≤20
@@ -496,6 +499,7 @@ impl Default for WechatSettings {
             embedded_fake: true,
             embedded_fake_port: 9080,
             templates: Templates::default(),
+            share_link_prefix: "https://culturehub.example.gov.cn/mp".into(),
         }
     }
 }

@@ -67,6 +67,8 @@ pub mod people;
 pub mod personal;
 /// Yearly plans, targets and how sessions count towards them.
 pub mod plans;
+/// Share posters: PNG layout with a QR code to the page.
+pub mod poster;
 /// Masking of personal data.
 pub mod privacy;
 /// A session's roster and sign-in sheet (签到表) for staff.

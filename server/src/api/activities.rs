@@ -10,11 +10,19 @@ use crate::state::{ctx, AppState};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
 
 pub struct ActivitiesApi;
+
+/// A share poster (activities and units).
+#[derive(poem_openapi::ApiResponse)]
+pub enum PosterPng {
+    /// The poster image (PNG, 750×1334; layout in docs/api.md).
+    #[oai(status = 200, content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+}
 
 #[derive(Object, Clone)]
 pub struct BrowseItem {
@@ -293,6 +301,26 @@ impl ActivitiesApi {
             activity,
             my_bookings,
         }))
+    }
+
+    /// Share poster (分享海报) of a published activity: PNG, 750×1334, a blank panel for the
+    /// mini-program to write title, time and place on, and a QR code that opens the activity.
+    /// Drafts, cancelled and finished activities have none (404).
+    #[oai(
+        path = "/activities/:id/poster.png",
+        method = "get",
+        operation_id = "activity_poster"
+    )]
+    async fn poster(&self, st: Data<&AppState>, id: Path<i64>) -> Result<PosterPng> {
+        let head = activity::head(&st.db, id.0).await?;
+        if head.status != "published" {
+            return Err(ApiError::not_found("该活动的海报").into());
+        }
+        let link = crate::poster::link(
+            &st.settings.wechat.share_link_prefix,
+            &crate::poster::Target::Activity(head.id),
+        );
+        Ok(PosterPng::Png(Binary(crate::poster::render(&link))))
     }
 
     /// The lottery's public record: seed commitment, the seed after the draw, entries in order.

@@ -185,6 +185,31 @@ impl OrgApi {
         }))
     }
 
+    /// Share poster (分享海报) of an open unit: the same layout as an activity's, its QR code
+    /// opens the unit. Closed units have none (404).
+    #[oai(
+        path = "/org/units/:id/poster.png",
+        method = "get",
+        operation_id = "org_unit_poster"
+    )]
+    async fn poster(
+        &self,
+        st: Data<&AppState>,
+        id: Path<i64>,
+    ) -> Result<super::activities::PosterPng> {
+        let unit = org::get_unit(&st.db, id.0).await?;
+        if unit.closed_at.is_some() {
+            return Err(ApiError::not_found("该单位的海报").into());
+        }
+        let link = crate::poster::link(
+            &st.settings.wechat.share_link_prefix,
+            &crate::poster::Target::Unit(unit.id),
+        );
+        Ok(super::activities::PosterPng::Png(
+            poem_openapi::payload::Binary(crate::poster::render(&link)),
+        ))
+    }
+
     /// Edit a unit's public information (its own staff, or staff above it).
     #[oai(
         path = "/org/units/:id",

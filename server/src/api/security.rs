@@ -24,6 +24,8 @@ pub const PUBLIC: &[&str] = &[
     "org_units",
     "org_nearest",
     "org_unit",
+    "org_unit_poster",
+    "activity_poster",
     "auth_wechat",
     "auth_dev",
     "activity_lottery",
