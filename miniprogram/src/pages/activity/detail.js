@@ -8,6 +8,7 @@ const format = require('../../utils/format')
 const subscribe = require('../../utils/subscribe')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
+const poster = require('../../utils/poster')
 
 function sessionView(s, selectedId, mode) {
   const item = Object.assign({ booking_mode: mode }, s)
@@ -137,7 +138,9 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     attendeeId: 0,
     signedIn: false,
     action: { kind: 'none', label: '', disabled: true, hint: '', reason: '' },
-    ratings: null
+    ratings: null,
+    posterPath: '',
+    posterBusy: false
   },
 
   onLoad: function (query) {
@@ -150,6 +153,10 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     }
     this.load()
     if (session.isSignedIn()) this.loadFamily()
+    // Moments (朋友圈) sharing is off unless the page turns it on.
+    if (typeof wx.showShareMenu === 'function') {
+      wx.showShareMenu({ withShareTicket: false, menus: ['shareAppMessage', 'shareTimeline'] })
+    }
   },
 
   onShow: function () {
@@ -520,5 +527,53 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       title: (this.activity && this.activity.title) || '福田文化馆活动',
       path: '/pages/activity/detail?id=' + this.data.id
     }
+  },
+
+  // 朋友圈: the timeline opens this page with the query alone.
+  onShareTimeline: function () {
+    return {
+      title: (this.activity && this.activity.title) || '福田文化馆活动',
+      query: 'id=' + this.data.id
+    }
+  },
+
+  // 生成海报: the service's poster with title, time, place and organiser written on it.
+  onPoster: async function () {
+    if (!this.activity || this.data.posterBusy) return
+    const a = this.activity
+    const s = poolSession(a, this.data.selectedSessionId) || (a.sessions || [])[0] || {}
+    this.setData({ posterBusy: true })
+    wx.showLoading({ title: '生成中', mask: true })
+    try {
+      const raw = await poster.download('activity', this.data.id)
+      const lines = poster.layout({
+        title: a.title,
+        time: s.starts_at ? format.formatRange(s.starts_at, s.ends_at) : '',
+        place: [s.unit_name, s.room].filter(Boolean).join(' · '),
+        unit: a.organizer_name ? '主办：' + a.organizer_name : '',
+        footer: '微信扫码查看详情、预约'
+      })
+      let path = raw
+      try {
+        path = await poster.compose(this, 'poster-canvas', raw, lines)
+      } catch (e) {
+        // no canvas here: the service's poster still carries the QR code
+      }
+      this.setData({ posterPath: path })
+    } catch (e) {
+      wx.showToast({ title: '海报生成失败', icon: 'none' })
+    } finally {
+      wx.hideLoading()
+      this.setData({ posterBusy: false })
+    }
+  },
+
+  onSavePoster: function () {
+    if (!this.data.posterPath) return Promise.resolve('none')
+    return poster.save(this.data.posterPath)
+  },
+
+  onClosePoster: function () {
+    this.setData({ posterPath: '' })
   }
 }))
