@@ -311,76 +311,199 @@ pub fn english(code: &str) -> Option<&'static str> {
 
 pub const ENGLISH: &[(&str, &str)] = &[
     // Request and infrastructure
-    ("invalid_body", "The request body is not in the expected format."),
-    ("invalid_path", "A number in the request path is not in the expected format."),
-    ("invalid_idempotency_key", "The Idempotency-Key header is not valid."),
+    (
+        "invalid_body",
+        "The request body is not in the expected format.",
+    ),
+    (
+        "invalid_path",
+        "A number in the request path is not in the expected format.",
+    ),
+    (
+        "invalid_idempotency_key",
+        "The Idempotency-Key header is not valid.",
+    ),
     ("bad_request", "The request is not valid."),
     ("unauthenticated", "Please sign in first."),
-    ("session_invalid", "Your sign-in has expired. Please sign in again."),
+    (
+        "session_invalid",
+        "Your sign-in has expired. Please sign in again.",
+    ),
     ("forbidden", "You are not allowed to do this."),
     ("not_found", "It does not exist."),
     ("route_not_found", "This interface does not exist."),
-    ("invalid_header", "A request header contains a character that is not allowed."),
+    (
+        "invalid_header",
+        "A request header contains a character that is not allowed.",
+    ),
     ("method_not_allowed", "This request method is not allowed."),
     ("body_timeout", "The request took too long to arrive."),
     ("body_too_large", "The request is too large."),
-    ("unsupported_media_type", "The request content type should be application/json."),
-    ("validation_failed", "Some input is not valid or out of range."),
+    (
+        "unsupported_media_type",
+        "The request content type should be application/json.",
+    ),
+    (
+        "validation_failed",
+        "Some input is not valid or out of range.",
+    ),
     ("rate_limited", "Too many requests. Please try again later."),
-    ("internal_error", "Something went wrong. Please try again later."),
-    ("service_unavailable", "The service is busy. Please try again later."),
+    (
+        "internal_error",
+        "Something went wrong. Please try again later.",
+    ),
+    (
+        "service_unavailable",
+        "The service is busy. Please try again later.",
+    ),
     ("timeout", "The request timed out. Please try again later."),
-    ("csrf_failed", "The request did not come from the console page. Please reload and try again."),
+    (
+        "csrf_failed",
+        "The request did not come from the console page. Please reload and try again.",
+    ),
     // Files
-    ("unsupported_image_type", "Only JPEG, PNG and WebP images are accepted."),
+    (
+        "unsupported_image_type",
+        "Only JPEG, PNG and WebP images are accepted.",
+    ),
     ("image_empty", "The upload is empty."),
     ("image_invalid", "The image is damaged and cannot be read."),
     ("image_too_many_pixels", "The image is too large."),
     ("file_unusable", "This file cannot be used here."),
-    ("storage_failed", "The file could not be stored. Please contact the administrator."),
-    ("storage_unavailable", "File storage is unavailable. Please try again later."),
-    ("evidence_file_used", "This photo is already attached to another session."),
-    ("session_not_held", "Photos can be added only after the session was held."),
-    ("evidence_limit", "A session has at most 30 photos. Please delete some first."),
+    (
+        "storage_failed",
+        "The file could not be stored. Please contact the administrator.",
+    ),
+    (
+        "storage_unavailable",
+        "File storage is unavailable. Please try again later.",
+    ),
+    (
+        "evidence_file_used",
+        "This photo is already attached to another session.",
+    ),
+    (
+        "session_not_held",
+        "Photos can be added only after the session was held.",
+    ),
+    (
+        "evidence_limit",
+        "A session has at most 30 photos. Please delete some first.",
+    ),
     // Sign-in, account and WeChat
-    ("wechat_code_invalid", "The WeChat sign-in code is invalid or expired. Please try again."),
-    ("phone_code_invalid", "The phone number authorisation is invalid or used. Please try again."),
-    ("invitation_invalid", "The invitation code is unknown, expired or used up."),
+    (
+        "wechat_code_invalid",
+        "The WeChat sign-in code is invalid or expired. Please try again.",
+    ),
+    (
+        "phone_code_invalid",
+        "The phone number authorisation is invalid or used. Please try again.",
+    ),
+    (
+        "invitation_invalid",
+        "The invitation code is unknown, expired or used up.",
+    ),
     ("wechat_risky_user", "WeChat has restricted this account."),
-    ("wechat_rate_limited", "Too many sign-in attempts. Please wait a minute."),
-    ("wechat_unavailable", "WeChat is busy. Please try again later."),
-    ("wechat_error", "WeChat sign-in failed. Please contact the administrator."),
-    ("console_not_staff", "This WeChat account has no staff role."),
-    ("login_code_expired", "The login code has expired. Please refresh it."),
+    (
+        "wechat_rate_limited",
+        "Too many sign-in attempts. Please wait a minute.",
+    ),
+    (
+        "wechat_unavailable",
+        "WeChat is busy. Please try again later.",
+    ),
+    (
+        "wechat_error",
+        "WeChat sign-in failed. Please contact the administrator.",
+    ),
+    (
+        "console_not_staff",
+        "This WeChat account has no staff role.",
+    ),
+    (
+        "login_code_expired",
+        "The login code has expired. Please refresh it.",
+    ),
     ("login_code_used", "The login code has already been used."),
     // Booking
-    ("activity_not_published", "This activity is not open for booking."),
+    (
+        "activity_not_published",
+        "This activity is not open for booking.",
+    ),
     ("activity_cancelled", "This activity has been cancelled."),
     ("no_booking_needed", "No booking needed: just come along."),
     ("booking_not_open", "Booking has not opened yet."),
     ("booking_closed", "Booking has closed."),
-    ("booking_suspended", "Booking is suspended after missed sessions."),
-    ("too_many_bookings", "You already hold the maximum number of bookings."),
-    ("notice_session_over", "This session has ended or was cancelled."),
+    (
+        "booking_suspended",
+        "Booking is suspended after missed sessions.",
+    ),
+    (
+        "too_many_bookings",
+        "You already hold the maximum number of bookings.",
+    ),
+    (
+        "notice_session_over",
+        "This session has ended or was cancelled.",
+    ),
     ("transfer_not_found", "This transfer code does not exist."),
-    ("transfer_used", "This transfer code has already been used or taken back."),
+    (
+        "transfer_used",
+        "This transfer code has already been used or taken back.",
+    ),
     ("transfer_expired", "This transfer code has expired."),
     ("transfer_to_self", "You cannot accept your own booking."),
-    ("transfer_too_late", "It is too close to the start to pass this booking on."),
-    ("transfer_admitted", "This booking has already been used at the door."),
-    ("transfer_not_confirmed", "Only a confirmed seat can be passed on."),
-    ("already_booked", "This person already has a booking for this session."),
+    (
+        "transfer_too_late",
+        "It is too close to the start to pass this booking on.",
+    ),
+    (
+        "transfer_admitted",
+        "This booking has already been used at the door.",
+    ),
+    (
+        "transfer_not_confirmed",
+        "Only a confirmed seat can be passed on.",
+    ),
+    (
+        "already_booked",
+        "This person already has a booking for this session.",
+    ),
     ("session_full", "This session is full."),
-    ("guardian_consent_required", "A guardian's consent is required for a child under 14."),
-    ("age_not_allowed", "The attendee's age is outside this activity's range."),
-    ("too_many_family_members", "You can add at most 10 family members."),
+    (
+        "guardian_consent_required",
+        "A guardian's consent is required for a child under 14.",
+    ),
+    (
+        "age_not_allowed",
+        "The attendee's age is outside this activity's range.",
+    ),
+    (
+        "too_many_family_members",
+        "You can add at most 10 family members.",
+    ),
     ("already_cancelled", "This booking is already cancelled."),
     ("cancel_too_late", "It is too close to the start to cancel."),
-    ("already_checked_in", "This booking has been checked in and cannot be cancelled."),
-    ("booking_changed", "The booking has just changed. Please refresh and try again."),
-    ("idempotency_key_reused", "This request key was already used for a different request."),
-    ("idempotency_race", "The same request is already being handled."),
-    ("capacity_below_bookings", "Capacity cannot be lower than the seats already booked."),
+    (
+        "already_checked_in",
+        "This booking has been checked in and cannot be cancelled.",
+    ),
+    (
+        "booking_changed",
+        "The booking has just changed. Please refresh and try again.",
+    ),
+    (
+        "idempotency_key_reused",
+        "This request key was already used for a different request.",
+    ),
+    (
+        "idempotency_race",
+        "The same request is already being handled.",
+    ),
+    (
+        "capacity_below_bookings",
+        "Capacity cannot be lower than the seats already booked.",
+    ),
     ("not_a_no_show", "This booking is not a missed session."),
     ("not_draft", "Only drafts can be published."),
     // Check-in and volunteers
@@ -389,12 +512,18 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("wrong_session", "This booking is for another session."),
     ("not_confirmed", "This booking has no seat."),
     ("already_undone", "This check-in was already undone."),
-    ("undo_too_late", "It is too late to undo this check-in; please ask staff."),
+    (
+        "undo_too_late",
+        "It is too late to undo this check-in; please ask staff.",
+    ),
     ("already_resolved", "This conflict was already resolved."),
     ("already_applied", "You have already applied."),
     ("already_decided", "This application was already decided."),
     // Feedback, demand and menu
-    ("not_attended", "Only attendees who checked in can rate this session."),
+    (
+        "not_attended",
+        "Only attendees who checked in can rate this session.",
+    ),
     ("rating_closed", "The rating period has ended."),
     ("already_rated", "You have already rated this session."),
     ("edit_closed", "This rating can no longer be edited."),
@@ -404,17 +533,38 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("already_voted", "You have already voted for this item."),
     ("menu_quota_exhausted", "This item has no deliveries left."),
     ("order_decided", "This order was already decided."),
-    ("order_not_approved", "Only approved orders can be delivered."),
+    (
+        "order_not_approved",
+        "Only approved orders can be delivered.",
+    ),
     // The network, plans and dispatch
-    ("unit_name_rule", "The name does not follow the naming rule for this level."),
+    (
+        "unit_name_rule",
+        "The name does not follow the naming rule for this level.",
+    ),
     ("duplicate_unit", "Another unit has this name or code."),
     ("unit_closed", "This unit is closed."),
-    ("unit_has_children", "This unit still has open service points."),
-    ("unit_has_sessions", "This unit still has upcoming sessions."),
+    (
+        "unit_has_children",
+        "This unit still has open service points.",
+    ),
+    (
+        "unit_has_sessions",
+        "This unit still has upcoming sessions.",
+    ),
     ("network_exists", "The network has already been set up."),
-    ("partner_off_line", "The partner is not in this unit's line."),
-    ("dispatch_not_down_the_line", "Staff can only be sent down their own line."),
-    ("dispatch_outside_register", "This person is not in the staff register."),
+    (
+        "partner_off_line",
+        "The partner is not in this unit's line.",
+    ),
+    (
+        "dispatch_not_down_the_line",
+        "Staff can only be sent down their own line.",
+    ),
+    (
+        "dispatch_outside_register",
+        "This person is not in the staff register.",
+    ),
 ];
 
 #[cfg(test)]
@@ -436,28 +586,49 @@ mod lang_tests {
     fn the_language_follows_the_header_then_accept_language_then_chinese() {
         assert_eq!(lang_of(&headers(&[])), Lang::Zh);
         assert_eq!(lang_of(&headers(&[("x-culturehub-lang", "en")])), Lang::En);
-        assert_eq!(lang_of(&headers(&[("x-culturehub-lang", "EN-gb")])), Lang::En);
-        assert_eq!(lang_of(&headers(&[("x-culturehub-lang", "zh_CN")])), Lang::Zh);
+        assert_eq!(
+            lang_of(&headers(&[("x-culturehub-lang", "EN-gb")])),
+            Lang::En
+        );
+        assert_eq!(
+            lang_of(&headers(&[("x-culturehub-lang", "zh_CN")])),
+            Lang::Zh
+        );
         // The app's own header wins over the system's Accept-Language.
         assert_eq!(
-            lang_of(&headers(&[("x-culturehub-lang", "zh"), ("accept-language", "en-US")])),
+            lang_of(&headers(&[
+                ("x-culturehub-lang", "zh"),
+                ("accept-language", "en-US")
+            ])),
             Lang::Zh
         );
         // An unknown value of the header falls through to Accept-Language.
         assert_eq!(
-            lang_of(&headers(&[("x-culturehub-lang", "fr"), ("accept-language", "en")])),
+            lang_of(&headers(&[
+                ("x-culturehub-lang", "fr"),
+                ("accept-language", "en")
+            ])),
             Lang::En
         );
-        assert_eq!(lang_of(&headers(&[("accept-language", "en-US,en;q=0.9")])), Lang::En);
         assert_eq!(
-            lang_of(&headers(&[("accept-language", "de-DE, zh-CN;q=0.8, en;q=0.9")])),
+            lang_of(&headers(&[("accept-language", "en-US,en;q=0.9")])),
+            Lang::En
+        );
+        assert_eq!(
+            lang_of(&headers(&[(
+                "accept-language",
+                "de-DE, zh-CN;q=0.8, en;q=0.9"
+            )])),
             Lang::En
         );
         assert_eq!(
             lang_of(&headers(&[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")])),
             Lang::Zh
         );
-        assert_eq!(lang_of(&headers(&[("accept-language", "en;q=0, fr")])), Lang::Zh);
+        assert_eq!(
+            lang_of(&headers(&[("accept-language", "en;q=0, fr")])),
+            Lang::Zh
+        );
         assert_eq!(lang_of(&headers(&[("accept-language", "fr-FR")])), Lang::Zh);
     }
 
@@ -475,7 +646,10 @@ mod lang_tests {
         assert_eq!(zh["error"]["code"], en["error"]["code"]);
         assert_eq!(zh["error"]["details"], en["error"]["details"]);
         assert_eq!(zh["error"]["message"], "操作太频繁，请稍后再试");
-        assert_eq!(en["error"]["message"], "Too many requests. Please try again later.");
+        assert_eq!(
+            en["error"]["message"],
+            "Too many requests. Please try again later."
+        );
         let v = ApiError::validation("参数 limit 格式不正确")
             .with_details(serde_json::json!({ "param": "limit" }));
         assert_eq!(
@@ -578,7 +752,13 @@ mod lang_tests {
     fn every_error_code_has_an_english_text() {
         let codes = codes_in_use();
         // The scan itself must see the codes made in many ways, or it proves nothing.
-        for c in ["session_full", "validation_failed", "image_invalid", "forbidden", "timeout"] {
+        for c in [
+            "session_full",
+            "validation_failed",
+            "image_invalid",
+            "forbidden",
+            "timeout",
+        ] {
             assert!(codes.contains(c), "the scan missed {c}");
         }
         assert!(codes.len() >= 90, "only {} codes found", codes.len());
@@ -587,7 +767,10 @@ mod lang_tests {
             .iter()
             .filter(|c| *c != "replayed" && english(c).is_none())
             .collect();
-        assert!(missing.is_empty(), "codes without an English text: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "codes without an English text: {missing:?}"
+        );
         let mut seen = std::collections::HashSet::new();
         for (c, text) in ENGLISH {
             assert!(seen.insert(c), "{c} twice in ENGLISH");

@@ -60,7 +60,14 @@ pub fn render(link: &str) -> Vec<u8> {
     let drawn = scale * (modules + 8);
     let left = (WIDTH - QR_SIZE) / 2 + (QR_SIZE - drawn) / 2;
     let top = QR_TOP + (QR_SIZE - drawn) / 2;
-    fill(&mut img, (WIDTH - QR_SIZE) / 2, QR_TOP, QR_SIZE, QR_SIZE, WHITE);
+    fill(
+        &mut img,
+        (WIDTH - QR_SIZE) / 2,
+        QR_TOP,
+        QR_SIZE,
+        QR_SIZE,
+        WHITE,
+    );
     for (i, c) in code.to_colors().into_iter().enumerate() {
         if c == qrcode::Color::Dark {
             let (mx, my) = (i as u32 % modules, i as u32 / modules);
@@ -88,7 +95,10 @@ mod tests {
 
     #[test]
     fn the_poster_is_a_png_of_the_right_size_with_a_readable_layout() {
-        let png = render(&link("https://culturehub.ftwhg.gov.cn/mp/", &Target::Activity(42)));
+        let png = render(&link(
+            "https://culturehub.ftwhg.gov.cn/mp/",
+            &Target::Activity(42),
+        ));
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let img = image::load_from_memory(&png).unwrap().to_rgb8();
         assert_eq!((img.width(), img.height()), (WIDTH, HEIGHT));

@@ -42,7 +42,9 @@ async fn posters(app: &TestApp) {
         assert_eq!(v["error"]["code"], "not_found");
     }
     // A cancelled activity is not advertised either.
-    let (admin, _) = app.staff("o-poster-admin", Role::CenterAdmin, "ft-main").await;
+    let (admin, _) = app
+        .staff("o-poster-admin", Role::CenterAdmin, "ft-main")
+        .await;
     let (s, v) = app
         .post(
             &format!("/api/v1/activities/{activity}/cancel"),
@@ -57,7 +59,12 @@ async fn posters(app: &TestApp) {
             .0,
         404
     );
-    assert_eq!(app.get("/api/v1/activities/999999/poster.png", None).await.0, 404);
+    assert_eq!(
+        app.get("/api/v1/activities/999999/poster.png", None)
+            .await
+            .0,
+        404
+    );
 
     // Units: the same poster, a different code.
     let (s, h, unit_png) = app
@@ -66,7 +73,10 @@ async fn posters(app: &TestApp) {
     assert_eq!(s, 200);
     assert_eq!(h["content-type"], "image/png");
     assert_ne!(unit_png, png);
-    assert_eq!(app.get("/api/v1/org/units/999999/poster.png", None).await.0, 404);
+    assert_eq!(
+        app.get("/api/v1/org/units/999999/poster.png", None).await.0,
+        404
+    );
 }
 both!(share_posters, posters);
 
@@ -96,7 +106,10 @@ async fn english_errors(app: &TestApp) {
     }
     // Errors poem produces itself, and an unsigned write, follow the language too.
     let (s, v) = get_in(app, "/api/v1/nowhere", &[("x-culturehub-lang", "en")]).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("route_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("route_not_found"))
+    );
     assert_eq!(v["error"]["message"], "This interface does not exist.");
     let (s, v) = get_in(app, "/api/v1/me", &[("x-culturehub-lang", "en")]).await;
     assert_eq!(s, 401);

@@ -5,6 +5,7 @@
 // style string scales and darkens everything. Dark mode (app.json darkmode + theme.json) sets
 // the colour variables in app.wxss; high contrast picks its greys for the current theme.
 const storage = require('./storage')
+const i18n = require('./i18n')
 
 const KEY = 'ch_large_text' // a display choice, not personal data
 const BASE_FONT_PX = 17 // WeChat's default fontSizeSetting (iOS); Android reports 16
@@ -57,12 +58,20 @@ function current(info) {
 // ignored when Page() uses it; only its data and methods are merged.)
 function page(options) {
   const d = current()
-  options.data = Object.assign({ a11yStyle: d.style, a11yLarge: d.large }, options.data || {})
+  options.data = Object.assign({ a11yStyle: d.style, a11yLarge: d.large, t: i18n.strings(), lang: i18n.lang() }, options.data || {})
+  // The language (utils/i18n): {{t.key}} in WXML, the navigation title (options.navTitleKey) and,
+  // on tab pages (options.tabPage), the tab texts.
+  const navTitleKey = options.navTitleKey
+  const tabPage = options.tabPage
   options.applyDisplay = function () {
     const now = current()
     if (now.style !== this.data.a11yStyle || now.large !== this.data.a11yLarge) {
       this.setData({ a11yStyle: now.style, a11yLarge: now.large })
     }
+    const lang = i18n.lang()
+    if (lang !== this.data.lang) this.setData({ t: i18n.strings(lang), lang: lang })
+    if (navTitleKey && typeof wx.setNavigationBarTitle === 'function') wx.setNavigationBarTitle({ title: i18n.t(navTitleKey) })
+    if (tabPage) i18n.applyTabBar()
   }
   ;['onLoad', 'onShow'].forEach(function (hook) {
     const own = options[hook]

@@ -20,6 +20,7 @@ const config = require('../config')
 const ENDPOINTS = require('../api/endpoints')
 const session = require('./session')
 const privacy = require('./privacy')
+const i18n = require('./i18n')
 
 const NETWORK_MESSAGE = '网络连接不畅，请检查网络后重试'
 const SESSION_EXPIRED_MESSAGE = '登录已失效，请重新登录'
@@ -147,7 +148,8 @@ function signIn() {
     for (let attempt = 0; ; attempt++) {
       const code = await wxLogin()
       const res = await send(ep.method, config.baseUrl + ep.path, { code: code }, {
-        'content-type': 'application/json'
+        'content-type': 'application/json',
+        'X-Culturehub-Lang': i18n.header()
       })
       if (res.statusCode >= 200 && res.statusCode < 300 && res.data && res.data.token) {
         session.save(res.data)
@@ -204,7 +206,8 @@ async function call(name, opts) {
     else if (ep.auth === 'optional') token = session.token()
     let networkRetries = 0
     for (;;) {
-      const header = { 'content-type': 'application/json' }
+      // The service answers error messages in the UI's language (docs/api.md).
+      const header = { 'content-type': 'application/json', 'X-Culturehub-Lang': i18n.header() }
       if (token) header.Authorization = 'Bearer ' + token
       if (opts.idempotencyKey) header['Idempotency-Key'] = opts.idempotencyKey
       let res

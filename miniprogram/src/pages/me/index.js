@@ -8,9 +8,14 @@ const format = require('../../utils/format')
 const roles = require('../../utils/roles')
 const offline = require('../../utils/offline-checkin')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
+const t = i18n.t
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  tabPage: true,
+  navTitleKey: 'nav_me',
   data: {
+    noShowText: '',
     signedIn: false,
     status: 'ok',
     message: '',
@@ -37,6 +42,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     display.setLarge(on)
     this.setData({ largeText: on })
     this.applyDisplay()
+  },
+
+  // 语言 Language: kept on this phone; this page, the tab bar and every open page follow at once,
+  // other pages when they are shown next.
+  onLang: function (e) {
+    i18n.setLang(e.currentTarget.dataset.lang)
+    this.applyDisplay()
+    display.applyToOpenPages()
+    if (this.data.noShow) this.showNoShow(this.rawNoShow)
   },
 
   onShow: function () {
@@ -88,7 +102,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   showUser: function (u) {
     this.setData({
       user: u,
-      name: u.display_name || '文化馆居民',
+      name: u.display_name || t('me_default_name'),
       phoneMasked: u.phone_masked || '',
       roles: (u.roles || []).map(function (r) {
         return { id: r.grant_id, text: r.role_label + ' · ' + r.unit_name }
@@ -99,6 +113,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   showNoShow: function (n) {
+    this.rawNoShow = n
     if (!n) {
       this.setData({ noShow: null })
       return
@@ -111,7 +126,8 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         suspended: !!n.suspended_until,
         until: n.suspended_until ? format.formatDateTime(n.suspended_until) : '',
         reason: n.reason || ''
-      }
+      },
+      noShowText: t('me_no_shows', { days: n.window_days, count: n.count, limit: n.limit })
     })
   },
 
@@ -132,22 +148,22 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onEditName: function () {
     const self = this
     wx.showModal({
-      title: '修改称呼',
+      title: t('me_name_title'),
       editable: true,
-      placeholderText: '例如：王阿姨（不超过 20 个字）',
+      placeholderText: t('me_name_placeholder'),
       content: this.data.user && this.data.user.display_name ? this.data.user.display_name : '',
-      confirmText: '保存',
+      confirmText: t('me_save'),
       success: function (res) {
         if (!res.confirm) return
         const name = (res.content || '').trim()
         if (!name) {
-          wx.showToast({ title: '称呼不能为空', icon: 'none' })
+          wx.showToast({ title: t('me_name_empty'), icon: 'none' })
           return
         }
-        api.updateMe(name, { loading: '正在保存…', showError: 'modal' }).then(function (u) {
+        api.updateMe(name, { loading: t('me_saving'), showError: 'modal' }).then(function (u) {
           session.setUser(u)
           self.showUser(u)
-          wx.showToast({ title: '已保存', icon: 'success' })
+          wx.showToast({ title: t('me_saved'), icon: 'success' })
         }, function () {})
       }
     })
@@ -158,18 +174,18 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const self = this
     const detail = (e && e.detail) || {}
     if (!detail.code) {
-      wx.showToast({ title: '未绑定手机号，不影响预约', icon: 'none' })
+      wx.showToast({ title: t('me_phone_skipped'), icon: 'none' })
       return
     }
     request
       .phoneCode(detail.code)
       .then(function (code) {
-        return api.bindPhone(code, { loading: '正在绑定…', showError: 'modal' })
+        return api.bindPhone(code, { loading: t('me_binding'), showError: 'modal' })
       })
       .then(function (u) {
         session.setUser(u)
         self.showUser(u)
-        wx.showToast({ title: '已绑定', icon: 'success' })
+        wx.showToast({ title: t('me_bound'), icon: 'success' })
       }, function (err) {
         request.showError(err, 'modal')
       })
@@ -178,20 +194,20 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onRedeem: function () {
     const self = this
     wx.showModal({
-      title: '使用邀请码',
+      title: t('me_redeem'),
       editable: true,
-      placeholderText: '请输入分馆或服务点给您的邀请码',
-      confirmText: '确定',
+      placeholderText: t('me_redeem_placeholder'),
+      confirmText: t('me_ok'),
       success: function (res) {
         if (!res.confirm) return
         const code = (res.content || '').trim()
         if (!code) return
-        api.redeemInvitation(code, { loading: '正在核对…', showError: 'modal' }).then(function (u) {
+        api.redeemInvitation(code, { loading: t('me_checking'), showError: 'modal' }).then(function (u) {
           session.setUser(u)
           self.showUser(u)
-          wx.showModal({ title: '已加入', content: '您的身份：' + self.data.roles.map(function (r) {
+          wx.showModal({ title: t('me_joined'), content: t('me_your_roles') + self.data.roles.map(function (r) {
             return r.text
-          }).join('；'), showCancel: false, confirmText: '知道了' })
+          }).join('；'), showCancel: false, confirmText: t('me_got_it') })
         }, function () {})
       }
     })
@@ -200,15 +216,14 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onSignOut: function () {
     const unsynced = offline.queue().length
     wx.showModal({
-      title: '退出登录',
-      content: (unsynced ? '还有 ' + unsynced + ' 条离线签到没有同步，退出后会丢失，请先联网同步。' : '') +
-        '退出后，本机保存的预约和电子票副本会一并清除。',
-      confirmText: '退出',
+      title: t('me_sign_out'),
+      content: (unsynced ? t('me_unsynced', { n: unsynced }) : '') + t('me_sign_out_content'),
+      confirmText: t('me_sign_out_confirm'),
       success: function (res) {
         if (!res.confirm) return
         api.signOut({ showError: false }).catch(function () {}).then(function () {
           storage.clearPersonal()
-          wx.showToast({ title: '已退出', icon: 'success' })
+          wx.showToast({ title: t('me_signed_out'), icon: 'success' })
           wx.reLaunch({ url: '/pages/me/index' })
         })
       }
@@ -222,10 +237,10 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onRateHint: function () {
     wx.showModal({
-      title: '评价活动',
-      content: '参加活动并签到后，在“我的预约”里打开那次活动，就可以评价。',
-      confirmText: '去查看',
-      cancelText: '知道了',
+      title: t('me_rate_title'),
+      content: t('me_rate_content'),
+      confirmText: t('me_rate_go'),
+      cancelText: t('me_got_it'),
       success: function (res) {
         if (res.confirm) wx.switchTab({ url: '/pages/bookings/index' })
       }

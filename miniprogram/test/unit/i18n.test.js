@@ -1,0 +1,99 @@
+// English as a second language of the UI (D112).
+const fs = require('fs')
+const path = require('path')
+const { loadPage, waitFor, text, tap, stubRequest, resetStorage, storage, spyWx } = require('../helpers/mp')
+const i18n = require('../../src/utils/i18n')
+
+const SRC = path.join(__dirname, '..', '..', 'src')
+const app = JSON.parse(fs.readFileSync(path.join(SRC, 'app.json'), 'utf8'))
+const HAN = /[\u3400-\u9fff]/
+
+function withLanguage(language) {
+  return spyWx('getAppBaseInfo').mockImplementation(() => ({ language: language, fontSizeSetting: 17, theme: 'light' }))
+}
+
+beforeEach(() => {
+  resetStorage()
+  if (typeof wx.getAppBaseInfo !== 'function') wx.getAppBaseInfo = function () { return {} }
+  if (typeof wx.setTabBarItem !== 'function') wx.setTabBarItem = function () {}
+})
+
+test('the English and Chinese catalogues have the same keys and no empty text', () => {
+  const zh = Object.keys(i18n.CATALOG['zh-CN']).sort()
+  const en = Object.keys(i18n.CATALOG.en).sort()
+  expect(en).toEqual(zh)
+  Object.keys(i18n.CATALOG).forEach((l) => {
+    Object.entries(i18n.CATALOG[l]).forEach(([k, v]) => {
+      expect([l, k, typeof v === 'string' && v.length > 0]).toEqual([l, k, true])
+    })
+  })
+  // English has no Chinese left in it, except where a language names itself.
+  Object.entries(i18n.CATALOG.en)
+    .filter(([k]) => k !== 'lang_name_zh' && k !== 'me_language')
+    .forEach(([k, v]) => expect([k, HAN.test(v)]).toEqual([k, false]))
+})
+
+test('every page outside NOT_YET has no hard-coded Chinese in its WXML', () => {
+  const pages = app.pages.concat(
+    (app.subpackages || []).flatMap((sp) => sp.pages.map((p) => sp.root.replace(/\/$/, '') + '/' + p))
+  )
+  i18n.NOT_YET.forEach((p) => expect(pages).toContain(p)) // no stale entries
+  const translated = pages.filter((p) => i18n.NOT_YET.indexOf(p) < 0)
+  expect(translated).toContain('pages/me/index')
+  translated.forEach((p) => {
+    const wxml = fs.readFileSync(path.join(SRC, p + '.wxml'), 'utf8').replace(/<!--[\s\S]*?-->/g, '')
+    const hits = wxml.split('\n').filter((line) => HAN.test(line))
+    expect([p, hits]).toEqual([p, []])
+  })
+})
+
+test('the language follows WeChat until one is chosen, and the choice is kept', () => {
+  withLanguage('en_US')
+  expect(i18n.lang()).toBe('en')
+  expect(i18n.header()).toBe('en')
+  withLanguage('zh_CN')
+  expect(i18n.lang()).toBe('zh-CN')
+  expect(i18n.header()).toBe('zh')
+  i18n.setLang('en')
+  expect(storage[i18n.KEY] !== undefined || wx.getStorageSync(i18n.KEY) === 'en').toBe(true)
+  expect(i18n.lang()).toBe('en')
+  expect(i18n.t('me_no_shows', { days: 90, count: 1, limit: 3 })).toBe('1 missed sessions in 90 days (booking is suspended at 3)')
+  expect(() => i18n.t('no_such_key')).toThrow()
+  expect(() => i18n.setLang('fr')).toThrow()
+})
+
+test('texts WeChat limits fit in English too (modal buttons ≤ 4, icon toasts ≤ 7)', () => {
+  ;['me_save', 'me_ok', 'me_got_it', 'me_sign_out_confirm', 'me_rate_go'].forEach((k) => {
+    expect([k, Array.from(i18n.CATALOG.en[k]).length <= 4]).toEqual([k, true])
+  })
+  ;['me_saved', 'me_bound', 'me_signed_out'].forEach((k) => {
+    expect([k, Array.from(i18n.CATALOG.en[k]).length <= 7]).toEqual([k, true])
+  })
+})
+
+test('requests tell the service the language', async () => {
+  withLanguage('en')
+  const req = stubRequest({ 'GET /api/v1/activities': { data: { items: [], page: 1, page_size: 20, has_more: false } } })
+  await require('../../src/utils/request').call('activities', { query: {} }).catch(() => {})
+  expect(req.calls[0].header['X-Culturehub-Lang']).toBe('en')
+})
+
+test('我的 in English on an English phone, and the switch turns the page, title and tab bar to Chinese', async () => {
+  withLanguage('en')
+  const title = spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  const tabs = spyWx('setTabBarItem').mockImplementation(() => {})
+  const page = loadPage('pages/me/index')
+  await waitFor(() => page.data.lang === 'en')
+  expect(text(page, '.title')).toBe('Welcome to Futian Culture Center')
+  expect(text(page, '.sign-in')).toBe('Sign in with WeChat')
+  expect(text(page, '.large-label')).toBe('Large text')
+  expect(title).toHaveBeenLastCalledWith({ title: 'Me' })
+  expect(tabs.mock.calls.slice(-4).map((c) => c[0].text)).toEqual(['Home', 'Events', 'Bookings', 'Me'])
+  tabs.mockClear()
+  await tap(page, '.lang-zh')
+  expect(page.data.lang).toBe('zh-CN')
+  expect(text(page, '.sign-in')).toBe('微信登录')
+  expect(title).toHaveBeenLastCalledWith({ title: '我的' })
+  expect(tabs.mock.calls.slice(-4).map((c) => c[0].text)).toEqual(['首页', '活动', '我的预约', '我的'])
+  expect(i18n.lang()).toBe('zh-CN') // kept, whatever WeChat's language
+})
