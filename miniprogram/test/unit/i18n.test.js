@@ -97,3 +97,19 @@ test('我的 in English on an English phone, and the switch turns the page, titl
   expect(tabs.mock.calls.slice(-4).map((c) => c[0].text)).toEqual(['首页', '活动', '我的预约', '我的'])
   expect(i18n.lang()).toBe('zh-CN') // kept, whatever WeChat's language
 })
+
+test('我的消息 in English: title, the empty list; the first tab page shown sets the tab texts', async () => {
+  withLanguage('en-GB')
+  const title = spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  stubRequest({ 'GET /api/v1/me/messages': { data: { items: [], unread: 0 } } })
+  require('../helpers/mp').signedIn()
+  const page = loadPage('pages/messages/index')
+  await waitFor(() => page.data.status === 'empty')
+  expect(page.data.message).toBe('No messages yet')
+  expect(title).toHaveBeenLastCalledWith({ title: 'My messages' })
+
+  const tabs = spyWx('setTabBarItem').mockImplementation(() => {})
+  stubRequest({ 'GET /api/v1/me/bookings': { data: { items: [] } } })
+  loadPage('pages/bookings/index')
+  expect(tabs.mock.calls.slice(0, 4).map((c) => c[0].text)).toEqual(['Home', 'Events', 'Bookings', 'Me'])
+})

@@ -21,6 +21,7 @@ function unitLabel(u) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  tabPage: true, // the tab texts follow the language (utils/i18n)
   data: {
     branches: [ALL_BRANCHES],
     branchIndex: 0,

@@ -28,6 +28,7 @@ function split(items, now) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  tabPage: true, // the tab texts follow the language (utils/i18n)
   data: {
     signedIn: false,
     tab: 'upcoming', // upcoming | past

@@ -5,6 +5,7 @@ const format = require('../../utils/format')
 const display = require('../../utils/display')
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  tabPage: true, // the tab texts follow the language (utils/i18n)
   data: {
     mode: 'all', // mine | near | all
     myUnit: null,

@@ -4,8 +4,10 @@
 const api = require('../../api/index')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_messages',
   data: {
     status: 'loading', // loading | ok | empty | error
     message: '',
@@ -28,7 +30,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       const items = (res.items || []).map(function (m) {
         return { id: m.id, title: m.title, body: m.body, time: format.formatDateTime(m.created_at), unread: !m.read }
       })
-      self.setData({ status: items.length ? 'ok' : 'empty', message: items.length ? '' : '暂无消息', items: items })
+      self.setData({ status: items.length ? 'ok' : 'empty', message: items.length ? '' : i18n.t('msg_empty'), items: items })
       if (res.unread) api.readMessages({ showError: false }).catch(function () {})
     }, function (err) {
       self.setData({ status: 'error', message: err.message })
