@@ -110,6 +110,10 @@ test('我的消息 in English: title, the empty list; the first tab page shown s
 
   const tabs = spyWx('setTabBarItem').mockImplementation(() => {})
   stubRequest({ 'GET /api/v1/me/bookings': { data: { items: [] } } })
-  loadPage('pages/bookings/index')
+  const bookings = loadPage('pages/bookings/index')
   expect(tabs.mock.calls.slice(0, 4).map((c) => c[0].text)).toEqual(['Home', 'Events', 'Bookings', 'Me'])
+  await waitFor(() => bookings.data.status === 'ok')
+  expect(text(bookings, '.tab-upcoming')).toBe('Upcoming (0)')
+  expect(text(bookings, '.empty-text')).toBe('No upcoming bookings yet')
+  expect(title).toHaveBeenLastCalledWith({ title: 'My bookings' })
 })

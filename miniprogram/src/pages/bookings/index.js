@@ -8,6 +8,7 @@ const session = require('../../utils/session')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 const SAVED_MAX = 100 // bookings kept in the saved list (upcoming first)
 const TICKETS_AHEAD = 5 // upcoming confirmed bookings whose ticket is saved before it is needed
@@ -29,6 +30,7 @@ function split(items, now) {
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   tabPage: true, // the tab texts follow the language (utils/i18n)
+  navTitleKey: 'nav_bookings',
   data: {
     signedIn: false,
     tab: 'upcoming', // upcoming | past
@@ -60,7 +62,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const signedIn = session.isSignedIn()
     this.setData({ signedIn: signedIn })
     if (!signedIn) {
-      this.setData({ status: 'empty', message: '登录后可以查看您的预约和电子票' })
+      this.setData({ status: 'empty', message: i18n.t('bk_sign_in_hint') })
       return Promise.resolve()
     }
     return this.load()
@@ -132,7 +134,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   onRetry: function () {
-    wx.showToast({ title: '正在刷新', icon: 'loading' })
+    wx.showToast({ title: i18n.t('bk_refreshing'), icon: 'loading' })
     return this.load()
   },
 
