@@ -117,3 +117,19 @@ test('我的消息 in English: title, the empty list; the first tab page shown s
   expect(text(bookings, '.empty-text')).toBe('No upcoming bookings yet')
   expect(title).toHaveBeenLastCalledWith({ title: 'My bookings' })
 })
+
+test('现场签到 in English: the headline and buttons; an unreadable code explains itself in English', async () => {
+  withLanguage('en')
+  spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  spyWx('vibrateShort')
+  require('../helpers/mp').signedIn()
+  stubRequest({
+    'POST /api/v1/checkin/self': { data: { result: 'admitted', message: 'Welcome', colour: 'green', checkin_id: 9, holder_masked: '王*', is_family_member: false, is_child: false, party_size: 1, admitted_at: null, admitted_by: null, expected: null, admitted_count: 3, booked_count: 10 } }
+  })
+  const page = loadPage('pages/checkin/self', { query: { session_id: '42' } })
+  await waitFor(() => page.data.status === 'ok')
+  expect(text(page, '.answer-title')).toBe('Checked in')
+  expect(text(page, '.done-btn')).toBe('Done')
+  const bad = loadPage('pages/checkin/self', { query: {} })
+  expect(bad.data.message).toBe('This check-in code cannot be read. Please scan the code posted at the venue again.')
+})

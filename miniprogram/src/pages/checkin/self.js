@@ -6,8 +6,10 @@
 const api = require('../../api/index')
 const outcome = require('../../utils/outcome')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
-const TITLES = { green: '签到成功', amber: '请注意', red: '未能签到' }
+// The outcome's headline in the UI's language (the server's detail line follows its own).
+const TITLES = { green: 'ci_green', amber: 'ci_amber', red: 'ci_red' }
 
 // The scene arrives URL-encoded in `query.scene` (`s%3D12`); a link may pass session_id.
 function sessionFrom(query) {
@@ -24,6 +26,7 @@ function sessionFrom(query) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_checkin',
   data: {
     status: 'loading', // loading | ok | error
     message: '',
@@ -34,7 +37,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onLoad: function (query) {
     const id = sessionFrom(query)
     if (!id) {
-      this.setData({ status: 'error', message: '签到码无法识别，请重新扫描现场张贴的签到码' })
+      this.setData({ status: 'error', message: i18n.t('ci_bad_code') })
       return
     }
     this.setData({ sessionId: id })
@@ -48,7 +51,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       const t = outcome.tone(a.colour)
       self.setData({
         status: 'ok',
-        answer: { tone: t, symbol: outcome.symbol(t), title: TITLES[t], detail: a.message || '' }
+        answer: { tone: t, symbol: outcome.symbol(t), title: i18n.t(TITLES[t]), detail: a.message || '' }
       })
       outcome.vibrate(t)
     }, function (err) {
