@@ -58,6 +58,10 @@ function current(info) {
 // ignored when Page() uses it; only its data and methods are merged.)
 function page(options) {
   const d = current()
+  // `t` and `lang` belong to the language; a page's own `t` would hide the texts.
+  if (options.data && ('t' in options.data || 'lang' in options.data)) {
+    throw new Error('display.page: `t` and `lang` are reserved for the UI language (utils/i18n)')
+  }
   options.data = Object.assign({ a11yStyle: d.style, a11yLarge: d.large, t: i18n.strings(), lang: i18n.lang() }, options.data || {})
   // The language (utils/i18n): {{t.key}} in WXML, the navigation title (options.navTitleKey) and,
   // on tab pages (options.tabPage), the tab texts.

@@ -544,7 +544,7 @@ test('转让: the holder makes a code on the booking page, a friend accepts it o
   mp.agreedPrivacy()
   const redirect = mp.spyWx('redirectTo').mockImplementation(() => {})
   const accept = loadPage(route, { query: { code: qs.split('=')[1] } })
-  await waitFor(() => accept.data.t, 10000)
+  await waitFor(() => accept.data.offer, 10000)
   expect(text(accept, '.offer-title')).toBe('转让体验讲座')
   await tap(accept, '.accept-btn')
   await waitFor(() => redirect.mock.calls.length === 1, 10000)

@@ -24,7 +24,7 @@ test('the share card opens a registered page; the offer is shown; accepting open
   })
   const redirect = spyWx('redirectTo').mockImplementation(() => {})
   const page = openUrl('/pages/transfer/accept?code=abcd234567')
-  await waitFor(() => page.data.t)
+  await waitFor(() => page.data.offer)
   expect(text(page, '.from')).toBe('王*明 转给您一个名额')
   expect(text(page, '.offer-title')).toBe('梅林社区合唱入门')
   expect(text(page, '.offer-place')).toBe('梅林分馆 · 多功能厅')
@@ -37,7 +37,7 @@ test('the share card opens a registered page; the offer is shown; accepting open
 test('a used or expired code says so and offers nothing; a refusal is shown and the offer reloaded', async () => {
   stubRequest({ 'GET /api/v1/transfers/USED234567': { data: preview({ status: 'accepted' }) } })
   const used = loadPage(ROUTE, { query: { code: 'USED234567' } })
-  await waitFor(() => used.data.t)
+  await waitFor(() => used.data.offer)
   expect(text(used, '.offer-closed')).toBe('这个名额已被接收')
   expect(used.querySelector('.accept-btn')).toBeFalsy()
 
@@ -47,7 +47,7 @@ test('a used or expired code says so and offers nothing; a refusal is shown and 
     'POST /api/v1/transfers/ABCD234567/accept': apiError(409, 'already_booked', '已经预约了这一场，不能再接收转让')
   })
   const page = loadPage(ROUTE, { query: { code: 'ABCD234567' } })
-  await waitFor(() => page.data.t)
+  await waitFor(() => page.data.offer)
   await tap(page, '.accept-btn')
   await waitFor(() => req.calls.length === 3)
   expect(modal.mock.calls[0][0].content).toBe('已经预约了这一场，不能再接收转让')

@@ -4,12 +4,9 @@
 const api = require('../../api/index')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
-const STATUS_TEXT = {
-  accepted: '这个名额已被接收',
-  revoked: '转让已被撤回',
-  expired: '转让码已过期，请让对方重新生成'
-}
+const STATUS_TEXT = { accepted: 'tr_accepted', revoked: 'tr_revoked', expired: 'tr_expired' }
 
 function clean(code) {
   let c = code || ''
@@ -22,12 +19,13 @@ function clean(code) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_transfer',
   data: {
     status: 'ok', // loading | ok | error
     message: '',
     code: '',
     typed: '',
-    t: null, // {title, time, place, from, expires, open, statusText}
+    offer: null, // {title, time, place, from, expires, open, statusText}
     busy: false
   },
 
@@ -45,14 +43,14 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     return api.transferGet(this.data.code, { showError: false }).then(function (p) {
       self.setData({
         status: 'ok',
-        t: {
+        offer: {
           title: p.activity_title,
           time: format.formatRange(p.starts_at, p.ends_at),
           place: p.unit_name + (p.room ? ' · ' + p.room : ''),
           from: p.from_name,
           expires: format.formatDateTime(p.expires_at),
           open: p.status === 'open',
-          statusText: STATUS_TEXT[p.status] || ''
+          statusText: STATUS_TEXT[p.status] ? i18n.t(STATUS_TEXT[p.status]) : ''
         }
       })
     }, function (err) {
@@ -67,7 +65,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onLookUp: function () {
     const code = clean(this.data.typed)
     if (code.length < 6) {
-      wx.showToast({ title: '请输入完整的转让码', icon: 'none' })
+      wx.showToast({ title: i18n.t('tr_incomplete'), icon: 'none' })
       return
     }
     this.setData({ code: code })
@@ -78,7 +76,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     if (this.data.busy) return
     const self = this
     this.setData({ busy: true })
-    return api.transferAccept(this.data.code, {}, { loading: '正在接收…', showError: 'modal' }).then(function (b) {
+    return api.transferAccept(this.data.code, {}, { loading: i18n.t('tr_accepting'), showError: 'modal' }).then(function (b) {
       self.setData({ busy: false })
       wx.redirectTo({ url: '/pages/booking/detail?id=' + b.id })
     }, function () {
