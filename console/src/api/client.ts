@@ -72,7 +72,8 @@ export function isWrite(method: string) {
 }
 
 export function headersFor(method: string, extra?: Record<string, string>, hasBody = false): Record<string, string> {
-  const h: Record<string, string> = { accept: 'application/json', ...(extra || {}) }
+  // The console is Chinese: ask for Chinese messages whatever the browser's Accept-Language.
+  const h: Record<string, string> = { accept: 'application/json', 'x-culturehub-lang': 'zh', ...(extra || {}) }
   if (hasBody) h['content-type'] = 'application/json'
   if (isWrite(method) && state.csrf) h['x-csrf-token'] = state.csrf
   return h
