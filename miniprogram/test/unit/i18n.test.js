@@ -133,3 +133,16 @@ test('现场签到 in English: the headline and buttons; an unreadable code expl
   const bad = loadPage('pages/checkin/self', { query: {} })
   expect(bad.data.message).toBe('This check-in code cannot be read. Please scan the code posted at the venue again.')
 })
+
+test('首页 in English: title, the three views, the empty list and more', async () => {
+  withLanguage('en')
+  const title = spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  spyWx('setTabBarItem').mockImplementation(() => {})
+  stubRequest({ 'GET /api/v1/activities': { data: { items: [], has_more: false } } })
+  const page = loadPage('pages/home/index')
+  expect(text(page, '.hero-title')).toBe('Futian Culture Center')
+  expect([text(page, '.tab-mine'), text(page, '.tab-near'), text(page, '.tab-all')]).toEqual(['My branch', 'Nearest', 'All events'])
+  expect(title).toHaveBeenLastCalledWith({ title: 'Futian Culture' })
+  await waitFor(() => page.data.status === 'empty')
+  expect(page.data.message).toBe('No events published yet')
+})

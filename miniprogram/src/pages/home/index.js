@@ -3,9 +3,11 @@ const api = require('../../api/index')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   tabPage: true, // the tab texts follow the language (utils/i18n)
+  navTitleKey: 'nav_home',
   data: {
     mode: 'all', // mine | near | all
     myUnit: null,
@@ -63,7 +65,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
           resolve(self.coords)
         },
         fail: function () {
-          reject(new Error('没有获得您的位置。可以在“活动”里按分馆查找，或在设置中允许使用位置。'))
+          reject(new Error(i18n.t('home_no_location')))
         }
       })
     })
@@ -114,9 +116,9 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   emptyMessage: function () {
-    if (this.data.mode === 'mine') return '我的分馆近期没有活动，看看全区的活动吧'
-    if (this.data.mode === 'near') return '附近近期没有活动'
-    return '近期还没有发布活动'
+    if (this.data.mode === 'mine') return i18n.t('home_empty_mine')
+    if (this.data.mode === 'near') return i18n.t('home_empty_near')
+    return i18n.t('home_empty_all')
   },
 
   onSelect: function (e) {
@@ -133,7 +135,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   onChooseBranch: function () {
-    wx.showToast({ title: '选择一个分馆后点“设为我的分馆”', icon: 'none', duration: 3000 })
+    wx.showToast({ title: i18n.t('home_choose_hint'), icon: 'none', duration: 3000 })
     wx.switchTab({ url: '/pages/activities/index' })
   },
 
