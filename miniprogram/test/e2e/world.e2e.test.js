@@ -51,7 +51,7 @@ beforeEach(() => {
   wx.request = createWxRequest(__node)
   // wx.downloadFile, as WeChat does it: the body in a temp file, the status beside it
   wx.downloadFile = function (o) {
-    fetch(o.url).then(
+    __node.fetch(o.url).then(
       async (res) => {
         const file = path.join(tmp, 'dl-' + Date.now() + '.png')
         fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()))
