@@ -73,7 +73,11 @@ function page(options) {
       this.setData({ a11yStyle: now.style, a11yLarge: now.large })
     }
     const lang = i18n.lang()
-    if (lang !== this.data.lang) this.setData({ t: i18n.strings(lang), lang: lang })
+    if (lang !== this.data.lang) {
+      this.setData({ t: i18n.strings(lang), lang: lang })
+      // labels a page made itself from the catalogue
+      if (typeof this.onLanguage === 'function') this.onLanguage(lang)
+    }
     if (navTitleKey && typeof wx.setNavigationBarTitle === 'function') wx.setNavigationBarTitle({ title: i18n.t(navTitleKey) })
     if (tabPage) i18n.applyTabBar()
   }

@@ -146,3 +146,33 @@ test('首页 in English: title, the three views, the empty list and more', async
   await waitFor(() => page.data.status === 'empty')
   expect(page.data.message).toBe('No events published yet')
 })
+
+test('活动 in English: search, filters, kinds and dates; switching language relabels the living tab page', async () => {
+  withLanguage('en')
+  spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  spyWx('setTabBarItem').mockImplementation(() => {})
+  stubRequest({
+    'GET /api/v1/org/tree': { data: [] },
+    'GET /api/v1/activities': { data: { items: [], has_more: false } }
+  })
+  const page = loadPage('pages/activities/index')
+  expect(text(page, '.search-btn')).toBe('Search')
+  expect(page.data.kinds.map((k) => k.label)).toEqual(['All', 'Shows', 'Talks', 'Exhibitions', 'Classes', 'Art groups', 'Other'])
+  expect(page.data.dates[1].label).toBe('Today')
+  expect(text(page, '.branch-value')).toBe('All branches ▾')
+  await waitFor(() => page.data.status === 'empty')
+  expect(page.data.message).toBe('No events match. Try another branch, kind or date.')
+  i18n.setLang('zh-CN')
+  page.instance.applyDisplay()
+  expect(page.data.kinds[1].label).toBe('演出')
+  expect(page.data.branches[0].label).toBe('全部分馆')
+  expect(text(page, '.search-btn')).toBe('搜索')
+})
+
+test('every activity kind of config.js has its label in both languages', () => {
+  const config = require('../../src/config')
+  config.kinds.forEach((k) => {
+    expect([k.value, i18n.CATALOG['zh-CN']['kind_' + k.value]]).toEqual([k.value, k.label])
+    expect(i18n.CATALOG.en['kind_' + k.value]).toBeTruthy()
+  })
+})

@@ -5,16 +5,25 @@ const config = require('../../config')
 const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
-const ALL_BRANCHES = { id: null, label: '全部分馆' }
-const ALL_POINTS = { id: null, label: '全部服务点' }
-const DATES = [
-  { value: 'all', label: '全部日期' },
-  { value: 'today', label: '今天' },
-  { value: 'weekend', label: '本周末' },
-  { value: 'week', label: '7天内' },
-  { value: 'month', label: '30天内' }
-]
+// Labels in the UI's language, made when needed (the language can change while the tab lives).
+function allBranches() {
+  return { id: null, label: i18n.t('act_all_branches') }
+}
+function allPoints() {
+  return { id: null, label: i18n.t('act_all_points') }
+}
+function dates() {
+  return ['all', 'today', 'weekend', 'week', 'month'].map(function (v) {
+    return { value: v, label: i18n.t('act_date_' + v) }
+  })
+}
+function kinds() {
+  return [{ value: '', label: i18n.t('act_kind_all') }].concat(config.kinds.map(function (k) {
+    return { value: k.value, label: i18n.t('kind_' + k.value) }
+  }))
+}
 
 function unitLabel(u) {
   return u.short_name || u.name
@@ -22,14 +31,15 @@ function unitLabel(u) {
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   tabPage: true, // the tab texts follow the language (utils/i18n)
+  navTitleKey: 'nav_activities',
   data: {
-    branches: [ALL_BRANCHES],
+    branches: [allBranches()],
     branchIndex: 0,
-    points: [ALL_POINTS],
+    points: [allPoints()],
     pointIndex: 0,
-    kinds: [{ value: '', label: '全部' }].concat(config.kinds),
+    kinds: kinds(),
     kind: '',
-    dates: DATES,
+    dates: dates(),
     date: 'all',
     q: '',
     unit: null,
@@ -43,8 +53,18 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     treeError: ''
   },
 
+  // The language changed (我的 → 语言): relabel what this page made from the catalogue.
+  onLanguage: function () {
+    const b = this.data.branches.slice()
+    const p = this.data.points.slice()
+    b[0] = allBranches()
+    p[0] = allPoints()
+    this.setData({ branches: b, points: p, kinds: kinds(), dates: dates() })
+  },
+
   onLoad: function () {
     const self = this
+    this.onLanguage()
     this.units = {} // id → { unit, children }
     this.loadTree().then(function () {
       self.applyPendingUnit()
@@ -84,7 +104,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const self = this
     return api.orgTree({ showError: false }).then(
       function (roots) {
-        const branches = [ALL_BRANCHES]
+        const branches = [allBranches()]
         const walk = function (node, parent) {
           self.units[node.unit.id] = { unit: node.unit, children: node.children || [], parentId: parent }
           ;(node.children || []).forEach(function (c) {
@@ -142,7 +162,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   pointsOf: function (branchId) {
     const entry = branchId ? this.units[branchId] : null
-    const points = [ALL_POINTS]
+    const points = [allPoints()]
     if (entry) {
       entry.children.forEach(function (c) {
         if (c.unit.level === 'point') points.push({ id: c.unit.id, label: unitLabel(c.unit) })
@@ -235,7 +255,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
           hasMore: !!res.has_more,
           loadingMore: false,
           status: items.length ? 'ok' : 'empty',
-          message: items.length ? '' : '没有找到符合条件的活动，换个分馆、类型或日期看看'
+          message: items.length ? '' : i18n.t('act_empty')
         })
       },
       function (err) {
@@ -255,7 +275,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     if (!u) return
     storage.set(storage.KEYS.myUnit, { id: u.id, name: u.name, short_name: u.short_name })
     this.setData({ isMine: true })
-    wx.showToast({ title: '已设为我的分馆', icon: 'success' })
+    wx.showToast({ title: i18n.t('act_set_mine'), icon: 'success' })
   },
 
   // 文化菜单: vote for the main center's programmes at the venue on screen
