@@ -40,6 +40,9 @@ const ENDPOINTS = {
   activities: { method: 'GET', path: '/api/v1/activities', auth: 'optional' },
   activity: { method: 'GET', path: '/api/v1/activities/{id}', auth: 'optional' },
   lottery: { method: 'GET', path: '/api/v1/activities/{id}/lottery', auth: 'none' },
+  // share posters (PNG, fetched with wx.downloadFile by utils/poster.js)
+  activityPoster: { method: 'GET', path: '/api/v1/activities/{id}/poster.png', auth: 'none' },
+  unitPoster: { method: 'GET', path: '/api/v1/org/units/{id}/poster.png', auth: 'none' },
 
   // Bookings
   book: {

@@ -3,6 +3,7 @@
 // the phone's own font, so Chinese and English both render. If the canvas is not available the
 // service's poster is shown as it is (its QR code still opens the page).
 const config = require('../config')
+const ENDPOINTS = require('../api/endpoints')
 
 // The service's blank panel (server/src/poster.rs PANEL): x, y, width, height.
 const PANEL = { x: 40, y: 200, w: 670, h: 640 }
@@ -10,8 +11,8 @@ const WIDTH = 750
 const HEIGHT = 1334
 
 function posterUrl(kind, id) {
-  const path = kind === 'unit' ? '/api/v1/org/units/' + id + '/poster.png' : '/api/v1/activities/' + id + '/poster.png'
-  return config.baseUrl + path
+  const ep = kind === 'unit' ? ENDPOINTS.unitPoster : ENDPOINTS.activityPoster
+  return config.baseUrl + ep.path.replace('{id}', encodeURIComponent(String(id)))
 }
 
 // Splits text into lines of at most `max` characters (CJK-width approximation), at most `rows`.
