@@ -8,8 +8,9 @@ const path = require('path')
 const mp = require('../helpers/mp')
 const { startStack } = require('../helpers/server')
 const { createWxRequest } = require('../helpers/wx-request-fetch')
+const { shoot } = require('../helpers/screenshot')
 
-const { SRC, spyWx } = mp
+const { SRC, spyWx, loadPage, waitFor, text } = mp
 const config = require(path.join(SRC, 'config'))
 const format = require(path.join(SRC, 'utils/format'))
 const request = require(path.join(SRC, 'utils/request'))
@@ -92,4 +93,29 @@ test('the poster of a published activity downloads as a 750×1334 PNG; a draft h
   await expect(poster.download('activity', draft.id)).rejects.toThrow('poster 404')
   const unit = fs.readFileSync(await poster.download('unit', MEILIN))
   expect(unit.readUInt32BE(16)).toBe(750)
+})
+
+// Screens for docs/miniprogram.md (MP_SCREENSHOTS=1): 我的 in English, and the server's real
+// poster shown in the poster sheet.
+test('我的 in English and the poster sheet, rendered', async () => {
+  phoneIn('en')
+  spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  if (typeof wx.setTabBarItem !== 'function') wx.setTabBarItem = function () {}
+  spyWx('setTabBarItem').mockImplementation(() => {})
+  const me = loadPage('pages/me/index')
+  expect(text(me, '.lang-en')).toBe('English')
+  expect(me.data.lang).toBe('en')
+  shoot(me, 'english-me', { height: 1700 })
+
+  phoneIn('zh_CN')
+  if (typeof wx.showShareMenu !== 'function') wx.showShareMenu = function () {}
+  const page = loadPage('pages/activity/detail', { query: { id: String(published.id) } })
+  await waitFor(() => page.data.status === 'ok', 10000)
+  const file = await poster.download('activity', published.id)
+  page.setData({ posterPath: file })
+  expect(page.querySelector('.poster-save')).toBeTruthy()
+  // The service's poster as it comes (the phone writes the text on its blank panel).
+  if (process.env.MP_SCREENSHOTS === '1') {
+    fs.copyFileSync(file, path.join(__dirname, '../../../docs/img/miniprogram/poster-service.png'))
+  }
 })
