@@ -1,6 +1,15 @@
 // Display helpers. The server speaks RFC 3339 UTC; residents read China time (UTC+8),
 // whatever time zone the phone is set to.
+const i18n = require('./i18n')
+
 const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六']
+// English (utils/i18n): Sat 5 Dec 19:30
+const WEEKDAYS_EN = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+function en() {
+  return i18n.lang() === 'en'
+}
 const CHINA_OFFSET_MS = 8 * 3600 * 1000
 
 function pad(n) {
@@ -39,6 +48,7 @@ function addDays(dateStr, days) {
 function formatDate(value) {
   const p = chinaParts(value)
   if (!p) return ''
+  if (en()) return WEEKDAYS_EN[p.weekdayIndex] + ' ' + p.day + ' ' + MONTHS_EN[p.month - 1]
   return p.month + '月' + p.day + '日（' + p.weekday + '）'
 }
 
@@ -51,7 +61,7 @@ function formatClock(value) {
 function formatDateTime(value) {
   const p = chinaParts(value)
   if (!p) return ''
-  return formatDate(value) + formatClock(value)
+  return formatDate(value) + (en() ? ' ' : '') + formatClock(value)
 }
 
 // 12月5日（周六）19:30–21:00, or both dates when it spans days
@@ -59,12 +69,18 @@ function formatRange(start, end) {
   if (!start) return ''
   if (!end) return formatDateTime(start)
   if (chinaDate(start) === chinaDate(end)) return formatDateTime(start) + '–' + formatClock(end)
-  return formatDateTime(start) + ' 至 ' + formatDateTime(end)
+  return formatDateTime(start) + (en() ? ' to ' : ' 至 ') + formatDateTime(end)
 }
 
 function ageText(min, max) {
   const hasMin = min !== null && min !== undefined
   const hasMax = max !== null && max !== undefined
+  if (en()) {
+    if (hasMin && hasMax) return 'Ages ' + min + '–' + max
+    if (hasMin) return 'Ages ' + min + ' and over'
+    if (hasMax) return 'Ages ' + max + ' and under'
+    return 'All ages'
+  }
   if (hasMin && hasMax) return '适合 ' + min + '–' + max + ' 岁'
   if (hasMin) return '适合 ' + min + ' 岁及以上'
   if (hasMax) return '适合 ' + max + ' 岁及以下'
@@ -72,6 +88,7 @@ function ageText(min, max) {
 }
 
 function modeText(mode) {
+  if (en()) return mode === 'lottery' ? 'Lottery' : mode === 'none' ? 'No booking: just come' : 'First come, first served'
   if (mode === 'lottery') return '摇号报名'
   if (mode === 'none') return '无需预约，直接到场'
   return '先到先得'
@@ -80,7 +97,13 @@ function modeText(mode) {
 // What a list item or session says about seats.
 function seatsText(item) {
   if (item.booking_mode === 'none' || item.capacity === null || item.capacity === undefined) {
-    return '无需预约，直接到场'
+    return en() ? 'No booking: just come' : '无需预约，直接到场'
+  }
+  if (en()) {
+    if (item.booking_mode === 'lottery') return 'Lottery · ' + item.capacity + ' places'
+    if (item.seats_left > 0) return item.seats_left + (item.seats_left === 1 ? ' place left' : ' places left')
+    if (item.waitlist_length > 0) return 'Full · ' + item.waitlist_length + ' waiting'
+    return 'Full · join the waiting list'
   }
   if (item.booking_mode === 'lottery') return '摇号报名 · 名额 ' + item.capacity + ' 个'
   if (item.seats_left > 0) return '剩余 ' + item.seats_left + ' 个名额'
@@ -101,7 +124,19 @@ const STATUS = {
   cancelled: '已取消'
 }
 
+const STATUS_EN = {
+  confirmed: 'Booked',
+  waitlisted: 'Waiting list',
+  entered: 'In the lottery',
+  cancelled: 'Cancelled'
+}
+
 function statusText(status, waitlistPosition, checkedInAt) {
+  if (en()) {
+    if (checkedInAt) return 'Checked in'
+    if (status === 'waitlisted' && waitlistPosition) return 'Waiting list no. ' + waitlistPosition
+    return STATUS_EN[status] || status || ''
+  }
   if (checkedInAt) return '已签到'
   if (status === 'waitlisted' && waitlistPosition) return '候补第 ' + waitlistPosition + ' 位'
   return STATUS[status] || status || ''
@@ -123,6 +158,7 @@ function relationText(value) {
 
 function distanceText(m) {
   if (m === null || m === undefined) return ''
+  if (en()) return m < 1000 ? m + ' m' : (m / 1000).toFixed(1) + ' km'
   if (m < 1000) return m + ' 米'
   return (m / 1000).toFixed(1) + ' 公里'
 }

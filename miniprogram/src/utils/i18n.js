@@ -44,6 +44,16 @@ const CATALOG = {
     tab_bookings: '我的预约',
     tab_me: '我的',
     nav_me: '我的',
+    sv_loading_aria: '正在加载',
+    sv_loading: '正在加载…',
+    sv_empty: '这里还没有内容',
+    sv_error: '加载失败，请检查网络',
+    sv_reload: '重新加载',
+    card_course: '系列课程',
+    card_distance: '距您 ',
+    card_attendee: '预约人：',
+    card_first_lesson: '首次课 ',
+    card_more: '查看详情 ›',
     nav_activities: '活动',
     act_search_ph: '搜索活动名称',
     act_search: '搜索',
@@ -190,6 +200,16 @@ const CATALOG = {
     tab_bookings: 'Bookings',
     tab_me: 'Me',
     nav_me: 'Me',
+    sv_loading_aria: 'Loading',
+    sv_loading: 'Loading…',
+    sv_empty: 'Nothing here yet',
+    sv_error: 'Could not load. Please check the network.',
+    sv_reload: 'Reload',
+    card_course: 'Course',
+    card_distance: 'about ',
+    card_attendee: 'For: ',
+    card_first_lesson: 'First lesson ',
+    card_more: 'Details ›',
     nav_activities: 'Events',
     act_search_ph: 'Search events',
     act_search: 'Search',
@@ -386,4 +406,17 @@ function applyTabBar() {
   })
 }
 
-module.exports = { KEY, LANGS, NOT_YET, CATALOG, TABS, lang, setLang, strings, t, header, applyTabBar, systemLanguage }
+// Components: Component({ behaviors: [i18n.behavior], … }) gives them `t` too (set when attached).
+const behavior =
+  typeof Behavior === 'function'
+    ? Behavior({
+      data: { t: CATALOG['zh-CN'] },
+      lifetimes: {
+        attached: function () {
+          this.setData({ t: strings() })
+        }
+      }
+    })
+    : null
+
+module.exports = { behavior, KEY, LANGS, NOT_YET, CATALOG, TABS, lang, setLang, strings, t, header, applyTabBar, systemLanguage }

@@ -1,4 +1,5 @@
 // One upcoming session in a list (a BrowseItem of GET /activities).
+const i18n = require('../../utils/i18n')
 const format = require('../../utils/format')
 
 function view(item) {
@@ -18,6 +19,7 @@ function view(item) {
 }
 
 Component({
+  behaviors: i18n.behavior ? [i18n.behavior] : [],
   options: { styleIsolation: 'apply-shared' },
   properties: {
     item: { type: Object, value: null }

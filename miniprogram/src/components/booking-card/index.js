@@ -1,4 +1,5 @@
 // One of my bookings (a BookingView).
+const i18n = require('../../utils/i18n')
 const format = require('../../utils/format')
 
 function view(b) {
@@ -15,6 +16,7 @@ function view(b) {
 }
 
 Component({
+  behaviors: i18n.behavior ? [i18n.behavior] : [],
   options: { styleIsolation: 'apply-shared' },
   properties: {
     booking: { type: Object, value: null }
