@@ -22,11 +22,12 @@ const session = require('./session')
 const privacy = require('./privacy')
 const i18n = require('./i18n')
 
+// The Chinese texts (exported for tests); what is shown follows the UI's language (utils/i18n).
 const NETWORK_MESSAGE = '网络连接不畅，请检查网络后重试'
 const SESSION_EXPIRED_MESSAGE = '登录已失效，请重新登录'
 
 function ApiError(fields) {
-  const e = new Error(fields.message || '服务暂时不可用，请稍后再试')
+  const e = new Error(fields.message || i18n.t('rq_unavailable'))
   e.name = 'ApiError'
   e.status = fields.status || 0
   e.code = fields.code || 'unknown'
@@ -82,7 +83,7 @@ function errorFrom(res) {
   return ApiError({
     status: res.statusCode,
     code: 'http_' + res.statusCode,
-    message: '服务暂时不可用（' + res.statusCode + '），请稍后再试'
+    message: i18n.t('rq_unavailable_status', { status: res.statusCode })
   })
 }
 
@@ -99,7 +100,7 @@ function send(method, url, data, header, timeout) {
         resolve(res)
       },
       fail: function (res) {
-        const e = ApiError({ code: 'network', message: NETWORK_MESSAGE })
+        const e = ApiError({ code: 'network', message: i18n.t('rq_network') })
         e.errMsg = res && res.errMsg
         reject(e)
       }
@@ -128,10 +129,10 @@ function wxLogin() {
     wx.login({
       success: function (res) {
         if (res && res.code) resolve(res.code)
-        else reject(ApiError({ code: 'wx_login_failed', message: '微信登录失败，请稍后再试' }))
+        else reject(ApiError({ code: 'wx_login_failed', message: i18n.t('rq_login_failed') }))
       },
       fail: function () {
-        reject(ApiError({ code: 'wx_login_failed', message: '微信登录失败，请检查网络后重试' }))
+        reject(ApiError({ code: 'wx_login_failed', message: i18n.t('rq_login_network') }))
       }
     })
   })
@@ -172,7 +173,7 @@ function showError(err, mode) {
   if (!err || err.shown || mode === false) return
   err.shown = true
   if (mode === 'modal') {
-    wx.showModal({ title: '提示', content: err.message, showCancel: false, confirmText: '知道了' })
+    wx.showModal({ title: i18n.t('rq_notice'), content: err.message, showCancel: false, confirmText: i18n.t('me_got_it') })
   } else {
     wx.showToast({ title: err.message, icon: 'none', duration: 3000 })
   }
@@ -231,16 +232,16 @@ async function call(name, opts) {
         session.markRevoked()
         if (ep.auth === 'optional') {
           token = null
-          if (first) wx.showToast({ title: '登录已失效，请到“我的”重新登录', icon: 'none', duration: 3000 })
+          if (first) wx.showToast({ title: i18n.t('rq_signed_out'), icon: 'none', duration: 3000 })
           continue
         }
-        throw ApiError({ status: 401, code: 'session_expired', message: SESSION_EXPIRED_MESSAGE, requestId: err.requestId })
+        throw ApiError({ status: 401, code: 'session_expired', message: i18n.t('rq_session_expired'), requestId: err.requestId })
       }
       throw err
     }
   } catch (err) {
     hide()
-    const e = err && err.code ? err : ApiError({ code: 'client_error', message: (err && err.message) || '出错了，请稍后再试' })
+    const e = err && err.code ? err : ApiError({ code: 'client_error', message: (err && err.message) || i18n.t('rq_client_error') })
     showError(e, opts.showError === undefined ? 'toast' : opts.showError)
     throw e
   }

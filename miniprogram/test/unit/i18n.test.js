@@ -202,3 +202,12 @@ test('dates, seats, statuses and the shared cards follow the language', async ()
   expect(text(card, '.booking-attendee')).toMatch(/^For: /)
   expect(text(card, '.booking-status')).toBe('Booked')
 })
+
+test('the app’s own request messages follow the language (no signal)', async () => {
+  withLanguage('en')
+  spyWx('showToast').mockImplementation(() => {})
+  spyWx('request').mockImplementation((o) => setTimeout(() => o.fail({ errMsg: 'request:fail timeout' }), 0))
+  const err = await require('../../src/utils/request').call('activities', { query: {}, showError: false }).catch((e) => e)
+  expect(err.code).toBe('network')
+  expect(err.message).toBe('Weak or no network. Please check it and try again.')
+})
