@@ -302,3 +302,23 @@ test('no ratings section while the endpoint is missing', async () => {
   expect(page.data.ratings).toBeNull()
   expect(page.querySelector('.ratings')).toBeUndefined()
 })
+
+test('in English: labels, the button, its hint and the reason it is disabled', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  stubRequest({ 'GET /api/v1/activities/1': detail(fx.activity({ age_min: 50, joint_unit_names: ['翰岭服务点'] })) })
+  const page = open()
+  await waitFor(() => page.data.status === 'ok')
+  expect(page.data.lang).toBe('en')
+  expect(text(page, '.organizer')).toBe('梅林分馆 (with 翰岭服务点)') // names are the service's data
+  expect(text(page, '.action-btn')).toBe('Book now')
+  expect(text(page, '.action-hint')).toBe('12 seats left')
+  expect(text(page, '.sign-in-family')).toBe('Book for family')
+  expect(text(page, '.session-nav')).toBe('Directions')
+  expect(text(page, '.share-btn')).toBe('Share with a friend')
+  // a finished event: the disabled button says why, in English
+  stubRequest({ 'GET /api/v1/activities/1': detail(fx.activity({ status: 'finished' })) })
+  const over = open()
+  await waitFor(() => over.data.status === 'ok')
+  expect(text(over, '.action-btn')).toBe('Event over')
+  expect(text(over, '.action-reason')).toBe('Cannot book: the event is over.')
+})

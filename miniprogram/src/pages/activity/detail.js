@@ -9,6 +9,7 @@ const subscribe = require('../../utils/subscribe')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
 const poster = require('../../utils/poster')
+const i18n = require('../../utils/i18n')
 
 function sessionView(s, selectedId, mode) {
   const item = Object.assign({ booking_mode: mode }, s)
@@ -21,6 +22,7 @@ function sessionView(s, selectedId, mode) {
     address: s.address,
     lng: s.lng,
     lat: s.lat,
+    lessonText: i18n.t('ad_lesson', { n: s.lesson_no }),
     seats: format.seatsText(item),
     tone: format.seatsTone(item),
     cancelled: s.status === 'cancelled',
@@ -39,7 +41,7 @@ function bookingView(b) {
     tone: b.checked_in_at ? 'checked' : b.status,
     active: active,
     canCancel: active && !b.checked_in_at && Date.parse(b.cancel_until) > Date.now(),
-    cancelUntil: format.formatDateTime(b.cancel_until)
+    cancelUntil: i18n.t('ad_cancel_until', { at: format.formatDateTime(b.cancel_until) })
   }
 }
 
@@ -67,18 +69,18 @@ function actionFor(activity, s, myBookings, attendeeId, now) {
 function reasonFor(a, activity, s) {
   switch (a.kind) {
     case 'cancelled':
-      if (activity.status === 'cancelled') return '不能预约：这个活动已取消' + (activity.cancel_reason ? '（' + activity.cancel_reason + '）' : '') + '。'
-      return '不能预约：这一场已取消，请选择其他场次。'
+      if (activity.status === 'cancelled') return i18n.t('ad_r_cancelled', { why: activity.cancel_reason ? i18n.t('paren_open') + activity.cancel_reason + i18n.t('paren_close') : '' })
+      return i18n.t('ad_r_session_cancelled')
     case 'finished':
-      return '不能预约：活动已经结束。'
+      return i18n.t('ad_r_finished')
     case 'none':
-      return s ? '不用预约：这个活动直接到场，按时来就可以参加。' : '暂时不能预约：还没有安排场次。'
+      return i18n.t(s ? 'ad_r_walk_in' : 'ad_r_no_sessions')
     case 'booked':
-      return '已经预约过这一场（' + a.label + '），不用再预约。要取消请看下方“我的预约”。'
+      return i18n.t('ad_r_booked', { label: a.label })
     case 'notopen':
-      return '还不能预约：' + format.formatDateTime(s.booking_opens_at) + ' 开始预约，请到时再来。'
+      return i18n.t('ad_r_not_open', { at: format.formatDateTime(s.booking_opens_at) })
     case 'closed':
-      return '不能预约：预约已于 ' + format.formatDateTime(s.booking_closes_at) + ' 截止。'
+      return i18n.t('ad_r_closed', { at: format.formatDateTime(s.booking_closes_at) })
     default:
       return ''
   }
@@ -87,42 +89,42 @@ function reasonFor(a, activity, s) {
 function baseAction(activity, s, myBookings, attendeeId, now) {
   now = now || Date.now()
   if (activity.status === 'cancelled') {
-    return { kind: 'cancelled', label: '活动已取消', disabled: true, hint: activity.cancel_reason || '' }
+    return { kind: 'cancelled', label: i18n.t('ad_l_cancelled'), disabled: true, hint: activity.cancel_reason || '' }
   }
-  if (activity.status === 'finished') return { kind: 'finished', label: '活动已结束', disabled: true, hint: '' }
-  if (!s) return { kind: 'none', label: '暂无场次', disabled: true, hint: '' }
+  if (activity.status === 'finished') return { kind: 'finished', label: i18n.t('ad_l_finished'), disabled: true, hint: '' }
+  if (!s) return { kind: 'none', label: i18n.t('ad_l_none'), disabled: true, hint: '' }
   if (activity.booking_mode === 'none' || s.capacity === null || s.capacity === undefined) {
-    return { kind: 'none', label: '无需预约，直接到场', disabled: true, hint: '按时到场即可参加' }
+    return { kind: 'none', label: i18n.t('ad_l_walk_in'), disabled: true, hint: i18n.t('ad_h_walk_in') }
   }
-  if (s.status === 'cancelled') return { kind: 'cancelled', label: '该场次已取消', disabled: true, hint: '' }
+  if (s.status === 'cancelled') return { kind: 'cancelled', label: i18n.t('ad_l_session_cancelled'), disabled: true, hint: '' }
   const mine = myBookings.filter(function (b) {
     return b.active && b.sessionId === s.id && b.familyMemberId === (attendeeId || 0)
   })[0]
-  if (mine) return { kind: 'booked', label: mine.statusText, disabled: true, hint: '可在下方“我的预约”中查看或取消' }
+  if (mine) return { kind: 'booked', label: mine.statusText, disabled: true, hint: i18n.t('ad_h_booked') }
   if (s.booking_opens_at && Date.parse(s.booking_opens_at) > now) {
-    return { kind: 'notopen', label: format.formatDateTime(s.booking_opens_at) + ' 开放预约', disabled: true, hint: '' }
+    return { kind: 'notopen', label: i18n.t('ad_l_opens', { at: format.formatDateTime(s.booking_opens_at) }), disabled: true, hint: '' }
   }
   if (s.booking_closes_at && Date.parse(s.booking_closes_at) <= now) {
-    return { kind: 'closed', label: '预约已截止', disabled: true, hint: '' }
+    return { kind: 'closed', label: i18n.t('ad_l_closed'), disabled: true, hint: '' }
   }
   if (activity.booking_mode === 'lottery') {
     return {
       kind: 'lottery',
-      label: '报名摇号',
+      label: i18n.t('ad_l_lottery'),
       disabled: false,
-      hint: activity.lottery_draw_at ? format.formatDateTime(activity.lottery_draw_at) + ' 公开摇号' : ''
+      hint: activity.lottery_draw_at ? i18n.t('ad_draw_at', { at: format.formatDateTime(activity.lottery_draw_at) }) : ''
     }
   }
-  if (s.seats_left > 0) return { kind: 'book', label: '立即预约', disabled: false, hint: '剩余 ' + s.seats_left + ' 个名额' }
+  if (s.seats_left > 0) return { kind: 'book', label: i18n.t('ad_l_book'), disabled: false, hint: i18n.t('ad_h_seats', { n: s.seats_left }) }
   return {
     kind: 'waitlist',
-    label: '排队候补',
+    label: i18n.t('ad_l_waitlist'),
     disabled: false,
-    hint: s.waitlist_length > 0 ? '名额已满，前面有 ' + s.waitlist_length + ' 人候补' : '名额已满，有人取消时按顺序递补'
+    hint: s.waitlist_length > 0 ? i18n.t('ad_h_waiting', { n: s.waitlist_length }) : i18n.t('ad_h_full')
   }
 }
 
-const VERB = { book: '预约', waitlist: '排队候补', lottery: '报名摇号' }
+const VERB = { book: 'ad_v_book', waitlist: 'ad_v_waitlist', lottery: 'ad_v_lottery' }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
@@ -148,7 +150,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const sessionId = Number(query && query.session) || null
     this.setData({ id: id, selectedSessionId: sessionId, signedIn: session.isSignedIn() })
     if (!id) {
-      this.setData({ status: 'error', message: '没有找到这个活动' })
+      this.setData({ status: 'error', message: i18n.t('ad_not_found') })
       return
     }
     this.load()
@@ -157,6 +159,11 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     if (typeof wx.showShareMenu === 'function') {
       wx.showShareMenu({ withShareTicket: false, menus: ['shareAppMessage', 'shareTimeline'] })
     }
+  },
+
+  // Texts built here (reasons, seats, dates) follow the language: render again.
+  onLanguage: function () {
+    if (this.loadedOnce) this.load()
   },
 
   onShow: function () {
@@ -217,6 +224,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         self.setData({
           ratings: {
             count: r.count,
+            countText: i18n.t('ad_ratings_count', { n: r.count }),
             average: typeof r.average === 'number' ? r.average.toFixed(1) : '',
             items: (r.items || []).slice(0, 3).map(function (x) {
               return {
@@ -273,10 +281,11 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         mode: format.modeText(activity.booking_mode),
         isCourse: !!activity.is_course,
         lessons: sessions.length,
+        courseText: i18n.t('ad_course', { n: sessions.length }),
         lottery: activity.booking_mode === 'lottery',
-        lotteryDrawAt: activity.lottery_draw_at ? format.formatDateTime(activity.lottery_draw_at) : '',
+        lotteryDrawAt: activity.lottery_draw_at ? i18n.t('ad_draw_at', { at: format.formatDateTime(activity.lottery_draw_at) }) : '',
         lotteryDrawn: drawn,
-        lotteryDrawnAt: drawn ? format.formatDateTime(activity.lottery_drawn_at) : '',
+        lotteryDrawnAt: drawn ? i18n.t('ad_drawn', { at: format.formatDateTime(activity.lottery_drawn_at) }) : '',
         cancelled: activity.status === 'cancelled',
         cancelReason: activity.cancel_reason || '',
         mainCenter: !!activity.delivered_by_main_center
@@ -313,7 +322,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onNavigate: function (e) {
     const s = this.data.sessions[Number(e.currentTarget.dataset.index)]
     if (!s || s.lat === null || s.lat === undefined) {
-      wx.showToast({ title: '该场馆暂未标注位置', icon: 'none' })
+      wx.showToast({ title: i18n.t('ad_no_location'), icon: 'none' })
       return
     }
     wx.openLocation({
@@ -353,7 +362,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const m = this.data.members.filter(function (x) {
       return x.id === id
     })[0]
-    return m ? m.name : '本人'
+    return m ? m.name : i18n.t('ad_self')
   },
 
   // The big button.
@@ -384,18 +393,18 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const s = poolSession(this.activity, this.data.selectedSessionId)
     const who = this.attendeeName()
     const lines = [
-      '为【' + who + '】' + VERB[kind] + '：',
+      i18n.t('ad_c_who', { who: who, verb: i18n.t(VERB[kind]) }),
       this.activity.title,
-      '时间：' + format.formatRange(s.starts_at, s.ends_at) + (this.activity.is_course ? '（共 ' + this.data.sessions.length + ' 节课）' : ''),
-      '地点：' + s.unit_name + (s.room ? ' ' + s.room : '')
+      i18n.t('ad_c_time', { time: format.formatRange(s.starts_at, s.ends_at) }) + (this.activity.is_course ? i18n.t('ad_c_lessons', { n: this.data.sessions.length }) : ''),
+      i18n.t('ad_c_place', { place: s.unit_name + (s.room ? ' ' + s.room : '') })
     ]
-    if (kind === 'waitlist') lines.push('有人取消时按顺序自动递补，递补成功会通知您。')
-    if (kind === 'lottery') lines.push('报名截止后公开摇号，中签自动确认，未中签按顺序候补。')
+    if (kind === 'waitlist') lines.push(i18n.t('ad_c_waitlist'))
+    if (kind === 'lottery') lines.push(i18n.t('ad_c_lottery'))
     const ok = await ui.confirm({
-      title: kind === 'waitlist' ? '确认排队候补' : kind === 'lottery' ? '确认报名摇号' : '确认预约',
+      title: i18n.t(kind === 'waitlist' ? 'ad_t_waitlist' : kind === 'lottery' ? 'ad_t_lottery' : 'ad_t_book'),
       content: lines.join('\n'),
-      confirmText: kind === 'waitlist' ? '确认候补' : kind === 'lottery' ? '确认报名' : '确认预约',
-      cancelText: '再想想'
+      confirmText: i18n.t(kind === 'waitlist' ? 'ad_ok_waitlist' : kind === 'lottery' ? 'ad_ok_lottery' : 'ad_ok_book'),
+      cancelText: i18n.t('ad_not_now')
     })
     if (!ok) return
 
@@ -410,7 +419,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     try {
       booking = await api.book(body, {
         idempotencyKey: this.pending.key,
-        loading: '正在提交…',
+        loading: i18n.t('ad_submitting'),
         showError: false
       })
     } catch (err) {
@@ -425,23 +434,23 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   refused: async function (err) {
     if (err.code === 'network') {
-      await ui.alert('网络不畅，暂时不知道是否预约成功。请稍后再点一次按钮，不会重复预约；也可以在“我的预约”中查看。')
+      await ui.alert(i18n.t('ad_unknown'))
       return
     }
     if (err.code === 'session_full') {
       const n = err.details && err.details.waitlist_length
       const ok = await ui.confirm({
-        title: '名额已满',
-        content: err.message + (n ? '\n目前已有 ' + n + ' 人候补。' : ''),
-        confirmText: '排队候补',
-        cancelText: '不用了'
+        title: i18n.t('ad_full'),
+        content: err.message + (n ? i18n.t('ad_full_waiting', { n: n }) : ''),
+        confirmText: i18n.t('ad_wait'),
+        cancelText: i18n.t('ad_no_thanks')
       })
       this.load()
       if (ok) await this.book(true)
       return
     }
     if (err.code === 'guardian_consent_required') {
-      const ok = await ui.confirm({ title: '需要监护人同意', content: err.message, confirmText: '去处理', cancelText: '取消' })
+      const ok = await ui.confirm({ title: i18n.t('ad_guardian'), content: err.message, confirmText: i18n.t('ad_handle'), cancelText: i18n.t('ad_cancel') })
       if (ok) wx.navigateTo({ url: '/pages/family/index' })
       return
     }
@@ -449,23 +458,23 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       request.showError(err)
       return
     }
-    await ui.alert(err.message, '未能完成')
+    await ui.alert(err.message, i18n.t('ad_failed'))
     this.load()
   },
 
   askToSubscribe: function (booking) {
     const title = booking.status === 'waitlisted'
-      ? '已加入候补'
-      : booking.status === 'entered' ? '已报名摇号' : '预约成功'
+      ? i18n.t('ad_done_waitlisted')
+      : i18n.t(booking.status === 'entered' ? 'ad_done_entered' : 'ad_done_booked')
     const detail = booking.status === 'waitlisted'
-      ? '您是候补第 ' + booking.waitlist_position + ' 位，有空位时自动递补。'
-      : booking.status === 'entered' ? '开奖后会公布结果。' : '请按时到场，凭“我的预约”中的电子票入场。'
+      ? i18n.t('ad_d_waitlisted', { n: booking.waitlist_position })
+      : i18n.t(booking.status === 'entered' ? 'ad_d_entered' : 'ad_d_booked')
     // requestSubscribeMessage needs a tap: it runs inside the modal's confirm callback.
     wx.showModal({
       title: title,
-      content: detail + '\n\n需要微信提醒吗？（开始前提醒、时间地点变更' + (booking.status === 'waitlisted' ? '、递补结果' : booking.status === 'entered' ? '、摇号结果' : '') + '）',
-      confirmText: '接收提醒',
-      cancelText: '暂不需要',
+      content: detail + i18n.t('ad_remind', { extra: booking.status === 'waitlisted' ? i18n.t('ad_remind_waitlist') : booking.status === 'entered' ? i18n.t('ad_remind_lottery') : '' }),
+      confirmText: i18n.t('ad_remind_yes'),
+      cancelText: i18n.t('ad_remind_no'),
       success: function (res) {
         if (res.confirm) subscribe.request(subscribe.kindsAfterBooking(booking.status))
       }
@@ -485,20 +494,20 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     this.busy = true
     try {
       const ok = await ui.confirm({
-        title: '取消预约',
-        content: '确定取消【' + b.attendee + '】的这个预约吗？取消后名额会让给候补的居民。',
-        confirmText: '确定取消',
-        cancelText: '不取消'
+        title: i18n.t('ad_cancel_title'),
+        content: i18n.t('ad_cancel_content', { who: b.attendee }),
+        confirmText: i18n.t('ad_cancel_yes'),
+        cancelText: i18n.t('ad_cancel_no')
       })
       if (!ok) return
       const key = request.newIdempotencyKey()
       try {
-        await api.cancelBooking(id, { idempotencyKey: key, loading: '正在取消…', showError: 'modal' })
+        await api.cancelBooking(id, { idempotencyKey: key, loading: i18n.t('ad_cancelling'), showError: 'modal' })
       } catch (err) {
         this.load()
         return
       }
-      wx.showToast({ title: '已取消', icon: 'success' })
+      wx.showToast({ title: i18n.t('ad_cancelled_toast'), icon: 'success' })
       await this.load()
     } finally {
       this.busy = false
@@ -506,15 +515,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   onShowLottery: function () {
-    api.lottery(this.data.id, { loading: '正在加载…', showError: 'modal' }).then(function (r) {
+    api.lottery(this.data.id, { loading: i18n.t('ad_loading'), showError: 'modal' }).then(function (r) {
       const lines = [
-        '名额：' + r.capacity + ' 个',
-        '报名：' + (r.entries || []).length + ' 人',
-        r.drawn_at ? '开奖时间：' + format.formatDateTime(r.drawn_at) : r.draw_at ? '计划开奖：' + format.formatDateTime(r.draw_at) : '',
-        r.seed_sha256 ? '随机种子承诺（SHA-256）：' + r.seed_sha256.slice(0, 16) + '…' : '',
-        r.seed ? '公开的随机种子：' + r.seed.slice(0, 16) + '…' : '开奖后公布随机种子，任何人都可复核结果。'
+        i18n.t('ad_ly_capacity', { n: r.capacity }),
+        i18n.t('ad_ly_entries', { n: (r.entries || []).length }),
+        r.drawn_at ? i18n.t('ad_ly_drawn', { at: format.formatDateTime(r.drawn_at) }) : r.draw_at ? i18n.t('ad_ly_draw', { at: format.formatDateTime(r.draw_at) }) : '',
+        r.seed_sha256 ? i18n.t('ad_ly_commit', { h: r.seed_sha256.slice(0, 16) }) : '',
+        r.seed ? i18n.t('ad_ly_seed', { h: r.seed.slice(0, 16) }) : i18n.t('ad_ly_later')
       ].filter(Boolean)
-      wx.showModal({ title: '摇号公示', content: lines.join('\n'), showCancel: false, confirmText: '知道了' })
+      wx.showModal({ title: i18n.t('ad_ly_title'), content: lines.join('\n'), showCancel: false, confirmText: i18n.t('ad_got_it') })
     }, function () {})
   },
 
@@ -524,7 +533,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onShareAppMessage: function () {
     return {
-      title: (this.activity && this.activity.title) || '福田文化馆活动',
+      title: (this.activity && this.activity.title) || i18n.t('ad_share_title'),
       path: '/pages/activity/detail?id=' + this.data.id
     }
   },
@@ -532,7 +541,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   // 朋友圈: the timeline opens this page with the query alone.
   onShareTimeline: function () {
     return {
-      title: (this.activity && this.activity.title) || '福田文化馆活动',
+      title: (this.activity && this.activity.title) || i18n.t('ad_share_title'),
       query: 'id=' + this.data.id
     }
   },
@@ -543,15 +552,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const a = this.activity
     const s = poolSession(a, this.data.selectedSessionId) || (a.sessions || [])[0] || {}
     this.setData({ posterBusy: true })
-    wx.showLoading({ title: '生成中', mask: true })
+    wx.showLoading({ title: i18n.t('ad_making'), mask: true })
     try {
       const raw = await poster.download('activity', this.data.id)
       const lines = poster.layout({
         title: a.title,
         time: s.starts_at ? format.formatRange(s.starts_at, s.ends_at) : '',
         place: [s.unit_name, s.room].filter(Boolean).join(' · '),
-        unit: a.organizer_name ? '主办：' + a.organizer_name : '',
-        footer: '微信扫码查看详情、预约'
+        unit: a.organizer_name ? i18n.t('ad_organizer_line', { name: a.organizer_name }) : '',
+        footer: i18n.t('ad_poster_footer')
       })
       let path = raw
       try {
@@ -561,7 +570,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       }
       this.setData({ posterPath: path })
     } catch (e) {
-      wx.showToast({ title: '海报生成失败', icon: 'none' })
+      wx.showToast({ title: i18n.t('ad_poster_failed'), icon: 'none' })
     } finally {
       wx.hideLoading()
       this.setData({ posterBusy: false })
@@ -570,7 +579,13 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onSavePoster: function () {
     if (!this.data.posterPath) return Promise.resolve('none')
-    return poster.save(this.data.posterPath)
+    return poster.save(this.data.posterPath, {
+      saved: i18n.t('ad_album_saved'),
+      failed: i18n.t('ad_album_failed'),
+      permissionTitle: i18n.t('ad_album_title'),
+      permissionContent: i18n.t('ad_album_content'),
+      openSettings: i18n.t('ad_album_settings')
+    })
   },
 
   onClosePoster: function () {
