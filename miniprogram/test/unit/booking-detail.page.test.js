@@ -155,7 +155,7 @@ test('转让给家人朋友: a confirmed seat gets a one-time code and a share c
   await waitFor(() => page.data.transfer)
   expect(modal.mock.calls[0][0].title).toBe('转让预约')
   expect(text(page, '.transfer-code')).toBe('ABCD234567')
-  expect(text(page, '.transfer-expires')).toMatch(/前有效/)
+  expect(text(page, '.transfer-expires')).toMatch(/有效期至 .*电子票作废/)
   expect(page.querySelector('.transfer-btn')).toBeFalsy()
   // the share button sends the accept page, the menu the activity
   const share = page.instance.onShareAppMessage({ from: 'button' })
@@ -173,4 +173,21 @@ test('no 转让 for a waiting-list place', async () => {
   const page = loadPage(ROUTE, { query: { id: '5' } })
   await waitFor(() => page.data.status === 'ok' && page.data.b.waitlisted)
   expect(page.querySelector('.transfer-btn')).toBeFalsy()
+})
+
+test('in English: the ticket page and its note are in English; the title is the service\'s', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  const title = spyWx('setNavigationBarTitle').mockImplementation(() => {})
+  stubRequest({
+    'GET /api/v1/bookings/5': { data: fx.booking() },
+    'GET /api/v1/bookings/5/ticket': apiError(404, 'route_not_found', 'No such route')
+  })
+  const page = loadPage(ROUTE, { query: { id: '5' } })
+  await waitFor(() => page.data.ticket.state === 'soon')
+  expect(page.data.lang).toBe('en')
+  expect(text(page, '.title-text')).toBe('梅林社区合唱入门')
+  expect(text(page, '.qr-soon')).toMatch(/^QR e-tickets are coming soon/)
+  expect(text(page, '.nav-btn')).toBe('Directions')
+  expect(text(page, '.cancel-btn')).toBe('Cancel booking')
+  expect(title.mock.calls.map((c) => c[0].title)).toContain('Booking')
 })

@@ -6,6 +6,7 @@ const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 function view(b) {
   const active = b.status !== 'cancelled'
@@ -37,6 +38,7 @@ function view(b) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_booking',
   data: {
     id: null,
     status: 'loading',
@@ -54,7 +56,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const id = Number(query && query.id)
     this.setData({ id: id })
     if (!id) {
-      this.setData({ status: 'error', message: '没有找到这个预约' })
+      this.setData({ status: 'error', message: i18n.t('bd_not_found') })
       return
     }
     const cached = storage.get(storage.KEYS.bookingPrefix + id, null)
@@ -194,12 +196,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   // BookingView carries no coordinates: look the session up in its activity.
   onNavigate: function () {
     const b = this.data.b
-    api.activity(b.activityId, { loading: '正在查找位置…', showError: 'toast' }).then(function (res) {
+    api.activity(b.activityId, { loading: i18n.t('bd_finding'), showError: 'toast' }).then(function (res) {
       const s = (res.activity.sessions || []).filter(function (x) {
         return x.id === b.sessionId
       })[0] || (res.activity.sessions || [])[0]
       if (!s || s.lat === null || s.lat === undefined) {
-        wx.showToast({ title: '该场馆暂未标注位置', icon: 'none' })
+        wx.showToast({ title: i18n.t('bd_no_location'), icon: 'none' })
         return
       }
       wx.openLocation({ latitude: Number(s.lat), longitude: Number(s.lng), name: s.unit_name, address: s.address, scale: 16 })
@@ -212,16 +214,16 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     try {
       const b = this.data.b
       const ok = await ui.confirm({
-        title: '取消预约',
-        content: '确定取消【' + b.attendee + '】的「' + b.title + '」吗？取消后名额会让给候补的居民。',
-        confirmText: '确定取消',
-        cancelText: '不取消'
+        title: i18n.t('bd_cancel'),
+        content: i18n.t('bd_cancel_content', { who: b.attendee, title: b.title }),
+        confirmText: i18n.t('bd_cancel_yes'),
+        cancelText: i18n.t('bd_cancel_no')
       })
       if (!ok) return
       const key = request.newIdempotencyKey()
       let updated
       try {
-        updated = await api.cancelBooking(this.data.id, { idempotencyKey: key, loading: '正在取消…', showError: 'modal' })
+        updated = await api.cancelBooking(this.data.id, { idempotencyKey: key, loading: i18n.t('bd_cancelling'), showError: 'modal' })
       } catch (err) {
         return
       }
@@ -229,7 +231,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       storage.remove(storage.KEYS.ticketPrefix + this.data.id)
       this.restoreBrightness()
       this.setData({ b: view(updated), ticket: { state: 'none', src: '', holder: '', savedAt: '' } })
-      wx.showToast({ title: '已取消', icon: 'success' })
+      wx.showToast({ title: i18n.t('bd_cancelled'), icon: 'success' })
     } finally {
       this.busy = false
     }
@@ -243,15 +245,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     try {
       const b = this.data.b
       const ok = await ui.confirm({
-        title: '转让预约',
-        content: '生成一个转让码发给家人或朋友，对方接收后名额归对方，您的电子票随即作废。转让码 30 分钟内有效。',
-        confirmText: '生成',
-        cancelText: '不转让'
+        title: i18n.t('bd_transfer_title'),
+        content: i18n.t('bd_transfer_content'),
+        confirmText: i18n.t('bd_transfer_make'),
+        cancelText: i18n.t('bd_transfer_no')
       })
       if (!ok) return
       let t
       try {
-        t = await api.transferCreate(b.id, { loading: '正在生成…', showError: 'modal' })
+        t = await api.transferCreate(b.id, { loading: i18n.t('bd_making'), showError: 'modal' })
       } catch (err) {
         return
       }
@@ -265,7 +267,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const self = this
     return api.transferRevoke(this.data.b.id, { showError: 'toast' }).then(function () {
       self.setData({ transfer: null })
-      wx.showToast({ title: '已撤回', icon: 'success' })
+      wx.showToast({ title: i18n.t('bd_revoked'), icon: 'success' })
     }, function () {})
   },
 
@@ -273,7 +275,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onShareAppMessage: function (res) {
     const b = this.data.b
     if (res && res.from === 'button' && this.data.transfer) {
-      return { title: '送你一个名额：' + b.title, path: this.data.transfer.path }
+      return { title: i18n.t('bd_share_title', { title: b.title }), path: this.data.transfer.path }
     }
     return { title: b.title, path: '/pages/activity/detail?id=' + b.activityId }
   },
