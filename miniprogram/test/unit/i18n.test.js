@@ -66,7 +66,14 @@ test('texts WeChat limits fit in English too (modal buttons â‰¤ 4, icon toasts â
   ;['me_save', 'me_ok', 'me_got_it', 'me_sign_out_confirm', 'me_rate_go'].forEach((k) => {
     expect([k, Array.from(i18n.CATALOG.en[k]).length <= 4]).toEqual([k, true])
   })
-  ;['me_saved', 'me_bound', 'me_signed_out'].forEach((k) => {
+  ;['ad_ok_waitlist', 'ad_ok_lottery', 'ad_ok_book', 'ad_not_now', 'ad_wait', 'ad_no_thanks', 'ad_handle', 'ad_cancel', 'ad_remind_yes',
+    'ad_remind_no', 'ad_cancel_yes', 'ad_cancel_no', 'ad_got_it', 'ad_album_settings', 'bd_cancel_yes', 'bd_cancel_no', 'bd_transfer_make',
+    'bd_transfer_no'].forEach((k) => {
+    expect([k, Array.from(i18n.CATALOG.en[k]).length <= 4]).toEqual([k, true])
+  })
+  // icon toasts and loading boxes
+  ;['me_saved', 'me_bound', 'me_signed_out', 'ad_cancelled_toast', 'ad_album_saved', 'ad_album_failed', 'bd_cancelled', 'bd_revoked',
+    'ad_submitting', 'ad_cancelling', 'ad_loading', 'ad_making', 'bd_finding', 'bd_cancelling', 'bd_making', 'rt_sending'].forEach((k) => {
     expect([k, Array.from(i18n.CATALOG.en[k]).length <= 7]).toEqual([k, true])
   })
 })

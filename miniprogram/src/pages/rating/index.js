@@ -5,23 +5,33 @@ const api = require('../../api/index')
 const ui = require('../../utils/ui')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
-const TAGS = ['内容精彩', '老师专业', '场地舒适', '组织有序', '适合老人', '适合孩子']
-const ASPECTS = [
-  { key: 'content_score', label: '活动内容' },
-  { key: 'teacher_score', label: '老师讲解' },
-  { key: 'venue_score', label: '场地环境' },
-  { key: 'organisation_score', label: '组织服务' }
+// The service stores the tags in Chinese (staff read them): the Chinese text is sent, the label shown.
+const TAGS = [
+  { text: '内容精彩', key: 'rt_tag_content' },
+  { text: '老师专业', key: 'rt_tag_teacher' },
+  { text: '场地舒适', key: 'rt_tag_venue' },
+  { text: '组织有序', key: 'rt_tag_organised' },
+  { text: '适合老人', key: 'rt_tag_elderly' },
+  { text: '适合孩子', key: 'rt_tag_children' }
 ]
-const WORDS = ['', '很不满意', '不满意', '一般', '满意', '非常满意']
+const ASPECTS = [
+  { key: 'content_score', label: 'rt_a_content' },
+  { key: 'teacher_score', label: 'rt_a_teacher' },
+  { key: 'venue_score', label: 'rt_a_venue' },
+  { key: 'organisation_score', label: 'rt_a_organisation' }
+]
+const WORDS = ['', 'rt_w1', 'rt_w2', 'rt_w3', 'rt_w4', 'rt_w5']
 
 function stars(value) {
   return [1, 2, 3, 4, 5].map(function (n) {
-    return { n: n, on: n <= value }
+    return { n: n, on: n <= value, label: i18n.t('rt_star', { n: n }) }
   })
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_rating',
   data: {
     bookingId: null,
     sessionId: null,
@@ -30,10 +40,10 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     scoreStars: stars(0),
     scoreWord: '',
     aspects: ASPECTS.map(function (a) {
-      return { key: a.key, label: a.label, value: 0, stars: stars(0) }
+      return { key: a.key, label: i18n.t(a.label), value: 0, stars: stars(0) }
     }),
     tags: TAGS.map(function (t) {
-      return { text: t, on: false }
+      return { text: t.text, label: i18n.t(t.key), on: false }
     }),
     comment: '',
     error: '',
@@ -47,11 +57,27 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       sessionId: Number(query && query.session) || null,
       title: format.queryText(query && query.title)
     })
+    this.onLanguage()
+  },
+
+  // Labels in the current language; the picks and the Chinese tag values stay.
+  onLanguage: function () {
+    const d = this.data
+    this.setData({
+      scoreStars: stars(d.score),
+      scoreWord: d.score ? i18n.t(WORDS[d.score]) : '',
+      aspects: d.aspects.map(function (a, i) {
+        return Object.assign({}, a, { label: i18n.t(ASPECTS[i].label), stars: stars(a.value) })
+      }),
+      tags: d.tags.map(function (x, i) {
+        return Object.assign({}, x, { label: i18n.t(TAGS[i].key) })
+      })
+    })
   },
 
   onScore: function (e) {
     const n = Number(e.currentTarget.dataset.n)
-    this.setData({ score: n, scoreStars: stars(n), scoreWord: WORDS[n], error: '' })
+    this.setData({ score: n, scoreStars: stars(n), scoreWord: i18n.t(WORDS[n]), error: '' })
   },
 
   onAspect: function (e) {
@@ -71,7 +97,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     }).length
     const on = !this.data.tags[i].on
     if (on && picked >= 5) {
-      wx.showToast({ title: '最多选 5 个', icon: 'none' })
+      wx.showToast({ title: i18n.t('rt_max_tags'), icon: 'none' })
       return
     }
     const update = {}
@@ -86,7 +112,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onSubmit: async function () {
     if (this.saving) return
     if (!this.data.score) {
-      this.setData({ error: '请先点星星给出总体评价' })
+      this.setData({ error: i18n.t('rt_need_score') })
       return
     }
     const body = { booking_id: this.data.bookingId, score: this.data.score }
@@ -105,20 +131,20 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     this.saving = true
     let res
     try {
-      res = await api.rate(body, { loading: '正在提交…', showError: false })
+      res = await api.rate(body, { loading: i18n.t('rt_sending'), showError: false })
     } catch (err) {
       this.saving = false
       if (err.status === 404 && err.code === 'route_not_found') {
         this.setData({ state: 'soon' })
         return
       }
-      await ui.alert(err.message, '未能提交')
+      await ui.alert(err.message, i18n.t('rt_not_sent'))
       return
     }
     this.saving = false
     this.setData({
       state: 'done',
-      doneText: res.comment_status === 'held' ? '感谢您的评价！您的留言将在审核后公开。' : '感谢您的评价！'
+      doneText: i18n.t(res.comment_status === 'held' ? 'rt_thanks_held' : 'rt_thanks')
     })
   },
 
