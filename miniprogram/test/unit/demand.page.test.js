@@ -90,3 +90,20 @@ test('until the server has the endpoints, the page says the feature is coming; e
   page.querySelector('.state').querySelector('.state-action').dispatchEvent('tap')
   await waitFor(() => page.data.status === 'ok')
 })
+
+test('in English: statuses, ages, kinds and supporters are translated (the service's data stays as it is)', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  signedIn()
+  const req = stubRequest({
+    'GET /api/v1/demands': { data: { items: [demand()] } },
+    'GET /api/v1/org/tree': { data: [{ unit: { id: 1, name: '福田区文化馆', short_name: '总馆', level: 'center' }, children: [] }] },
+    'POST /api/v1/demands': { data: demand({ id: 9 }) }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok')
+  expect(text(page, '.demand-status')).toBe('Open')
+  expect(text(page, '.demand-supporters')).toBe('12 would like it')
+  expect(text(page, '.demand-meta')).toBe('梅林分馆 · 周末上午 · Older people')
+  expect(page.data.kinds.map((k) => k.label)).toEqual(['Shows', 'Talks', 'Exhibitions', 'Classes', 'Art groups', 'Other'])
+  expect(page.data.ages[0]).toBe('Anyone')
+})

@@ -7,16 +7,35 @@ const storage = require('../../utils/storage')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 const STATUS = {
-  open: '征集中',
-  accepted: '已采纳',
-  planned: '已列入计划',
-  declined: '暂不安排',
-  fulfilled: '已举办',
-  merged: '已合并'
+  open: 'dm_s_open',
+  accepted: 'dm_s_accepted',
+  planned: 'dm_s_planned',
+  declined: 'dm_s_declined',
+  fulfilled: 'dm_s_fulfilled',
+  merged: 'dm_s_merged'
 }
+// Sent and stored in Chinese (staff read them); shown in the current language.
 const AGE_GROUPS = ['不限', '儿童', '青少年', '中青年', '老年人']
+const AGE_KEYS = ['dm_age_any', 'dm_age_children', 'dm_age_teens', 'dm_age_adults', 'dm_age_older']
+
+function ageLabel(value) {
+  const i = AGE_GROUPS.indexOf(value)
+  return i >= 0 ? i18n.t(AGE_KEYS[i]) : value
+}
+
+function labels() {
+  return {
+    kinds: config.kinds.map(function (k) {
+      return { value: k.value, label: i18n.t('kind_' + k.value) }
+    }),
+    ages: AGE_KEYS.map(function (k) {
+      return i18n.t(k)
+    })
+  }
+}
 
 function view(d) {
   return {
@@ -26,12 +45,13 @@ function view(d) {
     poster: d.poster,
     description: d.description,
     time: d.preferred_time,
-    age: d.age_group,
+    age: d.age_group ? ageLabel(d.age_group) : d.age_group,
     status: d.status,
-    statusText: STATUS[d.status] || d.status,
+    statusText: STATUS[d.status] ? i18n.t(STATUS[d.status]) : d.status,
     reason: d.status_reason,
     held: d.visibility === 'held',
     supporters: d.supporters,
+    supportersText: i18n.t('dm_supporters', { n: d.supporters }),
     iSupport: !!d.i_support,
     canSupport: !d.i_support && (d.status === 'open' || d.status === 'accepted' || d.status === 'planned'),
     activityId: d.activity_id || null,
@@ -44,6 +64,7 @@ function emptyForm() {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_demand',
   data: {
     status: 'loading', // loading | ok | empty | error | soon
     message: '',
@@ -62,8 +83,13 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const myUnit = storage.get(storage.KEYS.myUnit, null)
     // Opened from a demand message (?id=…): show every unit, so that demand is in the list.
     const fromMessage = !!(options && options.id)
-    this.setData({ myUnit: myUnit, scope: myUnit && !fromMessage ? 'mine' : 'all' })
+    this.setData(Object.assign({ myUnit: myUnit, scope: myUnit && !fromMessage ? 'mine' : 'all' }, labels()))
     this.load()
+  },
+
+  onLanguage: function () {
+    this.setData(labels())
+    if (this.data.status === 'ok') this.load()
   },
 
   onPullDownRefresh: function () {
@@ -83,7 +109,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         self.setData({
           items: items,
           status: items.length ? 'ok' : 'empty',
-          message: items.length ? '' : '还没有人提出想看的活动，来提第一个吧'
+          message: items.length ? '' : i18n.t('dm_empty')
         })
       },
       function (err) {
@@ -109,12 +135,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onSupport: function (e) {
     const self = this
     const id = Number(e.currentTarget.dataset.id)
-    api.supportDemand(id, { loading: '正在提交…', showError: 'modal' }).then(function (res) {
+    api.supportDemand(id, { loading: i18n.t('dm_sending'), showError: 'modal' }).then(function (res) {
       const items = self.data.items.map(function (d) {
-        return d.id === id ? Object.assign({}, d, { supporters: res.supporters, iSupport: true, canSupport: false }) : d
+        return d.id === id ? Object.assign({}, d, { supporters: res.supporters, supportersText: i18n.t('dm_supporters', { n: res.supporters }), iSupport: true, canSupport: false }) : d
       })
       self.setData({ items: items })
-      wx.showToast({ title: '已支持', icon: 'success' })
+      wx.showToast({ title: i18n.t('dm_supported_toast'), icon: 'success' })
     }, function () {})
   },
 
@@ -178,12 +204,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const f = this.data.form
     const description = (f.description || '').trim()
     if (description.length < 5) {
-      this.setData({ error: '请用至少 5 个字说说想看什么活动' })
+      this.setData({ error: i18n.t('dm_too_short') })
       return
     }
     const unit = this.data.units[f.unitIndex]
     if (!unit) {
-      this.setData({ error: '请选择希望在哪个场馆举办' })
+      this.setData({ error: i18n.t('dm_no_unit') })
       return
     }
     const body = { kind: this.data.kinds[f.kindIndex].value, unit_id: unit.id, description: description }
@@ -192,19 +218,19 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     this.saving = true
     let res
     try {
-      res = await api.createDemand(body, { loading: '正在提交…', showError: false })
+      res = await api.createDemand(body, { loading: i18n.t('dm_sending'), showError: false })
     } catch (err) {
       this.saving = false
       if (err.status === 404 && err.code === 'route_not_found') {
         this.setData({ status: 'soon', showForm: false })
         return
       }
-      if (err.code !== 'privacy_declined') await ui.alert(err.message, '未能提交')
+      if (err.code !== 'privacy_declined') await ui.alert(err.message, i18n.t('dm_not_sent'))
       return
     }
     this.saving = false
     this.setData({ showForm: false, form: emptyForm(), error: '' })
-    await ui.alert(res.visibility === 'held' ? '已提交，审核通过后会公开，其他居民可以支持您的想法。' : '已发布，其他居民可以支持您的想法。', '谢谢您的建议')
+    await ui.alert(i18n.t(res.visibility === 'held' ? 'dm_sent_held' : 'dm_sent'), i18n.t('dm_thanks'))
     await this.load()
   }
 }))
