@@ -91,7 +91,7 @@ test('until the server has the endpoints, the page says the feature is coming; e
   await waitFor(() => page.data.status === 'ok')
 })
 
-test('in English: statuses, ages, kinds and supporters are translated (the service's data stays as it is)', async () => {
+test('in English: statuses, ages, kinds and supporters are translated (the service data stays as it is)', async () => {
   require('../../src/utils/i18n').setLang('en')
   signedIn()
   const req = stubRequest({
