@@ -149,11 +149,20 @@ const RELATIONS = [
   { value: 'other', label: '其他' }
 ]
 
+const RELATION_KEYS = { child: 'rel_child', elder: 'rel_elder', spouse: 'rel_spouse', other: 'rel_other' }
+
 function relationText(value) {
   const r = RELATIONS.filter(function (x) {
     return x.value === value
   })[0]
-  return r ? r.label : value || ''
+  return r ? (RELATION_KEYS[r.value] ? i18n.t(RELATION_KEYS[r.value]) : r.label) : value || ''
+}
+
+// The relations for a picker, labelled in the current language.
+function relations() {
+  return RELATIONS.map(function (r) {
+    return { value: r.value, label: relationText(r.value) }
+  })
 }
 
 function distanceText(m) {
@@ -216,6 +225,7 @@ module.exports = {
   seatsTone,
   statusText,
   relationText,
+  relations,
   distanceText,
   ageOn,
   RELATIONS,

@@ -137,3 +137,17 @@ test('opened from booking (?add=1): the form is open, and saving goes back', asy
   await tap(page, '.submit')
   await waitFor(() => back.mock.calls.length === 1)
 })
+
+test('in English: relations, ages, consent and the relation picker are translated', async () => {
+  require(path.join(SRC, 'utils/i18n')).setLang('en')
+  signedIn()
+  stubRequest({
+    'GET /api/v1/me/family': { data: { items: [fx.member(), fx.member({ id: 4, name: '王奶奶', relation: 'elder', age: 72, guardian_consent_at: null })] } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok')
+  expect(texts(page, '.member-info')).toEqual(['Child · age 8', 'Parent or elder · age 72'])
+  expect(texts(page, '.member-consent')[0]).toMatch(/^Guardian agreed on .+\.$/)
+  expect(page.data.relations.map((r) => r.label)).toEqual(['Child', 'Parent or elder', 'Spouse', 'Other'])
+  expect(page.data.relations.map((r) => r.value)).toEqual(['child', 'elder', 'spouse', 'other'])
+})

@@ -4,12 +4,14 @@ const request = require('../../utils/request')
 const session = require('../../utils/session')
 const format = require('../../utils/format')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 function emptyForm() {
   return { name: '', relationIndex: 0, birthDate: '', consent: false }
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_family',
   data: {
     signedIn: false,
     status: 'loading',
@@ -27,7 +29,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onLoad: function (query) {
     const add = !!(query && query.add)
-    this.setData({ today: format.chinaDate(), backAfterAdd: add, showForm: add })
+    this.setData({ today: format.chinaDate(), backAfterAdd: add, showForm: add, relations: format.relations() })
     this.refresh()
   },
 
@@ -41,7 +43,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const signedIn = session.isSignedIn()
     this.setData({ signedIn: signedIn })
     if (!signedIn) {
-      this.setData({ status: 'empty', message: '登录后可以添加家庭成员，为家人预约活动' })
+      this.setData({ status: 'empty', message: i18n.t('fm_sign_in_hint') })
       return Promise.resolve()
     }
     return this.load()
@@ -58,6 +60,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
             name: m.name,
             relation: format.relationText(m.relation),
             age: m.age,
+            ageText: i18n.t('age_years', { n: m.age }),
             consent: !!m.guardian_consent_at,
             consentAt: m.guardian_consent_at ? format.formatDate(m.guardian_consent_at) : ''
           }
@@ -126,19 +129,19 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const f = this.data.form
     const name = (f.name || '').trim()
     if (!name) {
-      this.setData({ error: '请填写姓名' })
+      this.setData({ error: i18n.t('fm_name_empty') })
       return
     }
     if (name.length > 20) {
-      this.setData({ error: '姓名不超过 20 个字' })
+      this.setData({ error: i18n.t('fm_name_long') })
       return
     }
     if (!f.birthDate) {
-      this.setData({ error: '请选择出生日期' })
+      this.setData({ error: i18n.t('fm_birth_empty') })
       return
     }
     if (this.data.isChild && !f.consent) {
-      this.setData({ error: '为 14 周岁以下儿童登记，需要您以监护人身份同意' })
+      this.setData({ error: i18n.t('fm_consent_needed') })
       return
     }
     this.setData({ error: '' })
@@ -150,13 +153,13 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     if (this.data.isChild) body.guardian_consent = true
     this.saving = true
     try {
-      await api.addFamily(body, { loading: '正在保存…', showError: 'modal' })
+      await api.addFamily(body, { loading: i18n.t('fm_saving'), showError: 'modal' })
     } catch (err) {
       return
     } finally {
       this.saving = false
     }
-    wx.showToast({ title: '已添加', icon: 'success' })
+    wx.showToast({ title: i18n.t('fm_added'), icon: 'success' })
     if (this.data.backAfterAdd) {
       wx.navigateBack({ delta: 1 })
       return
@@ -173,14 +176,14 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     })[0]
     if (!m) return
     wx.showModal({
-      title: '删除家庭成员',
-      content: '确定删除【' + m.name + '】吗？删除后 TA 的姓名和出生日期会被清除。',
-      confirmText: '删除',
+      title: i18n.t('fm_remove_title'),
+      content: i18n.t('fm_remove_content', { name: m.name }),
+      confirmText: i18n.t('fm_remove_ok'),
       confirmColor: '#B00020',
       success: function (res) {
         if (!res.confirm) return
-        api.removeFamily(id, { loading: '正在删除…', showError: 'modal' }).then(function () {
-          wx.showToast({ title: '已删除', icon: 'success' })
+        api.removeFamily(id, { loading: i18n.t('fm_removing'), showError: 'modal' }).then(function () {
+          wx.showToast({ title: i18n.t('fm_removed'), icon: 'success' })
           self.load()
         }, function () {})
       }
