@@ -65,3 +65,12 @@ test('the guide lists every kind of data collected and every privacy interface u
     if (re.test(used)) expect([kind, all.includes(kind)]).toEqual([kind, true])
   })
 })
+
+test('in English: the guide, the children rules and the buttons are in English', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  const page = require('../helpers/mp').loadPage('pages/privacy/index')
+  expect(page.data.lang).toBe('en')
+  expect(require('../helpers/mp').text(page, '.kind-album')).toMatch(/^15\. Photo album/)
+  expect(require('../helpers/mp').text(page, '.my-data')).toBe('See my data')
+  expect(require('../helpers/mp').text(page, '.agree')).toBe('I agree')
+})

@@ -3,8 +3,10 @@
 const privacy = require('../../utils/privacy')
 const config = require('../../config')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_privacy',
   data: {
     agreed: false,
     version: config.privacyVersion
@@ -28,7 +30,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   onAgree: function () {
     privacy.agree()
     this.setData({ agreed: true })
-    wx.showToast({ title: '已同意', icon: 'success' })
+    wx.showToast({ title: i18n.t('pv_agreed_toast'), icon: 'success' })
   },
 
   onMyData: function () {
