@@ -67,3 +67,18 @@ test('changing one’s mind at the second question deletes nothing; errors show 
   expect(req.calls.some((c) => c.method === 'DELETE')).toBe(false)
   expect(storage().ch_session).toBeDefined()
 })
+
+test('in English: the summary and both delete questions are in English (WeChat button limits kept)', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  signedIn()
+  const modal = stubModal([true, false])
+  stubRequest({ 'GET /api/v1/me/export': { data: Object.assign({}, EXPORT, { profile: Object.assign({}, EXPORT.profile, { phone: null }) }) } })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok')
+  expect(text(page, '.s-phone')).toBe('(not linked)')
+  expect(text(page, '.s-bookings')).toBe('1')
+  expect(text(page, '.delete-btn')).toBe('Delete my account and my data')
+  await tap(page, '.delete-btn')
+  await waitFor(() => modal.mock.calls.length === 2)
+  expect(modal.mock.calls.map((c) => c[0].title)).toEqual(['Delete account', 'Please confirm'])
+})

@@ -8,8 +8,10 @@ const privacy = require('../../utils/privacy')
 const format = require('../../utils/format')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_mydata',
   data: {
     signedIn: false,
     status: 'loading',
@@ -26,7 +28,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const signedIn = session.isSignedIn()
     this.setData({ signedIn: signedIn })
     if (!signedIn) {
-      this.setData({ status: 'empty', message: '您还没有登录，我们没有保存您的个人信息' })
+      this.setData({ status: 'empty', message: i18n.t('md_signed_out') })
       return Promise.resolve()
     }
     return this.load()
@@ -43,13 +45,17 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
           status: 'ok',
           json: JSON.stringify(data, null, 2),
           summary: {
-            name: p.display_name || '（未填写）',
-            phone: p.phone || '（未绑定）',
+            name: p.display_name || i18n.t('md_no_name'),
+            phone: p.phone || i18n.t('md_no_phone'),
             createdAt: p.created_at ? format.formatDateTime(p.created_at) : '',
             bookings: (data.bookings || []).length,
             family: (data.family_members || []).length,
             roles: (data.roles || []).length,
-            sessions: data.active_sessions || 0
+            sessions: data.active_sessions || 0,
+            bookingsText: i18n.t('md_n_bookings', { n: (data.bookings || []).length }),
+            familyText: i18n.t('md_n_family', { n: (data.family_members || []).length }),
+            rolesText: i18n.t('md_n_roles', { n: (data.roles || []).length }),
+            sessionsText: i18n.t('md_n_sessions', { n: data.active_sessions || 0 })
           }
         })
       },
@@ -67,35 +73,35 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     wx.setClipboardData({
       data: this.data.json,
       success: function () {
-        wx.showToast({ title: '已复制，可粘贴保存', icon: 'none' })
+        wx.showToast({ title: i18n.t('md_copied'), icon: 'none' })
       }
     })
   },
 
   onDelete: async function () {
     const first = await ui.confirm({
-      title: '注销账号',
-      content: '注销后，您的称呼、手机号、家庭成员和微信身份标识将被清除，未开始的预约将无法使用，身份权限也会撤销。',
-      confirmText: '继续注销',
-      cancelText: '不注销'
+      title: i18n.t('md_delete_title'),
+      content: i18n.t('md_d1_content'),
+      confirmText: i18n.t('md_d1_ok'),
+      cancelText: i18n.t('md_keep')
     })
     if (!first) return
     const second = await ui.confirm({
-      title: '请再次确认',
-      content: '注销后无法恢复。确定注销吗？',
-      confirmText: '确定注销',
-      cancelText: '不注销',
+      title: i18n.t('md_d2_title'),
+      content: i18n.t('md_d2_content'),
+      confirmText: i18n.t('md_d2_ok'),
+      cancelText: i18n.t('md_keep'),
       confirmColor: '#B00020'
     })
     if (!second) return
     try {
-      await api.deleteMe({ loading: '正在注销…', showError: 'modal' })
+      await api.deleteMe({ loading: i18n.t('md_deleting'), showError: 'modal' })
     } catch (err) {
       return
     }
     storage.clearPersonal()
     privacy.forget()
-    wx.showToast({ title: '账号已注销', icon: 'success' })
+    wx.showToast({ title: i18n.t('md_deleted'), icon: 'success' })
     wx.reLaunch({ url: '/pages/home/index' })
   },
 
