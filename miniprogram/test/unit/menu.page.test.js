@@ -135,3 +135,18 @@ test('opened from a venue card: that venue, public (no sign-in); errors can be r
   await waitFor(() => page.data.status === 'ok')
   expect(text(page, '.item-title')).toBe('粤剧折子戏专场')
 })
+
+test('in English: periods, votes and the vote button are in English', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  signedIn()
+  wx.setStorageSync('ch_my_unit', { id: 76, name: '福田区文化馆翰岭服务点', short_name: '翰岭服务点' })
+  stubRequest({
+    'GET /api/v1/org/tree': { data: fx.TREE },
+    'GET /api/v1/menu/items': { data: { items: [item(), item({ id: 2, title: '非遗剪纸讲座', period_start: '2026-11-01', period_end: '2027-01-31', votes: 0 })] } }
+  })
+  const page = loadPage(ROUTE)
+  await waitFor(() => page.data.status === 'ok' && page.data.units.length)
+  expect(texts(page, '.item-period')).toEqual(['Available: 1 Mar 2026 to 30 Jun', 'Available: 1 Nov 2026 to 31 Jan 2027'])
+  expect(texts(page, '.item-votes')).toEqual(['Votes here: 4', 'Votes here: 0'])
+  expect(texts(page, '.vote-btn')).toEqual(['Vote', 'Vote'])
+})

@@ -7,17 +7,21 @@ const api = require('../../api/index')
 const storage = require('../../utils/storage')
 const ui = require('../../utils/ui')
 const display = require('../../utils/display')
+const i18n = require('../../utils/i18n')
+
+const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 // '2026-03-01' → 2026年3月1日 (the end without its year when it is the same year)
 function dayText(d, withYear) {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(d || '')
   if (!m) return d || ''
+  if (i18n.lang() === 'en') return Number(m[3]) + ' ' + MONTHS_EN[Number(m[2]) - 1] + (withYear ? ' ' + m[1] : '')
   return (withYear ? m[1] + '年' : '') + Number(m[2]) + '月' + Number(m[3]) + '日'
 }
 
 function periodText(start, end) {
   const sameYear = (start || '').slice(0, 4) === (end || '').slice(0, 4)
-  return dayText(start, true) + ' 至 ' + dayText(end, !sameYear)
+  return dayText(start, true) + i18n.t('mn_to') + dayText(end, !sameYear)
 }
 
 function unitLabel(u) {
@@ -25,6 +29,7 @@ function unitLabel(u) {
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
+  navTitleKey: 'nav_menu',
   data: {
     status: 'loading', // loading | ok | empty | error
     message: '',
@@ -90,7 +95,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const unit = this.data.unit
     const seq = (this.seq = (this.seq || 0) + 1)
     if (!unit) {
-      this.setData({ status: 'empty', message: '请先在上面选择您常去的分馆或服务点', items: [] })
+      this.setData({ status: 'empty', message: i18n.t('mn_choose_first'), items: [] })
       return Promise.resolve()
     }
     this.setData({ status: 'loading', message: '' })
@@ -104,6 +109,8 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
             kind: m.kind_label,
             description: m.description || '',
             period: periodText(m.period_start, m.period_end),
+            voteAria: i18n.t('mn_vote_aria', { title: m.title }),
+            votedAria: i18n.t('mn_voted_aria', { title: m.title }),
             votes: m.votes,
             voted: !!self.voted[unit.id + ':' + m.id]
           }
@@ -111,7 +118,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         self.setData({
           items: items,
           status: items.length ? 'ok' : 'empty',
-          message: items.length ? '' : '总馆的文化菜单暂时还没有节目，过些日子再来看看'
+          message: items.length ? '' : i18n.t('mn_empty')
         })
       },
       function (err) {
@@ -155,28 +162,28 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const unit = this.data.unit
     if (!item || !unit || item.voted || this.voting) return
     const ok = await ui.confirm({
-      title: '确认投票',
-      content: '希望在【' + unit.label + '】看到“' + item.title + '”？每个项目在一个地点只能投一票。',
-      confirmText: '投票'
+      title: i18n.t('mn_confirm_title'),
+      content: i18n.t('mn_confirm_content', { unit: unit.label, title: item.title }),
+      confirmText: i18n.t('mn_confirm_ok')
     })
     if (!ok) return
     this.voting = true
     try {
-      await api.menuVote(id, unit.id, { loading: '正在投票…', showError: false })
+      await api.menuVote(id, unit.id, { loading: i18n.t('mn_voting'), showError: false })
     } catch (err) {
       this.voting = false
       if (err.code === 'already_voted') {
         this.markVoted(id, false)
-        wx.showToast({ title: err.message || '您已经为这个项目投过票', icon: 'none' })
+        wx.showToast({ title: err.message || i18n.t('mn_already'), icon: 'none' })
         return
       }
       if (err.code === 'privacy_declined') return
-      await ui.alert(err.message, '未能投票')
+      await ui.alert(err.message, i18n.t('mn_not_voted'))
       if (err.status === 404) this.load()
       return
     }
     this.voting = false
     this.markVoted(id, true)
-    wx.showToast({ title: '投票成功', icon: 'success' })
+    wx.showToast({ title: i18n.t('mn_vote_ok'), icon: 'success' })
   }
 }))
