@@ -564,7 +564,24 @@ const CATALOG = {
     mn_voting: '正在投票…',
     mn_already: '您已经为这个项目投过票',
     mn_not_voted: '未能投票',
-    mn_vote_ok: '投票成功'
+    mn_vote_ok: '投票成功',
+    vc_mine: '我的分馆',
+    vc_distance: '距您 ',
+    vc_address: '地址',
+    vc_hours: '开放时间',
+    vc_phone: '电话',
+    vc_navigate: '导航到这里',
+    vc_call: '拨打电话',
+    vc_set_mine: '设为我的分馆',
+    vc_menu_aria: '为这里想看的节目投票',
+    vc_menu: '文化菜单投票',
+    vc_no_location: '该场馆暂未标注位置',
+    pd_title: '隐私保护提示',
+    pd_text: '为了给您办理活动预约、候补、签到和活动通知，我们需要使用您的微信身份标识，并在您填写时处理手机号、家庭成员姓名和出生日期。不同意也可以继续浏览活动。',
+    pd_guide: '阅读《文化馆小程序隐私保护指引》',
+    pd_contract: '查看微信登记的隐私保护指引',
+    pd_agree: '同意并继续',
+    pd_disagree: '不同意'
   },
   en: {
     tab_home: 'Home',
@@ -1099,7 +1116,24 @@ const CATALOG = {
     mn_voting: 'Voting',
     mn_already: 'You have already voted for this',
     mn_not_voted: 'Not voted',
-    mn_vote_ok: 'Voted'
+    mn_vote_ok: 'Voted',
+    vc_mine: 'My branch',
+    vc_distance: 'about ',
+    vc_address: 'Address',
+    vc_hours: 'Hours',
+    vc_phone: 'Phone',
+    vc_navigate: 'Directions',
+    vc_call: 'Call',
+    vc_set_mine: 'Set as my branch',
+    vc_menu_aria: 'Vote for shows you would like here',
+    vc_menu: 'Culture menu vote',
+    vc_no_location: 'This venue has no location yet',
+    pd_title: 'Privacy notice',
+    pd_text: 'To handle bookings, waiting lists, check-ins and event notices we use your WeChat identifier and, when you give them, your phone number and your family members\' names and dates of birth. You can keep browsing events without agreeing.',
+    pd_guide: 'Read the Culture Center privacy guide',
+    pd_contract: 'The privacy guide registered with WeChat',
+    pd_agree: 'Agree and continue',
+    pd_disagree: 'Do not agree'
   }
 }
 

@@ -25,3 +25,15 @@ test('the selected member is marked; picking one or adding triggers events', asy
   await simulate.sleep(0)
   expect(onAdd).toHaveBeenCalled()
 })
+
+test('in English: myself, relations and ages are in English', () => {
+  const i18n = require('../../src/utils/i18n')
+  i18n.setLang('en')
+  try {
+    const c = loadComponent('components/attendee-picker/index', { members: [fx.member()], selectedId: 0 })
+    expect(texts(c, '.attendee-name')).toEqual(['Myself', '小明', 'Add a family member'])
+    expect(texts(c, '.attendee-note')).toEqual(['Child · age 8'])
+  } finally {
+    i18n.setLang('zh-CN')
+  }
+})

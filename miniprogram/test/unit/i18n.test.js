@@ -218,3 +218,15 @@ test('the app’s own request messages follow the language (no signal)', async (
   expect(err.code).toBe('network')
   expect(err.message).toBe('Weak or no network. Please check it and try again.')
 })
+
+// Components on resident pages; scan-result (volunteers) and bar-chart (staff statistics) stay Chinese.
+const RESIDENT_COMPONENTS = ['activity-card', 'booking-card', 'state-view', 'venue-card', 'privacy-dialog', 'attendee-picker']
+
+test('resident-facing components have no hard-coded Chinese in their WXML and take the language', () => {
+  RESIDENT_COMPONENTS.forEach((c) => {
+    const wxml = fs.readFileSync(path.join(SRC, 'components', c, 'index.wxml'), 'utf8').replace(/<!--[\s\S]*?-->/g, '')
+    expect([c, wxml.split('\n').filter((line) => HAN.test(line))]).toEqual([c, []])
+    const js = fs.readFileSync(path.join(SRC, 'components', c, 'index.js'), 'utf8')
+    expect([c, /i18n\.behavior/.test(js)]).toEqual([c, true])
+  })
+})

@@ -75,3 +75,15 @@ test('an old base library without the open-type still agrees with a plain tap', 
   c.querySelector('.dialog-agree').dispatchEvent('tap')
   await expect(agreed).resolves.toBe(true)
 })
+
+test('in English: the dialog and its buttons are in English', async () => {
+  require(path.join(SRC, 'utils/i18n')).setLang('en')
+  const c = loadComponent('components/privacy-dialog/index')
+  const agreed = privacy.ensureAgreed()
+  await waitFor(() => c.querySelector('.dialog'))
+  expect(text(c, '.dialog-title')).toBe('Privacy notice')
+  expect(text(c, '.dialog-agree')).toBe('Agree and continue')
+  expect(text(c, '.dialog-disagree')).toBe('Do not agree')
+  c.querySelector('.dialog-agree').dispatchEvent('agreeprivacyauthorization')
+  await expect(agreed).resolves.toBe(true)
+})

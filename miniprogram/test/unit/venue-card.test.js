@@ -49,3 +49,16 @@ test('call and set-as-my-branch', async () => {
   expect(c.querySelector('.venue-set-mine')).toBeUndefined()
   expect(text(c, '.venue-mine')).toBe('我的分馆')
 })
+
+test('in English: labels and buttons are in English (the venue\'s own data is not)', () => {
+  const i18n = require('../../src/utils/i18n')
+  i18n.setLang('en')
+  try {
+    const c = loadComponent('components/venue-card/index', { unit: fx.POINT, canVote: true, distance: '1.2 km' })
+    expect(text(c, '.venue-distance')).toBe('about 1.2 km')
+    expect(text(c, '.venue-nav')).toBe('Directions')
+    expect(text(c, '.venue-menu')).toBe('Culture menu vote')
+  } finally {
+    i18n.setLang('zh-CN')
+  }
+})

@@ -1,13 +1,14 @@
 // “为谁预约”: myself or one of my family members.
 const format = require('../../utils/format')
+const i18n = require('../../utils/i18n')
 
 function rows(members, selected) {
-  const list = [{ id: 0, name: '本人', note: '', selected: !selected }]
+  const list = [{ id: 0, name: i18n.t('ad_self'), note: '', selected: !selected }]
   ;(members || []).forEach(function (m) {
     list.push({
       id: m.id,
       name: m.name,
-      note: format.relationText(m.relation) + ' · ' + m.age + ' 岁',
+      note: format.relationText(m.relation) + ' · ' + i18n.t('age_years', { n: m.age }),
       selected: selected === m.id
     })
   })
@@ -15,6 +16,7 @@ function rows(members, selected) {
 }
 
 Component({
+  behaviors: i18n.behavior ? [i18n.behavior] : [],
   options: { styleIsolation: 'apply-shared' },
   properties: {
     members: { type: Array, value: [] },

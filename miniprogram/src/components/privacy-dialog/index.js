@@ -2,8 +2,10 @@
 // data; utils/privacy.js opens the one on screen — before sign-in, and when WeChat's
 // wx.onNeedPrivacyAuthorization fires for a privacy interface.
 const privacy = require('../../utils/privacy')
+const i18n = require('../../utils/i18n')
 
 Component({
+  behaviors: i18n.behavior ? [i18n.behavior] : [],
   options: { styleIsolation: 'apply-shared' },
   data: {
     visible: false,

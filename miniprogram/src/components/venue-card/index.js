@@ -1,5 +1,8 @@
 // A venue (branch 分馆 or service point 服务点): address, hours, phone, navigation.
+const i18n = require('../../utils/i18n')
+
 Component({
+  behaviors: i18n.behavior ? [i18n.behavior] : [],
   options: { styleIsolation: 'apply-shared' },
   properties: {
     unit: { type: Object, value: null },
@@ -13,7 +16,7 @@ Component({
       const u = this.data.unit
       if (!u) return
       if (u.lat === null || u.lat === undefined || u.lng === null || u.lng === undefined) {
-        wx.showToast({ title: '该场馆暂未标注位置', icon: 'none' })
+        wx.showToast({ title: i18n.t('vc_no_location'), icon: 'none' })
         return
       }
       // GCJ-02, as the server stores it and wx.openLocation expects
