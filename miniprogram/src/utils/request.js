@@ -204,7 +204,8 @@ async function call(name, opts) {
     else if (ep.auth === 'optional') token = session.token()
     let networkRetries = 0
     for (;;) {
-      const header = { 'content-type': 'application/json' }
+      // A raw body (an image for POST /files) names its own type; everything else is JSON.
+      const header = { 'content-type': opts.contentType || 'application/json' }
       if (token) header.Authorization = 'Bearer ' + token
       if (opts.idempotencyKey) header['Idempotency-Key'] = opts.idempotencyKey
       let res
