@@ -594,6 +594,7 @@ export default function journeys(ctx) {
         await p.locator('[data-test=over-allocated]').waitFor()
         await p.locator('[data-test=plan-balance] tbody tr', { hasText: '超出 1' }).waitFor()
         assert.equal(await p.locator('[data-test=plan-editor] button', { hasText: '保存计划' }).isDisabled(), true)
+        await p.locator('[data-test=plan-balance]').scrollIntoViewIfNeeded()
         await shot(p, 'plan-balance')
         await closeAll()
       },
