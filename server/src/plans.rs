@@ -188,37 +188,57 @@ pub fn allocation_balance(
 ) -> (Vec<AllocationBalance>, Option<String>) {
     let mut out = Vec::new();
     let mut over = None;
-    let mut push = |unit_id: i64, unit_name: String, category: &str, target: i64, allocated: i64| {
-        let remaining = target - allocated;
-        let state = match remaining {
-            r if r < 0 => "over",
-            0 => "full",
-            _ => "under",
+    let mut push =
+        |unit_id: i64, unit_name: String, category: &str, target: i64, allocated: i64| {
+            let remaining = target - allocated;
+            let state = match remaining {
+                r if r < 0 => "over",
+                0 => "full",
+                _ => "under",
+            };
+            if remaining < 0 && over.is_none() {
+                over = Some(format!(
+                    "{unit_name}的{}分配合计（{allocated}）超过了{}（{target}）",
+                    category_label(category),
+                    if unit_id == district.0 {
+                        "全区目标"
+                    } else {
+                        "该分馆的分配数"
+                    }
+                ));
+            }
+            out.push(AllocationBalance {
+                unit_id,
+                unit_name,
+                category: category.into(),
+                target,
+                allocated,
+                remaining,
+                state: state.into(),
+            });
         };
-        if remaining < 0 && over.is_none() {
-            over = Some(format!(
-                "{unit_name}的{}分配合计（{allocated}）超过了{}（{target}）",
-                category_label(category),
-                if unit_id == district.0 { "全区目标" } else { "该分馆的分配数" }
-            ));
-        }
-        out.push(AllocationBalance {
-            unit_id,
-            unit_name,
-            category: category.into(),
-            target,
-            allocated,
-            remaining,
-            state: state.into(),
-        });
-    };
     for c in CATEGORIES {
         let of_c = || allocs.iter().filter(move |a| a.category == c);
-        let branches: i64 = of_c().filter(|a| a.level != "point").map(|a| a.target).sum();
-        push(district.0, district.1.to_string(), c, district_target(c), branches);
+        let branches: i64 = of_c()
+            .filter(|a| a.level != "point")
+            .map(|a| a.target)
+            .sum();
+        push(
+            district.0,
+            district.1.to_string(),
+            c,
+            district_target(c),
+            branches,
+        );
         // Every branch that holds an allocation or whose points do, in id order.
         let mut ids: Vec<i64> = of_c()
-            .filter_map(|a| if a.level == "point" { a.parent_id } else { Some(a.unit_id) })
+            .filter_map(|a| {
+                if a.level == "point" {
+                    a.parent_id
+                } else {
+                    Some(a.unit_id)
+                }
+            })
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -239,7 +259,10 @@ pub fn allocation_balance(
 }
 
 /// Allocations with the unit facts the rules need, and the names of the units involved.
-async fn alloc_facts(db: &Db, allocs: &[Allocation]) -> ApiResult<(Vec<AllocFact>, HashMap<i64, String>)> {
+async fn alloc_facts(
+    db: &Db,
+    allocs: &[Allocation],
+) -> ApiResult<(Vec<AllocFact>, HashMap<i64, String>)> {
     let mut facts = Vec::with_capacity(allocs.len());
     let mut names = HashMap::new();
     let rows = sqlx::query("SELECT id, parent_id, level, short_name FROM org_units")
@@ -247,7 +270,12 @@ async fn alloc_facts(db: &Db, allocs: &[Allocation]) -> ApiResult<(Vec<AllocFact
         .await?;
     let units: HashMap<i64, (Option<i64>, String, String)> = rows
         .iter()
-        .map(|r| (r.get("id"), (r.get("parent_id"), r.get("level"), r.get("short_name"))))
+        .map(|r| {
+            (
+                r.get("id"),
+                (r.get("parent_id"), r.get("level"), r.get("short_name")),
+            )
+        })
         .collect();
     for a in allocs {
         let Some((parent, level, name)) = units.get(&a.unit_id) else {
@@ -272,11 +300,13 @@ async fn alloc_facts(db: &Db, allocs: &[Allocation]) -> ApiResult<(Vec<AllocFact
 }
 
 async fn district_name(db: &Db, id: i64) -> ApiResult<String> {
-    Ok(sqlx::query_scalar("SELECT short_name FROM org_units WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .unwrap_or_else(|| "全区".to_string()))
+    Ok(
+        sqlx::query_scalar("SELECT short_name FROM org_units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+            .unwrap_or_else(|| "全区".to_string()),
+    )
 }
 
 impl Plan {
@@ -354,7 +384,6 @@ pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiR
     Ok(plan)
 }
 
-
 /// Saves the year's targets and allocations (replacing the allocations). Allocations go to
 /// branches and points of the district only, and a category's allocations to branches may
 /// not exceed the district's target.
@@ -407,7 +436,9 @@ pub async fn save(
         _ => input.trainings,
     };
     let dname = district_name(db, district.id).await?;
-    if let (_, Some(refusal)) = allocation_balance((district.id, &dname), plan_target, &facts, &names) {
+    if let (_, Some(refusal)) =
+        allocation_balance((district.id, &dname), plan_target, &facts, &names)
+    {
         return Err(ApiError::validation(refusal));
     }
     let mut tx = db.begin().await?;
@@ -959,7 +990,13 @@ pub struct PlanItemInput {
 /// The status of a work-plan item from what carries it out: closed by the main center; held
 /// once a linked activity has a held session; overdue when its month has passed with nothing
 /// held; scheduled while a linked activity waits to be held; planned while nothing is linked.
-pub fn item_status(closed: bool, month: &str, this_month: &str, linked: usize, held: i64) -> &'static str {
+pub fn item_status(
+    closed: bool,
+    month: &str,
+    this_month: &str,
+    linked: usize,
+    held: i64,
+) -> &'static str {
     if closed {
         "closed"
     } else if held > 0 {
@@ -992,10 +1029,14 @@ pub fn check_item(year: i32, input: &PlanItemInput) -> ApiResult<(String, String
         return Err(ApiError::validation("工作事项名称应为 1 到 100 个字"));
     }
     let month = input.month.trim();
+    // ASCII first: slicing below must never split a character.
     let ok = month.len() == 7
+        && month.is_ascii()
         && month.as_bytes()[4] == b'-'
         && month[..4].parse::<i32>().ok() == Some(year)
-        && month[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+        && month[5..]
+            .parse::<u32>()
+            .is_ok_and(|m| (1..=12).contains(&m))
         && month[5..].chars().all(|c| c.is_ascii_digit());
     if !ok {
         return Err(ApiError::validation(format!(
@@ -1013,7 +1054,11 @@ pub fn check_item(year: i32, input: &PlanItemInput) -> ApiResult<(String, String
 }
 
 /// The named units, each in the district and open, without repeats.
-async fn item_units(db: &Db, district: &crate::access::UnitRef, ids: &[i64]) -> ApiResult<Vec<i64>> {
+async fn item_units(
+    db: &Db,
+    district: &crate::access::UnitRef,
+    ids: &[i64],
+) -> ApiResult<Vec<i64>> {
     let mut out: Vec<i64> = Vec::new();
     for id in ids {
         if out.contains(id) {
@@ -1056,11 +1101,13 @@ async fn plan_id_for(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(sqlx::query_scalar("SELECT id FROM plans WHERE district_unit_id = $1 AND year = $2")
-        .bind(district)
-        .bind(year as i64)
-        .fetch_one(&mut **tx)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM plans WHERE district_unit_id = $1 AND year = $2")
+            .bind(district)
+            .bind(year as i64)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 async fn set_item_units(tx: &mut crate::db::Tx, item: i64, units: &[i64]) -> ApiResult<()> {
@@ -1148,14 +1195,16 @@ pub async fn update_item(
     let (title, month, note) = check_item(year, input)?;
     let units = item_units(db, district, &input.unit_ids).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE plan_items SET title = $1, month = $2, note = $3, updated_at = $4 WHERE id = $5")
-        .bind(&title)
-        .bind(&month)
-        .bind(&note)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE plan_items SET title = $1, month = $2, note = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(&title)
+    .bind(&month)
+    .bind(&note)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     set_item_units(&mut tx, id, &units).await?;
     crate::audit::record(&mut tx, now, audit).await?;
     tx.commit().await?;
@@ -1184,7 +1233,12 @@ pub async fn close_item(
 }
 
 /// Deletes an item with its units and links (the activities themselves stay).
-pub async fn delete_item(db: &Db, id: i64, now: &str, audit: crate::audit::Entry<'_>) -> ApiResult<()> {
+pub async fn delete_item(
+    db: &Db,
+    id: i64,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
     item_year(db, id).await?;
     let mut tx = db.begin().await?;
     for sql in [
@@ -1231,12 +1285,13 @@ pub async fn link_activity(
         .execute(&mut *tx)
         .await?;
     } else {
-        let n = sqlx::query("DELETE FROM plan_item_activities WHERE item_id = $1 AND activity_id = $2")
-            .bind(id)
-            .bind(activity_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n =
+            sqlx::query("DELETE FROM plan_item_activities WHERE item_id = $1 AND activity_id = $2")
+                .bind(id)
+                .bind(activity_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if n == 0 {
             return Err(ApiError::not_found("该关联"));
         }
@@ -1286,7 +1341,11 @@ pub async fn items(
     let mut acts: HashMap<i64, Vec<ItemActivity>> = HashMap::new();
     let now_s = time::fmt(now);
     for chunk in ids.chunks(500) {
-        let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         for r in sqlx::query(&format!(
             "SELECT x.item_id, u.id, u.short_name FROM plan_item_units x JOIN org_units u ON u.id = x.unit_id \
              WHERE x.item_id IN ({list}) ORDER BY u.path"
@@ -1330,7 +1389,13 @@ pub async fn items(
             let closed_at: Option<String> = r.get("closed_at");
             let activities = acts.remove(&id).unwrap_or_default();
             let held: i64 = activities.iter().map(|a| a.held).sum();
-            let status = item_status(closed_at.is_some(), &month, &this_month, activities.len(), held);
+            let status = item_status(
+                closed_at.is_some(),
+                &month,
+                &this_month,
+                activities.len(),
+                held,
+            );
             PlanItem {
                 id,
                 year,
@@ -1348,7 +1413,6 @@ pub async fn items(
         })
         .collect())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -1394,7 +1458,13 @@ mod tests {
         assert!(classify(&f, now()).joint);
     }
 
-    fn alloc(unit_id: i64, level: &str, parent: Option<i64>, category: &str, target: i64) -> AllocFact {
+    fn alloc(
+        unit_id: i64,
+        level: &str,
+        parent: Option<i64>,
+        category: &str,
+        target: i64,
+    ) -> AllocFact {
         AllocFact {
             unit_id,
             unit_name: format!("u{unit_id}"),
@@ -1412,15 +1482,33 @@ mod tests {
 
     #[test]
     fn branches_fit_within_the_district() {
-        let (b, refusal) = balance(&[alloc(4, "branch", Some(1), "performances", 12), alloc(5, "branch", Some(1), "performances", 8)]);
+        let (b, refusal) = balance(&[
+            alloc(4, "branch", Some(1), "performances", 12),
+            alloc(5, "branch", Some(1), "performances", 8),
+        ]);
         assert!(refusal.is_none());
-        let d = b.iter().find(|x| x.unit_id == 1 && x.category == "performances").unwrap();
-        assert_eq!((d.allocated, d.remaining, d.state.as_str()), (20, 0, "full"));
-        let d = b.iter().find(|x| x.unit_id == 1 && x.category == "trainings").unwrap();
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "performances")
+            .unwrap();
+        assert_eq!(
+            (d.allocated, d.remaining, d.state.as_str()),
+            (20, 0, "full")
+        );
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "trainings")
+            .unwrap();
         assert_eq!((d.allocated, d.state.as_str()), (0, "under"));
-        let (b, refusal) = balance(&[alloc(4, "branch", Some(1), "performances", 12), alloc(5, "direct_branch", Some(1), "performances", 9)]);
+        let (b, refusal) = balance(&[
+            alloc(4, "branch", Some(1), "performances", 12),
+            alloc(5, "direct_branch", Some(1), "performances", 9),
+        ]);
         assert!(refusal.unwrap().contains("超过了全区目标（20）"));
-        let d = b.iter().find(|x| x.unit_id == 1 && x.category == "performances").unwrap();
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "performances")
+            .unwrap();
         assert_eq!((d.remaining, d.state.as_str()), (-1, "over"));
     }
 
@@ -1433,19 +1521,28 @@ mod tests {
         ];
         let (b, refusal) = balance(&ok);
         assert!(refusal.is_none());
-        let br = b.iter().find(|x| x.unit_id == 4 && x.category == "trainings").unwrap();
+        let br = b
+            .iter()
+            .find(|x| x.unit_id == 4 && x.category == "trainings")
+            .unwrap();
         assert_eq!((br.target, br.allocated, br.state.as_str()), (6, 6, "full"));
         // One more at a point of that branch is too many.
         let mut over = ok.to_vec();
         over.push(alloc(29, "point", Some(4), "trainings", 1));
         let (_, refusal) = balance(&over);
-        assert_eq!(refusal.unwrap(), "园岭的公益性艺术培训分配合计（7）超过了该分馆的分配数（6）");
+        assert_eq!(
+            refusal.unwrap(),
+            "园岭的公益性艺术培训分配合计（7）超过了该分馆的分配数（6）"
+        );
         // Another kind is checked on its own: the branch has no lectures to hand down.
         let mut other = ok.to_vec();
         other.push(alloc(27, "point", Some(4), "lectures_exhibitions", 1));
         let (b, refusal) = balance(&other);
         assert!(refusal.unwrap().contains("讲座、展览"));
-        let br = b.iter().find(|x| x.unit_id == 4 && x.category == "lectures_exhibitions").unwrap();
+        let br = b
+            .iter()
+            .find(|x| x.unit_id == 4 && x.category == "lectures_exhibitions")
+            .unwrap();
         assert_eq!((br.target, br.allocated, br.state.as_str()), (0, 1, "over"));
         // Points of another branch do not use this branch's allocation.
         let mut elsewhere = ok.to_vec();
@@ -1472,8 +1569,21 @@ mod tests {
             note: None,
             unit_ids: vec![4],
         };
-        assert_eq!(check_item(2026, &input("2026-02")).unwrap().0, "春节送戏下基层");
-        for bad in ["2027-02", "2026-13", "2026-00", "2026-2", "2026/02", "2026-+2"] {
+        assert_eq!(
+            check_item(2026, &input("2026-02")).unwrap().0,
+            "春节送戏下基层"
+        );
+        for bad in [
+            "2027-02",
+            "2026-13",
+            "2026-00",
+            "2026-2",
+            "2026/02",
+            "2026-+2",
+            "12€-0",
+            "2€6-02",
+            "二〇二六-02",
+        ] {
             assert!(check_item(2026, &input(bad)).is_err(), "{bad}");
         }
         let mut none = input("2026-02");

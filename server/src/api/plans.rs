@@ -152,7 +152,11 @@ impl PlansApi {
     /// The main center's work-plan items of a CST year: all of them for whoever reads the whole
     /// district, else the items naming one of my units; `unit_id` narrows to items naming a
     /// unit in that subtree. Each item's status is derived from its linked activities.
-    #[oai(path = "/plans/:year/items", method = "get", operation_id = "plan_items")]
+    #[oai(
+        path = "/plans/:year/items",
+        method = "get",
+        operation_id = "plan_items"
+    )]
     async fn items(
         &self,
         st: Data<&AppState>,
@@ -183,7 +187,11 @@ impl PlansApi {
     }
 
     /// Adds a work-plan item: what, when (CST month), which units (main center).
-    #[oai(path = "/plans/:year/items", method = "post", operation_id = "plan_item_create")]
+    #[oai(
+        path = "/plans/:year/items",
+        method = "post",
+        operation_id = "plan_item_create"
+    )]
     async fn item_create(
         &self,
         st: Data<&AppState>,
@@ -219,7 +227,11 @@ impl PlansApi {
     }
 
     /// Edits an item's what, when and units (main center).
-    #[oai(path = "/plan-items/:id", method = "put", operation_id = "plan_item_update")]
+    #[oai(
+        path = "/plan-items/:id",
+        method = "put",
+        operation_id = "plan_item_update"
+    )]
     async fn item_update(
         &self,
         st: Data<&AppState>,
@@ -244,20 +256,47 @@ impl PlansApi {
     }
 
     /// Closes an item: it stays in the plan, no longer chased (main center).
-    #[oai(path = "/plan-items/:id/close", method = "post", operation_id = "plan_item_close")]
-    async fn item_close(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    #[oai(
+        path = "/plan-items/:id/close",
+        method = "post",
+        operation_id = "plan_item_close"
+    )]
+    async fn item_close(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         close(&st, req, id.0, true).await
     }
 
     /// Reopens a closed item (main center).
-    #[oai(path = "/plan-items/:id/reopen", method = "post", operation_id = "plan_item_reopen")]
-    async fn item_reopen(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    #[oai(
+        path = "/plan-items/:id/reopen",
+        method = "post",
+        operation_id = "plan_item_reopen"
+    )]
+    async fn item_reopen(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         close(&st, req, id.0, false).await
     }
 
     /// Deletes an item entered by mistake, with its links; the activities stay (main center).
-    #[oai(path = "/plan-items/:id", method = "delete", operation_id = "plan_item_delete")]
-    async fn item_delete(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    #[oai(
+        path = "/plan-items/:id",
+        method = "delete",
+        operation_id = "plan_item_delete"
+    )]
+    async fn item_delete(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let root = plan_root(&st, req, &caller).await?;
         let c = ctx(req);
@@ -276,7 +315,11 @@ impl PlansApi {
 
     /// Links an activity that carries the item out: the main center, or whoever runs the
     /// activity at a unit the item names.
-    #[oai(path = "/plan-items/:id/activities", method = "post", operation_id = "plan_item_link")]
+    #[oai(
+        path = "/plan-items/:id/activities",
+        method = "post",
+        operation_id = "plan_item_link"
+    )]
     async fn item_link(
         &self,
         st: Data<&AppState>,
@@ -325,7 +368,11 @@ async fn close(st: &AppState, req: &Request, id: i64, close: bool) -> Result<Jso
     let entry = st.audit(
         &c,
         &caller,
-        if close { "plan_item_closed" } else { "plan_item_reopened" },
+        if close {
+            "plan_item_closed"
+        } else {
+            "plan_item_reopened"
+        },
         Some(root.id),
         format!("plan item {id}"),
         String::new(),
@@ -334,16 +381,23 @@ async fn close(st: &AppState, req: &Request, id: i64, close: bool) -> Result<Jso
     Ok(Json(Done { ok: true }))
 }
 
-async fn link(st: &AppState, req: &Request, id: i64, activity_id: i64, on: bool) -> Result<Json<Done>> {
+async fn link(
+    st: &AppState,
+    req: &Request,
+    id: i64,
+    activity_id: i64,
+    on: bool,
+) -> Result<Json<Done>> {
     let caller = st.caller(req).await?;
     let paths = plans::item_unit_paths(&st.db, id).await?;
     plans::item_year(&st.db, id).await?;
-    let organizer: i64 = sqlx::query_scalar("SELECT organizer_unit_id FROM activities WHERE id = $1")
-        .bind(activity_id)
-        .fetch_optional(st.db.pool())
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::not_found("该活动"))?;
+    let organizer: i64 =
+        sqlx::query_scalar("SELECT organizer_unit_id FROM activities WHERE id = $1")
+            .bind(activity_id)
+            .fetch_optional(st.db.pool())
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("该活动"))?;
     // Whoever runs the activity …
     let unit = st
         .authorize_unit(req, &caller, Action::ManageActivities, organizer)
@@ -356,14 +410,19 @@ async fn link(st: &AppState, req: &Request, id: i64, activity_id: i64, on: bool)
     if crate::access::check(&caller, Action::ManagePlan, &root).is_err()
         && !paths.iter().any(|p| mine.covers(p))
     {
-        st.authorize(req, &caller, Action::ManagePlan, &root).await?;
+        st.authorize(req, &caller, Action::ManagePlan, &root)
+            .await?;
     }
     let c = ctx(req);
     let now = st.now();
     let entry = st.audit(
         &c,
         &caller,
-        if on { "plan_item_linked" } else { "plan_item_unlinked" },
+        if on {
+            "plan_item_linked"
+        } else {
+            "plan_item_unlinked"
+        },
         Some(unit.id),
         format!("plan item {id}"),
         format!("activity {activity_id}"),
