@@ -139,6 +139,15 @@ export const SCREENS: Screen[] = [
     ops: ['stats_targets', 'stats_target_sessions', 'plan_get', 'plan_save'],
   },
   {
+    name: 'workplan',
+    path: '/workplan',
+    title: '工作计划',
+    icon: 'List',
+    needs: 'read_stats',
+    component: () => import('./views/WorkPlanView.vue'),
+    ops: ['plan_items', 'plan_item_create', 'plan_item_update', 'plan_item_close', 'plan_item_reopen', 'plan_item_delete', 'plan_item_link', 'plan_item_unlink'],
+  },
+  {
     name: 'partners',
     path: '/partners',
     title: '联办确认',

@@ -141,6 +141,172 @@ pub struct Plan {
     /// No plan saved for the year: the targets are the configured policy defaults.
     pub is_default: bool,
     pub allocations: Vec<Allocation>,
+    /// How much of each target is handed down: the district's target against the sum of its
+    /// branches' allocations, and each branch's allocation against the sum of its points'.
+    pub balance: Vec<AllocationBalance>,
+}
+
+/// One level of the allocation: what a unit holds and how much of it is allocated below.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct AllocationBalance {
+    /// The district's root (its target) or a branch (its allocation).
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub category: String,
+    pub target: i64,
+    /// Sum of the allocations one level down (branches, or the branch's points).
+    pub allocated: i64,
+    /// `target - allocated`; negative when over-allocated.
+    pub remaining: i64,
+    /// `under` (some left to allocate), `full` or `over`.
+    pub state: String,
+}
+
+/// What the allocation rules need to know about one allocation.
+#[derive(Debug, Clone)]
+pub struct AllocFact {
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// `branch`, `direct_branch` or `point`.
+    pub level: String,
+    /// The branch a point belongs to.
+    pub parent_id: Option<i64>,
+    pub category: String,
+    pub target: i64,
+}
+
+/// The allocation rules, per target kind: the branches' allocations together fit within the
+/// district's target, and each branch's points together fit within that branch's allocation
+/// (a branch with no allocation has 0 to hand down). Answers the balance of every level that
+/// has a target or allocations below it, and the refusal naming the first level over its
+/// target, if any.
+pub fn allocation_balance(
+    district: (i64, &str),
+    district_target: impl Fn(&str) -> i64,
+    allocs: &[AllocFact],
+    names: &HashMap<i64, String>,
+) -> (Vec<AllocationBalance>, Option<String>) {
+    let mut out = Vec::new();
+    let mut over = None;
+    let mut push =
+        |unit_id: i64, unit_name: String, category: &str, target: i64, allocated: i64| {
+            let remaining = target - allocated;
+            let state = match remaining {
+                r if r < 0 => "over",
+                0 => "full",
+                _ => "under",
+            };
+            if remaining < 0 && over.is_none() {
+                over = Some(format!(
+                    "{unit_name}的{}分配合计（{allocated}）超过了{}（{target}）",
+                    category_label(category),
+                    if unit_id == district.0 {
+                        "全区目标"
+                    } else {
+                        "该分馆的分配数"
+                    }
+                ));
+            }
+            out.push(AllocationBalance {
+                unit_id,
+                unit_name,
+                category: category.into(),
+                target,
+                allocated,
+                remaining,
+                state: state.into(),
+            });
+        };
+    for c in CATEGORIES {
+        let of_c = || allocs.iter().filter(move |a| a.category == c);
+        let branches: i64 = of_c()
+            .filter(|a| a.level != "point")
+            .map(|a| a.target)
+            .sum();
+        push(
+            district.0,
+            district.1.to_string(),
+            c,
+            district_target(c),
+            branches,
+        );
+        // Every branch that holds an allocation or whose points do, in id order.
+        let mut ids: Vec<i64> = of_c()
+            .filter_map(|a| {
+                if a.level == "point" {
+                    a.parent_id
+                } else {
+                    Some(a.unit_id)
+                }
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for b in ids {
+            let target = of_c()
+                .find(|a| a.unit_id == b && a.level != "point")
+                .map(|a| a.target)
+                .unwrap_or(0);
+            let points: i64 = of_c()
+                .filter(|a| a.level == "point" && a.parent_id == Some(b))
+                .map(|a| a.target)
+                .sum();
+            let name = names.get(&b).cloned().unwrap_or_default();
+            push(b, name, c, target, points);
+        }
+    }
+    (out, over)
+}
+
+/// Allocations with the unit facts the rules need, and the names of the units involved.
+async fn alloc_facts(
+    db: &Db,
+    allocs: &[Allocation],
+) -> ApiResult<(Vec<AllocFact>, HashMap<i64, String>)> {
+    let mut facts = Vec::with_capacity(allocs.len());
+    let mut names = HashMap::new();
+    let rows = sqlx::query("SELECT id, parent_id, level, short_name FROM org_units")
+        .fetch_all(db.pool())
+        .await?;
+    let units: HashMap<i64, (Option<i64>, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("id"),
+                (r.get("parent_id"), r.get("level"), r.get("short_name")),
+            )
+        })
+        .collect();
+    for a in allocs {
+        let Some((parent, level, name)) = units.get(&a.unit_id) else {
+            continue;
+        };
+        names.insert(a.unit_id, name.clone());
+        if let Some(p) = parent {
+            if let Some((_, _, pn)) = units.get(p) {
+                names.insert(*p, pn.clone());
+            }
+        }
+        facts.push(AllocFact {
+            unit_id: a.unit_id,
+            unit_name: name.clone(),
+            level: level.clone(),
+            parent_id: *parent,
+            category: a.category.clone(),
+            target: a.target,
+        });
+    }
+    Ok((facts, names))
+}
+
+async fn district_name(db: &Db, id: i64) -> ApiResult<String> {
+    Ok(
+        sqlx::query_scalar("SELECT short_name FROM org_units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+            .unwrap_or_else(|| "全区".to_string()),
+    )
 }
 
 impl Plan {
@@ -171,8 +337,9 @@ pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiR
     .bind(year as i64)
     .fetch_optional(db.pool())
     .await?;
+    let dname = district_name(db, district).await?;
     let Some(row) = row else {
-        return Ok(Plan {
+        let mut plan = Plan {
             year,
             district_unit_id: district,
             performances: p.annual_performances,
@@ -180,10 +347,14 @@ pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiR
             trainings: p.annual_trainings,
             is_default: true,
             allocations: vec![],
-        });
+            balance: vec![],
+        };
+        plan.balance =
+            allocation_balance((district, &dname), |c| plan.target(c), &[], &HashMap::new()).0;
+        return Ok(plan);
     };
     let id: i64 = row.get("id");
-    let allocations = sqlx::query(
+    let allocations: Vec<Allocation> = sqlx::query(
         "SELECT a.unit_id, a.category, a.target FROM plan_allocations a JOIN org_units u ON u.id = a.unit_id \
          WHERE a.plan_id = $1 ORDER BY u.path, a.category",
     )
@@ -197,7 +368,8 @@ pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiR
         target: r.get("target"),
     })
     .collect();
-    Ok(Plan {
+    let (facts, names) = alloc_facts(db, &allocations).await?;
+    let mut plan = Plan {
         year,
         district_unit_id: district,
         performances: row.get("performances"),
@@ -205,7 +377,11 @@ pub async fn load(db: &Db, district: i64, year: i32, p: &PolicySettings) -> ApiR
         trainings: row.get("trainings"),
         is_default: false,
         allocations,
-    })
+        balance: vec![],
+    };
+    // Saved plans fit (save refuses otherwise); an over-allocation would still be shown.
+    plan.balance = allocation_balance((district, &dname), |c| plan.target(c), &facts, &names).0;
+    Ok(plan)
 }
 
 /// Saves the year's targets and allocations (replacing the allocations). Allocations go to
@@ -232,7 +408,6 @@ pub async fn save(
     if input.allocations.len() > 3000 {
         return Err(ApiError::validation("分配条目过多"));
     }
-    let mut branch_sum: HashMap<&str, i64> = HashMap::new();
     let mut seen = std::collections::HashSet::new();
     for a in &input.allocations {
         if !CATEGORIES.contains(&a.category.as_str()) {
@@ -253,23 +428,18 @@ pub async fn save(
         if !path.starts_with(&district.path) || level == "main" {
             return Err(ApiError::validation("只能分配给本区的分馆和服务点"));
         }
-        if level != "point" {
-            *branch_sum.entry(a.category.as_str()).or_default() += a.target;
-        }
     }
+    let (facts, names) = alloc_facts(db, &input.allocations).await?;
     let plan_target = |c: &str| match c {
         "performances" => input.performances,
         "lectures_exhibitions" => input.lectures_exhibitions,
         _ => input.trainings,
     };
-    for (c, sum) in &branch_sum {
-        if *sum > plan_target(c) {
-            return Err(ApiError::validation(format!(
-                "{}分配给各分馆的合计（{sum}）超过了全区目标（{}）",
-                category_label(c),
-                plan_target(c)
-            )));
-        }
+    let dname = district_name(db, district.id).await?;
+    if let (_, Some(refusal)) =
+        allocation_balance((district.id, &dname), plan_target, &facts, &names)
+    {
+        return Err(ApiError::validation(refusal));
     }
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
@@ -762,6 +932,488 @@ pub async fn respond(
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Work-plan items: what the main center plans to do, in which CST month, with which units, and
+// the activities that carry it out. The status is derived, never typed in.
+
+/// "Held", as the counting rules say: published (or finished), not cancelled, ended.
+const HELD_SQL: &str =
+    "s.status = 'scheduled' AND a.status IN ('published','finished') AND s.ends_at <= $NOW";
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ItemUnit {
+    pub unit_id: i64,
+    pub unit_name: String,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ItemActivity {
+    pub activity_id: i64,
+    pub title: String,
+    /// The activity's status (`draft`, `published`, `finished`, `cancelled`).
+    pub status: String,
+    pub organizer_name: String,
+    pub sessions: i64,
+    /// Sessions held so far.
+    pub held: i64,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct PlanItem {
+    pub id: i64,
+    pub year: i32,
+    pub title: String,
+    /// CST month, `YYYY-MM`.
+    pub month: String,
+    pub note: String,
+    pub units: Vec<ItemUnit>,
+    pub activities: Vec<ItemActivity>,
+    /// Held sessions of the linked activities.
+    pub held_sessions: i64,
+    /// `planned`, `scheduled`, `held`, `overdue` or `closed` (see `item_status`).
+    pub status: String,
+    pub status_label: String,
+    pub closed_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+pub struct PlanItemInput {
+    pub title: String,
+    /// CST month `YYYY-MM` within the plan's year.
+    pub month: String,
+    pub note: Option<String>,
+    /// The units that take part (at least one, in the district).
+    pub unit_ids: Vec<i64>,
+}
+
+/// The status of a work-plan item from what carries it out: closed by the main center; held
+/// once a linked activity has a held session; overdue when its month has passed with nothing
+/// held; scheduled while a linked activity waits to be held; planned while nothing is linked.
+pub fn item_status(
+    closed: bool,
+    month: &str,
+    this_month: &str,
+    linked: usize,
+    held: i64,
+) -> &'static str {
+    if closed {
+        "closed"
+    } else if held > 0 {
+        "held"
+    } else if month < this_month {
+        "overdue"
+    } else if linked > 0 {
+        "scheduled"
+    } else {
+        "planned"
+    }
+}
+
+pub fn item_status_label(s: &str) -> &'static str {
+    match s {
+        "closed" => "已关闭",
+        "held" => "已举办",
+        "overdue" => "已过期未举办",
+        "scheduled" => "已安排活动",
+        "planned" => "待安排",
+        _ => "",
+    }
+}
+
+/// Title, month (in the plan's year) and note of an item, checked; units are checked by
+/// `item_units`.
+pub fn check_item(year: i32, input: &PlanItemInput) -> ApiResult<(String, String, String)> {
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(ApiError::validation("工作事项名称应为 1 到 100 个字"));
+    }
+    let month = input.month.trim();
+    // ASCII first: slicing below must never split a character.
+    let ok = month.len() == 7
+        && month.is_ascii()
+        && month.as_bytes()[4] == b'-'
+        && month[..4].parse::<i32>().ok() == Some(year)
+        && month[5..]
+            .parse::<u32>()
+            .is_ok_and(|m| (1..=12).contains(&m))
+        && month[5..].chars().all(|c| c.is_ascii_digit());
+    if !ok {
+        return Err(ApiError::validation(format!(
+            "月份应为 {year} 年内的 YYYY-MM（北京时间）"
+        )));
+    }
+    let note = input.note.as_deref().unwrap_or("").trim();
+    if note.chars().count() > 500 {
+        return Err(ApiError::validation("备注不能超过 500 字"));
+    }
+    if input.unit_ids.is_empty() || input.unit_ids.len() > 200 {
+        return Err(ApiError::validation("请选择参与的单位（1 到 200 个）"));
+    }
+    Ok((title.into(), month.into(), note.into()))
+}
+
+/// The named units, each in the district and open, without repeats.
+async fn item_units(
+    db: &Db,
+    district: &crate::access::UnitRef,
+    ids: &[i64],
+) -> ApiResult<Vec<i64>> {
+    let mut out: Vec<i64> = Vec::new();
+    for id in ids {
+        if out.contains(id) {
+            continue;
+        }
+        let r = sqlx::query("SELECT path FROM org_units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(|| ApiError::not_found("该单位"))?;
+        let path: String = r.get("path");
+        if !path.starts_with(&district.path) {
+            return Err(ApiError::validation("只能选择本区的单位"));
+        }
+        out.push(*id);
+    }
+    Ok(out)
+}
+
+/// The plan row of the year, created with the current targets (the policy defaults) when the
+/// first item is added before any targets were saved.
+async fn plan_id_for(
+    tx: &mut crate::db::Tx,
+    district: i64,
+    year: i32,
+    p: &PolicySettings,
+    caller: &Caller,
+    now: &str,
+) -> ApiResult<i64> {
+    sqlx::query(
+        "INSERT INTO plans (district_unit_id, year, performances, lectures_exhibitions, trainings, updated_by, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (district_unit_id, year) DO NOTHING",
+    )
+    .bind(district)
+    .bind(year as i64)
+    .bind(p.annual_performances)
+    .bind(p.annual_lectures_exhibitions)
+    .bind(p.annual_trainings)
+    .bind(caller.user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM plans WHERE district_unit_id = $1 AND year = $2")
+            .bind(district)
+            .bind(year as i64)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+async fn set_item_units(tx: &mut crate::db::Tx, item: i64, units: &[i64]) -> ApiResult<()> {
+    sqlx::query("DELETE FROM plan_item_units WHERE item_id = $1")
+        .bind(item)
+        .execute(&mut **tx)
+        .await?;
+    for u in units {
+        sqlx::query("INSERT INTO plan_item_units (item_id, unit_id) VALUES ($1,$2)")
+            .bind(item)
+            .bind(u)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create_item(
+    db: &Db,
+    district: &crate::access::UnitRef,
+    year: i32,
+    input: &PlanItemInput,
+    p: &PolicySettings,
+    caller: &Caller,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<i64> {
+    let (title, month, note) = check_item(year, input)?;
+    let units = item_units(db, district, &input.unit_ids).await?;
+    let mut tx = db.begin().await?;
+    let plan = plan_id_for(&mut tx, district.id, year, p, caller, now).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO plan_items (plan_id, title, month, note, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$5) RETURNING id",
+    )
+    .bind(plan)
+    .bind(&title)
+    .bind(&month)
+    .bind(&note)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    set_item_units(&mut tx, id, &units).await?;
+    let mut audit = audit;
+    audit.target = format!("plan item {id}");
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The year of an item's plan (404 for an unknown item) and whether it is closed.
+pub async fn item_year(db: &Db, id: i64) -> ApiResult<(i32, bool)> {
+    let r = sqlx::query(
+        "SELECT p.year, i.closed_at FROM plan_items i JOIN plans p ON p.id = i.plan_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该工作事项"))?;
+    Ok((
+        r.get::<i64, _>("year") as i32,
+        r.get::<Option<String>, _>("closed_at").is_some(),
+    ))
+}
+
+/// Paths of the units an item names (for "within scope" checks).
+pub async fn item_unit_paths(db: &Db, id: i64) -> ApiResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.path FROM plan_item_units x JOIN org_units u ON u.id = x.unit_id WHERE x.item_id = $1",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn update_item(
+    db: &Db,
+    district: &crate::access::UnitRef,
+    id: i64,
+    input: &PlanItemInput,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    let (year, _) = item_year(db, id).await?;
+    let (title, month, note) = check_item(year, input)?;
+    let units = item_units(db, district, &input.unit_ids).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE plan_items SET title = $1, month = $2, note = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(&title)
+    .bind(&month)
+    .bind(&note)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    set_item_units(&mut tx, id, &units).await?;
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes an item (or reopens it): it stays in the plan, no longer chased.
+pub async fn close_item(
+    db: &Db,
+    id: i64,
+    close: bool,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    item_year(db, id).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE plan_items SET closed_at = $1, updated_at = $2 WHERE id = $3")
+        .bind(if close { Some(now) } else { None })
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an item with its units and links (the activities themselves stay).
+pub async fn delete_item(
+    db: &Db,
+    id: i64,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    item_year(db, id).await?;
+    let mut tx = db.begin().await?;
+    for sql in [
+        "DELETE FROM plan_item_units WHERE item_id = $1",
+        "DELETE FROM plan_item_activities WHERE item_id = $1",
+        "DELETE FROM plan_items WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Links an activity that carries the item out (or unlinks it). A closed item takes no new
+/// links; a cancelled activity cannot carry anything out.
+pub async fn link_activity(
+    db: &Db,
+    id: i64,
+    activity_id: i64,
+    link: bool,
+    now: &str,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<()> {
+    let (_, closed) = item_year(db, id).await?;
+    let mut tx = db.begin().await?;
+    if link {
+        if closed {
+            return Err(ApiError::validation("该工作事项已关闭，不能再关联活动"));
+        }
+        let status: String = sqlx::query_scalar("SELECT status FROM activities WHERE id = $1")
+            .bind(activity_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::not_found("该活动"))?;
+        if status == "cancelled" {
+            return Err(ApiError::validation("已取消的活动不能关联到工作事项"));
+        }
+        sqlx::query(
+            "INSERT INTO plan_item_activities (item_id, activity_id) VALUES ($1,$2) ON CONFLICT (item_id, activity_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(activity_id)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        let n =
+            sqlx::query("DELETE FROM plan_item_activities WHERE item_id = $1 AND activity_id = $2")
+                .bind(id)
+                .bind(activity_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if n == 0 {
+            return Err(ApiError::not_found("该关联"));
+        }
+    }
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The year's items the caller sees: all of them when `all` (the caller reads the whole
+/// district), else those naming a unit in `scope`; narrowed to items naming a unit under
+/// `under` when given.
+pub async fn items(
+    db: &Db,
+    district: i64,
+    year: i32,
+    scope: &Scope,
+    all: bool,
+    under: Option<&str>,
+    now: Ts,
+) -> ApiResult<Vec<PlanItem>> {
+    let visible = if all {
+        "1=1".to_string()
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM plan_item_units x JOIN org_units u ON u.id = x.unit_id WHERE x.item_id = i.id AND {})",
+            scope.sql("u.path")
+        )
+    };
+    let narrowed = match under {
+        Some(p) => format!(
+            "EXISTS (SELECT 1 FROM plan_item_units x JOIN org_units u ON u.id = x.unit_id WHERE x.item_id = i.id AND {})",
+            crate::access::subtree_sql("u.path", p)
+        ),
+        None => "1=1".into(),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT i.id, i.title, i.month, i.note, i.closed_at, i.created_at FROM plan_items i JOIN plans p ON p.id = i.plan_id \
+         WHERE p.district_unit_id = $1 AND p.year = $2 AND {visible} AND {narrowed} ORDER BY i.month, i.id LIMIT 1000"
+    ))
+    .bind(district)
+    .bind(year as i64)
+    .fetch_all(db.pool())
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
+    let mut units: HashMap<i64, Vec<ItemUnit>> = HashMap::new();
+    let mut acts: HashMap<i64, Vec<ItemActivity>> = HashMap::new();
+    let now_s = time::fmt(now);
+    for chunk in ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        for r in sqlx::query(&format!(
+            "SELECT x.item_id, u.id, u.short_name FROM plan_item_units x JOIN org_units u ON u.id = x.unit_id \
+             WHERE x.item_id IN ({list}) ORDER BY u.path"
+        ))
+        .fetch_all(db.pool())
+        .await?
+        {
+            units.entry(r.get("item_id")).or_default().push(ItemUnit {
+                unit_id: r.get("id"),
+                unit_name: r.get("short_name"),
+            });
+        }
+        for r in sqlx::query(&format!(
+            "SELECT x.item_id, a.id, a.title, a.status, ou.short_name AS organizer_name, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s WHERE s.activity_id = a.id) AS n, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s WHERE s.activity_id = a.id AND {}) AS held \
+             FROM plan_item_activities x JOIN activities a ON a.id = x.activity_id \
+             JOIN org_units ou ON ou.id = a.organizer_unit_id WHERE x.item_id IN ({list}) ORDER BY a.id",
+            HELD_SQL.replace("$NOW", "$1")
+        ))
+        .bind(&now_s)
+        .fetch_all(db.pool())
+        .await?
+        {
+            acts.entry(r.get("item_id")).or_default().push(ItemActivity {
+                activity_id: r.get("id"),
+                title: r.get("title"),
+                status: r.get("status"),
+                organizer_name: r.get("organizer_name"),
+                sessions: r.get("n"),
+                held: r.get("held"),
+            });
+        }
+    }
+    let this_month = time::cst_month(now);
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let id: i64 = r.get("id");
+            let month: String = r.get("month");
+            let closed_at: Option<String> = r.get("closed_at");
+            let activities = acts.remove(&id).unwrap_or_default();
+            let held: i64 = activities.iter().map(|a| a.held).sum();
+            let status = item_status(
+                closed_at.is_some(),
+                &month,
+                &this_month,
+                activities.len(),
+                held,
+            );
+            PlanItem {
+                id,
+                year,
+                title: r.get("title"),
+                month,
+                note: r.get("note"),
+                units: units.remove(&id).unwrap_or_default(),
+                activities,
+                held_sessions: held,
+                status: status.into(),
+                status_label: item_status_label(status).into(),
+                closed_at,
+                created_at: r.get("created_at"),
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,6 +1456,139 @@ mod tests {
         assert_eq!(classify(&f, now()).reason, "partner_declined");
         f.delivered = true;
         assert!(classify(&f, now()).joint);
+    }
+
+    fn alloc(
+        unit_id: i64,
+        level: &str,
+        parent: Option<i64>,
+        category: &str,
+        target: i64,
+    ) -> AllocFact {
+        AllocFact {
+            unit_id,
+            unit_name: format!("u{unit_id}"),
+            level: level.into(),
+            parent_id: parent,
+            category: category.into(),
+            target,
+        }
+    }
+
+    fn balance(allocs: &[AllocFact]) -> (Vec<AllocationBalance>, Option<String>) {
+        let names: HashMap<i64, String> = [(4, "园岭".to_string()), (5, "南园".to_string())].into();
+        allocation_balance((1, "全区"), |_| 20, allocs, &names)
+    }
+
+    #[test]
+    fn branches_fit_within_the_district() {
+        let (b, refusal) = balance(&[
+            alloc(4, "branch", Some(1), "performances", 12),
+            alloc(5, "branch", Some(1), "performances", 8),
+        ]);
+        assert!(refusal.is_none());
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "performances")
+            .unwrap();
+        assert_eq!(
+            (d.allocated, d.remaining, d.state.as_str()),
+            (20, 0, "full")
+        );
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "trainings")
+            .unwrap();
+        assert_eq!((d.allocated, d.state.as_str()), (0, "under"));
+        let (b, refusal) = balance(&[
+            alloc(4, "branch", Some(1), "performances", 12),
+            alloc(5, "direct_branch", Some(1), "performances", 9),
+        ]);
+        assert!(refusal.unwrap().contains("超过了全区目标（20）"));
+        let d = b
+            .iter()
+            .find(|x| x.unit_id == 1 && x.category == "performances")
+            .unwrap();
+        assert_eq!((d.remaining, d.state.as_str()), (-1, "over"));
+    }
+
+    #[test]
+    fn points_fit_within_their_branch_per_kind() {
+        let ok = [
+            alloc(4, "branch", Some(1), "trainings", 6),
+            alloc(27, "point", Some(4), "trainings", 4),
+            alloc(28, "point", Some(4), "trainings", 2),
+        ];
+        let (b, refusal) = balance(&ok);
+        assert!(refusal.is_none());
+        let br = b
+            .iter()
+            .find(|x| x.unit_id == 4 && x.category == "trainings")
+            .unwrap();
+        assert_eq!((br.target, br.allocated, br.state.as_str()), (6, 6, "full"));
+        // One more at a point of that branch is too many.
+        let mut over = ok.to_vec();
+        over.push(alloc(29, "point", Some(4), "trainings", 1));
+        let (_, refusal) = balance(&over);
+        assert_eq!(
+            refusal.unwrap(),
+            "园岭的公益性艺术培训分配合计（7）超过了该分馆的分配数（6）"
+        );
+        // Another kind is checked on its own: the branch has no lectures to hand down.
+        let mut other = ok.to_vec();
+        other.push(alloc(27, "point", Some(4), "lectures_exhibitions", 1));
+        let (b, refusal) = balance(&other);
+        assert!(refusal.unwrap().contains("讲座、展览"));
+        let br = b
+            .iter()
+            .find(|x| x.unit_id == 4 && x.category == "lectures_exhibitions")
+            .unwrap();
+        assert_eq!((br.target, br.allocated, br.state.as_str()), (0, 1, "over"));
+        // Points of another branch do not use this branch's allocation.
+        let mut elsewhere = ok.to_vec();
+        elsewhere.push(alloc(5, "branch", Some(1), "trainings", 3));
+        elsewhere.push(alloc(40, "point", Some(5), "trainings", 3));
+        assert!(balance(&elsewhere).1.is_none());
+    }
+
+    #[test]
+    fn item_status_from_what_carries_it_out() {
+        assert_eq!(item_status(false, "2026-05", "2026-04", 0, 0), "planned");
+        assert_eq!(item_status(false, "2026-05", "2026-04", 1, 0), "scheduled");
+        assert_eq!(item_status(false, "2026-05", "2026-06", 1, 0), "overdue");
+        assert_eq!(item_status(false, "2026-05", "2026-06", 0, 0), "overdue");
+        assert_eq!(item_status(false, "2026-05", "2026-06", 1, 2), "held");
+        assert_eq!(item_status(true, "2026-05", "2026-06", 1, 2), "closed");
+    }
+
+    #[test]
+    fn item_month_is_in_the_plan_year() {
+        let input = |month: &str| PlanItemInput {
+            title: "  春节送戏下基层 ".into(),
+            month: month.into(),
+            note: None,
+            unit_ids: vec![4],
+        };
+        assert_eq!(
+            check_item(2026, &input("2026-02")).unwrap().0,
+            "春节送戏下基层"
+        );
+        for bad in [
+            "2027-02",
+            "2026-13",
+            "2026-00",
+            "2026-2",
+            "2026/02",
+            "2026-+2",
+            "12€-0",
+            "2€6-02",
+            "二〇二六-02",
+        ] {
+            assert!(check_item(2026, &input(bad)).is_err(), "{bad}");
+        }
+        let mut none = input("2026-02");
+        none.unit_ids.clear();
+        assert!(check_item(2026, &none).is_err());
     }
 
     #[test]

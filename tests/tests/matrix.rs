@@ -884,6 +884,106 @@ fn plan_save_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
+fn plan_items_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/plans/2026/items")
+}
+/// A fresh work-plan item naming the point on `s`, and a fresh activity that point organises.
+async fn plan_item(w: &World<'_>, s: Side) -> (i64, i64) {
+    let (activity, _) = draft(w, s).await;
+    let (admin, _) = w.app.sign_in("matrix-maker").await;
+    let point = w.app.unit_id(w.point(s)).await;
+    let (st, v) = w
+        .app
+        .post(
+            "/api/v1/plans/2026/items",
+            Some(&admin),
+            json!({"title": "矩阵工作事项", "month": "2026-06", "unit_ids": [point]}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    (v["id"].as_i64().unwrap(), activity)
+}
+fn plan_item_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/plans/2026/items".into(),
+            body: Some(json!({"title": "矩阵新事项", "month": "2026-07", "unit_ids": [point]})),
+        }
+    })
+}
+fn plan_item_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = plan_item(w, s).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/plan-items/{id}"),
+            body: Some(json!({"title": "矩阵改事项", "month": "2026-08", "unit_ids": [point]})),
+        }
+    })
+}
+fn plan_item_close_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = plan_item(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/plan-items/{id}/close"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn plan_item_reopen_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = plan_item(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/plan-items/{id}/reopen"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn plan_item_delete_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = plan_item(w, s).await;
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/plan-items/{id}"),
+            body: None,
+        }
+    })
+}
+fn plan_item_link_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, activity) = plan_item(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/plan-items/{id}/activities"),
+            body: Some(json!({"activity_id": activity})),
+        }
+    })
+}
+fn plan_item_unlink_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, activity) = plan_item(w, s).await;
+        let (admin, _) = w.app.sign_in("matrix-maker").await;
+        let (st, v) = w
+            .app
+            .post(
+                &format!("/api/v1/plan-items/{id}/activities"),
+                Some(&admin),
+                json!({"activity_id": activity}),
+            )
+            .await;
+        assert_eq!(st, 200, "{v}");
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/plan-items/{id}/activities/{activity}"),
+            body: None,
+        }
+    })
+}
 fn partner_requests_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
     Box::pin(async move {
         Req {
@@ -1785,6 +1885,63 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: plan_save_op,
+        },
+        Case {
+            op: "plan_items",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: plan_items_op,
+        },
+        Case {
+            op: "plan_item_create",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_create_op,
+        },
+        Case {
+            op: "plan_item_update",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_update_op,
+        },
+        Case {
+            op: "plan_item_close",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_close_op,
+        },
+        Case {
+            op: "plan_item_reopen",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_reopen_op,
+        },
+        Case {
+            op: "plan_item_delete",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_delete_op,
+        },
+        Case {
+            // Whoever runs the activity at a unit the item names, or the main center.
+            op: "plan_item_link",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_link_op,
+        },
+        Case {
+            op: "plan_item_unlink",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: plan_item_unlink_op,
         },
         Case {
             op: "partner_requests",

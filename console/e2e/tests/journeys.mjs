@@ -543,6 +543,64 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
+      name: 'work plan (issue 13): the main center plans an item for a branch; the branch links its activity; over-allocation is refused',
+      async fn() {
+        const start = new Date(Math.ceil((Date.now() + 5 * 3600e3) / 300e3) * 300e3)
+        const end = new Date(start.getTime() + 90 * 60e3)
+        const a = await api.post(
+          '/api/v1/activities',
+          { title: '园岭送戏进社区', kind: 'performance', organizer_unit_id: w.branch.id, booking_mode: 'none', sessions: [{ unit_id: w.point.id, starts_at: start.toISOString(), ends_at: end.toISOString() }] },
+          { token: w.branchStaff.token },
+        )
+        await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.branchStaff.token })
+        const cst = new Date(Date.now() + 8 * 3600e3)
+        const year = cst.getUTCFullYear()
+        const month = cst.getUTCMonth() + 1
+        // The main center adds the item, naming the branch.
+        const p = await page()
+        await scanSignIn(p, server, api, w.admin)
+        await p.locator('[data-screen=workplan]').click()
+        await p.locator('[data-test=item-new]').click()
+        await inp(p, 'item-title').fill('园岭片区送戏进社区')
+        await pick(p, p.locator('[data-test=item-month]'), `${year} 年 ${month} 月`)
+        await pick(p, p.locator('[data-test=item-units]'), '园岭分馆')
+        await p.keyboard.press('Escape')
+        await p.locator('[data-test=item-save]').click()
+        await toast(p, '工作事项已保存')
+        await p.locator('[data-test=plan-items] tbody tr', { hasText: '园岭片区送戏进社区' }).filter({ hasText: '待安排' }).waitFor()
+        // The branch links the activity it runs; the status follows.
+        const b = await page()
+        await scanSignIn(b, server, api, w.branchStaff)
+        await b.locator('[data-screen=workplan]').click()
+        const row = b.locator('[data-test=plan-items] tbody tr', { hasText: '园岭片区送戏进社区' })
+        await row.waitFor()
+        await row.locator('[data-test=item-link]').click()
+        await pick(b, b.locator('[data-test=link-activity]'), '园岭送戏进社区')
+        await b.locator('[data-test=link-save]').click()
+        await toast(b, '已关联')
+        await row.filter({ hasText: '已安排活动' }).waitFor()
+        assert.match(await row.innerText(), /园岭送戏进社区（园岭分馆，已举办 0\/1 场）/)
+        await shot(b, 'workplan')
+        // Over-allocation: a branch's points above the branch's allocation cannot be saved.
+        await p.locator('[data-screen=targets]').click()
+        await p.locator('[data-test=plan-editor]').waitFor()
+        const branchInput = p.getByLabel('园岭分馆公益性艺术培训分配')
+        await branchInput.fill('2')
+        await branchInput.press('Enter')
+        await pick(p, p.locator('[data-test=point-branch]'), '园岭分馆')
+        const pointInput = p.getByLabel('红荔服务点公益性艺术培训分配')
+        await pointInput.fill('3')
+        await pointInput.press('Enter')
+        await p.locator('[data-test=over-allocated]').waitFor()
+        await p.locator('[data-test=plan-balance] tbody tr', { hasText: '超出 1' }).waitFor()
+        assert.equal(await p.locator('[data-test=plan-editor] button', { hasText: '保存计划' }).isDisabled(), true)
+        await p.locator('[data-test=plan-balance]').scrollIntoViewIfNeeded()
+        await shot(p, 'plan-balance')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
       name: 'people register (issue 13): the main center registers a cadre, dispatches them to a branch, coverage shows it',
       async fn() {
         const p = await page()

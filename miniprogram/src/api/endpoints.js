@@ -168,6 +168,13 @@ const ENDPOINTS = {
   partnerRequests: { method: 'GET', path: '/api/v1/partner-requests', auth: 'required' },
   partnerConfirm: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/confirm', auth: 'required' },
   partnerDecline: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/decline', auth: 'required' },
+  // 活动照片 (pages/staff/photos): upload ?unit_id&visibility=staff with the image itself as the
+  //   body (not a form; re-encoded without EXIF/GPS) → {id, url, thumb_url, …}; then attach it to
+  //   a held session {file_id, note} → Evidence {id, file_id, url, thumb_url, note, added_by};
+  //   list → {session_id, held, items: [Evidence]} (409 session_not_held for a session not held)
+  fileUpload: { method: 'POST', path: '/api/v1/files', auth: 'required', sends: [] },
+  evidenceList: { method: 'GET', path: '/api/v1/sessions/{id}/evidence', auth: 'required' },
+  evidenceAttach: { method: 'POST', path: '/api/v1/sessions/{id}/evidence', auth: 'required', sends: ['file_id', 'note'] },
 
   // 扫码登录管理后台 (pages/console/confirm, opened by the console's mini-program code)
   // scan → {nonce, status: 'scanned', browser, place, ip, created_at, expires_at};

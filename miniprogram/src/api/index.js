@@ -108,6 +108,12 @@ module.exports = {
   partnerRequests: (status, opts) => request.call('partnerRequests', merge({ query: { status } }, opts)),
   partnerAnswer: (activityId, unitId, confirm, opts) =>
     request.call(confirm ? 'partnerConfirm' : 'partnerDecline', merge({ params: { id: activityId, unit_id: unitId } }, opts)),
+  // bytes: the image (ArrayBuffer) as read from the chosen file
+  fileUpload: (unitId, bytes, contentType, opts) =>
+    request.call('fileUpload', merge({ query: { unit_id: unitId, visibility: 'staff' }, data: bytes, contentType: contentType }, opts)),
+  evidenceList: (sessionId, opts) => request.call('evidenceList', merge({ params: { id: sessionId } }, opts)),
+  evidenceAttach: (sessionId, fileId, note, opts) =>
+    request.call('evidenceAttach', merge({ params: { id: sessionId }, data: { file_id: fileId, note: note || '' } }, opts)),
 
   // staff console sign-in
   consoleScan: (nonce, opts) => request.call('consoleScan', merge({ params: { nonce } }, opts)),

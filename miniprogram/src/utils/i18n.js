@@ -23,6 +23,7 @@ const NOT_YET = [
   'pages/staff/menu',
   'pages/staff/stats',
   'pages/staff/partners',
+  'pages/staff/photos',
   'pages/console/confirm'
 ]
 

@@ -207,8 +207,9 @@ async function call(name, opts) {
     else if (ep.auth === 'optional') token = session.token()
     let networkRetries = 0
     for (;;) {
-      // The service answers error messages in the UI's language (docs/api.md).
-      const header = { 'content-type': 'application/json', 'X-Culturehub-Lang': i18n.header() }
+      // The service answers error messages in the UI's language (docs/api.md). A raw body (an
+      // image for POST /files) names its own type; everything else is JSON.
+      const header = { 'content-type': opts.contentType || 'application/json', 'X-Culturehub-Lang': i18n.header() }
       if (token) header.Authorization = 'Bearer ' + token
       if (opts.idempotencyKey) header['Idempotency-Key'] = opts.idempotencyKey
       let res

@@ -14,6 +14,7 @@ const TOOLS = {
   publish: MANAGE,
   menu: MANAGE, // order from the main center's menu
   partners: MANAGE, // confirm or decline a joint activity my unit is named in
+  photos: MANAGE, // attach photos to a held session (UploadFiles: whoever runs the activities)
   stats: STAFF
 }
 

@@ -34,7 +34,7 @@ test('branch staff: every tool, the feedback counts, each tool opens with my uni
   await waitFor(() => page.data.status === 'ok' && page.data.counts)
   expect(text(page, '.unit-name')).toBe('梅林分馆')
   expect(page.querySelector('.units')).toBeUndefined() // one staff unit: no chooser
-  expect(texts(page, '.tool-label').map((t) => t.replace(/\d+$/, ''))).toEqual(['居民反馈', '群众需求', '今日场次', '发布活动', '文化点单', '联办确认', '数据'])
+  expect(texts(page, '.tool-label').map((t) => t.replace(/\d+$/, ''))).toEqual(['居民反馈', '群众需求', '今日场次', '发布活动', '文化点单', '联办确认', '活动照片', '数据'])
   expect([text(page, '.count-unread'), text(page, '.count-flagged'), text(page, '.count-held')]).toEqual(['3', '1', '2'])
   expect(text(page, '.tool-badge')).toBe('5')
   expect(req.calls.find((c) => c.path === '/api/v1/feedback/counts').query).toEqual({ unit_id: '10' })

@@ -28,6 +28,8 @@ function sessionView(s) {
     capacity: s.capacity,
     stats: null,
     roster: null,
+    ended: new Date(s.ends_at).getTime() <= Date.now(),
+    photosUrl: '/pages/staff/photos?unit_id=' + s.unit_id + '&session_id=' + s.session_id,
     scanUrl: '/pages/volunteer/scan?session_id=' + s.session_id + '&title=' + encodeURIComponent(s.title) +
       '&starts_at=' + encodeURIComponent(s.starts_at) + '&ends_at=' + encodeURIComponent(s.ends_at) +
       '&unit=' + encodeURIComponent(s.unit_name)
@@ -55,6 +57,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   data: {
     unit: null,
     canScan: false,
+    canPhotos: false,
     today: '',
     status: 'loading',
     message: '',
@@ -70,7 +73,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       this.setData({ status: 'error', message: '没有可查看的单位，请从“工作人员”进入' })
       return
     }
-    this.setData({ unit: unit, canScan: staff.mayUse('scan', unit.unitId), today: format.formatDate(Date.now()) })
+    this.setData({ unit: unit, canScan: staff.mayUse('scan', unit.unitId), canPhotos: staff.mayUse('photos', unit.unitId), today: format.formatDate(Date.now()) })
     this.load()
   },
 
