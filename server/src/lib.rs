@@ -71,6 +71,8 @@ pub mod plans;
 pub mod privacy;
 /// A session's roster and sign-in sheet (签到表) for staff.
 pub mod roster;
+/// 举报: residents report comments and demands; staff uphold (hide) or dismiss.
+pub mod reports;
 /// Booking rules as plain functions (no-shows, ages, lottery order).
 pub mod rules;
 /// Demo data.
