@@ -273,10 +273,7 @@ async fn describe(db: &Db, kind: &str, id: i64) -> ApiResult<(String, String, St
               CAST(CASE WHEN d.visibility = 'published' AND d.status <> 'merged' THEN 1 ELSE 0 END AS BIGINT) AS is_public \
               FROM demands d JOIN users p ON p.id = d.user_id WHERE d.id = $1",
     };
-    let r = sqlx::query(sql)
-        .bind(id)
-        .fetch_one(db.pool())
-        .await?;
+    let r = sqlx::query(sql).bind(id).fetch_one(db.pool()).await?;
     let name: String = r.get("display_name");
     let context: String = r.get("context");
     Ok((

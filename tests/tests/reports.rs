@@ -24,9 +24,7 @@ async fn published_comment(app: &TestApp, who: &str) -> (i64, i64) {
     let (s, b) = app.book(&t, session, json!({})).await;
     assert_eq!(s, 200, "{b}");
     let booking = b["id"].as_i64().unwrap();
-    let (admin, _) = app
-        .staff("o-rep-admin", Role::CenterAdmin, "ft-main")
-        .await;
+    let (admin, _) = app.staff("o-rep-admin", Role::CenterAdmin, "ft-main").await;
     let (s, v) = app
         .post(
             &format!("/api/v1/sessions/{session}/checkin/manual"),
@@ -219,10 +217,7 @@ async fn report_and_moderate(app: &TestApp) {
     assert_eq!(q["items"].as_array().unwrap().len(), 0, "{q}");
     let (a_branch, _) = app.unit_ref("ft-b-yuanling").await;
     let (s, _) = app
-        .get(
-            &format!("/api/v1/reports?unit_id={a_branch}"),
-            Some(&other),
-        )
+        .get(&format!("/api/v1/reports?unit_id={a_branch}"), Some(&other))
         .await;
     assert_eq!(s, 403);
     let (s, _) = app.get("/api/v1/reports", Some(&volunteer)).await;
@@ -335,9 +330,7 @@ async fn report_and_moderate(app: &TestApp) {
     let mine = e["reports"].as_array().unwrap();
     assert_eq!(mine.len(), 1, "{e}");
     assert_eq!(mine[0]["status"], "upheld");
-    let (s, v) = app
-        .call("DELETE", "/api/v1/me", Some(&r2), None)
-        .await;
+    let (s, v) = app.call("DELETE", "/api/v1/me", Some(&r2), None).await;
     assert!(s == 200 || s == 204, "{s} {v}");
     assert_eq!(
         app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM content_reports WHERE detail <> ''")
