@@ -171,7 +171,7 @@ pub async fn report(db: &Db, user_id: i64, r: &NewReport, now: Ts) -> ApiResult<
 }
 
 #[derive(Debug, Clone, Object)]
-pub struct ReasonCount {
+pub struct ReportReasonCount {
     pub reason: String,
     pub label: String,
     pub count: i64,
@@ -179,7 +179,7 @@ pub struct ReasonCount {
 
 /// One reported item in the staff queue, with its open reports summed up.
 #[derive(Debug, Clone, Object)]
-pub struct QueueItem {
+pub struct ReportItem {
     /// `rating` or `demand`.
     pub target_kind: String,
     pub target_id: i64,
@@ -194,14 +194,14 @@ pub struct QueueItem {
     /// Still visible to residents (it may have been hidden since it was reported).
     pub public: bool,
     pub reports: i64,
-    pub reasons: Vec<ReasonCount>,
+    pub reasons: Vec<ReportReasonCount>,
     /// The reporters' own words (masked), newest first, at most 5.
     pub details: Vec<String>,
     pub first_reported_at: String,
 }
 
 /// Items with open reports in `scope` (under `under`), most reported first.
-pub async fn queue(db: &Db, scope: &Scope, under: &str) -> ApiResult<Vec<QueueItem>> {
+pub async fn queue(db: &Db, scope: &Scope, under: &str) -> ApiResult<Vec<ReportItem>> {
     let rows = sqlx::query(&format!(
         "SELECT c.target_kind, c.target_id, c.unit_id, u.short_name, CAST(COUNT(*) AS BIGINT) AS n, MIN(c.created_at) AS first_at \
          FROM content_reports c JOIN org_units u ON u.id = c.unit_id \
@@ -228,7 +228,7 @@ pub async fn queue(db: &Db, scope: &Scope, under: &str) -> ApiResult<Vec<QueueIt
         .iter()
         .map(|x| {
             let reason: String = x.get("reason");
-            ReasonCount {
+            ReportReasonCount {
                 label: reason_label(&reason).into(),
                 reason,
                 count: x.get("n"),
@@ -243,7 +243,7 @@ pub async fn queue(db: &Db, scope: &Scope, under: &str) -> ApiResult<Vec<QueueIt
         .bind(id)
         .fetch_all(db.pool())
         .await?;
-        out.push(QueueItem {
+        out.push(ReportItem {
             target_kind: kind,
             target_id: id,
             unit_id: r.get("unit_id"),

@@ -1,7 +1,7 @@
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
-use crate::reports::{self, NewReport, QueueItem};
+use crate::reports::{self, NewReport, ReportItem};
 use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
@@ -12,28 +12,28 @@ use poem_openapi::{Object, OpenApi};
 pub struct ReportsApi;
 
 #[derive(Object)]
-struct Reported {
+struct ReportCreated {
     id: i64,
 }
 
 #[derive(Object)]
-struct Reason {
+struct ReportReason {
     code: String,
     label: String,
 }
 
 #[derive(Object)]
-struct Reasons {
-    items: Vec<Reason>,
+struct ReportReasons {
+    items: Vec<ReportReason>,
 }
 
 #[derive(Object)]
-struct Queue {
-    items: Vec<QueueItem>,
+struct ReportQueue {
+    items: Vec<ReportItem>,
 }
 
 #[derive(Object)]
-struct Decision {
+struct ReportDecision {
     /// `uphold` (hide the item) or `dismiss` (keep it).
     decision: String,
     /// For the audit trail.
@@ -42,7 +42,7 @@ struct Decision {
 }
 
 #[derive(Object)]
-struct Decided {
+struct ReportsDecided {
     /// How many reports were decided (every open report of the item).
     reports: i64,
 }
@@ -55,11 +55,11 @@ impl ReportsApi {
         method = "get",
         operation_id = "report_reasons"
     )]
-    async fn reasons(&self) -> Json<Reasons> {
-        Json(Reasons {
+    async fn reasons(&self) -> Json<ReportReasons> {
+        Json(ReportReasons {
             items: reports::REASONS
                 .iter()
-                .map(|(c, l)| Reason {
+                .map(|(c, l)| ReportReason {
                     code: (*c).into(),
                     label: (*l).into(),
                 })
@@ -75,13 +75,13 @@ impl ReportsApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<NewReport>,
-    ) -> Result<Json<Reported>> {
+    ) -> Result<Json<ReportCreated>> {
         let caller = st.caller(req).await?;
         let id = reports::report(&st.db, caller.user_id, &body.0, st.clock.now()).await?;
-        Ok(Json(Reported { id }))
+        Ok(Json(ReportCreated { id }))
     }
 
-    /// Reported items with open reports in my scope, most reported first.
+    /// ReportCreated items with open reports in my scope, most reported first.
     #[oai(path = "/reports", method = "get", operation_id = "report_queue")]
     async fn queue(
         &self,
@@ -89,12 +89,12 @@ impl ReportsApi {
         req: &Request,
         /// Only this unit and the units under it.
         unit_id: Query<Option<i64>>,
-    ) -> Result<Json<Queue>> {
+    ) -> Result<Json<ReportQueue>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ModerateReports, unit_id.0)
             .await?;
-        Ok(Json(Queue {
+        Ok(Json(ReportQueue {
             items: reports::queue(&st.db, &scope, &under).await?,
         }))
     }
@@ -113,8 +113,8 @@ impl ReportsApi {
         /// `rating` or `demand`.
         kind: Path<String>,
         id: Path<i64>,
-        body: Json<Decision>,
-    ) -> Result<Json<Decided>> {
+        body: Json<ReportDecision>,
+    ) -> Result<Json<ReportsDecided>> {
         let caller = st.caller(req).await?;
         let to = reports::decision(&body.decision)?;
         let kind = reports::target_kind(&kind.0)?;
@@ -142,7 +142,7 @@ impl ReportsApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
-        Ok(Json(Decided {
+        Ok(Json(ReportsDecided {
             reports: reporters.len() as i64,
         }))
     }
