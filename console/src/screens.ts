@@ -103,6 +103,15 @@ export const SCREENS: Screen[] = [
     ops: ['feedback_inbox', 'feedback_counts', 'feedback_mark_read', 'feedback_reply', 'feedback_handle', 'feedback_moderate', 'feedback_export'],
   },
   {
+    name: 'reports',
+    path: '/reports',
+    title: '举报处理',
+    icon: 'WarningFilled',
+    needs: 'moderate_reports',
+    component: () => import('./views/ReportsView.vue'),
+    ops: ['report_queue', 'report_decide'],
+  },
+  {
     name: 'demand',
     path: '/demand',
     title: '群众需求',

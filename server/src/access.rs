@@ -102,12 +102,15 @@ pub enum Action {
     UploadFiles,
     /// Set the district's yearly plan: targets, allocations, work-plan items (main center).
     ManagePlan,
+    /// See residents' reports (举报) of the unit's comments and demands and decide them:
+    /// whoever may moderate the unit's feedback.
+    ModerateReports,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -132,6 +135,7 @@ impl Action {
         Action::ExportLedger,
         Action::ManagePlan,
         Action::ManageStaff,
+        Action::ModerateReports,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -186,6 +190,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadAudit
                 | Grant(Volunteer)
                 | UploadFiles
+                | ModerateReports
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -422,6 +427,20 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    #[test]
+    fn reports_follow_feedback_moderation() {
+        for r in Role::ALL {
+            let c = caller(r, "/1/");
+            assert_eq!(
+                check(&c, Action::ModerateReports, &unit("/1/4/")).is_ok(),
+                check(&c, Action::ReplyFeedback, &unit("/1/4/")).is_ok(),
+                "{r:?}"
+            );
+        }
+        let b = caller(Role::BranchStaff, "/1/4/");
+        assert!(check(&b, Action::ModerateReports, &unit("/1/5/")).is_err());
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub mod plans;
 pub mod poster;
 /// Masking of personal data.
 pub mod privacy;
+/// 举报: residents report comments and demands; staff uphold (hide) or dismiss.
+pub mod reports;
 /// A session's roster and sign-in sheet (签到表) for staff.
 pub mod roster;
 /// Booking rules as plain functions (no-shows, ages, lottery order).

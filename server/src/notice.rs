@@ -30,7 +30,7 @@ pub struct NoticeView {
 #[derive(Debug, Clone, Object)]
 pub struct Message {
     pub id: i64,
-    /// `session_notice`.
+    /// `session_notice`, or `report_outcome` (what became of my 举报).
     pub kind: String,
     pub title: String,
     pub body: String,

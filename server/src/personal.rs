@@ -54,6 +54,12 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
+    let reports = sqlx::query(
+        "SELECT target_kind, reason, detail, status, created_at FROM content_reports WHERE reporter_id = $1 ORDER BY id",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
     let volunteering = sqlx::query(
         "SELECT u.name, v.status, v.created_at FROM volunteer_applications v JOIN org_units u ON u.id = v.unit_id WHERE v.user_id = $1 ORDER BY v.id",
     )
@@ -100,6 +106,13 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
         "demands": demands.iter().map(|r| json!({
             "kind": r.get::<String, _>("kind"),
             "description": r.get::<String, _>("description"),
+            "status": r.get::<String, _>("status"),
+            "at": r.get::<String, _>("created_at"),
+        })).collect::<Vec<_>>(),
+        "reports": reports.iter().map(|r| json!({
+            "kind": r.get::<String, _>("target_kind"),
+            "reason": crate::reports::reason_label(&r.get::<String, _>("reason")),
+            "detail": r.get::<String, _>("detail"),
             "status": r.get::<String, _>("status"),
             "at": r.get::<String, _>("created_at"),
         })).collect::<Vec<_>>(),
@@ -163,6 +176,21 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    // Reports (举报): the reporter's own words go; the report itself stays so an item's count
+    // is still honest. Open reports about this person's texts (now hidden) are closed.
+    sqlx::query("UPDATE content_reports SET detail = '' WHERE reporter_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE content_reports SET status = 'dismissed', decided_at = $1 WHERE status = 'open' AND (\
+         (target_kind = 'rating' AND target_id IN (SELECT id FROM ratings WHERE user_id = $2)) OR \
+         (target_kind = 'demand' AND target_id IN (SELECT id FROM demands WHERE user_id = $2)))",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     // In-app messages are about the person's bookings: gone with the account.
     sqlx::query("DELETE FROM user_messages WHERE user_id = $1")
         .bind(user_id)

@@ -26,6 +26,7 @@ const PUBLIC: &[&str] = &[
     "demand_list",
     "demand_get",
     "menu_items",
+    "report_reasons",
     "console_login_code_create",
     "console_login_code_qr",
     "console_login_code_status",
@@ -46,6 +47,7 @@ const SELF: &[&str] = &[
     "booking_get",
     "my_messages",
     "my_messages_read",
+    "report_create",
     "booking_transfer_create",
     "booking_transfer_revoke",
     "transfer_get",
@@ -1189,6 +1191,37 @@ fn demand_moderate_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
+fn report_queue_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/reports")
+}
+/// A published demand on side `s` with an open report from someone other than its poster.
+fn report_decide_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = demand_at(w, s, "published").await;
+        let (_, path) = w.app.unit_ref(w.point(s)).await;
+        let unit = w.app.unit_id(w.point(s)).await;
+        let reporter = w.users[&Volunteer];
+        let db = w.app.state().db.clone();
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO content_reports (target_kind, target_id, unit_id, unit_path, reporter_id, reason, created_at) \
+             VALUES ('demand', $1, $2, $3, $4, 'ads', '2026-01-01T00:00:00Z')",
+        )
+        .bind(id)
+        .bind(unit)
+        .bind(path)
+        .bind(reporter)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/reports/demand/{id}/decide"),
+            body: Some(json!({"decision": "dismiss"})),
+        }
+    })
+}
 fn menu_item_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
     Box::pin(async move {
         let body = json!({"title": "矩阵菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31"});
@@ -1793,6 +1826,20 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: demand_moderate_op,
+        },
+        Case {
+            op: "report_queue",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: report_queue_op,
+        },
+        Case {
+            op: "report_decide",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: report_decide_op,
         },
         // The menu belongs to the main center, whichever side asks.
         Case {

@@ -351,6 +351,45 @@ export default function journeys(ctx) {
       },
     },
     {
+      name: '举报: residents report a demand at the point; the coordinator hides it from the queue; the reporters are told',
+      async fn() {
+        const poster = await wechatSignIn(server, api, 'e2e-ad-poster')
+        await fetch(`${server.fake}/__fake/seen`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid: 'e2e-ad-poster' }) })
+        const d = await api.post('/api/v1/demands', { kind: 'lecture', unit_id: w.point.id, description: '加微信领免费鸡蛋，名额有限' }, { token: poster.token })
+        assert.equal(d.visibility, 'published')
+        const reporters = []
+        for (const [n, reason] of [['一', 'ads'], ['二', 'fraud']]) {
+          const r = await wechatSignIn(server, api, `e2e-reporter-${n}`)
+          await api.post('/api/v1/reports', { target_kind: 'demand', target_id: d.id, reason, detail: n === '二' ? '骗老人加微信' : undefined }, { token: r.token })
+          reporters.push(r)
+        }
+        // Another branch's staff see nothing of it.
+        const other = await unitByCode(api, 'ft-b-nanyuan')
+        const stranger = await invite(server, api, w.admin, 'e2e-nanyuan', 'branch_staff', other.id, '南园分馆员工')
+        const theirs = await api.get('/api/v1/reports', { token: stranger.token })
+        assert.ok(!theirs.items.some((i) => i.target_id === d.id), 'another branch does not see the report')
+
+        const p = await page()
+        await scanSignIn(p, server, api, w.coord)
+        await p.locator('[data-screen=reports]').click()
+        const row = p.locator(`[data-test=report-text-demand-${d.id}]`)
+        await row.waitFor()
+        await p.locator('[data-test=reports-table]', { hasText: '广告营销 × 1' }).waitFor()
+        await p.locator('[data-test=reports-table]', { hasText: '骗老人加微信' }).waitFor()
+        await shot(p, 'reports')
+        await p.locator(`[data-test=uphold-demand-${d.id}]`).click()
+        await confirmBox(p, '隐藏')
+        await toast(p, '已处理')
+        await row.waitFor({ state: 'detached' })
+        const pub = await api.get(`/api/v1/demands?unit_id=${w.point.id}`)
+        assert.ok(!pub.items.some((x) => x.id === d.id), 'the demand is hidden from residents')
+        for (const r of reporters) {
+          const m = await api.get('/api/v1/me/messages', { token: r.token })
+          assert.ok(m.items.some((x) => x.kind === 'report_outcome' && x.body.includes('已被隐藏')), JSON.stringify(m.items))
+        }
+      },
+    },
+    {
       name: 'an evaluator sees no write controls and the API refuses a forged write',
       async fn() {
         const p = await page()

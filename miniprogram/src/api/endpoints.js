@@ -57,6 +57,11 @@ const ENDPOINTS = {
   myMessages: { method: 'GET', path: '/api/v1/me/messages', auth: 'required' },
   readMessages: { method: 'POST', path: '/api/v1/me/messages/read', auth: 'required' },
 
+  // 举报 a public comment or a demand → {id} (422 validation_failed, 404 not_found when it is no
+  // longer public, 409 already_reported, 429 rate_limited); the outcome arrives in 我的消息
+  // (kind 'report_outcome').
+  reportCreate: { method: 'POST', path: '/api/v1/reports', auth: 'required', sends: ['target_kind', 'target_id', 'reason', 'detail'] },
+
   // 转让 (pass a booking on): create → {code, expires_at, path, booking_id} (409 transfer_too_late,
   // transfer_admitted, transfer_not_confirmed); revoke → {ok}; preview → {status: open | accepted |
   // revoked | expired, activity_title, starts_at, ends_at, unit_name, room, from_name, expires_at};

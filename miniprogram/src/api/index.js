@@ -45,6 +45,7 @@ module.exports = {
   myBookings: (opts) => request.call('myBookings', merge({}, opts)),
   myMessages: (opts) => request.call('myMessages', merge({}, opts)),
   readMessages: (opts) => request.call('readMessages', merge({}, opts)),
+  reportCreate: (body, opts) => request.call('reportCreate', merge({ data: body }, opts)),
   transferCreate: (id, opts) => request.call('transferCreate', merge({ params: { id } }, opts)),
   transferRevoke: (id, opts) => request.call('transferRevoke', merge({ params: { id } }, opts)),
   transferGet: (code, opts) => request.call('transferGet', merge({ params: { code } }, opts)),

@@ -604,3 +604,47 @@ test('场次通知: staff send a notice to a session; the attendee reads it in �
   }
   expect(after.unread).toBe(0)
 })
+
+test('举报: a resident reports a demand from the list, staff uphold it, the reporter reads the outcome in 我的消息', async () => {
+  const post = async (p, body, token) => (await __node.fetch(stack.api(p), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+    body: JSON.stringify(body)
+  })).json()
+  const poster = await stack.signIn('o-ad-poster')
+  await stack.markSeen('o-ad-poster')
+  const made = await post('/demands', { kind: 'lecture', unit_id: MEILIN, description: '加微信领免费鸡蛋，名额有限' }, poster)
+  expect(made.visibility).toBe('published')
+
+  residentWeChat('o-reporter')
+  mp.agreedPrivacy()
+  await stack.signIn('o-reporter')
+  wx.setStorageSync('ch_my_unit', { id: MEILIN, name: '福田区文化馆梅林分馆', short_name: '梅林分馆' })
+  const list = loadPage('pages/demand/index')
+  await waitFor(() => list.data.status === 'ok' && list.data.items.some((d) => d.id === made.id), 10000)
+  const nav = mp.spyWx('navigateTo')
+  const idx = list.data.items.findIndex((d) => d.id === made.id)
+  list.querySelectorAll('.demand-report')[idx].dispatchEvent('tap')
+  await waitFor(() => nav.mock.calls.length === 1)
+  const to = navigatedTo(nav)
+  expect(to.route).toBe('pages/report/index')
+  const page = loadPage(to.route, { query: to.query })
+  expect(text(page, '.excerpt')).toBe('“加微信领免费鸡蛋，名额有限”')
+  page.querySelectorAll('.reason')[3].dispatchEvent('tap') // 广告营销
+  await simulate.sleep(0)
+  await tap(page, '.submit')
+  await waitFor(() => page.data.state === 'done', 10000)
+
+  // Staff of the unit see it in the queue and uphold it: hidden from the public list.
+  const queue = await stack.get('/reports', admin)
+  const item = queue.items.find((i) => i.target_kind === 'demand' && i.target_id === made.id)
+  expect(item.reasons).toEqual([{ reason: 'ads', label: '广告营销', count: 1 }])
+  expect((await post('/reports/demand/' + made.id + '/decide', { decision: 'uphold' }, admin)).reports).toBe(1)
+  const publicList = await stack.get('/demands?unit_id=' + MEILIN)
+  expect(publicList.items.some((d) => d.id === made.id)).toBe(false)
+
+  const inbox = loadPage('pages/messages/index')
+  await waitFor(() => inbox.data.status === 'ok', 10000)
+  expect(text(inbox, '.message-title')).toBe('举报处理结果')
+  expect(text(inbox, '.message-body')).toMatch(/已被隐藏/)
+})

@@ -289,6 +289,11 @@ test('residents’ ratings show when the server has them (endpoint announced, no
   expect(text(page, '.rating-stars')).toBe('★★★★★')
   expect(text(page, '.rating-reply')).toBe('梅林分馆回复：谢谢支持')
   expect(req.calls.find((c) => c.path === '/api/v1/activities/1/ratings').header.Authorization).toBeUndefined()
+  // 举报 a comment: the report page, with the comment's first words.
+  const nav = spyWx('navigateTo')
+  await tap(page, '.rating-report')
+  await waitFor(() => nav.mock.calls.length === 1)
+  expect(nav.mock.calls[0][0].url).toBe('/pages/report/index?kind=rating&id=1&text=' + encodeURIComponent('老师很耐心'))
 })
 
 test('no ratings section while the endpoint is missing', async () => {

@@ -106,3 +106,14 @@ test('dark mode: an activity', async () => {
   shoot(page, 'dark-activity', { dark: true })
   page.detach()
 })
+
+test('举报 in 大字模式: every reason a full-width row, the chosen one marked', async () => {
+  display.setLarge(true)
+  signedIn()
+  const page = loadPage('pages/report/index', { query: { kind: 'rating', id: '7', text: encodeURIComponent('组织者都是骗子，大家别来') } })
+  page.querySelectorAll('.reason')[0].dispatchEvent('tap')
+  await simulate.sleep(0)
+  expect(text(page, '.reason-on .reason-label')).toBe('辱骂攻击')
+  shoot(page, 'report-large-text')
+  page.detach()
+})

@@ -16,6 +16,7 @@ pub mod menu;
 pub mod org;
 pub mod people;
 pub mod plans;
+pub mod reports;
 pub mod security;
 pub mod stats;
 
@@ -75,7 +76,8 @@ pub type Apis = (
     files::FilesApi,
     people::PeopleApi,
     ledgers::LedgersApi,
-    ledgers::EvidenceApi,
+    // poem-openapi implements OpenApi for tuples of up to 16: later APIs nest.
+    (ledgers::EvidenceApi, reports::ReportsApi),
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -222,7 +224,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            ledgers::EvidenceApi,
+            (ledgers::EvidenceApi, reports::ReportsApi),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

@@ -31,6 +31,7 @@ pub const PUBLIC: &[&str] = &[
     "activity_lottery",
     "activity_ratings",
     "menu_items",
+    "report_reasons",
     "console_login_code_create",
     "console_login_code_qr",
     "console_login_code_status",

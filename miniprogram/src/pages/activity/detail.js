@@ -245,6 +245,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     )
   },
 
+  // 举报 a published comment: the report page asks the reason (needs a sign-in, like booking).
+  onReport: function (e) {
+    const d = e.currentTarget.dataset
+    wx.navigateTo({ url: '/pages/report/index?kind=rating&id=' + d.id + '&text=' + encodeURIComponent(String(d.text || '').slice(0, 30)) })
+  },
+
   render: function (activity, myBookings) {
     const sessions = (activity.sessions || []).slice().sort(function (a, b) {
       return a.lesson_no - b.lesson_no || Date.parse(a.starts_at) - Date.parse(b.starts_at)

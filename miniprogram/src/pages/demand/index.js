@@ -144,6 +144,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     }, function () {})
   },
 
+  // 举报 a published demand; the report page asks the reason.
+  onReport: function (e) {
+    const d = e.currentTarget.dataset
+    wx.navigateTo({ url: '/pages/report/index?kind=demand&id=' + d.id + '&text=' + encodeURIComponent(String(d.text || '').slice(0, 30)) })
+  },
+
   onOpenActivity: function (e) {
     wx.navigateTo({ url: '/pages/activity/detail?id=' + e.currentTarget.dataset.id })
   },
