@@ -565,6 +565,15 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "dispatch_outside_register",
         "This person is not in the staff register.",
     ),
+    // Reports (举报)
+    (
+        "already_reported",
+        "You have already reported this. Staff will look into it.",
+    ),
+    (
+        "no_open_reports",
+        "There are no open reports about this item to decide.",
+    ),
 ];
 
 #[cfg(test)]
