@@ -102,12 +102,15 @@ pub enum Action {
     UploadFiles,
     /// Set the district's yearly plan: targets, allocations, work-plan items (main center).
     ManagePlan,
+    /// Keep the unit's rooms (场地): create, edit, close, opening hours, closures on the
+    /// room's calendar. Whoever runs the unit's activities, since sessions go into the rooms.
+    ManageRooms,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -132,6 +135,7 @@ impl Action {
         Action::ExportLedger,
         Action::ManagePlan,
         Action::ManageStaff,
+        Action::ManageRooms,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -186,6 +190,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadAudit
                 | Grant(Volunteer)
                 | UploadFiles
+                | ManageRooms
         ),
         BranchStaff => {
             allows(PointCoordinator, action)

@@ -16,6 +16,7 @@ pub mod menu;
 pub mod org;
 pub mod people;
 pub mod plans;
+pub mod rooms;
 pub mod security;
 pub mod stats;
 
@@ -75,7 +76,8 @@ pub type Apis = (
     files::FilesApi,
     people::PeopleApi,
     ledgers::LedgersApi,
-    ledgers::EvidenceApi,
+    // Nested: poem-openapi implements `OpenApi` for tuples of up to 16.
+    (ledgers::EvidenceApi, rooms::RoomsApi),
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -222,7 +224,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            ledgers::EvidenceApi,
+            (ledgers::EvidenceApi, rooms::RoomsApi),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

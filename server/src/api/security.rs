@@ -24,6 +24,8 @@ pub const PUBLIC: &[&str] = &[
     "org_units",
     "org_nearest",
     "org_unit",
+    "unit_rooms",
+    "unit_rooms_busy",
     "auth_wechat",
     "auth_dev",
     "activity_lottery",
