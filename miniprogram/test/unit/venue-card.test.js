@@ -49,3 +49,10 @@ test('call and set-as-my-branch', async () => {
   expect(c.querySelector('.venue-set-mine')).toBeUndefined()
   expect(text(c, '.venue-mine')).toBe('我的分馆')
 })
+
+test('场地 opens the venue\'s rooms page', async () => {
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
+  const c = loadComponent('components/venue-card/index', { unit: fx.MEILIN })
+  await tap(c, '.venue-rooms')
+  expect(nav.mock.calls[0][0].url).toBe('/pages/rooms/index?unit_id=' + fx.MEILIN.id + '&name=' + encodeURIComponent(fx.MEILIN.short_name || fx.MEILIN.name))
+})
