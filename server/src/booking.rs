@@ -1054,8 +1054,16 @@ pub async fn update_session(
     let old_outside = r.get::<i64, _>("outside") != 0;
     let ask = crate::rooms::PlaceAsk {
         room_id: if replace { p.room_id } else { r.get("room_id") },
-        room: Some(if replace { p.room.as_deref().unwrap_or_default() } else { &old_label }),
-        outside: if replace { p.outside.unwrap_or(false) } else { old_outside },
+        room: Some(if replace {
+            p.room.as_deref().unwrap_or_default()
+        } else {
+            &old_label
+        }),
+        outside: if replace {
+            p.outside.unwrap_or(false)
+        } else {
+            old_outside
+        },
         capacity: p.capacity.or(old_cap),
         capacity_reason: Some(p.capacity_reason.as_deref().unwrap_or(&old_reason)),
     };

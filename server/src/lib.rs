@@ -69,10 +69,10 @@ pub mod personal;
 pub mod plans;
 /// Masking of personal data.
 pub mod privacy;
-/// A session's roster and sign-in sheet (签到表) for staff.
-pub mod roster;
 /// Rooms of a unit and one calendar per room (clashes refused by the database).
 pub mod rooms;
+/// A session's roster and sign-in sheet (签到表) for staff.
+pub mod roster;
 /// Booking rules as plain functions (no-shows, ages, lottery order).
 pub mod rules;
 /// Demo data.

@@ -133,7 +133,9 @@ pub fn validate(p: &RoomInput, kinds: &[String], creating: bool) -> ApiResult<()
         _ => {}
     }
     match p.capacity {
-        Some(c) if !(1..=100_000).contains(&c) => return Err(invalid("容纳人数应在 1 到 100000 之间")),
+        Some(c) if !(1..=100_000).contains(&c) => {
+            return Err(invalid("容纳人数应在 1 到 100000 之间"))
+        }
         None if creating => return Err(invalid("请填写容纳人数")),
         _ => {}
     }
@@ -211,7 +213,8 @@ fn room_closed() -> ApiError {
     ApiError::conflict("room_closed", "该场地已停用")
 }
 
-const ROOM_COLS: &str = "id, unit_id, name, kind, capacity, facilities, accessibility, description, bookable_by, \
+const ROOM_COLS: &str =
+    "id, unit_id, name, kind, capacity, facilities, accessibility, description, bookable_by, \
      book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, closed_at";
 
 async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>> {
@@ -249,8 +252,7 @@ async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>
             name: r.get("name"),
             kind: r.get("kind"),
             capacity: r.get("capacity"),
-            facilities: serde_json::from_str(&r.get::<String, _>("facilities"))
-                .unwrap_or_default(),
+            facilities: serde_json::from_str(&r.get::<String, _>("facilities")).unwrap_or_default(),
             accessibility: r.get("accessibility"),
             description: r.get("description"),
             bookable_by: r.get("bookable_by"),
@@ -581,7 +583,18 @@ pub async fn sync_session(tx: &mut Tx, session_id: i64, now: &str) -> ApiResult<
     };
     let start = time::parse(&r.get::<String, _>("starts_at")).ok_or_else(ApiError::internal)?;
     let end = time::parse(&r.get::<String, _>("ends_at")).ok_or_else(ApiError::internal)?;
-    insert_entry(tx, room, "session", Some(session_id), start, end, "", None, now).await?;
+    insert_entry(
+        tx,
+        room,
+        "session",
+        Some(session_id),
+        start,
+        end,
+        "",
+        None,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -690,21 +703,27 @@ pub async fn entries(db: &Db, room_ids: &[i64], from: Ts, to: Ts) -> ApiResult<V
         .bind(to.timestamp())
         .fetch_all(db.pool())
         .await?;
-        out.extend(rows.into_iter().map(|r| CalendarEntry {
-            id: r.get("id"),
-            room_id: r.get("room_id"),
-            room_name: r.get("room_name"),
-            kind: r.get("kind"),
-            starts_at: time::fmt(ts(r.get("starts_s"))),
-            ends_at: time::fmt(ts(r.get("ends_s"))),
-            session_id: r.get("session_id"),
-            activity_id: r.get("activity_id"),
-            title: r
-                .get::<Option<String>, _>("title")
-                .unwrap_or_else(|| r.get("reason")),
+        out.extend(rows.into_iter().map(|r| {
+            CalendarEntry {
+                id: r.get("id"),
+                room_id: r.get("room_id"),
+                room_name: r.get("room_name"),
+                kind: r.get("kind"),
+                starts_at: time::fmt(ts(r.get("starts_s"))),
+                ends_at: time::fmt(ts(r.get("ends_s"))),
+                session_id: r.get("session_id"),
+                activity_id: r.get("activity_id"),
+                title: r
+                    .get::<Option<String>, _>("title")
+                    .unwrap_or_else(|| r.get("reason")),
+            }
         }));
     }
-    out.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then(a.room_id.cmp(&b.room_id)));
+    out.sort_by(|a, b| {
+        a.starts_at
+            .cmp(&b.starts_at)
+            .then(a.room_id.cmp(&b.room_id))
+    });
     Ok(out)
 }
 
@@ -716,7 +735,12 @@ pub fn busy(entries: &[CalendarEntry]) -> Vec<BusySpan> {
             room_id: e.room_id,
             starts_at: e.starts_at.clone(),
             ends_at: e.ends_at.clone(),
-            state: if e.kind == "closure" { "closed" } else { "busy" }.into(),
+            state: if e.kind == "closure" {
+                "closed"
+            } else {
+                "busy"
+            }
+            .into(),
         })
         .collect()
 }
@@ -834,10 +858,19 @@ pub fn month_bounds(month: &str) -> ApiResult<(Ts, Ts)> {
         return Err(bad());
     }
     let cst = time::cst();
-    let start = cst.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().ok_or_else(bad)?;
+    let start = cst
+        .with_ymd_and_hms(y, m, 1, 0, 0, 0)
+        .single()
+        .ok_or_else(bad)?;
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    let end = cst.with_ymd_and_hms(ny, nm, 1, 0, 0, 0).single().ok_or_else(bad)?;
-    Ok((start.with_timezone(&chrono::Utc), end.with_timezone(&chrono::Utc)))
+    let end = cst
+        .with_ymd_and_hms(ny, nm, 1, 0, 0, 0)
+        .single()
+        .ok_or_else(bad)?;
+    Ok((
+        start.with_timezone(&chrono::Utc),
+        end.with_timezone(&chrono::Utc),
+    ))
 }
 
 #[cfg(test)]
@@ -845,7 +878,10 @@ mod tests {
     use super::*;
 
     fn kinds() -> Vec<String> {
-        ["多功能厅", "排练厅"].iter().map(|s| s.to_string()).collect()
+        ["多功能厅", "排练厅"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 
     #[test]

@@ -10,11 +10,7 @@ use sqlx::Row;
 const DEMO_ROOM: &str = "多功能活动室";
 
 /// The place's 多功能活动室 (id, capacity), made (120 seats, open 09:00–21:00) when missing.
-async fn demo_room(
-    tx: &mut crate::db::Tx,
-    place: &org::Unit,
-    now: &str,
-) -> ApiResult<(i64, i64)> {
+async fn demo_room(tx: &mut crate::db::Tx, place: &org::Unit, now: &str) -> ApiResult<(i64, i64)> {
     if let Some(r) = sqlx::query("SELECT id, capacity FROM rooms WHERE unit_id = $1 AND name = $2")
         .bind(place.id)
         .bind(DEMO_ROOM)
@@ -290,7 +286,8 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
         let room = demo_room(&mut tx, place, &now_s).await?;
         let room_cap = room.1;
         let slot = |d: i64, n: usize| {
-            let s = today + chrono::Duration::days(d + 7 * n as i64) + chrono::Duration::hours(hour);
+            let s =
+                today + chrono::Duration::days(d + 7 * n as i64) + chrono::Duration::hours(hour);
             (s, s + chrono::Duration::minutes(90))
         };
         while !(0..lessons).all(|n| {

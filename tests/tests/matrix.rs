@@ -1295,7 +1295,10 @@ async fn fresh_room(w: &World<'_>, s: Side) -> i64 {
     let st = w.app.state();
     let point = w.app.unit_id(w.point(s)).await;
     let input = culturehub::rooms::RoomInput {
-        name: Some(format!("矩阵室{}", &uuid::Uuid::new_v4().simple().to_string()[..8])),
+        name: Some(format!(
+            "矩阵室{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        )),
         kind: Some("其他".into()),
         capacity: Some(20),
         ..Default::default()
@@ -1319,7 +1322,10 @@ fn room_use_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
 fn room_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let point = w.app.unit_id(w.point(s)).await;
-        let name = format!("矩阵新室{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let name = format!(
+            "矩阵新室{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         Req {
             method: "POST",
             path: "/api/v1/rooms".into(),
@@ -1353,7 +1359,9 @@ fn closure_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: format!("/api/v1/rooms/{id}/closures"),
-            body: Some(json!({"starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3600), "reason": "检修"})),
+            body: Some(
+                json!({"starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3600), "reason": "检修"}),
+            ),
         }
     })
 }

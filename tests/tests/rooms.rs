@@ -52,7 +52,9 @@ async fn rooms_and_calendar(app: &TestApp) {
     let point = app.unit_id("ft-p-yuanling-hongli").await;
 
     // Bad input changes nothing: an unknown kind, hours the wrong way round.
-    let before = app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM rooms").await;
+    let before = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM rooms")
+        .await;
     for body in [
         json!({"unit_id": point, "name": "游泳馆", "kind": "游泳池", "capacity": 10}),
         json!({"unit_id": point, "name": "夜场", "kind": "其他", "capacity": 10,
@@ -69,9 +71,14 @@ async fn rooms_and_calendar(app: &TestApp) {
             json!({"unit_id": point, "name": "多功能活动室", "kind": "多功能厅", "capacity": 10}),
         )
         .await;
-    assert_eq!(error_code(s, &v), "room_name_taken", "the CSV room exists: {v}");
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM rooms").await,
+        error_code(s, &v),
+        "room_name_taken",
+        "the CSV room exists: {v}"
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM rooms")
+            .await,
         before
     );
 
@@ -105,7 +112,13 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room_id": room}), start.clone(), end.clone(), 30),
+            session_body(
+                point,
+                json!({"room_id": room}),
+                start.clone(),
+                end.clone(),
+                30,
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -113,18 +126,27 @@ async fn rooms_and_calendar(app: &TestApp) {
     assert_eq!(v["sessions"][0]["room"], "排练厅");
     assert_eq!(v["sessions"][0]["room_id"], room);
     assert_eq!(entries(app, room).await, 1);
-    let activities = app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities").await;
+    let activities = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities")
+        .await;
     let (s, v) = app
         .post(
             "/api/v1/activities",
             Some(&staff),
             // Named by its name this time, overlapping by half an hour.
-            session_body(point, json!({"room": "排练厅"}), at(app, 3 * 24 * 60 + 60), at(app, 3 * 24 * 60 + 120), 20),
+            session_body(
+                point,
+                json!({"room": "排练厅"}),
+                at(app, 3 * 24 * 60 + 60),
+                at(app, 3 * 24 * 60 + 120),
+                20,
+            ),
         )
         .await;
     assert_eq!(error_code(s, &v), "room_clash", "{v}");
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities").await,
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM activities")
+            .await,
         activities,
         "a refused clash leaves no activity behind"
     );
@@ -133,7 +155,13 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room_id": room}), end.clone(), at(app, 3 * 24 * 60 + 150), 20),
+            session_body(
+                point,
+                json!({"room_id": room}),
+                end.clone(),
+                at(app, 3 * 24 * 60 + 150),
+                20,
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -178,7 +206,13 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room": "不存在的大礼堂"}), later(200), later(260), 900),
+            session_body(
+                point,
+                json!({"room": "不存在的大礼堂"}),
+                later(200),
+                later(260),
+                900,
+            ),
         )
         .await;
     assert_eq!(error_code(s, &v), "unknown_room", "{v}");
@@ -195,7 +229,13 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room": "红荔社区广场", "outside": true}), later(200), later(260), 300),
+            session_body(
+                point,
+                json!({"room": "红荔社区广场", "outside": true}),
+                later(200),
+                later(260),
+                300,
+            ),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -229,13 +269,12 @@ async fn rooms_and_calendar(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let moved_to: i64 = sqlx::query_scalar(
-        "SELECT starts_s FROM room_calendar WHERE session_id = $1",
-    )
-    .bind(first_session)
-    .fetch_one(app.state().db.pool())
-    .await
-    .unwrap();
+    let moved_to: i64 =
+        sqlx::query_scalar("SELECT starts_s FROM room_calendar WHERE session_id = $1")
+            .bind(first_session)
+            .fetch_one(app.state().db.pool())
+            .await
+            .unwrap();
     assert_eq!(
         moved_to,
         culturehub::time::parse(&later(300)).unwrap().timestamp()
@@ -244,7 +283,13 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room_id": room}), start.clone(), end.clone(), 30),
+            session_body(
+                point,
+                json!({"room_id": room}),
+                start.clone(),
+                end.clone(),
+                30,
+            ),
         )
         .await;
     assert_eq!(s, 200, "the old slot is free after the move: {v}");
@@ -286,18 +331,30 @@ async fn rooms_and_calendar(app: &TestApp) {
         .post(
             "/api/v1/activities",
             Some(&staff),
-            session_body(point, json!({"room_id": room}), later(25 * 60), later(26 * 60), 10),
+            session_body(
+                point,
+                json!({"room_id": room}),
+                later(25 * 60),
+                later(26 * 60),
+                10,
+            ),
         )
         .await;
     assert_eq!(error_code(s, &v), "room_clash", "closed: {v}");
 
     // Public free/busy: spans without names or reasons.
     let (s, v) = app
-        .get(&format!("/api/v1/org/units/{point}/rooms/busy?weeks=2"), None)
+        .get(
+            &format!("/api/v1/org/units/{point}/rooms/busy?weeks=2"),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let text = v.to_string();
-    assert!(!text.contains("排练厅讲座") && !text.contains("设备检修"), "{text}");
+    assert!(
+        !text.contains("排练厅讲座") && !text.contains("设备检修"),
+        "{text}"
+    );
     let spans: Vec<&Value> = v["busy"]
         .as_array()
         .unwrap()
@@ -322,13 +379,30 @@ async fn rooms_and_calendar(app: &TestApp) {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert!(kinds.contains(&"closure") && kinds.contains(&"session"), "{v}");
+    assert!(
+        kinds.contains(&"closure") && kinds.contains(&"session"),
+        "{v}"
+    );
     assert!(v["entries"].to_string().contains("排练厅讲座"));
 
     // The room cannot shrink below a coming session without a reason, nor close while used.
-    let (s, v) = call(app, "PATCH", &format!("/api/v1/rooms/{room}"), &staff, json!({"capacity": 25})).await;
+    let (s, v) = call(
+        app,
+        "PATCH",
+        &format!("/api/v1/rooms/{room}"),
+        &staff,
+        json!({"capacity": 25}),
+    )
+    .await;
     assert_eq!(error_code(s, &v), "room_capacity_below_sessions", "{v}");
-    let (s, v) = call(app, "PATCH", &format!("/api/v1/rooms/{room}"), &staff, json!({"name": "一号排练厅"})).await;
+    let (s, v) = call(
+        app,
+        "PATCH",
+        &format!("/api/v1/rooms/{room}"),
+        &staff,
+        json!({"name": "一号排练厅"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         app.count(&format!(
@@ -341,10 +415,21 @@ async fn rooms_and_calendar(app: &TestApp) {
         .await
     );
     let (s, v) = app
-        .post(&format!("/api/v1/rooms/{room}/close"), Some(&staff), json!({}))
+        .post(
+            &format!("/api/v1/rooms/{room}/close"),
+            Some(&staff),
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(s, &v), "room_in_use", "{v}");
-    let (s, v) = call(app, "DELETE", &format!("/api/v1/rooms/closures/{closure}"), &staff, json!({})).await;
+    let (s, v) = call(
+        app,
+        "DELETE",
+        &format!("/api/v1/rooms/closures/{closure}"),
+        &staff,
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
 
     // Room use: hours booked against opening hours in the month of the first session.
@@ -381,9 +466,13 @@ async fn clash_race(app: &TestApp) {
     let mut tokens = Vec::new();
     for i in 0..RACERS {
         tokens.push(
-            app.staff(&format!("racer-{i}"), Role::PointCoordinator, "ft-p-yuanling-hongli")
-                .await
-                .0,
+            app.staff(
+                &format!("racer-{i}"),
+                Role::PointCoordinator,
+                "ft-p-yuanling-hongli",
+            )
+            .await
+            .0,
         );
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
@@ -440,7 +529,11 @@ both!(clash, clash_race);
 async fn clash_control(app: &TestApp) {
     let point = app.unit_id("ft-p-yuanling-hongli").await;
     let (owner, _) = app
-        .staff("control-owner", Role::PointCoordinator, "ft-p-yuanling-hongli")
+        .staff(
+            "control-owner",
+            Role::PointCoordinator,
+            "ft-p-yuanling-hongli",
+        )
         .await;
     let room = new_room(app, &owner, point, "对照排练厅", 50).await;
     let db = app.state().db.clone();
@@ -505,7 +598,10 @@ async fn clash_control(app: &TestApp) {
         if guarded {
             assert_eq!((won, rows), (1, 1), "the database's guard holds");
         } else {
-            assert!(won > 1 && rows > 1, "the unguarded path must be caught double-booking ({won})");
+            assert!(
+                won > 1 && rows > 1,
+                "the unguarded path must be caught double-booking ({won})"
+            );
         }
     }
 }

@@ -91,7 +91,11 @@ async fn check_photos(
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Org")]
 impl RoomsApi {
     /// A unit's rooms with facilities, opening hours and photos (public; open rooms only).
-    #[oai(path = "/org/units/:id/rooms", method = "get", operation_id = "unit_rooms")]
+    #[oai(
+        path = "/org/units/:id/rooms",
+        method = "get",
+        operation_id = "unit_rooms"
+    )]
     async fn unit_rooms(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<RoomList>> {
         open_unit(&st, id.0).await?;
         Ok(Json(RoomList {
@@ -211,7 +215,11 @@ impl RoomsApi {
     }
 
     /// Closes a room for good (refused while coming sessions are in it).
-    #[oai(path = "/rooms/:id/close", method = "post", operation_id = "room_close")]
+    #[oai(
+        path = "/rooms/:id/close",
+        method = "post",
+        operation_id = "room_close"
+    )]
     async fn close(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let room = rooms::get(&st.db, id.0).await?;
@@ -328,7 +336,11 @@ impl RoomsApi {
 
     /// The week calendar of a unit's rooms, or of one room, for staff (`ReadActivityData` at
     /// the unit): sessions with their activity, closures with their reason.
-    #[oai(path = "/rooms/calendar", method = "get", operation_id = "rooms_calendar")]
+    #[oai(
+        path = "/rooms/calendar",
+        method = "get",
+        operation_id = "rooms_calendar"
+    )]
     async fn calendar(
         &self,
         st: Data<&AppState>,
@@ -375,7 +387,11 @@ impl RoomsApi {
     }
 
     /// Room use of a unit in a month: hours booked against opening hours (`ReadStats`).
-    #[oai(path = "/stats/room-use", method = "get", operation_id = "stats_room_use")]
+    #[oai(
+        path = "/stats/room-use",
+        method = "get",
+        operation_id = "stats_room_use"
+    )]
     async fn room_use(
         &self,
         st: Data<&AppState>,
@@ -389,9 +405,7 @@ impl RoomsApi {
         let unit = st
             .authorize_unit(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
-        let month = month
-            .0
-            .unwrap_or_else(|| time::cst_month(st.clock.now()));
+        let month = month.0.unwrap_or_else(|| time::cst_month(st.clock.now()));
         Ok(Json(RoomUseReport {
             unit_id: unit.id,
             items: rooms::usage(&st.db, unit.id, &month).await?,
