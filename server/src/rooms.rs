@@ -806,6 +806,11 @@ pub struct RoomUse {
 /// Room use of a unit's rooms in a CST month `YYYY-MM`.
 pub async fn usage(db: &Db, unit_id: i64, month: &str) -> ApiResult<Vec<RoomUse>> {
     let (from, to) = month_bounds(month)?;
+    usage_between(db, unit_id, from, to).await
+}
+
+/// Room use of a unit's rooms in [from, to).
+pub async fn usage_between(db: &Db, unit_id: i64, from: Ts, to: Ts) -> ApiResult<Vec<RoomUse>> {
     let rooms = list(db, unit_id, true).await?;
     let mut out = Vec::with_capacity(rooms.len());
     for r in rooms {
@@ -843,6 +848,54 @@ pub async fn usage(db: &Db, unit_id: i64, month: &str) -> ApiResult<Vec<RoomUse>
         });
     }
     Ok(out)
+}
+
+/// The 场地使用 ledger sheet: every room of the units in scope under `under`, its hours booked,
+/// closed and open in the period, and the share.
+pub async fn ledger_sheet(
+    db: &Db,
+    scope: &crate::access::Scope,
+    under: &str,
+    from: &str,
+    to: &str,
+) -> ApiResult<crate::export::Table> {
+    let (from, to) = (
+        time::parse(from).ok_or_else(ApiError::internal)?,
+        time::parse(to).ok_or_else(ApiError::internal)?,
+    );
+    let units = sqlx::query(&format!(
+        "SELECT DISTINCT u.id, u.short_name, u.path FROM rooms r JOIN org_units u ON u.id = r.unit_id \
+         WHERE {} AND u.path LIKE $1 ORDER BY u.path",
+        scope.sql("u.path")
+    ))
+    .bind(format!("{under}%"))
+    .fetch_all(db.pool())
+    .await?;
+    let mut t = crate::export::Table::new(
+        "场地使用",
+        &[
+            "单位",
+            "场地",
+            "已安排（小时）",
+            "闭馆（小时）",
+            "开放（小时）",
+            "使用率",
+        ],
+    );
+    for u in units {
+        let name: String = u.get("short_name");
+        for r in usage_between(db, u.get("id"), from, to).await? {
+            t.push(vec![
+                name.clone().into(),
+                r.room_name.into(),
+                r.booked_hours.into(),
+                r.closed_hours.into(),
+                r.opening_hours.into(),
+                format!("{:.1}%", r.share * 100.0).into(),
+            ]);
+        }
+    }
+    Ok(t)
 }
 
 fn round1(x: f64) -> f64 {
