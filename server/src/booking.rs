@@ -1059,11 +1059,8 @@ pub async fn update_session(
         } else {
             &old_label
         }),
-        outside: if replace {
-            p.outside.unwrap_or(false)
-        } else {
-            old_outside
-        },
+        // A new text for an outside place stays outside unless a room is named.
+        outside: p.outside.unwrap_or(old_outside && p.room_id.is_none()),
         capacity: p.capacity.or(old_cap),
         capacity_reason: Some(p.capacity_reason.as_deref().unwrap_or(&old_reason)),
     };

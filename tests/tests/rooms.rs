@@ -241,6 +241,24 @@ async fn rooms_and_calendar(app: &TestApp) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["sessions"][0]["outside"], true);
     assert_eq!(v["sessions"][0]["room_id"], Value::Null);
+    // A new text for an outside place stays outside (the console sends only the text).
+    let outside_session = v["sessions"][0]["id"].as_i64().unwrap();
+    let (s, v) = call(
+        app,
+        "PATCH",
+        &format!("/api/v1/sessions/{outside_session}"),
+        &staff,
+        json!({"room": "红荔公园"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions WHERE id = {outside_session} AND outside = 1 AND room = '红荔公园' AND room_id IS NULL"
+        ))
+        .await,
+        1
+    );
 
     // Moving a session moves its entry (into a clash: refused, nothing changes); cancelling
     // frees the slot.
