@@ -166,6 +166,15 @@ export const SCREENS: Screen[] = [
     ops: ['partner_requests', 'partner_confirm', 'partner_decline'],
   },
   {
+    name: 'rooms',
+    path: '/rooms',
+    title: '场地与日程',
+    icon: 'OfficeBuilding',
+    needs: 'read_activity_data',
+    component: () => import('./views/RoomsView.vue'),
+    ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use'],
+  },
+  {
     name: 'register',
     path: '/register',
     title: '人员名册与双派',

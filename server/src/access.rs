@@ -105,12 +105,15 @@ pub enum Action {
     /// See residents' reports (举报) of the unit's comments and demands and decide them:
     /// whoever may moderate the unit's feedback.
     ModerateReports,
+    /// Keep the unit's rooms (场地): create, edit, close, opening hours, closures on the
+    /// room's calendar. Whoever runs the unit's activities, since sessions go into the rooms.
+    ManageRooms,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -136,6 +139,7 @@ impl Action {
         Action::ManagePlan,
         Action::ManageStaff,
         Action::ModerateReports,
+        Action::ManageRooms,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -191,6 +195,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | Grant(Volunteer)
                 | UploadFiles
                 | ModerateReports
+                | ManageRooms
         ),
         BranchStaff => {
             allows(PointCoordinator, action)

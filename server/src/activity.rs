@@ -35,9 +35,17 @@ pub fn kind_label(kind: &str) -> &'static str {
 pub struct NewSession {
     /// Where: a unit of the network…
     pub unit_id: i64,
-    /// …and a room there.
+    /// …and a room there: its name (or use `room_id`), or with `outside` a place outside
+    /// the unit. A name that is no room of the unit is refused (`unknown_room`).
     #[oai(validator(max_length = 40))]
     pub room: Option<String>,
+    /// A room of the unit (`GET /api/v1/org/units/{id}/rooms`); the session goes on its calendar.
+    pub room_id: Option<i64>,
+    /// `room` is a place outside the unit (a square, a school hall): no room, no calendar.
+    pub outside: Option<bool>,
+    /// Why the session has more seats than its room holds; required when it has.
+    #[oai(validator(max_length = 200))]
+    pub capacity_reason: Option<String>,
     /// RFC 3339, e.g. `2026-12-01T19:30:00+08:00`.
     pub starts_at: String,
     pub ends_at: String,
@@ -85,6 +93,9 @@ pub struct NewActivity {
 pub struct SessionPlan {
     pub unit_id: i64,
     pub room: String,
+    pub room_id: Option<i64>,
+    pub outside: bool,
+    pub capacity_reason: Option<String>,
     pub starts_at: Ts,
     pub ends_at: Ts,
     pub capacity: Option<i64>,
@@ -190,6 +201,9 @@ pub fn validate(a: &NewActivity, now: Ts) -> ApiResult<(Vec<SessionPlan>, Option
         plans.push(SessionPlan {
             unit_id: s.unit_id,
             room: s.room.clone().unwrap_or_default().trim().to_string(),
+            room_id: s.room_id,
+            outside: s.outside.unwrap_or(false),
+            capacity_reason: s.capacity_reason.clone(),
             starts_at,
             ends_at,
             capacity: if bookable { s.capacity } else { None },
@@ -230,11 +244,24 @@ pub async fn create(
     access::check(caller, Action::ManageActivities, &organizer)?;
     org::ensure_open(db, organizer.id).await?;
     let mut places = Vec::new();
-    for p in &plans {
+    for (i, p) in plans.iter().enumerate() {
         let u = org::unit_ref(db, p.unit_id).await?;
         access::check(caller, Action::ManageActivities, &u)?;
         org::ensure_open(db, u.id).await?;
-        places.push(u);
+        let place = crate::rooms::resolve(
+            db,
+            u.id,
+            &crate::rooms::PlaceAsk {
+                room_id: p.room_id,
+                room: Some(&p.room),
+                outside: p.outside,
+                capacity: p.capacity,
+                capacity_reason: p.capacity_reason.as_deref(),
+            },
+            &format!("第 {} 场", i + 1),
+        )
+        .await?;
+        places.push((u, place));
     }
     let joint = a.joint_unit_ids.clone().unwrap_or_default();
     if joint.len() > 20 {
@@ -293,7 +320,7 @@ pub async fn create(
     .bind(poster.as_ref().map(|f| f.id))
     .fetch_one(&mut *tx)
     .await?;
-    insert_sessions(&mut tx, id, &plans, &places).await?;
+    insert_sessions(&mut tx, id, &plans, &places, &now_s).await?;
     for j in joint {
         // A partner takes part once it confirms from its own inbox; the main center delivering
         // from its menu is itself the act of taking part.
@@ -322,25 +349,32 @@ async fn insert_sessions(
     tx: &mut Tx,
     activity_id: i64,
     plans: &[SessionPlan],
-    places: &[UnitRef],
+    places: &[(UnitRef, crate::rooms::Place)],
+    now: &str,
 ) -> ApiResult<()> {
-    for (i, (p, u)) in plans.iter().zip(places).enumerate() {
-        sqlx::query(
+    for (i, (p, (u, place))) in plans.iter().zip(places).enumerate() {
+        let sid: i64 = sqlx::query_scalar(
             "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, room, starts_at, ends_at, capacity, \
-             booking_opens_at, booking_closes_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+             booking_opens_at, booking_closes_at, room_id, outside, capacity_reason) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
         )
         .bind(activity_id)
         .bind(i as i64 + 1)
         .bind(u.id)
         .bind(&u.path)
-        .bind(&p.room)
+        .bind(&place.label)
         .bind(time::fmt(p.starts_at))
         .bind(time::fmt(p.ends_at))
         .bind(p.capacity)
         .bind(p.opens_at.map(time::fmt))
         .bind(time::fmt(p.closes_at))
-        .execute(&mut **tx)
+        .bind(place.room_id)
+        .bind(place.outside as i64)
+        .bind(&place.capacity_reason)
+        .fetch_one(&mut **tx)
         .await?;
+        // The room's calendar refuses a clash, with this activity's other sessions too.
+        crate::rooms::sync_session(tx, sid, now).await?;
     }
     Ok(())
 }
@@ -494,7 +528,11 @@ pub struct SessionView {
     pub address: String,
     pub lng: Option<f64>,
     pub lat: Option<f64>,
+    /// The room's name, or the place outside the unit (`outside`).
     pub room: String,
+    /// The room of the unit it takes place in, if any.
+    pub room_id: Option<i64>,
+    pub outside: bool,
     pub starts_at: String,
     pub ends_at: String,
     /// Null: open event, no booking.
@@ -518,6 +556,8 @@ fn session_from(r: &sqlx::any::AnyRow) -> SessionView {
         lng: r.get("lng"),
         lat: r.get("lat"),
         room: r.get("room"),
+        room_id: r.get("room_id"),
+        outside: r.get::<i64, _>("outside") != 0,
         starts_at: r.get("starts_at"),
         ends_at: r.get("ends_at"),
         capacity,
@@ -529,7 +569,7 @@ fn session_from(r: &sqlx::any::AnyRow) -> SessionView {
     }
 }
 
-const SESSION_COLS: &str = "s.id, s.lesson_no, s.unit_id, u.short_name AS unit_name, u.address, u.lng, u.lat, s.room, \
+const SESSION_COLS: &str = "s.id, s.lesson_no, s.unit_id, u.short_name AS unit_name, u.address, u.lng, u.lat, s.room, s.room_id, s.outside, \
     s.starts_at, s.ends_at, s.capacity, s.booked, s.waitlisted, s.booking_opens_at, s.booking_closes_at, s.status";
 
 pub async fn sessions_of(db: &Db, activity_id: i64) -> ApiResult<Vec<SessionView>> {
@@ -815,6 +855,9 @@ mod tests {
             sessions: vec![NewSession {
                 unit_id: 1,
                 room: None,
+                room_id: None,
+                outside: None,
+                capacity_reason: None,
                 starts_at: time::fmt(start),
                 ends_at: time::fmt(start + chrono::Duration::hours(2)),
                 capacity: Some(30),

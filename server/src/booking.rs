@@ -954,6 +954,8 @@ pub async fn cancel_activity(
         .bind(activity_id)
         .execute(&mut *tx)
         .await?;
+    // Cancelling frees the rooms.
+    crate::rooms::free_activity(&mut tx, activity_id).await?;
     for r in &rows {
         let id: i64 = r.get("id");
         let starts = time::parse(&r.get::<String, _>("starts_at")).unwrap_or(now);
@@ -987,8 +989,16 @@ pub struct SessionPatch {
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     pub capacity: Option<i64>,
+    /// A room of the session's unit by name (see `NewSession::room`), or with `outside` the
+    /// place outside the unit.
     #[oai(validator(max_length = 40))]
     pub room: Option<String>,
+    /// A room of the session's unit.
+    pub room_id: Option<i64>,
+    pub outside: Option<bool>,
+    /// Why the session has more seats than its room holds; required when it has.
+    #[oai(validator(max_length = 200))]
+    pub capacity_reason: Option<String>,
 }
 
 /// Changes a session. Capacity may not go below seats already taken; more capacity is filled
@@ -1002,8 +1012,8 @@ pub async fn update_session(
 ) -> ApiResult<()> {
     let now_s = time::fmt(now);
     let r = sqlx::query(
-        "SELECT s.starts_at, s.ends_at, s.capacity, s.booked, s.room, a.title, a.status, a.id AS activity_id, u.short_name \
-         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1",
+        "SELECT s.starts_at, s.ends_at, s.capacity, s.booked, s.room, s.room_id, s.outside, s.capacity_reason, s.unit_id, \
+         a.title, a.status, a.id AS activity_id, u.short_name FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1",
     )
     .bind(session_id)
     .fetch_optional(db.pool())
@@ -1037,6 +1047,28 @@ pub async fn update_session(
             return Err(ApiError::validation("名额无效"));
         }
     }
+    // The place: as asked, or as it was (its room's capacity is checked again either way).
+    let replace = p.room_id.is_some() || p.room.is_some() || p.outside.is_some();
+    let old_reason: String = r.get("capacity_reason");
+    let old_label: String = r.get("room");
+    let old_outside = r.get::<i64, _>("outside") != 0;
+    let ask = crate::rooms::PlaceAsk {
+        room_id: if replace { p.room_id } else { r.get("room_id") },
+        room: Some(if replace {
+            p.room.as_deref().unwrap_or_default()
+        } else {
+            &old_label
+        }),
+        // A new text for an outside place stays outside unless a room is named.
+        outside: p.outside.unwrap_or(old_outside && p.room_id.is_none()),
+        capacity: p.capacity.or(old_cap),
+        capacity_reason: Some(p.capacity_reason.as_deref().unwrap_or(&old_reason)),
+    };
+    let place = if replace || p.capacity.is_some() || p.capacity_reason.is_some() {
+        Some(crate::rooms::resolve(db, r.get("unit_id"), &ask, "该场次").await?)
+    } else {
+        None
+    };
     let mut tx = db.begin().await?;
     lock_session(&mut tx, session_id).await?;
     if let Some(c) = p.capacity {
@@ -1059,17 +1091,30 @@ pub async fn update_session(
     .bind(time::fmt(start))
     .bind(time::fmt(end))
     .bind(p.capacity)
-    .bind(p.room.as_deref().map(str::trim))
+    .bind(place.as_ref().map(|x| x.label.clone()))
     .bind(session_id)
     .execute(&mut *tx)
     .await?;
+    if let Some(place) = &place {
+        sqlx::query(
+            "UPDATE sessions SET room_id = $1, outside = $2, capacity_reason = $3 WHERE id = $4",
+        )
+        .bind(place.room_id)
+        .bind(place.outside as i64)
+        .bind(&place.capacity_reason)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Moving the session moves its calendar entry; a clash refuses the whole change.
+    crate::rooms::sync_session(&mut tx, session_id, &now_s).await?;
     if p.capacity.is_some_and(|c| Some(c) > old_cap) {
         promote(&mut tx, session_id, &now_s).await?;
     }
     let moved = start != old_start
-        || p.room
-            .as_deref()
-            .is_some_and(|room| room.trim() != r.get::<String, _>("room"));
+        || place.as_ref().is_some_and(|x| {
+            x.label != old_label || x.room_id != r.get::<Option<i64>, _>("room_id")
+        });
     if moved && r.get::<String, _>("status") == "published" {
         let holders = sqlx::query(
             // A course's bookings sit on its first lesson; a change to any lesson concerns them all.

@@ -437,6 +437,8 @@ pub struct PolicySettings {
     pub deputy_head_post: String,
     /// The post of a branch instructor dispatched to a point (双派).
     pub instructor_post: String,
+    /// The kinds a unit's rooms (场地) may be of.
+    pub room_kinds: Vec<String>,
 }
 
 /// Names units must have, by level. `{center}` is the district cultural center's name (e.g.
@@ -486,6 +488,18 @@ impl Default for PolicySettings {
             coordinator_post: "文体协管员".into(),
             deputy_head_post: "副馆长".into(),
             instructor_post: "业务指导员".into(),
+            room_kinds: [
+                "多功能厅",
+                "排练厅",
+                "舞蹈室",
+                "琴房",
+                "书画室",
+                "展厅",
+                "户外场地",
+                "其他",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

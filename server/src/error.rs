@@ -574,6 +574,39 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "no_open_reports",
         "There are no open reports about this item to decide.",
     ),
+    // Rooms (场地)
+    (
+        "room_clash",
+        "The room is already taken at this time by a session or a closure. Nothing was saved.",
+    ),
+    (
+        "room_closed",
+        "This room is closed for good.",
+    ),
+    (
+        "room_in_use",
+        "The room still has sessions to come; move or cancel them first.",
+    ),
+    (
+        "room_name_taken",
+        "This venue already has a room with this name.",
+    ),
+    (
+        "room_capacity_below_sessions",
+        "The capacity cannot be lower than the seats of a coming session in this room.",
+    ),
+    (
+        "unknown_room",
+        "There is no such room at this venue. Choose a room, or mark the place as outside the venue.",
+    ),
+    (
+        "room_not_in_unit",
+        "This room belongs to another venue.",
+    ),
+    (
+        "over_room_capacity",
+        "The session has more seats than the room holds. Give a reason or lower the seats.",
+    ),
 ];
 
 #[cfg(test)]

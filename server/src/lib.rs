@@ -73,6 +73,8 @@ pub mod poster;
 pub mod privacy;
 /// 举报: residents report comments and demands; staff uphold (hide) or dismiss.
 pub mod reports;
+/// Rooms of a unit and one calendar per room (clashes refused by the database).
+pub mod rooms;
 /// A session's roster and sign-in sheet (签到表) for staff.
 pub mod roster;
 /// Booking rules as plain functions (no-shows, ages, lottery order).

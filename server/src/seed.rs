@@ -4,6 +4,39 @@
 use crate::error::ApiResult;
 use crate::org;
 use crate::state::AppState;
+use crate::time::Ts;
+use sqlx::Row;
+
+const DEMO_ROOM: &str = "多功能活动室";
+
+/// The place's 多功能活动室 (id, capacity), made (120 seats, open 09:00–21:00) when missing.
+async fn demo_room(tx: &mut crate::db::Tx, place: &org::Unit, now: &str) -> ApiResult<(i64, i64)> {
+    if let Some(r) = sqlx::query("SELECT id, capacity FROM rooms WHERE unit_id = $1 AND name = $2")
+        .bind(place.id)
+        .bind(DEMO_ROOM)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
+        return Ok((r.get("id"), r.get("capacity")));
+    }
+    let input = crate::rooms::RoomInput {
+        name: Some(DEMO_ROOM.into()),
+        kind: Some("多功能厅".into()),
+        capacity: Some(120),
+        facilities: Some(vec!["投影仪".into(), "音响".into()]),
+        hours: Some(
+            (1..=7)
+                .map(|d| crate::rooms::OpeningHours {
+                    weekday: d,
+                    opens: "09:00".into(),
+                    closes: "21:00".into(),
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    Ok((crate::rooms::insert(tx, place.id, &input, now).await?, 120))
+}
 
 /// Loads the demo network when the database has no units yet. Returns units created.
 pub async fn demo_if_empty(st: &AppState) -> ApiResult<usize> {
@@ -210,6 +243,7 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
     ];
     let places: Vec<&crate::org::Unit> = units.iter().filter(|u| u.level != "main").collect();
     let mut created = 0;
+    let mut taken: std::collections::HashMap<i64, Vec<(Ts, Ts)>> = Default::default();
     let mut tx = st.db.begin().await?;
     let now_s = crate::time::fmt(now);
     for i in 0..60 {
@@ -229,9 +263,8 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
         } else {
             "fcfs"
         };
-        let day = rng.gen_range(1..28);
+        let mut day = rng.gen_range(1..28);
         let hour = [9, 10, 14, 15, 19][rng.gen_range(0..5)];
-        let start = today + chrono::Duration::days(day) + chrono::Duration::hours(hour);
         let lessons = if is_course {
             if title.contains("8 课时") {
                 8
@@ -248,6 +281,28 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
         } else {
             Some([20, 30, 40, 60, 120][rng.gen_range(0..5)])
         };
+        // Sessions go in the place's 多功能活动室 (made for units without one), on days its
+        // calendar is free: the demo never holds two sessions in one room at once.
+        let room = demo_room(&mut tx, place, &now_s).await?;
+        let room_cap = room.1;
+        let slot = |d: i64, n: usize| {
+            let s =
+                today + chrono::Duration::days(d + 7 * n as i64) + chrono::Duration::hours(hour);
+            (s, s + chrono::Duration::minutes(90))
+        };
+        while !(0..lessons).all(|n| {
+            let (s, e) = slot(day, n);
+            taken
+                .get(&room.0)
+                .is_none_or(|v: &Vec<(Ts, Ts)>| v.iter().all(|(a, b)| *b <= s || e <= *a))
+        }) {
+            day += 1;
+        }
+        for n in 0..lessons {
+            taken.entry(room.0).or_default().push(slot(day, n));
+        }
+        let start = slot(day, 0).0;
+        let capacity = capacity.map(|c| c.min(room_cap));
         let (age_min, age_max) = if title.contains("少儿") {
             (Some(6), Some(12))
         } else {
@@ -282,21 +337,23 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
             } else {
                 s
             };
-            sqlx::query(
-                "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, room, starts_at, ends_at, capacity, booking_closes_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            let sid: i64 = sqlx::query_scalar(
+                "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, room, starts_at, ends_at, capacity, booking_closes_at, room_id) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
             )
             .bind(id)
             .bind(n as i64 + 1)
             .bind(place.id)
             .bind(&place.path)
-            .bind("多功能活动室")
+            .bind(DEMO_ROOM)
             .bind(crate::time::fmt(s))
             .bind(crate::time::fmt(s + chrono::Duration::minutes(90)))
             .bind(if n == 0 { capacity } else { None })
             .bind(crate::time::fmt(closes))
-            .execute(&mut *tx)
+            .bind(room.0)
+            .fetch_one(&mut *tx)
             .await?;
+            crate::rooms::sync_session(&mut tx, sid, &now_s).await?;
         }
         created += 1;
     }

@@ -905,7 +905,7 @@ async fn abuse_limits(app: &TestApp) {
         json!({
             "title": "联合主办讲座", "kind": "lecture", "organizer_unit_id": yuanling,
             "booking_mode": "fcfs", "joint_unit_ids": joint,
-            "sessions": [{"unit_id": point, "room": "多功能活动室",
+            "sessions": [{"unit_id": point,
                 "starts_at": culturehub_tests::at(app, 3000), "ends_at": culturehub_tests::at(app, 3090), "capacity": 10}],
         })
     };

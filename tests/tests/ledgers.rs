@@ -114,7 +114,8 @@ async fn workbook_sheets_headers_rows_and_scope(app: &TestApp) {
             "评价与回复",
             "群众需求",
             "菜单点单",
-            "活动照片"
+            "活动照片",
+            "场地使用"
         ]
     );
     let acts = sheet(&wb, "活动");

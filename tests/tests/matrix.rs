@@ -16,6 +16,8 @@ const PUBLIC: &[&str] = &[
     "org_unit",
     "org_unit_poster",
     "org_naming",
+    "unit_rooms",
+    "unit_rooms_busy",
     "auth_wechat",
     "auth_dev",
     "activities_browse",
@@ -1423,8 +1425,167 @@ fn file_thumb_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+/// A fresh room at the point on `s`, made directly (no permission involved).
+async fn fresh_room(w: &World<'_>, s: Side) -> i64 {
+    let st = w.app.state();
+    let point = w.app.unit_id(w.point(s)).await;
+    let input = culturehub::rooms::RoomInput {
+        name: Some(format!(
+            "矩阵室{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        )),
+        kind: Some("其他".into()),
+        capacity: Some(20),
+        ..Default::default()
+    };
+    let mut tx = st.db.begin().await.unwrap();
+    let id = culturehub::rooms::insert(&mut tx, point, &input, &st.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+fn rooms_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/rooms")
+}
+fn rooms_calendar_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/rooms/calendar")
+}
+fn room_use_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/room-use")
+}
+fn room_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        let name = format!(
+            "矩阵新室{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Req {
+            method: "POST",
+            path: "/api/v1/rooms".into(),
+            body: Some(json!({"unit_id": point, "name": name, "kind": "琴房", "capacity": 6})),
+        }
+    })
+}
+fn room_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_room(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/rooms/{id}"),
+            body: Some(json!({"capacity": 30})),
+        }
+    })
+}
+fn room_close_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_room(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/rooms/{id}/close"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn closure_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_room(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/rooms/{id}/closures"),
+            body: Some(
+                json!({"starts_at": culturehub_tests::at(w.app, 3000), "ends_at": culturehub_tests::at(w.app, 3600), "reason": "检修"}),
+            ),
+        }
+    })
+}
+fn closure_delete_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let room = fresh_room(w, s).await;
+        let st = w.app.state();
+        let now = st.clock.now();
+        let mut tx = st.db.begin().await.unwrap();
+        let id = culturehub::rooms::insert_entry(
+            &mut tx,
+            room,
+            "closure",
+            None,
+            now + chrono::Duration::days(2),
+            now + chrono::Duration::days(3),
+            "检修",
+            None,
+            &st.now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/rooms/closures/{id}"),
+            body: None,
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
+        Case {
+            op: "rooms_list",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: rooms_list_op,
+        },
+        Case {
+            op: "room_create",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_create_op,
+        },
+        Case {
+            op: "room_update",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_update_op,
+        },
+        Case {
+            op: "room_close",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_close_op,
+        },
+        Case {
+            op: "room_closure_create",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: closure_create_op,
+        },
+        Case {
+            op: "room_closure_delete",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: closure_delete_op,
+        },
+        Case {
+            op: "rooms_calendar",
+            allowed: ACTIVITY_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: rooms_calendar_op,
+        },
+        Case {
+            op: "stats_room_use",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: room_use_op,
+        },
         Case {
             op: "org_unit_update",
             allowed: UNIT_EDITORS,

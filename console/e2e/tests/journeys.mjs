@@ -138,7 +138,7 @@ export default function journeys(ctx) {
             kind: 'performance',
             organizer_unit_id: w.point.id,
             booking_mode: 'fcfs',
-            sessions: [{ unit_id: w.point.id, room: '多功能厅', starts_at: `${sat}T09:30:00+08:00`, ends_at: `${sat}T11:00:00+08:00`, capacity: 30 }],
+            sessions: [{ unit_id: w.point.id, room: '红荔社区广场', outside: true, starts_at: `${sat}T09:30:00+08:00`, ends_at: `${sat}T11:00:00+08:00`, capacity: 30 }],
           },
           { token: w.coord.token },
         )
@@ -662,6 +662,51 @@ export default function journeys(ctx) {
         await p.locator('[data-test=coverage-table] tbody tr', { hasText: '王*伟' }).waitFor()
         await p.locator('[data-test=staffing-table] tbody tr').first().waitFor()
         await shot(p, 'register-coverage')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
+      name: 'rooms (issue 14): branch staff add a rehearsal room, close it tomorrow for maintenance, see it on the week calendar; a session over the closure is refused',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=rooms]').click()
+        await p.locator('[data-test=new-room]').click()
+        await inp(p, 'room-name').fill('二楼排练厅')
+        await pick(p, p.locator('[data-test=room-kind]'), '排练厅')
+        await p.locator('[data-test=room-save]').click()
+        await toast(p, '已保存')
+        await p.locator('[data-test=rooms] tbody tr', { hasText: '二楼排练厅' }).waitFor()
+        const listed = await api.get(`/api/v1/rooms?unit_id=${w.branch.id}`, { token: w.branchStaff.token })
+        const room = listed.items.find((r) => r.name === '二楼排练厅')
+        assert.equal(room.kind, '排练厅')
+        assert.equal(room.hours.length, 7)
+        const tomorrow = chinaDay(new Date(Date.now() + DAY))
+        await p.locator(`[data-test=closure-room-${room.id}]`).click()
+        const day = inp(p, 'closure-day')
+        await day.fill(tomorrow)
+        await day.press('Enter')
+        await inp(p, 'closure-reason').fill('设备检修')
+        await p.locator('[data-test=closure-save]').click()
+        await toast(p, '已添加闭馆安排')
+        await p.locator('[data-test=week] .entry', { hasText: '闭馆：设备检修' }).waitFor()
+        await shot(p, 'rooms-week')
+        // The calendar refuses a session over the closure, with the one error shape.
+        const r = await api.call('POST', '/api/v1/activities', {
+          token: w.branchStaff.token,
+          body: {
+            title: '排练厅讲座', kind: 'lecture', organizer_unit_id: w.branch.id, booking_mode: 'fcfs',
+            sessions: [{ unit_id: w.branch.id, room_id: room.id, starts_at: `${tomorrow}T10:00:00+08:00`, ends_at: `${tomorrow}T11:00:00+08:00`, capacity: 10 }],
+          },
+        })
+        assert.equal(r.status, 409)
+        assert.equal(r.body.error.code, 'room_clash')
+        // The public free/busy shows the closure without its reason.
+        const busy = await api.get(`/api/v1/org/units/${w.branch.id}/rooms/busy`)
+        const span = busy.busy.find((b) => b.room_id === room.id)
+        assert.equal(span.state, 'closed')
+        assert.ok(!JSON.stringify(busy).includes('设备检修'))
         await closeAll()
       },
       after: closeAll,

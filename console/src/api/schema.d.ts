@@ -122,27 +122,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/activities/{id}/poster.png": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Share poster (分享海报) of a published activity: PNG, 750×1334, a blank panel for the
-         *     mini-program to write title, time and place on, and a QR code that opens the activity.
-         *     Drafts, cancelled and finished activities have none (404).
-         */
-        get: operations["activity_poster"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/activities/{id}/publish": {
         parameters: {
             query?: never;
@@ -1560,26 +1539,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/org/units/{id}/poster.png": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Share poster (分享海报) of an open unit: the same layout as an activity's, its QR code
-         *     opens the unit. Closed units have none (404).
-         */
-        get: operations["org_unit_poster"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/org/units/{id}/rename": {
         parameters: {
             query?: never;
@@ -1591,6 +1550,43 @@ export interface paths {
         put?: never;
         /** Rename a unit under the naming rule (staff of the unit above it). */
         post: operations["org_unit_rename"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's rooms with facilities, opening hours and photos (public; open rooms only). */
+        get: operations["unit_rooms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org/units/{id}/rooms/busy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Free/busy of a unit's rooms for the coming weeks (public): when each room is taken or
+         *     closed, never by whom or for what.
+         */
+        get: operations["unit_rooms_busy"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1704,95 +1700,6 @@ export interface paths {
         patch: operations["staff_register_update"];
         trace?: never;
     };
-    "/api/v1/plan-items/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Edits an item's what, when and units (main center). */
-        put: operations["plan_item_update"];
-        post?: never;
-        /** Deletes an item entered by mistake, with its links; the activities stay (main center). */
-        delete: operations["plan_item_delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/plan-items/{id}/activities": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Links an activity that carries the item out: the main center, or whoever runs the
-         *     activity at a unit the item names.
-         */
-        post: operations["plan_item_link"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/plan-items/{id}/activities/{activity_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Unlinks an activity from the item (the same people as linking). */
-        delete: operations["plan_item_unlink"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/plan-items/{id}/close": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Closes an item: it stays in the plan, no longer chased (main center). */
-        post: operations["plan_item_close"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/plan-items/{id}/reopen": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Reopens a closed item (main center). */
-        post: operations["plan_item_reopen"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/plans/{year}": {
         parameters: {
             query?: never;
@@ -1805,28 +1712,6 @@ export interface paths {
         /** Sets the year's targets and allocations to branches and points (main center). */
         put: operations["plan_save"];
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/plans/{year}/items": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The main center's work-plan items of a CST year: all of them for whoever reads the whole
-         *     district, else the items naming one of my units; `unit_id` narrows to items naming a
-         *     unit in that subtree. Each item's status is derived from its linked activities.
-         */
-        get: operations["plan_items"];
-        put?: never;
-        /** Adds a work-plan item: what, when (CST month), which units (main center). */
-        post: operations["plan_item_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1867,28 +1752,59 @@ export interface paths {
         patch: operations["rating_update"];
         trace?: never;
     };
-    "/api/v1/reports": {
+    "/api/v1/rooms": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** ReportCreated items with open reports in my scope, most reported first. */
-        get: operations["report_queue"];
+        /** A unit's rooms for staff, closed ones included (`ManageRooms` at the unit). */
+        get: operations["rooms_list"];
         put?: never;
-        /**
-         * Report a public comment or a demand (举报): once per person and item; the outcome
-         *     arrives in 我的消息.
-         */
-        post: operations["report_create"];
+        /** Adds a room to a unit (`ManageRooms` at the unit). */
+        post: operations["room_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/reports/{kind}/{id}/decide": {
+    "/api/v1/rooms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a room: any field; `hours` and `photo_file_ids` replace the lists. */
+        patch: operations["room_update"];
+        trace?: never;
+    };
+    "/api/v1/rooms/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes a room for good (refused while coming sessions are in it). */
+        post: operations["room_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rooms/{id}/closures": {
         parameters: {
             query?: never;
             header?: never;
@@ -1898,28 +1814,48 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Uphold (hide the item) or dismiss every open report of an item; audited, and each
-         *     reporter is told.
+         * Closes a room for a while (holiday, maintenance): an entry on its calendar. Refused
+         *     with `409 room_clash` where something is already planned.
          */
-        post: operations["report_decide"];
+        post: operations["room_closure_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/reports/reasons": {
+    "/api/v1/rooms/calendar": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The reasons a report can give (举报原因). */
-        get: operations["report_reasons"];
+        /**
+         * The week calendar of a unit's rooms, or of one room, for staff (`ReadActivityData` at
+         *     the unit): sessions with their activity, closures with their reason.
+         */
+        get: operations["rooms_calendar"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rooms/closures/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a closure from a room's calendar. */
+        delete: operations["room_closure_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2282,6 +2218,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/room-use": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Room use of a unit in a month: hours booked against opening hours (`ReadStats`). */
+        get: operations["stats_room_use"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/satisfaction": {
         parameters: {
             query?: never;
@@ -2588,33 +2541,6 @@ export interface components {
             /** Format: int64 */
             unit_id: number;
         };
-        /**
-         * AllocationBalance
-         * @description One level of the allocation: what a unit holds and how much of it is allocated below.
-         */
-        AllocationBalance: {
-            /**
-             * Format: int64
-             * @description Sum of the allocations one level down (branches, or the branch's points).
-             */
-            allocated: number;
-            category: string;
-            /**
-             * Format: int64
-             * @description `target - allocated`; negative when over-allocated.
-             */
-            remaining: number;
-            /** @description `under` (some left to allocate), `full` or `over`. */
-            state: string;
-            /** Format: int64 */
-            target: number;
-            /**
-             * Format: int64
-             * @description The district's root (its target) or a branch (its allocation).
-             */
-            unit_id: number;
-            unit_name: string;
-        };
         /** Application */
         Application: {
             created_at: string;
@@ -2720,6 +2646,32 @@ export interface components {
         /** BookingList */
         BookingList: {
             items: components["schemas"]["BookingView"][];
+        };
+        /**
+         * BookingRules
+         * @description What team bookings will follow (stored now; teams come later).
+         */
+        BookingRules: {
+            /**
+             * Format: int64
+             * @description How many days ahead a slot can be booked.
+             */
+            book_ahead_days: number;
+            /**
+             * Format: int64
+             * @description A booking can be cancelled until this many hours before it starts.
+             */
+            cancel_hours_before: number;
+            /**
+             * Format: int64
+             * @description The longest slot, in minutes.
+             */
+            max_slot_minutes: number;
+            /**
+             * Format: int64
+             * @description Hours one team may book per week.
+             */
+            weekly_hours_per_team: number;
         };
         /** BookingView */
         BookingView: {
@@ -2833,6 +2785,46 @@ export interface components {
             /** Format: int64 */
             page_size: number;
         };
+        /**
+         * BusySpan
+         * @description A busy span on the public free/busy view: no names, no reasons.
+         */
+        BusySpan: {
+            ends_at: string;
+            /** Format: int64 */
+            room_id: number;
+            starts_at: string;
+            /** @description `busy` (something takes place) or `closed`. */
+            state: string;
+        };
+        /** Calendar */
+        Calendar: {
+            entries: components["schemas"]["CalendarEntry"][];
+            from: string;
+            rooms: components["schemas"]["RoomView"][];
+            to: string;
+        };
+        /**
+         * CalendarEntry
+         * @description One calendar entry as staff see it.
+         */
+        CalendarEntry: {
+            /** Format: int64 */
+            activity_id?: number | null;
+            ends_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `session`, `closure` (later `team_booking`). */
+            kind: string;
+            /** Format: int64 */
+            room_id: number;
+            room_name: string;
+            /** Format: int64 */
+            session_id?: number | null;
+            starts_at: string;
+            /** @description The activity's title, or the closure's reason. */
+            title: string;
+        };
         /** CancelActivity */
         CancelActivity: {
             reason: string;
@@ -2847,6 +2839,11 @@ export interface components {
             session_id: number;
             starts_at: string;
             title: string;
+        };
+        /** ClosureCreated */
+        ClosureCreated: {
+            /** Format: int64 */
+            id: number;
         };
         /** Completeness */
         Completeness: {
@@ -2977,11 +2974,6 @@ export interface components {
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
-        };
-        /** Created */
-        Created: {
-            /** Format: int64 */
-            id: number;
         };
         /** DaySession */
         DaySession: {
@@ -3245,6 +3237,15 @@ export interface components {
         FamilyList: {
             items: components["schemas"]["Member"][];
         };
+        /** FreeBusy */
+        FreeBusy: {
+            /** @description Busy and closed spans, without who or why. */
+            busy: components["schemas"]["BusySpan"][];
+            /** @description The span shown: from now (rounded down to the hour) for `weeks` weeks. */
+            from: string;
+            rooms: components["schemas"]["RoomView"][];
+            to: string;
+        };
         /** HeadCount */
         HeadCount: {
             /** Format: int64 */
@@ -3331,39 +3332,12 @@ export interface components {
              */
             votes: number;
         };
-        /** ItemActivity */
-        ItemActivity: {
-            /** Format: int64 */
-            activity_id: number;
-            /**
-             * Format: int64
-             * @description Sessions held so far.
-             */
-            held: number;
-            organizer_name: string;
-            /** Format: int64 */
-            sessions: number;
-            /** @description The activity's status (`draft`, `published`, `finished`, `cancelled`). */
-            status: string;
-            title: string;
-        };
         /** Items */
         Items: {
             items: components["schemas"]["Item"][];
         };
-        /** ItemUnit */
-        ItemUnit: {
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
-        };
         /** Link */
         Link: {
-            /** Format: int64 */
-            activity_id: number;
-        };
-        /** LinkActivity */
-        LinkActivity: {
             /** Format: int64 */
             activity_id: number;
         };
@@ -3466,7 +3440,7 @@ export interface components {
             created_at: string;
             /** Format: int64 */
             id: number;
-            /** @description `session_notice`, or `report_outcome` (what became of my 举报). */
+            /** @description `session_notice`. */
             kind: string;
             /** @description Mini-program page it opens. */
             page?: string | null;
@@ -3559,6 +3533,14 @@ export interface components {
             poster_url?: string | null;
             sessions: components["schemas"]["NewSession"][];
             title: string;
+        };
+        /** NewClosure */
+        NewClosure: {
+            ends_at: string;
+            /** @description 国庆假期, 设备检修… */
+            reason: string;
+            /** @description RFC 3339. */
+            starts_at: string;
         };
         /** NewDemand */
         NewDemand: {
@@ -3688,16 +3670,26 @@ export interface components {
             /** Format: int64 */
             venue_score?: number | null;
         };
-        /** NewReport */
-        NewReport: {
-            /** @description Optional words from the reporter (at most 200 characters). */
-            detail?: string | null;
-            /** @description `abuse`, `porn`, `politics`, `ads`, `fraud`, `privacy` or `other`. */
-            reason: string;
+        /** NewRoom */
+        NewRoom: {
+            accessibility?: string | null;
+            bookable_by?: string | null;
             /** Format: int64 */
-            target_id: number;
-            /** @description `rating` (a public comment) or `demand`. */
-            target_kind: string;
+            capacity?: number | null;
+            description?: string | null;
+            facilities?: string[] | null;
+            /** @description Replaces all opening hours (a weekday not listed is closed). */
+            hours?: components["schemas"]["OpeningHours"][] | null;
+            kind?: string | null;
+            name?: string | null;
+            /** @description Replaces the photos: public images uploaded for this unit (`POST /api/v1/files`). */
+            photo_file_ids?: number[] | null;
+            rules?: components["schemas"]["BookingRules"] | null;
+            /**
+             * Format: int64
+             * @description The unit the room belongs to.
+             */
+            unit_id: number;
         };
         /** NewSession */
         NewSession: {
@@ -3710,9 +3702,21 @@ export interface components {
              * @description Seats; omit for an open event without booking.
              */
             capacity?: number | null;
+            /** @description Why the session has more seats than its room holds; required when it has. */
+            capacity_reason?: string | null;
             ends_at: string;
-            /** @description …and a room there. */
+            /** @description `room` is a place outside the unit (a square, a school hall): no room, no calendar. */
+            outside?: boolean | null;
+            /**
+             * @description …and a room there: its name (or use `room_id`), or with `outside` a place outside
+             *     the unit. A name that is no room of the unit is refused (`unknown_room`).
+             */
             room?: string | null;
+            /**
+             * Format: int64
+             * @description A room of the unit (`GET /api/v1/org/units/{id}/rooms`); the session goes on its calendar.
+             */
+            room_id?: number | null;
             /** @description RFC 3339, e.g. `2026-12-01T19:30:00+08:00`. */
             starts_at: string;
             /**
@@ -3811,6 +3815,21 @@ export interface components {
             scanned_at: string;
             token: string;
         };
+        /**
+         * OpeningHours
+         * @description One weekday's opening span, China Standard Time.
+         */
+        OpeningHours: {
+            /** @description `21:30`. */
+            closes: string;
+            /** @description `09:00`. */
+            opens: string;
+            /**
+             * Format: int64
+             * @description 1 = Monday … 7 = Sunday.
+             */
+            weekday: number;
+        };
         /** Order */
         Order: {
             /** Format: int64 */
@@ -3872,11 +3891,6 @@ export interface components {
         /** Plan */
         Plan: {
             allocations: components["schemas"]["Allocation"][];
-            /**
-             * @description How much of each target is handed down: the district's target against the sum of its
-             *     branches' allocations, and each branch's allocation against the sum of its points'.
-             */
-            balance: components["schemas"]["AllocationBalance"][];
             /** Format: int64 */
             district_unit_id: number;
             /** @description No plan saved for the year: the targets are the configured policy defaults. */
@@ -3900,44 +3914,6 @@ export interface components {
             performances: number;
             /** Format: int64 */
             trainings: number;
-        };
-        /** PlanItem */
-        PlanItem: {
-            activities: components["schemas"]["ItemActivity"][];
-            closed_at?: string | null;
-            created_at: string;
-            /**
-             * Format: int64
-             * @description Held sessions of the linked activities.
-             */
-            held_sessions: number;
-            /** Format: int64 */
-            id: number;
-            /** @description CST month, `YYYY-MM`. */
-            month: string;
-            note: string;
-            /** @description `planned`, `scheduled`, `held`, `overdue` or `closed` (see `item_status`). */
-            status: string;
-            status_label: string;
-            title: string;
-            units: components["schemas"]["ItemUnit"][];
-            /** Format: int32 */
-            year: number;
-        };
-        /** PlanItemInput */
-        PlanItemInput: {
-            /** @description CST month `YYYY-MM` within the plan's year. */
-            month: string;
-            note?: string | null;
-            title: string;
-            /** @description The units that take part (at least one, in the district). */
-            unit_ids: number[];
-        };
-        /** PlanItems */
-        PlanItems: {
-            items: components["schemas"]["PlanItem"][];
-            /** Format: int32 */
-            year: number;
         };
         /** ProfilePatch */
         ProfilePatch: {
@@ -4031,73 +4007,6 @@ export interface components {
              */
             reply_percent: number;
         };
-        /** ReportCreated */
-        ReportCreated: {
-            /** Format: int64 */
-            id: number;
-        };
-        /** ReportDecision */
-        ReportDecision: {
-            /** @description `uphold` (hide the item) or `dismiss` (keep it). */
-            decision: string;
-            /** @description For the audit trail. */
-            note?: string | null;
-        };
-        /**
-         * ReportItem
-         * @description One reported item in the staff queue, with its open reports summed up.
-         */
-        ReportItem: {
-            /** @description The author, masked. */
-            author: string;
-            /** @description The activity rated, or the demand's kind. */
-            context: string;
-            /** @description The reporters' own words (masked), newest first, at most 5. */
-            details: string[];
-            first_reported_at: string;
-            /** @description Still visible to residents (it may have been hidden since it was reported). */
-            public: boolean;
-            reasons: components["schemas"]["ReportReasonCount"][];
-            /** Format: int64 */
-            reports: number;
-            /** Format: int64 */
-            target_id: number;
-            /** @description `rating` or `demand`. */
-            target_kind: string;
-            /** @description The reported text (phone-like digits masked). */
-            text: string;
-            /** Format: int64 */
-            unit_id: number;
-            unit_name: string;
-        };
-        /** ReportQueue */
-        ReportQueue: {
-            items: components["schemas"]["ReportItem"][];
-        };
-        /** ReportReason */
-        ReportReason: {
-            code: string;
-            label: string;
-        };
-        /** ReportReasonCount */
-        ReportReasonCount: {
-            /** Format: int64 */
-            count: number;
-            label: string;
-            reason: string;
-        };
-        /** ReportReasons */
-        ReportReasons: {
-            items: components["schemas"]["ReportReason"][];
-        };
-        /** ReportsDecided */
-        ReportsDecided: {
-            /**
-             * Format: int64
-             * @description How many reports were decided (every open report of the item).
-             */
-            reports: number;
-        };
         /** Resolve */
         Resolve: {
             resolution: string;
@@ -4121,6 +4030,95 @@ export interface components {
             /** Format: int64 */
             id: number;
             name: string;
+        };
+        /**
+         * RoomInput
+         * @description A new room, or (every field optional) a change to one.
+         */
+        RoomInput: {
+            accessibility?: string | null;
+            bookable_by?: string | null;
+            /** Format: int64 */
+            capacity?: number | null;
+            description?: string | null;
+            facilities?: string[] | null;
+            /** @description Replaces all opening hours (a weekday not listed is closed). */
+            hours?: components["schemas"]["OpeningHours"][] | null;
+            kind?: string | null;
+            name?: string | null;
+            /** @description Replaces the photos: public images uploaded for this unit (`POST /api/v1/files`). */
+            photo_file_ids?: number[] | null;
+            rules?: components["schemas"]["BookingRules"] | null;
+        };
+        /** RoomList */
+        RoomList: {
+            items: components["schemas"]["RoomView"][];
+        };
+        /** RoomPhoto */
+        RoomPhoto: {
+            /** Format: int64 */
+            file_id: number;
+            url: string;
+        };
+        /**
+         * RoomUse
+         * @description One room's use in one month.
+         */
+        RoomUse: {
+            /**
+             * Format: double
+             * @description Hours taken by activity sessions (later also team bookings).
+             */
+            booked_hours: number;
+            /**
+             * Format: double
+             * @description Hours closed (holidays, maintenance).
+             */
+            closed_hours: number;
+            /**
+             * Format: double
+             * @description Opening hours of the month by the weekly hours.
+             */
+            opening_hours: number;
+            /** Format: int64 */
+            room_id: number;
+            room_name: string;
+            /**
+             * Format: double
+             * @description booked / opening (0 when the room has no opening hours).
+             */
+            share: number;
+        };
+        /** RoomUseReport */
+        RoomUseReport: {
+            items: components["schemas"]["RoomUse"][];
+            /** @description `YYYY-MM`, China Standard Time. */
+            month: string;
+            /** Format: int64 */
+            unit_id: number;
+        };
+        /** RoomView */
+        RoomView: {
+            /** @description Step-free access, lift, accessible toilet… as free text. */
+            accessibility: string;
+            /** @description `none`, `teams` or `residents` (residents includes teams). */
+            bookable_by: string;
+            /** Format: int64 */
+            capacity: number;
+            /** @description Closed for good (no longer used); temporary closures are calendar entries. */
+            closed_at?: string | null;
+            description: string;
+            facilities: string[];
+            hours: components["schemas"]["OpeningHours"][];
+            /** Format: int64 */
+            id: number;
+            /** @description One of the district's room kinds (多功能厅, 排练厅, …). */
+            kind: string;
+            name: string;
+            photos: components["schemas"]["RoomPhoto"][];
+            rules: components["schemas"]["BookingRules"];
+            /** Format: int64 */
+            unit_id: number;
         };
         /** Roster */
         Roster: {
@@ -4303,8 +4301,20 @@ export interface components {
         SessionPatch: {
             /** Format: int64 */
             capacity?: number | null;
+            /** @description Why the session has more seats than its room holds; required when it has. */
+            capacity_reason?: string | null;
             ends_at?: string | null;
+            outside?: boolean | null;
+            /**
+             * @description A room of the session's unit by name (see `NewSession::room`), or with `outside` the
+             *     place outside the unit.
+             */
             room?: string | null;
+            /**
+             * Format: int64
+             * @description A room of the session's unit.
+             */
+            room_id?: number | null;
             starts_at?: string | null;
         };
         /** SessionView */
@@ -4326,7 +4336,14 @@ export interface components {
             lesson_no: number;
             /** Format: double */
             lng?: number | null;
+            outside: boolean;
+            /** @description The room's name, or the place outside the unit (`outside`). */
             room: string;
+            /**
+             * Format: int64
+             * @description The room of the unit it takes place in, if any.
+             */
+            room_id?: number | null;
             /** Format: int64 */
             seats_left?: number | null;
             starts_at: string;
@@ -5638,73 +5655,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    activity_poster: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The poster image (PNG, 750×1334; layout in docs/api.md). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -14709,73 +14659,6 @@ export interface operations {
             };
         };
     };
-    org_unit_poster: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The poster image (PNG, 750×1334; layout in docs/api.md). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/png": string;
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     org_unit_rename: {
         parameters: {
             query?: never;
@@ -14876,6 +14759,141 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unit_rooms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomList"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unit_rooms_busy: {
+        parameters: {
+            query?: {
+                /** @description 1 to 8; default 2. */
+                weeks?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FreeBusy"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -15723,711 +15741,6 @@ export interface operations {
             };
         };
     };
-    plan_item_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["PlanItemInput"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_link: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["LinkActivity"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_unlink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                activity_id: number;
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_close: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_reopen: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Done"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     plan_get: {
         parameters: {
             query?: never;
@@ -16533,218 +15846,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Plan"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_items: {
-        parameters: {
-            query?: {
-                unit_id?: number;
-            };
-            header?: never;
-            path: {
-                year: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanItems"];
-                };
-            };
-            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    plan_item_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                year: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["PlanItemInput"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Created"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
@@ -17100,11 +16201,10 @@ export interface operations {
             };
         };
     };
-    report_queue: {
+    rooms_list: {
         parameters: {
-            query?: {
-                /** @description Only this unit and the units under it. */
-                unit_id?: number;
+            query: {
+                unit_id: number;
             };
             header?: never;
             path?: never;
@@ -17117,7 +16217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["ReportQueue"];
+                    "application/json; charset=utf-8": components["schemas"]["RoomList"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
@@ -17185,7 +16285,7 @@ export interface operations {
             };
         };
     };
-    report_create: {
+    room_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -17194,7 +16294,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["NewReport"];
+                "application/json; charset=utf-8": components["schemas"]["NewRoom"];
             };
         };
         responses: {
@@ -17203,7 +16303,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["ReportCreated"];
+                    "application/json; charset=utf-8": components["schemas"]["RoomView"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
@@ -17309,20 +16409,18 @@ export interface operations {
             };
         };
     };
-    report_decide: {
+    room_update: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: number;
-                /** @description `rating` or `demand`. */
-                kind: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["ReportDecision"];
+                "application/json; charset=utf-8": components["schemas"]["RoomInput"];
             };
         };
         responses: {
@@ -17331,7 +16429,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["ReportsDecided"];
+                    "application/json; charset=utf-8": components["schemas"]["RoomView"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
@@ -17437,9 +16535,256 @@ export interface operations {
             };
         };
     };
-    report_reasons: {
+    room_close: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_closure_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewClosure"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ClosureCreated"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rooms_calendar: {
+        parameters: {
+            query: {
+                /** @description 1 to 42; default 7. */
+                days?: number;
+                /** @description First day `YYYY-MM-DD` (CST); default today. */
+                from?: string;
+                /** @description Only this room (of the unit). */
+                room_id?: number;
+                unit_id: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17451,12 +16796,161 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["ReportReasons"];
+                    "application/json; charset=utf-8": components["schemas"]["Calendar"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_closure_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19610,6 +19104,92 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ReplyStats"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    stats_room_use: {
+        parameters: {
+            query: {
+                /** @description `YYYY-MM` (CST); default this month. */
+                month?: string;
+                unit_id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomUseReport"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */

@@ -31,6 +31,7 @@ export type Action =
   | 'manage_plan'
   | 'manage_staff'
   | 'moderate_reports'
+  | 'manage_rooms'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

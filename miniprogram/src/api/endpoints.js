@@ -17,6 +17,8 @@ const ENDPOINTS = {
   orgUnits: { method: 'GET', path: '/api/v1/org/units', auth: 'none' },
   orgNearest: { method: 'GET', path: '/api/v1/org/units/nearest', auth: 'none' },
   orgUnit: { method: 'GET', path: '/api/v1/org/units/{id}', auth: 'none' },
+  unitRooms: { method: 'GET', path: '/api/v1/org/units/{id}/rooms', auth: 'none' },
+  unitRoomsBusy: { method: 'GET', path: '/api/v1/org/units/{id}/rooms/busy', auth: 'none' },
 
   // Sign-in and my account
   signIn: { method: 'POST', path: '/api/v1/auth/wechat', auth: 'none', sends: ['code'] },

@@ -14,6 +14,8 @@ module.exports = {
   nearestUnits: (lng, lat, limit, opts) =>
     request.call('orgNearest', merge({ query: { lng, lat, limit } }, opts)),
   unit: (id, opts) => request.call('orgUnit', merge({ params: { id } }, opts)),
+  unitRooms: (id, opts) => request.call('unitRooms', merge({ params: { id } }, opts)),
+  unitRoomsBusy: (id, query, opts) => request.call('unitRoomsBusy', merge({ params: { id }, query }, opts)),
 
   // account
   signIn: () => request.signIn(),

@@ -215,7 +215,7 @@ test('a family member under 14 needs guardian consent, then can be booked for a 
     booking_mode: 'fcfs',
     age_min: 6,
     age_max: 12,
-    sessions: [{ unit_id: 4, room: '美术室', starts_at: inDays(9, '09:30'), ends_at: inDays(9, '11:00'), capacity: 10 }]
+    sessions: [{ unit_id: 4, starts_at: inDays(9, '09:30'), ends_at: inDays(9, '11:00'), capacity: 10 }]
   })
   mp.agreedPrivacy()
   mp.spyWx('showToast').mockImplementation(() => {})
@@ -416,7 +416,7 @@ test('no signal at the door: 我的预约 keeps the saved bookings, marked, and 
     kind: 'lecture',
     organizer_unit_id: MEILIN,
     booking_mode: 'fcfs',
-    sessions: [{ unit_id: MEILIN, room: '报告厅', starts_at: start, ends_at: inDays(3, '11:30'), capacity: 30 }]
+    sessions: [{ unit_id: MEILIN, starts_at: start, ends_at: inDays(3, '11:30'), capacity: 30 }]
   })
   residentWeChat('o-resident-offline')
   mp.agreedPrivacy()
@@ -484,7 +484,7 @@ test('the venue code: WeChat opens pages/checkin/self with the scene, the reside
     kind: 'performance',
     organizer_unit_id: MEILIN,
     booking_mode: 'fcfs',
-    sessions: [{ unit_id: MEILIN, room: '广场', starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 50 }]
+    sessions: [{ unit_id: MEILIN, room: '梅林社区广场', outside: true, starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 50 }]
   })
   const sid = talk.sessions[0].id
   residentWeChat('o-resident-venue')

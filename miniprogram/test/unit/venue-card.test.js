@@ -58,7 +58,15 @@ test('in English: labels and buttons are in English (the venue\'s own data is no
     expect(text(c, '.venue-distance')).toBe('about 1.2 km')
     expect(text(c, '.venue-nav')).toBe('Directions')
     expect(text(c, '.venue-menu')).toBe('Culture menu vote')
+    expect(text(c, '.venue-rooms')).toBe('Rooms')
   } finally {
     i18n.setLang('zh-CN')
   }
+})
+
+test('场地 opens the venue\'s rooms page', async () => {
+  const nav = spyWx('navigateTo').mockImplementation(() => {})
+  const c = loadComponent('components/venue-card/index', { unit: fx.MEILIN })
+  await tap(c, '.venue-rooms')
+  expect(nav.mock.calls[0][0].url).toBe('/pages/rooms/index?unit_id=' + fx.MEILIN.id + '&name=' + encodeURIComponent(fx.MEILIN.short_name || fx.MEILIN.name))
 })

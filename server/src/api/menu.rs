@@ -267,6 +267,9 @@ impl MenuApi {
             sessions: vec![NewSession {
                 unit_id: plan.unit_id,
                 room: body.room.clone(),
+                room_id: None,
+                outside: None,
+                capacity_reason: None,
                 starts_at: body.starts_at.clone(),
                 ends_at: body.ends_at.clone(),
                 capacity: body.capacity,

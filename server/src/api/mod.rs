@@ -17,6 +17,7 @@ pub mod org;
 pub mod people;
 pub mod plans;
 pub mod reports;
+pub mod rooms;
 pub mod security;
 pub mod stats;
 
@@ -77,7 +78,7 @@ pub type Apis = (
     people::PeopleApi,
     ledgers::LedgersApi,
     // poem-openapi implements OpenApi for tuples of up to 16: later APIs nest.
-    (ledgers::EvidenceApi, reports::ReportsApi),
+    (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi),
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -224,7 +225,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            (ledgers::EvidenceApi, reports::ReportsApi),
+            (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

@@ -26,6 +26,8 @@ pub const PUBLIC: &[&str] = &[
     "org_unit",
     "org_unit_poster",
     "activity_poster",
+    "unit_rooms",
+    "unit_rooms_busy",
     "auth_wechat",
     "auth_dev",
     "activity_lottery",

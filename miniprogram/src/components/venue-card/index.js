@@ -37,6 +37,11 @@ Component({
       const u = this.data.unit
       if (u) this.triggerEvent('setmine', { id: u.id })
     },
+    // 场地: the venue's rooms and their free/busy (pages/rooms/index).
+    onRooms: function () {
+      const u = this.data.unit
+      if (u) wx.navigateTo({ url: '/pages/rooms/index?unit_id=' + u.id + '&name=' + encodeURIComponent(u.short_name || u.name) })
+    },
     onMenu: function () {
       const u = this.data.unit
       if (u) this.triggerEvent('menu', { id: u.id })
