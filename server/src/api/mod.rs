@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod console;
 pub mod contract;
 pub mod demand;
+pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod ledgers;
@@ -57,6 +58,8 @@ pub enum ApiTags {
     Files,
     /// 人员名册与双派
     People,
+    /// 考核评估：指标、考核轮次、逐级评分、第三方评估、督导暗访
+    Evaluation,
 }
 
 pub type Apis = (
@@ -75,7 +78,8 @@ pub type Apis = (
     files::FilesApi,
     people::PeopleApi,
     ledgers::LedgersApi,
-    ledgers::EvidenceApi,
+    // poem-openapi implements `OpenApi` for tuples of up to 16: later APIs nest.
+    (ledgers::EvidenceApi, evaluation::EvaluationApi),
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -222,7 +226,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            ledgers::EvidenceApi,
+            (ledgers::EvidenceApi, evaluation::EvaluationApi),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
