@@ -80,7 +80,11 @@ pub fn scoring_action(level: &str) -> Action {
 
 /// 优秀/良好/合格/不合格 by the round's thresholds, on a 100-point scale.
 pub fn grade(total: f64, full: f64, t: &Thresholds) -> &'static str {
-    let pct = if full > 0.0 { total * 100.0 / full } else { 0.0 };
+    let pct = if full > 0.0 {
+        total * 100.0 / full
+    } else {
+        0.0
+    };
     if pct >= t.excellent {
         "excellent"
     } else if pct >= t.good {
@@ -156,7 +160,14 @@ pub struct Template {
     pub indicators: Vec<IndicatorInput>,
 }
 
-fn ind(category: &str, title: &str, max: f64, method: &str, source: &str, g: &str) -> IndicatorInput {
+fn ind(
+    category: &str,
+    title: &str,
+    max: f64,
+    method: &str,
+    source: &str,
+    g: &str,
+) -> IndicatorInput {
     IndicatorInput {
         category: category.into(),
         title: title.into(),
@@ -185,11 +196,24 @@ pub fn default_indicators(level: &str) -> Vec<IndicatorInput> {
     match level {
         "main" => {
             // The main center also answers for resource allocation, training and dispatch.
-            v[3] = ind("staffing", "业务骨干下派与人员培训", 15.0, "manual", "",
-                "向分馆下派业务骨干、组织培训与业务指导的情况，附台账。");
+            v[3] = ind(
+                "staffing",
+                "业务骨干下派与人员培训",
+                15.0,
+                "manual",
+                "",
+                "向分馆下派业务骨干、组织培训与业务指导的情况，附台账。",
+            );
         }
         "branch" => {
-            v[6] = ind("staffing", "人员配备与双派", 5.0, "manual", "", "专职人员配备、双派到岗情况。");
+            v[6] = ind(
+                "staffing",
+                "人员配备与双派",
+                5.0,
+                "manual",
+                "",
+                "专职人员配备、双派到岗情况。",
+            );
         }
         _ => {}
     }
@@ -278,12 +302,14 @@ pub async fn save_template(
 ) -> ApiResult<()> {
     validate_indicators(list)?;
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM eval_indicators WHERE district_unit_id = $1 AND year = $2 AND level = $3")
-        .bind(district)
-        .bind(year as i64)
-        .bind(level)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM eval_indicators WHERE district_unit_id = $1 AND year = $2 AND level = $3",
+    )
+    .bind(district)
+    .bind(year as i64)
+    .bind(level)
+    .execute(&mut *tx)
+    .await?;
     for (pos, i) in list.iter().enumerate() {
         sqlx::query(
             "INSERT INTO eval_indicators (district_unit_id, year, level, category, title, max_score, method, source, guidance, position, created_at) \
@@ -413,7 +439,9 @@ pub async fn create_round(
     }
     let t = input.thresholds.unwrap_or_default();
     if !(0.0 <= t.pass && t.pass <= t.good && t.good <= t.excellent && t.excellent <= 100.0) {
-        return Err(ApiError::validation("等级分数线应满足 合格 ≤ 良好 ≤ 优秀 ≤ 100"));
+        return Err(ApiError::validation(
+            "等级分数线应满足 合格 ≤ 良好 ≤ 优秀 ≤ 100",
+        ));
     }
     let mut templates = HashMap::new();
     for l in LEVELS {
@@ -553,7 +581,7 @@ fn ensure_open(r: &Round) -> ApiResult<()> {
 // Entries
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Item {
+pub struct EvalItem {
     pub position: i64,
     pub category: String,
     pub category_label: String,
@@ -603,7 +631,7 @@ pub struct EntryView {
     /// Spot-check rectifications of the unit still open.
     pub open_rectifications: i64,
     /// Empty in lists.
-    pub items: Vec<Item>,
+    pub items: Vec<EvalItem>,
 }
 
 fn self_due(r: &Round, level: &str) -> String {
@@ -731,11 +759,13 @@ pub struct Located {
 }
 
 pub async fn locate(db: &Db, entry_id: i64) -> ApiResult<Located> {
-    let r = sqlx::query("SELECT round_id, unit_id, unit_path, level, status FROM eval_entries WHERE id = $1")
-        .bind(entry_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::not_found("该考核条目"))?;
+    let r = sqlx::query(
+        "SELECT round_id, unit_id, unit_path, level, status FROM eval_entries WHERE id = $1",
+    )
+    .bind(entry_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该考核条目"))?;
     Ok(Located {
         round: round(db, r.get("round_id")).await?,
         unit: UnitRef {
@@ -759,7 +789,7 @@ pub async fn entry(db: &Db, entry_id: i64) -> ApiResult<EntryView> {
     Ok(e)
 }
 
-async fn items(db: &Db, entry_id: i64) -> ApiResult<Vec<Item>> {
+async fn items(db: &Db, entry_id: i64) -> ApiResult<Vec<EvalItem>> {
     let rows = sqlx::query("SELECT * FROM eval_items WHERE entry_id = $1 ORDER BY position")
         .bind(entry_id)
         .fetch_all(db.pool())
@@ -768,7 +798,7 @@ async fn items(db: &Db, entry_id: i64) -> ApiResult<Vec<Item>> {
         .iter()
         .map(|r| {
             let category: String = r.get("category");
-            Item {
+            EvalItem {
                 position: r.get("position"),
                 category_label: category_label(&category).into(),
                 category,
@@ -831,12 +861,22 @@ pub async fn auto_value(
             let rows = crate::stats::satisfaction(db, &scope, &unit.path, &p.from, &p.to).await?;
             let n: i64 = rows.iter().map(|r| r.ratings).sum();
             if n == 0 {
-                (100.0, format!("{}无群众评价，按满分计（统计 → 满意度）", p.label))
+                (
+                    100.0,
+                    format!("{}无群众评价，按满分计（统计 → 满意度）", p.label),
+                )
             } else {
-                let avg = rows.iter().map(|r| r.average * r.ratings as f64).sum::<f64>() / n as f64;
+                let avg = rows
+                    .iter()
+                    .map(|r| r.average * r.ratings as f64)
+                    .sum::<f64>()
+                    / n as f64;
                 (
                     round1(avg / 5.0 * 100.0),
-                    format!("{} 条评价，平均 {:.2} 分（统计 → 满意度，{}）", n, avg, p.label),
+                    format!(
+                        "{} 条评价，平均 {:.2} 分（统计 → 满意度，{}）",
+                        n, avg, p.label
+                    ),
                 )
             }
         }
@@ -855,7 +895,8 @@ pub async fn auto_value(
             }
         }
         "ledger" => {
-            let c = crate::evidence::completeness(db, &scope, &unit.path, &p, &time::fmt(now)).await?;
+            let c =
+                crate::evidence::completeness(db, &scope, &unit.path, &p, &time::fmt(now)).await?;
             if c.held == 0 {
                 (100.0, format!("{}没有已举办的场次（台账 → 佐证）", p.label))
             } else {
@@ -913,10 +954,12 @@ pub async fn refresh_auto(
     if loc.status == "scored" || loc.round.status == "published" {
         return Ok(());
     }
-    let rows = sqlx::query("SELECT position, source FROM eval_items WHERE entry_id = $1 AND method <> 'manual'")
-        .bind(entry_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT position, source FROM eval_items WHERE entry_id = $1 AND method <> 'manual'",
+    )
+    .bind(entry_id)
+    .fetch_all(db.pool())
+    .await?;
     let mut values = Vec::new();
     for r in &rows {
         let source: String = r.get("source");
@@ -1000,6 +1043,15 @@ fn check_score(score: f64, max: f64) -> ApiResult<()> {
     Ok(())
 }
 
+/// 422 `file_unusable`, as for other attachments (files.rs).
+fn unusable(msg: &'static str) -> ApiError {
+    ApiError::new(
+        poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "file_unusable",
+        msg,
+    )
+}
+
 fn wrong_step(msg: &'static str) -> ApiError {
     ApiError::conflict("eval_wrong_step", msg)
 }
@@ -1033,8 +1085,7 @@ pub async fn save_self(
             .await?;
             // Evidence must be the unit's own files (or of units below it).
             if !path.is_some_and(|p| p.starts_with(&loc.unit.path)) {
-                return Err(ApiError::bad_request(
-                    "file_unusable",
+                return Err(unusable(
                     "佐证材料须是本单位上传的文件",
                 ));
             }
@@ -1089,7 +1140,10 @@ pub async fn submit(db: &Db, entry_id: i64, now: &str, audit: AuditEntry<'_>) ->
         .iter()
         .any(|r| r.method != "auto" && r.self_score.is_none())
     {
-        return Err(ApiError::conflict("eval_incomplete", "还有指标未自评，请填写后再提交"));
+        return Err(ApiError::conflict(
+            "eval_incomplete",
+            "还有指标未自评，请填写后再提交",
+        ));
     }
     let below = match loc.level.as_str() {
         "branch" => Some("point"),
@@ -1117,7 +1171,11 @@ pub async fn submit(db: &Db, entry_id: i64, now: &str, audit: AuditEntry<'_>) ->
         .filter_map(|r| {
             effective(
                 r.max_score,
-                if r.method == "auto" { None } else { r.self_score },
+                if r.method == "auto" {
+                    None
+                } else {
+                    r.self_score
+                },
                 r.auto_percent,
             )
         })
@@ -1214,9 +1272,16 @@ pub async fn score(
             return Err(ApiError::conflict("eval_incomplete", "每项指标都需要评分"));
         };
         total += s;
-        scored.push((r.position, s, given.map(|g| g.comment.clone()).unwrap_or_default()));
+        scored.push((
+            r.position,
+            s,
+            given.map(|g| g.comment.clone()).unwrap_or_default(),
+        ));
     }
-    if input.iter().any(|i| !rows.iter().any(|r| r.position == i.position)) {
+    if input
+        .iter()
+        .any(|i| !rows.iter().any(|r| r.position == i.position))
+    {
         return Err(ApiError::validation("指标序号无效"));
     }
     let total = round1(total);
@@ -1260,7 +1325,10 @@ pub async fn publish(db: &Db, round_id: i64, now: &str, audit: AuditEntry<'_>) -
     if r.entries_scored < r.entries_total {
         return Err(ApiError::conflict(
             "eval_incomplete",
-            format!("还有 {} 个单位未完成评分", r.entries_total - r.entries_scored),
+            format!(
+                "还有 {} 个单位未完成评分",
+                r.entries_total - r.entries_scored
+            ),
         ));
     }
     let mut tx = db.begin().await?;
@@ -1279,7 +1347,13 @@ pub async fn publish(db: &Db, round_id: i64, now: &str, audit: AuditEntry<'_>) -
 }
 
 /// Reopens a published round; the reason goes into the audit trail.
-pub async fn reopen(db: &Db, round_id: i64, reason: &str, now: &str, audit: AuditEntry<'_>) -> ApiResult<()> {
+pub async fn reopen(
+    db: &Db,
+    round_id: i64,
+    reason: &str,
+    now: &str,
+    audit: AuditEntry<'_>,
+) -> ApiResult<()> {
     round(db, round_id).await?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -1303,7 +1377,18 @@ pub async fn reopen(db: &Db, round_id: i64, reason: &str, now: &str, audit: Audi
 pub fn table(round: &Round, entries: &[EntryView]) -> Table {
     let mut t = Table::new(
         &format!("{}年考核", round.year),
-        &["单位", "层级", "状态", "自评总分", "评定总分", "满分", "等级", "排名", "奖惩说明", "未完成整改"],
+        &[
+            "单位",
+            "层级",
+            "状态",
+            "自评总分",
+            "评定总分",
+            "满分",
+            "等级",
+            "排名",
+            "奖惩说明",
+            "未完成整改",
+        ],
     );
     for e in entries {
         t.push(vec![
@@ -1333,7 +1418,7 @@ pub fn table(round: &Round, entries: &[EntryView]) -> Table {
 // Third-party evaluation
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Assignment {
+pub struct EvalAssignment {
     pub id: i64,
     pub round_id: i64,
     pub user_id: i64,
@@ -1345,8 +1430,8 @@ pub struct Assignment {
     pub assessed_at: Option<String>,
 }
 
-fn assignment_from(r: &sqlx::any::AnyRow) -> Assignment {
-    Assignment {
+fn assignment_from(r: &sqlx::any::AnyRow) -> EvalAssignment {
+    EvalAssignment {
         id: r.get("id"),
         round_id: r.get("round_id"),
         user_id: r.get("user_id"),
@@ -1358,14 +1443,16 @@ fn assignment_from(r: &sqlx::any::AnyRow) -> Assignment {
     }
 }
 
-pub async fn assignments(db: &Db, round_id: i64) -> ApiResult<Vec<Assignment>> {
-    Ok(sqlx::query("SELECT * FROM eval_assignments WHERE round_id = $1 ORDER BY id")
-        .bind(round_id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(assignment_from)
-        .collect())
+pub async fn assignments(db: &Db, round_id: i64) -> ApiResult<Vec<EvalAssignment>> {
+    Ok(
+        sqlx::query("SELECT * FROM eval_assignments WHERE round_id = $1 ORDER BY id")
+            .bind(round_id)
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(assignment_from)
+            .collect(),
+    )
 }
 
 /// Grants a third-party evaluator (a person holding the `evaluator` role) one round or one
@@ -1410,7 +1497,7 @@ pub async fn assign(
 }
 
 /// An assignment with what authorization needs: its holder and the unit it covers.
-pub async fn assignment(db: &Db, id: i64) -> ApiResult<(Assignment, UnitRef)> {
+pub async fn assignment(db: &Db, id: i64) -> ApiResult<(EvalAssignment, UnitRef)> {
     let r = sqlx::query("SELECT * FROM eval_assignments WHERE id = $1")
         .bind(id)
         .fetch_optional(db.pool())
@@ -1435,7 +1522,7 @@ pub struct AssessmentInput {
 
 pub async fn record_assessment(
     db: &Db,
-    a: &Assignment,
+    a: &EvalAssignment,
     unit: &UnitRef,
     input: &AssessmentInput,
     now: &str,
@@ -1459,7 +1546,7 @@ pub async fn record_assessment(
         .await?;
         // The report belongs to the assessed unit or to the main center (where evaluators upload).
         if !path.is_some_and(|p| p.starts_with(&unit.path) || p.matches('/').count() == 2) {
-            return Err(ApiError::bad_request("file_unusable", "评估报告文件无效"));
+            return Err(unusable("评估报告文件无效"));
         }
     }
     let mut tx = db.begin().await?;
@@ -1527,7 +1614,9 @@ pub async fn record_spot_check(
     audit: AuditEntry<'_>,
 ) -> ApiResult<i64> {
     if !["supervision", "unannounced"].contains(&input.kind.as_str()) {
-        return Err(ApiError::validation("检查方式应为 supervision 或 unannounced"));
+        return Err(ApiError::validation(
+            "检查方式应为 supervision 或 unannounced",
+        ));
     }
     valid_date(&input.visited_on)?;
     if let Some(d) = &input.rectify_by {
@@ -1549,7 +1638,7 @@ pub async fn record_spot_check(
             .fetch_optional(db.pool())
             .await?;
         if exists.is_none() {
-            return Err(ApiError::bad_request("file_unusable", "照片文件不存在"));
+            return Err(unusable("照片文件不存在"));
         }
     }
     let mut tx = db.begin().await?;
@@ -1586,7 +1675,13 @@ pub async fn spot_check_unit(db: &Db, id: i64) -> ApiResult<UnitRef> {
 }
 
 /// The unit records its rectification of a spot check's findings.
-pub async fn rectify(db: &Db, id: i64, text: &str, now: &str, audit: AuditEntry<'_>) -> ApiResult<()> {
+pub async fn rectify(
+    db: &Db,
+    id: i64,
+    text: &str,
+    now: &str,
+    audit: AuditEntry<'_>,
+) -> ApiResult<()> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(ApiError::validation("整改情况应为 1 到 2000 字"));
@@ -1602,7 +1697,10 @@ pub async fn rectify(db: &Db, id: i64, text: &str, now: &str, audit: AuditEntry<
     .await?
     .rows_affected();
     if n == 0 {
-        return Err(ApiError::conflict("nothing_to_rectify", "该检查没有待整改事项或已整改"));
+        return Err(ApiError::conflict(
+            "nothing_to_rectify",
+            "该检查没有待整改事项或已整改",
+        ));
     }
     crate::audit::record(&mut tx, now, audit).await?;
     tx.commit().await?;
@@ -1610,7 +1708,12 @@ pub async fn rectify(db: &Db, id: i64, text: &str, now: &str, audit: AuditEntry<
 }
 
 /// Spot checks within `scope` under `under`, newest first; only open ones when asked.
-pub async fn spot_checks(db: &Db, scope: &Scope, under: &str, open_only: bool) -> ApiResult<Vec<SpotCheck>> {
+pub async fn spot_checks(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    open_only: bool,
+) -> ApiResult<Vec<SpotCheck>> {
     let rows = sqlx::query(&format!(
         "SELECT s.*, u.short_name FROM spot_checks s JOIN org_units u ON u.id = s.unit_id WHERE {} AND {} \
          AND ($1 = 0 OR (s.rectify_by IS NOT NULL AND s.rectified_at IS NULL)) ORDER BY s.visited_on DESC, s.id DESC LIMIT 500",

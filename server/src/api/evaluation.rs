@@ -5,7 +5,7 @@ use super::{ApiTags, Done};
 use crate::access::{self, Action};
 use crate::error::ApiError;
 use crate::evaluation::{
-    self as ev, AssessmentInput, Assignment, EntryView, IndicatorInput, Round, RoundInput,
+    self as ev, AssessmentInput, EntryView, EvalAssignment, IndicatorInput, Round, RoundInput,
     ScoreItem, SelfItem, SpotCheck, SpotCheckInput, Template,
 };
 use crate::export::{Download, ExportFormat};
@@ -34,7 +34,7 @@ struct Rounds {
 struct RoundDetail {
     round: Round,
     entries: Vec<EntryView>,
-    assignments: Vec<Assignment>,
+    assignments: Vec<EvalAssignment>,
 }
 
 #[derive(Object)]
@@ -116,7 +116,8 @@ impl EvaluationApi {
         level: Path<String>,
     ) -> Result<Json<Template>> {
         let caller = st.caller(req).await?;
-        st.scoped(req, &caller, Action::ReadEvaluation, None).await?;
+        st.scoped(req, &caller, Action::ReadEvaluation, None)
+            .await?;
         let root = root(&st).await?;
         Ok(Json(
             ev::template(&st.db, root.id, valid_year(year.0)?, valid_level(&level.0)?).await?,
@@ -189,10 +190,15 @@ impl EvaluationApi {
     }
 
     /// Rounds, newest first.
-    #[oai(path = "/evaluation/rounds", method = "get", operation_id = "eval_rounds")]
+    #[oai(
+        path = "/evaluation/rounds",
+        method = "get",
+        operation_id = "eval_rounds"
+    )]
     async fn rounds(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Rounds>> {
         let caller = st.caller(req).await?;
-        st.scoped(req, &caller, Action::ReadEvaluation, None).await?;
+        st.scoped(req, &caller, Action::ReadEvaluation, None)
+            .await?;
         Ok(Json(Rounds {
             items: ev::rounds(&st.db).await?,
         }))
@@ -274,7 +280,12 @@ impl EvaluationApi {
         method = "post",
         operation_id = "eval_round_publish"
     )]
-    async fn publish(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Round>> {
+    async fn publish(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Round>> {
         let caller = st.caller(req).await?;
         let root = root(&st).await?;
         st.authorize(req, &caller, Action::ManageEvaluation, &root)
@@ -564,7 +575,11 @@ impl EvaluationApi {
     }
 
     /// Records a supervision visit or unannounced check at a unit (督导/暗访).
-    #[oai(path = "/spot-checks", method = "post", operation_id = "spot_check_create")]
+    #[oai(
+        path = "/spot-checks",
+        method = "post",
+        operation_id = "spot_check_create"
+    )]
     async fn spot_check_create(
         &self,
         st: Data<&AppState>,
@@ -585,8 +600,7 @@ impl EvaluationApi {
             format!("{} {}", body.kind, body.visited_on),
             body.rectify_by.clone().unwrap_or_default(),
         );
-        let id =
-            ev::record_spot_check(&st.db, &unit, &body.0, caller.user_id, &now, entry).await?;
+        let id = ev::record_spot_check(&st.db, &unit, &body.0, caller.user_id, &now, entry).await?;
         Ok(Json(Created { id }))
     }
 
@@ -624,7 +638,8 @@ impl EvaluationApi {
     ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let unit = ev::spot_check_unit(&st.db, id.0).await?;
-        st.authorize(req, &caller, Action::SelfAssess, &unit).await?;
+        st.authorize(req, &caller, Action::SelfAssess, &unit)
+            .await?;
         let c = ctx(req);
         let now = st.now();
         let entry = st.audit(
