@@ -1085,9 +1085,7 @@ pub async fn save_self(
             .await?;
             // Evidence must be the unit's own files (or of units below it).
             if !path.is_some_and(|p| p.starts_with(&loc.unit.path)) {
-                return Err(unusable(
-                    "佐证材料须是本单位上传的文件",
-                ));
+                return Err(unusable("佐证材料须是本单位上传的文件"));
             }
         }
     }
@@ -1109,13 +1107,17 @@ pub async fn save_self(
             check_score(s, row.max_score)?;
         }
         sqlx::query(
-            "UPDATE eval_items SET self_score = $1, self_comment = $2, evidence = $3 WHERE entry_id = $4 AND position = $5",
+            // A NULL float bound through the Any driver is refused by PostgreSQL's binary
+            // protocol: bind a number and a flag instead.
+            "UPDATE eval_items SET self_score = CASE WHEN $6 = 1 THEN $1 ELSE NULL END, self_comment = $2, evidence = $3 \
+             WHERE entry_id = $4 AND position = $5",
         )
-        .bind(score)
+        .bind(score.unwrap_or(0.0))
         .bind(&i.comment)
         .bind(serde_json::to_string(&i.evidence).unwrap_or_else(|_| "[]".into()))
         .bind(entry_id)
         .bind(i.position)
+        .bind(score.is_some() as i64)
         .execute(&mut *tx)
         .await?;
     }
@@ -1551,13 +1553,15 @@ pub async fn record_assessment(
     }
     let mut tx = db.begin().await?;
     sqlx::query(
-        "UPDATE eval_assignments SET assessment = $1, score = $2, report_file_id = $3, assessed_at = $4 WHERE id = $5",
+        "UPDATE eval_assignments SET assessment = $1, score = CASE WHEN $6 = 1 THEN $2 ELSE NULL END, report_file_id = $3, \
+         assessed_at = $4 WHERE id = $5",
     )
     .bind(text)
-    .bind(input.score)
+    .bind(input.score.unwrap_or(0.0))
     .bind(input.report_file_id)
     .bind(now)
     .bind(a.id)
+    .bind(input.score.is_some() as i64)
     .execute(&mut *tx)
     .await?;
     crate::audit::record(&mut tx, now, audit).await?;
