@@ -108,12 +108,28 @@ pub enum Action {
     /// Keep the unit's rooms (场地): create, edit, close, opening hours, closures on the
     /// room's calendar. Whoever runs the unit's activities, since sessions go into the rooms.
     ManageRooms,
+    /// Read evaluation rounds, scores, spot checks and reports of the unit (考核评估).
+    ReadEvaluation,
+    /// Fill in the unit's own self-assessment and record its rectifications (自评、整改).
+    SelfAssess,
+    /// Score (or return) a point's self-assessment: its branch only (逐级考评).
+    ScorePoints,
+    /// Score (or return) a branch's self-assessment: the main center only.
+    ScoreBranches,
+    /// The district's part: indicator templates, rounds, publishing and reopening, scoring and
+    /// accepting (验收) the main center, granting third-party evaluators.
+    ManageEvaluation,
+    /// Record a supervision visit or unannounced check (督导/暗访) at the unit.
+    SpotCheck,
+    /// Record a third-party assessment and report; also needs an assignment to the round or
+    /// object (`check_assigned`).
+    ThirdPartyAssess,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 33] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -140,6 +156,13 @@ impl Action {
         Action::ManageStaff,
         Action::ModerateReports,
         Action::ManageRooms,
+        Action::ReadEvaluation,
+        Action::SelfAssess,
+        Action::ScorePoints,
+        Action::ScoreBranches,
+        Action::ManageEvaluation,
+        Action::SpotCheck,
+        Action::ThirdPartyAssess,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -196,12 +219,15 @@ fn allows(role: Role, action: Action) -> bool {
                 | UploadFiles
                 | ModerateReports
                 | ManageRooms
+                | ReadEvaluation
+                | SelfAssess
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
                 || matches!(
                     action,
                     EditUnit
+                        | ScorePoints
                         | ManageStaff
                         | WaiveNoShow
                         | ExportLedger
@@ -209,15 +235,32 @@ fn allows(role: Role, action: Action) -> bool {
                         | Grant(BranchStaff)
                 )
         }
-        CenterStaff => allows(BranchStaff, action) || matches!(action, ManageMenu | ManagePlan),
+        // The main center scores branches, not points: each level scores only the one below.
+        CenterStaff => {
+            (allows(BranchStaff, action) && action != ScorePoints)
+                || matches!(action, ManageMenu | ManagePlan | ScoreBranches | SpotCheck)
+        }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
             action,
-            ReadActivityData | ReadFeedback | ReadStats | ExportLedger | ReadAudit | ReadStaff
+            ReadActivityData
+                | ReadFeedback
+                | ReadStats
+                | ExportLedger
+                | ReadAudit
+                | ReadStaff
+                | ReadEvaluation
+                | ManageEvaluation
+                | SpotCheck
         ),
         Evaluator => matches!(
             action,
-            ReadActivityData | ReadFeedback | ReadStats | ExportLedger
+            ReadActivityData
+                | ReadFeedback
+                | ReadStats
+                | ExportLedger
+                | ReadEvaluation
+                | ThirdPartyAssess
         ),
     }
 }
@@ -294,6 +337,13 @@ pub fn scope(caller: &Caller, action: Action) -> Scope {
 }
 
 impl Scope {
+    /// One whole subtree, for figures computed by the system itself (evaluation's automatic
+    /// indicators read a unit's own data whoever looks at them; reading the result is checked).
+    pub fn subtree(path: &str) -> Scope {
+        Scope {
+            prefixes: vec![path.to_string()],
+        }
+    }
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty()
     }
@@ -357,6 +407,22 @@ pub fn subtree_sql(col: &str, prefix: &str) -> String {
         return "1=0".into();
     }
     format!("({col} >= '{prefix}' AND {col} < '{}')", path_upper(prefix))
+}
+
+/// A role-level permission narrowed to what the caller was personally assigned: a third-party
+/// evaluator may assess only the round or object (unit) it was granted (`assigned`).
+pub fn check_assigned(
+    caller: &Caller,
+    action: Action,
+    unit: &UnitRef,
+    assigned: bool,
+) -> Result<(), ApiError> {
+    check(caller, action, unit)?;
+    if assigned {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 /// Can `granter` hand out `role` at `unit`? Root-only roles must be granted at the root.
@@ -494,11 +560,32 @@ mod tests {
                 "read_activity_data",
                 "read_feedback",
                 "read_stats",
-                "export_ledger"
+                "export_ledger",
+                "read_evaluation",
+                "third_party_assess"
             ]
         );
         assert_eq!(action_names(Role::Volunteer), ["scan_tickets"]);
         assert!(action_names(Role::CenterAdmin).contains(&"grant_evaluator".to_string()));
+    }
+
+    #[test]
+    fn each_level_scores_only_the_one_below() {
+        let branch = caller(Role::BranchStaff, "/1/4/");
+        assert!(check(&branch, Action::ScorePoints, &unit("/1/4/17/")).is_ok());
+        assert!(check(&branch, Action::ScorePoints, &unit("/1/5/20/")).is_err());
+        assert!(check(&branch, Action::ScoreBranches, &unit("/1/4/")).is_err());
+        let center = caller(Role::CenterAdmin, "/1/");
+        assert!(check(&center, Action::ScoreBranches, &unit("/1/4/")).is_ok());
+        assert!(check(&center, Action::ScorePoints, &unit("/1/4/17/")).is_err());
+        assert!(check(&center, Action::ManageEvaluation, &unit("/1/")).is_err());
+        let district = caller(Role::DistrictSupervisor, "/1/");
+        assert!(check(&district, Action::ManageEvaluation, &unit("/1/")).is_ok());
+        assert!(check(&district, Action::SelfAssess, &unit("/1/")).is_err());
+        let ev = caller(Role::Evaluator, "/1/");
+        assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_ok());
+        assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), false).is_err());
+        assert!(check_assigned(&center, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_err());
     }
 
     #[test]

@@ -607,6 +607,31 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "over_room_capacity",
         "The session has more seats than the room holds. Give a reason or lower the seats.",
     ),
+    // Evaluation (考核评估)
+    (
+        "round_exists",
+        "The district already has an evaluation round for that year and period.",
+    ),
+    (
+        "round_locked",
+        "The round is published and locked; reopen it with a reason first.",
+    ),
+    (
+        "eval_wrong_step",
+        "The assessment is not at that step.",
+    ),
+    (
+        "eval_incomplete",
+        "Some indicators have no value yet, or not every unit has been scored.",
+    ),
+    (
+        "eval_waiting",
+        "Every unit below must be scored before this one can be submitted.",
+    ),
+    (
+        "nothing_to_rectify",
+        "This spot check asks for no rectification, or it is already recorded.",
+    ),
 ];
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub mod db;
 pub mod demand;
 /// The one error shape.
 pub mod error;
+/// Tiered evaluation (考核评估): templates, rounds, scores, third-party assessments, spot checks.
+pub mod evaluation;
 /// Staff downloads: CSV and xlsx from one table model, formula-safe.
 /// Photos and notes attached to held sessions (活动照片台账), and ledger completeness.
 pub mod evidence;

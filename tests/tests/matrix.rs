@@ -2313,7 +2313,425 @@ fn cases() -> Vec<Case> {
             ok: 200,
             build: evidence_remove_op,
         },
+        Case {
+            op: "eval_template_get",
+            allowed: EVAL_READERS,
+            also_other: EVAL_READERS,
+            ok: 200,
+            build: eval_template_get_op,
+        },
+        Case {
+            op: "eval_template_save",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_template_save_op,
+        },
+        Case {
+            op: "eval_round_create",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_round_create_op,
+        },
+        Case {
+            op: "eval_rounds",
+            allowed: EVAL_READERS,
+            also_other: EVAL_READERS,
+            ok: 200,
+            build: eval_rounds_op,
+        },
+        Case {
+            op: "eval_round_get",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: eval_round_get_op,
+        },
+        Case {
+            op: "eval_round_export",
+            allowed: EVAL_READERS,
+            also_other: EVAL_READERS,
+            ok: 200,
+            build: eval_round_export_op,
+        },
+        Case {
+            op: "eval_round_publish",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_round_publish_op,
+        },
+        Case {
+            op: "eval_round_reopen",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_round_reopen_op,
+        },
+        Case {
+            op: "eval_entry_get",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: eval_entry_get_op,
+        },
+        Case {
+            op: "eval_entry_self",
+            allowed: SELF_ASSESSORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: eval_entry_self_op,
+        },
+        Case {
+            op: "eval_entry_submit",
+            allowed: SELF_ASSESSORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: eval_entry_submit_op,
+        },
+        Case {
+            op: "eval_entry_score",
+            allowed: &[BranchStaff],
+            also_other: &[],
+            ok: 200,
+            build: eval_entry_score_op,
+        },
+        Case {
+            op: "eval_entry_return",
+            allowed: &[BranchStaff],
+            also_other: &[],
+            ok: 200,
+            build: eval_entry_return_op,
+        },
+        Case {
+            op: "eval_assign",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_assign_op,
+        },
+        Case {
+            op: "eval_assess",
+            allowed: EVALUATORS,
+            also_other: EVALUATORS,
+            ok: 200,
+            build: eval_assess_op,
+        },
+        Case {
+            op: "spot_check_create",
+            allowed: SPOT_CHECKERS,
+            also_other: SPOT_CHECKERS,
+            ok: 200,
+            build: spot_check_create_op,
+        },
+        Case {
+            op: "spot_checks",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: spot_checks_op,
+        },
+        Case {
+            op: "spot_check_rectify",
+            allowed: SELF_ASSESSORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: spot_check_rectify_op,
+        },
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation (考核评估): a branch scores only its points, the main center only branches, the
+// district the main center; evaluators assess only what they are assigned.
+
+/// Who reads evaluation data: staff of the unit and above, the district and evaluators.
+const EVAL_READERS: &[Who] = ACTIVITY_READERS;
+/// Who fills in a unit's self-assessment and records its rectifications.
+const SELF_ASSESSORS: &[Who] = &[PointCoordinator, BranchStaff, CenterStaff, CenterAdmin];
+const DISTRICT: &[Who] = &[DistrictSupervisor];
+const SPOT_CHECKERS: &[Who] = &[CenterStaff, CenterAdmin, DistrictSupervisor];
+const EVALUATORS: &[Who] = &[Evaluator];
+
+/// The matrix's shared round (created once by the district), and a second one for publishing.
+async fn eval_round(w: &World<'_>, year: i32) -> i64 {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM eval_rounds WHERE year = $1 AND period = 'year'")
+            .bind(year as i64)
+            .fetch_optional(w.app.state().db.pool())
+            .await
+            .unwrap();
+    if let Some(id) = found {
+        return id;
+    }
+    let due = culturehub_tests::at(w.app, 24 * 60);
+    let (s, v) = w
+        .app
+        .post(
+            "/api/v1/evaluation/rounds",
+            w.token(DistrictSupervisor),
+            json!({"year": year, "period": "year", "title": "矩阵考核", "point_self_due": due,
+                "point_score_due": due, "branch_self_due": due, "branch_score_due": due,
+                "main_self_due": due, "district_due": due}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// The entry of the point on side `s` in the shared round, put into `status` (self scores
+/// filled in when it is past `self`).
+async fn eval_entry(w: &World<'_>, s: Side, status: &str) -> i64 {
+    let round = eval_round(w, 2000).await;
+    let point = w.app.unit_id(w.point(s)).await;
+    let db = w.app.state().db.pool();
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM eval_entries WHERE round_id = $1 AND unit_id = $2")
+            .bind(round)
+            .bind(point)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE eval_entries SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE eval_items SET self_score = max_score WHERE entry_id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
+    id
+}
+
+fn eval_template_get_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/evaluation/templates/2026/point".into(),
+            body: None,
+        }
+    })
+}
+fn eval_template_save_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "PUT",
+            path: "/api/v1/evaluation/templates/2030/branch".into(),
+            body: Some(json!({"indicators": [
+                {"category": "innovation", "title": "创新", "max_score": 100, "method": "manual"}]})),
+        }
+    })
+}
+fn eval_round_create_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        // A year no other attempt used (a round is unique per year and period).
+        let n = w
+            .app
+            .count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log")
+            .await;
+        let due = culturehub_tests::at(w.app, 60);
+        Req {
+            method: "POST",
+            path: "/api/v1/evaluation/rounds".into(),
+            body: Some(
+                json!({"year": 2040 + (n % 50), "period": "h1", "title": "矩阵", "point_self_due": due,
+                "point_score_due": due, "branch_self_due": due, "branch_score_due": due,
+                "main_self_due": due, "district_due": due}),
+            ),
+        }
+    })
+}
+fn eval_rounds_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/evaluation/rounds".into(),
+            body: None,
+        }
+    })
+}
+fn eval_round_get_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2000).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/evaluation/rounds/{round}?unit_id={point}"),
+            body: None,
+        }
+    })
+}
+fn eval_round_export_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2000).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/evaluation/rounds/{round}/export?format=xlsx"),
+            body: None,
+        }
+    })
+}
+fn eval_round_publish_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2001).await;
+        let db = w.app.state().db.pool();
+        sqlx::query("UPDATE eval_rounds SET status = 'open' WHERE id = $1")
+            .bind(round)
+            .execute(db)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE eval_entries SET status = 'scored' WHERE round_id = $1")
+            .bind(round)
+            .execute(db)
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/rounds/{round}/publish"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn eval_round_reopen_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2001).await;
+        sqlx::query("UPDATE eval_rounds SET status = 'published' WHERE id = $1")
+            .bind(round)
+            .execute(w.app.state().db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/rounds/{round}/reopen"),
+            body: Some(json!({"comment": "复核"})),
+        }
+    })
+}
+fn eval_entry_get_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = eval_entry(w, s, "self").await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/evaluation/entries/{id}"),
+            body: None,
+        }
+    })
+}
+fn eval_entry_self_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = eval_entry(w, s, "self").await;
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/evaluation/entries/{id}/self"),
+            body: Some(json!({"items": [{"position": 3, "score": 10, "comment": "自评"}]})),
+        }
+    })
+}
+fn eval_entry_submit_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = eval_entry(w, s, "self").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/entries/{id}/submit"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn eval_entry_score_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = eval_entry(w, s, "submitted").await;
+        let items: Vec<serde_json::Value> =
+            (0..8).map(|p| json!({"position": p, "score": 5})).collect();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/entries/{id}/score"),
+            body: Some(json!({"items": items})),
+        }
+    })
+}
+fn eval_entry_return_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = eval_entry(w, s, "submitted").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/entries/{id}/return"),
+            body: Some(json!({"comment": "请补充材料"})),
+        }
+    })
+}
+fn eval_assign_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2000).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/evaluation/rounds/{round}/assignments"),
+            body: Some(json!({"user_id": w.users[&Evaluator], "unit_id": point})),
+        }
+    })
+}
+fn eval_assess_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let round = eval_round(w, 2000).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        // The matrix's evaluator is assigned the point on either side.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO eval_assignments (round_id, user_id, unit_id, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
+        )
+        .bind(round)
+        .bind(w.users[&Evaluator])
+        .bind(point)
+        .bind(w.app.state().now())
+        .fetch_one(w.app.state().db.pool())
+        .await
+        .unwrap();
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/evaluation/assignments/{id}/assessment"),
+            body: Some(json!({"assessment": "运行规范", "score": 90})),
+        }
+    })
+}
+fn spot_check_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/spot-checks".into(),
+            body: Some(
+                json!({"unit_id": point, "kind": "supervision", "visited_on": "2026-03-01",
+                "findings": "标识不统一", "rectify_by": "2026-04-01"}),
+            ),
+        }
+    })
+}
+fn spot_checks_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/spot-checks")
+}
+fn spot_check_rectify_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (point, path) = w.app.unit_ref(w.point(s)).await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO spot_checks (unit_id, unit_path, kind, visited_on, findings, rectify_by, recorded_by, created_at) \
+             VALUES ($1,$2,'unannounced','2026-03-01','未公示开放时间','2026-04-01',$3,$4) RETURNING id",
+        )
+        .bind(point)
+        .bind(path)
+        .bind(w.users[&DistrictSupervisor])
+        .bind(w.app.state().now())
+        .fetch_one(w.app.state().db.pool())
+        .await
+        .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/spot-checks/{id}/rectify"),
+            body: Some(json!({"rectification": "已公示"})),
+        }
+    })
 }
 
 /// Everyone who may hold a console session (any role but volunteer).

@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod console;
 pub mod contract;
 pub mod demand;
+pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod ledgers;
@@ -59,6 +60,8 @@ pub enum ApiTags {
     Files,
     /// 人员名册与双派
     People,
+    /// 考核评估：指标、考核轮次、逐级评分、第三方评估、督导暗访
+    Evaluation,
 }
 
 pub type Apis = (
@@ -78,7 +81,12 @@ pub type Apis = (
     people::PeopleApi,
     ledgers::LedgersApi,
     // poem-openapi implements OpenApi for tuples of up to 16: later APIs nest.
-    (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi),
+    (
+        ledgers::EvidenceApi,
+        reports::ReportsApi,
+        rooms::RoomsApi,
+        evaluation::EvaluationApi,
+    ),
 );
 
 /// Every route template of the API (`/api/v1/activities/{id}`) with its methods, from the
@@ -225,7 +233,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi),
+            (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi, evaluation::EvaluationApi),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
