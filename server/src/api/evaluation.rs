@@ -38,7 +38,7 @@ struct RoundDetail {
 }
 
 #[derive(Object)]
-struct Created {
+struct EvaluationCreated {
     id: i64,
 }
 
@@ -508,7 +508,7 @@ impl EvaluationApi {
         req: &Request,
         id: Path<i64>,
         body: Json<AssignInput>,
-    ) -> Result<Json<Created>> {
+    ) -> Result<Json<EvaluationCreated>> {
         let caller = st.caller(req).await?;
         let root = root(&st).await?;
         st.authorize(req, &caller, Action::ManageEvaluation, &root)
@@ -533,7 +533,7 @@ impl EvaluationApi {
             entry,
         )
         .await?;
-        Ok(Json(Created { id }))
+        Ok(Json(EvaluationCreated { id }))
     }
 
     /// A third-party evaluator records its assessment and report, for its own assignment only.
@@ -585,7 +585,7 @@ impl EvaluationApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<SpotCheckInput>,
-    ) -> Result<Json<Created>> {
+    ) -> Result<Json<EvaluationCreated>> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::SpotCheck, body.unit_id)
@@ -601,7 +601,7 @@ impl EvaluationApi {
             body.rectify_by.clone().unwrap_or_default(),
         );
         let id = ev::record_spot_check(&st.db, &unit, &body.0, caller.user_id, &now, entry).await?;
-        Ok(Json(Created { id }))
+        Ok(Json(EvaluationCreated { id }))
     }
 
     /// Spot checks in my scope (of one unit's subtree when asked); `open=true`: only those with
