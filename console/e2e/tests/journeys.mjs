@@ -570,16 +570,17 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
-      name: 'evaluation (issue 15): the main center opens a round; a point self-assesses and submits; its branch scores it in the entry page; the comparison shows the rank',
+      name: 'evaluation (issue 15): the district opens a round; a point self-assesses and submits; its branch scores it in the entry page; the comparison shows the rank',
       async fn() {
+        w.district = await invite(server, api, w.admin, 'e2e-district', 'district_supervisor', w.main.id, '区级督导')
         const p = await page()
-        await scanSignIn(p, server, api, w.admin)
+        await scanSignIn(p, server, api, w.district)
         await p.locator('[data-screen=evaluation]').click()
         await p.locator('[data-test=round-new]').click()
         await p.locator('[data-test=round-create]').click()
         await toast(p, '轮次已创建')
         await p.locator('[data-test=eval-round]').waitFor()
-        const rounds = await api.get('/api/v1/evaluation/rounds', { token: w.admin.token })
+        const rounds = await api.get('/api/v1/evaluation/rounds', { token: w.district.token })
         const round = rounds.items[0]
         const detail = await api.get(`/api/v1/evaluation/rounds/${round.id}`, { token: w.coord.token })
         const mine = detail.entries.find((e) => e.unit_id === w.point.id)
