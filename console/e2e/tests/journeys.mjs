@@ -587,7 +587,7 @@ export default function journeys(ctx) {
         assert.ok(mine, 'the point coordinator sees the point entry')
         const e = await api.get(`/api/v1/evaluation/entries/${mine.id}`, { token: w.coord.token })
         const items = e.items.map((i) => ({ position: i.position, score: i.method === 'auto' ? null : i.max_score / 2, comment: '见台账' }))
-        await api.put(`/api/v1/evaluation/entries/${mine.id}/self`, { items }, { token: w.coord.token })
+        await api.ok('PUT', `/api/v1/evaluation/entries/${mine.id}/self`, { token: w.coord.token, body: { items } })
         await api.post(`/api/v1/evaluation/entries/${mine.id}/submit`, {}, { token: w.coord.token })
         await closeAll()
 
