@@ -204,6 +204,29 @@ export const SCREENS: Screen[] = [
     component: () => import('./views/LedgersView.vue'),
     ops: ['ledger_workbook', 'ledger_completeness', 'evidence_list', 'evidence_attach', 'evidence_remove', 'file_upload', 'file_thumb'],
   },
+  {
+    name: 'evaluation',
+    path: '/evaluation',
+    title: '考核评估',
+    icon: 'Medal',
+    needs: 'read_evaluation',
+    component: () => import('./views/EvaluationView.vue'),
+    ops: [
+      'eval_rounds', 'eval_round_create', 'eval_round_get', 'eval_round_export', 'eval_round_publish', 'eval_round_reopen',
+      'eval_template_get', 'eval_template_save', 'eval_assign', 'eval_assess', 'spot_checks', 'spot_check_create', 'spot_check_rectify',
+      'file_upload',
+    ],
+  },
+  {
+    name: 'evaluation-entry',
+    path: '/evaluation/entries/:id',
+    title: '考核填报与评分',
+    icon: 'Medal',
+    needs: 'read_evaluation',
+    hidden: true,
+    component: () => import('./views/EvaluationEntryView.vue'),
+    ops: ['eval_rounds', 'eval_entry_get', 'eval_entry_self', 'eval_entry_submit', 'eval_entry_score', 'eval_entry_return', 'file_upload', 'file_get'],
+  },
 ]
 
 /** The sign-in page (outside the layout, so not in SCREENS) and the session the whole app uses. */

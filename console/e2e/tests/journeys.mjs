@@ -711,5 +711,46 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'evaluation (issue 15): the district opens a round; a point self-assesses and submits; its branch scores it in the entry page; the comparison shows the rank',
+      async fn() {
+        w.district = await invite(server, api, w.admin, 'e2e-district', 'district_supervisor', w.main.id, '区级督导')
+        const p = await page()
+        await scanSignIn(p, server, api, w.district)
+        await p.locator('[data-screen=evaluation]').click()
+        await p.locator('[data-test=round-new]').click()
+        await p.locator('[data-test=round-create]').click()
+        await toast(p, '轮次已创建')
+        await p.locator('[data-test=eval-round]').waitFor()
+        const rounds = await api.get('/api/v1/evaluation/rounds', { token: w.district.token })
+        const round = rounds.items[0]
+        const detail = await api.get(`/api/v1/evaluation/rounds/${round.id}`, { token: w.coord.token })
+        const mine = detail.entries.find((e) => e.unit_id === w.point.id)
+        assert.ok(mine, 'the point coordinator sees the point entry')
+        const e = await api.get(`/api/v1/evaluation/entries/${mine.id}`, { token: w.coord.token })
+        const items = e.items.map((i) => ({ position: i.position, score: i.method === 'auto' ? null : i.max_score / 2, comment: '见台账' }))
+        await api.ok('PUT', `/api/v1/evaluation/entries/${mine.id}/self`, { token: w.coord.token, body: { items } })
+        await api.post(`/api/v1/evaluation/entries/${mine.id}/submit`, {}, { token: w.coord.token })
+        await closeAll()
+
+        const b = await page()
+        await scanSignIn(b, server, api, w.branchStaff)
+        await b.goto(`${server.consoleUrl}evaluation/entries/${mine.id}`)
+        await b.locator('[data-test=entry-items] tbody tr').first().waitFor()
+        await b.locator('[data-test=entry-print]').waitFor()
+        await b.locator('[data-test=entry-score]').click()
+        await confirmBox(b, '确认')
+        await toast(b, '评分已保存')
+        await b.locator('[data-test=entry-summary]', { hasText: '已评分' }).waitFor()
+        const scored = await api.get(`/api/v1/evaluation/entries/${mine.id}`, { token: w.branchStaff.token })
+        assert.equal(scored.status, 'scored')
+        assert.equal(scored.rank, 1)
+        await b.goto(`${server.consoleUrl}evaluation`)
+        await b.locator('[data-test=eval-compare] tbody tr', { hasText: scored.unit_name }).waitFor()
+        await shot(b, 'evaluation-round')
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }

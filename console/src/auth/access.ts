@@ -32,6 +32,13 @@ export type Action =
   | 'manage_staff'
   | 'moderate_reports'
   | 'manage_rooms'
+  | 'read_evaluation'
+  | 'self_assess'
+  | 'score_points'
+  | 'score_branches'
+  | 'manage_evaluation'
+  | 'spot_check'
+  | 'third_party_assess'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']
