@@ -434,6 +434,11 @@ pub struct PolicySettings {
     pub deputy_head_post: String,
     /// The post of a branch instructor dispatched to a point (双派).
     pub instructor_post: String,
+    /// Staff training a year (policy: 1–2 management trainings from the district, regular
+    /// business trainings by the main center, each branch training its point coordinators).
+    pub min_district_management_trainings: i64,
+    pub min_main_business_trainings: i64,
+    pub min_branch_coordinator_trainings: i64,
 }
 
 /// Names units must have, by level. `{center}` is the district cultural center's name (e.g.
@@ -483,6 +488,9 @@ impl Default for PolicySettings {
             coordinator_post: "文体协管员".into(),
             deputy_head_post: "副馆长".into(),
             instructor_post: "业务指导员".into(),
+            min_district_management_trainings: 1,
+            min_main_business_trainings: 4,
+            min_branch_coordinator_trainings: 1,
         }
     }
 }
