@@ -806,12 +806,104 @@ pub async fn dispatches(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiR
     Ok(t)
 }
 
-/// Sheets from the people register: staff and dual dispatch. Staff trainings are not built
-/// yet (issue 13); their sheet goes here when they are.
-async fn people_sheets(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<Vec<Table>> {
+/// 培训台账: every session of a staff training in the period organised by a unit in scope, with
+/// bookings and check-ins and who attended (names masked).
+pub async fn trainings(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    p: &Period,
+    now: &str,
+) -> ApiResult<Table> {
+    let sql = format!(
+        "SELECT a.id, a.title, a.training_kind, a.by_district, ou.short_name AS organizer, ou.level, s.id AS session_id, \
+         s.starts_at, s.status, a.status AS a_status, u.short_name AS place, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.session_id = s.id AND b.status = 'confirmed') AS booked \
+         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
+         JOIN org_units u ON u.id = s.unit_id \
+         WHERE a.training_kind IS NOT NULL AND a.status <> 'draft' AND {} AND ou.path LIKE $1 \
+         AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id",
+        scope.sql("ou.path")
+    );
+    let rows = rows_in(db, &sql, under, &p.from, &p.to).await?;
+    let mut t = Table::new(
+        "培训台账",
+        &[
+            "活动编号",
+            "培训名称",
+            "培训类型",
+            "组织层级",
+            "承办单位",
+            "开始时间",
+            "地点",
+            "状态",
+            "预约人数",
+            "签到人数",
+            "签到人员",
+        ],
+    );
+    for r in rows {
+        let session: i64 = r.get("session_id");
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT u.display_name FROM checkins c JOIN bookings b ON b.id = c.booking_id JOIN users u ON u.id = b.user_id \
+             WHERE c.session_id = $1 AND c.undone_at IS NULL ORDER BY c.admitted_at, c.id",
+        )
+        .bind(session)
+        .fetch_all(db.pool())
+        .await?;
+        let starts: String = r.get("starts_at");
+        let status = if r.get::<String, _>("status") == "cancelled"
+            || r.get::<String, _>("a_status") == "cancelled"
+        {
+            "已取消"
+        } else if starts.as_str() <= now {
+            "已举办"
+        } else {
+            "未举办"
+        };
+        let level = if r.get::<i64, _>("by_district") != 0 {
+            "区级"
+        } else {
+            match r.get::<String, _>("level").as_str() {
+                "main" => "总馆",
+                "point" => "服务点",
+                _ => "分馆",
+            }
+        };
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            r.get::<String, _>("title").into(),
+            crate::training::kind_label(&r.get::<String, _>("training_kind")).into(),
+            level.into(),
+            r.get::<String, _>("organizer").into(),
+            china_time(&starts).into(),
+            r.get::<String, _>("place").into(),
+            status.into(),
+            r.get::<i64, _>("booked").into(),
+            (names.len() as i64).into(),
+            names
+                .iter()
+                .map(|n| mask_name(n))
+                .collect::<Vec<_>>()
+                .join("、")
+                .into(),
+        ]);
+    }
+    Ok(t)
+}
+
+/// Sheets from the people side: staff, dual dispatch and staff trainings.
+async fn people_sheets(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    p: &Period,
+    now: &str,
+) -> ApiResult<Vec<Table>> {
     Ok(vec![
         staff(db, scope, under, p).await?,
         dispatches(db, scope, under, p).await?,
+        trainings(db, scope, under, p, now).await?,
     ])
 }
 
@@ -835,7 +927,7 @@ pub async fn workbook(
     tables.push(demand(db, scope, under, p).await?);
     tables.push(menu_orders(db, scope, under, p).await?);
     tables.push(crate::evidence::sheet(db, scope, under, p, now).await?);
-    tables.extend(people_sheets(db, scope, under, p).await?);
+    tables.extend(people_sheets(db, scope, under, p, now).await?);
     Ok(tables)
 }
 

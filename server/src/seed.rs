@@ -388,23 +388,37 @@ pub async fn demo_register(st: &AppState) -> ApiResult<usize> {
         .iter()
         .filter(|u| matches!(u.level.as_str(), "branch" | "direct_branch"))
         .collect();
-    add.staff(&mut tx, main.id, "馆长", "full_time", "2018-03-01").await?;
+    add.staff(&mut tx, main.id, "馆长", "full_time", "2018-03-01")
+        .await?;
     for _ in 0..2 {
-        add.staff(&mut tx, main.id, "副馆长", "full_time", "2019-07-01").await?;
+        add.staff(&mut tx, main.id, "副馆长", "full_time", "2019-07-01")
+            .await?;
     }
     let mut cadres = Vec::new();
     for _ in 0..branches.len().max(p.min_staff_main as usize - 3) {
-        cadres.push(add.staff(&mut tx, main.id, "业务干部", "full_time", "2020-09-01").await?);
+        cadres.push(
+            add.staff(&mut tx, main.id, "业务干部", "full_time", "2020-09-01")
+                .await?,
+        );
     }
-    add.staff(&mut tx, main.id, "工作人员", "part_time", "2024-02-01").await?;
+    add.staff(&mut tx, main.id, "工作人员", "part_time", "2024-02-01")
+        .await?;
     for (bi, b) in branches.iter().enumerate() {
         // Every fourth branch is one full-timer short (a part-timer instead): a staffing gap.
         let short = bi % 4 == 3;
-        add.staff(&mut tx, b.id, "馆长", "full_time", "2019-01-01").await?;
+        add.staff(&mut tx, b.id, "馆长", "full_time", "2019-01-01")
+            .await?;
         let mut own = Vec::new();
         for k in 0..3 {
-            let employment = if short && k == 2 { "part_time" } else { "full_time" };
-            own.push(add.staff(&mut tx, b.id, "业务干部", employment, "2021-04-01").await?);
+            let employment = if short && k == 2 {
+                "part_time"
+            } else {
+                "full_time"
+            };
+            own.push(
+                add.staff(&mut tx, b.id, "业务干部", employment, "2021-04-01")
+                    .await?,
+            );
         }
         if let Some(&cadre) = cadres.get(bi).filter(|_| bi + 1 < branches.len()) {
             crate::people::insert_dispatch(
@@ -427,7 +441,14 @@ pub async fn demo_register(st: &AppState) -> ApiResult<usize> {
         for (pi, pt) in points.iter().enumerate() {
             // Every seventh point has no coordinator yet, every fifth no instructor: gaps.
             if pi % 7 != 6 {
-                add.staff(&mut tx, pt.id, &p.coordinator_post, "part_time", "2022-05-01").await?;
+                add.staff(
+                    &mut tx,
+                    pt.id,
+                    &p.coordinator_post,
+                    "part_time",
+                    "2022-05-01",
+                )
+                .await?;
             }
             if pi % 5 != 4 {
                 crate::people::insert_dispatch(
@@ -447,6 +468,9 @@ pub async fn demo_register(st: &AppState) -> ApiResult<usize> {
     }
     let made = *add.serial;
     tx.commit().await?;
-    tracing::info!(entries = made, "loaded a demo staff register and dual dispatch");
+    tracing::info!(
+        entries = made,
+        "loaded a demo staff register and dual dispatch"
+    );
     Ok(made)
 }

@@ -440,9 +440,18 @@ mod tests {
             &branch
         ));
         assert!(may_attend(Some(&caller(Role::CenterStaff, "/1/")), &branch));
-        assert!(may_attend(Some(&caller(Role::BranchStaff, "/1/4/")), &branch));
-        assert!(!may_attend(Some(&caller(Role::BranchStaff, "/1/5/")), &branch));
-        assert!(!may_attend(Some(&caller(Role::Volunteer, "/1/4/")), &branch));
+        assert!(may_attend(
+            Some(&caller(Role::BranchStaff, "/1/4/")),
+            &branch
+        ));
+        assert!(!may_attend(
+            Some(&caller(Role::BranchStaff, "/1/5/")),
+            &branch
+        ));
+        assert!(!may_attend(
+            Some(&caller(Role::Volunteer, "/1/4/")),
+            &branch
+        ));
         assert!(!may_attend(None, &branch));
     }
 
@@ -491,7 +500,10 @@ mod tests {
         ];
         let c = checks(&p, Some(&root), &units, &held);
         assert_eq!(c.len(), 4);
-        assert_eq!((c[0].level.as_str(), c[0].counted, c[0].met), ("district", 1, true));
+        assert_eq!(
+            (c[0].level.as_str(), c[0].counted, c[0].met),
+            ("district", 1, true)
+        );
         assert_eq!((c[1].counted, c[1].required, c[1].gap), (2, 4, 2));
         assert!(c[2].met && c[2].unit_id == Some(4));
         assert!(!c[3].met && c[3].unit_id == Some(5) && c[3].gap == 1);

@@ -116,7 +116,8 @@ async fn workbook_sheets_headers_rows_and_scope(app: &TestApp) {
             "菜单点单",
             "活动照片",
             "人员名册",
-            "双派记录"
+            "双派记录",
+            "培训台账"
         ]
     );
     let acts = sheet(&wb, "活动");
@@ -524,3 +525,101 @@ async fn staff_and_dispatch_sheets(app: &TestApp) {
     assert_eq!(sheet(&wb, "双派记录").len(), 2);
 }
 both!(people_sheets, staff_and_dispatch_sheets);
+
+/// 培训台账: staff trainings organised in scope, each session with bookings and who attended.
+async fn training_sheet(app: &TestApp) {
+    let (center, _) = app.staff("l-center", Role::CenterAdmin, "ft-main").await;
+    let (yuanling, yuanling_id) = app
+        .staff("l-yuanling", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (nanyuan, _) = app
+        .staff("l-nanyuan", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    sqlx::query("UPDATE users SET display_name = '李小明' WHERE id = $1")
+        .bind(yuanling_id)
+        .execute(app.state().db.pool())
+        .await
+        .unwrap();
+    let mut sessions = Vec::new();
+    for (title, unit, kind, district) in [
+        ("=区级管理培训", "ft-main", "management", true),
+        ("协管员培训", "ft-b-nanyuan", "coordinator", false),
+    ] {
+        let u = app.unit_id(unit).await;
+        let (s, v) = app
+            .post(
+                "/api/v1/activities",
+                Some(&center),
+                json!({"title": title, "kind": "training", "organizer_unit_id": u, "booking_mode": "fcfs",
+                       "audience": "staff", "training_kind": kind, "by_district": district,
+                       "sessions": [{"unit_id": u, "starts_at": culturehub_tests::at(app, 60),
+                                     "ends_at": culturehub_tests::at(app, 120), "capacity": 10}]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/activities/{id}/publish"),
+                Some(&center),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        sessions.push(v["sessions"][0]["id"].as_i64().unwrap());
+    }
+    let (s, b) = app.book(&yuanling, sessions[0], json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = app.book(&nanyuan, sessions[0], json!({})).await;
+    assert_eq!(s, 200);
+    app.clock().advance(90 * 60);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{}/checkin/manual", sessions[0]),
+            Some(&center),
+            json!({"booking_id": b["id"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let year = culturehub::time::cst_year(app.clock().now());
+    let (s, bytes) = workbook(app, &center, &format!("?year={year}")).await;
+    assert_eq!(s, 200);
+    let wb = open(bytes);
+    let t = sheet(&wb, "培训台账");
+    assert_eq!(
+        t[0],
+        [
+            "活动编号",
+            "培训名称",
+            "培训类型",
+            "组织层级",
+            "承办单位",
+            "开始时间",
+            "地点",
+            "状态",
+            "预约人数",
+            "签到人数",
+            "签到人员"
+        ]
+    );
+    assert_eq!(t.len(), 3, "{t:?}");
+    // Neutralised title; the district's training owned by the main center; masked attendee.
+    assert_eq!(t[1][1], "'=区级管理培训");
+    assert_eq!((t[1][2].as_str(), t[1][3].as_str()), ("管理培训", "区级"));
+    assert_eq!(t[1][7], "已举办");
+    assert_eq!((t[1][8].as_str(), t[1][9].as_str()), ("2", "1"));
+    assert_eq!(t[1][10], "李*明");
+    assert_eq!((t[2][2].as_str(), t[2][3].as_str()), ("协管员培训", "分馆"));
+    assert_eq!(t[2][9], "0");
+
+    // A branch files only the trainings it organised.
+    let (_, bytes) = workbook(app, &nanyuan, &format!("?year={year}")).await;
+    let t = open(bytes);
+    let t = sheet(&t, "培训台账");
+    assert_eq!(t.len(), 2, "{t:?}");
+    assert_eq!(t[1][1], "协管员培训");
+    let (_, bytes) = workbook(app, &yuanling, &format!("?year={year}")).await;
+    assert_eq!(sheet(&open(bytes), "培训台账").len(), 1);
+}
+both!(training_ledger, training_sheet);

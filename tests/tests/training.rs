@@ -70,9 +70,7 @@ async fn staff_only_is_invisible_to_residents(app: &TestApp) {
     let (other_branch, _) = app
         .staff("t-other", Role::BranchStaff, "ft-b-nanyuan")
         .await;
-    let (volunteer, _) = app
-        .staff("t-vol", Role::Volunteer, "ft-b-yuanling")
-        .await;
+    let (volunteer, _) = app.staff("t-vol", Role::Volunteer, "ft-b-yuanling").await;
     let main = app.unit_id("ft-main").await;
     let yuanling = app.unit_id("ft-b-yuanling").await;
 
@@ -137,7 +135,10 @@ async fn staff_only_is_invisible_to_residents(app: &TestApp) {
     // Residents (and the anonymous, cached page) see only the public one: browse, search, nearest.
     for path in [
         "/api/v1/activities".to_string(),
-        format!("/api/v1/activities?q={}", "%E4%B8%9A%E5%8A%A1%E9%AA%A8%E5%B9%B2"),
+        format!(
+            "/api/v1/activities?q={}",
+            "%E4%B8%9A%E5%8A%A1%E9%AA%A8%E5%B9%B2"
+        ),
         "/api/v1/activities?kind=training".to_string(),
         "/api/v1/activities?lng=114.05&lat=22.54".to_string(),
         format!("/api/v1/activities?unit_id={main}"),
@@ -146,10 +147,15 @@ async fn staff_only_is_invisible_to_residents(app: &TestApp) {
             let (s, v) = app.get(&path, token).await;
             assert_eq!(s, 200, "{path}: {v}");
             let got = ids(&v);
-            assert!(!got.contains(&main_t) && !got.contains(&yl_t), "{path}: {v}");
+            assert!(
+                !got.contains(&main_t) && !got.contains(&yl_t),
+                "{path}: {v}"
+            );
         }
     }
-    let (_, v) = app.get("/api/v1/activities?q=%E4%B8%9A%E5%8A%A1", None).await;
+    let (_, v) = app
+        .get("/api/v1/activities?q=%E4%B8%9A%E5%8A%A1", None)
+        .await;
     assert_eq!(ids(&v), vec![public_id], "{v}");
 
     // Detail, ratings and booking: not found for a resident, the anonymous and a volunteer.
@@ -224,11 +230,25 @@ async fn record_and_yearly_summary(app: &TestApp) {
     // This year (CST): a business training and a district management training at the main
     // center, a coordinator training by 园岭. Next year: another business training.
     let (biz, biz_s) = training(
-        app, &center, "业务培训一", "ft-main", "ft-main", "business", false, 60,
+        app,
+        &center,
+        "业务培训一",
+        "ft-main",
+        "ft-main",
+        "business",
+        false,
+        60,
     )
     .await;
     let (district, _) = training(
-        app, &center, "区级管理培训", "ft-main", "ft-main", "management", true, 120,
+        app,
+        &center,
+        "区级管理培训",
+        "ft-main",
+        "ft-main",
+        "management",
+        true,
+        120,
     )
     .await;
     let (coord, coord_s) = training(
@@ -274,7 +294,9 @@ async fn record_and_yearly_summary(app: &TestApp) {
         assert_eq!(v["result"], "admitted");
     }
 
-    let (s, v) = app.get("/api/v1/people/trainings/mine", Some(&branch)).await;
+    let (s, v) = app
+        .get("/api/v1/people/trainings/mine", Some(&branch))
+        .await;
     assert_eq!(s, 200, "{v}");
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{v}");
@@ -340,10 +362,17 @@ async fn record_and_yearly_summary(app: &TestApp) {
             .unwrap_or_else(|| panic!("{level} {unit:?} not in {v}"))
     };
     let d = check(&v, "district", None);
-    assert_eq!((d["counted"].as_i64(), d["met"].as_bool()), (Some(1), Some(true)));
+    assert_eq!(
+        (d["counted"].as_i64(), d["met"].as_bool()),
+        (Some(1), Some(true))
+    );
     let m = check(&v, "main", None);
     assert_eq!(
-        (m["counted"].as_i64(), m["required"].as_i64(), m["gap"].as_i64()),
+        (
+            m["counted"].as_i64(),
+            m["required"].as_i64(),
+            m["gap"].as_i64()
+        ),
         (Some(1), Some(4), Some(3))
     );
     let y = check(&v, "branch", Some(yuanling));

@@ -425,7 +425,11 @@ impl PeopleApi {
         method = "get",
         operation_id = "training_record_mine"
     )]
-    async fn my_trainings(&self, st: Data<&AppState>, req: &Request) -> Result<Json<TrainingRecord>> {
+    async fn my_trainings(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<TrainingRecord>> {
         let caller = st.caller(req).await?;
         Ok(Json(TrainingRecord {
             linked: true,
