@@ -84,6 +84,13 @@ pub struct NewActivity {
     pub lottery_draw_at: Option<String>,
     /// Delivered (配送) by the main center to the organizing unit (main-center staff only).
     pub delivered_by_main_center: Option<bool>,
+    /// `public` (default) or `staff`: a staff-only activity is invisible to residents.
+    pub audience: Option<String>,
+    /// A staff training: `management` (管理培训), `business` (业务培训) or `coordinator`
+    /// (协管员培训). Needs `audience = staff`.
+    pub training_kind: Option<String>,
+    /// A training the district organises, owned by the main center (no district unit exists).
+    pub by_district: Option<bool>,
     #[oai(validator(min_items = 1, max_items = 100))]
     pub sessions: Vec<NewSession>,
 }
@@ -242,6 +249,13 @@ pub async fn create(
     let (plans, draw_at) = validate(a, now)?;
     let organizer = org::unit_ref(db, a.organizer_unit_id).await?;
     access::check(caller, Action::ManageActivities, &organizer)?;
+    let by_district = a.by_district.unwrap_or(false);
+    crate::training::check(
+        a.audience.as_deref(),
+        a.training_kind.as_deref(),
+        by_district,
+        organizer.path == root.path,
+    )?;
     org::ensure_open(db, organizer.id).await?;
     let mut places = Vec::new();
     for (i, p) in plans.iter().enumerate() {
@@ -295,8 +309,9 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO activities (title, kind, organizer_unit_id, description, poster_url, age_min, age_max, booking_mode, \
-         is_course, lottery_draw_at, delivered_by_unit_id, created_by, created_at, updated_at, poster_file_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14) RETURNING id",
+         is_course, lottery_draw_at, delivered_by_unit_id, created_by, created_at, updated_at, poster_file_id, \
+         audience, training_kind, by_district) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14,$15,$16,$17) RETURNING id",
     )
     .bind(a.title.trim())
     .bind(&a.kind)
@@ -318,6 +333,9 @@ pub async fn create(
     .bind(caller.user_id)
     .bind(&now_s)
     .bind(poster.as_ref().map(|f| f.id))
+    .bind(a.audience.as_deref().unwrap_or("public"))
+    .bind(a.training_kind.as_deref())
+    .bind(by_district as i64)
     .fetch_one(&mut *tx)
     .await?;
     insert_sessions(&mut tx, id, &plans, &places, &now_s).await?;
@@ -610,6 +628,11 @@ pub struct ActivityView {
     /// The seed itself, published after the draw so anyone can re-run it.
     pub lottery_seed: Option<String>,
     pub lottery_drawn_at: Option<String>,
+    /// `public` or `staff`.
+    pub audience: String,
+    pub training_kind: Option<String>,
+    pub training_kind_label: Option<String>,
+    pub by_district: bool,
     pub sessions: Vec<SessionView>,
 }
 
@@ -666,6 +689,12 @@ pub async fn view(db: &Db, id: i64, now: &str) -> ApiResult<ActivityView> {
             None
         },
         lottery_drawn_at: drawn,
+        training_kind_label: r
+            .get::<Option<String>, _>("training_kind")
+            .map(|k| crate::training::kind_label(&k).into()),
+        training_kind: r.get("training_kind"),
+        audience: r.get("audience"),
+        by_district: r.get::<i64, _>("by_district") != 0,
         sessions,
     })
 }
@@ -717,7 +746,8 @@ pub async fn browse_rows(db: &Db, q: &BrowseQuery, now: &str) -> ApiResult<(Vec<
          s.starts_at, s.ends_at, s.capacity \
          FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id \
          JOIN org_units ou ON ou.id = a.organizer_unit_id \
-         WHERE a.status = 'published' AND s.status = 'scheduled' AND s.ends_at > $1 AND (a.is_course = 0 OR s.lesson_no = 1)",
+         WHERE a.status = 'published' AND a.audience = 'public' AND s.status = 'scheduled' AND s.ends_at > $1 \
+         AND (a.is_course = 0 OR s.lesson_no = 1)",
     );
     let mut binds: Vec<String> = vec![now.to_string()];
     let mut add = |clause: &str, v: String, sql: &mut String| {
@@ -852,6 +882,9 @@ mod tests {
             is_course: None,
             lottery_draw_at: None,
             delivered_by_main_center: None,
+            audience: None,
+            training_kind: None,
+            by_district: None,
             sessions: vec![NewSession {
                 unit_id: 1,
                 room: None,

@@ -170,6 +170,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if a > 0 {
                 println!("已加载演示活动：{a} 个");
             }
+            let r = crate::seed::demo_register(&state).await?;
+            if r > 0 {
+                println!("已加载演示人员名册：{r} 人（含双派记录）");
+            }
             if n == 0 {
                 println!("演示网络已存在，未重复加载");
             } else {

@@ -439,6 +439,11 @@ pub struct PolicySettings {
     pub instructor_post: String,
     /// The kinds a unit's rooms (场地) may be of.
     pub room_kinds: Vec<String>,
+    /// Staff training a year (policy: 1–2 management trainings from the district, regular
+    /// business trainings by the main center, each branch training its point coordinators).
+    pub min_district_management_trainings: i64,
+    pub min_main_business_trainings: i64,
+    pub min_branch_coordinator_trainings: i64,
 }
 
 /// Names units must have, by level. `{center}` is the district cultural center's name (e.g.
@@ -500,6 +505,9 @@ impl Default for PolicySettings {
             ]
             .map(String::from)
             .to_vec(),
+            min_district_management_trainings: 1,
+            min_main_business_trainings: 4,
+            min_branch_coordinator_trainings: 1,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::access::Scope;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, Table};
-use crate::privacy::{mask_name, mask_text};
+use crate::privacy::{mask_name, mask_phone, mask_text};
 use crate::time::{self, Ts};
 use chrono::{Datelike, NaiveDate};
 use sqlx::Row;
@@ -231,20 +231,22 @@ pub async fn sessions(
     p: &Period,
     now: &str,
 ) -> ApiResult<Table> {
-    let rows = sqlx::query(&format!(
-        "SELECT s.id, s.activity_id, a.title, a.kind, a.status AS activity_status, s.lesson_no, u.short_name, s.room, \
-         s.starts_at, s.ends_at, s.status, s.capacity, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.session_id = s.id AND b.status IN ('confirmed','entered')) AS booked, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.session_id = s.id AND c.undone_at IS NULL) AS admitted, \
-         (SELECT CAST(COALESCE(SUM(h.count), 0) AS BIGINT) FROM headcounts h WHERE h.session_id = s.id) AS walk_ins \
-         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id \
-         WHERE {} AND s.unit_path LIKE $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id",
-        scope.sql("s.unit_path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&p.from)
-    .bind(&p.to)
-    .fetch_all(db.pool())
+    let rows = rows_in(
+        db,
+        &format!(
+            "SELECT s.id, s.activity_id, a.title, a.kind, a.status AS activity_status, s.lesson_no, u.short_name, s.room, \
+             s.starts_at, s.ends_at, s.status, s.capacity, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.session_id = s.id AND b.status IN ('confirmed','entered')) AS booked, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins c WHERE c.session_id = s.id AND c.undone_at IS NULL) AS admitted, \
+             (SELECT CAST(COALESCE(SUM(h.count), 0) AS BIGINT) FROM headcounts h WHERE h.session_id = s.id) AS walk_ins \
+             FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id \
+             WHERE {} AND s.unit_path LIKE $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id",
+            scope.sql("s.unit_path")
+        ),
+        under,
+        &p.from,
+        &p.to,
+    )
     .await?;
     let mut t = Table::new(
         "场次",
@@ -410,27 +412,31 @@ async fn day_service(db: &Db, assignment_id: i64, day: &str) -> ApiResult<(i64, 
 /// Feedback in the period: a summary per activity, and every comment with its replies
 /// (phone-like digit runs masked, as in the feedback export).
 pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<[Table; 2]> {
-    let rows = sqlx::query(&format!(
-        "SELECT r.id, r.activity_id, a.title, u.short_name, r.score, r.comment, r.comment_status, r.created_at, \
-         r.first_reply_at, r.handled_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
-         JOIN org_units u ON u.id = r.unit_id WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 \
-         ORDER BY r.activity_id, r.id",
-        scope.sql("r.unit_path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&p.from)
-    .bind(&p.to)
-    .fetch_all(db.pool())
+    let rows = rows_in(
+        db,
+        &format!(
+            "SELECT r.id, r.activity_id, a.title, u.short_name, r.score, r.comment, r.comment_status, r.created_at, \
+             r.first_reply_at, r.handled_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
+             JOIN org_units u ON u.id = r.unit_id WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 \
+             ORDER BY r.activity_id, r.id",
+            scope.sql("r.unit_path")
+        ),
+        under,
+        &p.from,
+        &p.to,
+    )
     .await?;
-    let replies = sqlx::query(&format!(
-        "SELECT x.rating_id, x.unit_name, x.content, x.created_at FROM rating_replies x JOIN ratings r ON r.id = x.rating_id \
-         WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 ORDER BY x.id",
-        scope.sql("r.unit_path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&p.from)
-    .bind(&p.to)
-    .fetch_all(db.pool())
+    let replies = rows_in(
+        db,
+        &format!(
+            "SELECT x.rating_id, x.unit_name, x.content, x.created_at FROM rating_replies x JOIN ratings r ON r.id = x.rating_id \
+             WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 ORDER BY x.id",
+            scope.sql("r.unit_path")
+        ),
+        under,
+        &p.from,
+        &p.to,
+    )
     .await?;
     let mut by_rating: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for x in replies {
@@ -552,19 +558,50 @@ pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiRes
     Ok([summary, detail])
 }
 
+/// The rows of `sql` whose parameters are the path prefix `under%` (`$1`) and the period's
+/// bounds (`$2`, `$3`: timestamps or dates, whichever the table stores).
+async fn rows_in(
+    db: &Db,
+    sql: &str,
+    under: &str,
+    from: &str,
+    to: &str,
+) -> ApiResult<Vec<sqlx::any::AnyRow>> {
+    Ok(sqlx::query(sql)
+        .bind(format!("{under}%"))
+        .bind(from)
+        .bind(to)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// `12 标题` for a row's `activity_id` and `title` (the activity that answered a demand or
+/// delivered an order), empty when there is none.
+fn linked_activity(r: &sqlx::any::AnyRow) -> Cell {
+    match (
+        r.get::<Option<i64>, _>("activity_id"),
+        r.get::<Option<String>, _>("title"),
+    ) {
+        (Some(id), Some(title)) => Cell::Text(format!("{id} {title}")),
+        _ => Cell::Empty,
+    }
+}
+
 /// Demand posted in the period and what became of it (merged ones point to their target).
 pub async fn demand(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<Table> {
-    let rows = sqlx::query(&format!(
-        "SELECT d.id, u.short_name, d.kind, d.description, d.supporters, d.status, d.status_reason, d.merged_into, \
-         d.activity_id, a.title, d.created_at, d.fulfilled_at FROM demands d JOIN org_units u ON u.id = d.unit_id \
-         LEFT JOIN activities a ON a.id = d.activity_id \
-         WHERE {} AND d.unit_path LIKE $1 AND d.created_at >= $2 AND d.created_at < $3 ORDER BY d.id",
-        scope.sql("d.unit_path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&p.from)
-    .bind(&p.to)
-    .fetch_all(db.pool())
+    let rows = rows_in(
+        db,
+        &format!(
+            "SELECT d.id, u.short_name, d.kind, d.description, d.supporters, d.status, d.status_reason, d.merged_into, \
+             d.activity_id, a.title, d.created_at, d.fulfilled_at FROM demands d JOIN org_units u ON u.id = d.unit_id \
+             LEFT JOIN activities a ON a.id = d.activity_id \
+             WHERE {} AND d.unit_path LIKE $1 AND d.created_at >= $2 AND d.created_at < $3 ORDER BY d.id",
+            scope.sql("d.unit_path")
+        ),
+        under,
+        &p.from,
+        &p.to,
+    )
     .await?;
     let mut t = Table::new(
         "群众需求",
@@ -584,13 +621,6 @@ pub async fn demand(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResul
     );
     for r in rows {
         let status: String = r.get("status");
-        let activity = match (
-            r.get::<Option<i64>, _>("activity_id"),
-            r.get::<Option<String>, _>("title"),
-        ) {
-            (Some(id), Some(title)) => Cell::Text(format!("{id} {title}")),
-            _ => Cell::Empty,
-        };
         t.push(vec![
             r.get::<i64, _>("id").into(),
             Cell::Text(china_time(&r.get::<String, _>("created_at"))),
@@ -610,7 +640,7 @@ pub async fn demand(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResul
             .into(),
             r.get::<String, _>("status_reason").into(),
             r.get::<Option<i64>, _>("merged_into").into(),
-            activity,
+            linked_activity(&r),
             opt_time(r.get("fulfilled_at")),
         ]);
     }
@@ -619,18 +649,14 @@ pub async fn demand(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResul
 
 /// Menu orders requested for a date in the period by units in scope, and their delivery.
 pub async fn menu_orders(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<Table> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT o.id, m.title AS item, m.kind, u.short_name, o.requested_date, o.note, o.status, o.reason, \
          o.activity_id, a.title, o.created_at, o.decided_at FROM menu_orders o JOIN menu_items m ON m.id = o.menu_item_id \
          JOIN org_units u ON u.id = o.unit_id LEFT JOIN activities a ON a.id = o.activity_id \
          WHERE {} AND o.unit_path LIKE $1 AND o.requested_date >= $2 AND o.requested_date < $3 ORDER BY o.requested_date, o.id",
         scope.sql("o.unit_path")
-    ))
-    .bind(format!("{under}%"))
-    .bind(&p.from_date)
-    .bind(&p.to_date)
-    .fetch_all(db.pool())
-    .await?;
+    );
+    let rows = rows_in(db, &sql, under, &p.from_date, &p.to_date).await?;
     let mut t = Table::new(
         "菜单点单",
         &[
@@ -649,13 +675,6 @@ pub async fn menu_orders(db: &Db, scope: &Scope, under: &str, p: &Period) -> Api
     );
     for r in rows {
         let status: String = r.get("status");
-        let activity = match (
-            r.get::<Option<i64>, _>("activity_id"),
-            r.get::<Option<String>, _>("title"),
-        ) {
-            (Some(id), Some(title)) => Cell::Text(format!("{id} {title}")),
-            _ => Cell::Empty,
-        };
         t.push(vec![
             r.get::<i64, _>("id").into(),
             r.get::<String, _>("item").into(),
@@ -672,7 +691,7 @@ pub async fn menu_orders(db: &Db, scope: &Scope, under: &str, p: &Period) -> Api
             }
             .into(),
             r.get::<String, _>("reason").into(),
-            activity,
+            linked_activity(&r),
             Cell::Text(china_time(&r.get::<String, _>("created_at"))),
             opt_time(r.get("decided_at")),
         ]);
@@ -680,16 +699,212 @@ pub async fn menu_orders(db: &Db, scope: &Scope, under: &str, p: &Period) -> Api
     Ok(t)
 }
 
-/// Sheets from the people register (staff, dual dispatch, staff trainings). Hook: those
-/// tables are built in parallel (issue 13, "People"); once they exist their sheets are added
-/// here, scoped the same way. Until then the workbook has none.
+/// The last China-time day of a period (its `to_date` is exclusive).
+fn last_day(p: &Period) -> String {
+    NaiveDate::parse_from_str(&p.to_date, "%Y-%m-%d")
+        .map(|d| {
+            (d - chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_else(|_| p.to_date.clone())
+}
+
+/// Register entries of units in scope that were on the register at some day of the period
+/// (started before it ended, not ended before it started). Names and phones masked.
+pub async fn staff(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<Table> {
+    let sql = format!(
+        "SELECT s.id, u.short_name, s.name, s.phone, s.post, s.employment, s.from_date, s.to_date, s.user_id \
+         FROM staff_members s JOIN org_units u ON u.id = s.unit_id \
+         WHERE {} AND u.path LIKE $1 AND s.from_date < $3 AND (s.to_date IS NULL OR s.to_date >= $2) \
+         ORDER BY u.path, s.from_date, s.id",
+        scope.sql("u.path")
+    );
+    let rows = rows_in(db, &sql, under, &p.from_date, &p.to_date).await?;
+    let last = last_day(p);
+    let mut t = Table::new(
+        "人员名册",
+        &[
+            "编号",
+            "单位",
+            "姓名",
+            "电话",
+            "岗位",
+            "用工形式",
+            "起始日期",
+            "结束日期",
+            "关联账号",
+            "期末在册",
+        ],
+    );
+    for r in rows {
+        let from: String = r.get("from_date");
+        let to: Option<String> = r.get("to_date");
+        let employment: String = r.get("employment");
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            r.get::<String, _>("short_name").into(),
+            mask_name(&r.get::<String, _>("name")).into(),
+            r.get::<Option<String>, _>("phone")
+                .as_deref()
+                .map(|x| Cell::Text(mask_phone(x)))
+                .unwrap_or(Cell::Empty),
+            r.get::<String, _>("post").into(),
+            crate::people::employment_label(&employment).into(),
+            Cell::Text(from.clone()),
+            to.clone().map(Cell::Text).unwrap_or(Cell::Empty),
+            r.get::<Option<i64>, _>("user_id").is_some().into(),
+            crate::people::active_on(&from, to.as_deref(), &last).into(),
+        ]);
+    }
+    Ok(t)
+}
+
+/// Dual dispatches (双派) running at some day of the period, into or out of units in scope.
+pub async fn dispatches(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<Table> {
+    let sql = format!(
+        "SELECT d.id, s.name, fu.short_name AS from_name, tu.short_name AS to_name, d.kind, d.post, \
+         d.from_date, d.to_date FROM dispatches d JOIN staff_members s ON s.id = d.staff_id \
+         JOIN org_units fu ON fu.id = d.from_unit_id JOIN org_units tu ON tu.id = d.to_unit_id \
+         WHERE (({} AND tu.path LIKE $1) OR ({} AND fu.path LIKE $1)) \
+         AND d.from_date < $3 AND (d.to_date IS NULL OR d.to_date >= $2) \
+         ORDER BY tu.path, d.from_date, d.id",
+        scope.sql("tu.path"),
+        scope.sql("fu.path")
+    );
+    let rows = rows_in(db, &sql, under, &p.from_date, &p.to_date).await?;
+    let last = last_day(p);
+    let mut t = Table::new(
+        "双派记录",
+        &[
+            "编号",
+            "姓名",
+            "派出单位",
+            "派驻单位",
+            "类型",
+            "岗位",
+            "起始日期",
+            "结束日期",
+            "期末在派",
+        ],
+    );
+    for r in rows {
+        let from: String = r.get("from_date");
+        let to: Option<String> = r.get("to_date");
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            mask_name(&r.get::<String, _>("name")).into(),
+            r.get::<String, _>("from_name").into(),
+            r.get::<String, _>("to_name").into(),
+            crate::people::dispatch_kind_label(&r.get::<String, _>("kind")).into(),
+            r.get::<String, _>("post").into(),
+            Cell::Text(from.clone()),
+            to.clone().map(Cell::Text).unwrap_or(Cell::Empty),
+            crate::people::active_on(&from, to.as_deref(), &last).into(),
+        ]);
+    }
+    Ok(t)
+}
+
+/// 培训台账: every session of a staff training in the period organised by a unit in scope, with
+/// bookings and check-ins and who attended (names masked).
+pub async fn trainings(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    p: &Period,
+    now: &str,
+) -> ApiResult<Table> {
+    let sql = format!(
+        "SELECT a.id, a.title, a.training_kind, a.by_district, ou.short_name AS organizer, ou.level, s.id AS session_id, \
+         s.starts_at, s.status, a.status AS a_status, u.short_name AS place, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.session_id = s.id AND b.status = 'confirmed') AS booked \
+         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
+         JOIN org_units u ON u.id = s.unit_id \
+         WHERE a.training_kind IS NOT NULL AND a.status <> 'draft' AND {} AND ou.path LIKE $1 \
+         AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at, s.id",
+        scope.sql("ou.path")
+    );
+    let rows = rows_in(db, &sql, under, &p.from, &p.to).await?;
+    let mut t = Table::new(
+        "培训台账",
+        &[
+            "活动编号",
+            "培训名称",
+            "培训类型",
+            "组织层级",
+            "承办单位",
+            "开始时间",
+            "地点",
+            "状态",
+            "预约人数",
+            "签到人数",
+            "签到人员",
+        ],
+    );
+    for r in rows {
+        let session: i64 = r.get("session_id");
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT u.display_name FROM checkins c JOIN bookings b ON b.id = c.booking_id JOIN users u ON u.id = b.user_id \
+             WHERE c.session_id = $1 AND c.undone_at IS NULL ORDER BY c.admitted_at, c.id",
+        )
+        .bind(session)
+        .fetch_all(db.pool())
+        .await?;
+        let starts: String = r.get("starts_at");
+        let status = if r.get::<String, _>("status") == "cancelled"
+            || r.get::<String, _>("a_status") == "cancelled"
+        {
+            "已取消"
+        } else if starts.as_str() <= now {
+            "已举办"
+        } else {
+            "未举办"
+        };
+        let level = if r.get::<i64, _>("by_district") != 0 {
+            "区级"
+        } else {
+            match r.get::<String, _>("level").as_str() {
+                "main" => "总馆",
+                "point" => "服务点",
+                _ => "分馆",
+            }
+        };
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            r.get::<String, _>("title").into(),
+            crate::training::kind_label(&r.get::<String, _>("training_kind")).into(),
+            level.into(),
+            r.get::<String, _>("organizer").into(),
+            china_time(&starts).into(),
+            r.get::<String, _>("place").into(),
+            status.into(),
+            r.get::<i64, _>("booked").into(),
+            (names.len() as i64).into(),
+            names
+                .iter()
+                .map(|n| mask_name(n))
+                .collect::<Vec<_>>()
+                .join("、")
+                .into(),
+        ]);
+    }
+    Ok(t)
+}
+
+/// Sheets from the people side: staff, dual dispatch and staff trainings.
 async fn people_sheets(
-    _db: &Db,
-    _scope: &Scope,
-    _under: &str,
-    _p: &Period,
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    p: &Period,
+    now: &str,
 ) -> ApiResult<Vec<Table>> {
-    Ok(Vec::new())
+    Ok(vec![
+        staff(db, scope, under, p).await?,
+        dispatches(db, scope, under, p).await?,
+        trainings(db, scope, under, p, now).await?,
+    ])
 }
 
 /// Every ledger of the period, one table per sheet, in the order staff file them.
@@ -713,7 +928,7 @@ pub async fn workbook(
     tables.push(menu_orders(db, scope, under, p).await?);
     tables.push(crate::evidence::sheet(db, scope, under, p, now).await?);
     tables.push(crate::rooms::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
-    tables.extend(people_sheets(db, scope, under, p).await?);
+    tables.extend(people_sheets(db, scope, under, p, now).await?);
     Ok(tables)
 }
 

@@ -92,6 +92,7 @@ pub mod storage;
 /// Timestamps and the injectable clock.
 pub mod time;
 
+pub mod training;
 pub mod transfer;
 /// WeChat client and fake server.
 pub mod wechat;

@@ -124,23 +124,34 @@ pub async fn list_staff(
     under: &str,
     today: &str,
 ) -> ApiResult<Vec<StaffEntry>> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "{STAFF_SELECT} WHERE {} AND u.path LIKE $1 ORDER BY u.path, s.from_date, s.id LIMIT 5000",
         scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
-    .await?;
+    );
+    let rows = rows_under(db, &sql, under).await?;
     Ok(rows.iter().map(|r| staff_row(r, today)).collect())
+}
+
+/// The rows of `sql`, whose only parameter `$1` is the path prefix `under%`.
+async fn rows_under(db: &Db, sql: &str, under: &str) -> ApiResult<Vec<sqlx::any::AnyRow>> {
+    Ok(sqlx::query(sql)
+        .bind(format!("{under}%"))
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// The one row of `sql` (parameter `$1` the id), or not found naming `what`.
+async fn row_by_id(db: &Db, sql: &str, id: i64, what: &str) -> ApiResult<sqlx::any::AnyRow> {
+    sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found(what))
 }
 
 /// One entry with its unit's path (for authorization).
 pub async fn get_staff(db: &Db, id: i64, today: &str) -> ApiResult<(StaffEntry, String)> {
-    let r = sqlx::query(&format!("{STAFF_SELECT} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::not_found("该人员"))?;
+    let r = row_by_id(db, &format!("{STAFF_SELECT} WHERE s.id = $1"), id, "该人员").await?;
     Ok((staff_row(&r, today), r.get("path")))
 }
 
@@ -282,25 +293,20 @@ pub async fn list_dispatches(
     under: &str,
     today: &str,
 ) -> ApiResult<Vec<Dispatch>> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "{DISPATCH_SELECT} WHERE (({} AND tu.path LIKE $1) OR ({} AND fu.path LIKE $1)) \
          ORDER BY tu.path, d.from_date, d.id LIMIT 5000",
         scope.sql("tu.path"),
         scope.sql("fu.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
-    .await?;
+    );
+    let rows = rows_under(db, &sql, under).await?;
     Ok(rows.iter().map(|r| dispatch_row(r, today)).collect())
 }
 
 /// One dispatch with the path of the unit that sent it (for authorization).
 pub async fn get_dispatch(db: &Db, id: i64, today: &str) -> ApiResult<(Dispatch, String)> {
-    let r = sqlx::query(&format!("{DISPATCH_SELECT} WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::not_found("该派驻记录"))?;
+    let sql = format!("{DISPATCH_SELECT} WHERE d.id = $1");
+    let r = row_by_id(db, &sql, id, "该派驻记录").await?;
     Ok((dispatch_row(&r, today), r.get("from_path")))
 }
 
@@ -406,20 +412,24 @@ pub async fn staffing(
     p: &PolicySettings,
     today: &str,
 ) -> ApiResult<Vec<Staffing>> {
-    let units = sqlx::query(&format!(
+    let units = rows_under(
+        db,
+        &format!(
         "SELECT u.id, u.short_name, u.level FROM org_units u WHERE {} AND u.path LIKE $1 ORDER BY u.path",
         scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
+        ),
+        under,
+    )
     .await?;
-    let rows = sqlx::query(&format!(
-        "SELECT s.unit_id, s.post, s.employment, s.from_date, s.to_date FROM staff_members s \
+    let rows = rows_under(
+        db,
+        &format!(
+            "SELECT s.unit_id, s.post, s.employment, s.from_date, s.to_date FROM staff_members s \
          JOIN org_units u ON u.id = s.unit_id WHERE {} AND u.path LIKE $1",
-        scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
+            scope.sql("u.path")
+        ),
+        under,
+    )
     .await?;
     let owned: Vec<(i64, String, String, String, Option<String>)> = rows
         .iter()
@@ -492,22 +502,26 @@ pub struct Coverage {
 
 /// Dual-dispatch coverage of the branches and points in scope, today.
 pub async fn coverage(db: &Db, scope: &Scope, under: &str, today: &str) -> ApiResult<Coverage> {
-    let units = sqlx::query(&format!(
-        "SELECT u.id, u.short_name, u.level FROM org_units u WHERE {} AND u.path LIKE $1 \
+    let units = rows_under(
+        db,
+        &format!(
+            "SELECT u.id, u.short_name, u.level FROM org_units u WHERE {} AND u.path LIKE $1 \
          AND u.level IN ('branch','direct_branch','point') ORDER BY u.path",
-        scope.sql("u.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
+            scope.sql("u.path")
+        ),
+        under,
+    )
     .await?;
-    let rows = sqlx::query(&format!(
-        "SELECT d.to_unit_id, d.kind, d.from_date, d.to_date, s.name FROM dispatches d \
+    let rows = rows_under(
+        db,
+        &format!(
+            "SELECT d.to_unit_id, d.kind, d.from_date, d.to_date, s.name FROM dispatches d \
          JOIN staff_members s ON s.id = d.staff_id JOIN org_units tu ON tu.id = d.to_unit_id \
          WHERE {} AND tu.path LIKE $1",
-        scope.sql("tu.path")
-    ))
-    .bind(format!("{under}%"))
-    .fetch_all(db.pool())
+            scope.sql("tu.path")
+        ),
+        under,
+    )
     .await?;
     let mut out = Coverage {
         branches_covered: 0,

@@ -528,7 +528,7 @@ pub async fn sessions(
          u.short_name, u.level FROM sessions s JOIN activities a ON a.id = s.activity_id \
          JOIN org_units u ON u.id = s.unit_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
          WHERE {} AND {} AND s.starts_at >= $1 AND s.starts_at < $2 \
-         AND a.kind IN ('performance','lecture','exhibition','training') ORDER BY s.starts_at, s.id",
+         AND a.audience = 'public' AND a.kind IN ('performance','lecture','exhibition','training') ORDER BY s.starts_at, s.id",
         scope.sql("s.unit_path"),
         crate::access::subtree_sql("s.unit_path", under),
     ))

@@ -46,6 +46,7 @@ pub async fn demo_if_empty(st: &AppState) -> ApiResult<usize> {
     let n = demo(st, |_| {}).await?;
     if st.settings.seed_demo_activities {
         demo_activities(st).await?;
+        demo_register(st).await?;
     }
     Ok(n)
 }
@@ -360,4 +361,173 @@ pub async fn demo_activities(st: &AppState) -> ApiResult<usize> {
     tx.commit().await?;
     tracing::info!(activities = created, "loaded demo activities");
     Ok(created)
+}
+
+/// A demo person's name: a surname, 某 and a serial character, so it reads like a masked
+/// entry and can never be a real person's name (shown masked anyway).
+fn demo_person(i: usize) -> String {
+    const SURNAMES: [char; 20] = [
+        '陈', '李', '张', '黄', '王', '林', '吴', '刘', '郑', '何', '梁', '周', '罗', '谢', '杨',
+        '钟', '许', '蔡', '邓', '曾',
+    ];
+    const SERIAL: [char; 10] = ['甲', '乙', '丙', '丁', '戊', '己', '庚', '辛', '壬', '癸'];
+    format!(
+        "{}某{}{}",
+        SURNAMES[i % SURNAMES.len()],
+        SERIAL[(i / SURNAMES.len()) % SERIAL.len()],
+        SERIAL[(i / (SURNAMES.len() * SERIAL.len())) % SERIAL.len()]
+    )
+}
+
+struct Demo<'a> {
+    serial: &'a mut usize,
+    now: &'a str,
+}
+
+impl Demo<'_> {
+    /// A register entry for the next demo person.
+    async fn staff(
+        &mut self,
+        tx: &mut crate::db::Tx,
+        unit: i64,
+        post: &str,
+        employment: &str,
+        from: &str,
+    ) -> ApiResult<i64> {
+        *self.serial += 1;
+        let name = demo_person(*self.serial);
+        crate::people::insert_staff(
+            tx,
+            &crate::people::NewStaff {
+                unit_id: unit,
+                name: &name,
+                phone: None,
+                post,
+                employment,
+                from_date: from,
+                to_date: None,
+                user_id: None,
+            },
+            self.now,
+        )
+        .await
+    }
+}
+
+/// A demo staff register and dual dispatch for the demo network, so the staffing, coverage
+/// and ledger screens have something to show: the main center over its minimum, most
+/// branches at theirs and a few short, most points with a coordinator, a deputy head at all
+/// but the last branch, instructors at most points. Deterministic (no randomness, fixed
+/// dates) and one transaction. Skipped unless the demo network is loaded and the register is
+/// empty. Returns register entries made.
+pub async fn demo_register(st: &AppState) -> ApiResult<usize> {
+    let has: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM staff_members")
+        .fetch_one(st.db.pool())
+        .await?;
+    let units = org::all_units(&st.db).await?;
+    let Some(main) = units.iter().find(|u| u.code == "ft-main") else {
+        return Ok(0);
+    };
+    if has > 0 {
+        return Ok(0);
+    }
+    let p = &st.settings.policy;
+    let now = st.now();
+    let mut tx = st.db.begin().await?;
+    let mut n = 0usize;
+    let mut add = Demo {
+        serial: &mut n,
+        now: &now,
+    };
+    // Main center: a head, two deputies, cadres (one per branch, less one: a coverage gap),
+    // and a part-timer who does not count towards the minimum.
+    let branches: Vec<&org::Unit> = units
+        .iter()
+        .filter(|u| matches!(u.level.as_str(), "branch" | "direct_branch"))
+        .collect();
+    add.staff(&mut tx, main.id, "馆长", "full_time", "2018-03-01")
+        .await?;
+    for _ in 0..2 {
+        add.staff(&mut tx, main.id, "副馆长", "full_time", "2019-07-01")
+            .await?;
+    }
+    let mut cadres = Vec::new();
+    for _ in 0..branches.len().max(p.min_staff_main as usize - 3) {
+        cadres.push(
+            add.staff(&mut tx, main.id, "业务干部", "full_time", "2020-09-01")
+                .await?,
+        );
+    }
+    add.staff(&mut tx, main.id, "工作人员", "part_time", "2024-02-01")
+        .await?;
+    for (bi, b) in branches.iter().enumerate() {
+        // Every fourth branch is one full-timer short (a part-timer instead): a staffing gap.
+        let short = bi % 4 == 3;
+        add.staff(&mut tx, b.id, "馆长", "full_time", "2019-01-01")
+            .await?;
+        let mut own = Vec::new();
+        for k in 0..3 {
+            let employment = if short && k == 2 {
+                "part_time"
+            } else {
+                "full_time"
+            };
+            own.push(
+                add.staff(&mut tx, b.id, "业务干部", employment, "2021-04-01")
+                    .await?,
+            );
+        }
+        if let Some(&cadre) = cadres.get(bi).filter(|_| bi + 1 < branches.len()) {
+            crate::people::insert_dispatch(
+                &mut tx,
+                cadre,
+                main.id,
+                b.id,
+                "deputy_head",
+                &p.deputy_head_post,
+                "2024-01-01",
+                None,
+                &now,
+            )
+            .await?;
+        }
+        let points: Vec<&org::Unit> = units
+            .iter()
+            .filter(|u| u.parent_id == Some(b.id) && u.level == "point")
+            .collect();
+        for (pi, pt) in points.iter().enumerate() {
+            // Every seventh point has no coordinator yet, every fifth no instructor: gaps.
+            if pi % 7 != 6 {
+                add.staff(
+                    &mut tx,
+                    pt.id,
+                    &p.coordinator_post,
+                    "part_time",
+                    "2022-05-01",
+                )
+                .await?;
+            }
+            if pi % 5 != 4 {
+                crate::people::insert_dispatch(
+                    &mut tx,
+                    own[pi % own.len()],
+                    b.id,
+                    pt.id,
+                    "instructor",
+                    &p.instructor_post,
+                    "2025-03-01",
+                    None,
+                    &now,
+                )
+                .await?;
+            }
+        }
+    }
+    let made = *add.serial;
+    tx.commit().await?;
+    tracing::info!(
+        entries = made,
+        "loaded a demo staff register and dual dispatch"
+    );
+    Ok(made)
 }

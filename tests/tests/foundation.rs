@@ -802,6 +802,61 @@ async fn demo_data_is_browsable() {
         .book(&me, bookable["session_id"].as_i64().unwrap(), json!({}))
         .await;
     assert_eq!(s, 200, "{v}");
+
+    // The staff register and dual dispatch are not empty either, and show some gaps.
+    let (center, _) = app
+        .staff("demo-data-center", Role::CenterAdmin, "ft-main")
+        .await;
+    let (_, staffing) = app.get("/api/v1/stats/staffing", Some(&center)).await;
+    let items = staffing["items"].as_array().unwrap();
+    let main = items.iter().find(|u| u["level"] == "main").unwrap();
+    assert!(main["met"] == true, "{main}");
+    assert!(items
+        .iter()
+        .filter(|u| u["level"] != "main")
+        .any(|u| u["met"] == false));
+    assert!(
+        items
+            .iter()
+            .filter(|u| u["level"] == "point")
+            .filter(|u| u["met"] == true)
+            .count()
+            > 50
+    );
+    let (_, cov) = app
+        .get("/api/v1/stats/dispatch-coverage", Some(&center))
+        .await;
+    let (bc, b) = (
+        cov["branches_covered"].as_i64().unwrap(),
+        cov["branches"].as_i64().unwrap(),
+    );
+    let (pc, p) = (
+        cov["points_covered"].as_i64().unwrap(),
+        cov["points"].as_i64().unwrap(),
+    );
+    assert!(bc > 0 && bc < b, "{cov}");
+    assert!(pc > p / 2 && pc < p, "{cov}");
+    let (_, list) = app.get("/api/v1/people/staff", Some(&center)).await;
+    let first = &list["items"][0];
+    assert!(
+        first["name"].as_str().unwrap().contains('*'),
+        "masked: {first}"
+    );
+    assert!(first["phone"].is_null(), "no phone numbers in demo data");
+    // Deterministic and loaded once: a second run adds nothing.
+    let entries = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM staff_members")
+        .await;
+    assert!(entries > 100, "{entries}");
+    assert_eq!(
+        culturehub::seed::demo_register(app.state()).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM staff_members")
+            .await,
+        entries
+    );
     app.finish().await;
 }
 

@@ -115,7 +115,10 @@ async fn workbook_sheets_headers_rows_and_scope(app: &TestApp) {
             "群众需求",
             "菜单点单",
             "活动照片",
-            "场地使用"
+            "场地使用",
+            "人员名册",
+            "双派记录",
+            "培训台账"
         ]
     );
     let acts = sheet(&wb, "活动");
@@ -404,3 +407,220 @@ async fn evidence_and_completeness(app: &TestApp) {
     );
 }
 both!(evidence, evidence_and_completeness);
+
+async fn register(app: &TestApp, token: &str, unit: i64, name: &str, from: &str) -> i64 {
+    let (s, v) = app
+        .post(
+            "/api/v1/people/staff",
+            Some(token),
+            json!({"unit_id": unit, "name": name, "phone": "13812345678", "post": "业务干部",
+                   "employment": "full_time", "from_date": from}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+async fn staff_and_dispatch_sheets(app: &TestApp) {
+    let (center, _) = app
+        .staff("o-ledger-p-center", Role::CenterAdmin, "ft-main")
+        .await;
+    let (branch_a, _) = app
+        .staff("o-ledger-p-a", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (branch_b, _) = app
+        .staff("o-ledger-p-b", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    let main = app.unit_id("ft-main").await;
+    let yuanling = app.unit_id("ft-b-yuanling").await;
+    let nanyuan = app.unit_id("ft-b-nanyuan").await;
+    let cadre = register(app, &center, main, "王大伟", "2025-03-01").await;
+    let clerk = register(app, &center, yuanling, "=李小红", "2025-06-01").await;
+    register(app, &center, nanyuan, "赵南园", "2025-06-01").await;
+    // Left before 2026: in the 2025 ledger, not in 2026's.
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/people/staff/{clerk}"),
+            Some(&center),
+            Some(json!({"to_date": "2025-12-31"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/people/dispatches",
+            Some(&center),
+            json!({"staff_id": cadre, "to_unit_id": yuanling, "from_date": "2025-04-01"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let (s, bytes) = workbook(app, &branch_a, "?year=2025").await;
+    assert_eq!(s, 200);
+    let wb = open(bytes);
+    let staff = sheet(&wb, "人员名册");
+    assert_eq!(
+        staff[0],
+        [
+            "编号",
+            "单位",
+            "姓名",
+            "电话",
+            "岗位",
+            "用工形式",
+            "起始日期",
+            "结束日期",
+            "关联账号",
+            "期末在册"
+        ]
+    );
+    // The branch's own register only: the clerk, masked (and neutralised); not the main
+    // center's cadre, not the other branch's people.
+    assert_eq!(staff.len(), 2, "{staff:?}");
+    assert_eq!(staff[1][0], clerk.to_string());
+    assert_eq!(staff[1][2], "'=**红");
+    assert_eq!(staff[1][3], "138****5678");
+    assert_eq!(staff[1][5], "专职");
+    assert_eq!(
+        (staff[1][7].as_str(), staff[1][9].as_str()),
+        ("2025-12-31", "是")
+    );
+    let dispatch = sheet(&wb, "双派记录");
+    assert_eq!(dispatch[0][0], "编号");
+    assert_eq!(
+        dispatch.len(),
+        2,
+        "the deputy head sent to the branch: {dispatch:?}"
+    );
+    assert_eq!(dispatch[1][1], "王*伟");
+    let (_, listed) = app.get("/api/v1/people/dispatches", Some(&center)).await;
+    let d = &listed["items"][0];
+    assert_eq!(dispatch[1][2], d["from_unit_name"].as_str().unwrap());
+    assert_eq!(dispatch[1][3], d["to_unit_name"].as_str().unwrap());
+    assert_eq!(dispatch[1][3], staff[1][1], "sent to the branch itself");
+    assert_eq!(dispatch[1][4], "总馆派驻分馆副馆长");
+    assert_eq!(dispatch[1][8], "是");
+
+    // 2026: the clerk has left; the dispatch runs on.
+    let (_, bytes) = workbook(app, &branch_a, "?year=2026").await;
+    let wb = open(bytes);
+    assert_eq!(sheet(&wb, "人员名册").len(), 1, "only the header");
+    assert_eq!(sheet(&wb, "双派记录").len(), 2);
+    // 2024: before anyone started.
+    let (_, bytes) = workbook(app, &center, "?year=2024").await;
+    let wb = open(bytes);
+    assert_eq!(sheet(&wb, "人员名册").len(), 1);
+    assert_eq!(sheet(&wb, "双派记录").len(), 1);
+    // Another branch sees its own person and no dispatch of 园岭.
+    let (_, bytes) = workbook(app, &branch_b, "?year=2025").await;
+    let wb = open(bytes);
+    let other = sheet(&wb, "人员名册");
+    assert_eq!(other.len(), 2);
+    assert_eq!(other[1][2], "赵*园");
+    assert_eq!(sheet(&wb, "双派记录").len(), 1);
+    // The main center sees all three and the dispatch once.
+    let (_, bytes) = workbook(app, &center, "?year=2025").await;
+    let wb = open(bytes);
+    assert_eq!(sheet(&wb, "人员名册").len(), 4);
+    assert_eq!(sheet(&wb, "双派记录").len(), 2);
+}
+both!(people_sheets, staff_and_dispatch_sheets);
+
+/// 培训台账: staff trainings organised in scope, each session with bookings and who attended.
+async fn training_sheet(app: &TestApp) {
+    let (center, _) = app.staff("l-center", Role::CenterAdmin, "ft-main").await;
+    let (yuanling, yuanling_id) = app
+        .staff("l-yuanling", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (nanyuan, _) = app
+        .staff("l-nanyuan", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    sqlx::query("UPDATE users SET display_name = '李小明' WHERE id = $1")
+        .bind(yuanling_id)
+        .execute(app.state().db.pool())
+        .await
+        .unwrap();
+    let mut sessions = Vec::new();
+    for (title, unit, kind, district) in [
+        ("=区级管理培训", "ft-main", "management", true),
+        ("协管员培训", "ft-b-nanyuan", "coordinator", false),
+    ] {
+        let u = app.unit_id(unit).await;
+        let (s, v) = app
+            .post(
+                "/api/v1/activities",
+                Some(&center),
+                json!({"title": title, "kind": "training", "organizer_unit_id": u, "booking_mode": "fcfs",
+                       "audience": "staff", "training_kind": kind, "by_district": district,
+                       "sessions": [{"unit_id": u, "starts_at": culturehub_tests::at(app, 60),
+                                     "ends_at": culturehub_tests::at(app, 120), "capacity": 10}]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/activities/{id}/publish"),
+                Some(&center),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        sessions.push(v["sessions"][0]["id"].as_i64().unwrap());
+    }
+    let (s, b) = app.book(&yuanling, sessions[0], json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = app.book(&nanyuan, sessions[0], json!({})).await;
+    assert_eq!(s, 200);
+    app.clock().advance(90 * 60);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/sessions/{}/checkin/manual", sessions[0]),
+            Some(&center),
+            json!({"booking_id": b["id"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let year = culturehub::time::cst_year(app.clock().now());
+    let (s, bytes) = workbook(app, &center, &format!("?year={year}")).await;
+    assert_eq!(s, 200);
+    let wb = open(bytes);
+    let t = sheet(&wb, "培训台账");
+    assert_eq!(
+        t[0],
+        [
+            "活动编号",
+            "培训名称",
+            "培训类型",
+            "组织层级",
+            "承办单位",
+            "开始时间",
+            "地点",
+            "状态",
+            "预约人数",
+            "签到人数",
+            "签到人员"
+        ]
+    );
+    assert_eq!(t.len(), 3, "{t:?}");
+    // Neutralised title; the district's training owned by the main center; masked attendee.
+    assert_eq!(t[1][1], "'=区级管理培训");
+    assert_eq!((t[1][2].as_str(), t[1][3].as_str()), ("管理培训", "区级"));
+    assert_eq!(t[1][7], "已举办");
+    assert_eq!((t[1][8].as_str(), t[1][9].as_str()), ("2", "1"));
+    assert_eq!(t[1][10], "李*明");
+    assert_eq!((t[2][2].as_str(), t[2][3].as_str()), ("协管员培训", "分馆"));
+    assert_eq!(t[2][9], "0");
+
+    // A branch files only the trainings it organised.
+    let (_, bytes) = workbook(app, &nanyuan, &format!("?year={year}")).await;
+    let t = open(bytes);
+    let t = sheet(&t, "培训台账");
+    assert_eq!(t.len(), 2, "{t:?}");
+    assert_eq!(t[1][1], "协管员培训");
+    let (_, bytes) = workbook(app, &yuanling, &format!("?year={year}")).await;
+    assert_eq!(sheet(&open(bytes), "培训台账").len(), 1);
+}
+both!(training_ledger, training_sheet);

@@ -37,6 +37,7 @@ const PUBLIC: &[&str] = &[
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
+    "training_record_mine",
     "auth_logout",
     "me_get",
     "me_update",
@@ -1063,6 +1064,19 @@ fn register_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             method: "PATCH",
             path: format!("/api/v1/people/staff/{id}"),
             body: Some(json!({"to_date": "2026-12-31"})),
+        }
+    })
+}
+fn training_summary_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/people/trainings/summary")
+}
+fn training_record_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = register_entry(w, w.point(s), "文体协管员").await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/people/staff/{id}/trainings"),
+            body: None,
         }
     })
 }
@@ -2193,6 +2207,20 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: register_update_op,
+        },
+        Case {
+            op: "training_summary",
+            allowed: UNIT_READERS,
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: training_summary_op,
+        },
+        Case {
+            op: "training_record_staff",
+            allowed: UNIT_READERS,
+            also_other: &[CenterStaff, CenterAdmin, DistrictSupervisor],
+            ok: 200,
+            build: training_record_op,
         },
         Case {
             op: "dispatch_list",

@@ -280,6 +280,7 @@ impl ActivitiesApi {
     ) -> Result<Json<ActivityDetail>> {
         let caller = st.maybe_caller(req).await?;
         let head = activity::head(&st.db, id.0).await?;
+        crate::training::gate(&st.db, caller.as_ref(), id.0).await?;
         if head.status == "draft" {
             let allowed = caller.as_ref().is_some_and(|c| {
                 access::check(c, Action::ManageActivities, &head.organizer).is_ok()
@@ -329,8 +330,15 @@ impl ActivitiesApi {
         method = "get",
         operation_id = "activity_lottery"
     )]
-    async fn lottery(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<LotteryRecord>> {
+    async fn lottery(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<LotteryRecord>> {
         let head = activity::head(&st.db, id.0).await?;
+        let caller = st.maybe_caller(req).await?;
+        crate::training::gate(&st.db, caller.as_ref(), id.0).await?;
         if head.status == "draft" {
             return Err(ApiError::not_found("该活动").into());
         }

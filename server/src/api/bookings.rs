@@ -76,6 +76,9 @@ impl BookingsApi {
     ) -> Result<Json<BookingView>> {
         let caller = st.caller(req).await?;
         let key = idempotency_key(req)?;
+        // A staff-only activity does not exist for a resident.
+        crate::training::gate_booking(&st.db, &caller, body.0.session_id, body.0.activity_id)
+            .await?;
         let v = booking::book(
             &st.db,
             &st.settings.booking,

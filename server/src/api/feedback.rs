@@ -120,8 +120,15 @@ impl FeedbackApi {
         method = "get",
         operation_id = "activity_ratings"
     )]
-    async fn public(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<PublicRatings>> {
+    async fn public(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<PublicRatings>> {
         crate::activity::head(&st.db, id.0).await?;
+        let caller = st.maybe_caller(req).await?;
+        crate::training::gate(&st.db, caller.as_ref(), id.0).await?;
         Ok(Json(feedback::public(&st.db, id.0).await?))
     }
 

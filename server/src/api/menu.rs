@@ -264,6 +264,9 @@ impl MenuApi {
             is_course: None,
             lottery_draw_at: None,
             delivered_by_main_center: Some(true),
+            audience: None,
+            training_kind: None,
+            by_district: None,
             sessions: vec![NewSession {
                 unit_id: plan.unit_id,
                 room: body.room.clone(),

@@ -7,6 +7,7 @@ use crate::org;
 use crate::people::{self, Dispatch, NewStaff, StaffEntry, StaffPatch};
 use crate::privacy::mask_name;
 use crate::state::AppState;
+use crate::training::{self, TrainingAttended};
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
@@ -15,6 +16,13 @@ use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
 
 pub struct PeopleApi;
+
+#[derive(Object)]
+struct TrainingRecord {
+    /// False when the register entry is not linked to an account (no record can be kept).
+    linked: bool,
+    items: Vec<TrainingAttended>,
+}
 
 #[derive(Object)]
 struct StaffRegister {
@@ -409,5 +417,89 @@ impl PeopleApi {
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(people::get_dispatch(&st.db, id.0, &today).await?.0))
+    }
+
+    /// My training record: every staff-training session I was checked in to.
+    #[oai(
+        path = "/people/trainings/mine",
+        method = "get",
+        operation_id = "training_record_mine"
+    )]
+    async fn my_trainings(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<TrainingRecord>> {
+        let caller = st.caller(req).await?;
+        Ok(Json(TrainingRecord {
+            linked: true,
+            items: training::record(&st.db, caller.user_id).await?,
+        }))
+    }
+
+    /// The training record of a staff register entry (through its linked account).
+    #[oai(
+        path = "/people/staff/:id/trainings",
+        method = "get",
+        operation_id = "training_record_staff"
+    )]
+    async fn staff_trainings(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<TrainingRecord>> {
+        let caller = st.caller(req).await?;
+        let today = people::cst_day(st.clock.now());
+        let (entry, _) = people::get_staff(&st.db, id.0, &today).await?;
+        st.authorize_unit(req, &caller, Action::ReadStaff, entry.unit_id)
+            .await?;
+        Ok(Json(match entry.user_id {
+            Some(u) => TrainingRecord {
+                linked: true,
+                items: training::record(&st.db, u).await?,
+            },
+            None => TrainingRecord {
+                linked: false,
+                items: Vec::new(),
+            },
+        }))
+    }
+
+    /// Staff trainings held in a CST year by the units in my scope, with attendance, and the
+    /// policy's yearly requirements (district, main center, each branch) with the gaps.
+    #[oai(
+        path = "/people/trainings/summary",
+        method = "get",
+        operation_id = "training_summary"
+    )]
+    async fn training_summary(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        /// CST year; default the current one.
+        year: Query<Option<i32>>,
+        unit_id: Query<Option<i64>>,
+    ) -> Result<Json<training::TrainingSummary>> {
+        let caller = st.caller(req).await?;
+        let now = st.clock.now();
+        let year = year.0.unwrap_or_else(|| crate::time::cst_year(now));
+        if !(2000..=2100).contains(&year) {
+            return Err(ApiError::validation("年份无效").into());
+        }
+        let (scope, under) = st
+            .scoped(req, &caller, Action::ReadStaff, unit_id.0)
+            .await?;
+        Ok(Json(
+            training::summary(
+                &st.db,
+                &st.settings.policy,
+                &scope,
+                &under,
+                year,
+                &crate::time::fmt(now),
+            )
+            .await?,
+        ))
     }
 }
