@@ -175,6 +175,15 @@ export const SCREENS: Screen[] = [
     ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use'],
   },
   {
+    name: 'training',
+    path: '/training',
+    title: '工作人员培训',
+    icon: 'Reading',
+    needs: 'read_staff',
+    component: () => import('./views/TrainingView.vue'),
+    ops: ['training_summary'],
+  },
+  {
     name: 'register',
     path: '/register',
     title: '人员名册与双派',
@@ -183,7 +192,7 @@ export const SCREENS: Screen[] = [
     component: () => import('./views/RegisterView.vue'),
     ops: [
       'staff_register_list', 'staff_register_create', 'staff_register_update', 'dispatch_list', 'dispatch_create', 'dispatch_end',
-      'stats_dispatch_coverage', 'stats_staffing',
+      'stats_dispatch_coverage', 'stats_staffing', 'training_record_staff',
     ],
   },
   {

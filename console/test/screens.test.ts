@@ -68,7 +68,7 @@ describe('role-aware screens', () => {
   it('navigation: a point coordinator has no menu screen, an evaluator no door or people screen', () => {
     setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'point_coordinator', unit_id: 27, actions: ACTIONS.point_coordinator }], read_only: false, csrf_token: '', expires_at: '' })
     expect(SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)).toEqual(
-      ['dashboard', 'network', 'activities', 'door', 'volunteers', 'feedback', 'reports', 'demand', 'menu', 'people', 'targets', 'workplan', 'partners', 'rooms', 'register', 'stats'],
+      ['dashboard', 'network', 'activities', 'door', 'volunteers', 'feedback', 'reports', 'demand', 'menu', 'people', 'targets', 'workplan', 'partners', 'rooms', 'training', 'register', 'stats'],
     )
     setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'evaluator', unit_id: 1, actions: ACTIONS.evaluator }], read_only: true, csrf_token: '', expires_at: '' })
     const shown = SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)
