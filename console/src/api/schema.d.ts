@@ -122,6 +122,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activities/{id}/poster.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Share poster (分享海报) of a published activity: PNG, 750×1334, a blank panel for the
+         *     mini-program to write title, time and place on, and a QR code that opens the activity.
+         *     Drafts, cancelled and finished activities have none (404).
+         */
+        get: operations["activity_poster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/{id}/publish": {
         parameters: {
             query?: never;
@@ -843,6 +864,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation/assignments/{id}/assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** A third-party evaluator records its assessment and report, for its own assignment only. */
+        put: operations["eval_assess"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/entries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One unit's entry with its indicators; automatic values are refreshed until it is scored. */
+        get: operations["eval_entry_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/entries/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Returns a submitted entry to its unit for correction, with a comment. */
+        post: operations["eval_entry_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/entries/{id}/score": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scores a submitted entry (the level above: a branch its points, the main center its
+         *     branches, the district the main center — its acceptance, 验收).
+         */
+        post: operations["eval_entry_score"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/entries/{id}/self": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Saves the unit's self-assessment: scores, comments and evidence per indicator. */
+        put: operations["eval_entry_self"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/entries/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submits the self-assessment to the level above (late when past the step's deadline). */
+        post: operations["eval_entry_submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rounds, newest first. */
+        get: operations["eval_rounds"];
+        put?: never;
+        /** Opens a round (the district): every open unit gets an entry with its level's indicators. */
+        post: operations["eval_round_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A round with the entries in my scope (ranks are over the whole round). */
+        get: operations["eval_round_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds/{id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grants a third-party evaluator one round or one object in it (the district). */
+        post: operations["eval_assign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The comparison table of a round (units side by side) as CSV or xlsx, in my scope. */
+        get: operations["eval_round_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publishes the round's results (every entry scored) and locks the round. */
+        post: operations["eval_round_publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/rounds/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopens a published round for changes; the reason is audited. */
+        post: operations["eval_round_reopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/templates/{year}/{level}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The indicator template of a year and level (policy defaults until the district saves one). */
+        get: operations["eval_template_get"];
+        /**
+         * Replaces the indicator template of a year and level (the district). Running rounds keep
+         *     the indicators they were opened with.
+         */
+        put: operations["eval_template_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feedback": {
         parameters: {
             query?: never;
@@ -1539,6 +1789,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/org/units/{id}/poster.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Share poster (分享海报) of an open unit: the same layout as an activity's, its QR code
+         *     opens the unit. Closed units have none (404).
+         */
+        get: operations["org_unit_poster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org/units/{id}/rename": {
         parameters: {
             query?: never;
@@ -1700,6 +1970,149 @@ export interface paths {
         patch: operations["staff_register_update"];
         trace?: never;
     };
+    "/api/v1/people/staff/{id}/trainings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The training record of a staff register entry (through its linked account). */
+        get: operations["training_record_staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/trainings/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My training record: every staff-training session I was checked in to. */
+        get: operations["training_record_mine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/people/trainings/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staff trainings held in a CST year by the units in my scope, with attendance, and the
+         *     policy's yearly requirements (district, main center, each branch) with the gaps.
+         */
+        get: operations["training_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plan-items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Edits an item's what, when and units (main center). */
+        put: operations["plan_item_update"];
+        post?: never;
+        /** Deletes an item entered by mistake, with its links; the activities stay (main center). */
+        delete: operations["plan_item_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plan-items/{id}/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Links an activity that carries the item out: the main center, or whoever runs the
+         *     activity at a unit the item names.
+         */
+        post: operations["plan_item_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plan-items/{id}/activities/{activity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlinks an activity from the item (the same people as linking). */
+        delete: operations["plan_item_unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plan-items/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes an item: it stays in the plan, no longer chased (main center). */
+        post: operations["plan_item_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plan-items/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopens a closed item (main center). */
+        post: operations["plan_item_reopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans/{year}": {
         parameters: {
             query?: never;
@@ -1712,6 +2125,28 @@ export interface paths {
         /** Sets the year's targets and allocations to branches and points (main center). */
         put: operations["plan_save"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{year}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The main center's work-plan items of a CST year: all of them for whoever reads the whole
+         *     district, else the items naming one of my units; `unit_id` narrows to items naming a
+         *     unit in that subtree. Each item's status is derived from its linked activities.
+         */
+        get: operations["plan_items"];
+        put?: never;
+        /** Adds a work-plan item: what, when (CST month), which units (main center). */
+        post: operations["plan_item_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1750,6 +2185,64 @@ export interface paths {
         head?: never;
         /** Edit my rating within the edit period. */
         patch: operations["rating_update"];
+        trace?: never;
+    };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ReportCreated items with open reports in my scope, most reported first. */
+        get: operations["report_queue"];
+        put?: never;
+        /**
+         * Report a public comment or a demand (举报): once per person and item; the outcome
+         *     arrives in 我的消息.
+         */
+        post: operations["report_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{kind}/{id}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uphold (hide the item) or dismiss every open report of an item; audited, and each
+         *     reporter is told.
+         */
+        post: operations["report_decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/reasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reasons a report can give (举报原因). */
+        get: operations["report_reasons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/rooms": {
@@ -2147,6 +2640,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spot-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spot checks in my scope (of one unit's subtree when asked); `open=true`: only those with
+         *     a rectification still to record.
+         */
+        get: operations["spot_checks"];
+        put?: never;
+        /** Records a supervision visit or unannounced check at a unit (督导/暗访). */
+        post: operations["spot_check_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spot-checks/{id}/rectify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The unit records how it rectified a spot check's findings. */
+        post: operations["spot_check_rectify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/demand": {
         parameters: {
             query?: never;
@@ -2501,7 +3032,10 @@ export interface components {
             age_max?: number | null;
             /** Format: int64 */
             age_min?: number | null;
+            /** @description `public` or `staff`. */
+            audience: string;
             booking_mode: string;
+            by_district: boolean;
             cancel_reason?: string | null;
             delivered_by_main_center: boolean;
             description: string;
@@ -2531,6 +3065,8 @@ export interface components {
             /** @description `draft`, `published`, `cancelled` or `finished`. */
             status: string;
             title: string;
+            training_kind?: string | null;
+            training_kind_label?: string | null;
         };
         /** Allocation */
         Allocation: {
@@ -2540,6 +3076,33 @@ export interface components {
             target: number;
             /** Format: int64 */
             unit_id: number;
+        };
+        /**
+         * AllocationBalance
+         * @description One level of the allocation: what a unit holds and how much of it is allocated below.
+         */
+        AllocationBalance: {
+            /**
+             * Format: int64
+             * @description Sum of the allocations one level down (branches, or the branch's points).
+             */
+            allocated: number;
+            category: string;
+            /**
+             * Format: int64
+             * @description `target - allocated`; negative when over-allocated.
+             */
+            remaining: number;
+            /** @description `under` (some left to allocate), `full` or `over`. */
+            state: string;
+            /** Format: int64 */
+            target: number;
+            /**
+             * Format: int64
+             * @description The district's root (its target) or a branch (its allocation).
+             */
+            unit_id: number;
+            unit_name: string;
         };
         /** Application */
         Application: {
@@ -2566,6 +3129,20 @@ export interface components {
             /** Format: int64 */
             unit_id: number;
         };
+        /** AssessmentInput */
+        AssessmentInput: {
+            assessment: string;
+            /**
+             * Format: int64
+             * @description An uploaded report (a file of the assessed unit or the main center).
+             */
+            report_file_id?: number | null;
+            /**
+             * Format: double
+             * @description 0–100; optional.
+             */
+            score?: number | null;
+        };
         /** Assign */
         Assign: {
             /** Format: int64 */
@@ -2576,6 +3153,19 @@ export interface components {
             /** @description `YYYY-MM-DD` (China time). */
             day: string;
             /** Format: int64 */
+            user_id: number;
+        };
+        /** AssignInput */
+        AssignInput: {
+            /**
+             * Format: int64
+             * @description The object assessed (a unit); absent: the whole round.
+             */
+            unit_id?: number | null;
+            /**
+             * Format: int64
+             * @description A person holding the `evaluator` role.
+             */
             user_id: number;
         };
         /** Assignment */
@@ -2845,6 +3435,11 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
+        /** CommentInput */
+        CommentInput: {
+            /** @description Why (return for correction, or reopening a published round), 1–500. */
+            comment: string;
+        };
         /** Completeness */
         Completeness: {
             complete: boolean;
@@ -2974,6 +3569,11 @@ export interface components {
             /** Format: int64 */
             unit_id: number;
             unit_name: string;
+        };
+        /** Created */
+        Created: {
+            /** Format: int64 */
+            id: number;
         };
         /** DaySession */
         DaySession: {
@@ -3172,6 +3772,49 @@ export interface components {
             /** @description Last day of the dispatch. */
             to_date: string;
         };
+        /** EntryView */
+        EntryView: {
+            /** @description The deadline of the step the entry is at (self-assessment or scoring). */
+            due: string;
+            /** Format: double */
+            full_marks: number;
+            grade?: string | null;
+            grade_label: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Empty in lists. */
+            items: components["schemas"]["EvalItem"][];
+            /** @description `point`, `branch` or `main`. */
+            level: string;
+            /**
+             * Format: int64
+             * @description Spot-check rectifications of the unit still open.
+             */
+            open_rectifications: number;
+            /**
+             * Format: int64
+             * @description Rank among scored entries of the same level in the round (1 = best).
+             */
+            rank?: number | null;
+            /** @description The comment of the last return for correction; empty when never returned. */
+            return_comment: string;
+            reward_note: string;
+            /** Format: int64 */
+            round_id: number;
+            scored_at?: string | null;
+            scored_late: boolean;
+            /** Format: double */
+            self_total?: number | null;
+            /** @description `self` (filling in, or returned), `submitted`, `scored` (the main center: accepted). */
+            status: string;
+            submitted_at?: string | null;
+            submitted_late: boolean;
+            /** Format: double */
+            total?: number | null;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /**
          * Error
          * @description The body of every error answer (`error::render` writes it).
@@ -3194,6 +3837,59 @@ export interface components {
             request_id: string;
             /** Format: uint16 */
             status: number;
+        };
+        /** EvalAssignment */
+        EvalAssignment: {
+            assessed_at?: string | null;
+            assessment: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            report_file_id?: number | null;
+            /** Format: int64 */
+            round_id: number;
+            /** Format: double */
+            score?: number | null;
+            /**
+             * Format: int64
+             * @description The object (unit) assessed; null for the whole round.
+             */
+            unit_id?: number | null;
+            /** Format: int64 */
+            user_id: number;
+        };
+        /** EvalItem */
+        EvalItem: {
+            /** @description What the automatic value was computed from (figures and where to find them). */
+            auto_basis: string;
+            /**
+             * Format: double
+             * @description Automatic value, percent of full marks; null for manual indicators.
+             */
+            auto_percent?: number | null;
+            category: string;
+            category_label: string;
+            /** @description Evidence: ids of uploaded files (`/api/v1/files/{id}`). */
+            evidence: number[];
+            guidance: string;
+            /** Format: double */
+            max_score: number;
+            method: string;
+            /** Format: int64 */
+            position: number;
+            /** Format: double */
+            score?: number | null;
+            score_comment: string;
+            self_comment: string;
+            /** Format: double */
+            self_score?: number | null;
+            source: string;
+            title: string;
+        };
+        /** EvaluationCreated */
+        EvaluationCreated: {
+            /** Format: int64 */
+            id: number;
         };
         /** Evidence */
         Evidence: {
@@ -3297,6 +3993,29 @@ export interface components {
             /** Format: int64 */
             venue_score?: number | null;
         };
+        /** IndicatorInput */
+        IndicatorInput: {
+            /**
+             * @description One of `CATEGORIES`: `quantity`, `quality`, `facilities`, `staffing`, `management`,
+             *     `demand`, `innovation`.
+             */
+            category: string;
+            /** @default  */
+            guidance: string;
+            /**
+             * Format: double
+             * @description Full marks of the indicator (its weight).
+             */
+            max_score: number;
+            /** @description `auto` (from the system's data), `manual` (self-assessed with evidence) or `both`. */
+            method: string;
+            /**
+             * @description For `auto`/`both`: `targets`, `satisfaction`, `replies`, `ledger`, `rectifications`.
+             * @default
+             */
+            source: string;
+            title: string;
+        };
         /** Invitation */
         Invitation: {
             /** @description Shown once; only its hash is stored. */
@@ -3332,12 +4051,39 @@ export interface components {
              */
             votes: number;
         };
+        /** ItemActivity */
+        ItemActivity: {
+            /** Format: int64 */
+            activity_id: number;
+            /**
+             * Format: int64
+             * @description Sessions held so far.
+             */
+            held: number;
+            organizer_name: string;
+            /** Format: int64 */
+            sessions: number;
+            /** @description The activity's status (`draft`, `published`, `finished`, `cancelled`). */
+            status: string;
+            title: string;
+        };
         /** Items */
         Items: {
             items: components["schemas"]["Item"][];
         };
+        /** ItemUnit */
+        ItemUnit: {
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
         /** Link */
         Link: {
+            /** Format: int64 */
+            activity_id: number;
+        };
+        /** LinkActivity */
+        LinkActivity: {
             /** Format: int64 */
             activity_id: number;
         };
@@ -3440,7 +4186,7 @@ export interface components {
             created_at: string;
             /** Format: int64 */
             id: number;
-            /** @description `session_notice`. */
+            /** @description `session_notice`, or `report_outcome` (what became of my 举报). */
             kind: string;
             /** @description Mini-program page it opens. */
             page?: string | null;
@@ -3508,8 +4254,12 @@ export interface components {
             age_max?: number | null;
             /** Format: int64 */
             age_min?: number | null;
+            /** @description `public` (default) or `staff`: a staff-only activity is invisible to residents. */
+            audience?: string | null;
             /** @description `fcfs` (first come, first served), `lottery` (摇号) or `none` (walk-in). */
             booking_mode: string;
+            /** @description A training the district organises, owned by the main center (no district unit exists). */
+            by_district?: boolean | null;
             /** @description Delivered (配送) by the main center to the organizing unit (main-center staff only). */
             delivered_by_main_center?: boolean | null;
             description?: string | null;
@@ -3533,6 +4283,11 @@ export interface components {
             poster_url?: string | null;
             sessions: components["schemas"]["NewSession"][];
             title: string;
+            /**
+             * @description A staff training: `management` (管理培训), `business` (业务培训) or `coordinator`
+             *     (协管员培训). Needs `audience = staff`.
+             */
+            training_kind?: string | null;
         };
         /** NewClosure */
         NewClosure: {
@@ -3669,6 +4424,17 @@ export interface components {
             teacher_score?: number | null;
             /** Format: int64 */
             venue_score?: number | null;
+        };
+        /** NewReport */
+        NewReport: {
+            /** @description Optional words from the reporter (at most 200 characters). */
+            detail?: string | null;
+            /** @description `abuse`, `porn`, `politics`, `ads`, `fraud`, `privacy` or `other`. */
+            reason: string;
+            /** Format: int64 */
+            target_id: number;
+            /** @description `rating` (a public comment) or `demand`. */
+            target_kind: string;
         };
         /** NewRoom */
         NewRoom: {
@@ -3891,6 +4657,11 @@ export interface components {
         /** Plan */
         Plan: {
             allocations: components["schemas"]["Allocation"][];
+            /**
+             * @description How much of each target is handed down: the district's target against the sum of its
+             *     branches' allocations, and each branch's allocation against the sum of its points'.
+             */
+            balance: components["schemas"]["AllocationBalance"][];
             /** Format: int64 */
             district_unit_id: number;
             /** @description No plan saved for the year: the targets are the configured policy defaults. */
@@ -3914,6 +4685,44 @@ export interface components {
             performances: number;
             /** Format: int64 */
             trainings: number;
+        };
+        /** PlanItem */
+        PlanItem: {
+            activities: components["schemas"]["ItemActivity"][];
+            closed_at?: string | null;
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Held sessions of the linked activities.
+             */
+            held_sessions: number;
+            /** Format: int64 */
+            id: number;
+            /** @description CST month, `YYYY-MM`. */
+            month: string;
+            note: string;
+            /** @description `planned`, `scheduled`, `held`, `overdue` or `closed` (see `item_status`). */
+            status: string;
+            status_label: string;
+            title: string;
+            units: components["schemas"]["ItemUnit"][];
+            /** Format: int32 */
+            year: number;
+        };
+        /** PlanItemInput */
+        PlanItemInput: {
+            /** @description CST month `YYYY-MM` within the plan's year. */
+            month: string;
+            note?: string | null;
+            title: string;
+            /** @description The units that take part (at least one, in the district). */
+            unit_ids: number[];
+        };
+        /** PlanItems */
+        PlanItems: {
+            items: components["schemas"]["PlanItem"][];
+            /** Format: int32 */
+            year: number;
         };
         /** ProfilePatch */
         ProfilePatch: {
@@ -3958,6 +4767,10 @@ export interface components {
         /** Reason */
         Reason: {
             reason: string;
+        };
+        /** RectifyInput */
+        RectifyInput: {
+            rectification: string;
         };
         /** Redeem */
         Redeem: {
@@ -4006,6 +4819,73 @@ export interface components {
              * @description 0–100.
              */
             reply_percent: number;
+        };
+        /** ReportCreated */
+        ReportCreated: {
+            /** Format: int64 */
+            id: number;
+        };
+        /** ReportDecision */
+        ReportDecision: {
+            /** @description `uphold` (hide the item) or `dismiss` (keep it). */
+            decision: string;
+            /** @description For the audit trail. */
+            note?: string | null;
+        };
+        /**
+         * ReportItem
+         * @description One reported item in the staff queue, with its open reports summed up.
+         */
+        ReportItem: {
+            /** @description The author, masked. */
+            author: string;
+            /** @description The activity rated, or the demand's kind. */
+            context: string;
+            /** @description The reporters' own words (masked), newest first, at most 5. */
+            details: string[];
+            first_reported_at: string;
+            /** @description Still visible to residents (it may have been hidden since it was reported). */
+            public: boolean;
+            reasons: components["schemas"]["ReportReasonCount"][];
+            /** Format: int64 */
+            reports: number;
+            /** Format: int64 */
+            target_id: number;
+            /** @description `rating` or `demand`. */
+            target_kind: string;
+            /** @description The reported text (phone-like digits masked). */
+            text: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** ReportQueue */
+        ReportQueue: {
+            items: components["schemas"]["ReportItem"][];
+        };
+        /** ReportReason */
+        ReportReason: {
+            code: string;
+            label: string;
+        };
+        /** ReportReasonCount */
+        ReportReasonCount: {
+            /** Format: int64 */
+            count: number;
+            label: string;
+            reason: string;
+        };
+        /** ReportReasons */
+        ReportReasons: {
+            items: components["schemas"]["ReportReason"][];
+        };
+        /** ReportsDecided */
+        ReportsDecided: {
+            /**
+             * Format: int64
+             * @description How many reports were decided (every open report of the item).
+             */
+            reports: number;
         };
         /** Resolve */
         Resolve: {
@@ -4146,6 +5026,63 @@ export interface components {
             /** Format: int64 */
             waitlist_position?: number | null;
         };
+        /** Round */
+        Round: {
+            branch_score_due: string;
+            branch_self_due: string;
+            district_due: string;
+            /** Format: int64 */
+            entries_scored: number;
+            /**
+             * Format: int64
+             * @description Entries in each status, over the whole round.
+             */
+            entries_total: number;
+            /** Format: int64 */
+            id: number;
+            main_self_due: string;
+            period: string;
+            point_score_due: string;
+            point_self_due: string;
+            published_at?: string | null;
+            /** @description `open` or `published` (locked). */
+            status: string;
+            thresholds: components["schemas"]["Thresholds"];
+            title: string;
+            /** Format: int32 */
+            year: number;
+        };
+        /**
+         * RoundDetail
+         * @description A round with the entries the caller may see, ranked per level, and its third-party
+         *     assignments.
+         */
+        RoundDetail: {
+            assignments: components["schemas"]["EvalAssignment"][];
+            entries: components["schemas"]["EntryView"][];
+            round: components["schemas"]["Round"];
+        };
+        /** RoundInput */
+        RoundInput: {
+            branch_score_due: string;
+            branch_self_due: string;
+            district_due: string;
+            main_self_due: string;
+            /** @description `year`, `h1` (first half) or `h2`. */
+            period: string;
+            point_score_due: string;
+            /** @description Deadlines of the six steps, in order (RFC 3339). */
+            point_self_due: string;
+            /** @description Grade thresholds (percent of full marks); 90/80/60 when absent. */
+            thresholds?: (components["schemas"]["Thresholds"] & unknown) | null;
+            title: string;
+            /** Format: int32 */
+            year: number;
+        };
+        /** Rounds */
+        Rounds: {
+            items: components["schemas"]["Round"][];
+        };
         /** Satisfaction */
         Satisfaction: {
             items: components["schemas"]["SatisfactionRow"][];
@@ -4218,10 +5155,52 @@ export interface components {
             /** @description `scanned`. */
             status: string;
         };
+        /** ScoreInput */
+        ScoreInput: {
+            items: components["schemas"]["ScoreItem"][];
+            /**
+             * @description Reward or penalty note (奖惩), ≤500.
+             * @default
+             */
+            reward_note: string;
+        };
+        /** ScoreItem */
+        ScoreItem: {
+            /** @default  */
+            comment: string;
+            /** Format: int64 */
+            position: number;
+            /**
+             * Format: double
+             * @description The scorer's score; for `auto` indicators it may be left out (the automatic value).
+             */
+            score?: number | null;
+        };
         /** SelfCheckin */
         SelfCheckin: {
             /** Format: int64 */
             session_id: number;
+        };
+        /** SelfInput */
+        SelfInput: {
+            items: components["schemas"]["SelfItem"][];
+        };
+        /** SelfItem */
+        SelfItem: {
+            /** @default  */
+            comment: string;
+            /**
+             * @description Uploaded files of the unit (photos, scans) backing the score.
+             * @default []
+             */
+            evidence: number[];
+            /** Format: int64 */
+            position: number;
+            /**
+             * Format: double
+             * @description Required for `manual` and `both` indicators before submitting; ignored for `auto`.
+             */
+            score?: number | null;
         };
         /** ServiceHours */
         ServiceHours: {
@@ -4353,6 +5332,41 @@ export interface components {
             unit_name: string;
             /** Format: int64 */
             waitlist_length: number;
+        };
+        /** SpotCheck */
+        SpotCheck: {
+            findings: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            /** @description A rectification is required and not yet recorded. */
+            open: boolean;
+            photos: number[];
+            rectification: string;
+            rectified_at?: string | null;
+            rectify_by?: string | null;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            visited_on: string;
+        };
+        /** SpotCheckInput */
+        SpotCheckInput: {
+            findings: string;
+            /** @description `supervision` (督导) or `unannounced` (暗访). */
+            kind: string;
+            /** @default [] */
+            photos: number[];
+            /** @description CST date by which the unit must rectify; absent when nothing is required. */
+            rectify_by?: string | null;
+            /** Format: int64 */
+            unit_id: number;
+            /** @description CST date of the visit, `YYYY-MM-DD`. */
+            visited_on: string;
+        };
+        /** SpotChecks */
+        SpotChecks: {
+            items: components["schemas"]["SpotCheck"][];
         };
         /** StaffActivity */
         StaffActivity: {
@@ -4550,6 +5564,31 @@ export interface components {
             /** Format: int32 */
             year: number;
         };
+        /** Template */
+        Template: {
+            indicators: components["schemas"]["IndicatorInput"][];
+            /** @description Nothing saved for the year and level: these are the policy defaults. */
+            is_default: boolean;
+            /** @description `point`, `branch` or `main`. */
+            level: string;
+            /** Format: double */
+            total: number;
+            /** Format: int32 */
+            year: number;
+        };
+        /** TemplateInput */
+        TemplateInput: {
+            indicators: components["schemas"]["IndicatorInput"][];
+        };
+        /** Thresholds */
+        Thresholds: {
+            /** Format: double */
+            excellent: number;
+            /** Format: double */
+            good: number;
+            /** Format: double */
+            pass: number;
+        };
         /** Ticket */
         Ticket: {
             activity_title: string;
@@ -4567,6 +5606,88 @@ export interface components {
             /** @description Opaque token carried by the QR code. */
             token: string;
             unit_name: string;
+        };
+        /**
+         * TrainingAttended
+         * @description One training session a person attended (checked in, not undone).
+         */
+        TrainingAttended: {
+            /** Format: int64 */
+            activity_id: number;
+            admitted_at: string;
+            /** @description Organised by the district (owned by the main center). */
+            by_district: boolean;
+            organizer_name: string;
+            /** Format: int64 */
+            session_id: number;
+            starts_at: string;
+            title: string;
+            /** @description `management`, `business` or `coordinator`. */
+            training_kind: string;
+            training_kind_label: string;
+        };
+        /**
+         * TrainingCheck
+         * @description One requirement of the policy for one unit (or the district), with what counted.
+         */
+        TrainingCheck: {
+            /** Format: int64 */
+            counted: number;
+            /** Format: int64 */
+            gap: number;
+            /** @description `district`, or the unit the requirement is on. */
+            level: string;
+            met: boolean;
+            /** Format: int64 */
+            required: number;
+            /** @description What is required, as a staff member reads it. */
+            requirement: string;
+            training_kind: string;
+            /** Format: int64 */
+            unit_id?: number | null;
+            unit_name: string;
+        };
+        /** TrainingRecord */
+        TrainingRecord: {
+            items: components["schemas"]["TrainingAttended"][];
+            /** @description False when the register entry is not linked to an account (no record can be kept). */
+            linked: boolean;
+        };
+        /**
+         * TrainingRow
+         * @description One training of the year with its attendance.
+         */
+        TrainingRow: {
+            /** Format: int64 */
+            activity_id: number;
+            /**
+             * Format: int64
+             * @description Distinct people checked in.
+             */
+            attendees: number;
+            by_district: boolean;
+            organizer_name: string;
+            /** Format: int64 */
+            organizer_unit_id: number;
+            /**
+             * Format: int64
+             * @description Sessions held (not cancelled, started) in the year.
+             */
+            sessions_held: number;
+            /** @description First held session in the year. */
+            starts_at: string;
+            title: string;
+            training_kind: string;
+            training_kind_label: string;
+        };
+        /** TrainingSummary */
+        TrainingSummary: {
+            checks: components["schemas"]["TrainingCheck"][];
+            /** @description The unmet checks. */
+            gaps: components["schemas"]["TrainingCheck"][];
+            trainings: components["schemas"]["TrainingRow"][];
+            /** Format: int32 */
+            year: number;
         };
         /** TransferCreated */
         TransferCreated: {
@@ -5655,6 +6776,73 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activity_poster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The poster image (PNG, 750×1334; layout in docs/api.md). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10226,6 +11414,1649 @@ export interface operations {
             };
         };
     };
+    eval_assess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AssessmentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_entry_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_entry_return: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CommentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_entry_score: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ScoreInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_entry_self: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SelfInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_entry_submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EntryView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_rounds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Rounds"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_round_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RoundInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Round"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_round_get: {
+        parameters: {
+            query?: {
+                /** @description Only this unit's subtree. */
+                unit_id?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_assign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AssignInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EvaluationCreated"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_round_export: {
+        parameters: {
+            query?: {
+                /** @description `csv` (default) or `xlsx`. */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: CSV (UTF-8 with BOM) or an xlsx workbook, as `format` asks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_round_publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Round"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_round_reopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CommentInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Round"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_template_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `point`, `branch` or `main`. */
+                level: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Template"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_template_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                level: string;
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Template"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     feedback_inbox: {
         parameters: {
             query?: {
@@ -14659,6 +17490,73 @@ export interface operations {
             };
         };
     };
+    org_unit_poster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The poster image (PNG, 750×1334; layout in docs/api.md). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     org_unit_rename: {
         parameters: {
             query?: never;
@@ -15741,6 +18639,945 @@ export interface operations {
             };
         };
     };
+    training_record_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TrainingRecord"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    training_record_mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TrainingRecord"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    training_summary: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+                /** @description CST year; default the current one. */
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TrainingSummary"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PlanItemInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["LinkActivity"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                activity_id: number;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_reopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     plan_get: {
         parameters: {
             query?: never;
@@ -15846,6 +19683,218 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_items: {
+        parameters: {
+            query?: {
+                unit_id?: number;
+            };
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanItems"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_item_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PlanItemInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Created"];
                 };
             };
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
@@ -16175,6 +20224,389 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    report_queue: {
+        parameters: {
+            query?: {
+                /** @description Only this unit and the units under it. */
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReportQueue"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    report_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewReport"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReportCreated"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    report_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                /** @description `rating` or `demand`. */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ReportDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReportsDecided"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    report_reasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReportReasons"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -18812,6 +23244,341 @@ export interface operations {
             };
             /** @description WeChat did not answer as expected (`wechat_unavailable`, `wechat_error`). */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    spot_checks: {
+        parameters: {
+            query?: {
+                open?: boolean;
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SpotChecks"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    spot_check_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SpotCheckInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EvaluationCreated"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    spot_check_rectify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RectifyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
