@@ -582,6 +582,35 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
+      name: 'staff training (issue 13): a branch plans a coordinator training residents never see; the yearly checks show the gap until it is held',
+      async fn() {
+        const start = new Date(Math.ceil((Date.now() + 6 * 3600e3) / 300e3) * 300e3)
+        const end = new Date(start.getTime() + 120 * 60e3)
+        const a = await api.post(
+          '/api/v1/activities',
+          { title: '协管员业务培训（园岭）', kind: 'training', audience: 'staff', training_kind: 'coordinator', organizer_unit_id: w.branch.id, booking_mode: 'fcfs', sessions: [{ unit_id: w.branch.id, starts_at: start.toISOString(), ends_at: end.toISOString(), capacity: 40 }] },
+          { token: w.branchStaff.token },
+        )
+        await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.branchStaff.token })
+        // Residents never see it: not in browse, and its page is not found.
+        const browse = await api.get(`/api/v1/activities?q=${encodeURIComponent('协管员业务培训')}`)
+        assert.ok(!JSON.stringify(browse).includes('协管员业务培训'), 'a staff training is not in public browse')
+        const mine = await api.get(`/api/v1/activities?unit_id=${w.branch.id}`, { token: w.branchStaff.token })
+        assert.ok(!JSON.stringify(mine).includes('协管员业务培训'), 'nor in browse for signed-in staff: staff find trainings in 活动管理 and 工作人员培训')
+        const hidden = await api.call('GET', `/api/v1/activities/${a.id}`)
+        assert.equal(hidden.status, 404)
+        // The branch's yearly check still shows the gap (nothing held yet).
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=training]').click()
+        const gap = p.locator('[data-test=training-checks] tbody tr', { hasText: '园岭分馆' }).filter({ hasText: '缺 1' })
+        await gap.first().waitFor()
+        await shot(p, 'training')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
       name: 'work plan (issue 13): the main center plans an item for a branch; the branch links its activity; over-allocation is refused',
       async fn() {
         const start = new Date(Math.ceil((Date.now() + 5 * 3600e3) / 300e3) * 300e3)
