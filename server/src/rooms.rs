@@ -192,9 +192,12 @@ fn facilities_json(f: &[String]) -> String {
 
 /// Turns the database's refusal of an overlapping calendar entry into `409 room_clash`.
 pub fn clash_or(e: sqlx::Error) -> ApiError {
+    // 40P01: two transactions that each inserted an overlapping entry wait on each other in the
+    // exclusion check, and PostgreSQL aborts one as a deadlock — the same clash, seen earlier.
     let clash = match &e {
         sqlx::Error::Database(d) => {
-            d.code().as_deref() == Some("23P01") || d.message().contains("room_clash")
+            matches!(d.code().as_deref(), Some("23P01") | Some("40P01"))
+                || d.message().contains("room_clash")
         }
         _ => false,
     };

@@ -595,9 +595,10 @@ async fn clash_control(app: &TestApp) {
                 match ok {
                     Ok(_) => tx.commit().await.is_ok(),
                     Err(err) => {
+                        let shown = err.to_string();
                         assert!(
                             matches!(culturehub::rooms::clash_or(err).code.as_ref(), "room_clash"),
-                            "only a clash may refuse"
+                            "only a clash may refuse: {shown}"
                         );
                         false
                     }

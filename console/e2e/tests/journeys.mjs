@@ -686,7 +686,8 @@ export default function journeys(ctx) {
         await p.locator('[data-test=dispatch-save]').click()
         await toast(p, '已派驻')
         await p.locator('.el-tabs__item', { hasText: '双派记录' }).click()
-        await p.locator('[data-test=dispatch-table] tbody tr', { hasText: '总馆派驻分馆副馆长' }).waitFor()
+        // The demo register has dispatches of its own: find this cadre's.
+        await p.locator('[data-test=dispatch-table] tbody tr', { hasText: '王*伟' }).filter({ hasText: '总馆派驻分馆副馆长' }).waitFor()
         await p.locator('.el-tabs__item', { hasText: '配备与覆盖' }).click()
         await p.locator('[data-test=coverage-table] tbody tr', { hasText: '王*伟' }).waitFor()
         await p.locator('[data-test=staffing-table] tbody tr').first().waitFor()

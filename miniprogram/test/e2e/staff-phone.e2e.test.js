@@ -49,7 +49,7 @@ async function activity(title, unit, extra) {
   const end = new Date(Date.now() + 120 * 60000)
   return stack.createActivity(staffToken, Object.assign({
     title, kind: 'lecture', organizer_unit_id: unit, booking_mode: 'none',
-    sessions: [{ unit_id: unit, room: '多功能厅', starts_at: start.toISOString(), ends_at: end.toISOString() }]
+    sessions: [{ unit_id: unit, room: '社区广场', outside: true, starts_at: start.toISOString(), ends_at: end.toISOString() }]
   }, extra || {}))
 }
 
