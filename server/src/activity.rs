@@ -91,6 +91,9 @@ pub struct NewActivity {
     pub training_kind: Option<String>,
     /// A training the district organises, owned by the main center (no district unit exists).
     pub by_district: Option<bool>,
+    /// Registration questions (报名问题) asked when booking, at most 10; see
+    /// `RegistrationQuestion`.
+    pub questions: Option<Vec<crate::questions::RegistrationQuestion>>,
     #[oai(validator(min_items = 1, max_items = 100))]
     pub sessions: Vec<NewSession>,
 }
@@ -247,6 +250,7 @@ pub async fn create(
     audit: crate::audit::Entry<'_>,
 ) -> ApiResult<i64> {
     let (plans, draw_at) = validate(a, now)?;
+    let questions = crate::questions::check_questions(a.questions.as_deref().unwrap_or_default())?;
     let organizer = org::unit_ref(db, a.organizer_unit_id).await?;
     access::check(caller, Action::ManageActivities, &organizer)?;
     let by_district = a.by_district.unwrap_or(false);
@@ -339,6 +343,7 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     insert_sessions(&mut tx, id, &plans, &places, &now_s).await?;
+    crate::questions::replace(&mut tx, id, &questions).await?;
     for j in joint {
         // A partner takes part once it confirms from its own inbox; the main center delivering
         // from its menu is itself the act of taking part.
@@ -495,11 +500,19 @@ pub struct ActivityPatch {
     pub poster_url: Option<String>,
     /// A new poster from an uploaded public image (see `NewActivity::poster_file_id`).
     pub poster_file_id: Option<i64>,
+    /// The full new list of registration questions. Once anyone has booked, the existing
+    /// questions stay as they are and only optional ones may be appended at the end
+    /// (`questions_locked`, 409): answers are stored by position.
+    pub questions: Option<Vec<crate::questions::RegistrationQuestion>>,
 }
 
 /// Checks a patch before the poster file (if any) is looked up.
 pub fn check_patch(p: &ActivityPatch) -> ApiResult<()> {
-    check_poster(p.poster_url.as_deref(), p.poster_file_id)
+    check_poster(p.poster_url.as_deref(), p.poster_file_id)?;
+    if let Some(q) = &p.questions {
+        crate::questions::check_questions(q)?;
+    }
+    Ok(())
 }
 
 /// Applies a patch; `poster` is the checked file of `poster_file_id`.
@@ -531,6 +544,10 @@ pub async fn update(
     .bind(file)
     .execute(&mut **tx)
     .await?;
+    if let Some(q) = &p.questions {
+        let q = crate::questions::check_questions(q)?;
+        crate::questions::replace(tx, id, &q).await?;
+    }
     Ok(())
 }
 
@@ -633,6 +650,10 @@ pub struct ActivityView {
     pub training_kind: Option<String>,
     pub training_kind_label: Option<String>,
     pub by_district: bool,
+    /// Registration questions asked when booking (answer them in `answers` of the booking).
+    pub questions: Vec<crate::questions::RegistrationQuestion>,
+    /// Someone has booked: the questions are frozen, optional ones may only be appended.
+    pub questions_locked: bool,
     pub sessions: Vec<SessionView>,
 }
 
@@ -695,6 +716,14 @@ pub async fn view(db: &Db, id: i64, now: &str) -> ApiResult<ActivityView> {
         training_kind: r.get("training_kind"),
         audience: r.get("audience"),
         by_district: r.get::<i64, _>("by_district") != 0,
+        questions: crate::questions::of_activity(db, id).await?,
+        questions_locked: sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE activity_id = $1",
+        )
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?
+            > 0,
         sessions,
     })
 }
@@ -885,6 +914,7 @@ mod tests {
             audience: None,
             training_kind: None,
             by_district: None,
+            questions: None,
             sessions: vec![NewSession {
                 unit_id: 1,
                 room: None,

@@ -220,6 +220,10 @@ pub struct BookRequest {
     pub family_member_id: Option<i64>,
     /// When full, join the waiting list instead of being refused.
     pub join_waitlist: Option<bool>,
+    /// Answers to the activity's registration questions, by position: `answers[0]` answers
+    /// the first question — the chosen option(s), or the one short text; `[]` skips an
+    /// optional question. Missing or invalid answers: `invalid_answers` (422).
+    pub answers: Option<Vec<Vec<String>>>,
 }
 
 /// Validates an `Idempotency-Key`.
@@ -485,6 +489,12 @@ async fn book_once(
     if already.is_some() {
         return Err(already_booked(pool.is_course));
     }
+    let answers = crate::questions::check_in_tx(
+        &mut tx,
+        pool.activity_id,
+        req.answers.as_deref().unwrap_or_default(),
+    )
+    .await?;
 
     let (status, pos) = if pool.mode == "lottery" {
         ("entered", None)
@@ -538,6 +548,7 @@ async fn book_once(
             e.into()
         }
     })?;
+    crate::questions::store(&mut tx, id, &answers).await?;
     let note = match status {
         "confirmed" => "预约成功，请按时到场",
         "waitlisted" => "已加入候补，有空位将自动递补",

@@ -448,6 +448,14 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ),
     ("transfer_not_found", "This transfer code does not exist."),
     (
+        "invalid_answers",
+        "An answer to the registration questions is missing or not valid.",
+    ),
+    (
+        "questions_locked",
+        "People have booked: existing registration questions can no longer be changed; optional questions may only be added at the end.",
+    ),
+    (
         "transfer_used",
         "This transfer code has already been used or taken back.",
     ),

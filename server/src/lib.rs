@@ -73,6 +73,8 @@ pub mod plans;
 pub mod poster;
 /// Masking of personal data.
 pub mod privacy;
+/// Registration questions of an activity and the answers given when booking.
+pub mod questions;
 /// 举报: residents report comments and demands; staff uphold (hide) or dismiss.
 pub mod reports;
 /// Rooms of a unit and one calendar per room (clashes refused by the database).

@@ -34,13 +34,35 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .fetch_all(db.pool())
     .await?;
     let bookings = sqlx::query(
-        "SELECT a.title, s.starts_at, b.status, b.created_at, b.checked_in_at, f.name AS member FROM bookings b \
+        "SELECT b.id, b.activity_id, a.title, s.starts_at, b.status, b.created_at, b.checked_in_at, f.name AS member FROM bookings b \
          JOIN activities a ON a.id = b.activity_id JOIN sessions s ON s.id = b.session_id \
          LEFT JOIN family_members f ON f.id = b.family_member_id WHERE b.user_id = $1 ORDER BY b.id",
     )
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
+    // Registration questions' answers, with the question each one answers.
+    let mut answered = std::collections::HashMap::new();
+    for r in &bookings {
+        let aid: i64 = r.get("activity_id");
+        let qs = crate::questions::of_activity(db, aid).await?;
+        if qs.is_empty() {
+            continue;
+        }
+        let id: i64 = r.get("id");
+        if let Some(a) = crate::questions::answers_of(db, &[id], qs.len())
+            .await?
+            .remove(&id)
+        {
+            let list: Vec<Value> = qs
+                .iter()
+                .zip(a)
+                .filter(|(_, a)| !a.is_empty())
+                .map(|(q, a)| json!({ "question": q.text, "answer": a }))
+                .collect();
+            answered.insert(id, list);
+        }
+    }
     let ratings = sqlx::query(
         "SELECT a.title, r.score, r.comment, r.comment_status, r.created_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
          WHERE r.user_id = $1 ORDER BY r.id",
@@ -95,6 +117,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "booked_at": r.get::<String, _>("created_at"),
             "checked_in_at": r.get::<Option<String>, _>("checked_in_at"),
             "for": r.get::<Option<String>, _>("member"),
+            "answers": answered.get(&r.get::<i64, _>("id")).cloned().unwrap_or_default(),
         })).collect::<Vec<_>>(),
         "ratings": ratings.iter().map(|r| json!({
             "activity": r.get::<String, _>("title"),
@@ -191,6 +214,11 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
+    // Answers to registration questions describe the person: gone with the account.
+    sqlx::query("DELETE FROM booking_answers WHERE booking_id IN (SELECT id FROM bookings WHERE user_id = $1)")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     // In-app messages are about the person's bookings: gone with the account.
     sqlx::query("DELETE FROM user_messages WHERE user_id = $1")
         .bind(user_id)

@@ -23,6 +23,8 @@ pub struct Head {
     pub starts_at: String,
     pub ends_at: String,
     pub cancelled: bool,
+    /// The activity's registration questions (their texts), in order.
+    pub questions: Vec<String>,
 }
 
 /// One place on the roster (masked).
@@ -41,6 +43,8 @@ pub struct Line {
     pub no_show: bool,
     pub waived_at: Option<String>,
     pub waive_reason: Option<String>,
+    /// Answers to the registration questions, one per question (empty when unanswered).
+    pub answers: Vec<String>,
 }
 
 /// `2026-12-05T06:30:00Z` → `2026-12-05 14:30` (China time), as staff read it on paper.
@@ -66,15 +70,21 @@ fn status_label(status: &str) -> &'static str {
 
 pub async fn load(db: &Db, session_id: i64, now: Ts) -> ApiResult<(Head, Vec<Line>)> {
     let h = sqlx::query(
-        "SELECT s.id, s.lesson_no, s.room, s.starts_at, s.ends_at, s.status, a.title, a.is_course, a.status AS activity_status, u.name \
+        "SELECT s.id, s.activity_id, s.lesson_no, s.room, s.starts_at, s.ends_at, s.status, a.title, a.is_course, a.status AS activity_status, u.name \
          FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id WHERE s.id = $1",
     )
     .bind(session_id)
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| ApiError::not_found("该场次"))?;
+    let questions: Vec<String> = crate::questions::of_activity(db, h.get("activity_id"))
+        .await?
+        .into_iter()
+        .map(|q| q.text)
+        .collect();
     let head = Head {
         session_id,
+        questions,
         title: h.get("title"),
         lesson_no: h.get("lesson_no"),
         is_course: h.get::<i64, _>("is_course") == 1,
@@ -99,6 +109,9 @@ pub async fn load(db: &Db, session_id: i64, now: Ts) -> ApiResult<(Head, Vec<Lin
     .fetch_all(db.pool())
     .await?;
     let over = head.ends_at.as_str() <= time::fmt(now).as_str() && !head.cancelled;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>("id")).collect();
+    let n = head.questions.len();
+    let mut answers = crate::questions::answers_of(db, &ids, n).await?;
     let lines = rows
         .iter()
         .map(|r| {
@@ -132,6 +145,12 @@ pub async fn load(db: &Db, session_id: i64, now: Ts) -> ApiResult<(Head, Vec<Lin
                 checked_in_at,
                 waived_at: r.get("no_show_waived_at"),
                 waive_reason: r.get("no_show_waive_reason"),
+                answers: answers
+                    .remove(&r.get::<i64, _>("id"))
+                    .unwrap_or_else(|| vec![Vec::new(); n])
+                    .iter()
+                    .map(|a| crate::questions::display(a))
+                    .collect(),
             }
         })
         .collect();
@@ -161,27 +180,26 @@ impl Head {
     }
 }
 
-/// The roster as one table (one sheet).
-pub fn table(lines: &[Line]) -> Table {
-    let mut t = Table::new(
-        "名单",
-        &[
-            "序号",
-            "预约编号",
-            "姓名",
-            "家庭成员",
-            "手机号",
-            "状态",
-            "候补位次",
-            "预约时间",
-            "签到时间",
-            "缺席",
-            "缺席已豁免",
-            "豁免原因",
-        ],
-    );
+/// The roster as one table (one sheet); one column per registration question at the end.
+pub fn table(head: &Head, lines: &[Line]) -> Table {
+    let mut headers = vec![
+        "序号",
+        "预约编号",
+        "姓名",
+        "家庭成员",
+        "手机号",
+        "状态",
+        "候补位次",
+        "预约时间",
+        "签到时间",
+        "缺席",
+        "缺席已豁免",
+        "豁免原因",
+    ];
+    headers.extend(head.questions.iter().map(String::as_str));
+    let mut t = Table::new("名单", &headers);
     for (i, l) in lines.iter().enumerate() {
-        t.push(vec![
+        let mut row = vec![
             Cell::Int(i as i64 + 1),
             Cell::Int(l.booking_id),
             l.name.clone().into(),
@@ -194,7 +212,12 @@ pub fn table(lines: &[Line]) -> Table {
             l.no_show.into(),
             (l.no_show && l.waived_at.is_some()).into(),
             l.waive_reason.clone().into(),
-        ]);
+        ];
+        row.extend(
+            (0..head.questions.len())
+                .map(|k| Cell::from(l.answers.get(k).cloned().unwrap_or_default())),
+        );
+        t.push(row);
     }
     t
 }

@@ -54,6 +54,9 @@ pub struct TransferPreview {
 pub struct AcceptRequest {
     /// Take the seat for one of my family members instead of myself.
     pub family_member_id: Option<i64>,
+    /// Answer the activity's registration questions for yourself (as `answers` of a booking);
+    /// left out, the holder's answers move with the seat (D125).
+    pub answers: Option<Vec<Vec<String>>>,
 }
 
 pub fn new_code() -> String {
@@ -395,6 +398,15 @@ pub async fn accept(
             e.into()
         }
     })?;
+    // The answers go with the seat (D125): moved, or replaced by the recipient's own.
+    match &req.answers {
+        Some(a) => {
+            let a = crate::questions::check_in_tx(&mut tx, h.activity_id, a).await?;
+            crate::questions::clear(&mut tx, c.booking_id).await?;
+            crate::questions::store(&mut tx, id, &a).await?;
+        }
+        None => crate::questions::move_answers(&mut tx, c.booking_id, id).await?,
+    }
     sqlx::query("UPDATE booking_transfers SET new_booking_id = $1 WHERE id = $2")
         .bind(id)
         .bind(c.id)

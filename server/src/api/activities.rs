@@ -113,11 +113,16 @@ struct RosterEntry {
     status: String,
     waitlist_position: Option<i64>,
     checked_in_at: Option<String>,
+    /// Answers to the registration questions, one per entry of `questions` (options joined
+    /// with `、`; empty when unanswered).
+    answers: Vec<String>,
 }
 
 #[derive(Object)]
 struct Roster {
     session_id: i64,
+    /// The activity's registration questions (texts), in order.
+    questions: Vec<String>,
     capacity: Option<i64>,
     booked: i64,
     waitlisted: i64,
@@ -738,6 +743,14 @@ impl ActivitiesApi {
         .fetch_all(st.db.pool())
         .await
         .map_err(ApiError::from)?;
+        let (activity_id, _) = session_place(&st, id.0).await?;
+        let questions: Vec<String> = crate::questions::of_activity(&st.db, activity_id)
+            .await?
+            .into_iter()
+            .map(|q| q.text)
+            .collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>("id")).collect();
+        let mut answers = crate::questions::answers_of(&st.db, &ids, questions.len()).await?;
         let items: Vec<RosterEntry> = rows
             .iter()
             .map(|r| {
@@ -756,11 +769,18 @@ impl ActivitiesApi {
                     status: r.get("status"),
                     waitlist_position: r.get("waitlist_pos"),
                     checked_in_at: r.get("checked_in_at"),
+                    answers: answers
+                        .remove(&r.get::<i64, _>("id"))
+                        .unwrap_or_else(|| vec![Vec::new(); questions.len()])
+                        .iter()
+                        .map(|a| crate::questions::display(a))
+                        .collect(),
                 }
             })
             .collect();
         Ok(Json(Roster {
             session_id: id.0,
+            questions,
             capacity: s.get("capacity"),
             booked: s.get("booked"),
             waitlisted: s.get("waitlisted"),
@@ -786,8 +806,8 @@ impl ActivitiesApi {
         let (_, place) = session_place(&st, id.0).await?;
         st.authorize(req, &caller, Action::ReadActivityData, &place)
             .await?;
-        let (_, lines) = roster::load(&st.db, id.0, st.clock.now()).await?;
-        let bytes = export::xlsx(&[roster::table(&lines)])?;
+        let (head, lines) = roster::load(&st.db, id.0, st.clock.now()).await?;
+        let bytes = export::xlsx(&[roster::table(&head, &lines)])?;
         Ok(Download::xlsx(bytes, &format!("roster-{}", id.0)))
     }
 

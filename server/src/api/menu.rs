@@ -267,6 +267,7 @@ impl MenuApi {
             audience: None,
             training_kind: None,
             by_district: None,
+            questions: None,
             sessions: vec![NewSession {
                 unit_id: plan.unit_id,
                 room: body.room.clone(),
