@@ -49,7 +49,7 @@ const ENDPOINTS = {
   // Bookings
   book: {
     method: 'POST', path: '/api/v1/bookings', auth: 'required',
-    sends: ['session_id', 'family_member_id', 'join_waitlist'], headers: ['Idempotency-Key']
+    sends: ['session_id', 'family_member_id', 'join_waitlist', 'answers'], headers: ['Idempotency-Key']
   },
   cancelBooking: { method: 'POST', path: '/api/v1/bookings/{id}/cancel', auth: 'required', headers: ['Idempotency-Key'] },
   booking: { method: 'GET', path: '/api/v1/bookings/{id}', auth: 'required' },

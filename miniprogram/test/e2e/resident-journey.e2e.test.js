@@ -648,3 +648,67 @@ test('举报: a resident reports a demand from the list, staff uphold it, the re
   expect(text(inbox, '.message-title')).toBe('举报处理结果')
   expect(text(inbox, '.message-body')).toMatch(/已被隐藏/)
 })
+
+test('报名问题: the booking step asks the training’s questions, checks them, shows the server’s refusal when staff added one meanwhile; staff read the answers', async () => {
+  const act = await stack.createActivity(admin, {
+    title: '古筝入门班（测试）',
+    kind: 'training',
+    organizer_unit_id: MEILIN,
+    booking_mode: 'fcfs',
+    questions: [
+      { text: '您的古筝水平', kind: 'single', options: ['零基础', '初级', '中级'], required: true },
+      { text: '学习经历', kind: 'text' }
+    ],
+    sessions: [{ unit_id: MEILIN, room: '书画室', starts_at: inDays(10, '14:00'), ends_at: inDays(10, '15:30'), capacity: 10 }]
+  })
+  residentWeChat('o-questions')
+  mp.agreedPrivacy()
+  const modal = stubModal([true, true, true, true, false])
+  const page = loadPage('pages/activity/detail', { query: { id: String(act.id) } })
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(texts(page, '.question-text')).toEqual(['1. 您的古筝水平', '2. 学习经历'])
+  expect(texts(page, '.question-badge')).toEqual(['必答', '选答'])
+
+  // Nothing chosen: the page asks first (after signing in), nothing reaches the server.
+  await tap(page, '.action-btn')
+  await waitFor(() => modal.mock.calls.length === 1, 10000)
+  expect(modal.mock.calls[0][0].content).toBe('请先回答报名问题：“您的古筝水平”')
+  await waitFor(() => !page.instance.busy)
+  const token = session.token()
+  expect((await stack.get('/me/bookings', token)).items).toEqual([])
+
+  // Staff add a required question while the page is open (nobody has booked yet).
+  const patched = await (await __node.fetch(stack.api('/activities/' + act.id), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + admin },
+    body: JSON.stringify({ questions: act.questions.concat([{ text: '想学的曲目', kind: 'text', required: true }]) })
+  })).json()
+  expect(patched.questions).toHaveLength(3)
+
+  page.querySelectorAll('.option')[1].dispatchEvent('tap')
+  page.querySelector('.answer-text').dispatchEvent('input', { detail: { value: '学过半年' } })
+  await tap(page, '.action-btn')
+  // the server's own words; the page reloads with the new question and keeps the answers
+  await waitFor(() => modal.mock.calls.length === 3, 10000)
+  expect(modal.mock.calls[2][0]).toMatchObject({ title: '请检查报名问题', content: '请回答报名问题“想学的曲目”' })
+  await waitFor(() => page.data.questions.length === 3 && page.data.questions[2].error, 10000)
+  expect(page.data.questions[0].options[1].on).toBe(true)
+  expect(page.data.questions[1].value).toBe('学过半年')
+  await waitFor(() => !page.instance.busy)
+  shoot(page, 'booking-questions')
+  page.querySelectorAll('.answer-text')[1].dispatchEvent('input', { detail: { value: '渔舟唱晚' } })
+  await tap(page, '.action-btn')
+  await waitFor(() => page.data.myBookings.length === 1, 10000)
+
+  // Staff read the answers on the roster.
+  const roster = await stack.get('/sessions/' + act.sessions[0].id + '/bookings', admin)
+  expect(roster.questions).toEqual(['您的古筝水平', '学习经历', '想学的曲目'])
+  expect(roster.items[0].answers).toEqual(['初级', '学过半年', '渔舟唱晚'])
+  // and now the questions are frozen
+  const locked = await (await __node.fetch(stack.api('/activities/' + act.id), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + admin },
+    body: JSON.stringify({ questions: [] })
+  })).json()
+  expect(locked.error).toMatchObject({ status: 409, code: 'questions_locked' })
+})

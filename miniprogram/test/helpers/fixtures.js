@@ -50,7 +50,8 @@ function activity(extra, sessions) {
     organizer_name: '梅林分馆', joint_unit_names: [], description: '零基础合唱，欢迎中老年朋友。', poster_url: '',
     age_min: null, age_max: null, booking_mode: 'fcfs', is_course: false, status: 'published', cancel_reason: null,
     delivered_by_main_center: false, lottery_draw_at: null, lottery_seed_hash: null, lottery_seed: null,
-    lottery_drawn_at: null, sessions: sessions || [session()]
+    lottery_drawn_at: null, audience: 'public', training_kind: null, training_kind_label: null, by_district: false,
+    questions: [], questions_locked: false, sessions: sessions || [session()]
   }, extra || {})
 }
 

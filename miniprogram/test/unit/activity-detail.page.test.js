@@ -327,3 +327,82 @@ test('in English: labels, the button, its hint and the reason it is disabled', a
   expect(text(over, '.action-btn')).toBe('Event over')
   expect(text(over, '.action-reason')).toBe('Cannot book: the event is over.')
 })
+
+test('registration questions: large options, checked before submitting, answers sent by position', async () => {
+  agreedPrivacy()
+  signedIn()
+  const qs = [
+    { text: '您的古筝水平', kind: 'single', options: ['零基础', '初级'], required: true },
+    { text: '会哪些乐器', kind: 'multiple', options: ['古筝', '二胡', '琵琶'], required: false },
+    { text: '学习经历', kind: 'text', options: [], required: false }
+  ]
+  const modal = stubModal([true, true, false])
+  const req = stubRequest({
+    'GET /api/v1/activities/1': detail(fx.activity({ questions: qs })),
+    'GET /api/v1/me/family': { data: { items: [] } },
+    'POST /api/v1/bookings': { data: fx.booking() }
+  })
+  const page = open()
+  await waitFor(() => page.data.status === 'ok')
+  expect(text(page, '.questions .section-title')).toBe('报名问题')
+  expect(texts(page, '.question-text')).toEqual(['1. 您的古筝水平', '2. 会哪些乐器', '3. 学习经历'])
+  expect(texts(page, '.question-badge')).toEqual(['必答', '选答', '选答'])
+  expect(texts(page, '.option-label')).toEqual(['零基础', '初级', '古筝', '二胡', '琵琶'])
+  // Nothing answered: the page says which question, sends nothing, and marks it.
+  await tap(page, '.action-btn')
+  await waitFor(() => modal.mock.calls.length === 1)
+  expect(modal.mock.calls[0][0]).toMatchObject({ title: '请检查报名问题', content: '请先回答报名问题：“您的古筝水平”' })
+  await waitFor(() => page.data.questions[0].error)
+  expect(page.querySelectorAll('.question-error')).toHaveLength(1)
+  expect(req.calls.some((c) => c.path === '/api/v1/bookings')).toBe(false)
+  await waitFor(() => !page.instance.busy)
+  // Answer and book.
+  page.querySelectorAll('.option')[1].dispatchEvent('tap')
+  page.querySelectorAll('.option')[4].dispatchEvent('tap')
+  page.querySelectorAll('.option')[2].dispatchEvent('tap')
+  await waitFor(() => page.data.questions[1].options[0].on)
+  expect(page.data.questions[0].error).toBe(false)
+  expect(texts(page, '.option-mark')).toEqual(['○', '●', '☑', '☐', '☑'])
+  page.querySelector('.answer-text').dispatchEvent('input', { detail: { value: ' 学过两年 ' } })
+  await tap(page, '.action-btn')
+  await waitFor(() => req.calls.some((c) => c.path === '/api/v1/bookings'))
+  expect(req.calls.find((c) => c.path === '/api/v1/bookings').data).toEqual({
+    session_id: 11, answers: [['初级'], ['古筝', '琵琶'], ['学过两年']]
+  })
+})
+
+test("registration questions: the server's invalid_answers is shown and the question marked", async () => {
+  agreedPrivacy()
+  signedIn()
+  const qs = [
+    { text: '您的古筝水平', kind: 'single', options: ['零基础', '初级'], required: false },
+    { text: '学习经历', kind: 'text', options: [], required: false }
+  ]
+  const modal = stubModal([true, true])
+  stubRequest({
+    'GET /api/v1/activities/1': detail(fx.activity({ questions: qs })),
+    'GET /api/v1/me/family': { data: { items: [] } },
+    'POST /api/v1/bookings': apiError(422, 'invalid_answers', '请回答报名问题“学习经历”', { position: 2, reason: 'missing' })
+  })
+  const page = open()
+  await waitFor(() => page.data.status === 'ok')
+  await tap(page, '.action-btn')
+  await waitFor(() => modal.mock.calls.length === 2)
+  expect(modal.mock.calls[1][0]).toMatchObject({ title: '请检查报名问题', content: '请回答报名问题“学习经历”' })
+  await waitFor(() => page.data.questions[1].error)
+})
+
+test('registration questions in English, and none shown when booking is not possible', async () => {
+  require('../../src/utils/i18n').setLang('en')
+  const qs = [{ text: '您的古筝水平', kind: 'single', options: ['零基础', '初级'], required: true }]
+  stubRequest({ 'GET /api/v1/activities/1': detail(fx.activity({ questions: qs })) })
+  const page = open()
+  await waitFor(() => page.data.status === 'ok')
+  expect(text(page, '.questions .section-title')).toBe('Registration questions')
+  expect(text(page, '.question-badge')).toBe('Required')
+  expect(text(page, '.question-hint')).toBe('Choose one')
+  stubRequest({ 'GET /api/v1/activities/1': detail(fx.activity({ questions: qs, status: 'finished' })) })
+  const over = open()
+  await waitFor(() => over.data.status === 'ok')
+  expect(over.querySelectorAll('.question')).toHaveLength(0)
+})

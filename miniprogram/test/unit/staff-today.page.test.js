@@ -35,10 +35,10 @@ test('today’s sessions in time order, with booked / admitted / walk-ins; the r
     'GET /api/v1/sessions/11/checkin/stats': { data: { session_id: 11, capacity: 20, booked: 8, admitted: 5, walk_ins: 0, open_conflicts: 1 } },
     'GET /api/v1/sessions/21/checkin/stats': { data: { session_id: 21, capacity: null, booked: 0, admitted: 0, walk_ins: 37, open_conflicts: 0 } },
     'GET /api/v1/sessions/43/checkin/stats': apiError(403, 'forbidden', '没有权限'),
-    'GET /api/v1/sessions/11/bookings': { data: { session_id: 11, capacity: 20, booked: 2, waitlisted: 1, checked_in: 1, items: [
-      { booking_id: 1, name: '王*', is_family_member: false, status: 'confirmed', waitlist_position: null, checked_in_at: at(today, '19:12') },
-      { booking_id: 2, name: '小*', is_family_member: true, status: 'confirmed', waitlist_position: null, checked_in_at: null },
-      { booking_id: 3, name: '李*', is_family_member: false, status: 'waitlisted', waitlist_position: 1, checked_in_at: null }
+    'GET /api/v1/sessions/11/bookings': { data: { session_id: 11, capacity: 20, booked: 2, waitlisted: 1, checked_in: 1, questions: ['您的水平', '乐器'], items: [
+      { booking_id: 1, name: '王*', is_family_member: false, status: 'confirmed', waitlist_position: null, checked_in_at: at(today, '19:12'), answers: ['初级', '古筝、琵琶'] },
+      { booking_id: 2, name: '小*', is_family_member: true, status: 'confirmed', waitlist_position: null, checked_in_at: null, answers: ['中级', ''] },
+      { booking_id: 3, name: '李*', is_family_member: false, status: 'waitlisted', waitlist_position: 1, checked_in_at: null, answers: ['', ''] }
     ] } }
   })
   const nav = spyWx('navigateTo').mockImplementation(() => {})
@@ -60,6 +60,8 @@ test('today’s sessions in time order, with booked / admitted / walk-ins; the r
   expect(texts(page, '.roster-name')).toEqual(['王*', '小*（家庭成员）', '李*'])
   expect(texts(page, '.roster-status')).toEqual(['已预约', '已预约', '候补第 1 位'])
   expect(texts(page, '.roster-checked')).toEqual(['已签到 19:12', '未签到', '未签到'])
+  // Registration questions' answers under each name; unanswered ones are left out.
+  expect(texts(page, '.roster-answer')).toEqual(['您的水平：初级', '乐器：古筝、琵琶', '您的水平：中级'])
   page.querySelectorAll('.scan-btn')[2].dispatchEvent('tap')
   await waitFor(() => nav.mock.calls.length === 1)
   expect(nav.mock.calls[0][0].url).toMatch(/^\/pages\/volunteer\/scan\?session_id=11&/)

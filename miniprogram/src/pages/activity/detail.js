@@ -10,6 +10,7 @@ const ui = require('../../utils/ui')
 const display = require('../../utils/display')
 const poster = require('../../utils/poster')
 const i18n = require('../../utils/i18n')
+const questions = require('../../utils/questions')
 
 function sessionView(s, selectedId, mode) {
   const item = Object.assign({ booking_mode: mode }, s)
@@ -142,7 +143,9 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     action: { kind: 'none', label: '', disabled: true, hint: '', reason: '' },
     ratings: null,
     posterPath: '',
-    posterBusy: false
+    posterBusy: false,
+    // Registration questions (报名问题) with the answers so far; see utils/questions.js.
+    questions: []
   },
 
   onLoad: function (query) {
@@ -265,6 +268,9 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       selected = (firstOpen || sessions[0] || {}).id || null
     }
     const drawn = !!activity.lottery_drawn_at
+    // Answers typed so far survive a reload while the questions stay the same.
+    const qs = activity.questions || []
+    this.answers = questions.carry((this.activity && this.activity.questions) || [], this.answers || [], qs)
     this.activity = activity
     this.setData({
       status: 'ok',
@@ -274,6 +280,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         return sessionView(s, selected, activity.booking_mode)
       }),
       myBookings: myBookings.map(bookingView),
+      questions: questions.view(qs, this.answers, this.answerError),
       signedIn: session.isSignedIn(),
       v: {
         title: activity.title,
@@ -340,6 +347,29 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     })
   },
 
+  // A tap on an option of a registration question.
+  onChoose: function (e) {
+    const d = e.currentTarget.dataset
+    const qs = this.activity.questions || []
+    this.answers = questions.choose(qs, this.answers, Number(d.q), String(d.option))
+    if (this.answerError === Number(d.q) + 1) this.answerError = 0
+    this.setData({ questions: questions.view(qs, this.answers, this.answerError) })
+  },
+
+  onWrite: function (e) {
+    const i = Number(e.currentTarget.dataset.q)
+    this.answers = questions.write(this.answers, i, e.detail.value)
+    if (this.answerError === i + 1) {
+      this.answerError = 0
+      this.setData({ ['questions[' + i + '].error']: false })
+    }
+  },
+
+  showAnswerError: function (position) {
+    this.answerError = position
+    this.setData({ questions: questions.view(this.activity.questions || [], this.answers, position) })
+  },
+
   onAttendee: function (e) {
     this.setData({ attendeeId: (e.detail && e.detail.id) || 0 })
     this.updateAction()
@@ -397,6 +427,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   book: async function (joinWaitlist) {
     const kind = this.data.action.kind === 'lottery' ? 'lottery' : joinWaitlist ? 'waitlist' : 'book'
     const s = poolSession(this.activity, this.data.selectedSessionId)
+    const qs = this.activity.questions || []
+    // The answers are checked here first, so a resident hears what is missing before anything
+    // is sent; the service checks again.
+    const problem = questions.check(qs, this.answers)
+    if (problem) {
+      this.showAnswerError(problem.position)
+      await ui.alert(problem.message, i18n.t('aq_check'))
+      return
+    }
     const who = this.attendeeName()
     const lines = [
       i18n.t('ad_c_who', { who: who, verb: i18n.t(VERB[kind]) }),
@@ -417,6 +456,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     const body = { session_id: s.id }
     if (this.data.attendeeId) body.family_member_id = this.data.attendeeId
     if (joinWaitlist) body.join_waitlist = true
+    if (qs.length) body.answers = questions.payload(qs, this.answers)
     // One key per action; a retry of the same action after a network failure reuses it,
     // so the server answers the first result instead of booking twice.
     const sig = JSON.stringify(body)
@@ -458,6 +498,15 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     if (err.code === 'guardian_consent_required') {
       const ok = await ui.confirm({ title: i18n.t('ad_guardian'), content: err.message, confirmText: i18n.t('ad_handle'), cancelText: i18n.t('ad_cancel') })
       if (ok) wx.navigateTo({ url: '/pages/family/index' })
+      return
+    }
+    if (err.code === 'invalid_answers') {
+      // The service's own words, and the question it means marked on the page.
+      // The questions may have changed since the page was opened (staff appended one): reload,
+      // keeping the answers to the questions that stayed the same.
+      if (err.details && err.details.position) this.showAnswerError(err.details.position)
+      await ui.alert(err.message, i18n.t('aq_check'))
+      await this.load()
       return
     }
     if (err.code === 'privacy_declined') {

@@ -42,7 +42,13 @@ function rosterView(r) {
     waitlisted: r.waitlisted,
     checkedIn: r.checked_in,
     items: (r.items || []).map(function (x) {
+      // Registration questions' answers, as「问题：回答」lines (unanswered ones left out).
+      const answers = (r.questions || []).map(function (q, k) {
+        const a = (x.answers || [])[k]
+        return a ? q + '：' + a : ''
+      }).filter(function (l) { return l })
       return {
+        answers: answers,
         id: x.booking_id,
         name: x.name + (x.is_family_member ? '（家庭成员）' : ''),
         status: x.status === 'waitlisted' && x.waitlist_position ? '候补第 ' + x.waitlist_position + ' 位' : ROSTER_STATUS[x.status] || x.status,
