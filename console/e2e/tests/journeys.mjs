@@ -611,6 +611,63 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
+      name: '报名问题 (issue 12): branch staff ask questions in the activity form; a resident answers when booking; the roster shows the answers; then only optional questions can be appended',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=activities]').click()
+        await p.locator('[data-test=new-activity]').click()
+        await inp(p, 'f-title').fill('古筝入门班')
+        await p.locator('[data-test=q-add]').click()
+        await inp(p.locator('[data-test=question-0]'), 'q-text').fill('您的古筝水平')
+        await inp(p.locator('[data-test=question-0]'), 'q-options').fill('零基础\n初级\n中级')
+        await p.locator('[data-test=question-0] .el-checkbox').click()
+        await p.locator('[data-test=q-add]').click()
+        await pick(p, p.locator('[data-test=question-1] [data-test=q-kind]'), '简短填空')
+        await inp(p.locator('[data-test=question-1]'), 'q-text').fill('学习经历')
+        // reorder and back: the editor moves questions while nobody has booked
+        await p.locator('[data-test=question-1] [data-test=q-up]').click()
+        assert.equal(await inp(p.locator('[data-test=question-0]'), 'q-text').inputValue(), '学习经历')
+        await p.locator('[data-test=question-0] [data-test=q-down]').click()
+        await shot(p, 'activity-questions')
+        await p.locator('[data-test=save-publish]').click()
+        await p.waitForURL(/\/activities\/\d+$/)
+        const id = Number(/\/activities\/(\d+)$/.exec(p.url())[1])
+        const detail = await api.get(`/api/v1/activities/${id}`)
+        assert.deepEqual(detail.activity.questions, [
+          { text: '您的古筝水平', kind: 'single', options: ['零基础', '初级', '中级'], required: true },
+          { text: '学习经历', kind: 'text', options: [], required: false },
+        ])
+        // A resident books in the mini-program, answering.
+        const r = await wechatSignIn(server, api, 'e2e-questions-1')
+        await setName(api, r, '周敏')
+        const refused = await api.call('POST', '/api/v1/bookings', { token: r.token, body: { activity_id: id } })
+        assert.equal(refused.status, 422)
+        await api.post('/api/v1/bookings', { activity_id: id, answers: [['初级'], ['学过两年']] }, { token: r.token })
+        // Now the editor freezes the two questions and explains why; an optional one can be added.
+        await p.reload()
+        await p.locator('[data-test=questions-locked]').waitFor()
+        assert.equal(await inp(p.locator('[data-test=question-0]'), 'q-text').isDisabled(), true)
+        assert.equal(await p.locator('[data-test=question-0] [data-test=q-remove]').count(), 0)
+        await p.locator('[data-test=q-add]').click()
+        await p.locator('[data-test=question-2] [data-test=q-kind]').waitFor()
+        await pick(p, p.locator('[data-test=question-2] [data-test=q-kind]'), '简短填空')
+        await inp(p.locator('[data-test=question-2]'), 'q-text').fill('想学的曲目')
+        await p.locator('[data-test=save-questions]').click()
+        await toast(p, '报名问题已保存')
+        await eventually(async () => assert.equal((await api.get(`/api/v1/activities/${id}`)).activity.questions.length, 3))
+        // The roster shows one column per question.
+        const sid = detail.activity.sessions[0].id
+        await p.locator(`[data-test=roster-${sid}]`).click()
+        await p.locator('[data-test=roster-table] th', { hasText: '您的古筝水平' }).waitFor()
+        const row = p.locator('[data-test=roster-table] tbody tr').first()
+        await eventually(async () => assert.match(await row.innerText(), /初级[\s\S]*学过两年/))
+        await shot(p, 'roster-answers')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
       name: 'work plan (issue 13): the main center plans an item for a branch; the branch links its activity; over-allocation is refused',
       async fn() {
         const start = new Date(Math.ceil((Date.now() + 5 * 3600e3) / 300e3) * 300e3)

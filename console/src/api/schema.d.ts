@@ -3003,6 +3003,11 @@ export interface components {
         /** AcceptRequest */
         AcceptRequest: {
             /**
+             * @description Answer the activity's registration questions for yourself (as `answers` of a booking);
+             *     left out, the holder's answers move with the seat (D125).
+             */
+            answers?: string[][] | null;
+            /**
              * Format: int64
              * @description Take the seat for one of my family members instead of myself.
              */
@@ -3024,6 +3029,12 @@ export interface components {
             poster_file_id?: number | null;
             /** @description A new `https://` poster address (`""` removes the poster). */
             poster_url?: string | null;
+            /**
+             * @description The full new list of registration questions. Once anyone has booked, the existing
+             *     questions stay as they are and only optional ones may be appended at the end
+             *     (`questions_locked`, 409): answers are stored by position.
+             */
+            questions?: components["schemas"]["RegistrationQuestion"][] | null;
             title?: string | null;
         };
         /** ActivityView */
@@ -3061,6 +3072,10 @@ export interface components {
             poster_file_id?: number | null;
             /** @description An `https://` address, or `/api/v1/files/{id}` for an uploaded poster (same origin). */
             poster_url: string;
+            /** @description Registration questions asked when booking (answer them in `answers` of the booking). */
+            questions: components["schemas"]["RegistrationQuestion"][];
+            /** @description Someone has booked: the questions are frozen, optional ones may only be appended. */
+            questions_locked: boolean;
             sessions: components["schemas"]["SessionView"][];
             /** @description `draft`, `published`, `cancelled` or `finished`. */
             status: string;
@@ -3309,6 +3324,12 @@ export interface components {
         BookRequest: {
             /** Format: int64 */
             activity_id?: number | null;
+            /**
+             * @description Answers to the activity's registration questions, by position: `answers[0]` answers
+             *     the first question — the chosen option(s), or the one short text; `[]` skips an
+             *     optional question. Missing or invalid answers: `invalid_answers` (422).
+             */
+            answers?: string[][] | null;
             /**
              * Format: int64
              * @description Book for a family member instead of yourself.
@@ -4281,6 +4302,11 @@ export interface components {
             poster_file_id?: number | null;
             /** @description An `https://` address of the poster; or use `poster_file_id`. */
             poster_url?: string | null;
+            /**
+             * @description Registration questions (报名问题) asked when booking, at most 10; see
+             *     `RegistrationQuestion`.
+             */
+            questions?: components["schemas"]["RegistrationQuestion"][] | null;
             sessions: components["schemas"]["NewSession"][];
             title: string;
             /**
@@ -4776,6 +4802,29 @@ export interface components {
         Redeem: {
             code: string;
         };
+        /**
+         * RegistrationQuestion
+         * @description One registration question.
+         */
+        RegistrationQuestion: {
+            /**
+             * @description `single` (one option), `multiple` (one or more options) or `text` (short text, ≤ 200
+             *     characters).
+             */
+            kind: string;
+            /**
+             * @description The choices of a `single` or `multiple` question (2–20, distinct); empty for `text`.
+             * @default []
+             */
+            options: string[];
+            /**
+             * @description The booking is refused (`invalid_answers`) without an answer.
+             * @default false
+             */
+            required: boolean;
+            /** @description What is asked, e.g. `您的古筝水平`. */
+            text: string;
+        };
         /** Reject */
         Reject: {
             reason: string;
@@ -5009,6 +5058,8 @@ export interface components {
             /** Format: int64 */
             checked_in: number;
             items: components["schemas"]["RosterEntry"][];
+            /** @description The activity's registration questions (texts), in order. */
+            questions: string[];
             /** Format: int64 */
             session_id: number;
             /** Format: int64 */
@@ -5016,6 +5067,11 @@ export interface components {
         };
         /** RosterEntry */
         RosterEntry: {
+            /**
+             * @description Answers to the registration questions, one per entry of `questions` (options joined
+             *     with `、`; empty when unanswered).
+             */
+            answers: string[];
             /** Format: int64 */
             booking_id: number;
             checked_in_at?: string | null;

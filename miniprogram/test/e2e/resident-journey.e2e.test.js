@@ -695,7 +695,7 @@ test('报名问题: the booking step asks the training’s questions, checks the
   expect(page.data.questions[0].options[1].on).toBe(true)
   expect(page.data.questions[1].value).toBe('学过半年')
   await waitFor(() => !page.instance.busy)
-  shoot(page, 'booking-questions')
+  shoot(page, 'booking-questions', { height: 2750 })
   page.querySelectorAll('.answer-text')[1].dispatchEvent('input', { detail: { value: '渔舟唱晚' } })
   await tap(page, '.action-btn')
   await waitFor(() => page.data.myBookings.length === 1, 10000)
