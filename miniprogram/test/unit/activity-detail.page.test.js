@@ -369,6 +369,9 @@ test('registration questions: large options, checked before submitting, answers 
   expect(req.calls.find((c) => c.path === '/api/v1/bookings').data).toEqual({
     session_id: 11, answers: [['初级'], ['古筝', '琵琶'], ['学过两年']]
   })
+  // the reminder question comes last: wait for it, so it does not reach the next test
+  await waitFor(() => modal.mock.calls.length === 3)
+  await waitFor(() => !page.instance.busy)
 })
 
 test("registration questions: the server's invalid_answers is shown and the question marked", async () => {
@@ -390,6 +393,7 @@ test("registration questions: the server's invalid_answers is shown and the ques
   await waitFor(() => modal.mock.calls.length === 2)
   expect(modal.mock.calls[1][0]).toMatchObject({ title: '请检查报名问题', content: '请回答报名问题“学习经历”' })
   await waitFor(() => page.data.questions[1].error)
+  await waitFor(() => !page.instance.busy)
 })
 
 test('registration questions in English, and none shown when booking is not possible', async () => {
