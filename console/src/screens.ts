@@ -175,6 +175,15 @@ export const SCREENS: Screen[] = [
     ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use'],
   },
   {
+    name: 'teams',
+    path: '/teams',
+    title: '文艺团队',
+    icon: 'Microphone',
+    needs: 'manage_teams',
+    component: () => import('./views/TeamsView.vue'),
+    ops: ['teams_manage_list', 'team_detail', 'team_verify', 'team_decline', 'team_guidance_add', 'team_award_add', 'team_performance_add', 'team_performance_remove'],
+  },
+  {
     name: 'training',
     path: '/training',
     title: '工作人员培训',

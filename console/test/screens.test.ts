@@ -16,8 +16,8 @@ const unit = (id: number, parent: number | null, level: string, name: string) =>
 const tree = [{ unit: unit(1, null, 'main', '总馆'), children: [{ unit: unit(4, 1, 'branch', '园岭分馆'), children: [{ unit: unit(27, 4, 'point', '红荔服务点'), children: [] }] }] }]
 // As the service lists them per role (access::action_names).
 const ACTIONS: Record<string, string[]> = {
-  point_coordinator: ['read_audit', 'read_staff', 'grant_volunteer', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats', 'moderate_reports', 'manage_rooms'],
-  branch_staff: ['edit_unit', 'read_audit', 'read_staff', 'grant_volunteer', 'grant_point_coordinator', 'grant_branch_staff', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'waive_no_show', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats', 'export_ledger', 'manage_staff', 'moderate_reports', 'manage_rooms'],
+  point_coordinator: ['read_audit', 'read_staff', 'grant_volunteer', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats', 'moderate_reports', 'manage_rooms', 'manage_teams'],
+  branch_staff: ['edit_unit', 'read_audit', 'read_staff', 'grant_volunteer', 'grant_point_coordinator', 'grant_branch_staff', 'manage_activities', 'read_activity_data', 'scan_tickets', 'manage_checkin', 'waive_no_show', 'read_feedback', 'reply_feedback', 'triage_demand', 'order_menu', 'read_stats', 'export_ledger', 'manage_staff', 'moderate_reports', 'manage_rooms', 'manage_teams'],
   evaluator: ['read_activity_data', 'read_feedback', 'read_stats', 'export_ledger'],
 }
 const activities = {
@@ -68,7 +68,7 @@ describe('role-aware screens', () => {
   it('navigation: a point coordinator has no menu screen, an evaluator no door or people screen', () => {
     setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'point_coordinator', unit_id: 27, actions: ACTIONS.point_coordinator }], read_only: false, csrf_token: '', expires_at: '' })
     expect(SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)).toEqual(
-      ['dashboard', 'network', 'activities', 'door', 'volunteers', 'feedback', 'reports', 'demand', 'menu', 'people', 'targets', 'workplan', 'partners', 'rooms', 'training', 'register', 'stats'],
+      ['dashboard', 'network', 'activities', 'door', 'volunteers', 'feedback', 'reports', 'demand', 'menu', 'people', 'targets', 'workplan', 'partners', 'rooms', 'teams', 'training', 'register', 'stats'],
     )
     setSession({ user: { id: 1, display_name: '' }, grants: [{ role: 'evaluator', unit_id: 1, actions: ACTIONS.evaluator }], read_only: true, csrf_token: '', expires_at: '' })
     const shown = SCREENS.filter((s) => !s.hidden && can(s.needs)).map((s) => s.name)

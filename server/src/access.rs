@@ -108,6 +108,10 @@ pub enum Action {
     /// Keep the unit's rooms (场地): create, edit, close, opening hours, closures on the
     /// room's calendar. Whoever runs the unit's activities, since sessions go into the rooms.
     ManageRooms,
+    /// Verify or decline the unit's art teams (群众文艺团队), set their photos, record their
+    /// guidance sessions (艺术指导) and awards. A branch manages its own and its points' teams,
+    /// the main center all of them.
+    ManageTeams,
     /// Read evaluation rounds, scores, spot checks and reports of the unit (考核评估).
     ReadEvaluation,
     /// Fill in the unit's own self-assessment and record its rectifications (自评、整改).
@@ -129,7 +133,7 @@ pub enum Action {
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -156,6 +160,7 @@ impl Action {
         Action::ManageStaff,
         Action::ModerateReports,
         Action::ManageRooms,
+        Action::ManageTeams,
         Action::ReadEvaluation,
         Action::SelfAssess,
         Action::ScorePoints,
@@ -219,6 +224,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | UploadFiles
                 | ModerateReports
                 | ManageRooms
+                | ManageTeams
                 | ReadEvaluation
                 | SelfAssess
         ),

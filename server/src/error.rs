@@ -582,6 +582,39 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "no_open_reports",
         "There are no open reports about this item to decide.",
     ),
+    // Art teams (群众文艺团队)
+    ("team_name_taken", "This unit already has a team with this name."),
+    ("not_team_leader", "Only the team's leader can do this."),
+    (
+        "invalid_team_code",
+        "This invitation code is not valid or has been replaced. Ask the team leader for a new one.",
+    ),
+    ("already_team_member", "Already a member of this team."),
+    (
+        "not_team_member",
+        "Leadership can only be handed to an adult member of this team.",
+    ),
+    (
+        "leader_cannot_leave",
+        "The leader hands the team over to another member before leaving.",
+    ),
+    (
+        "team_not_verified",
+        "The team has not been verified by its home unit yet.",
+    ),
+    ("team_not_recruiting", "This team is not taking new members now."),
+    (
+        "join_request_pending",
+        "You have already asked to join; please wait for the leader's answer.",
+    ),
+    (
+        "team_already_decided",
+        "This team has already been verified or is dissolved.",
+    ),
+    (
+        "team_already_performer",
+        "This team is already a performer of this activity.",
+    ),
     // Rooms (场地)
     (
         "room_clash",

@@ -91,6 +91,7 @@ pub mod state;
 pub mod stats;
 /// Where uploaded files' bytes live: a local directory or S3-compatible object storage.
 pub mod storage;
+pub mod teams;
 /// Timestamps and the injectable clock.
 pub mod time;
 

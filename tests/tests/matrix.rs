@@ -18,6 +18,8 @@ const PUBLIC: &[&str] = &[
     "org_naming",
     "unit_rooms",
     "unit_rooms_busy",
+    "unit_teams",
+    "team_page",
     "auth_wechat",
     "auth_dev",
     "activities_browse",
@@ -76,6 +78,20 @@ const SELF: &[&str] = &[
     "console_session",
     "console_logout",
     "console_login_code_confirm",
+    // Art teams: a resident's own teams; leader-only steps are checked by ownership
+    // (`not_team_leader`), as bookings are (tests/teams.rs).
+    "team_register",
+    "my_teams",
+    "team_update",
+    "team_join",
+    "team_reset_code",
+    "team_hand_over",
+    "team_leave",
+    "team_set_recruiting",
+    "team_request_join",
+    "team_join_requests",
+    "team_join_request_decide",
+    "team_members",
 ];
 
 use Who::*;
@@ -1542,8 +1558,204 @@ fn closure_delete_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+/// A fresh team at the point on `s`, registered by the matrix's resident (verified when asked).
+async fn fresh_team(w: &World<'_>, s: Side, verified: bool) -> i64 {
+    let st = w.app.state();
+    let unit = culturehub::org::unit_ref(&st.db, w.app.unit_id(w.point(s)).await)
+        .await
+        .unwrap();
+    let input = culturehub::teams::TeamInput {
+        name: Some(format!(
+            "矩阵团{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        )),
+        genre: Some("合唱".into()),
+        ..Default::default()
+    };
+    let id = culturehub::teams::register(&st.db, w.users[&Resident], &unit, &input, &st.now())
+        .await
+        .unwrap();
+    if verified {
+        sqlx::query("UPDATE teams SET status = 'verified' WHERE id = $1")
+            .bind(id)
+            .execute(st.db.writer())
+            .await
+            .unwrap();
+    }
+    id
+}
+fn team_post<'a>(
+    w: &'a World<'a>,
+    s: Side,
+    verified: bool,
+    tail: &'static str,
+    body: serde_json::Value,
+) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_team(w, s, verified).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/manage/teams/{id}{tail}"),
+            body: Some(body),
+        }
+    })
+}
+fn teams_manage_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/manage/teams")
+}
+fn stats_teams_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/stats/teams")
+}
+fn team_detail_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_team(w, s, false).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/manage/teams/{id}"),
+            body: None,
+        }
+    })
+}
+fn team_verify_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    team_post(w, s, false, "/verify", json!({}))
+}
+fn team_decline_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    team_post(w, s, false, "/decline", json!({"reason": "材料不全"}))
+}
+fn team_guidance_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    team_post(
+        w,
+        s,
+        true,
+        "/guidance",
+        json!({"held_on": "2026-11-20", "instructor": "李老师", "topic": "发声", "hours": 2}),
+    )
+}
+fn team_award_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    team_post(
+        w,
+        s,
+        true,
+        "/awards",
+        json!({"title": "汇演一等奖", "level": "district", "awarded_on": "2026-10-01"}),
+    )
+}
+fn team_photos_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_team(w, s, true).await;
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/manage/teams/{id}/photos"),
+            body: Some(json!({"file_ids": []})),
+        }
+    })
+}
+/// A performance link: a verified team of side A, the activity on side `s` (its organizer's
+/// activity managers may name performers).
+fn team_performance_add_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let team = fresh_team(w, Side::Own, true).await;
+        let (activity, _) = draft(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/manage/teams/{team}/performances"),
+            body: Some(json!({"activity_id": activity})),
+        }
+    })
+}
+fn team_performance_remove_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let team = fresh_team(w, Side::Own, true).await;
+        let (activity, _) = draft(w, s).await;
+        let st = w.app.state();
+        sqlx::query("INSERT INTO activity_teams (activity_id, team_id, added_by, created_at) VALUES ($1,$2,$3,$4)")
+            .bind(activity)
+            .bind(team)
+            .bind(w.users[&Resident])
+            .bind(st.now())
+            .execute(st.db.writer())
+            .await
+            .unwrap();
+        Req {
+            method: "DELETE",
+            path: format!("/api/v1/manage/teams/{team}/performances/{activity}"),
+            body: None,
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
+        Case {
+            op: "teams_manage_list",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: teams_manage_list_op,
+        },
+        Case {
+            op: "team_detail",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_detail_op,
+        },
+        Case {
+            op: "team_verify",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_verify_op,
+        },
+        Case {
+            op: "team_decline",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_decline_op,
+        },
+        Case {
+            op: "team_guidance_add",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_guidance_op,
+        },
+        Case {
+            op: "team_award_add",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_award_op,
+        },
+        Case {
+            op: "team_photos_set",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_photos_op,
+        },
+        Case {
+            op: "team_performance_add",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_performance_add_op,
+        },
+        Case {
+            op: "team_performance_remove",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: team_performance_remove_op,
+        },
+        Case {
+            op: "stats_teams",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: stats_teams_op,
+        },
         Case {
             op: "rooms_list",
             allowed: ACTIVITY_MANAGERS,

@@ -799,6 +799,35 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
+      name: 'art teams (issue 14): a resident registers a team at the point; branch staff verify it from the queue and record a guidance session; the public page shows it',
+      async fn() {
+        const leader = await wechatSignIn(server, api, 'e2e-team-leader')
+        const t = await api.post('/api/v1/teams', { unit_id: w.point.id, name: '红荔合唱团', genre: '合唱', rehearsal_time: '每周三 19:00' }, { token: leader.token })
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=teams]').click()
+        await p.locator('[data-test=teams-table] tbody tr', { hasText: '红荔合唱团' }).waitFor()
+        await p.locator(`[data-test=team-verify-${t.id}]`).click()
+        await toast(p, '已认证')
+        await p.locator('.el-radio-button', { hasText: '已认证' }).click()
+        await p.locator(`[data-test=team-open-${t.id}]`).click()
+        await p.locator('[data-test=team-detail]').waitFor()
+        await inp(p, 'guidance-instructor').fill('李老师')
+        await inp(p, 'guidance-topic').fill('合唱发声')
+        await p.locator('[data-test=guidance-save]').click()
+        await toast(p, '已登记')
+        await p.locator('[data-test=team-guidance] tbody tr', { hasText: '合唱发声' }).waitFor()
+        await shot(p, 'teams-detail')
+        const d = await api.get(`/api/v1/manage/teams/${t.id}`, { token: w.branchStaff.token })
+        assert.equal(d.status, 'verified')
+        assert.equal(d.guidance.length, 1)
+        const page2 = await api.get(`/api/v1/teams/${t.id}`)
+        assert.equal(page2.team.genre, '合唱')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
       name: 'evaluation (issue 15): the district opens a round; a point self-assesses and submits; its branch scores it in the entry page; the comparison shows the rank',
       async fn() {
         w.district = await invite(server, api, w.admin, 'e2e-district', 'district_supervisor', w.main.id, '区级督导')

@@ -32,6 +32,7 @@ export type Action =
   | 'manage_staff'
   | 'moderate_reports'
   | 'manage_rooms'
+  | 'manage_teams'
   | 'read_evaluation'
   | 'self_assess'
   | 'score_points'

@@ -19,6 +19,15 @@ const ENDPOINTS = {
   orgUnit: { method: 'GET', path: '/api/v1/org/units/{id}', auth: 'none' },
   unitRooms: { method: 'GET', path: '/api/v1/org/units/{id}/rooms', auth: 'none' },
   unitRoomsBusy: { method: 'GET', path: '/api/v1/org/units/{id}/rooms/busy', auth: 'none' },
+  // Art teams (社团风采, 我的团队)
+  unitTeams: { method: 'GET', path: '/api/v1/org/units/{id}/teams', auth: 'none' },
+  teamPage: { method: 'GET', path: '/api/v1/teams/{id}', auth: 'none' },
+  myTeams: { method: 'GET', path: '/api/v1/me/teams', auth: 'required' },
+  joinTeam: { method: 'POST', path: '/api/v1/teams/join', auth: 'required', sends: ['code', 'family_member_id'] },
+  askToJoinTeam: {
+    method: 'POST', path: '/api/v1/teams/{id}/join-requests', auth: 'required',
+    sends: ['family_member_id', 'message']
+  },
 
   // Sign-in and my account
   signIn: { method: 'POST', path: '/api/v1/auth/wechat', auth: 'none', sends: ['code'] },

@@ -16,6 +16,11 @@ module.exports = {
   unit: (id, opts) => request.call('orgUnit', merge({ params: { id } }, opts)),
   unitRooms: (id, opts) => request.call('unitRooms', merge({ params: { id } }, opts)),
   unitRoomsBusy: (id, query, opts) => request.call('unitRoomsBusy', merge({ params: { id }, query }, opts)),
+  unitTeams: (id, query, opts) => request.call('unitTeams', merge({ params: { id }, query }, opts)),
+  teamPage: (id, opts) => request.call('teamPage', merge({ params: { id } }, opts)),
+  myTeams: (opts) => request.call('myTeams', merge({}, opts)),
+  joinTeam: (body, opts) => request.call('joinTeam', merge({ data: body }, opts)),
+  askToJoinTeam: (id, body, opts) => request.call('askToJoinTeam', merge({ params: { id }, data: body }, opts)),
 
   // account
   signIn: () => request.signIn(),

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod rooms;
 pub mod security;
 pub mod stats;
+pub mod teams;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -86,6 +87,7 @@ pub type Apis = (
         reports::ReportsApi,
         rooms::RoomsApi,
         evaluation::EvaluationApi,
+        teams::TeamsApi,
     ),
 );
 
@@ -233,7 +235,13 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi, evaluation::EvaluationApi),
+            (
+                ledgers::EvidenceApi,
+                reports::ReportsApi,
+                rooms::RoomsApi,
+                evaluation::EvaluationApi,
+                teams::TeamsApi,
+            ),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),

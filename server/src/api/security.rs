@@ -28,6 +28,8 @@ pub const PUBLIC: &[&str] = &[
     "activity_poster",
     "unit_rooms",
     "unit_rooms_busy",
+    "unit_teams",
+    "team_page",
     "auth_wechat",
     "auth_dev",
     "activity_lottery",

@@ -42,6 +42,11 @@ Component({
       const u = this.data.unit
       if (u) wx.navigateTo({ url: '/pages/rooms/index?unit_id=' + u.id + '&name=' + encodeURIComponent(u.short_name || u.name) })
     },
+    // 社团风采: the verified art teams of the venue (pages/teams/list).
+    onTeams: function () {
+      const u = this.data.unit
+      if (u) wx.navigateTo({ url: '/pages/teams/list?unit_id=' + u.id + '&name=' + encodeURIComponent(u.short_name || u.name) })
+    },
     onMenu: function () {
       const u = this.data.unit
       if (u) this.triggerEvent('menu', { id: u.id })
