@@ -232,6 +232,7 @@ export const SCREENS: Screen[] = [
     ops: [
       'eval_rounds', 'eval_round_create', 'eval_round_get', 'eval_round_export', 'eval_round_publish', 'eval_round_reopen',
       'eval_template_get', 'eval_template_save', 'eval_assign', 'eval_assess', 'spot_checks', 'spot_check_create', 'spot_check_rectify',
+      'eval_unit_history', 'eval_facilities_get', 'eval_facilities_save', 'eval_facility_standards_get', 'eval_facility_standards_save',
       'file_upload',
     ],
   },

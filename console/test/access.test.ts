@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { can, grantableAt, within, type Grant, type ParentMap } from '../src/auth/access'
+import { can, capabilityTag, grantableAt, within, type Grant, type ParentMap } from '../src/auth/access'
 
 // ft-main(1) → ft-b-yuanling(4) → ft-p-hongli(27); ft-b-nanyuan(5)
 const parents: ParentMap = new Map([
@@ -30,5 +30,13 @@ describe('what the console shows follows the actions the service lists per grant
     expect(grantableAt([branch], 27, parents)).toEqual(['volunteer', 'point_coordinator', 'branch_staff'])
     expect(grantableAt([branch], 5, parents)).toEqual([])
     expect(grantableAt([evaluator], 1, parents)).toEqual([])
+  })
+  it('the header names what a read-only person may still do', () => {
+    const supervisor: Grant = { role: 'district_supervisor', unit_id: 1, actions: ['read_activity_data', 'read_evaluation', 'manage_evaluation', 'spot_check'] }
+    const third: Grant = { ...evaluator, actions: [...evaluator.actions, 'read_evaluation', 'third_party_assess'] }
+    expect(capabilityTag([supervisor], true)?.text).toBe('只读 · 可考核验收')
+    expect(capabilityTag([third], true)?.text).toBe('只读 · 第三方评估')
+    expect(capabilityTag([evaluator], true)?.text).toBe('只读')
+    expect(capabilityTag([branch], false)).toBeNull()
   })
 })

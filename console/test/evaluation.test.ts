@@ -5,7 +5,7 @@ import type { Schemas } from '../src/api/client'
 import type { Action } from '../src/auth/access'
 import { can as canWith, type Grant } from '../src/auth/access'
 import {
-  autoScore, comparison, comparisonOption, deadlines, defaultDeadlines, drafts, entrySteps, fmtScore, levelRows, missingSelf, percent,
+  autoScore, comparison, comparisonOption, factsBody, historyOption, usedCategories, deadlines, defaultDeadlines, drafts, entrySteps, fmtScore, levelRows, missingSelf, percent,
   scoreAction, scoreBody, selfBody, sortSpotChecks,
 } from '../src/utils/evaluation'
 import { SCREENS } from '../src/screens'
@@ -21,7 +21,7 @@ const item = (position: number, method: string, over: Partial<Item> = {}): Item 
 const entry = (id: number, unit_name: string, level: string, over: Partial<Entry> = {}): Entry => ({
   id, round_id: 1, unit_id: id, unit_name, level, status: 'scored', return_comment: '', due: '2027-01-10T10:00:00Z', submitted_at: null, submitted_late: false,
   scored_at: null, scored_late: false, self_total: null, total: null, full_marks: 100, grade: null, grade_label: '', rank: null, reward_note: '',
-  open_rectifications: 0, items: [], ...over,
+  open_rectifications: 0, categories: [], items: [], ...over,
 })
 
 // Parents: 1 main → 4 branch → 27 point.
@@ -92,6 +92,39 @@ describe('the comparison of units', () => {
     const [row] = comparison([e], 'point')
     expect(row.categories.quantity).toEqual({ got: 11, max: 15 })
     expect(row.categories.innovation).toEqual({ got: null, max: 5 })
+  })
+
+  it('takes per-category scores from a list entry, and names the columns in the standard\'s order', () => {
+    const e = entry(31, '丙', 'point', {
+      categories: [
+        { category: 'innovation', label: '创新与亮点', score: 8, max_score: 10 },
+        { category: 'quality', label: '服务质量与满意度', score: null, max_score: 25 },
+      ],
+    })
+    const rows = comparison([e], 'point')
+    expect(rows[0].categories.innovation).toEqual({ got: 8, max: 10 })
+    expect(rows[0].categories.quality).toEqual({ got: null, max: 25 })
+    expect(usedCategories(rows)).toEqual(['quality', 'innovation'])
+  })
+
+  it('charts a unit year on year and sends only recorded facility facts', () => {
+    const h = (title: string, percent: number | null, score: number | null) => ({
+      round_id: 1, year: 2026, period: 'year', title, round_status: 'published', entry_id: 1, status: 'scored', total: percent, full_marks: 100, percent,
+      grade_label: '', rank: 1, change: null, categories: [{ category: 'quality', label: '服务质量与满意度', score, max_score: 25 }],
+    })
+    const o = historyOption([h('2025年度', 70, 20), h('2026年度', 90, 22.5)])
+    expect(o.xAxis.data).toEqual(['2025年度', '2026年度'])
+    expect(o.series[0].data).toEqual([70, 90])
+    expect(o.series[1]).toMatchObject({ name: '服务质量与满意度', data: [80, 90] })
+    const body = factsBody([
+      { standard: { key: 'area', kind: 'min' }, value: 120, text: '', evidence: [] },
+      { standard: { key: 'hours', kind: 'min' }, value: null, text: '', evidence: [] },
+      { standard: { key: 'signage', kind: 'name' }, value: 3, text: ' 福田区文化馆红荔服务点 ', evidence: [5] },
+    ])
+    expect(body.facts).toEqual([
+      { key: 'area', value: 120, text: '', evidence: [] },
+      { key: 'signage', value: null, text: '福田区文化馆红荔服务点', evidence: [5] },
+    ])
   })
 
   it('formats scores and percents', () => {

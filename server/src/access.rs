@@ -51,8 +51,8 @@ impl Role {
             Role::BranchStaff => "分馆工作人员",
             Role::CenterStaff => "总馆工作人员",
             Role::CenterAdmin => "总馆管理员",
-            Role::DistrictSupervisor => "区级督导（只读）",
-            Role::Evaluator => "第三方评估（只读）",
+            Role::DistrictSupervisor => "区级督导（考核验收）",
+            Role::Evaluator => "第三方评估",
         }
     }
     /// Roles that must be granted at the root of the network (they see everything).

@@ -33,13 +33,21 @@ pub const CATEGORIES: [(&str, &str); 7] = [
 ];
 
 /// Figures of the system that automatic indicators are filled from.
-pub const SOURCES: [(&str, &str); 5] = [
+pub const SOURCES: [(&str, &str); 10] = [
     ("targets", "年度目标完成（联合开展场次 / 分配目标）"),
     ("satisfaction", "群众评价平均分"),
     ("replies", "评价回复率"),
     ("ledger", "活动台账佐证完整率"),
     ("rectifications", "督导暗访整改完成情况"),
+    ("demand", "群众需求落实率"),
+    ("staffing", "人员配备达标（人员名册）"),
+    ("dispatch", "双派覆盖率（派驻记录）"),
+    ("rooms", "场地使用率"),
+    ("facilities", "设施达标清单"),
 ];
+
+/// Room use at which the `rooms` indicator gets full marks (booked hours / opening hours).
+pub const ROOM_USE_FULL: f64 = 0.5;
 
 pub const LEVELS: [&str; 3] = ["point", "branch", "main"];
 
@@ -140,7 +148,8 @@ pub struct IndicatorInput {
     pub max_score: f64,
     /// `auto` (from the system's data), `manual` (self-assessed with evidence) or `both`.
     pub method: String,
-    /// For `auto`/`both`: `targets`, `satisfaction`, `replies`, `ledger`, `rectifications`.
+    /// For `auto`/`both`: `targets`, `satisfaction`, `replies`, `ledger`, `rectifications`,
+    /// `demand`, `staffing`, `dispatch`, `rooms`, `facilities`.
     #[oai(default)]
     #[serde(default)]
     pub source: String,
@@ -186,11 +195,11 @@ pub fn default_indicators(level: &str) -> Vec<IndicatorInput> {
             "按年度计划分配的送演出、讲座展览、艺术培训目标，联合开展（联办单位已确认或总馆配送）的场次计入。"),
         ind("quality", "群众满意度", 15.0, "auto", "satisfaction", "按群众对活动和场馆的评价平均分折算（5 分为满分）。"),
         ind("quality", "评价回复", 10.0, "auto", "replies", "有文字的评价中已回复的比例。"),
-        ind("facilities", "设施达标与开放时间", 15.0, "manual",
-            "", "面积、功能室、设备、每周开放时长、统一标识（文化馆××分馆/服务点）；附照片。"),
+        ind("facilities", "设施达标与开放时间", 15.0, "both",
+            "facilities", "按设施达标清单（面积、功能室、设备、每周开放时长、统一标识）达标项的比例；附照片。"),
         ind("management", "活动台账与佐证", 10.0, "both", "ledger", "已举办场次有照片佐证的比例；可补充说明。"),
         ind("management", "督导整改", 10.0, "auto", "rectifications", "督导、暗访提出的整改事项按期完成情况。"),
-        ind("demand", "群众需求响应", 5.0, "manual", "", "需求征集、回应与落实情况，附链接或材料。"),
+        ind("demand", "群众需求响应", 5.0, "both", "demand", "期内群众需求已落实的比例；可补充征集、回应情况，附链接或材料。"),
         ind("innovation", "创新与亮点", 10.0, "manual", "", "特色品牌、创新做法、获得表彰等，附材料。"),
     ];
     match level {
@@ -200,9 +209,9 @@ pub fn default_indicators(level: &str) -> Vec<IndicatorInput> {
                 "staffing",
                 "业务骨干下派与人员培训",
                 15.0,
-                "manual",
-                "",
-                "向分馆下派业务骨干、组织培训与业务指导的情况，附台账。",
+                "both",
+                "dispatch",
+                "分馆、服务点双派覆盖率；可补充组织培训与业务指导的情况，附台账。",
             );
         }
         "branch" => {
@@ -210,9 +219,9 @@ pub fn default_indicators(level: &str) -> Vec<IndicatorInput> {
                 "staffing",
                 "人员配备与双派",
                 5.0,
-                "manual",
-                "",
-                "专职人员配备、双派到岗情况。",
+                "both",
+                "staffing",
+                "按人员名册，本分馆及所属服务点专职人员配备达标情况；可补充双派到岗情况。",
             );
         }
         _ => {}
@@ -630,6 +639,8 @@ pub struct EntryView {
     pub reward_note: String,
     /// Spot-check rectifications of the unit still open.
     pub open_rectifications: i64,
+    /// Scores per indicator category (comparison columns); a score is null until scored.
+    pub categories: Vec<CategoryScore>,
     /// Empty in lists.
     pub items: Vec<EvalItem>,
 }
@@ -683,6 +694,7 @@ fn entry_from(r: &sqlx::any::AnyRow, round: &Round) -> EntryView {
         rank: None,
         reward_note: r.get("reward_note"),
         open_rectifications: 0,
+        categories: vec![],
         items: vec![],
     }
 }
@@ -723,10 +735,12 @@ pub async fn entries(db: &Db, round: &Round, scope: &Scope) -> ApiResult<Vec<Ent
         e.rank = v.rank;
     }
     let open = open_rectification_counts(db).await?;
+    let all: Vec<(String, EntryView)> = all.into_iter().filter(|(p, _)| scope.covers(p)).collect();
+    let mut cats = category_scores(db, &all.iter().map(|(_, e)| e.id).collect::<Vec<_>>()).await?;
     Ok(all
         .into_iter()
-        .filter(|(p, _)| scope.covers(p))
         .map(|(p, mut e)| {
+            e.categories = cats.remove(&e.id).unwrap_or_default();
             e.open_rectifications = open
                 .iter()
                 .filter(|(up, _)| up.starts_with(&p))
@@ -938,8 +952,125 @@ pub async fn auto_value(
                 format!("整改事项 {total} 项，未完成 {open} 项，其中逾期 {overdue} 项（督导暗访）"),
             )
         }
+        "demand" => {
+            // Demands raised in the period at the unit or below (merged and rejected ones
+            // aside): the share fulfilled.
+            let rows = sqlx::query(&format!(
+                "SELECT status FROM demands WHERE {} AND created_at >= $1 AND created_at < $2 \
+                 AND status <> 'merged' AND visibility <> 'rejected'",
+                crate::access::subtree_sql("unit_path", &unit.path)
+            ))
+            .bind(&p.from)
+            .bind(&p.to)
+            .fetch_all(db.pool())
+            .await?;
+            let n = rows.len() as i64;
+            let done = rows
+                .iter()
+                .filter(|r| r.get::<String, _>("status") == "fulfilled")
+                .count() as i64;
+            if n == 0 {
+                (100.0, format!("{}没有群众需求，按满分计（需求）", p.label))
+            } else {
+                (
+                    round1(done as f64 * 100.0 / n as f64),
+                    format!("群众需求 {n} 条，已落实 {done} 条（需求，{}）", p.label),
+                )
+            }
+        }
+        "staffing" => {
+            let day = as_of(&p, now);
+            let rows = crate::people::staffing(db, &scope, &unit.path, policy, &day).await?;
+            let want: i64 = rows.iter().map(|r| r.minimum).sum();
+            let have: i64 = rows.iter().map(|r| r.staff.min(r.minimum)).sum();
+            let gaps = rows.iter().filter(|r| !r.met).count();
+            let gap: i64 = rows.iter().map(|r| r.gap).sum();
+            if want == 0 {
+                (100.0, format!("未设最低配备，按满分计（人员名册，{day}）"))
+            } else {
+                (
+                    round1(have as f64 * 100.0 / want as f64),
+                    format!(
+                        "{} 个单位中 {} 个未达最低配备，共缺 {} 人（人员名册 → 配备，{day}）",
+                        rows.len(),
+                        gaps,
+                        gap
+                    ),
+                )
+            }
+        }
+        "dispatch" => {
+            let day = as_of(&p, now);
+            let c = crate::people::coverage(db, &scope, &unit.path, &day).await?;
+            let n = c.branches + c.points;
+            if n == 0 {
+                (
+                    100.0,
+                    format!("无下属分馆、服务点，按满分计（双派，{day}）"),
+                )
+            } else {
+                (
+                    round1((c.branches_covered + c.points_covered) as f64 * 100.0 / n as f64),
+                    format!(
+                        "分馆 {}/{} 有总馆派驻副馆长，服务点 {}/{} 有分馆派驻业务指导员（人员名册 → 双派，{day}）",
+                        c.branches_covered, c.branches, c.points_covered, c.points
+                    ),
+                )
+            }
+        }
+        "rooms" => {
+            let from = time::parse(&p.from).ok_or_else(ApiError::internal)?;
+            let to = time::parse(&p.to).ok_or_else(ApiError::internal)?;
+            let to = to.min(now.max(from));
+            let uses = crate::rooms::usage_between(db, unit.id, from, to).await?;
+            let open: f64 = uses.iter().map(|u| u.opening_hours).sum();
+            let booked: f64 = uses.iter().map(|u| u.booked_hours).sum();
+            if open <= 0.0 {
+                (
+                    100.0,
+                    format!("没有设开放时间的场地，按满分计（场地，{}）", p.label),
+                )
+            } else {
+                let share = booked / open;
+                (
+                    round1((share / ROOM_USE_FULL).min(1.0) * 100.0),
+                    format!(
+                        "{} 个场地开放 {:.1} 小时，使用 {:.1} 小时，使用率 {:.0}%（使用率 {:.0}% 为满分；场地 → 使用，{}）",
+                        uses.len(),
+                        open,
+                        booked,
+                        share * 100.0,
+                        ROOM_USE_FULL * 100.0,
+                        p.label
+                    ),
+                )
+            }
+        }
+        "facilities" => {
+            let f = facility_checklist(db, unit.id).await?;
+            (
+                f.percent,
+                format!("设施标准 {} 项，达标 {} 项（设施达标清单）", f.total, f.met),
+            )
+        }
         _ => (0.0, String::new()),
     })
+}
+
+/// The CST day register-based figures are taken on: today, or the period's last day once it
+/// is over.
+fn as_of(p: &crate::ledger::Period, now: Ts) -> String {
+    let today = crate::people::cst_day(now);
+    if today < p.to_date {
+        return today;
+    }
+    chrono::NaiveDate::parse_from_str(&p.to_date, "%Y-%m-%d")
+        .map(|d| {
+            (d - chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or(today)
 }
 
 /// Recomputes the automatic values of an entry that is not yet scored (scored entries keep
@@ -1375,8 +1506,14 @@ pub async fn reopen(
     Ok(())
 }
 
-/// The comparison sheet of a round (units side by side) for xlsx/CSV.
-pub fn table(round: &Round, entries: &[EntryView]) -> Table {
+/// The comparison sheet of a round (units side by side) for xlsx/CSV: totals, per-category
+/// scores, and year on year the percent of the same unit in `previous` (the round a year
+/// before with the same period).
+pub fn table(
+    round: &Round,
+    entries: &[EntryView],
+    previous: Option<(&Round, &HashMap<i64, f64>)>,
+) -> Table {
     let mut t = Table::new(
         &format!("{}年考核", round.year),
         &[
@@ -1386,14 +1523,36 @@ pub fn table(round: &Round, entries: &[EntryView]) -> Table {
             "自评总分",
             "评定总分",
             "满分",
+            "得分率%",
             "等级",
             "排名",
             "奖惩说明",
             "未完成整改",
         ],
     );
+    // Categories used by any entry, in the standard's order.
+    let cats: Vec<(&str, &str)> = CATEGORIES
+        .iter()
+        .copied()
+        .filter(|(k, _)| {
+            entries
+                .iter()
+                .any(|e| e.categories.iter().any(|c| c.category == *k))
+        })
+        .collect();
+    for (_, l) in &cats {
+        t.headers.push(format!("{l}得分"));
+    }
+    if let Some((r, _)) = previous {
+        t.headers.push(format!("{}得分率%", r.title));
+        t.headers.push("同比变化".into());
+    }
     for e in entries {
-        t.push(vec![
+        let pct = e
+            .total
+            .filter(|_| e.full_marks > 0.0)
+            .map(|v| round1(v * 100.0 / e.full_marks));
+        let mut row = vec![
             Cell::Text(e.unit_name.clone()),
             Cell::Text(level_label(&e.level).into()),
             Cell::Text(
@@ -1407,13 +1566,54 @@ pub fn table(round: &Round, entries: &[EntryView]) -> Table {
             e.self_total.map(Cell::Num).unwrap_or(Cell::Empty),
             e.total.map(Cell::Num).unwrap_or(Cell::Empty),
             Cell::Num(e.full_marks),
+            pct.map(Cell::Num).unwrap_or(Cell::Empty),
             Cell::Text(e.grade_label.clone()),
             e.rank.map(Cell::Int).unwrap_or(Cell::Empty),
             Cell::Text(e.reward_note.clone()),
             Cell::Int(e.open_rectifications),
-        ]);
+        ];
+        for (k, _) in &cats {
+            row.push(
+                e.categories
+                    .iter()
+                    .find(|c| c.category == *k)
+                    .and_then(|c| c.score)
+                    .map(Cell::Num)
+                    .unwrap_or(Cell::Empty),
+            );
+        }
+        if let Some((_, prev)) = previous {
+            let before = prev.get(&e.unit_id).copied();
+            row.push(before.map(Cell::Num).unwrap_or(Cell::Empty));
+            row.push(match (pct, before) {
+                (Some(a), Some(b)) => Cell::Num(round1(a - b)),
+                _ => Cell::Empty,
+            });
+        }
+        t.push(row);
     }
     t
+}
+
+/// The round a year before `round` with the same period, if any.
+pub async fn previous_round(db: &Db, round: &Round) -> ApiResult<Option<Round>> {
+    Ok(rounds(db)
+        .await?
+        .into_iter()
+        .find(|r| r.year == round.year - 1 && r.period == round.period))
+}
+
+/// Percent of full marks per unit of the scored entries of a round.
+pub async fn percents(db: &Db, round: &Round) -> ApiResult<HashMap<i64, f64>> {
+    Ok(entries(db, round, &Scope::subtree("/"))
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            e.total
+                .filter(|_| e.full_marks > 0.0)
+                .map(|t| (e.unit_id, round1(t * 100.0 / e.full_marks)))
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1749,6 +1949,613 @@ pub async fn spot_checks(
         .collect())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Facility-standard checklist (设施达标)
+
+/// One standard a unit of a level should meet. `kind`: `min` (a number at least `min`: area
+/// m², rooms, opening hours a week), `yes` (present: equipment), `name` (the signage shows the
+/// unit's official name under the unified naming rule).
+#[derive(Debug, Clone, Object, Serialize, Deserialize, PartialEq)]
+pub struct FacilityStandard {
+    /// Short identifier, `[a-z_]{1,30}` (`area`, `rooms`, `equipment`, `hours`, `signage`).
+    pub key: String,
+    pub label: String,
+    /// `min`, `yes` or `name`.
+    pub kind: String,
+    /// For `min`: the least acceptable value.
+    #[oai(default)]
+    #[serde(default)]
+    pub min: f64,
+    /// For `min`: the unit of the number (平方米, 间, 小时/周).
+    #[oai(default)]
+    #[serde(default)]
+    pub unit: String,
+}
+
+fn fs(key: &str, label: &str, kind: &str, min: f64, unit: &str) -> FacilityStandard {
+    FacilityStandard {
+        key: key.into(),
+        label: label.into(),
+        kind: kind.into(),
+        min,
+        unit: unit.into(),
+    }
+}
+
+/// The default standards of a level: the policy's checklist (area, function rooms, equipment,
+/// weekly opening hours, signage with the unified name). The figures are a starting point a
+/// district replaces with its own (e.g. Shenzhen's standards for its levels).
+pub fn default_facility_standards(level: &str) -> Vec<FacilityStandard> {
+    let (area, rooms, hours) = match level {
+        "main" => (2000.0, 6.0, 42.0),
+        "branch" => (300.0, 3.0, 42.0),
+        _ => (100.0, 1.0, 35.0),
+    };
+    vec![
+        fs("area", "建筑面积", "min", area, "平方米"),
+        fs("rooms", "功能室", "min", rooms, "间"),
+        fs(
+            "equipment",
+            "基本设备（音响、投影、桌椅等）齐全",
+            "yes",
+            0.0,
+            "",
+        ),
+        fs("hours", "每周开放时长", "min", hours, "小时/周"),
+        fs(
+            "signage",
+            "统一标识（文化馆××分馆/服务点）",
+            "name",
+            0.0,
+            "",
+        ),
+    ]
+}
+
+pub fn validate_facility_standards(list: &[FacilityStandard]) -> ApiResult<()> {
+    if list.is_empty() || list.len() > 30 {
+        return Err(ApiError::validation("设施标准应有 1 到 30 项"));
+    }
+    for (i, s) in list.iter().enumerate() {
+        if s.key.is_empty()
+            || s.key.len() > 30
+            || !s.key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            return Err(ApiError::validation(
+                "标准代码应为 1 到 30 个小写字母或下划线",
+            ));
+        }
+        if list[..i].iter().any(|o| o.key == s.key) {
+            return Err(ApiError::validation("标准代码重复"));
+        }
+        let l = s.label.trim();
+        if l.is_empty() || l.chars().count() > 60 {
+            return Err(ApiError::validation("标准名称应为 1 到 60 个字"));
+        }
+        if s.unit.chars().count() > 20 {
+            return Err(ApiError::validation("计量单位不超过 20 字"));
+        }
+        match s.kind.as_str() {
+            "min" => {
+                if !(s.min.is_finite() && s.min >= 0.0) {
+                    return Err(ApiError::validation("最低值无效"));
+                }
+            }
+            "yes" | "name" => {}
+            _ => return Err(ApiError::validation("标准类型应为 min、yes 或 name")),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct FacilityStandards {
+    /// `point`, `branch` or `main`.
+    pub level: String,
+    /// Nothing saved for the level: these are the defaults.
+    pub is_default: bool,
+    pub items: Vec<FacilityStandard>,
+}
+
+pub async fn facility_standards(
+    db: &Db,
+    district: i64,
+    level: &str,
+) -> ApiResult<FacilityStandards> {
+    let items: Option<String> = sqlx::query_scalar(
+        "SELECT items FROM eval_facility_standards WHERE district_unit_id = $1 AND level = $2",
+    )
+    .bind(district)
+    .bind(level)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match items.and_then(|s| serde_json::from_str(&s).ok()) {
+        Some(items) => FacilityStandards {
+            level: level.into(),
+            is_default: false,
+            items,
+        },
+        None => FacilityStandards {
+            level: level.into(),
+            is_default: true,
+            items: default_facility_standards(level),
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn save_facility_standards(
+    db: &Db,
+    district: i64,
+    level: &str,
+    list: &[FacilityStandard],
+    user_id: i64,
+    now: &str,
+    audit: AuditEntry<'_>,
+) -> ApiResult<()> {
+    validate_facility_standards(list)?;
+    let list: Vec<FacilityStandard> = list
+        .iter()
+        .map(|s| FacilityStandard {
+            label: s.label.trim().into(),
+            unit: s.unit.trim().into(),
+            min: if s.kind == "min" { s.min } else { 0.0 },
+            ..s.clone()
+        })
+        .collect();
+    let json = serde_json::to_string(&list).map_err(|_| ApiError::internal())?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM eval_facility_standards WHERE district_unit_id = $1 AND level = $2")
+        .bind(district)
+        .bind(level)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO eval_facility_standards (district_unit_id, level, items, updated_by, updated_at) \
+         VALUES ($1,$2,$3,$4,$5)",
+    )
+    .bind(district)
+    .bind(level)
+    .bind(&json)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a unit recorded for one standard.
+#[derive(Debug, Clone, Object, Serialize, Deserialize, Default)]
+pub struct FacilityFact {
+    pub key: String,
+    /// Numbers for `min` items; 1 (yes) or 0 (no) for `yes` items; absent for `name` items.
+    pub value: Option<f64>,
+    /// The name shown on the signage (`name` items); a note otherwise. ≤200.
+    #[oai(default)]
+    #[serde(default)]
+    pub text: String,
+    /// Uploaded files of the unit (photos of the rooms, the signage, scans).
+    #[oai(default)]
+    #[serde(default)]
+    pub evidence: Vec<i64>,
+}
+
+/// One line of a unit's checklist: the standard, what was recorded and whether it is met.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct FacilityCheck {
+    pub standard: FacilityStandard,
+    /// What is required, in words (≥ 300 平方米, 具备, 与单位名称一致：…).
+    pub requirement: String,
+    pub recorded: bool,
+    pub value: Option<f64>,
+    pub text: String,
+    pub evidence: Vec<i64>,
+    /// Null while nothing is recorded.
+    pub met: Option<bool>,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct FacilityChecklist {
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// The official name the signage must show.
+    pub official_name: String,
+    pub level: String,
+    pub checks: Vec<FacilityCheck>,
+    pub met: i64,
+    pub total: i64,
+    /// met / total, percent (what the `facilities` indicator takes).
+    pub percent: f64,
+}
+
+/// Whether a recorded fact meets a standard (None: nothing recorded). Signage compares the
+/// name ignoring spaces.
+pub fn meets(
+    s: &FacilityStandard,
+    fact: Option<&FacilityFact>,
+    official_name: &str,
+) -> Option<bool> {
+    let f = fact?;
+    match s.kind.as_str() {
+        "min" => f.value.map(|v| v >= s.min),
+        "yes" => f.value.map(|v| v >= 1.0),
+        "name" => {
+            let norm = |x: &str| x.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if f.text.trim().is_empty() {
+                None
+            } else {
+                Some(norm(&f.text) == norm(official_name))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The checklist of a unit: every standard of its level against its facts. Unrecorded items
+/// count as not met.
+pub fn compliance(
+    standards: &[FacilityStandard],
+    facts: &[(FacilityFact, String)],
+    official_name: &str,
+) -> (Vec<FacilityCheck>, i64, i64, f64) {
+    let checks: Vec<FacilityCheck> = standards
+        .iter()
+        .map(|s| {
+            let fact = facts.iter().find(|(f, _)| f.key == s.key);
+            let met = meets(s, fact.map(|(f, _)| f), official_name);
+            FacilityCheck {
+                requirement: match s.kind.as_str() {
+                    "min" => format!("≥ {} {}", s.min, s.unit).trim().to_string(),
+                    "yes" => "具备".into(),
+                    _ => format!("与单位名称一致：{official_name}"),
+                },
+                recorded: met.is_some(),
+                value: fact.and_then(|(f, _)| f.value),
+                text: fact.map(|(f, _)| f.text.clone()).unwrap_or_default(),
+                evidence: fact.map(|(f, _)| f.evidence.clone()).unwrap_or_default(),
+                met,
+                updated_at: fact.map(|(_, t)| t.clone()),
+                standard: s.clone(),
+            }
+        })
+        .collect();
+    let total = checks.len() as i64;
+    let met = checks.iter().filter(|c| c.met == Some(true)).count() as i64;
+    let pct = if total == 0 {
+        100.0
+    } else {
+        round1(met as f64 * 100.0 / total as f64)
+    };
+    (checks, met, total, pct)
+}
+
+async fn facility_facts(db: &Db, unit_id: i64) -> ApiResult<Vec<(FacilityFact, String)>> {
+    Ok(sqlx::query(
+        "SELECT key, value, text, evidence, updated_at FROM facility_facts WHERE unit_id = $1",
+    )
+    .bind(unit_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            FacilityFact {
+                key: r.get("key"),
+                value: r.get("value"),
+                text: r.get("text"),
+                evidence: serde_json::from_str(&r.get::<String, _>("evidence")).unwrap_or_default(),
+            },
+            r.get("updated_at"),
+        )
+    })
+    .collect())
+}
+
+pub async fn facility_checklist(db: &Db, unit_id: i64) -> ApiResult<FacilityChecklist> {
+    let unit = crate::org::get_unit(db, unit_id).await?;
+    let district = crate::org::root(db).await?.ok_or_else(ApiError::internal)?;
+    let level = level_of(&unit.level);
+    let standards = facility_standards(db, district.id, level).await?;
+    let facts = facility_facts(db, unit_id).await?;
+    let (checks, met, total, percent) = compliance(&standards.items, &facts, &unit.name);
+    Ok(FacilityChecklist {
+        unit_id,
+        unit_name: unit.short_name,
+        official_name: unit.name,
+        level: level.into(),
+        checks,
+        met,
+        total,
+        percent,
+    })
+}
+
+/// Records a unit's facts (only keys of its level's standards); the others are kept.
+pub async fn save_facility_facts(
+    db: &Db,
+    unit: &UnitRef,
+    input: &[FacilityFact],
+    user_id: i64,
+    now: &str,
+    audit: AuditEntry<'_>,
+) -> ApiResult<()> {
+    let u = crate::org::get_unit(db, unit.id).await?;
+    let district = crate::org::root(db).await?.ok_or_else(ApiError::internal)?;
+    let standards = facility_standards(db, district.id, level_of(&u.level)).await?;
+    if input.len() > 30 {
+        return Err(ApiError::validation("设施条目过多"));
+    }
+    for f in input {
+        let Some(s) = standards.items.iter().find(|s| s.key == f.key) else {
+            return Err(ApiError::validation("设施标准代码无效"));
+        };
+        if f.text.chars().count() > 200 {
+            return Err(ApiError::validation("说明不超过 200 字"));
+        }
+        if let Some(v) = f.value {
+            if !(v.is_finite() && (0.0..=1_000_000.0).contains(&v)) {
+                return Err(ApiError::validation("数值无效"));
+            }
+            if s.kind == "yes" && v != 0.0 && v != 1.0 {
+                return Err(ApiError::validation("是否项填 1（具备）或 0（不具备）"));
+            }
+        }
+        if f.evidence.len() > 20 {
+            return Err(ApiError::validation("每项佐证材料不超过 20 个"));
+        }
+        for id in &f.evidence {
+            let path: Option<String> = sqlx::query_scalar(
+                "SELECT u.path FROM files f JOIN org_units u ON u.id = f.unit_id WHERE f.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+            if !path.is_some_and(|p| p.starts_with(&unit.path)) {
+                return Err(unusable("佐证材料须是本单位上传的文件"));
+            }
+        }
+    }
+    let mut tx = db.begin().await?;
+    for f in input {
+        sqlx::query("DELETE FROM facility_facts WHERE unit_id = $1 AND key = $2")
+            .bind(unit.id)
+            .bind(&f.key)
+            .execute(&mut *tx)
+            .await?;
+        // A NULL float bound through the Any driver is refused by PostgreSQL: flag instead.
+        sqlx::query(
+            "INSERT INTO facility_facts (unit_id, key, value, text, evidence, updated_by, updated_at) \
+             VALUES ($1,$2,CASE WHEN $8 = 1 THEN $3 ELSE NULL END,$4,$5,$6,$7)",
+        )
+        .bind(unit.id)
+        .bind(&f.key)
+        .bind(f.value.unwrap_or(0.0))
+        .bind(f.text.trim())
+        .bind(serde_json::to_string(&f.evidence).unwrap_or_else(|_| "[]".into()))
+        .bind(user_id)
+        .bind(now)
+        .bind(f.value.is_some() as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    crate::audit::record(&mut tx, now, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Year on year, and a unit's status in the open round
+
+/// One category's score in an entry.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct CategoryScore {
+    pub category: String,
+    pub label: String,
+    /// Sum of the category's scores (the scorer's, else the automatic value); null until scored.
+    pub score: Option<f64>,
+    pub max_score: f64,
+}
+
+/// Per-category scores of entries: (entry id → categories in CATEGORIES order).
+pub async fn category_scores(
+    db: &Db,
+    entry_ids: &[i64],
+) -> ApiResult<HashMap<i64, Vec<CategoryScore>>> {
+    let mut out: HashMap<i64, Vec<CategoryScore>> = HashMap::new();
+    if entry_ids.is_empty() {
+        return Ok(out);
+    }
+    let ids = entry_ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows = sqlx::query(&format!(
+        "SELECT i.entry_id, i.category, i.max_score, i.score, i.auto_percent, e.status FROM eval_items i \
+         JOIN eval_entries e ON e.id = i.entry_id WHERE i.entry_id IN ({ids})"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (cat, label) in CATEGORIES {
+        for id in entry_ids {
+            let mine: Vec<_> = rows
+                .iter()
+                .filter(|r| {
+                    r.get::<i64, _>("entry_id") == *id && r.get::<String, _>("category") == cat
+                })
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let scored = mine[0].get::<String, _>("status") == "scored";
+            let max: f64 = mine.iter().map(|r| r.get::<f64, _>("max_score")).sum();
+            let score = scored.then(|| {
+                round1(
+                    mine.iter()
+                        .filter_map(|r| {
+                            effective(r.get("max_score"), r.get("score"), r.get("auto_percent"))
+                        })
+                        .sum(),
+                )
+            });
+            out.entry(*id).or_default().push(CategoryScore {
+                category: cat.into(),
+                label: label.into(),
+                score,
+                max_score: round1(max),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One round of a unit's history.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct HistoryRow {
+    pub round_id: i64,
+    pub year: i32,
+    pub period: String,
+    pub title: String,
+    pub round_status: String,
+    pub entry_id: i64,
+    pub status: String,
+    pub total: Option<f64>,
+    pub full_marks: f64,
+    /// total / full marks, percent (comparable across rounds with different weights).
+    pub percent: Option<f64>,
+    pub grade_label: String,
+    pub rank: Option<i64>,
+    /// Change of `percent` against the previous round of the same period kind; null when
+    /// either is unscored or there is none.
+    pub change: Option<f64>,
+    pub categories: Vec<CategoryScore>,
+}
+
+/// A unit's entries across rounds, oldest first (year on year).
+pub async fn unit_history(db: &Db, unit: &UnitRef) -> ApiResult<Vec<HistoryRow>> {
+    let mut rounds = rounds(db).await?;
+    rounds.sort_by(|a, b| (a.year, &a.period).cmp(&(b.year, &b.period)));
+    let mut out: Vec<HistoryRow> = Vec::new();
+    for r in &rounds {
+        let list = entries(db, r, &Scope::subtree(&unit.path)).await?;
+        let Some(e) = list.into_iter().find(|e| e.unit_id == unit.id) else {
+            continue;
+        };
+        let cats = category_scores(db, &[e.id])
+            .await?
+            .remove(&e.id)
+            .unwrap_or_default();
+        let percent = e
+            .total
+            .filter(|_| e.full_marks > 0.0)
+            .map(|t| round1(t * 100.0 / e.full_marks));
+        let prev = out
+            .iter()
+            .rev()
+            .find(|h| (h.period == "year") == (r.period == "year"))
+            .and_then(|h| h.percent);
+        out.push(HistoryRow {
+            round_id: r.id,
+            year: r.year,
+            period: r.period.clone(),
+            title: r.title.clone(),
+            round_status: r.status.clone(),
+            entry_id: e.id,
+            status: e.status,
+            total: e.total,
+            full_marks: e.full_marks,
+            percent,
+            grade_label: e.grade_label,
+            rank: e.rank,
+            change: match (percent, prev) {
+                (Some(a), Some(b)) => Some(round1(a - b)),
+                _ => None,
+            },
+            categories: cats,
+        });
+    }
+    Ok(out)
+}
+
+/// Something still missing in a unit's entry.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct Missing {
+    pub position: i64,
+    pub title: String,
+    /// `value` (no self-assessed value) or `evidence` (a value without evidence).
+    pub what: String,
+}
+
+/// A unit's state in the open round, for the coordinator's page.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct UnitStatus {
+    pub round: Option<Round>,
+    pub entry: Option<EntryView>,
+    /// Indicators the unit still has to fill in (manual/both without a value, or without evidence).
+    pub missing: Vec<Missing>,
+    /// The unit's open spot-check rectifications.
+    pub rectifications: Vec<SpotCheck>,
+    /// The facility checklist's compliance (met of total).
+    pub facilities_met: i64,
+    pub facilities_total: i64,
+}
+
+/// The open round (the newest not yet published) and the unit's entry in it.
+pub async fn unit_status(db: &Db, unit: &UnitRef) -> ApiResult<UnitStatus> {
+    let round = rounds(db)
+        .await?
+        .into_iter()
+        .find(|r| r.status != "published");
+    let mut entry = None;
+    let mut missing = Vec::new();
+    if let Some(r) = &round {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM eval_entries WHERE round_id = $1 AND unit_id = $2")
+                .bind(r.id)
+                .bind(unit.id)
+                .fetch_optional(db.pool())
+                .await?;
+        if let Some(id) = id {
+            let e = self::entry(db, id).await?;
+            if e.status == "self" {
+                for i in e.items.iter().filter(|i| i.method != "auto") {
+                    if i.self_score.is_none() {
+                        missing.push(Missing {
+                            position: i.position,
+                            title: i.title.clone(),
+                            what: "value".into(),
+                        });
+                    } else if i.evidence.is_empty() {
+                        missing.push(Missing {
+                            position: i.position,
+                            title: i.title.clone(),
+                            what: "evidence".into(),
+                        });
+                    }
+                }
+            }
+            entry = Some(e);
+        }
+    }
+    let rectifications = spot_checks(db, &Scope::subtree(&unit.path), &unit.path, true)
+        .await?
+        .into_iter()
+        .filter(|s| s.unit_id == unit.id)
+        .collect();
+    let f = facility_checklist(db, unit.id).await?;
+    Ok(UnitStatus {
+        round,
+        entry,
+        missing,
+        rectifications,
+        facilities_met: f.met,
+        facilities_total: f.total,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1816,6 +2623,7 @@ mod tests {
             rank: None,
             reward_note: String::new(),
             open_rectifications: 0,
+            categories: vec![],
             items: vec![],
         };
         let mut v = vec![
@@ -1835,5 +2643,58 @@ mod tests {
         assert_eq!(effective(25.0, None, Some(80.0)), Some(20.0));
         assert_eq!(effective(25.0, Some(10.0), Some(80.0)), Some(10.0));
         assert_eq!(effective(25.0, None, None), None);
+    }
+
+    #[test]
+    fn facility_checklist_is_computed_from_the_facts() {
+        for level in LEVELS {
+            validate_facility_standards(&default_facility_standards(level)).unwrap();
+        }
+        let std = default_facility_standards("point");
+        let fact = |key: &str, value: Option<f64>, text: &str| {
+            (
+                FacilityFact {
+                    key: key.into(),
+                    value,
+                    text: text.into(),
+                    evidence: vec![],
+                },
+                "2026-01-01T00:00:00Z".to_string(),
+            )
+        };
+        let name = "福田区文化馆红荔服务点";
+        let (checks, met, total, pct) = compliance(&std, &[], name);
+        assert_eq!((met, total, pct), (0, 5, 0.0));
+        assert!(checks.iter().all(|c| c.met.is_none() && !c.recorded));
+        let facts = vec![
+            fact("area", Some(100.0), ""),
+            fact("rooms", Some(0.0), ""),
+            fact("equipment", Some(1.0), ""),
+            fact("hours", Some(40.0), ""),
+            fact("signage", None, " 福田区文化馆 红荔服务点"),
+        ];
+        let (checks, met, total, pct) = compliance(&std, &facts, name);
+        assert_eq!((met, total, pct), (4, 5, 80.0));
+        assert_eq!(checks[1].met, Some(false), "no room");
+        assert_eq!(checks[0].requirement, "≥ 100 平方米");
+        let wrong = vec![fact("signage", None, "红荔社区文化室")];
+        let (checks, ..) = compliance(&std, &wrong, name);
+        assert_eq!(checks[4].met, Some(false), "not the unified name");
+    }
+
+    #[test]
+    fn facility_standards_validation() {
+        let ok = |k: &str, kind: &str| FacilityStandard {
+            key: k.into(),
+            label: "面积".into(),
+            kind: kind.into(),
+            min: 1.0,
+            unit: String::new(),
+        };
+        assert!(validate_facility_standards(&[]).is_err());
+        assert!(validate_facility_standards(&[ok("Area", "min")]).is_err());
+        assert!(validate_facility_standards(&[ok("area", "max")]).is_err());
+        assert!(validate_facility_standards(&[ok("area", "min"), ok("area", "yes")]).is_err());
+        assert!(validate_facility_standards(&[ok("area", "min"), ok("pool", "yes")]).is_ok());
     }
 }

@@ -635,3 +635,374 @@ async fn whole_round(app: &TestApp) {
     assert_eq!(sheet.rows().count() as i64, open_units + 1);
 }
 both!(a_whole_round, whole_round);
+
+async fn entry_in(app: &TestApp, token: &str, round: &Value, unit: i64) -> i64 {
+    let rid = round["id"].as_i64().unwrap();
+    let (_, d) = app
+        .get(&format!("/api/v1/evaluation/rounds/{rid}"), Some(token))
+        .await;
+    d["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["unit_id"] == unit)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The facility-standard checklist, the register- and data-based automatic indicators (demand,
+/// staffing, dispatch, rooms, facilities), the coordinator's status of the open round, and year
+/// on year across two rounds with the per-category columns of the export.
+async fn facilities_and_year_on_year(app: &TestApp) {
+    let year = culturehub::time::cst_year(app.clock().now());
+    let (district, _) = app
+        .staff("o-fy-district", Role::DistrictSupervisor, "ft-main")
+        .await;
+    let (center, _) = app.staff("o-fy-center", Role::CenterAdmin, "ft-main").await;
+    let (coord, coord_id) = app
+        .staff("o-fy-coord", Role::PointCoordinator, "ft-p-yuanling-hongli")
+        .await;
+    let (yuanling, _) = app
+        .staff("o-fy-yuanling", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (nanyuan, _) = app
+        .staff("o-fy-nanyuan", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    let (hongli, hongli_path) = app.unit_ref("ft-p-yuanling-hongli").await;
+
+    // Standards: the defaults until the district saves its own; only the district may.
+    let (s, v) = app
+        .get("/api/v1/evaluation/facility-standards/point", Some(&coord))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["is_default"], true);
+    assert_eq!(v["items"].as_array().unwrap().len(), 5);
+    let standards = json!({"items": [
+        {"key": "area", "label": "建筑面积", "kind": "min", "min": 100, "unit": "平方米"},
+        {"key": "rooms", "label": "功能室", "kind": "min", "min": 2, "unit": "间"},
+        {"key": "equipment", "label": "基本设备", "kind": "yes"},
+        {"key": "hours", "label": "每周开放时长", "kind": "min", "min": 40, "unit": "小时/周"},
+        {"key": "signage", "label": "统一标识", "kind": "name"},
+    ]});
+    let spath = "/api/v1/evaluation/facility-standards/point";
+    let (s, v) = put(app, spath, &center, standards.clone()).await;
+    assert_eq!(error_code(s, &v), "forbidden");
+    let (s, v) = put(
+        app,
+        spath,
+        &district,
+        json!({"items": [
+        {"key": "area", "label": "面积", "kind": "min", "min": 1},
+        {"key": "area", "label": "面积2", "kind": "min", "min": 1}]}),
+    )
+    .await;
+    assert_eq!(error_code(s, &v), "validation_failed", "duplicate key");
+    let (s, v) = put(app, spath, &district, standards).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["is_default"], false);
+
+    // The point records its facts; another branch may not; unknown keys are refused.
+    let fpath = format!("/api/v1/evaluation/facilities/{hongli}");
+    let (s, list) = app.get(&fpath, Some(&coord)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["met"], 0);
+    assert_eq!(
+        list["checks"][0]["met"],
+        Value::Null,
+        "nothing recorded yet"
+    );
+    let official = list["official_name"].as_str().unwrap().to_string();
+    let facts = json!({"facts": [
+        {"key": "area", "value": 120},
+        {"key": "rooms", "value": 3},
+        {"key": "equipment", "value": 1, "text": "音响、投影齐全"},
+        {"key": "hours", "value": 30},
+        {"key": "signage", "text": official.clone()},
+    ]});
+    let (s, v) = put(app, &fpath, &nanyuan, facts.clone()).await;
+    assert_eq!(error_code(s, &v), "forbidden");
+    let (s, v) = put(
+        app,
+        &fpath,
+        &coord,
+        json!({"facts": [{"key": "pool", "value": 1}]}),
+    )
+    .await;
+    assert_eq!(error_code(s, &v), "validation_failed");
+    let (s, v) = put(
+        app,
+        &fpath,
+        &coord,
+        json!({"facts": [{"key": "equipment", "value": 2}]}),
+    )
+    .await;
+    assert_eq!(error_code(s, &v), "validation_failed");
+    let (s, v) = put(app, &fpath, &coord, facts).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["met"], 4, "hours below the standard: {v}");
+    assert_eq!(v["total"], 5);
+    assert_eq!(v["percent"], 80.0);
+    let hours = &v["checks"][3];
+    assert_eq!(hours["met"], false);
+    assert_eq!(hours["requirement"], "≥ 40 小时/周");
+    let (s, v) = app.get(&fpath, Some(&nanyuan)).await;
+    assert_eq!(
+        error_code(s, &v),
+        "forbidden",
+        "another branch never reads it"
+    );
+
+    // Data the automatic indicators read: two demands at the point (one fulfilled) and a
+    // coordinator on the register.
+    let now = app.state().now();
+    for status in ["fulfilled", "open"] {
+        sqlx::query(
+            "INSERT INTO demands (user_id, kind, unit_id, unit_path, description, visibility, status, created_at, updated_at) \
+             VALUES ($1,'training',$2,$3,'想学书法','published',$4,$5,$5)",
+        )
+        .bind(coord_id)
+        .bind(hongli)
+        .bind(&hongli_path)
+        .bind(status)
+        .bind(&now)
+        .execute(app.state().db.pool())
+        .await
+        .unwrap();
+    }
+
+    // Last year's round and this year's, each with the default point template but this year's
+    // adding room use.
+    let body = |y: i32| {
+        json!({"year": y, "period": "year", "title": format!("{y}年度考核"),
+            "point_self_due": due(app, 1), "point_score_due": due(app, 2), "branch_self_due": due(app, 3),
+            "branch_score_due": due(app, 4), "main_self_due": due(app, 5), "district_due": due(app, 6)})
+    };
+    let (s, last) = app
+        .post("/api/v1/evaluation/rounds", Some(&district), body(year - 1))
+        .await;
+    assert_eq!(s, 200, "{last}");
+    let mut indicators = culturehub::evaluation::default_indicators("point");
+    indicators.push(culturehub::evaluation::IndicatorInput {
+        category: "facilities".into(),
+        title: "场地使用".into(),
+        max_score: 10.0,
+        method: "auto".into(),
+        source: "rooms".into(),
+        guidance: String::new(),
+    });
+    let (s, v) = put(
+        app,
+        &format!("/api/v1/evaluation/templates/{year}/point"),
+        &district,
+        json!({"indicators": serde_json::to_value(&indicators).unwrap()}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, this) = app
+        .post("/api/v1/evaluation/rounds", Some(&district), body(year))
+        .await;
+    assert_eq!(s, 200, "{this}");
+    let main = app.unit_id("ft-main").await;
+    let yl_unit = app.unit_id("ft-b-yuanling").await;
+    let hl_last = entry_in(app, &district, &last, hongli).await;
+    let hl = entry_in(app, &district, &this, hongli).await;
+    let yl = entry_in(app, &district, &this, yl_unit).await;
+    let mc = entry_in(app, &district, &this, main).await;
+
+    // The point's automatic indicators, each with what it came from.
+    let (_, e) = app
+        .get(&format!("/api/v1/evaluation/entries/{hl}"), Some(&coord))
+        .await;
+    let item = |e: &Value, source: &str| {
+        e["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["source"] == source)
+            .unwrap_or_else(|| panic!("{source} in {e}"))
+            .clone()
+    };
+    let f = item(&e, "facilities");
+    assert_eq!(f["auto_percent"], 80.0, "{f}");
+    assert!(
+        f["auto_basis"].as_str().unwrap().contains("达标 4 项"),
+        "{f}"
+    );
+    let d = item(&e, "demand");
+    assert_eq!(d["auto_percent"], 50.0, "{d}");
+    assert!(
+        d["auto_basis"].as_str().unwrap().contains("已落实 1 条"),
+        "{d}"
+    );
+    let r = item(&e, "rooms");
+    let rp = r["auto_percent"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&rp), "{r}");
+    assert!(r["auto_basis"].as_str().unwrap().contains("场地"), "{r}");
+
+    // The branch: staffing from the register; it rises when a coordinator is registered.
+    let (_, b) = app
+        .get(&format!("/api/v1/evaluation/entries/{yl}"), Some(&yuanling))
+        .await;
+    let before = item(&b, "staffing");
+    assert!(
+        before["auto_basis"].as_str().unwrap().contains("人员名册"),
+        "{before}"
+    );
+    sqlx::query(
+        "INSERT INTO staff_members (unit_id, name, post, employment, from_date, created_at, updated_at) \
+         VALUES ($1,'王协管','文体协管员','part_time','2000-01-01',$2,$2)",
+    )
+    .bind(hongli)
+    .bind(&now)
+    .execute(app.state().db.pool())
+    .await
+    .unwrap();
+    let (_, b) = app
+        .get(&format!("/api/v1/evaluation/entries/{yl}"), Some(&yuanling))
+        .await;
+    let after = item(&b, "staffing");
+    assert!(
+        after["auto_percent"].as_f64() > before["auto_percent"].as_f64(),
+        "{before} → {after}"
+    );
+    // The main center: dispatch coverage of branches and points.
+    let (_, m) = app
+        .get(&format!("/api/v1/evaluation/entries/{mc}"), Some(&center))
+        .await;
+    let dsp = item(&m, "dispatch");
+    assert!(
+        dsp["auto_basis"].as_str().unwrap().contains("双派"),
+        "{dsp}"
+    );
+
+    // The coordinator's page: this year's round, the step, what is missing.
+    let stpath = format!("/api/v1/evaluation/units/{hongli}/status");
+    let (s, st) = app.get(&stpath, Some(&coord)).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["round"]["id"], this["id"]);
+    assert_eq!(st["entry"]["status"], "self");
+    assert_eq!(st["facilities_met"], 4);
+    let missing = st["missing"].as_array().unwrap();
+    assert!(
+        missing
+            .iter()
+            .any(|m| m["title"] == "创新与亮点" && m["what"] == "value"),
+        "{st}"
+    );
+    let (s, v) = app.get(&stpath, Some(&nanyuan)).await;
+    assert_eq!(error_code(s, &v), "forbidden");
+
+    // Both rounds walked for the point: 70 % last year, 90 % this year.
+    for (entry, pct) in [(hl_last, 0.7), (hl, 0.9)] {
+        let (s, v) = self_assess(app, &coord, entry).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = score(app, &yuanling, entry, pct, "").await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (_, st) = app.get(&stpath, Some(&coord)).await;
+    assert_eq!(st["entry"]["status"], "scored");
+    assert_eq!(st["missing"].as_array().unwrap().len(), 0, "{st}");
+
+    // Frozen: a worse fact no longer moves the scored entry.
+    let (s, v) = put(
+        app,
+        &fpath,
+        &coord,
+        json!({"facts": [{"key": "area", "value": 10}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["met"], 3);
+    let (_, e) = app
+        .get(&format!("/api/v1/evaluation/entries/{hl}"), Some(&coord))
+        .await;
+    assert_eq!(
+        item(&e, "facilities")["auto_percent"],
+        80.0,
+        "frozen at scoring"
+    );
+
+    // Year on year: the same unit across rounds, with category scores.
+    let (s, h) = app
+        .get(
+            &format!("/api/v1/evaluation/units/{hongli}/history"),
+            Some(&yuanling),
+        )
+        .await;
+    assert_eq!(s, 200, "{h}");
+    let rows = h["rounds"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{h}");
+    assert_eq!(rows[0]["year"], year - 1);
+    assert_eq!(rows[0]["percent"], 70.0, "{h}");
+    assert_eq!(rows[1]["percent"], 90.0, "{h}");
+    assert_eq!(rows[1]["change"], 20.0, "{h}");
+    let quality = rows[1]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "quality")
+        .unwrap();
+    assert_eq!(quality["max_score"], 25.0);
+    assert_eq!(quality["score"], 22.5, "{quality}");
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/evaluation/units/{hongli}/history"),
+            Some(&nanyuan),
+        )
+        .await;
+    assert_eq!(error_code(s, &v), "forbidden");
+
+    // The round's entries carry per-category scores, and the export adds them and last year's.
+    let rid = this["id"].as_i64().unwrap();
+    let (_, detail) = app
+        .get(&format!("/api/v1/evaluation/rounds/{rid}"), Some(&yuanling))
+        .await;
+    let hv = detail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == hl)
+        .unwrap()
+        .clone();
+    assert_eq!(hv["categories"].as_array().unwrap().len(), 6, "{hv}");
+    let (s, _, bytes) = app
+        .fetch(
+            &format!("/api/v1/evaluation/rounds/{rid}/export?format=xlsx"),
+            Some(&yuanling),
+        )
+        .await;
+    assert_eq!(s, 200);
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
+    let sheet = wb.worksheet_range(&format!("{year}年考核")).unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        header.contains(&"服务质量与满意度得分".to_string()),
+        "{header:?}"
+    );
+    assert!(
+        header.contains(&format!("{}年度考核得分率%", year - 1)),
+        "{header:?}"
+    );
+    let change_col = header.iter().position(|h| h == "同比变化").unwrap();
+    let hl_row = sheet
+        .rows()
+        .find(|r| format!("{}", r[0]) == hv["unit_name"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(hl_row[change_col].to_string(), "20");
+    let audited = app
+        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action IN ('eval_facility_standards_saved','eval_facilities_saved')")
+        .await;
+    assert!(audited >= 3);
+}
+both!(
+    facilities_and_year_on_year_on_both,
+    facilities_and_year_on_year
+);

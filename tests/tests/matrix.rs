@@ -2679,6 +2679,48 @@ fn cases() -> Vec<Case> {
             ok: 200,
             build: spot_check_rectify_op,
         },
+        Case {
+            op: "eval_facility_standards_get",
+            allowed: EVAL_READERS,
+            also_other: EVAL_READERS,
+            ok: 200,
+            build: eval_facility_standards_get_op,
+        },
+        Case {
+            op: "eval_facility_standards_save",
+            allowed: DISTRICT,
+            also_other: DISTRICT,
+            ok: 200,
+            build: eval_facility_standards_save_op,
+        },
+        Case {
+            op: "eval_facilities_get",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: eval_facilities_get_op,
+        },
+        Case {
+            op: "eval_facilities_save",
+            allowed: SELF_ASSESSORS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: eval_facilities_save_op,
+        },
+        Case {
+            op: "eval_unit_history",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: eval_unit_history_op,
+        },
+        Case {
+            op: "eval_unit_status",
+            allowed: EVAL_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: eval_unit_status_op,
+        },
     ]
 }
 
@@ -2972,6 +3014,61 @@ fn spot_check_rectify_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             body: Some(json!({"rectification": "已公示"})),
         }
     })
+}
+
+fn eval_facility_standards_get_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/evaluation/facility-standards/point".into(),
+            body: None,
+        }
+    })
+}
+fn eval_facility_standards_save_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "PUT",
+            path: "/api/v1/evaluation/facility-standards/point".into(),
+            body: Some(
+                json!({"items": [{"key": "area", "label": "面积", "kind": "min", "min": 100, "unit": "平方米"}]}),
+            ),
+        }
+    })
+}
+fn eval_point_op<'a>(
+    w: &'a World<'a>,
+    s: Side,
+    method: &'static str,
+    tail: &'static str,
+    body: Option<serde_json::Value>,
+) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method,
+            path: format!("/api/v1/evaluation/{tail}").replace("{unit}", &point.to_string()),
+            body,
+        }
+    })
+}
+fn eval_facilities_get_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    eval_point_op(w, s, "GET", "facilities/{unit}", None)
+}
+fn eval_facilities_save_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    eval_point_op(
+        w,
+        s,
+        "PUT",
+        "facilities/{unit}",
+        Some(json!({"facts": [{"key": "area", "value": 120}]})),
+    )
+}
+fn eval_unit_history_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    eval_point_op(w, s, "GET", "units/{unit}/history", None)
+}
+fn eval_unit_status_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    eval_point_op(w, s, "GET", "units/{unit}/status", None)
 }
 
 /// Everyone who may hold a console session (any role but volunteer).

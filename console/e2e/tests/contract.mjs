@@ -16,6 +16,7 @@ export const PHONE_ONLY = {
   checkin_list: 'the offline ticket list a volunteer phone downloads before going offline',
   checkin_sync: 'the upload of scans a volunteer phone made offline',
   manage_sessions: "the mini-program's 今日场次: every session of one day at a unit and below (the console lists activities and their sessions)",
+  eval_unit_status: "the mini-program's 考核待办: a point coordinator's deadlines and missing items (the console shows the round and the entry)",
 }
 
 /** The operationIds listed in tests/tests/matrix.rs as PUBLIC or SELF (the permission matrix's rule). */

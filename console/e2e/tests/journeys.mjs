@@ -868,5 +868,38 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'evaluation (issue 15): the district\'s header names what it may do; a point records its facility checklist; the comparison has category columns and the unit its history',
+      async fn() {
+        const d = await page()
+        await scanSignIn(d, server, api, w.district)
+        await d.locator('[data-test=read-only]', { hasText: '只读 · 可考核验收' }).waitFor()
+        await closeAll()
+
+        const p = await page()
+        await scanSignIn(p, server, api, w.coord)
+        await p.locator('[data-screen=evaluation]').click()
+        await p.locator('[data-test=eval-tabs] .el-tabs__item', { hasText: '设施达标' }).click()
+        await p.locator('[data-test=facility-summary]', { hasText: '达标 0 / 5 项' }).waitFor()
+        const official = (await api.get(`/api/v1/evaluation/facilities/${w.point.id}`, { token: w.coord.token })).official_name
+        await p.locator('[data-test=facility-checks] input[aria-label=标识名称]').fill(official)
+        await p.locator('[data-test=facts-save]').click()
+        await toast(p, '已保存')
+        await p.locator('[data-test=facility-summary]', { hasText: '达标 1 / 5 项' }).waitFor()
+        await shot(p, 'evaluation-facilities')
+        const saved = await api.get(`/api/v1/evaluation/facilities/${w.point.id}`, { token: w.coord.token })
+        assert.equal(saved.checks.find((c) => c.standard.key === 'signage').met, true)
+        await closeAll()
+
+        const b = await page()
+        await scanSignIn(b, server, api, w.branchStaff)
+        await b.locator('[data-screen=evaluation]').click()
+        await b.locator('[data-test=eval-compare] thead', { hasText: '创新与亮点' }).waitFor()
+        await b.locator('[data-test=eval-tabs] .el-tabs__item', { hasText: '历年对比' }).click()
+        await b.locator('[data-test=eval-history] tbody tr').first().waitFor()
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }

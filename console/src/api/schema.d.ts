@@ -969,6 +969,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation/facilities/{unit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's facility checklist: its level's standards, what it recorded, compliance. */
+        get: operations["eval_facilities_get"];
+        /** The unit records its facility facts with evidence (area, rooms, equipment, hours, signage). */
+        put: operations["eval_facilities_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/facility-standards/{level}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The facility standards of a level (the defaults until the district saves its own). */
+        get: operations["eval_facility_standards_get"];
+        /** Replaces the facility standards of a level (the district). */
+        put: operations["eval_facility_standards_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/evaluation/rounds": {
         parameters: {
             query?: never;
@@ -1086,6 +1122,43 @@ export interface paths {
          *     the indicators they were opened with.
          */
         put: operations["eval_template_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/units/{unit_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit's results across rounds (year on year): totals, percent, grade, category scores. */
+        get: operations["eval_unit_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluation/units/{unit_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's state in the open round (the point coordinator's page): deadlines, its entry's
+         *     step, indicators still missing a value or evidence, open rectifications.
+         */
+        get: operations["eval_unit_status"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3440,6 +3513,21 @@ export interface components {
         CancelActivity: {
             reason: string;
         };
+        /**
+         * CategoryScore
+         * @description One category's score in an entry.
+         */
+        CategoryScore: {
+            category: string;
+            label: string;
+            /** Format: double */
+            max_score: number;
+            /**
+             * Format: double
+             * @description Sum of the category's scores (the scorer's, else the automatic value); null until scored.
+             */
+            score?: number | null;
+        };
         /** CheckinList */
         CheckinList: {
             ends_at: string;
@@ -3795,6 +3883,8 @@ export interface components {
         };
         /** EntryView */
         EntryView: {
+            /** @description Scores per indicator category (comparison columns); a score is null until scored. */
+            categories: components["schemas"]["CategoryScore"][];
             /** @description The deadline of the step the entry is at (self-assessment or scoring). */
             due: string;
             /** Format: double */
@@ -3950,6 +4040,105 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "csv" | "xlsx";
+        /**
+         * FacilityCheck
+         * @description One line of a unit's checklist: the standard, what was recorded and whether it is met.
+         */
+        FacilityCheck: {
+            evidence: number[];
+            /** @description Null while nothing is recorded. */
+            met?: boolean | null;
+            recorded: boolean;
+            /** @description What is required, in words (≥ 300 平方米, 具备, 与单位名称一致：…). */
+            requirement: string;
+            standard: components["schemas"]["FacilityStandard"];
+            text: string;
+            updated_at?: string | null;
+            /** Format: double */
+            value?: number | null;
+        };
+        /** FacilityChecklist */
+        FacilityChecklist: {
+            checks: components["schemas"]["FacilityCheck"][];
+            level: string;
+            /** Format: int64 */
+            met: number;
+            /** @description The official name the signage must show. */
+            official_name: string;
+            /**
+             * Format: double
+             * @description met / total, percent (what the `facilities` indicator takes).
+             */
+            percent: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
+        /**
+         * FacilityFact
+         * @description What a unit recorded for one standard.
+         */
+        FacilityFact: {
+            /**
+             * @description Uploaded files of the unit (photos of the rooms, the signage, scans).
+             * @default []
+             */
+            evidence: number[];
+            key: string;
+            /**
+             * @description The name shown on the signage (`name` items); a note otherwise. ≤200.
+             * @default
+             */
+            text: string;
+            /**
+             * Format: double
+             * @description Numbers for `min` items; 1 (yes) or 0 (no) for `yes` items; absent for `name` items.
+             */
+            value?: number | null;
+        };
+        /** FacilityFactsInput */
+        FacilityFactsInput: {
+            /** @description Facts to record (keys of the unit's level's standards); others are kept. */
+            facts: components["schemas"]["FacilityFact"][];
+        };
+        /**
+         * FacilityStandard
+         * @description One standard a unit of a level should meet. `kind`: `min` (a number at least `min`: area
+         *     m², rooms, opening hours a week), `yes` (present: equipment), `name` (the signage shows the
+         *     unit's official name under the unified naming rule).
+         */
+        FacilityStandard: {
+            /** @description Short identifier, `[a-z_]{1,30}` (`area`, `rooms`, `equipment`, `hours`, `signage`). */
+            key: string;
+            /** @description `min`, `yes` or `name`. */
+            kind: string;
+            label: string;
+            /**
+             * Format: double
+             * @description For `min`: the least acceptable value.
+             * @default 0
+             */
+            min: number;
+            /**
+             * @description For `min`: the unit of the number (平方米, 间, 小时/周).
+             * @default
+             */
+            unit: string;
+        };
+        /** FacilityStandards */
+        FacilityStandards: {
+            /** @description Nothing saved for the level: these are the defaults. */
+            is_default: boolean;
+            items: components["schemas"]["FacilityStandard"][];
+            /** @description `point`, `branch` or `main`. */
+            level: string;
+        };
+        /** FacilityStandardsInput */
+        FacilityStandardsInput: {
+            items: components["schemas"]["FacilityStandard"][];
+        };
         /** FamilyList */
         FamilyList: {
             items: components["schemas"]["Member"][];
@@ -3968,6 +4157,41 @@ export interface components {
             /** Format: int64 */
             count: number;
             nonce: string;
+        };
+        /**
+         * HistoryRow
+         * @description One round of a unit's history.
+         */
+        HistoryRow: {
+            categories: components["schemas"]["CategoryScore"][];
+            /**
+             * Format: double
+             * @description Change of `percent` against the previous round of the same period kind; null when
+             *     either is unscored or there is none.
+             */
+            change?: number | null;
+            /** Format: int64 */
+            entry_id: number;
+            /** Format: double */
+            full_marks: number;
+            grade_label: string;
+            /**
+             * Format: double
+             * @description total / full marks, percent (comparable across rounds with different weights).
+             */
+            percent?: number | null;
+            period: string;
+            /** Format: int64 */
+            rank?: number | null;
+            /** Format: int64 */
+            round_id: number;
+            round_status: string;
+            status: string;
+            title: string;
+            /** Format: double */
+            total?: number | null;
+            /** Format: int32 */
+            year: number;
         };
         /** Ids */
         Ids: {
@@ -4031,7 +4255,8 @@ export interface components {
             /** @description `auto` (from the system's data), `manual` (self-assessed with evidence) or `both`. */
             method: string;
             /**
-             * @description For `auto`/`both`: `targets`, `satisfaction`, `replies`, `ledger`, `rectifications`.
+             * @description For `auto`/`both`: `targets`, `satisfaction`, `replies`, `ledger`, `rectifications`,
+             *     `demand`, `staffing`, `dispatch`, `rooms`, `facilities`.
              * @default
              */
             source: string;
@@ -4219,6 +4444,17 @@ export interface components {
             items: components["schemas"]["Message"][];
             /** Format: int64 */
             unread: number;
+        };
+        /**
+         * Missing
+         * @description Something still missing in a unit's entry.
+         */
+        Missing: {
+            /** Format: int64 */
+            position: number;
+            title: string;
+            /** @description `value` (no self-assessed value) or `evidence` (a value without evidence). */
+            what: string;
         };
         /** MissingSession */
         MissingSession: {
@@ -5857,6 +6093,13 @@ export interface components {
             rooms: components["schemas"]["Room"][];
             unit: components["schemas"]["Unit"];
         };
+        /** UnitHistory */
+        UnitHistory: {
+            /** @description Oldest first; `change` compares with the previous round of the same period kind. */
+            rounds: components["schemas"]["HistoryRow"][];
+            /** Format: int64 */
+            unit_id: number;
+        };
         /** UnitList */
         UnitList: {
             items: components["schemas"]["Unit"][];
@@ -5873,6 +6116,25 @@ export interface components {
             lng?: number | null;
             opening_hours?: string | null;
             phone?: string | null;
+        };
+        /**
+         * UnitStatus
+         * @description A unit's state in the open round, for the coordinator's page.
+         */
+        UnitStatus: {
+            entry?: components["schemas"]["EntryView"] | null;
+            /**
+             * Format: int64
+             * @description The facility checklist's compliance (met of total).
+             */
+            facilities_met: number;
+            /** Format: int64 */
+            facilities_total: number;
+            /** @description Indicators the unit still has to fill in (manual/both without a value, or without evidence). */
+            missing: components["schemas"]["Missing"][];
+            /** @description The unit's open spot-check rectifications. */
+            rectifications: components["schemas"]["SpotCheck"][];
+            round?: components["schemas"]["Round"] | null;
         };
         /** UnitTargets */
         UnitTargets: {
@@ -12171,6 +12433,427 @@ export interface operations {
             };
         };
     };
+    eval_facilities_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FacilityChecklist"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_facilities_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["FacilityFactsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FacilityChecklist"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_facility_standards_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `point`, `branch` or `main`. */
+                level: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FacilityStandards"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_facility_standards_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                level: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["FacilityStandardsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["FacilityStandards"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     eval_rounds: {
         parameters: {
             query?: never;
@@ -13087,6 +13770,174 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_unit_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UnitHistory"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eval_unit_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UnitStatus"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

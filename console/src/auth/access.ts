@@ -50,8 +50,23 @@ export const ROLE_LABELS: Record<Role, string> = {
   branch_staff: '分馆工作人员',
   center_staff: '总馆工作人员',
   center_admin: '总馆管理员',
-  district_supervisor: '区级督导（只读）',
-  evaluator: '第三方评估（只读）',
+  district_supervisor: '区级督导（考核验收）',
+  evaluator: '第三方评估',
+}
+
+/**
+ * The header's capability tag for someone without ordinary write rights (`read_only` from the
+ * service): a district supervisor reads everything but runs the evaluation (templates, rounds,
+ * spot checks, scoring and accepting the main center); an evaluator writes only its assigned
+ * assessments. Null when the person has ordinary write rights (no tag).
+ */
+export function capabilityTag(grants: Grant[], readOnly: boolean): { text: string; title: string } | null {
+  if (!readOnly) return null
+  if (grants.some((g) => g.actions.includes('manage_evaluation')))
+    return { text: '只读 · 可考核验收', title: '业务数据只读；可设置考核、督导暗访、评分并验收总馆' }
+  if (grants.some((g) => g.actions.includes('third_party_assess')))
+    return { text: '只读 · 第三方评估', title: '业务数据只读；仅可填写被指派的第三方评估' }
+  return { text: '只读', title: '只读' }
 }
 
 /** Roles that exist only at the main center (the service answers 422 elsewhere). */

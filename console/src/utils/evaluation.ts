@@ -19,7 +19,13 @@ export const SOURCE_LABELS: Record<string, string> = {
   replies: '评价回复率与时效',
   ledger: '台账完整率',
   rectifications: '督导整改',
+  demand: '群众需求落实率',
+  staffing: '人员配备（名册）',
+  dispatch: '双派覆盖率',
+  rooms: '场地使用率',
+  facilities: '设施达标清单',
 }
+export const FACILITY_KIND_LABELS: Record<string, string> = { min: '不少于', yes: '具备', name: '与单位名称一致' }
 export const CATEGORY_LABELS: Record<string, string> = {
   quantity: '服务数量',
   quality: '服务质量与满意度',
@@ -77,6 +83,8 @@ export interface CompareRow {
 export function comparison(entries: Entry[], level: string): CompareRow[] {
   return levelRows(entries, level).map((e) => {
     const categories: CompareRow['categories'] = {}
+    // Lists carry per-category scores (`categories`, scored entries); a loaded entry its items.
+    for (const c of e.categories || []) if (!(e.items || []).length) categories[c.category] = { got: c.score ?? null, max: c.max_score }
     for (const i of e.items || []) {
       const c = (categories[i.category] ||= { got: null, max: 0 })
       c.max += i.max_score
@@ -204,4 +212,38 @@ export async function uploadImage(unitId: number, file: File): Promise<number> {
   })
   if (!res.ok) throw await errorFrom(res)
   return ((await res.json()) as { id: number }).id
+}
+
+/** The categories used by any of the rows, in the standard's order (the comparison's columns). */
+export function usedCategories(rows: CompareRow[]): string[] {
+  return Object.keys(CATEGORY_LABELS).filter((k) => rows.some((r) => r.categories[k]))
+}
+
+/** A unit's year-on-year chart: score percent per round, one line per category's percent. */
+export function historyOption(rows: Schemas['HistoryRow'][]) {
+  const cats = Object.keys(CATEGORY_LABELS).filter((k) => rows.some((r) => r.categories.some((c) => c.category === k)))
+  const pct = (r: Schemas['HistoryRow'], k: string) => {
+    const c = r.categories.find((x) => x.category === k)
+    return c && c.score != null && c.max_score ? Math.round((c.score / c.max_score) * 1000) / 10 : null
+  }
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, type: 'scroll', data: ['总得分率（%）', ...cats.map((k) => CATEGORY_LABELS[k])] },
+    grid: { left: 8, right: 16, top: 44, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: rows.map((r) => r.title) },
+    yAxis: { type: 'value', max: 100 },
+    series: [
+      { name: '总得分率（%）', type: 'bar', data: rows.map((r) => r.percent ?? null) },
+      ...cats.map((k) => ({ name: CATEGORY_LABELS[k], type: 'line', data: rows.map((r) => pct(r, k)) })),
+    ],
+  }
+}
+
+/** Body of PUT /evaluation/facilities/{unit}: a fact per standard that has something recorded. */
+export function factsBody(checks: { standard: { key: string; kind: string }; value: number | null | undefined; text: string; evidence: number[] }[]) {
+  return {
+    facts: checks
+      .filter((c) => c.value != null || c.text.trim() || c.evidence.length)
+      .map((c) => ({ key: c.standard.key, value: c.standard.kind === 'name' ? null : (c.value ?? null), text: c.text.trim(), evidence: c.evidence })),
+  }
 }

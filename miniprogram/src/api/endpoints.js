@@ -181,6 +181,9 @@ const ENDPOINTS = {
   statsTargets: { method: 'GET', path: '/api/v1/stats/targets', auth: 'required' },
   // 联办确认 (pages/staff/partners): GET ?status → {items: [{activity_id, title, kind, organizer_name,
   //   unit_id, unit_name, status, first_start}]} for my units; confirm / decline as the partner unit
+  // 考核待办 (pages/staff/evaluation): the unit's state in the open evaluation round →
+  //   {round?, entry?, missing:[{position, title, what}], rectifications, facilities_met, facilities_total}
+  evalUnitStatus: { method: 'GET', path: '/api/v1/evaluation/units/{unit_id}/status', auth: 'required' },
   partnerRequests: { method: 'GET', path: '/api/v1/partner-requests', auth: 'required' },
   partnerConfirm: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/confirm', auth: 'required' },
   partnerDecline: { method: 'POST', path: '/api/v1/activities/{id}/partners/{unit_id}/decline', auth: 'required' },

@@ -113,6 +113,7 @@ module.exports = {
   statsDemand: (unitId, opts) => request.call('statsDemand', merge({ query: { unit_id: unitId } }, opts)),
   statsReplies: (unitId, opts) => request.call('statsReplies', merge({ query: { unit_id: unitId } }, opts)),
   statsTargets: (unitId, opts) => request.call('statsTargets', merge({ query: { unit_id: unitId } }, opts)),
+  evalUnitStatus: (unitId, opts) => request.call('evalUnitStatus', merge({ params: { unit_id: unitId } }, opts)),
   partnerRequests: (status, opts) => request.call('partnerRequests', merge({ query: { status } }, opts)),
   partnerAnswer: (activityId, unitId, confirm, opts) =>
     request.call(confirm ? 'partnerConfirm' : 'partnerDecline', merge({ params: { id: activityId, unit_id: unitId } }, opts)),

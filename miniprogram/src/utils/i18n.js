@@ -24,6 +24,7 @@ const NOT_YET = [
   'pages/staff/stats',
   'pages/staff/partners',
   'pages/staff/photos',
+  'pages/staff/evaluation',
   'pages/console/confirm'
 ]
 

@@ -15,7 +15,8 @@ const TOOLS = {
   menu: MANAGE, // order from the main center's menu
   partners: MANAGE, // confirm or decline a joint activity my unit is named in
   photos: MANAGE, // attach photos to a held session (UploadFiles: whoever runs the activities)
-  stats: STAFF
+  stats: STAFF,
+  evaluation: STAFF // the open evaluation round: deadlines, what is missing (ReadEvaluation)
 }
 
 function hasAny(roles, wanted) {

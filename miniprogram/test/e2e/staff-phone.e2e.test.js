@@ -140,3 +140,38 @@ test('活动照片: pick the ended session, choose two photos, upload with a not
   const anon = await __node.fetch(stack.baseUrl + ev.items[0].thumb_url)
   expect(anon.status).toBe(401)
 })
+
+test('考核待办: a point coordinator sees the open round’s deadlines, what is missing and an open rectification', async () => {
+  const units = await stack.get('/org/units')
+  const list = units.items || units
+  const main = list.find((u) => u.code === 'ft-main')
+  const point = list.find((u) => u.code === 'ft-p-meilin-longwei')
+  // The district opens a round and records an unannounced check with a rectification due.
+  const district = await stack.signIn('o-district')
+  const inv = await call('POST', '/admin/invitations', admin, { role: 'district_supervisor', unit_id: main.id })
+  await call('POST', '/auth/invitations/redeem', district, { code: inv.code })
+  const coordinator = await stack.signIn('o-coordinator')
+  const inv2 = await call('POST', '/admin/invitations', admin, { role: 'point_coordinator', unit_id: point.id })
+  await call('POST', '/auth/invitations/redeem', coordinator, { code: inv2.code })
+  const due = (days) => new Date(Date.now() + days * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z')
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear()
+  const round = await call('POST', '/evaluation/rounds', district, {
+    year, period: 'year', title: year + '年度考核', point_self_due: due(3), point_score_due: due(6), branch_self_due: due(9),
+    branch_score_due: due(12), main_self_due: due(15), district_due: due(18)
+  })
+  await call('POST', '/spot-checks', district, { unit_id: point.id, kind: 'unannounced', visited_on: '2020-01-02', findings: '开放时间未公示', rectify_by: '2020-01-10' })
+
+  appWeChat('o-coordinator')
+  const page = loadPage('pages/staff/evaluation', { query: { unit_id: String(point.id), unit_name: encodeURIComponent(point.short_name) } })
+  await waitFor(() => page.data.status === 'ok', 10000)
+  expect(text(page, '.round-title')).toBe(round.title)
+  expect(text(page, '.entry-status')).toBe('本单位：自评中')
+  expect(text(page, '.entry-due')).toMatch(/^本步截止 \d+月\d+日/)
+  expect(text(page, '.step-mine .step-label')).toBe('服务点自评')
+  // The default point indicators: every one the unit fills in is still missing a value.
+  expect(texts(page, '.missing-title')).toEqual(expect.arrayContaining(['设施达标与开放时间', '群众需求响应', '创新与亮点']))
+  expect(texts(page, '.missing-what')).toEqual(expect.arrayContaining(['未填写']))
+  expect(text(page, '.rect-findings')).toBe('开放时间未公示')
+  expect(text(page, '.rect-by')).toBe('整改期限 2020-01-10（已逾期）')
+  expect(text(page, '.facilities')).toBe('设施达标 0 / 5 项')
+})

@@ -5,8 +5,9 @@ use super::{ApiTags, Done};
 use crate::access::{self, Action};
 use crate::error::ApiError;
 use crate::evaluation::{
-    self as ev, AssessmentInput, EntryView, EvalAssignment, IndicatorInput, Round, RoundInput,
-    ScoreItem, SelfItem, SpotCheck, SpotCheckInput, Template,
+    self as ev, AssessmentInput, EntryView, EvalAssignment, FacilityChecklist, FacilityFact,
+    FacilityStandard, FacilityStandards, HistoryRow, IndicatorInput, Round, RoundInput, ScoreItem,
+    SelfItem, SpotCheck, SpotCheckInput, Template, UnitStatus,
 };
 use crate::export::{Download, ExportFormat};
 use crate::state::{ctx, AppState};
@@ -77,6 +78,24 @@ struct RectifyInput {
 #[derive(Object)]
 struct SpotChecks {
     items: Vec<SpotCheck>,
+}
+
+#[derive(Object)]
+struct FacilityStandardsInput {
+    items: Vec<FacilityStandard>,
+}
+
+#[derive(Object)]
+struct FacilityFactsInput {
+    /// Facts to record (keys of the unit's level's standards); others are kept.
+    facts: Vec<FacilityFact>,
+}
+
+#[derive(Object)]
+struct UnitHistory {
+    unit_id: i64,
+    /// Oldest first; `change` compares with the previous round of the same period kind.
+    rounds: Vec<HistoryRow>,
 }
 
 fn valid_year(y: i32) -> Result<i32, ApiError> {
@@ -267,8 +286,13 @@ impl EvaluationApi {
             .await?;
         let round = ev::round(&st.db, id.0).await?;
         let entries = ev::entries(&st.db, &round, &scope).await?;
+        let previous = ev::previous_round(&st.db, &round).await?;
+        let percents = match &previous {
+            Some(r) => ev::percents(&st.db, r).await?,
+            None => Default::default(),
+        };
         Ok(Download::table(
-            &ev::table(&round, &entries),
+            &ev::table(&round, &entries, previous.as_ref().map(|r| (r, &percents))),
             format.0,
             &format!("evaluation-{}-{}", round.year, round.period),
         )?)
@@ -652,5 +676,162 @@ impl EvaluationApi {
         );
         ev::rectify(&st.db, id.0, &body.rectification, &now, entry).await?;
         Ok(Json(Done { ok: true }))
+    }
+    /// The facility standards of a level (the defaults until the district saves its own).
+    #[oai(
+        path = "/evaluation/facility-standards/:level",
+        method = "get",
+        operation_id = "eval_facility_standards_get"
+    )]
+    async fn facility_standards_get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        /// `point`, `branch` or `main`.
+        level: Path<String>,
+    ) -> Result<Json<FacilityStandards>> {
+        let caller = st.caller(req).await?;
+        st.scoped(req, &caller, Action::ReadEvaluation, None)
+            .await?;
+        let root = root(&st).await?;
+        Ok(Json(
+            ev::facility_standards(&st.db, root.id, valid_level(&level.0)?).await?,
+        ))
+    }
+
+    /// Replaces the facility standards of a level (the district).
+    #[oai(
+        path = "/evaluation/facility-standards/:level",
+        method = "put",
+        operation_id = "eval_facility_standards_save"
+    )]
+    async fn facility_standards_save(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        level: Path<String>,
+        body: Json<FacilityStandardsInput>,
+    ) -> Result<Json<FacilityStandards>> {
+        let caller = st.caller(req).await?;
+        let root = root(&st).await?;
+        st.authorize(req, &caller, Action::ManageEvaluation, &root)
+            .await?;
+        let level = valid_level(&level.0)?;
+        let c = ctx(req);
+        let now = st.now();
+        let entry = st.audit(
+            &c,
+            &caller,
+            "eval_facility_standards_saved",
+            Some(root.id),
+            format!("facility standards {level}"),
+            format!("{} items", body.items.len()),
+        );
+        ev::save_facility_standards(
+            &st.db,
+            root.id,
+            level,
+            &body.items,
+            caller.user_id,
+            &now,
+            entry,
+        )
+        .await?;
+        Ok(Json(ev::facility_standards(&st.db, root.id, level).await?))
+    }
+
+    /// A unit's facility checklist: its level's standards, what it recorded, compliance.
+    #[oai(
+        path = "/evaluation/facilities/:unit_id",
+        method = "get",
+        operation_id = "eval_facilities_get"
+    )]
+    async fn facilities_get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Path<i64>,
+    ) -> Result<Json<FacilityChecklist>> {
+        let caller = st.caller(req).await?;
+        st.authorize_unit(req, &caller, Action::ReadEvaluation, unit_id.0)
+            .await?;
+        Ok(Json(ev::facility_checklist(&st.db, unit_id.0).await?))
+    }
+
+    /// The unit records its facility facts with evidence (area, rooms, equipment, hours, signage).
+    #[oai(
+        path = "/evaluation/facilities/:unit_id",
+        method = "put",
+        operation_id = "eval_facilities_save"
+    )]
+    async fn facilities_save(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Path<i64>,
+        body: Json<FacilityFactsInput>,
+    ) -> Result<Json<FacilityChecklist>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::SelfAssess, unit_id.0)
+            .await?;
+        let c = ctx(req);
+        let now = st.now();
+        let entry = st.audit(
+            &c,
+            &caller,
+            "eval_facilities_saved",
+            Some(unit.id),
+            format!("facilities {}", unit.id),
+            body.facts
+                .iter()
+                .map(|f| f.key.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        ev::save_facility_facts(&st.db, &unit, &body.facts, caller.user_id, &now, entry).await?;
+        Ok(Json(ev::facility_checklist(&st.db, unit.id).await?))
+    }
+
+    /// A unit's results across rounds (year on year): totals, percent, grade, category scores.
+    #[oai(
+        path = "/evaluation/units/:unit_id/history",
+        method = "get",
+        operation_id = "eval_unit_history"
+    )]
+    async fn unit_history(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Path<i64>,
+    ) -> Result<Json<UnitHistory>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::ReadEvaluation, unit_id.0)
+            .await?;
+        Ok(Json(UnitHistory {
+            unit_id: unit.id,
+            rounds: ev::unit_history(&st.db, &unit).await?,
+        }))
+    }
+
+    /// A unit's state in the open round (the point coordinator's page): deadlines, its entry's
+    /// step, indicators still missing a value or evidence, open rectifications.
+    #[oai(
+        path = "/evaluation/units/:unit_id/status",
+        method = "get",
+        operation_id = "eval_unit_status"
+    )]
+    async fn unit_status(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        unit_id: Path<i64>,
+    ) -> Result<Json<UnitStatus>> {
+        let caller = st.caller(req).await?;
+        let unit = st
+            .authorize_unit(req, &caller, Action::ReadEvaluation, unit_id.0)
+            .await?;
+        Ok(Json(ev::unit_status(&st.db, &unit).await?))
     }
 }

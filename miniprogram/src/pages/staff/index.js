@@ -1,5 +1,5 @@
 // 工作人员: the staff member's units (one chosen at a time) and the tools their role allows
-// there — 反馈 (with unread / flagged / held counts), 需求, 今日场次, 发布活动, 点单, 联办确认, 活动照片, 数据.
+// there — 反馈 (with unread / flagged / held counts), 需求, 今日场次, 发布活动, 点单, 联办确认, 活动照片, 数据, 考核待办.
 const api = require('../../api/index')
 const request = require('../../utils/request')
 const session = require('../../utils/session')
@@ -15,7 +15,8 @@ const TOOLS = [
   { key: 'menu', page: 'menu', label: '文化点单', hint: '向总馆点单' },
   { key: 'partners', page: 'partners', label: '联办确认', hint: '确认联合开展的活动' },
   { key: 'photos', page: 'photos', label: '活动照片', hint: '场次结束后上传照片' },
-  { key: 'stats', page: 'stats', label: '数据', hint: '满意度、需求、目标' }
+  { key: 'stats', page: 'stats', label: '数据', hint: '满意度、需求、目标' },
+  { key: 'evaluation', page: 'evaluation', label: '考核待办', hint: '截止时间、缺项、整改' }
 ]
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
