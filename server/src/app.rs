@@ -112,7 +112,10 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let ticket_key = crate::checkin::load_ticket_key(&db, &settings.ticket_key)
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;
+    let callers = crate::caller_cache::CallerCache::new();
+    crate::caller_cache::spawn_feed(callers.clone(), db.clone(), settings.database_url.clone());
     let state = AppState {
+        callers,
         pages: Arc::new(crate::cache::PageCache::new(Duration::from_secs(2))),
         ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),

@@ -109,18 +109,29 @@ async fn insert_user(
     }
 }
 
-/// Resolves a bearer token to a caller with its current grants. Always read from the
-/// database, so a revoked session or grant takes effect at once.
+/// Resolves a bearer token to a caller with its current grants, from the database. Requests
+/// go through `AppState::caller`, which keeps these answers in `caller_cache` (D210).
 pub async fn caller_for_token(db: &Db, token: &str, now: &str) -> ApiResult<Option<Caller>> {
+    Ok(caller_for_hash(db, &hash_secret(token), now)
+        .await?
+        .map(|(c, _)| c))
+}
+
+/// The caller behind a token hash and the session's expiry.
+pub async fn caller_for_hash(
+    db: &Db,
+    token_hash: &str,
+    now: &str,
+) -> ApiResult<Option<(Caller, String)>> {
     // One round trip: the session, its person and their live grants.
     let rows = sqlx::query(
-        "SELECT s.user_id, u.openid, g.id AS grant_id, g.role, g.unit_id, o.path FROM auth_sessions s \
+        "SELECT s.user_id, s.expires_at, u.openid, g.id AS grant_id, g.role, g.unit_id, o.path FROM auth_sessions s \
          JOIN users u ON u.id = s.user_id \
          LEFT JOIN role_grants g ON g.user_id = s.user_id AND g.revoked_at IS NULL \
          LEFT JOIN org_units o ON o.id = g.unit_id \
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.deleted_at IS NULL ORDER BY g.id",
     )
-    .bind(hash_secret(token))
+    .bind(token_hash)
     .bind(now)
     .fetch_all(db.pool())
     .await?;
@@ -138,11 +149,14 @@ pub async fn caller_for_token(db: &Db, token: &str, now: &str) -> ApiResult<Opti
             })
         })
         .collect();
-    Ok(Some(Caller {
-        user_id: first.get("user_id"),
-        openid: first.get("openid"),
-        grants,
-    }))
+    Ok(Some((
+        Caller {
+            user_id: first.get("user_id"),
+            openid: first.get("openid"),
+            grants,
+        },
+        first.get("expires_at"),
+    )))
 }
 
 pub async fn grants_of(db: &Db, user_id: i64) -> ApiResult<Vec<Grant>> {

@@ -15,6 +15,8 @@ pub mod audit;
 pub mod booking;
 /// Redis or in-process cache, rate limits.
 pub mod cache;
+/// Session → caller cache kept exact by the database's change feed.
+pub mod caller_cache;
 /// Tickets and check-in at the door, volunteers' service hours.
 pub mod checkin;
 /// Subcommands of the `culturehub` binary.

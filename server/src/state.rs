@@ -31,6 +31,8 @@ pub struct AppState {
     pub pages: Arc<crate::cache::PageCache<crate::api::activities::CachedPage>>,
     /// Where uploaded files' bytes are kept (see `files`).
     pub storage: crate::storage::BlobStore,
+    /// Bearer session → caller, kept exact by the change feed (see `caller_cache`, D210).
+    pub callers: Arc<crate::caller_cache::CallerCache>,
 }
 
 /// Per-request facts set by the outer middleware.
@@ -93,7 +95,8 @@ impl AppState {
     /// user here. This is the one place a request becomes a person.
     pub async fn caller(&self, req: &Request) -> ApiResult<Caller> {
         let caller = match bearer(req) {
-            Some(token) => crate::identity::caller_for_token(&self.db, token, &self.now())
+            Some(token) => self
+                .caller_for_bearer(token)
                 .await?
                 .ok_or_else(crate::console::session_invalid)?,
             None if console_cookie(req).is_some() => return Ok(self.console_session(req).await?.0),
@@ -101,6 +104,29 @@ impl AppState {
         };
         self.limit_writes(req, &caller).await?;
         Ok(caller)
+    }
+
+    /// The caller behind a bearer token: from the in-process cache when it holds a live entry,
+    /// from the database otherwise (and then cached, unless an invalidation raced the read).
+    pub async fn caller_for_bearer(&self, token: &str) -> ApiResult<Option<Caller>> {
+        let hash = crate::identity::hash_secret(token);
+        let now = self.now();
+        if let Some(c) = self.callers.get(&hash, &now) {
+            return Ok(Some(c));
+        }
+        let generation = self.callers.generation();
+        let found = crate::identity::caller_for_hash(&self.db, &hash, &now).await?;
+        Ok(found.map(|(caller, expires_at)| {
+            self.callers
+                .put(hash, generation, caller.clone(), expires_at);
+            caller
+        }))
+    }
+
+    /// A person's sessions, grants or account changed and the change has committed: drop
+    /// their cached callers here at once (other instances learn it from the change feed).
+    pub fn identity_changed(&self, user_id: i64) {
+        self.callers.invalidate_user(user_id);
     }
 
     /// The caller behind the console's session cookie, with the session itself (401 without a

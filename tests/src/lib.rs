@@ -353,6 +353,8 @@ impl TestApp {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        // Bypassing the API, so tell this instance's caller cache as the handlers do.
+        st.identity_changed(user_id);
         id
     }
 

@@ -195,6 +195,7 @@ impl AdminApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.identity_changed(body.user_id);
         let unit_name: String = sqlx::query_scalar("SELECT name FROM org_units WHERE id = $1")
             .bind(unit.id)
             .fetch_one(st.db.pool())
@@ -260,6 +261,7 @@ impl AdminApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.identity_changed(row.get("user_id"));
         Ok(Json(RoleOut {
             grant_id: id.0,
             role,

@@ -207,9 +207,12 @@ impl AuthApi {
     /// End this session.
     #[oai(path = "/auth/logout", method = "post", operation_id = "auth_logout")]
     async fn logout(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
-        st.caller(req).await?;
+        let caller = st.caller(req).await?;
         match crate::state::bearer(req) {
-            Some(token) => identity::revoke_session(&st.db, token, &st.now()).await?,
+            Some(token) => {
+                identity::revoke_session(&st.db, token, &st.now()).await?;
+                st.identity_changed(caller.user_id);
+            }
             // Signed in with the console's cookie: end that session.
             None => {
                 let (_, session) = st.console_session(req).await?;
@@ -295,6 +298,7 @@ impl AuthApi {
     async fn delete(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         crate::personal::erase(&st.db, caller.user_id, &st.now()).await?;
+        st.identity_changed(caller.user_id);
         st.browse_changed();
         Ok(Json(Done { ok: true }))
     }
@@ -327,6 +331,7 @@ impl AuthApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.identity_changed(caller.user_id);
         Ok(Json(me(&st, caller.user_id).await?))
     }
 }

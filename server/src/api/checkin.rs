@@ -1034,5 +1034,6 @@ async fn decide(st: &AppState, req: &Request, id: i64, approve: bool) -> Result<
     )
     .await?;
     tx.commit().await.map_err(ApiError::from)?;
+    st.identity_changed(user_id);
     Ok(Json(Done { ok: true }))
 }

@@ -359,6 +359,8 @@ impl OrgApi {
             .await?;
         }
         tx.commit().await.map_err(ApiError::from)?;
+        // Grants below the moved unit carry its old path: every cached caller goes.
+        st.callers.flush();
         st.browse_changed();
         Ok(Json(org::get_unit(&st.db, id.0).await?))
     }
