@@ -19,6 +19,14 @@ const ENDPOINTS = {
   orgUnit: { method: 'GET', path: '/api/v1/org/units/{id}', auth: 'none' },
   unitRooms: { method: 'GET', path: '/api/v1/org/units/{id}/rooms', auth: 'none' },
   unitRoomsBusy: { method: 'GET', path: '/api/v1/org/units/{id}/rooms/busy', auth: 'none' },
+  // 场地预约: a team's leader (team_id) or a resident books a slot; mine, cancel, check-in at the door
+  roomBook: {
+    method: 'POST', path: '/api/v1/room-bookings', auth: 'required',
+    sends: ['room_id', 'team_id', 'starts_at', 'ends_at', 'purpose']
+  },
+  myRoomBookings: { method: 'GET', path: '/api/v1/me/room-bookings', auth: 'required' },
+  cancelRoomBooking: { method: 'POST', path: '/api/v1/room-bookings/{id}/cancel', auth: 'required' },
+  checkinRoomBooking: { method: 'POST', path: '/api/v1/room-bookings/{id}/checkin', auth: 'required', sends: ['room_id'] },
 
   // Sign-in and my account
   signIn: { method: 'POST', path: '/api/v1/auth/wechat', auth: 'none', sends: ['code'] },

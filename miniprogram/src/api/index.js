@@ -16,6 +16,10 @@ module.exports = {
   unit: (id, opts) => request.call('orgUnit', merge({ params: { id } }, opts)),
   unitRooms: (id, opts) => request.call('unitRooms', merge({ params: { id } }, opts)),
   unitRoomsBusy: (id, query, opts) => request.call('unitRoomsBusy', merge({ params: { id }, query }, opts)),
+  roomBook: (body, opts) => request.call('roomBook', merge({ data: body }, opts)),
+  myRoomBookings: (opts) => request.call('myRoomBookings', merge({}, opts)),
+  cancelRoomBooking: (id, opts) => request.call('cancelRoomBooking', merge({ params: { id } }, opts)),
+  checkinRoomBooking: (id, roomId, opts) => request.call('checkinRoomBooking', merge({ params: { id }, data: { room_id: roomId } }, opts)),
 
   // account
   signIn: () => request.signIn(),

@@ -18,6 +18,7 @@ pub mod org;
 pub mod people;
 pub mod plans;
 pub mod reports;
+pub mod room_bookings;
 pub mod rooms;
 pub mod security;
 pub mod stats;
@@ -86,6 +87,7 @@ pub type Apis = (
         reports::ReportsApi,
         rooms::RoomsApi,
         evaluation::EvaluationApi,
+        room_bookings::RoomBookingsApi,
     ),
 );
 
@@ -233,7 +235,13 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
             files::FilesApi,
             people::PeopleApi,
             ledgers::LedgersApi,
-            (ledgers::EvidenceApi, reports::ReportsApi, rooms::RoomsApi, evaluation::EvaluationApi),
+            (
+                ledgers::EvidenceApi,
+                reports::ReportsApi,
+                rooms::RoomsApi,
+                evaluation::EvaluationApi,
+                room_bookings::RoomBookingsApi,
+            ),
         )),
         "Culture Hub 文化馆总分馆服务",
         env!("CARGO_PKG_VERSION"),
