@@ -65,9 +65,9 @@ test('场地 → 预约 → 我的场地预约 → cancel', async () => {
   const redirect = spyWx('redirectTo')
   const rooms = loadPage('pages/rooms/index', { query: { unit_id: String(MEILIN) } })
   await waitFor(() => rooms.data.status === 'ok', 15000)
-  const i = rooms.data.rooms.findIndex((r) => r.id === roomId)
+  const i = rooms.data.rooms.filter((r) => r.bookable).findIndex((r) => r.id === roomId)
   expect(i).toBeGreaterThanOrEqual(0)
-  rooms.querySelectorAll('.room')[i].querySelector('.room-book').dispatchEvent('tap')
+  rooms.querySelectorAll('.room-book')[i].dispatchEvent('tap')
   await waitFor(() => nav.mock.calls.length === 1)
   expect(nav.mock.calls[0][0].url).toBe('/pages/roombook/index?room_id=' + roomId + '&unit_id=' + MEILIN)
 
