@@ -172,7 +172,7 @@ export const SCREENS: Screen[] = [
     icon: 'OfficeBuilding',
     needs: 'read_activity_data',
     component: () => import('./views/RoomsView.vue'),
-    ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use'],
+    ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use', 'room_bookings_list', 'room_booking_approve', 'room_booking_decline', 'room_booking_waive_no_show'],
   },
   {
     name: 'teams',

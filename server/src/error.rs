@@ -648,6 +648,79 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "over_room_capacity",
         "The session has more seats than the room holds. Give a reason or lower the seats.",
     ),
+    // Room bookings (场地预约)
+    (
+        "room_not_bookable",
+        "This room is not open for booking.",
+    ),
+    (
+        "room_teams_only",
+        "Only verified art teams can book this room.",
+    ),
+    (
+        "room_slot_too_long",
+        "The slot is longer than this room allows at a time.",
+    ),
+    (
+        "room_slot_in_past",
+        "This time has already started; choose a later slot.",
+    ),
+    (
+        "room_slot_too_far_ahead",
+        "This room cannot be booked that far ahead.",
+    ),
+    (
+        "room_slot_outside_hours",
+        "The slot is outside the room's opening hours.",
+    ),
+    (
+        "room_closed_then",
+        "The room is closed at this time (holiday or maintenance).",
+    ),
+    (
+        "room_weekly_limit",
+        "This would go over the hours a team may book in this room per week.",
+    ),
+    (
+        "room_cancel_too_late",
+        "It is too late to cancel this booking; contact the venue's staff.",
+    ),
+    (
+        "room_booking_not_active",
+        "This room booking was already cancelled or declined.",
+    ),
+    (
+        "room_booking_not_pending",
+        "This room booking is not waiting for approval.",
+    ),
+    (
+        "room_booking_not_confirmed",
+        "This room booking is not confirmed yet, so it cannot be checked in.",
+    ),
+    (
+        "room_booking_started",
+        "The slot has already started; it can no longer be declined.",
+    ),
+    (
+        "room_booking_suspended",
+        "Room booking is suspended for a while after too many no-shows.",
+    ),
+    (
+        "room_checkin_outside_window",
+        "Check-in is not open at this time.",
+    ),
+    (
+        "room_checkin_wrong_room",
+        "This code belongs to another room than the one booked.",
+    ),
+    (
+        "room_team_not_led",
+        "Only the team's leader can do this.",
+    ),
+    (
+        "room_team_not_verified",
+        "The team must be verified by its home venue first.",
+    ),
     // Evaluation (考核评估)
     (
         "round_exists",

@@ -927,7 +927,17 @@ pub async fn workbook(
     tables.push(demand(db, scope, under, p).await?);
     tables.push(menu_orders(db, scope, under, p).await?);
     tables.push(crate::evidence::sheet(db, scope, under, p, now).await?);
-    tables.push(crate::rooms::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
+    tables.push(
+        crate::rooms::ledger_sheet(
+            db,
+            scope,
+            under,
+            &p.from,
+            &p.to,
+            crate::time::parse(now).unwrap_or_default(),
+        )
+        .await?,
+    );
     tables.push(crate::teams::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
     tables.extend(people_sheets(db, scope, under, p, now).await?);
     Ok(tables)

@@ -79,6 +79,8 @@ pub mod privacy;
 pub mod questions;
 /// 举报: residents report comments and demands; staff uphold (hide) or dismiss.
 pub mod reports;
+/// Room bookings by verified teams and residents: the rules, approval, check-in, no-shows.
+pub mod room_bookings;
 /// Rooms of a unit and one calendar per room (clashes refused by the database).
 pub mod rooms;
 /// A session's roster and sign-in sheet (签到表) for staff.

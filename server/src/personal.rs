@@ -63,6 +63,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             answered.insert(id, list);
         }
     }
+    let room_bookings = crate::room_bookings::export(db, user_id).await?;
     let ratings = sqlx::query(
         "SELECT a.title, r.score, r.comment, r.comment_status, r.created_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
          WHERE r.user_id = $1 ORDER BY r.id",
@@ -112,6 +113,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "birth_date": r.get::<String, _>("birth_date"),
             "guardian_consent_at": r.get::<Option<String>, _>("guardian_consent_at"),
         })).collect::<Vec<_>>(),
+        "room_bookings": room_bookings,
         "bookings": bookings.iter().map(|r| json!({
             "activity": r.get::<String, _>("title"),
             "starts_at": r.get::<String, _>("starts_at"),
@@ -221,6 +223,12 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    crate::room_bookings::erase(
+        &mut tx,
+        user_id,
+        crate::time::parse(now).unwrap_or_default(),
+    )
+    .await?;
     // In-app messages are about the person's bookings: gone with the account.
     sqlx::query("DELETE FROM user_messages WHERE user_id = $1")
         .bind(user_id)

@@ -74,6 +74,8 @@ pub struct RoomView {
     /// `none`, `teams` or `residents` (residents includes teams).
     pub bookable_by: String,
     pub rules: BookingRules,
+    /// Bookings are confirmed at once instead of waiting for staff approval.
+    pub auto_confirm: bool,
     pub hours: Vec<OpeningHours>,
     pub photos: Vec<RoomPhoto>,
     /// Closed for good (no longer used); temporary closures are calendar entries.
@@ -96,6 +98,8 @@ pub struct RoomInput {
     pub description: Option<String>,
     pub bookable_by: Option<String>,
     pub rules: Option<BookingRules>,
+    /// Confirm bookings at once (no staff approval).
+    pub auto_confirm: Option<bool>,
     /// Replaces all opening hours (a weekday not listed is closed).
     #[oai(validator(max_items = 7))]
     pub hours: Option<Vec<OpeningHours>>,
@@ -218,7 +222,7 @@ fn room_closed() -> ApiError {
 
 const ROOM_COLS: &str =
     "id, unit_id, name, kind, capacity, facilities, accessibility, description, bookable_by, \
-     book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, closed_at";
+     book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, closed_at, auto_confirm";
 
 async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>> {
     let mut out = Vec::with_capacity(rows.len());
@@ -265,6 +269,7 @@ async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>
                 weekly_hours_per_team: r.get("weekly_hours_per_team"),
                 cancel_hours_before: r.get("cancel_hours_before"),
             },
+            auto_confirm: r.get::<i64, _>("auto_confirm") != 0,
             hours,
             photos,
             closed_at: r.get("closed_at"),
@@ -355,8 +360,8 @@ pub async fn insert(tx: &mut Tx, unit_id: i64, p: &RoomInput, now: &str) -> ApiR
     let rules = p.rules.clone().unwrap_or_default();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO rooms (unit_id, name, kind, capacity, facilities, accessibility, description, bookable_by, \
-         book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13) RETURNING id",
+         book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, auto_confirm, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$14,$13,$13) RETURNING id",
     )
     .bind(unit_id)
     .bind(name)
@@ -371,6 +376,7 @@ pub async fn insert(tx: &mut Tx, unit_id: i64, p: &RoomInput, now: &str) -> ApiR
     .bind(rules.weekly_hours_per_team)
     .bind(rules.cancel_hours_before)
     .bind(now)
+    .bind(p.auto_confirm.unwrap_or(false) as i64)
     .fetch_one(&mut **tx)
     .await?;
     write_hours_photos(tx, id, p).await?;
@@ -408,7 +414,8 @@ pub async fn update(tx: &mut Tx, room: &RoomView, p: &RoomInput, now: &str) -> A
         "UPDATE rooms SET name = COALESCE($1, name), kind = COALESCE($2, kind), capacity = COALESCE($3, capacity), \
          facilities = COALESCE($4, facilities), accessibility = COALESCE($5, accessibility), \
          description = COALESCE($6, description), bookable_by = COALESCE($7, bookable_by), book_ahead_days = $8, \
-         max_slot_minutes = $9, weekly_hours_per_team = $10, cancel_hours_before = $11, updated_at = $12 WHERE id = $13",
+         max_slot_minutes = $9, weekly_hours_per_team = $10, cancel_hours_before = $11, updated_at = $12, \
+         auto_confirm = COALESCE($14, auto_confirm) WHERE id = $13",
     )
     .bind(p.name.as_deref().map(str::trim))
     .bind(p.kind.as_deref())
@@ -423,6 +430,7 @@ pub async fn update(tx: &mut Tx, room: &RoomView, p: &RoomInput, now: &str) -> A
     .bind(rules.cancel_hours_before)
     .bind(now)
     .bind(room.id)
+    .bind(p.auto_confirm.map(i64::from))
     .execute(&mut **tx)
     .await?;
     write_hours_photos(tx, room.id, p).await?;
@@ -796,8 +804,10 @@ pub fn opening_minutes(hours: &[OpeningHours], from: Ts, to: Ts) -> i64 {
 pub struct RoomUse {
     pub room_id: i64,
     pub room_name: String,
-    /// Hours taken by activity sessions (later also team bookings).
+    /// Hours taken on the calendar by activity sessions and room bookings (pending included).
     pub booked_hours: f64,
+    /// Hours actually used: sessions that have ended, room bookings checked in.
+    pub used_hours: f64,
     /// Hours closed (holidays, maintenance).
     pub closed_hours: f64,
     /// Opening hours of the month by the weekly hours.
@@ -807,32 +817,49 @@ pub struct RoomUse {
 }
 
 /// Room use of a unit's rooms in a CST month `YYYY-MM`.
-pub async fn usage(db: &Db, unit_id: i64, month: &str) -> ApiResult<Vec<RoomUse>> {
+pub async fn usage(db: &Db, unit_id: i64, month: &str, now: Ts) -> ApiResult<Vec<RoomUse>> {
     let (from, to) = month_bounds(month)?;
-    usage_between(db, unit_id, from, to).await
+    usage_between(db, unit_id, from, to, now).await
 }
 
 /// Room use of a unit's rooms in [from, to).
-pub async fn usage_between(db: &Db, unit_id: i64, from: Ts, to: Ts) -> ApiResult<Vec<RoomUse>> {
+pub async fn usage_between(
+    db: &Db,
+    unit_id: i64,
+    from: Ts,
+    to: Ts,
+    now: Ts,
+) -> ApiResult<Vec<RoomUse>> {
     let rooms = list(db, unit_id, true).await?;
     let mut out = Vec::with_capacity(rooms.len());
     for r in rooms {
         let rows = sqlx::query(
-            "SELECT kind, starts_s, ends_s FROM room_calendar WHERE room_id = $1 AND starts_s < $3 AND ends_s > $2",
+            "SELECT c.kind, c.starts_s, c.ends_s, b.checked_in_at FROM room_calendar c \
+             LEFT JOIN room_bookings b ON b.calendar_id = c.id \
+             WHERE c.room_id = $1 AND c.starts_s < $3 AND c.ends_s > $2",
         )
         .bind(r.id)
         .bind(from.timestamp())
         .bind(to.timestamp())
         .fetch_all(db.pool())
         .await?;
-        let (mut booked, mut closed) = (0i64, 0i64);
+        let (mut booked, mut closed, mut used) = (0i64, 0i64, 0i64);
         for e in rows {
             let s = e.get::<i64, _>("starts_s").max(from.timestamp());
             let t = e.get::<i64, _>("ends_s").min(to.timestamp());
-            if e.get::<String, _>("kind") == "closure" {
-                closed += t - s;
-            } else {
-                booked += t - s;
+            match e.get::<String, _>("kind").as_str() {
+                "closure" => closed += t - s,
+                kind => {
+                    booked += t - s;
+                    let held = if kind == "session" {
+                        e.get::<i64, _>("ends_s") <= now.timestamp()
+                    } else {
+                        e.get::<Option<String>, _>("checked_in_at").is_some()
+                    };
+                    if held {
+                        used += t - s;
+                    }
+                }
             }
         }
         let opening = opening_minutes(&r.hours, from, to) as f64 / 60.0;
@@ -841,6 +868,7 @@ pub async fn usage_between(db: &Db, unit_id: i64, from: Ts, to: Ts) -> ApiResult
             room_id: r.id,
             room_name: r.name,
             booked_hours: round1(booked),
+            used_hours: round1(used as f64 / 3600.0),
             closed_hours: round1(closed as f64 / 3600.0),
             opening_hours: round1(opening),
             share: if opening > 0.0 {
@@ -861,6 +889,7 @@ pub async fn ledger_sheet(
     under: &str,
     from: &str,
     to: &str,
+    now: Ts,
 ) -> ApiResult<crate::export::Table> {
     let (from, to) = (
         time::parse(from).ok_or_else(ApiError::internal)?,
@@ -880,6 +909,7 @@ pub async fn ledger_sheet(
             "单位",
             "场地",
             "已安排（小时）",
+            "已使用（小时）",
             "闭馆（小时）",
             "开放（小时）",
             "使用率",
@@ -887,11 +917,12 @@ pub async fn ledger_sheet(
     );
     for u in units {
         let name: String = u.get("short_name");
-        for r in usage_between(db, u.get("id"), from, to).await? {
+        for r in usage_between(db, u.get("id"), from, to, now).await? {
             t.push(vec![
                 name.clone().into(),
                 r.room_name.into(),
                 r.booked_hours.into(),
+                r.used_hours.into(),
                 r.closed_hours.into(),
                 r.opening_hours.into(),
                 format!("{:.1}%", r.share * 100.0).into(),

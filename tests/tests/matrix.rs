@@ -92,6 +92,11 @@ const SELF: &[&str] = &[
     "team_join_requests",
     "team_join_request_decide",
     "team_members",
+    // Room bookings: one's own, or those of a team one leads (checked in the handlers).
+    "room_booking_create",
+    "my_room_bookings",
+    "room_booking_cancel",
+    "room_booking_checkin",
 ];
 
 use Who::*;
@@ -1475,6 +1480,84 @@ async fn fresh_room(w: &World<'_>, s: Side) -> i64 {
     tx.commit().await.unwrap();
     id
 }
+/// A pending team booking in a fresh bookable room at the point on `s`, made directly; with
+/// `past`, a confirmed one that ended unused (a no-show).
+async fn room_booking(w: &World<'_>, s: Side, past: bool) -> i64 {
+    let room = fresh_room(w, s).await;
+    let st = w.app.state();
+    let (unit, path) = w.app.unit_ref(w.point(s)).await;
+    let (_, leader) = w
+        .app
+        .sign_in(&format!("matrix-leader-{}", uuid::Uuid::new_v4().simple()))
+        .await;
+    let team: i64 = sqlx::query_scalar(
+        "INSERT INTO teams (unit_id, unit_path, name, genre, leader_id, status, invite_code, created_at, updated_at) \
+         VALUES ($1,$2,$3,'合唱',$4,'verified',$5,$6,$6) RETURNING id",
+    )
+    .bind(unit)
+    .bind(path)
+    .bind(format!("矩阵团队{}", &uuid::Uuid::new_v4().simple().to_string()[..8]))
+    .bind(leader)
+    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(st.now())
+    .fetch_one(st.db.pool())
+    .await
+    .unwrap();
+    let now = st.clock.now().timestamp();
+    let (start, end, status) = if past {
+        (now - 7200, now - 3600, "confirmed")
+    } else {
+        (now + 3 * 86400, now + 3 * 86400 + 3600, "pending")
+    };
+    sqlx::query_scalar(
+        "INSERT INTO room_bookings (room_id, unit_id, team_id, user_id, starts_s, ends_s, status, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+    )
+    .bind(room)
+    .bind(unit)
+    .bind(team)
+    .bind(leader)
+    .bind(start)
+    .bind(end)
+    .bind(status)
+    .bind(st.now())
+    .fetch_one(st.db.pool())
+    .await
+    .unwrap()
+}
+fn room_bookings_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/room-bookings")
+}
+fn room_booking_approve_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = room_booking(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/room-bookings/{id}/approve"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn room_booking_decline_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = room_booking(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/room-bookings/{id}/decline"),
+            body: Some(json!({"reason": "场地检修"})),
+        }
+    })
+}
+fn room_booking_waive_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = room_booking(w, s, true).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/room-bookings/{id}/waive-no-show"),
+            body: Some(json!({"reason": "暴雨停课"})),
+        }
+    })
+}
 fn rooms_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/rooms")
 }
@@ -1797,6 +1880,34 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: closure_delete_op,
+        },
+        Case {
+            op: "room_bookings_list",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_bookings_list_op,
+        },
+        Case {
+            op: "room_booking_approve",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_booking_approve_op,
+        },
+        Case {
+            op: "room_booking_decline",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_booking_decline_op,
+        },
+        Case {
+            op: "room_booking_waive_no_show",
+            allowed: &[BranchStaff, CenterStaff, CenterAdmin],
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_booking_waive_op,
         },
         Case {
             op: "rooms_calendar",

@@ -1611,6 +1611,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/room-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My room bookings and those of the teams I lead, with standing under the no-show rule. */
+        get: operations["my_room_bookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/subscriptions": {
         parameters: {
             query?: never;
@@ -2312,6 +2329,125 @@ export interface paths {
         get: operations["report_reasons"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's room bookings for staff (`ManageRooms` at the unit): `status` pending (the
+         *     approvals queue), confirmed, declined, cancelled or `no_show`; absent: all coming.
+         */
+        get: operations["room_bookings_list"];
+        put?: never;
+        /**
+         * Book a slot in a room: for a verified team the caller leads, or for oneself where the
+         *     room is open to residents. Within the room's rules; the slot is held at once, pending
+         *     staff approval unless the room confirms on its own. `409 room_clash` when taken.
+         */
+        post: operations["room_booking_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a pending booking (`ManageRooms` at the room's unit). */
+        post: operations["room_booking_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a booking (the resident who booked, or the team's leader): a pending request
+         *     until it starts, a confirmed one until the room's deadline. Frees the slot.
+         */
+        post: operations["room_booking_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings/{id}/checkin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check in at the door: the leader (or resident) scans the room's code, which names the
+         *     room; open from the check-in window before the start until the end.
+         */
+        post: operations["room_booking_checkin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a booking with a reason (pending, or confirmed and not yet started); frees the
+         *     slot (`ManageRooms` at the room's unit).
+         */
+        post: operations["room_booking_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/room-bookings/{id}/waive-no-show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Waive a room no-show with a reason (`WaiveNoShow` at the room's unit). */
+        post: operations["room_booking_waive_no_show"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3726,6 +3862,10 @@ export interface components {
             /** @description `confirmed` or `rejected`. */
             status: string;
         };
+        /** DeclineRoomBooking */
+        DeclineRoomBooking: {
+            reason: string;
+        };
         /** Delivered */
         Delivered: {
             /** Format: int64 */
@@ -4701,6 +4841,8 @@ export interface components {
         /** NewRoom */
         NewRoom: {
             accessibility?: string | null;
+            /** @description Confirm bookings at once (no staff approval). */
+            auto_confirm?: boolean | null;
             bookable_by?: string | null;
             /** Format: int64 */
             capacity?: number | null;
@@ -4718,6 +4860,22 @@ export interface components {
              * @description The unit the room belongs to.
              */
             unit_id: number;
+        };
+        /** NewRoomBooking */
+        NewRoomBooking: {
+            ends_at: string;
+            /** @description 合唱排练, 个人练琴… */
+            purpose?: string | null;
+            /** Format: int64 */
+            room_id: number;
+            /** @description RFC 3339; whole quarter hours. */
+            starts_at: string;
+            /**
+             * Format: int64
+             * @description Book for this team (the caller leads it); absent: a resident's own booking, where the
+             *     room is open to residents.
+             */
+            team_id?: number | null;
         };
         /** NewSession */
         NewSession: {
@@ -5196,12 +5354,68 @@ export interface components {
             id: number;
             name: string;
         };
+        /** RoomBookingList */
+        RoomBookingList: {
+            items: components["schemas"]["RoomBookingView"][];
+            /** @description The caller's own standing (resident bookings) and that of each team they lead. */
+            standing: components["schemas"]["RoomStanding"][];
+        };
+        /** RoomBookingView */
+        RoomBookingView: {
+            /** @description The booker may still cancel it (before the room's deadline). */
+            can_cancel: boolean;
+            /** @description The last moment it can be cancelled. */
+            cancel_until: string;
+            checked_in_at?: string | null;
+            created_at: string;
+            decline_reason: string;
+            ends_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Confirmed, ended, never checked in and not waived. */
+            no_show: boolean;
+            no_show_waive_reason: string;
+            no_show_waived_at?: string | null;
+            purpose: string;
+            /** Format: int64 */
+            room_id: number;
+            room_name: string;
+            starts_at: string;
+            /** @description `pending` (awaiting staff; the slot is held), `confirmed`, `declined`, `cancelled`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description The team booking; absent for a resident's own booking.
+             */
+            team_id?: number | null;
+            team_name?: string | null;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** RoomCheckin */
+        RoomCheckin: {
+            /**
+             * Format: int64
+             * @description The room named by the code at the door (`r=<room id>`).
+             */
+            room_id: number;
+        };
+        /** RoomCheckinAnswer */
+        RoomCheckinAnswer: {
+            booking: components["schemas"]["RoomBookingView"];
+            message: string;
+            /** @description `admitted` or `already_admitted`. */
+            result: string;
+        };
         /**
          * RoomInput
          * @description A new room, or (every field optional) a change to one.
          */
         RoomInput: {
             accessibility?: string | null;
+            /** @description Confirm bookings at once (no staff approval). */
+            auto_confirm?: boolean | null;
             bookable_by?: string | null;
             /** Format: int64 */
             capacity?: number | null;
@@ -5226,13 +5440,32 @@ export interface components {
             url: string;
         };
         /**
+         * RoomStanding
+         * @description A team's (or resident's) standing for room bookings under the residents' no-show rule.
+         */
+        RoomStanding: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            no_shows: number;
+            suspended_until?: string | null;
+            /**
+             * Format: int64
+             * @description The team (one the caller leads), or absent for the caller's own bookings.
+             */
+            team_id?: number | null;
+            team_name?: string | null;
+            /** Format: int64 */
+            window_days: number;
+        };
+        /**
          * RoomUse
          * @description One room's use in one month.
          */
         RoomUse: {
             /**
              * Format: double
-             * @description Hours taken by activity sessions (later also team bookings).
+             * @description Hours taken on the calendar by activity sessions and room bookings (pending included).
              */
             booked_hours: number;
             /**
@@ -5253,6 +5486,11 @@ export interface components {
              * @description booked / opening (0 when the room has no opening hours).
              */
             share: number;
+            /**
+             * Format: double
+             * @description Hours actually used: sessions that have ended, room bookings checked in.
+             */
+            used_hours: number;
         };
         /** RoomUseReport */
         RoomUseReport: {
@@ -5266,6 +5504,8 @@ export interface components {
         RoomView: {
             /** @description Step-free access, lift, accessible toilet… as free text. */
             accessibility: string;
+            /** @description Bookings are confirmed at once instead of waiting for staff approval. */
+            auto_confirm: boolean;
             /** @description `none`, `teams` or `residents` (residents includes teams). */
             bookable_by: string;
             /** Format: int64 */
@@ -5765,6 +6005,48 @@ export interface components {
             /** @description The district's posts, for the form. */
             posts: string[];
         };
+        /**
+         * StaffRoomBooking
+         * @description Staff see who asked (name and phone masked, as on rosters).
+         */
+        StaffRoomBooking: {
+            booked_by: string;
+            booked_by_phone?: string | null;
+            /** @description The booker may still cancel it (before the room's deadline). */
+            can_cancel: boolean;
+            /** @description The last moment it can be cancelled. */
+            cancel_until: string;
+            checked_in_at?: string | null;
+            created_at: string;
+            decline_reason: string;
+            ends_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Confirmed, ended, never checked in and not waived. */
+            no_show: boolean;
+            no_show_waive_reason: string;
+            no_show_waived_at?: string | null;
+            purpose: string;
+            /** Format: int64 */
+            room_id: number;
+            room_name: string;
+            starts_at: string;
+            /** @description `pending` (awaiting staff; the slot is held), `confirmed`, `declined`, `cancelled`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description The team booking; absent for a resident's own booking.
+             */
+            team_id?: number | null;
+            team_name?: string | null;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+        };
+        /** StaffRoomBookingList */
+        StaffRoomBookingList: {
+            items: components["schemas"]["StaffRoomBooking"][];
+        };
         /** Stats */
         Stats: {
             /** Format: int64 */
@@ -6181,6 +6463,10 @@ export interface components {
         };
         /** Waive */
         Waive: {
+            reason: string;
+        };
+        /** WaiveRoomNoShow */
+        WaiveRoomNoShow: {
             reason: string;
         };
         /** WalkIns */
@@ -16582,6 +16868,70 @@ export interface operations {
             };
         };
     };
+    my_room_bookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomBookingList"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     subscriptions_record: {
         parameters: {
             query?: never;
@@ -21514,6 +21864,819 @@ export interface operations {
             /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_bookings_list: {
+        parameters: {
+            query: {
+                status?: string;
+                unit_id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["StaffRoomBookingList"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewRoomBooking"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomBookingView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomBookingView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomBookingView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_checkin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["RoomCheckin"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomCheckinAnswer"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["DeclineRoomBooking"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RoomBookingView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    room_booking_waive_no_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WaiveRoomNoShow"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Done"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

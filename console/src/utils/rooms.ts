@@ -11,6 +11,7 @@ export interface RoomForm {
   facilities: string
   accessibility: string
   bookable_by: string
+  auto_confirm: boolean
   hours: { open: boolean; opens: string; closes: string }[]
 }
 
@@ -23,6 +24,7 @@ export function roomBody(f: RoomForm) {
     facilities: f.facilities.split(/[、,，;；\s]+/).map((x) => x.trim()).filter(Boolean),
     accessibility: f.accessibility.trim(),
     bookable_by: f.bookable_by,
+    auto_confirm: f.bookable_by !== 'none' && f.auto_confirm,
     hours: f.hours.flatMap((h, i) => (h.open ? [{ weekday: i + 1, opens: h.opens, closes: h.closes }] : [])),
   }
 }
@@ -41,4 +43,12 @@ export function hoursText(hours: Schemas['OpeningHours'][]): string {
     i = j + 1
   }
   return parts.join('，')
+}
+
+/** A room booking's state as staff read it: 待审批, 已确认, 已签到, 爽约 (免除 noted), 未通过, 已取消. */
+export function bookingStatus(b: { status: string; no_show: boolean; checked_in_at?: string | null; no_show_waived_at?: string | null }): string {
+  if (b.checked_in_at) return '已签到'
+  if (b.no_show) return '爽约'
+  if (b.status === 'confirmed' && b.no_show_waived_at) return '爽约已免除'
+  return ({ pending: '待审批', confirmed: '已确认', declined: '未通过', cancelled: '已取消' } as Record<string, string>)[b.status] ?? b.status
 }

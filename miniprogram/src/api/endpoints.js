@@ -28,6 +28,14 @@ const ENDPOINTS = {
     method: 'POST', path: '/api/v1/teams/{id}/join-requests', auth: 'required',
     sends: ['family_member_id', 'message']
   },
+  // 场地预约: a team's leader (team_id) or a resident books a slot; mine, cancel, check-in at the door
+  roomBook: {
+    method: 'POST', path: '/api/v1/room-bookings', auth: 'required',
+    sends: ['room_id', 'team_id', 'starts_at', 'ends_at', 'purpose']
+  },
+  myRoomBookings: { method: 'GET', path: '/api/v1/me/room-bookings', auth: 'required' },
+  cancelRoomBooking: { method: 'POST', path: '/api/v1/room-bookings/{id}/cancel', auth: 'required' },
+  checkinRoomBooking: { method: 'POST', path: '/api/v1/room-bookings/{id}/checkin', auth: 'required', sends: ['room_id'] },
 
   // Sign-in and my account
   signIn: { method: 'POST', path: '/api/v1/auth/wechat', auth: 'none', sends: ['code'] },

@@ -21,6 +21,10 @@ module.exports = {
   myTeams: (opts) => request.call('myTeams', merge({}, opts)),
   joinTeam: (body, opts) => request.call('joinTeam', merge({ data: body }, opts)),
   askToJoinTeam: (id, body, opts) => request.call('askToJoinTeam', merge({ params: { id }, data: body }, opts)),
+  roomBook: (body, opts) => request.call('roomBook', merge({ data: body }, opts)),
+  myRoomBookings: (opts) => request.call('myRoomBookings', merge({}, opts)),
+  cancelRoomBooking: (id, opts) => request.call('cancelRoomBooking', merge({ params: { id } }, opts)),
+  checkinRoomBooking: (id, roomId, opts) => request.call('checkinRoomBooking', merge({ params: { id }, data: { room_id: roomId } }, opts)),
 
   // account
   signIn: () => request.signIn(),

@@ -18,6 +18,7 @@ pub mod org;
 pub mod people;
 pub mod plans;
 pub mod reports;
+pub mod room_bookings;
 pub mod rooms;
 pub mod security;
 pub mod stats;
@@ -88,6 +89,7 @@ pub type Apis = (
         rooms::RoomsApi,
         evaluation::EvaluationApi,
         teams::TeamsApi,
+        room_bookings::RoomBookingsApi,
     ),
 );
 
@@ -241,6 +243,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 rooms::RoomsApi,
                 evaluation::EvaluationApi,
                 teams::TeamsApi,
+                room_bookings::RoomBookingsApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",

@@ -408,7 +408,7 @@ impl RoomsApi {
         let month = month.0.unwrap_or_else(|| time::cst_month(st.clock.now()));
         Ok(Json(RoomUseReport {
             unit_id: unit.id,
-            items: rooms::usage(&st.db, unit.id, &month).await?,
+            items: rooms::usage(&st.db, unit.id, &month, st.clock.now()).await?,
             month,
         }))
     }

@@ -78,13 +78,24 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
           hours: hoursText(r.hours),
           // An uploaded photo is a path on the service; <image> needs the full address.
           photos: (r.photos || []).map(function (p) { return require('../../config').baseUrl + p.url }),
-          days: busyDays(spans)
+          days: busyDays(spans),
+          // 预约: teams (their leader) where bookable; residents too where open to residents
+          bookable: r.bookable_by !== 'none',
+          bookText: i18n.t(r.bookable_by === 'residents' ? 'rm_book' : 'rm_book_team')
         }
       })
       self.setData({ status: rooms.length ? 'ok' : 'empty', message: rooms.length ? '' : i18n.t('rm_none'), rooms: rooms })
     }, function (err) {
       self.setData({ status: 'error', message: err.message })
     })
+  },
+
+  onBook: function (e) {
+    wx.navigateTo({ url: '/pages/roombook/index?room_id=' + e.currentTarget.dataset.id + '&unit_id=' + this.unitId })
+  },
+
+  onMine: function () {
+    wx.navigateTo({ url: '/pages/roombookings/index' })
   },
 
   onStateAction: function () {
