@@ -2592,7 +2592,9 @@ mod tests {
         d[0].source = "nonsense".into();
         assert!(validate_indicators(&d).is_err());
         let mut d = default_indicators("point");
-        d[3].source = "targets".into();
+        // 创新与亮点 is manual in every level's defaults.
+        assert_eq!(d[7].method, "manual");
+        d[7].source = "targets".into();
         assert!(validate_indicators(&d).is_err(), "manual with a source");
         let mut d = default_indicators("point");
         d[0].category = "x".into();
