@@ -1022,7 +1022,7 @@ pub async fn auto_value(
             let from = time::parse(&p.from).ok_or_else(ApiError::internal)?;
             let to = time::parse(&p.to).ok_or_else(ApiError::internal)?;
             let to = to.min(now.max(from));
-            let uses = crate::rooms::usage_between(db, unit.id, from, to).await?;
+            let uses = crate::rooms::usage_between(db, unit.id, from, to, now).await?;
             let open: f64 = uses.iter().map(|u| u.opening_hours).sum();
             let booked: f64 = uses.iter().map(|u| u.booked_hours).sum();
             if open <= 0.0 {
