@@ -116,6 +116,7 @@ async fn workbook_sheets_headers_rows_and_scope(app: &TestApp) {
             "菜单点单",
             "活动照片",
             "场地使用",
+            "文艺团队",
             "人员名册",
             "双派记录",
             "培训台账"
