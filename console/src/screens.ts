@@ -181,7 +181,7 @@ export const SCREENS: Screen[] = [
     icon: 'Microphone',
     needs: 'manage_teams',
     component: () => import('./views/TeamsView.vue'),
-    ops: ['teams_manage_list', 'team_detail', 'team_verify', 'team_decline', 'team_guidance_add', 'team_award_add', 'team_performance_add', 'team_performance_remove'],
+    ops: ['teams_manage_list', 'team_detail', 'team_verify', 'team_decline', 'team_guidance_add', 'team_award_add', 'team_performance_add', 'team_performance_remove', 'team_photos_set', 'stats_teams'],
   },
   {
     name: 'training',

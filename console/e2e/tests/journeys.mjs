@@ -817,12 +817,23 @@ export default function journeys(ctx) {
         await p.locator('[data-test=guidance-save]').click()
         await toast(p, '已登记')
         await p.locator('[data-test=team-guidance] tbody tr', { hasText: '合唱发声' }).waitFor()
+        const png = await QRCode.toBuffer('红荔合唱团', { width: 300 })
+        await p.locator('[data-test=team-photo-file]').setInputFiles({ name: 'team.png', mimeType: 'image/png', buffer: png })
+        await toast(p, '照片已添加')
+        await p.locator('[data-test=team-photos] img').waitFor()
         await shot(p, 'teams-detail')
         const d = await api.get(`/api/v1/manage/teams/${t.id}`, { token: w.branchStaff.token })
         assert.equal(d.status, 'verified')
         assert.equal(d.guidance.length, 1)
         const page2 = await api.get(`/api/v1/teams/${t.id}`)
         assert.equal(page2.team.genre, '合唱')
+        assert.equal(page2.team.photos.length, 1)
+        // The year's statistics below the list count the verified team and its guidance.
+        await p.keyboard.press('Escape')
+        const row = p.locator('[data-test=team-stats] tbody tr', { hasText: '合唱' })
+        await row.first().waitFor()
+        const st = await api.get(`/api/v1/stats/teams?unit_id=${w.point.id}`, { token: w.branchStaff.token })
+        assert.ok(st.items.some((x) => x.genre === '合唱' && x.teams >= 1 && x.guidance_sessions >= 1))
         await closeAll()
       },
       after: closeAll,

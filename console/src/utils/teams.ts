@@ -45,3 +45,27 @@ export interface TeamDetail {
   performances: { activity_id: number; title: string; unit_name: string; starts_at?: string | null; delivered: boolean }[]
   awards: { id: number; title: string; level: string; awarded_on: string; awarded_by: string }[]
 }
+
+// GET /api/v1/stats/teams: per unit and genre, for a year.
+export interface TeamStatsAnswer {
+  year: number
+  items: {
+    unit_id: number
+    unit_name: string
+    genre: string
+    teams: number
+    members: number
+    guidance_sessions: number
+    guidance_hours: number
+    performances: number
+    delivered_performances: number
+    awards: number
+  }[]
+}
+
+// The team's photo list after adding (at the end, at most 9, no repeats) or removing one file.
+export function photoIdsAfter(photos: { file_id: number }[], change: { add?: number; remove?: number }): number[] {
+  const ids = photos.map((p) => p.file_id).filter((id) => id !== change.remove)
+  if (change.add != null && !ids.includes(change.add)) ids.push(change.add)
+  return ids.slice(0, 9)
+}
