@@ -499,6 +499,12 @@ pub async fn precheck(db: &Db, s: &BookingSettings, a: &Ask<'_>, now: Ts) -> Api
 /// The weekly hours are counted inside the same write transaction; the calendar insert is
 /// the clash guard (`room_clash`).
 pub async fn insert(tx: &mut Tx, a: &Ask<'_>, now: &str) -> ApiResult<(i64, String)> {
+    // Take the room's row lock first (a no-op write): on PostgreSQL two requests for the same
+    // room now count the weekly hours one after the other, as SQLite's single writer does.
+    sqlx::query("UPDATE rooms SET updated_at = updated_at WHERE id = $1")
+        .bind(a.room.id)
+        .execute(&mut **tx)
+        .await?;
     let (wk_from, wk_to) = week_of(a.start);
     let held = held_minutes(tx, a.room.id, a.who, wk_from, wk_to).await?;
     check_weekly(

@@ -1601,6 +1601,16 @@ fn room_close_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
+fn room_door_code_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_room(w, s).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/rooms/{id}/door-code"),
+            body: None,
+        }
+    })
+}
 fn closure_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let id = fresh_room(w, s).await;
@@ -1866,6 +1876,13 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: room_close_op,
+        },
+        Case {
+            op: "room_door_code",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: room_door_code_op,
         },
         Case {
             op: "room_closure_create",

@@ -561,3 +561,57 @@ async fn race(app: &TestApp) {
     );
 }
 both!(rb_race, race);
+
+/// One team sends many requests for different hours of one room at once: the weekly hours
+/// (4 in `room`) are counted one request after another, so exactly four one-hour slots are
+/// granted and the rest are told `room_weekly_limit`, on both databases.
+async fn weekly_limit_race(app: &TestApp) {
+    let (staff, _) = app.staff("rbw-point", Role::PointCoordinator, POINT).await;
+    let hall = room(app, &staff, "限时排练厅", "teams", true).await;
+    let (leader, leader_id) = app.sign_in("rbw-leader").await;
+    let choir = team(app, leader_id, "限时合唱团", "verified").await;
+    const REQUESTS: usize = 10;
+    let barrier = Arc::new(tokio::sync::Barrier::new(REQUESTS));
+    let mut tasks = Vec::new();
+    for i in 0..REQUESTS {
+        // Ten separate hours of one day, 09:00–19:00: no two clash.
+        let (s, e) = slot(app, 2, 9.0 + i as f64, 10.0 + i as f64);
+        let body = json!({"room_id": hall, "team_id": choir, "starts_at": s, "ends_at": e});
+        let (http, url, barrier, token) = (
+            app.http.clone(),
+            app.url.clone(),
+            barrier.clone(),
+            leader.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .post(format!("{url}/api/v1/room-bookings"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        match s {
+            200 => won += 1,
+            422 | 409 => assert_eq!(v["error"]["code"], "room_weekly_limit", "{v}"),
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert_eq!(won, 4, "exactly the weekly hours are granted");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM room_bookings WHERE room_id = {hall} AND status = 'confirmed'"
+        ))
+        .await,
+        4
+    );
+}
+both!(rb_weekly_limit_race, weekly_limit_race);

@@ -839,6 +839,45 @@ export default function journeys(ctx) {
       after: closeAll,
     },
     {
+      name: 'room bookings (issue 14): a verified team asks for the branch rehearsal room; branch staff approve it from the 场地预约 queue; the leader sees it confirmed',
+      async fn() {
+        const hours = [1, 2, 3, 4, 5, 6, 7].map((d) => ({ weekday: d, opens: '08:00', closes: '22:00' }))
+        const room = await api.post('/api/v1/rooms', {
+          unit_id: w.branch.id, name: '三楼排练厅', kind: '排练厅', capacity: 40, bookable_by: 'teams', auto_confirm: false,
+          rules: { book_ahead_days: 14, max_slot_minutes: 120, weekly_hours_per_team: 6, cancel_hours_before: 24 }, hours,
+        }, { token: w.branchStaff.token })
+        const leader = await wechatSignIn(server, api, 'e2e-room-leader')
+        const t = await api.post('/api/v1/teams', { unit_id: w.branch.id, name: '莲花舞蹈队', genre: '舞蹈' }, { token: leader.token })
+        await api.post(`/api/v1/manage/teams/${t.id}/verify`, {}, { token: w.branchStaff.token })
+        const day = chinaDay(new Date(Date.now() + 3 * DAY))
+        const b = await api.post('/api/v1/room-bookings', {
+          room_id: room.id, team_id: t.id, starts_at: `${day}T19:00:00+08:00`, ends_at: `${day}T21:00:00+08:00`, purpose: '舞蹈排练',
+        }, { token: leader.token })
+        assert.equal(b.status, 'pending')
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=rooms]').click()
+        await p.locator('[data-test=room-bookings] tbody tr', { hasText: '莲花舞蹈队' }).waitFor()
+        await shot(p, 'rooms-booking-queue')
+        await p.locator(`[data-test=approve-${b.id}]`).click()
+        await toast(p, '已批准')
+        const mine = await api.get('/api/v1/me/room-bookings', { token: leader.token })
+        assert.equal(mine.items.find((x) => x.id === b.id).status, 'confirmed')
+        // The slot is held: another team's request for the same hours is refused by the calendar.
+        const other = await wechatSignIn(server, api, 'e2e-room-leader-2')
+        const t2 = await api.post('/api/v1/teams', { unit_id: w.branch.id, name: '莲花合唱团', genre: '合唱' }, { token: other.token })
+        await api.post(`/api/v1/manage/teams/${t2.id}/verify`, {}, { token: w.branchStaff.token })
+        const r = await api.call('POST', '/api/v1/room-bookings', {
+          token: other.token,
+          body: { room_id: room.id, team_id: t2.id, starts_at: `${day}T20:00:00+08:00`, ends_at: `${day}T21:00:00+08:00` },
+        })
+        assert.equal(r.status, 409)
+        assert.equal(r.body.error.code, 'room_clash')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
       name: 'evaluation (issue 15): the district opens a round; a point self-assesses and submits; its branch scores it in the entry page; the comparison shows the rank',
       async fn() {
         w.district = await invite(server, api, w.admin, 'e2e-district', 'district_supervisor', w.main.id, '区级督导')

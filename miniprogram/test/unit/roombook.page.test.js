@@ -121,6 +121,31 @@ test('my room bookings: status, decline reason, team standing, check-in with the
   expect(page.querySelectorAll('.rbs-checkin')).toHaveLength(0)
 })
 
+test('opened from the door code (scene r=<room>): the one booking that can check in here is checked in', async () => {
+  const req = stubRequest({
+    'GET /api/v1/me/room-bookings': [
+      { data: { items: [booking(), booking({ id: 2, room_id: 9, room_name: '琴房' })], standing: [] } },
+      { data: { items: [booking({ checked_in_at: '2099-12-05T10:55:00Z', can_cancel: false })], standing: [] } }
+    ],
+    'POST /api/v1/room-bookings/1/checkin': { data: { result: 'admitted', message: '签到成功，祝排练顺利', booking: booking() } }
+  })
+  const toast = spyWx('showToast')
+  const page = loadPage('pages/roombookings/index', { query: { scene: 'r%3D3' } })
+  await waitFor(() => req.calls.some((c) => c.method === 'POST'))
+  expect(req.calls.find((c) => c.method === 'POST')).toMatchObject({ path: '/api/v1/room-bookings/1/checkin', data: { room_id: 3 } })
+  await waitFor(() => texts(page, '.rbs-status')[0] === '已签到')
+  expect(toast.mock.calls.map((c) => c[0].title)).toContain('签到成功，祝排练顺利')
+})
+
+test('opened from the door code of a room without a booking of mine: says so, checks nothing in', async () => {
+  const req = stubRequest({ 'GET /api/v1/me/room-bookings': { data: { items: [booking()], standing: [] } } })
+  const toast = spyWx('showToast')
+  loadPage('pages/roombookings/index', { query: { scene: 'r%3D8' } })
+  await waitFor(() => toast.mock.calls.length === 1)
+  expect(toast.mock.calls[0][0].title).toBe('这间场地现在没有您可签到的预约')
+  expect(req.calls.filter((c) => c.method === 'POST')).toHaveLength(0)
+})
+
 test('cancelling asks first, then frees the slot', async () => {
   const req = stubRequest({
     'GET /api/v1/me/room-bookings': [

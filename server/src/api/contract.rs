@@ -41,6 +41,7 @@ const CALLS_WECHAT: &[&str] = &[
     "me_phone",
     "console_login_code_create",
     "checkin_venue_code",
+    "room_door_code",
 ];
 
 /// Reads that refuse in some states (`409`): a ticket or attendance for a booking that holds

@@ -9,8 +9,15 @@ use crate::time;
 use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+#[derive(ApiResponse)]
+enum DoorCode {
+    /// The mini-program code image (JPEG) posted at the room's door.
+    #[oai(status = 200, content_type = "image/jpeg")]
+    Image(Binary<Vec<u8>>),
+}
 
 pub struct RoomsApi;
 
@@ -212,6 +219,35 @@ impl RoomsApi {
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
         Ok(Json(rooms::get(&st.db, room.id).await?))
+    }
+
+    /// The room's door code (场地门口码): a mini-program code that opens 我的场地预约 with the
+    /// room in its scene (`r=<room id>`), so a team leader or resident who booked the room checks
+    /// in by scanning it at the door. Staff print it; it never changes for the room.
+    #[oai(
+        path = "/rooms/:id/door-code",
+        method = "get",
+        operation_id = "room_door_code"
+    )]
+    async fn door_code(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<DoorCode> {
+        let caller = st.caller(req).await?;
+        let room = rooms::get(&st.db, id.0).await?;
+        st.authorize_unit(req, &caller, Action::ManageRooms, room.unit_id)
+            .await?;
+        let bytes = st
+            .wechat
+            .wxacode_unlimit(&format!("r={}", room.id), "pages/roombookings/index")
+            .await
+            .map_err(|e| {
+                tracing::warn!(errcode = ?e.errcode(), "getwxacodeunlimit failed");
+                ApiError::upstream("wechat_unavailable", "暂时无法生成签到码，请稍后再试")
+            })?;
+        Ok(DoorCode::Image(Binary(bytes)))
     }
 
     /// Closes a room for good (refused while coming sessions are in it).

@@ -34,7 +34,29 @@ Page(display.page({
   navTitleKey: 'nav_roombookings',
   data: { status: 'loading', message: '', items: [], standing: [] },
 
-  onLoad: function () { this.load() },
+  // Opened by scanning the door code with WeChat's own camera: the scene names the room
+  // (r=<room id>); the one booking of mine that can check in there now is checked in.
+  onLoad: function (options) {
+    this.doorRoom = roomFromScan({ path: (options && options.scene) || '' })
+    const self = this
+    this.load().then(function () { self.checkInAtDoor() })
+  },
+
+  checkInAtDoor: function () {
+    const room = this.doorRoom
+    this.doorRoom = 0
+    if (!room || this.data.status !== 'ok') return
+    const here = this.data.items.filter(function (b) { return b.roomId === room && b.canCheckin })
+    if (here.length !== 1) {
+      wx.showToast({ title: i18n.t(here.length ? 'rbs_pick_booking' : 'rbs_none_here'), icon: 'none' })
+      return
+    }
+    const self = this
+    return api.checkinRoomBooking(here[0].id, room).then(function (a) {
+      wx.showToast({ title: a.message, icon: 'none' })
+      return self.load()
+    }, function () {})
+  },
   onShow: function () {
     if (this.shownOnce) this.load()
     this.shownOnce = true
