@@ -28,6 +28,20 @@ const ENDPOINTS = {
     method: 'POST', path: '/api/v1/teams/{id}/join-requests', auth: 'required',
     sends: ['family_member_id', 'message']
   },
+  registerTeam: {
+    method: 'POST', path: '/api/v1/teams', auth: 'required',
+    sends: ['unit_id', 'name', 'genre', 'description', 'rehearsal_time']
+  },
+  // The leader's tools (我的团队 → 团队管理)
+  resetTeamCode: { method: 'POST', path: '/api/v1/teams/{id}/invite-code', auth: 'required' },
+  setTeamRecruiting: { method: 'POST', path: '/api/v1/teams/{id}/recruiting', auth: 'required', sends: ['recruiting'] },
+  teamJoinRequests: { method: 'GET', path: '/api/v1/teams/{id}/join-requests', auth: 'required' },
+  decideTeamJoinRequest: {
+    method: 'POST', path: '/api/v1/teams/{id}/join-requests/{request_id}/decide', auth: 'required',
+    sends: ['accept']
+  },
+  teamMembers: { method: 'GET', path: '/api/v1/teams/{id}/members', auth: 'required' },
+  handOverTeam: { method: 'POST', path: '/api/v1/teams/{id}/hand-over', auth: 'required', sends: ['user_id'] },
   // 场地预约: a team's leader (team_id) or a resident books a slot; mine, cancel, check-in at the door
   roomBook: {
     method: 'POST', path: '/api/v1/room-bookings', auth: 'required',

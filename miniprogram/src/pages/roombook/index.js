@@ -53,6 +53,8 @@ Page(display.page({
   onLoad: function (query) {
     this.roomId = Number(query && query.room_id)
     this.unitId = Number(query && query.unit_id)
+    // ?team_id= (from 我的团队 → 预约场地 via pages/rooms): that team is picked as the booker.
+    this.teamId = Number(query && query.team_id) || 0
     this.load()
   },
 
@@ -77,7 +79,9 @@ Page(display.page({
         return
       }
       const days = bookableDays(room, Date.now())
+      const preset = bookers.findIndex(function (b) { return self.teamId && b.team_id === self.teamId })
       self.setData({
+        bookerIndex: Math.max(0, preset),
         status: days.length ? 'ok' : 'empty',
         message: days.length ? '' : i18n.t('rb_no_days'),
         room: { id: room.id, name: room.name, max: room.rules.max_slot_minutes, cancelHours: room.rules.cancel_hours_before, weekly: room.rules.weekly_hours_per_team },

@@ -38,6 +38,8 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onLoad: function (query) {
     this.unitId = Number(query && query.unit_id)
+    // From 我的团队 → 预约场地: the team to book for, handed on to pages/roombook.
+    this.teamId = Number(query && query.team_id) || 0
     const name = query && query.name ? decodeURIComponent(query.name) : ''
     this.setData({ unitName: name })
     this.load()
@@ -91,7 +93,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
   },
 
   onBook: function (e) {
-    wx.navigateTo({ url: '/pages/roombook/index?room_id=' + e.currentTarget.dataset.id + '&unit_id=' + this.unitId })
+    wx.navigateTo({ url: '/pages/roombook/index?room_id=' + e.currentTarget.dataset.id + '&unit_id=' + this.unitId + (this.teamId ? '&team_id=' + this.teamId : '') })
   },
 
   onMine: function () {

@@ -23,6 +23,12 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     this.load()
   },
 
+  // Back from 登记团队 or 团队管理: the status, code or leadership may have changed.
+  onShow: function () {
+    if (this.loaded) this.load()
+    this.loaded = true
+  },
+
   onLanguage: function () {
     if (this.data.status === 'ok') this.load()
   },
@@ -86,6 +92,16 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onCopyCode: function (e) {
     wx.setClipboardData({ data: e.currentTarget.dataset.code })
+  },
+
+  // 登记团队: register a team I will lead (pages/teams/register).
+  onRegister: function () {
+    wx.navigateTo({ url: '/pages/teams/register' })
+  },
+
+  // 团队管理: the leader's tools for one team (pages/teams/lead).
+  onLead: function (e) {
+    wx.navigateTo({ url: '/pages/teams/lead?id=' + e.currentTarget.dataset.id })
   },
 
   onOpen: function (e) {
