@@ -245,6 +245,19 @@ export default function journeys(ctx) {
         assert.equal((await fetch(server.base + detail.activity.poster_url)).status, 200)
         const lesson1 = detail.activity.sessions[0].id
         w.course = id
+        // The last lesson moves outside the branch: 外部场地 with a free-text place.
+        const last = detail.activity.sessions[7].id
+        await p.locator(`[data-test=edit-session-${last}]`).click()
+        await p.locator('.el-dialog [data-test=f-outside]').click()
+        await inp(p, 'f-outside-place').fill('红荔社区广场')
+        await p.locator('[data-test=session-save]').click()
+        await confirmBox(p, '确定')
+        await toast(p, '场次已修改')
+        const moved = (await api.get(`/api/v1/activities/${id}`)).activity.sessions[7]
+        assert.equal(moved.outside, true)
+        assert.equal(moved.room, '红荔社区广场')
+        assert.equal(moved.room_id ?? null, null)
+        await rows.nth(7).filter({ hasText: '外部场地' }).waitFor()
         // Residents book the course in the mini-program.
         const names = ['李华', '陈静', '赵一鸣']
         for (const [i, n] of names.entries()) {
