@@ -57,7 +57,7 @@ export const SCREENS: Screen[] = [
     needs: 'read_activity_data',
     hidden: true,
     component: () => import('./views/ActivityEditView.vue'),
-    ops: ['file_upload', 'file_get', 'file_thumb', 'activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'activity_attendance', 'activity_lottery'],
+    ops: ['file_upload', 'file_get', 'file_thumb', 'activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'unit_rooms', 'activity_attendance', 'activity_lottery'],
   },
   {
     name: 'session',
@@ -172,7 +172,7 @@ export const SCREENS: Screen[] = [
     icon: 'OfficeBuilding',
     needs: 'read_activity_data',
     component: () => import('./views/RoomsView.vue'),
-    ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use', 'room_bookings_list', 'room_booking_approve', 'room_booking_decline', 'room_booking_waive_no_show'],
+    ops: ['rooms_list', 'unit_rooms', 'room_create', 'room_update', 'room_close', 'room_closure_create', 'room_closure_delete', 'rooms_calendar', 'stats_room_use', 'room_bookings_list', 'room_booking_approve', 'room_booking_decline', 'room_booking_waive_no_show', 'room_door_code'],
   },
   {
     name: 'teams',

@@ -38,5 +38,18 @@ describe('session series', () => {
     expect(c.map((x) => x.starts_at)).toEqual(['2026-12-07T11:30:00Z', '2026-12-14T11:30:00Z'])
     expect(c[0].capacity).toBe(50)
     expect(c[1]).not.toHaveProperty('capacity')
+    expect(c[0].room).toBe('A')
+  })
+  it('a copy keeps the room by its id, and a place outside the unit as outside', () => {
+    const c = copySessions(
+      [
+        { unit_id: 4, room: '排练厅', room_id: 7, outside: false, starts_at: '2026-11-02T11:30:00Z', ends_at: '2026-11-02T13:00:00Z', capacity: 30 },
+        { unit_id: 4, room: '南园广场', room_id: null, outside: true, starts_at: '2026-11-09T11:30:00Z', ends_at: '2026-11-09T13:00:00Z' },
+      ],
+      '2026-12-07',
+    )
+    expect(c[0]).toMatchObject({ room_id: 7 })
+    expect(c[0]).not.toHaveProperty('room')
+    expect(c[1]).toMatchObject({ outside: true, room: '南园广场' })
   })
 })

@@ -73,6 +73,9 @@ export default function journeys(ctx) {
         w.branchStaff = await invite(server, api, w.admin, 'e2e-branch', 'branch_staff', w.branch.id, '园岭分馆李老师')
         w.coord = await invite(server, api, w.branchStaff, 'e2e-coord', 'point_coordinator', w.point.id, '红荔协管员')
         w.evaluator = await invite(server, api, w.admin, 'e2e-evaluator', 'evaluator', w.main.id, '第三方评估员')
+        // A small dance room at the branch (sessions name a room of their unit, or a place outside it).
+        const hours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '07:00', closes: '23:00' }))
+        await api.post('/api/v1/rooms', { unit_id: w.branch.id, name: '小舞蹈室', kind: '舞蹈室', capacity: 15, hours }, { token: w.branchStaff.token })
         // A session later today at the branch, with bookings and one admission, for the dashboard.
         const start = new Date(Math.ceil((Date.now() + 90 * 60e3) / 300e3) * 300e3)
         const end = new Date(start.getTime() + 90 * 60e3)
@@ -213,11 +216,16 @@ export default function journeys(ctx) {
         const day = inp(p, 'f-day')
         await day.fill(first)
         await day.press('Enter')
-        await inp(p, 'f-room').fill('舞蹈室')
+        // The room is picked from the branch's rooms, each with its capacity.
+        await pick(p, p.locator('[data-test=f-room]'), '小舞蹈室（容纳 15 人）')
         await p.locator('[data-test=f-repeat] label', { hasText: '每周' }).click()
         await inp(p, 'f-count').fill('8')
         await inp(p, 'f-capacity').fill('20')
         await inp(p, 'f-capacity').press('Tab')
+        // 20 seats in a room for 15: the reason is required before saving.
+        await p.locator('[data-test=over-capacity]').waitFor()
+        assert.equal(await p.locator('[data-test=save-publish]').isDisabled(), true)
+        await inp(p, 'f-capacity-reason').fill('家长在走廊等候，教室内只有学员')
         await p.locator('[data-test=series-preview] tbody tr').nth(7).waitFor()
         await shot(p, 'activity-new')
         await p.locator('[data-test=save-publish]').click()
@@ -229,12 +237,27 @@ export default function journeys(ctx) {
         assert.equal(detail.activity.status, 'published')
         assert.equal(detail.activity.is_course, true)
         assert.equal(detail.activity.sessions.length, 8)
+        assert.equal(detail.activity.sessions[0].room, '小舞蹈室')
+        assert.ok(detail.activity.sessions[0].room_id > 0)
         // The uploaded poster is attached by its file id, and anyone can load it.
         assert.equal(detail.activity.poster_file_id, up.id)
         assert.equal(detail.activity.poster_url, up.url)
         assert.equal((await fetch(server.base + detail.activity.poster_url)).status, 200)
         const lesson1 = detail.activity.sessions[0].id
         w.course = id
+        // The last lesson moves outside the branch: 外部场地 with a free-text place.
+        const last = detail.activity.sessions[7].id
+        await p.locator(`[data-test=edit-session-${last}]`).click()
+        await p.locator('.el-dialog [data-test=f-outside]').click()
+        await inp(p, 'f-outside-place').fill('红荔社区广场')
+        await p.locator('[data-test=session-save]').click()
+        await confirmBox(p, '确定')
+        await toast(p, '场次已修改')
+        const moved = (await api.get(`/api/v1/activities/${id}`)).activity.sessions[7]
+        assert.equal(moved.outside, true)
+        assert.equal(moved.room, '红荔社区广场')
+        assert.equal(moved.room_id ?? null, null)
+        await rows.nth(7).filter({ hasText: '外部场地' }).waitFor()
         // Residents book the course in the mini-program.
         const names = ['李华', '陈静', '赵一鸣']
         for (const [i, n] of names.entries()) {

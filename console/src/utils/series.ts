@@ -19,6 +19,9 @@ export interface SeriesInput {
 export interface DraftSession {
   unit_id: number
   room?: string
+  room_id?: number
+  outside?: boolean
+  capacity_reason?: string
   starts_at: string
   ends_at: string
   capacity?: number
@@ -58,7 +61,7 @@ export function seriesProblems(i: SeriesInput, isCourse: boolean, bookingMode: s
 
 /** A copy of an existing activity as a new draft's form values (sessions moved to start on `firstDay`). */
 export function copySessions(
-  sessions: { unit_id: number; room: string; starts_at: string; ends_at: string; capacity?: number | null }[],
+  sessions: { unit_id: number; room: string; room_id?: number | null; outside?: boolean; starts_at: string; ends_at: string; capacity?: number | null }[],
   firstDay: string,
 ): DraftSession[] {
   if (!sessions.length) return []
@@ -72,7 +75,10 @@ export function copySessions(
       starts_at: new Date(Date.parse(s.starts_at) + shift).toISOString().replace('.000Z', 'Z'),
       ends_at: new Date(Date.parse(s.ends_at) + shift).toISOString().replace('.000Z', 'Z'),
     }
-    if (s.room) d.room = s.room
+    // The same room (by id), or the same place outside the unit.
+    if (s.room_id != null) d.room_id = s.room_id
+    else if (s.outside && s.room) Object.assign(d, { outside: true, room: s.room })
+    else if (s.room) d.room = s.room
     if (s.capacity != null) d.capacity = s.capacity
     return d
   })
