@@ -216,3 +216,19 @@ test('rooms hand the team on; roombook has it picked', async () => {
   expect(book.data.bookerLabels).toEqual(['团队：小荷舞蹈队', '团队：梅林合唱团', '我自己'])
   expect(book.data.bookerIndex).toBe(1)
 })
+
+test('the invitation as a link: the leader shares a card that opens 我的团队 with the code filled in', async () => {
+  stubRequest({
+    'GET /api/v1/me/teams': mine('verified'),
+    'GET /api/v1/teams/5/join-requests': requests([]),
+    'GET /api/v1/teams/5/members': members
+  })
+  const lead = loadPage('pages/teams/lead', { query: { id: '5' } })
+  await waitFor(() => lead.data.status === 'ok')
+  expect(lead.querySelector('.tl-share')).toBeTruthy()
+  const share = lead.instance.onShareAppMessage()
+  expect(share).toEqual({ title: '邀请你加入梅林合唱团', path: '/pages/teams/mine?code=ABCD2345' })
+  const page = loadPage('pages/teams/mine', { query: { code: 'ABCD2345' } })
+  await waitFor(() => page.data.status === 'ok')
+  expect(page.data.code).toBe('ABCD2345')
+})

@@ -88,6 +88,15 @@ Page(display.page({
     this.load()
   },
 
+  // The invitation as a link: a chat card that opens 我的团队 with the code filled in.
+  onShareAppMessage: function () {
+    const team = this.data.team || {}
+    return {
+      title: i18n.t('tl_invite_title', { name: team.name || '' }),
+      path: '/pages/teams/mine?code=' + encodeURIComponent(team.code || '')
+    }
+  },
+
   onCopyCode: function () {
     wx.setClipboardData({ data: this.data.team.code })
   },

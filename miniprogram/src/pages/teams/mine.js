@@ -19,7 +19,10 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     error: ''
   },
 
-  onLoad: function () {
+  // Opened from a leader's invitation card (?code=): the code is filled in, ready to join.
+  onLoad: function (query) {
+    const code = query && query.code ? decodeURIComponent(query.code) : ''
+    if (code) this.setData({ code: code })
     this.load()
   },
 
