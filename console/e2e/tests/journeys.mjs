@@ -884,6 +884,12 @@ export default function journeys(ctx) {
         await shot(p, 'rooms-booking-queue')
         await p.locator(`[data-test=approve-${b.id}]`).click()
         await toast(p, '已批准')
+        // The room's door code, to print and post at the door for the leader's check-in.
+        await p.locator(`[data-test=door-code-${room.id}]`).click()
+        await p.locator('[data-test=door-code-img]').waitFor()
+        const natural = await p.locator('[data-test=door-code-img]').evaluate((img) => img.naturalWidth)
+        assert.ok(natural > 0, 'the door code image loaded')
+        await p.keyboard.press('Escape')
         const mine = await api.get('/api/v1/me/room-bookings', { token: leader.token })
         assert.equal(mine.items.find((x) => x.id === b.id).status, 'confirmed')
         // The slot is held: another team's request for the same hours is refused by the calendar.
