@@ -14,6 +14,33 @@ async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Value)
     app.call(method, path, Some(token), Some(body)).await
 }
 
+/// Sends every `(token, body)` booking request at the same moment (behind a barrier) and
+/// returns each answer, in order.
+async fn book_at_once(app: &TestApp, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let mut tasks = Vec::new();
+    for (token, body) in requests {
+        let (http, url, barrier) = (app.http.clone(), app.url.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .post(format!("{url}/api/v1/room-bookings"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
 /// A room open every day 08:00–22:00 with the given booking settings.
 async fn room(app: &TestApp, token: &str, name: &str, bookable_by: &str, auto: bool) -> i64 {
     let point = app.unit_id(POINT).await;
@@ -509,34 +536,26 @@ async fn race(app: &TestApp) {
         let team = team(app, id, &format!("竞争团队{i}"), "verified").await;
         leaders.push((t, team));
     }
-    let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
-    let mut tasks = Vec::new();
-    for (i, (token, team)) in leaders.into_iter().enumerate() {
-        // Every request covers 15:00–15:30; starts and ends differ.
-        let (s, e) = slot(
-            app,
-            2,
-            14.0 + (i % 4) as f64 * 0.25,
-            15.5 + (i % 3) as f64 * 0.25,
-        );
-        let body = json!({"room_id": hall, "team_id": team, "starts_at": s, "ends_at": e});
-        let (http, url, barrier) = (app.http.clone(), app.url.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let r = http
-                .post(format!("{url}/api/v1/room-bookings"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap())
-        }));
-    }
+    let requests = leaders
+        .into_iter()
+        .enumerate()
+        .map(|(i, (token, team))| {
+            // Every request covers 15:00–15:30; starts and ends differ.
+            let (s, e) = slot(
+                app,
+                2,
+                14.0 + (i % 4) as f64 * 0.25,
+                15.5 + (i % 3) as f64 * 0.25,
+            );
+            (
+                token,
+                json!({"room_id": hall, "team_id": team, "starts_at": s, "ends_at": e}),
+            )
+        })
+        .collect();
+    let answers = book_at_once(app, requests).await;
     let mut won = 0;
-    for t in tasks {
-        let (s, v) = t.await.unwrap();
+    for (s, v) in answers {
         match s {
             200 => won += 1,
             409 => assert_eq!(v["error"]["code"], "room_clash", "{v}"),
@@ -570,35 +589,19 @@ async fn weekly_limit_race(app: &TestApp) {
     let hall = room(app, &staff, "限时排练厅", "teams", true).await;
     let (leader, leader_id) = app.sign_in("rbw-leader").await;
     let choir = team(app, leader_id, "限时合唱团", "verified").await;
-    const REQUESTS: usize = 10;
-    let barrier = Arc::new(tokio::sync::Barrier::new(REQUESTS));
-    let mut tasks = Vec::new();
-    for i in 0..REQUESTS {
-        // Ten separate hours of one day, 09:00–19:00: no two clash.
-        let (s, e) = slot(app, 2, 9.0 + i as f64, 10.0 + i as f64);
-        let body = json!({"room_id": hall, "team_id": choir, "starts_at": s, "ends_at": e});
-        let (http, url, barrier, token) = (
-            app.http.clone(),
-            app.url.clone(),
-            barrier.clone(),
-            leader.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let r = http
-                .post(format!("{url}/api/v1/room-bookings"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap())
-        }));
-    }
+    // Ten separate hours of one day, 09:00–19:00: no two clash.
+    let requests = (0..10)
+        .map(|i| {
+            let (s, e) = slot(app, 2, 9.0 + i as f64, 10.0 + i as f64);
+            (
+                leader.clone(),
+                json!({"room_id": hall, "team_id": choir, "starts_at": s, "ends_at": e}),
+            )
+        })
+        .collect();
+    let answers = book_at_once(app, requests).await;
     let mut won = 0;
-    for t in tasks {
-        let (s, v) = t.await.unwrap();
+    for (s, v) in answers {
         match s {
             200 => won += 1,
             422 | 409 => assert_eq!(v["error"]["code"], "room_weekly_limit", "{v}"),
