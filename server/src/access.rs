@@ -128,12 +128,15 @@ pub enum Action {
     /// Record a third-party assessment and report; also needs an assignment to the round or
     /// object (`check_assigned`).
     ThirdPartyAssess,
+    /// Curate the unit's resource library (数字资源库): create, edit, publish or withdraw,
+    /// feature and order resources. Whoever runs the unit's activities (D237).
+    ManageLibrary,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -168,6 +171,7 @@ impl Action {
         Action::ManageEvaluation,
         Action::SpotCheck,
         Action::ThirdPartyAssess,
+        Action::ManageLibrary,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -225,6 +229,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ModerateReports
                 | ManageRooms
                 | ManageTeams
+                | ManageLibrary
                 | ReadEvaluation
                 | SelfAssess
         ),
@@ -592,6 +597,16 @@ mod tests {
         assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_ok());
         assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), false).is_err());
         assert!(check_assigned(&center, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_err());
+    }
+
+    #[test]
+    fn library_is_curated_by_activity_runners() {
+        let point = caller(Role::PointCoordinator, "/1/4/17/");
+        assert!(check(&point, Action::ManageLibrary, &unit("/1/4/17/")).is_ok());
+        assert!(check(&point, Action::ManageLibrary, &unit("/1/4/")).is_err());
+        let district = caller(Role::DistrictSupervisor, "/1/");
+        assert!(check(&district, Action::ManageLibrary, &unit("/1/4/")).is_err());
+        assert!(action_names(Role::CenterStaff).contains(&"manage_library".to_string()));
     }
 
     #[test]

@@ -52,6 +52,19 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// The staff console: where its built assets are, its browser sessions.
     pub console: ConsoleSettings,
+    /// Online programmes and the resource library (issue 17).
+    pub online: OnlineSettings,
+}
+
+/// `[online]`: what the mini-program may open in a `web-view`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OnlineSettings {
+    /// The business domains (业务域名) configured for the mini-program in the WeChat admin
+    /// console (开发管理 → 开发设置 → 业务域名), e.g. `live.example.cn`. Live pages, replays and
+    /// library links must be `https://` on one of them; empty: only WeChat Channels links.
+    /// `CULTUREHUB_BUSINESS_DOMAINS`, comma-separated.
+    pub business_domains: Vec<String>,
 }
 
 /// `[metrics]`: `/metrics` on its own address (reachable only by the monitoring system), or
@@ -413,6 +426,7 @@ impl Default for Settings {
             naming: NamingSettings::default(),
             storage: StorageSettings::default(),
             console: ConsoleSettings::default(),
+            online: OnlineSettings::default(),
         }
     }
 }
@@ -699,6 +713,13 @@ impl Settings {
                 .split(',')
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty())
+                .collect();
+        }
+        if let Some(v) = get("CULTUREHUB_BUSINESS_DOMAINS") {
+            self.online.business_domains = v
+                .split(',')
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
                 .collect();
         }
         if let Some(v) = get("CULTUREHUB_METRICS_LISTEN") {

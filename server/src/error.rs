@@ -615,6 +615,11 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "team_already_performer",
         "This team is already a performer of this activity.",
     ),
+    // Online programmes and the library
+    (
+        "domain_not_allowed",
+        "This address is not on one of the mini-program's configured business domains, so the mini-program cannot open it.",
+    ),
     // Rooms (场地)
     (
         "room_clash",

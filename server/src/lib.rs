@@ -53,6 +53,8 @@ pub mod identity;
 pub mod images;
 /// Text input checked once for every request: control characters, blank names.
 pub mod input;
+/// The resource library (数字资源库): curated links to media hosted elsewhere, views, ratings.
+pub mod library;
 /// The cultural menu (点单): items, orders, delivery, votes.
 /// The ledgers (台账): a workbook per unit and year or month, evidence and completeness.
 pub mod ledger;
@@ -63,6 +65,8 @@ pub mod metrics;
 pub mod notice;
 /// WeChat subscribe messages through a durable outbox.
 pub mod notify;
+/// Online and hybrid activities: live link, replay, and when each is shown.
+pub mod online;
 /// The network of units.
 pub mod org;
 /// The staff register and dual dispatch (双派), counted for staffing and coverage.

@@ -64,6 +64,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
         }
     }
     let room_bookings = crate::room_bookings::export(db, user_id).await?;
+    let library = crate::library::export(db, user_id).await?;
     let ratings = sqlx::query(
         "SELECT a.title, r.score, r.comment, r.comment_status, r.created_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
          WHERE r.user_id = $1 ORDER BY r.id",
@@ -123,6 +124,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "for": r.get::<Option<String>, _>("member"),
             "answers": answered.get(&r.get::<i64, _>("id")).cloned().unwrap_or_default(),
         })).collect::<Vec<_>>(),
+        "library": library,
         "ratings": ratings.iter().map(|r| json!({
             "activity": r.get::<String, _>("title"),
             "score": r.get::<i64, _>("score"),
@@ -199,6 +201,7 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         .fetch_all(&mut *tx)
         .await?;
     crate::feedback::recount_ratings(&mut tx, &rated).await?;
+    crate::library::erase(&mut tx, user_id).await?;
     sqlx::query("UPDATE demands SET description = '（已注销用户的需求）', visibility = 'rejected' WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

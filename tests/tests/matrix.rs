@@ -36,6 +36,10 @@ const PUBLIC: &[&str] = &[
     "console_login_code_status",
     "console_dev_login",
     "console_dev_accounts",
+    "online_list",
+    "activity_online_get",
+    "library_list",
+    "library_get",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -97,6 +101,9 @@ const SELF: &[&str] = &[
     "my_room_bookings",
     "room_booking_cancel",
     "room_booking_checkin",
+    // The resource library: counting one's own view, one's own rating.
+    "library_view",
+    "library_rate",
 ];
 
 use Who::*;
@@ -1777,8 +1784,95 @@ fn team_performance_remove_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     })
 }
 
+fn activity_online_set_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (id, _) = draft(w, s).await;
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/activities/{id}/online"),
+            body: Some(json!({"mode": "online", "platform": "channels", "finder_user_name": "sphMatrix1"})),
+        }
+    })
+}
+/// An unpublished Channels video in the library of the point on `s`, made directly.
+async fn fresh_resource(w: &World<'_>, s: Side) -> i64 {
+    let st = w.app.state();
+    let (id, path) = w.app.unit_ref(w.point(s)).await;
+    let r = culturehub::library::Resource {
+        kind: "video".into(),
+        title: "矩阵资源".into(),
+        platform: "channels".into(),
+        finder_user_name: "sphMatrix1".into(),
+        feed_id: "export/matrix".into(),
+        ..Default::default()
+    };
+    let mut tx = st.db.begin().await.unwrap();
+    let rid = culturehub::library::insert(
+        &mut tx,
+        &culturehub::access::UnitRef { id, path },
+        &r,
+        w.users[&CenterAdmin],
+        &st.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    rid
+}
+fn library_manage_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/manage/library")
+}
+fn library_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/manage/library".into(),
+            body: Some(json!({"unit_id": point, "kind": "article", "title": "矩阵图文", "platform": "none", "body": "正文"})),
+        }
+    })
+}
+fn library_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_resource(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/manage/library/{id}"),
+            body: Some(json!({"published": true, "featured": true})),
+        }
+    })
+}
+
 fn cases() -> Vec<Case> {
     vec![
+        Case {
+            op: "activity_online_set",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: activity_online_set_op,
+        },
+        Case {
+            op: "library_manage_list",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_manage_list_op,
+        },
+        Case {
+            op: "library_create",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_create_op,
+        },
+        Case {
+            op: "library_update",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_update_op,
+        },
         Case {
             op: "teams_manage_list",
             allowed: ACTIVITY_MANAGERS,

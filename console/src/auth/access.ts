@@ -33,6 +33,7 @@ export type Action =
   | 'moderate_reports'
   | 'manage_rooms'
   | 'manage_teams'
+  | 'manage_library'
   | 'read_evaluation'
   | 'self_assess'
   | 'score_points'

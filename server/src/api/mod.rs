@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod ledgers;
+pub mod library;
 pub mod menu;
 pub mod org;
 pub mod people;
@@ -64,6 +65,8 @@ pub enum ApiTags {
     People,
     /// 考核评估：指标、考核轮次、逐级评分、第三方评估、督导暗访
     Evaluation,
+    /// 线上活动（直播与回放）与数字资源库
+    Library,
 }
 
 pub type Apis = (
@@ -90,6 +93,7 @@ pub type Apis = (
         evaluation::EvaluationApi,
         teams::TeamsApi,
         room_bookings::RoomBookingsApi,
+        library::LibraryApi,
     ),
 );
 

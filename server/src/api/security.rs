@@ -30,6 +30,9 @@ pub const PUBLIC: &[&str] = &[
     "unit_rooms_busy",
     "unit_teams",
     "team_page",
+    "online_list",
+    "activity_online_get",
+    "library_list",
     "auth_wechat",
     "auth_dev",
     "activity_lottery",
@@ -52,6 +55,7 @@ pub const OPTIONAL: &[&str] = &[
     "demand_get",
     "file_get",
     "file_thumb",
+    "library_get",
 ];
 
 /// Operations that only the console's cookie session can call.
