@@ -57,7 +57,7 @@ export const SCREENS: Screen[] = [
     needs: 'read_activity_data',
     hidden: true,
     component: () => import('./views/ActivityEditView.vue'),
-    ops: ['file_upload', 'file_get', 'file_thumb', 'activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'unit_rooms', 'activity_attendance', 'activity_lottery'],
+    ops: ['file_upload', 'file_get', 'file_thumb', 'activity_get', 'activity_create', 'activity_update', 'activity_publish', 'activity_cancel', 'session_update', 'unit_rooms', 'activity_attendance', 'activity_lottery', 'activity_online_get', 'activity_online_set'],
   },
   {
     name: 'session',
@@ -182,6 +182,15 @@ export const SCREENS: Screen[] = [
     needs: 'manage_teams',
     component: () => import('./views/TeamsView.vue'),
     ops: ['teams_manage_list', 'team_detail', 'team_verify', 'team_decline', 'team_guidance_add', 'team_award_add', 'team_performance_add', 'team_performance_remove', 'team_photos_set', 'stats_teams'],
+  },
+  {
+    name: 'library',
+    path: '/library',
+    title: '数字资源库',
+    icon: 'Collection',
+    needs: 'manage_library',
+    component: () => import('./views/LibraryView.vue'),
+    ops: ['library_manage_list', 'library_create', 'library_update', 'library_get', 'file_upload', 'file_get', 'file_thumb'],
   },
   {
     name: 'training',

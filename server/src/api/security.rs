@@ -31,7 +31,6 @@ pub const PUBLIC: &[&str] = &[
     "unit_teams",
     "team_page",
     "online_list",
-    "activity_online_get",
     "library_list",
     "auth_wechat",
     "auth_dev",
@@ -56,6 +55,7 @@ pub const OPTIONAL: &[&str] = &[
     "file_get",
     "file_thumb",
     "library_get",
+    "activity_online_get",
 ];
 
 /// Operations that only the console's cookie session can call.
