@@ -19,6 +19,13 @@ const ENDPOINTS = {
   orgUnit: { method: 'GET', path: '/api/v1/org/units/{id}', auth: 'none' },
   unitRooms: { method: 'GET', path: '/api/v1/org/units/{id}/rooms', auth: 'none' },
   unitRoomsBusy: { method: 'GET', path: '/api/v1/org/units/{id}/rooms/busy', auth: 'none' },
+  // Online programmes and the resource library (线上活动, 数字资源库)
+  onlineList: { method: 'GET', path: '/api/v1/online', auth: 'none' },
+  activityOnline: { method: 'GET', path: '/api/v1/activities/{id}/online', auth: 'none' },
+  libraryList: { method: 'GET', path: '/api/v1/library', auth: 'none' },
+  libraryGet: { method: 'GET', path: '/api/v1/library/{id}', auth: 'optional' },
+  libraryView: { method: 'POST', path: '/api/v1/library/{id}/view', auth: 'required' },
+  libraryRate: { method: 'PUT', path: '/api/v1/library/{id}/rating', auth: 'required', sends: ['score', 'comment'] },
   // Art teams (社团风采, 我的团队)
   unitTeams: { method: 'GET', path: '/api/v1/org/units/{id}/teams', auth: 'none' },
   teamPage: { method: 'GET', path: '/api/v1/teams/{id}', auth: 'none' },

@@ -122,6 +122,23 @@ const checks = {
     if (['heavy', 'medium', 'light'].indexOf(o.type) < 0) return refuse('vibrateShort', o, 'parameter.type should be heavy, medium or light')
     return true
   },
+  // WeChat Channels (视频号): the account id is the `sph…` id from 视频号助手.
+  getChannelsLiveInfo: function (o) {
+    o = o || {}
+    if (!/^sph[A-Za-z0-9]+$/.test(String(o.finderUserName || ''))) return refuse('getChannelsLiveInfo', o, 'finderUserName should be the sph… id')
+    return true
+  },
+  openChannelsLive: function (o) {
+    o = o || {}
+    if (!/^sph[A-Za-z0-9]+$/.test(String(o.finderUserName || ''))) return refuse('openChannelsLive', o, 'finderUserName should be the sph… id')
+    return true
+  },
+  openChannelsActivity: function (o) {
+    o = o || {}
+    if (!/^sph[A-Za-z0-9]+$/.test(String(o.finderUserName || ''))) return refuse('openChannelsActivity', o, 'finderUserName should be the sph… id')
+    if (!o.feedId) return refuse('openChannelsActivity', o, 'feedId is required')
+    return true
+  },
   requestSubscribeMessage: function (o) {
     o = o || {}
     if (!o.tmplIds || !o.tmplIds.length) return refuse('requestSubscribeMessage', o, 'tmplIds is empty')

@@ -144,5 +144,14 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
       this.setData({ mode: 'all' })
     }
     this.load()
+  },
+
+  // 线上活动 and 数字资源库 (issue 17).
+  onOnline: function () {
+    wx.navigateTo({ url: '/pages/online/index' })
+  },
+
+  onLibrary: function () {
+    wx.navigateTo({ url: '/pages/library/index' })
   }
 }))
