@@ -256,7 +256,7 @@ pub struct PublicComment {
     pub created_at: String,
 }
 
-const SELECT: &str = "SELECT r.id, r.unit_id, u.name AS unit_name, u.path AS upath, r.kind, r.title, r.summary, r.body, r.tags, \
+const SELECT: &str = "SELECT r.id, r.unit_id, u.short_name AS unit_name, u.path AS upath, r.kind, r.title, r.summary, r.body, r.tags, \
      r.cover_file_id, r.duration_s, r.platform, r.source_url, r.finder_user_name, r.feed_id, r.published, r.featured, \
      r.sort_order, r.views, r.rating_sum, r.rating_count, r.updated_at, r.published_at \
      FROM library_resources r JOIN org_units u ON u.id = r.unit_id";
@@ -416,7 +416,7 @@ pub fn like_literal(s: &str) -> String {
 pub async fn list(db: &Db, f: &Filter, scope: Option<&Scope>) -> ApiResult<(Vec<ResourceView>, bool)> {
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
-    let mut arg = |v: String, binds: &mut Vec<String>| {
+    let arg = |v: String, binds: &mut Vec<String>| {
         binds.push(v);
         format!("${}", binds.len())
     };

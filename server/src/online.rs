@@ -305,7 +305,7 @@ pub async fn item_state(
 /// first, then upcoming by start, then replays (newest first). `state` narrows the list.
 pub async fn list(db: &Db, path: &str, state: Option<&str>, now: Ts) -> ApiResult<Vec<OnlineItem>> {
     let rows = sqlx::query(&format!(
-        "SELECT a.id, a.title, a.kind, a.poster_url, u.id AS unit_id, u.name AS unit_name, \
+        "SELECT a.id, a.title, a.kind, a.poster_url, u.id AS unit_id, u.short_name AS unit_name, \
          o.{} FROM activity_online o JOIN activities a ON a.id = o.activity_id \
          JOIN org_units u ON u.id = a.organizer_unit_id \
          WHERE a.status IN ('published','finished') AND a.audience = 'public' AND u.path LIKE $1 \

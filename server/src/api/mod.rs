@@ -248,6 +248,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 evaluation::EvaluationApi,
                 teams::TeamsApi,
                 room_bookings::RoomBookingsApi,
+                library::LibraryApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",
