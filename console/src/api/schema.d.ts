@@ -88,6 +88,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/activities/{id}/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The online part of a published public activity and its state now (anyone); staff who
+         *     may read the activity's data also see it for drafts and staff-only activities.
+         */
+        get: operations["activity_online_get"];
+        /**
+         * Sets an activity's online part (`ManageActivities` at the organizer): `mode` offline
+         *     (removes it), online or hybrid; WeChat Channels (`finder_user_name`) or a web page on a
+         *     configured business domain (`422 domain_not_allowed` otherwise). Watching needs no booking.
+         */
+        put: operations["activity_online_set"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/{id}/partners/{unit_id}/confirm": {
         parameters: {
             query?: never;
@@ -1384,6 +1409,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published resources (public): by `kind`, `unit_id` (and the units below), a whole `tag`
+         *     and text `q` in title, summary and tags; featured first, then the curators' order.
+         */
+        get: operations["library_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/library/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One published resource with its article text and published comments; with a credential
+         *     also the caller's own rating. Reading counts no view (`library_view` does).
+         */
+        get: operations["library_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/library/{id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rates a published resource 1–5 with an optional comment (signed in); rating again
+         *     changes one's rating. A comment WeChat's check does not pass cleanly is held.
+         */
+        put: operations["library_rate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/library/{id}/view": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Counts the caller's view of a published resource: once per person and China day, so the
+         *     mini-program may call it on every open (signed in).
+         */
+        post: operations["library_view"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/manage/activities": {
         parameters: {
             query?: never;
@@ -1416,6 +1521,50 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/manage/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resources in the caller's scope for curating (`ManageLibrary`), unpublished included;
+         *     `unit_id` narrows to a unit and below.
+         */
+        get: operations["library_manage_list"];
+        put?: never;
+        /**
+         * Adds a resource to a unit's library (`ManageLibrary` at the unit); unpublished unless
+         *     `published` is true.
+         */
+        post: operations["library_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/manage/library/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edits, publishes or withdraws (`published`), features or orders a resource
+         *     (`ManageLibrary` at its unit). Fields left out stay as they are.
+         */
+        patch: operations["library_update"];
         trace?: never;
     };
     "/api/v1/manage/sessions": {
@@ -1933,6 +2082,26 @@ export interface paths {
         put?: never;
         /** Reject an order with a reason (main center). */
         post: operations["menu_order_reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Online and hybrid activities open to the public, with their state now: live first,
+         *     then upcoming (soonest first), then replays. `unit_id` narrows to a unit and below.
+         */
+        get: operations["online_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3631,6 +3800,17 @@ export interface components {
             /** @description The caller's bookings for this activity. */
             my_bookings: components["schemas"]["BookingView"][];
         };
+        /** ActivityOnline */
+        ActivityOnline: {
+            /** Format: int64 */
+            activity_id: number;
+            ends_at?: string | null;
+            /** @description Null for an offline activity. */
+            online?: (components["schemas"]["OnlineView"] & unknown) | null;
+            starts_at?: string | null;
+            /** @description `upcoming`, `live`, `replay` or `ended`; null when offline or without sessions. */
+            state?: string | null;
+        };
         /** ActivityPatch */
         ActivityPatch: {
             description?: string | null;
@@ -5209,6 +5389,16 @@ export interface components {
             quota: number;
             title: string;
         };
+        /** NewLibraryRating */
+        NewLibraryRating: {
+            /** @description Optional, ≤ 300 characters; shown after WeChat's content check passes. */
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description 1–5.
+             */
+            score: number;
+        };
         /** NewMember */
         NewMember: {
             /** @description `YYYY-MM-DD`. */
@@ -5272,6 +5462,48 @@ export interface components {
             target_id: number;
             /** @description `rating` (a public comment) or `demand`. */
             target_kind: string;
+        };
+        /** NewResource */
+        NewResource: {
+            /** @description An article's text (shown in the mini-program itself). */
+            body?: string | null;
+            /**
+             * Format: int64
+             * @description An uploaded public image (`POST /api/v1/files`) of a unit where the caller may upload.
+             */
+            cover_file_id?: number | null;
+            /**
+             * Format: int64
+             * @description Seconds, for video, audio and courses.
+             */
+            duration_s?: number | null;
+            /** @description Shown first (精选). */
+            featured?: boolean | null;
+            feed_id?: string | null;
+            finder_user_name?: string | null;
+            /** @description `video`, `audio`, `article`, `course` or `gallery`. */
+            kind?: string | null;
+            /**
+             * @description `web` (a page on a business domain in a `web-view`), `channels` (a Channels video) or
+             *     `none` (an article shown from `body`).
+             */
+            platform?: string | null;
+            published?: boolean | null;
+            /**
+             * Format: int64
+             * @description Lower first among equals; default 0.
+             */
+            sort_order?: number | null;
+            source_url?: string | null;
+            summary?: string | null;
+            /** @description At most 5, each ≤ 10 characters, no commas. */
+            tags?: string[] | null;
+            title?: string | null;
+            /**
+             * Format: int64
+             * @description The unit the resource belongs to (its curators).
+             */
+            unit_id: number;
         };
         /** NewRoom */
         NewRoom: {
@@ -5473,6 +5705,68 @@ export interface components {
             token: string;
         };
         /**
+         * OnlineInput
+         * @description The online part of an activity as staff set it.
+         */
+        OnlineInput: {
+            /** @description The Channels account's id (`sph…`, from 视频号助手), for `channels`. */
+            finder_user_name?: string | null;
+            /** @description For `web`: the live page, `https://` on a configured business domain. */
+            live_url?: string | null;
+            /** @description `offline` (removes the online part), `online` or `hybrid` (at a venue and online). */
+            mode: string;
+            /**
+             * @description `channels` (WeChat Channels live) or `web` (a page on a business domain). Needed unless
+             *     offline.
+             */
+            platform?: string | null;
+            /** @description For `channels`: the replay video's feed id, once there is one. */
+            replay_feed_id?: string | null;
+            /** @description A replay page, `https://` on a configured business domain. */
+            replay_url?: string | null;
+        };
+        /**
+         * OnlineItem
+         * @description One online activity in the list, with its state now.
+         */
+        OnlineItem: {
+            /** Format: int64 */
+            activity_id: number;
+            ends_at: string;
+            finder_user_name: string;
+            kind: string;
+            live_url: string;
+            mode: string;
+            organizer_name: string;
+            /** Format: int64 */
+            organizer_unit_id: number;
+            platform: string;
+            poster_url: string;
+            replay_feed_id: string;
+            replay_url: string;
+            /** @description The session the state refers to: the live one, the next one, or the last one. */
+            starts_at: string;
+            /** @description `upcoming`, `live`, `replay` or `ended`. */
+            state: string;
+            title: string;
+        };
+        /** OnlineList */
+        OnlineList: {
+            items: components["schemas"]["OnlineItem"][];
+        };
+        /**
+         * OnlineView
+         * @description What the mini-program needs to show and open an online activity.
+         */
+        OnlineView: {
+            finder_user_name: string;
+            live_url: string;
+            mode: string;
+            platform: string;
+            replay_feed_id: string;
+            replay_url: string;
+        };
+        /**
          * OpeningHours
          * @description One weekday's opening span, China Standard Time.
          */
@@ -5619,6 +5913,14 @@ export interface components {
         ProfilePatch: {
             display_name: string;
         };
+        /** PublicComment */
+        PublicComment: {
+            comment: string;
+            created_at: string;
+            name: string;
+            /** Format: int64 */
+            score: number;
+        };
         /** PublicRating */
         PublicRating: {
             comment: string;
@@ -5654,6 +5956,17 @@ export interface components {
             comment?: string | null;
             /** Format: int64 */
             score?: number | null;
+        };
+        /** RatingSaved */
+        RatingSaved: {
+            /** @description `none`, `published` or `held` (waits for staff). */
+            comment_status: string;
+            /** Format: double */
+            rating_average?: number | null;
+            /** Format: int64 */
+            rating_count: number;
+            /** Format: int64 */
+            score: number;
         };
         /** Reason */
         Reason: {
@@ -5804,6 +6117,148 @@ export interface components {
         /** Resolve */
         Resolve: {
             resolution: string;
+        };
+        /**
+         * ResourceDetail
+         * @description A resource with its article text (the detail).
+         */
+        ResourceDetail: {
+            body: string;
+            /** @description Published comments, newest first, names masked. */
+            comments: components["schemas"]["PublicComment"][];
+            /** Format: int64 */
+            cover_file_id?: number | null;
+            /** @description `/api/v1/files/{id}` of the cover. */
+            cover_url?: string | null;
+            /** Format: int64 */
+            duration_s?: number | null;
+            featured: boolean;
+            feed_id: string;
+            finder_user_name: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            /** @description 视频, 音频, 图文, 课程资料, 数字展厅. */
+            kind_label: string;
+            my_comment?: string | null;
+            /**
+             * Format: int64
+             * @description The caller's own rating, when signed in and rated.
+             */
+            my_score?: number | null;
+            platform: string;
+            published: boolean;
+            published_at?: string | null;
+            /**
+             * Format: double
+             * @description One decimal; null before the first rating.
+             */
+            rating_average?: number | null;
+            /** Format: int64 */
+            rating_count: number;
+            /** Format: int64 */
+            sort_order: number;
+            source_url: string;
+            summary: string;
+            tags: string[];
+            title: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            updated_at: string;
+            /** Format: int64 */
+            views: number;
+        };
+        /**
+         * ResourceInput
+         * @description A resource as staff write it; on update every field is optional.
+         */
+        ResourceInput: {
+            /** @description An article's text (shown in the mini-program itself). */
+            body?: string | null;
+            /**
+             * Format: int64
+             * @description An uploaded public image (`POST /api/v1/files`) of a unit where the caller may upload.
+             */
+            cover_file_id?: number | null;
+            /**
+             * Format: int64
+             * @description Seconds, for video, audio and courses.
+             */
+            duration_s?: number | null;
+            /** @description Shown first (精选). */
+            featured?: boolean | null;
+            feed_id?: string | null;
+            finder_user_name?: string | null;
+            /** @description `video`, `audio`, `article`, `course` or `gallery`. */
+            kind?: string | null;
+            /**
+             * @description `web` (a page on a business domain in a `web-view`), `channels` (a Channels video) or
+             *     `none` (an article shown from `body`).
+             */
+            platform?: string | null;
+            published?: boolean | null;
+            /**
+             * Format: int64
+             * @description Lower first among equals; default 0.
+             */
+            sort_order?: number | null;
+            source_url?: string | null;
+            summary?: string | null;
+            /** @description At most 5, each ≤ 10 characters, no commas. */
+            tags?: string[] | null;
+            title?: string | null;
+        };
+        /** ResourcePage */
+        ResourcePage: {
+            has_more: boolean;
+            items: components["schemas"]["ResourceView"][];
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            page_size: number;
+        };
+        /**
+         * ResourceView
+         * @description A resource as shown (residents see only published ones).
+         */
+        ResourceView: {
+            /** Format: int64 */
+            cover_file_id?: number | null;
+            /** @description `/api/v1/files/{id}` of the cover. */
+            cover_url?: string | null;
+            /** Format: int64 */
+            duration_s?: number | null;
+            featured: boolean;
+            feed_id: string;
+            finder_user_name: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            /** @description 视频, 音频, 图文, 课程资料, 数字展厅. */
+            kind_label: string;
+            platform: string;
+            published: boolean;
+            published_at?: string | null;
+            /**
+             * Format: double
+             * @description One decimal; null before the first rating.
+             */
+            rating_average?: number | null;
+            /** Format: int64 */
+            rating_count: number;
+            /** Format: int64 */
+            sort_order: number;
+            source_url: string;
+            summary: string;
+            tags: string[];
+            title: string;
+            /** Format: int64 */
+            unit_id: number;
+            unit_name: string;
+            updated_at: string;
+            /** Format: int64 */
+            views: number;
         };
         /** @enum {string} */
         Role: "volunteer" | "point_coordinator" | "branch_staff" | "center_staff" | "center_admin" | "district_supervisor" | "evaluator";
@@ -7180,6 +7635,13 @@ export interface components {
             /** Format: int64 */
             width: number;
         };
+        /** ViewCounted */
+        ViewCounted: {
+            /** @description False when this person's view today was already counted. */
+            counted: boolean;
+            /** Format: int64 */
+            views: number;
+        };
         /** @enum {string} */
         Visibility: "public" | "staff";
         /** VolunteerHours */
@@ -7885,6 +8347,207 @@ export interface operations {
             /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activity_online_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActivityOnline"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activity_online_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OnlineInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActivityOnline"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16218,6 +16881,392 @@ export interface operations {
             };
         };
     };
+    library_list: {
+        parameters: {
+            query?: {
+                /** @description `video`, `audio`, `article`, `course` or `gallery`. */
+                kind?: string;
+                page?: number;
+                page_size?: number;
+                q?: string;
+                tag?: string;
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ResourcePage"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ResourceDetail"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewLibraryRating"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RatingSaved"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ViewCounted"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     manage_activities: {
         parameters: {
             query: {
@@ -16362,6 +17411,344 @@ export interface operations {
             /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_manage_list: {
+        parameters: {
+            query?: {
+                kind?: string;
+                page?: number;
+                page_size?: number;
+                q?: string;
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ResourcePage"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewResource"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ResourceView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    library_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ResourceInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ResourceView"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credential, or it is no longer valid (`unauthenticated`, `session_invalid`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed (`body_too_large`, `details.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong `Content-Type` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); `Retry-After` and `details.retry_after` say when to retry. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19807,6 +21194,74 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable or the request took too long (`service_unavailable`, `timeout`); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    online_list: {
+        parameters: {
+            query?: {
+                /** @description `upcoming`, `live`, `replay` or `ended`. */
+                state?: string;
+                unit_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OnlineList"];
+                };
+            };
+            /** @description Malformed request (`invalid_body`, `invalid_path`, a bad header, …). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description Valid syntax, invalid values (`validation_failed`, `details.param` for parameters). */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
