@@ -740,6 +740,8 @@ pub struct BrowseQuery {
     pub to: Option<String>,
     pub q: Option<String>,
     pub near: Option<(f64, f64)>,
+    /// Only activities with an online part (online or hybrid, D230).
+    pub online: bool,
     pub page: i64,
     pub page_size: i64,
 }
@@ -797,6 +799,9 @@ pub async fn browse_rows(db: &Db, q: &BrowseQuery, now: &str) -> ApiResult<(Vec<
     }
     if let Some(t) = &q.to {
         add(" AND s.starts_at < $?", t.clone(), &mut sql);
+    }
+    if q.online {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM activity_online ao WHERE ao.activity_id = a.id)");
     }
     if let Some(text) = &q.q {
         add(

@@ -116,6 +116,27 @@ async fn online_programmes(app: &TestApp) {
         1
     );
 
+    // The browse filter: only activities with an online part.
+    let (other_id, _) = app
+        .activity(Act {
+            title: "线下书法课",
+            ..Default::default()
+        })
+        .await;
+    let browse_ids = |v: &Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["activity_id"].as_i64().unwrap())
+            .collect()
+    };
+    let (s, v) = app.get("/api/v1/activities?online=true", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(browse_ids(&v), vec![id]);
+    let (_, v) = app.get("/api/v1/activities", None).await;
+    assert!(browse_ids(&v).contains(&other_id));
+
     let (s, list) = app.get("/api/v1/online", None).await;
     assert_eq!(s, 200, "{list}");
     let item = list["items"]

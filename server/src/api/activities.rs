@@ -200,6 +200,8 @@ impl ActivitiesApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "50")))] page_size: Query<
             Option<i64>,
         >,
+        /// `true`: only online and hybrid activities (watch without booking).
+        online: Query<Option<bool>>,
     ) -> Result<super::CachedJson<BrowsePage>> {
         let caller = st.maybe_caller(req).await?;
         if let Some(k) = kind.0.as_deref() {
@@ -219,8 +221,9 @@ impl ActivitiesApi {
         // The anonymous page (live seat counts included) is served from memory until anything
         // it shows changes; the caller's own status is laid over it fresh. The key is built from
         // the request alone, so a hit touches no database at all.
+        let online = online.0.unwrap_or(false);
         let key = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
             unit_id.0,
             kind.0,
             date_from.0,
@@ -229,6 +232,7 @@ impl ActivitiesApi {
             near,
             page.0,
             page_size.0,
+            online,
             &crate::time::fmt(now)[..16]
         );
         let cached = st.pages.get(&key);
@@ -246,6 +250,7 @@ impl ActivitiesApi {
                     near,
                     page.0,
                     page_size.0,
+                    online,
                 )
                 .await?;
                 let page = browse_page(&st, &query, now).await?;
@@ -914,6 +919,7 @@ async fn browse_query(
     near: Option<(f64, f64)>,
     page: Option<i64>,
     page_size: Option<i64>,
+    online: bool,
 ) -> Result<BrowseQuery, ApiError> {
     let unit_path = match unit_id {
         Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
@@ -933,6 +939,7 @@ async fn browse_query(
         to,
         q: q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         near,
+        online,
         page: page.unwrap_or(1),
         page_size: page_size.unwrap_or(20),
     };

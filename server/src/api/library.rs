@@ -189,6 +189,8 @@ impl LibraryApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        // The browse list's online filter shows it (or no longer does).
+        st.browse_changed();
         Ok(Json(activity_online(&st, id.0).await?))
     }
 
