@@ -980,5 +980,52 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'library and online (issue 17): a point coordinator adds an article to the 数字资源库 and publishes it; branch staff make an activity a Channels live',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.coord)
+        await p.locator('[data-screen=library]').click()
+        await p.locator('[data-test=library-table]').waitFor()
+        await p.locator('[data-test=library-new]').click()
+        await p.locator('[data-test=library-form-kind] .el-radio-button', { hasText: '图文' }).click()
+        await inp(p, 'library-title').fill('红荔社区的非遗故事')
+        await inp(p, 'library-tags').fill('非遗，社区')
+        await p.locator('[data-test=library-platform] .el-radio', { hasText: '正文' }).click()
+        await inp(p, 'library-body').fill('很久以前，红荔路上……')
+        await p.locator('[data-test=library-save]').click()
+        await toast(p, '已添加（未发布）')
+        const row = p.locator('[data-test=library-table] tbody tr', { hasText: '红荔社区的非遗故事' })
+        await row.waitFor()
+        const mine = await api.get(`/api/v1/manage/library?unit_id=${w.point.id}`, { token: w.coord.token })
+        const r = mine.items.find((x) => x.title === '红荔社区的非遗故事')
+        assert.ok(r && !r.published)
+        assert.deepEqual(r.tags, ['非遗', '社区'])
+        await p.locator(`[data-test=library-publish-${r.id}]`).click()
+        await toast(p, '已发布')
+        const pub = await api.get('/api/v1/library?kind=article')
+        assert.ok(pub.items.some((x) => x.id === r.id))
+        await shot(p, 'library')
+
+        const a = await api.post(
+          '/api/v1/activities',
+          { title: '线上书法讲座', kind: 'lecture', organizer_unit_id: w.branch.id, booking_mode: 'none', sessions: [{ unit_id: w.branch.id, room: '多功能厅', starts_at: new Date(Date.now() + 3 * 86400e3).toISOString(), ends_at: new Date(Date.now() + 3 * 86400e3 + 5400e3).toISOString() }] },
+          { token: w.branchStaff.token },
+        )
+        const q = await page()
+        await scanSignIn(q, server, api, w.branchStaff)
+        await q.goto(`${server.consoleUrl}activities/${a.id}`)
+        await q.locator('[data-test=online-card]').waitFor()
+        await q.locator('[data-test=online-mode] .el-radio-button', { hasText: '线上线下同步' }).click()
+        await inp(q, 'online-finder').fill('sphFutian01')
+        await q.locator('[data-test=online-save]').click()
+        await toast(q, '线上设置已保存')
+        const o = await api.get(`/api/v1/activities/${a.id}/online`, { token: w.branchStaff.token })
+        assert.equal(o.online.mode, 'hybrid')
+        assert.equal(o.online.finder_user_name, 'sphFutian01')
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }
