@@ -424,12 +424,14 @@ pub async fn rename_unit(
 }
 
 /// Tables that copy a unit's path so a scope is one prefix match; moving a unit rewrites them.
-const PATH_COPIES: [&str; 5] = [
+const PATH_COPIES: [&str; 6] = [
     "sessions",
     "assignments",
     "ratings",
     "demands",
     "menu_orders",
+    // A point's library resources go with it (issue 17).
+    "library_resources",
 ];
 
 /// Moves a service point to another branch. Its history moves with it: sessions, duty, feedback,
