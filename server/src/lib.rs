@@ -53,11 +53,11 @@ pub mod identity;
 pub mod images;
 /// Text input checked once for every request: control characters, blank names.
 pub mod input;
-/// The resource library (数字资源库): curated links to media hosted elsewhere, views, ratings.
-pub mod library;
 /// The cultural menu (点单): items, orders, delivery, votes.
 /// The ledgers (台账): a workbook per unit and year or month, evidence and completeness.
 pub mod ledger;
+/// The resource library (数字资源库): curated links to media hosted elsewhere, views, ratings.
+pub mod library;
 pub mod menu;
 /// Prometheus metrics.
 pub mod metrics;

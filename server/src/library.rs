@@ -120,7 +120,11 @@ pub fn split_tags(t: &str) -> Vec<String> {
 }
 
 /// `base` with `i` applied, checked as a whole. Pure: the business domains are passed in.
-pub fn merge(base: &Resource, i: &ResourceInput, business_domains: &[String]) -> ApiResult<Resource> {
+pub fn merge(
+    base: &Resource,
+    i: &ResourceInput,
+    business_domains: &[String],
+) -> ApiResult<Resource> {
     let mut r = base.clone();
     if let Some(k) = &i.kind {
         r.kind = k.clone();
@@ -146,7 +150,9 @@ pub fn merge(base: &Resource, i: &ResourceInput, business_domains: &[String]) ->
     }
     if let Some(d) = i.duration_s {
         if !(0..=24 * 3600).contains(&d) {
-            return Err(ApiError::validation("时长应在 0 到 24 小时之间（单位：秒）"));
+            return Err(ApiError::validation(
+                "时长应在 0 到 24 小时之间（单位：秒）",
+            ));
         }
         r.duration_s = Some(d);
     }
@@ -165,7 +171,8 @@ pub fn merge(base: &Resource, i: &ResourceInput, business_domains: &[String]) ->
     }
     match r.platform.as_str() {
         "web" => {
-            r.source_url = crate::online::check_web_url(&r.source_url, business_domains, "资源网址")?;
+            r.source_url =
+                crate::online::check_web_url(&r.source_url, business_domains, "资源网址")?;
             r.finder_user_name.clear();
             r.feed_id.clear();
         }
@@ -179,7 +186,9 @@ pub fn merge(base: &Resource, i: &ResourceInput, business_domains: &[String]) ->
         _ => {
             // Shown from its own text: only an article can be.
             if r.kind != "article" {
-                return Err(ApiError::validation("除图文外，资源需要网页地址或视频号视频"));
+                return Err(ApiError::validation(
+                    "除图文外，资源需要网页地址或视频号视频",
+                ));
             }
             if r.body.is_empty() {
                 return Err(ApiError::validation("图文资源需要正文"));
@@ -294,7 +303,10 @@ fn view_of(r: &sqlx::any::AnyRow) -> ResourceView {
 }
 
 /// The stored resource, its unit and its fields as `Resource` (for updates).
-pub async fn load(db: &Db, id: i64) -> ApiResult<(crate::access::UnitRef, Resource, ResourceView, String)> {
+pub async fn load(
+    db: &Db,
+    id: i64,
+) -> ApiResult<(crate::access::UnitRef, Resource, ResourceView, String)> {
     let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
@@ -413,7 +425,11 @@ pub fn like_literal(s: &str) -> String {
 }
 
 /// One page (and whether more follow): featured first, then by sort order, newest first.
-pub async fn list(db: &Db, f: &Filter, scope: Option<&Scope>) -> ApiResult<(Vec<ResourceView>, bool)> {
+pub async fn list(
+    db: &Db,
+    f: &Filter,
+    scope: Option<&Scope>,
+) -> ApiResult<(Vec<ResourceView>, bool)> {
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let arg = |v: String, binds: &mut Vec<String>| {
@@ -473,7 +489,10 @@ pub async fn list(db: &Db, f: &Filter, scope: Option<&Scope>) -> ApiResult<(Vec<
 /// Counts a view: once per person, resource and China day (D234). The row's primary key is
 /// the guard, so concurrent calls count once; the counter moves only when the row is new.
 pub async fn record_view(db: &Db, id: i64, user_id: i64, now: Ts) -> ApiResult<bool> {
-    let day = now.with_timezone(&crate::time::cst()).format("%Y-%m-%d").to_string();
+    let day = now
+        .with_timezone(&crate::time::cst())
+        .format("%Y-%m-%d")
+        .to_string();
     let mut tx = db.begin().await?;
     let published: Option<i64> =
         sqlx::query_scalar("SELECT published FROM library_resources WHERE id = $1")
@@ -557,11 +576,13 @@ pub async fn recount(tx: &mut crate::db::Tx, id: i64) -> ApiResult<()> {
 }
 
 pub async fn mine(db: &Db, id: i64, user_id: i64) -> ApiResult<Option<(i64, String)>> {
-    let r = sqlx::query("SELECT score, comment FROM library_ratings WHERE resource_id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let r = sqlx::query(
+        "SELECT score, comment FROM library_ratings WHERE resource_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
     Ok(r.map(|r| (r.get("score"), r.get("comment"))))
 }
 
@@ -625,10 +646,12 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<serde_json::Value> {
 /// Erasure: comments others could read are cleared (scores stay in the averages, as for
 /// activity ratings) and the record of what the person opened is deleted (the counts stay).
 pub async fn erase(tx: &mut crate::db::Tx, user_id: i64) -> ApiResult<()> {
-    sqlx::query("UPDATE library_ratings SET comment = '', comment_status = 'none' WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE library_ratings SET comment = '', comment_status = 'none' WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM library_views WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
@@ -664,7 +687,9 @@ mod tests {
         let mut bad = video();
         bad.source_url = Some("https://elsewhere.example.cn/v/1".into());
         assert_eq!(
-            merge(&Resource::default(), &bad, &domains()).unwrap_err().code,
+            merge(&Resource::default(), &bad, &domains())
+                .unwrap_err()
+                .code,
             "domain_not_allowed"
         );
         let mut bad = video();
@@ -682,16 +707,25 @@ mod tests {
     fn platforms() {
         let mut c = video();
         c.platform = Some("channels".into());
-        assert!(merge(&Resource::default(), &c, &domains()).is_err(), "needs the account and feed");
+        assert!(
+            merge(&Resource::default(), &c, &domains()).is_err(),
+            "needs the account and feed"
+        );
         c.finder_user_name = Some("sphXyz9".into());
         c.feed_id = Some("export/abc".into());
         let r = merge(&Resource::default(), &c, &domains()).unwrap();
         assert_eq!(r.source_url, "", "a Channels video keeps no web address");
         let mut a = video();
         a.platform = Some("none".into());
-        assert!(merge(&Resource::default(), &a, &domains()).is_err(), "only articles have no link");
+        assert!(
+            merge(&Resource::default(), &a, &domains()).is_err(),
+            "only articles have no link"
+        );
         a.kind = Some("article".into());
-        assert!(merge(&Resource::default(), &a, &domains()).is_err(), "an article needs its text");
+        assert!(
+            merge(&Resource::default(), &a, &domains()).is_err(),
+            "an article needs its text"
+        );
         a.body = Some("正文".into());
         assert!(merge(&Resource::default(), &a, &domains()).is_ok());
     }

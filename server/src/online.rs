@@ -367,7 +367,10 @@ mod tests {
     #[test]
     fn state_follows_the_clock() {
         let one = [(t(0), t(2))];
-        assert_eq!(live_state(&one, t(-1), true).unwrap().0, LiveState::Upcoming);
+        assert_eq!(
+            live_state(&one, t(-1), true).unwrap().0,
+            LiveState::Upcoming
+        );
         assert_eq!(live_state(&one, t(0), true).unwrap().0, LiveState::Live);
         assert_eq!(live_state(&one, t(1), false).unwrap().0, LiveState::Live);
         // The end is exclusive.

@@ -111,8 +111,10 @@ async fn online_programmes(app: &TestApp) {
     assert_eq!(v["state"], "upcoming", "{v}");
     assert_eq!(v["online"]["live_url"], "https://live.example.cn/room/7");
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'activity_online_set'")
-            .await,
+        app.count(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'activity_online_set'"
+        )
+        .await,
         1
     );
 
@@ -154,9 +156,17 @@ async fn online_programmes(app: &TestApp) {
     let (_, v) = app.get(&path, None).await;
     assert_eq!(v["state"], "live", "{v}");
     let (_, live) = app.get("/api/v1/online?state=live", None).await;
-    assert!(live["items"].as_array().unwrap().iter().any(|i| i["activity_id"] == id));
+    assert!(live["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["activity_id"] == id));
     let (_, up) = app.get("/api/v1/online?state=upcoming", None).await;
-    assert!(!up["items"].as_array().unwrap().iter().any(|i| i["activity_id"] == id));
+    assert!(!up["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["activity_id"] == id));
     app.clock().advance(90 * 60);
     let (_, v) = app.get(&path, None).await;
     assert_eq!(v["state"], "ended", "{v}");
@@ -187,7 +197,11 @@ async fn online_programmes(app: &TestApp) {
     let (s, _) = put(app, &path, &admin, json!({"mode": "offline"})).await;
     assert_eq!(s, 200);
     let (_, list) = app.get("/api/v1/online", None).await;
-    assert!(!list["items"].as_array().unwrap().iter().any(|i| i["activity_id"] == id));
+    assert!(!list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["activity_id"] == id));
     let (s, v) = app.get("/api/v1/online?state=soon", None).await;
     assert_eq!(error_code(s, &v), "validation_failed");
 }
@@ -201,7 +215,11 @@ fn video(unit: i64) -> Value {
 
 async fn library_curation(app: &TestApp) {
     let (coord, _) = app
-        .staff("o-lib-point", Role::PointCoordinator, "ft-p-yuanling-hongli")
+        .staff(
+            "o-lib-point",
+            Role::PointCoordinator,
+            "ft-p-yuanling-hongli",
+        )
         .await;
     let (other, _) = app
         .staff("o-lib-other", Role::BranchStaff, "ft-b-lianhua")
@@ -242,7 +260,10 @@ async fn library_curation(app: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     let vid = v["id"].as_i64().unwrap();
-    assert_eq!((v["published"].as_bool(), v["kind_label"].as_str()), (Some(false), Some("视频")));
+    assert_eq!(
+        (v["published"].as_bool(), v["kind_label"].as_str()),
+        (Some(false), Some("视频"))
+    );
     let (s, v) = app
         .post(
             "/api/v1/manage/library",
@@ -256,11 +277,18 @@ async fn library_curation(app: &TestApp) {
 
     // Residents see only what is published.
     let (_, list) = app.get("/api/v1/library", None).await;
-    let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![art]);
     let (s, v) = app.get(&format!("/api/v1/library/{vid}"), None).await;
     assert_eq!(error_code(s, &v), "not_found");
-    let (s, _) = app.get(&format!("/api/v1/library/{vid}"), Some(&coord)).await;
+    let (s, _) = app
+        .get(&format!("/api/v1/library/{vid}"), Some(&coord))
+        .await;
     assert_eq!(s, 200, "the curator previews it");
 
     // Publish and feature: featured first.
@@ -273,7 +301,13 @@ async fn library_curation(app: &TestApp) {
     .await;
     assert_eq!(s, 200, "{v}");
     assert!(v["published_at"].is_string());
-    let (s, v) = patch(app, &format!("/api/v1/manage/library/{vid}"), &other, json!({"featured": false})).await;
+    let (s, v) = patch(
+        app,
+        &format!("/api/v1/manage/library/{vid}"),
+        &other,
+        json!({"featured": false}),
+    )
+    .await;
     assert_eq!(error_code(s, &v), "forbidden", "{v}");
     assert_eq!(
         app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'library_resource_published'")
@@ -282,17 +316,28 @@ async fn library_curation(app: &TestApp) {
     );
 
     let ids = |v: &Value| -> Vec<i64> {
-        v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect()
     };
     let (_, v) = app.get("/api/v1/library", None).await;
     assert_eq!(ids(&v), vec![vid, art]);
     let (_, v) = app.get("/api/v1/library?kind=article", None).await;
     assert_eq!(ids(&v), vec![art]);
-    let (_, v) = app.get(&format!("/api/v1/library?unit_id={branch}"), None).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/library?unit_id={branch}"), None)
+        .await;
     assert_eq!(ids(&v).len(), 2, "a branch shows its points' resources");
-    let (_, v) = app.get(&format!("/api/v1/library?unit_id={lianhua}"), None).await;
+    let (_, v) = app
+        .get(&format!("/api/v1/library?unit_id={lianhua}"), None)
+        .await;
     assert!(ids(&v).is_empty());
-    let (_, v) = app.get("/api/v1/library?tag=%E7%B2%A4%E5%89%A7", None).await;
+    let (_, v) = app
+        .get("/api/v1/library?tag=%E7%B2%A4%E5%89%A7", None)
+        .await;
     assert_eq!(ids(&v), vec![vid], "tag 粤剧");
     let (_, v) = app.get("/api/v1/library?tag=%E7%B2%A4", None).await;
     assert!(ids(&v).is_empty(), "a tag matches whole");
@@ -304,9 +349,19 @@ async fn library_curation(app: &TestApp) {
     assert_eq!(error_code(s, &v), "validation_failed");
 
     // Staff lists: unpublished included, within scope only.
-    let (s, v) = app.get(&format!("/api/v1/manage/library?unit_id={point}"), Some(&coord)).await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/library?unit_id={point}"),
+            Some(&coord),
+        )
+        .await;
     assert_eq!((s, ids(&v).len()), (200, 2), "{v}");
-    let (s, v) = app.get(&format!("/api/v1/manage/library?unit_id={point}"), Some(&other)).await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/manage/library?unit_id={point}"),
+            Some(&other),
+        )
+        .await;
     assert_eq!(error_code(s, &v), "forbidden");
     let (s, v) = app.get("/api/v1/manage/library", Some(&other)).await;
     assert_eq!((s, ids(&v).len()), (200, 0), "{v}");
@@ -316,9 +371,16 @@ async fn library_curation(app: &TestApp) {
     let (r2, _) = app.sign_in("o-lib-res2").await;
     let view = format!("/api/v1/library/{vid}/view");
     let (s, v) = app.post(&view, Some(&r1), json!({})).await;
-    assert_eq!((s, v["counted"].as_bool(), v["views"].as_i64()), (200, Some(true), Some(1)), "{v}");
+    assert_eq!(
+        (s, v["counted"].as_bool(), v["views"].as_i64()),
+        (200, Some(true), Some(1)),
+        "{v}"
+    );
     let (_, v) = app.post(&view, Some(&r1), json!({})).await;
-    assert_eq!((v["counted"].as_bool(), v["views"].as_i64()), (Some(false), Some(1)));
+    assert_eq!(
+        (v["counted"].as_bool(), v["views"].as_i64()),
+        (Some(false), Some(1))
+    );
     let (_, v) = app.post(&view, Some(&r2), json!({})).await;
     assert_eq!(v["views"], 2);
     app.clock().advance(24 * 3600);
@@ -330,24 +392,59 @@ async fn library_curation(app: &TestApp) {
     // Ratings: one per person, changed in place; averages follow.
     let rate = format!("/api/v1/library/{vid}/rating");
     let (s, v) = put(app, &rate, &r1, json!({"score": 4, "comment": "讲得清楚"})).await;
-    assert_eq!((s, v["comment_status"].as_str()), (200, Some("published")), "{v}");
+    assert_eq!(
+        (s, v["comment_status"].as_str()),
+        (200, Some("published")),
+        "{v}"
+    );
     let (_, v) = put(app, &rate, &r1, json!({"score": 2})).await;
-    assert_eq!((v["rating_count"].as_i64(), v["rating_average"].as_f64()), (Some(1), Some(2.0)));
-    let (_, v) = put(app, &rate, &r2, json!({"score": 5, "comment": "[review] 看看"})).await;
+    assert_eq!(
+        (v["rating_count"].as_i64(), v["rating_average"].as_f64()),
+        (Some(1), Some(2.0))
+    );
+    let (_, v) = put(
+        app,
+        &rate,
+        &r2,
+        json!({"score": 5, "comment": "[review] 看看"}),
+    )
+    .await;
     assert_eq!(v["comment_status"], "held");
-    assert_eq!((v["rating_count"].as_i64(), v["rating_average"].as_f64()), (Some(2), Some(3.5)));
+    assert_eq!(
+        (v["rating_count"].as_i64(), v["rating_average"].as_f64()),
+        (Some(2), Some(3.5))
+    );
     for body in [json!({"score": 0}), json!({"score": 6})] {
         let (s, v) = put(app, &rate, &r1, body).await;
         assert_eq!(error_code(s, &v), "validation_failed");
     }
-    let (s, v) = put(app, "/api/v1/library/999999/rating", &r1, json!({"score": 3})).await;
+    let (s, v) = put(
+        app,
+        "/api/v1/library/999999/rating",
+        &r1,
+        json!({"score": 3}),
+    )
+    .await;
     assert_eq!(error_code(s, &v), "not_found");
     let (_, d) = app.get(&format!("/api/v1/library/{vid}"), Some(&r1)).await;
-    assert_eq!((d["my_score"].as_i64(), d["views"].as_i64()), (Some(2), Some(3)), "{d}");
-    assert!(d["comments"].as_array().unwrap().is_empty(), "no comment left, the held one hidden: {d}");
+    assert_eq!(
+        (d["my_score"].as_i64(), d["views"].as_i64()),
+        (Some(2), Some(3)),
+        "{d}"
+    );
+    assert!(
+        d["comments"].as_array().unwrap().is_empty(),
+        "no comment left, the held one hidden: {d}"
+    );
 
     // Withdrawn: gone for residents, views and ratings refused.
-    let (s, _) = patch(app, &format!("/api/v1/manage/library/{vid}"), &coord, json!({"published": false})).await;
+    let (s, _) = patch(
+        app,
+        &format!("/api/v1/manage/library/{vid}"),
+        &coord,
+        json!({"published": false}),
+    )
+    .await;
     assert_eq!(s, 200);
     let (s, v) = app.post(&view, Some(&r1), json!({})).await;
     assert_eq!(error_code(s, &v), "not_found");
@@ -366,7 +463,8 @@ async fn library_curation(app: &TestApp) {
         0
     );
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM library_views").await,
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM library_views")
+            .await,
         2,
         "only the first resident's two days remain"
     );

@@ -1790,7 +1790,9 @@ fn activity_online_set_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "PUT",
             path: format!("/api/v1/activities/{id}/online"),
-            body: Some(json!({"mode": "online", "platform": "channels", "finder_user_name": "sphMatrix1"})),
+            body: Some(
+                json!({"mode": "online", "platform": "channels", "finder_user_name": "sphMatrix1"}),
+            ),
         }
     })
 }
@@ -1828,7 +1830,9 @@ fn library_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: "/api/v1/manage/library".into(),
-            body: Some(json!({"unit_id": point, "kind": "article", "title": "矩阵图文", "platform": "none", "body": "正文"})),
+            body: Some(
+                json!({"unit_id": point, "kind": "article", "title": "矩阵图文", "platform": "none", "body": "正文"}),
+            ),
         }
     })
 }

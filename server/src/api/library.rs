@@ -114,7 +114,9 @@ impl LibraryApi {
             state.0.as_deref(),
             &["upcoming", "live", "replay", "ended"],
         )?;
-        let path = unit_path(&st, unit_id.0).await?.unwrap_or_else(|| "/".into());
+        let path = unit_path(&st, unit_id.0)
+            .await?
+            .unwrap_or_else(|| "/".into());
         Ok(Json(OnlineList {
             items: online::list(&st.db, &path, state.0.as_deref(), st.clock.now()).await?,
         }))
@@ -152,7 +154,10 @@ impl LibraryApi {
                 return Err(ApiError::not_found("该活动").into());
             }
         }
-        activity_online(&st, id.0).await.map(Json).map_err(Into::into)
+        activity_online(&st, id.0)
+            .await
+            .map(Json)
+            .map_err(Into::into)
     }
 
     /// Sets an activity's online part (`ManageActivities` at the organizer): `mode` offline
@@ -264,8 +269,17 @@ impl LibraryApi {
 
     /// Counts the caller's view of a published resource: once per person and China day, so the
     /// mini-program may call it on every open (signed in).
-    #[oai(path = "/library/:id/view", method = "post", operation_id = "library_view")]
-    async fn view(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<ViewCounted>> {
+    #[oai(
+        path = "/library/:id/view",
+        method = "post",
+        operation_id = "library_view"
+    )]
+    async fn view(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<ViewCounted>> {
         let caller = st.caller(req).await?;
         let counted = library::record_view(&st.db, id.0, caller.user_id, st.clock.now()).await?;
         let (_, _, v, _) = library::load(&st.db, id.0).await?;
@@ -277,7 +291,11 @@ impl LibraryApi {
 
     /// Rates a published resource 1–5 with an optional comment (signed in); rating again
     /// changes one's rating. A comment WeChat's check does not pass cleanly is held.
-    #[oai(path = "/library/:id/rating", method = "put", operation_id = "library_rate")]
+    #[oai(
+        path = "/library/:id/rating",
+        method = "put",
+        operation_id = "library_rate"
+    )]
     async fn rate(
         &self,
         st: Data<&AppState>,
@@ -286,11 +304,8 @@ impl LibraryApi {
         body: Json<NewLibraryRating>,
     ) -> Result<Json<RatingSaved>> {
         let caller = st.caller(req).await?;
-        let comment = crate::feedback::check_text(
-            body.comment.as_deref().unwrap_or(""),
-            300,
-            "评价内容",
-        )?;
+        let comment =
+            crate::feedback::check_text(body.comment.as_deref().unwrap_or(""), 300, "评价内容")?;
         if !(1..=5).contains(&body.score) {
             return Err(ApiError::validation("评分应为 1 到 5 分").into());
         }
@@ -302,8 +317,7 @@ impl LibraryApi {
         let status = if comment.is_empty() {
             "none"
         } else {
-            match crate::feedback::moderate(&st.wechat, caller.openid.as_deref(), &comment, 2)
-                .await
+            match crate::feedback::moderate(&st.wechat, caller.openid.as_deref(), &comment, 2).await
             {
                 crate::feedback::Verdict::Published => "published",
                 crate::feedback::Verdict::Held(_) => "held",
