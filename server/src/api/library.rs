@@ -247,11 +247,10 @@ impl LibraryApi {
         let caller = st.maybe_caller(req).await?;
         let (unit, _, view, body) = library::load(&st.db, id.0).await?;
         // Unpublished resources exist only for their curators.
-        if !view.published
-            && !caller
-                .as_ref()
-                .is_some_and(|c| crate::access::check(c, Action::ManageLibrary, &unit).is_ok())
-        {
+        let curator = caller
+            .as_ref()
+            .is_some_and(|c| crate::access::check(c, Action::ManageLibrary, &unit).is_ok());
+        if !view.published && !curator {
             return Err(ApiError::not_found("该资源").into());
         }
         let mine = match &caller {
