@@ -128,12 +128,16 @@ pub enum Action {
     /// Record a third-party assessment and report; also needs an assignment to the round or
     /// object (`check_assigned`).
     ThirdPartyAssess,
+    /// Read the culture-cloud send log and download the export file (main center, district).
+    ReadCloudLog,
+    /// Push a snapshot to the culture cloud now (main center).
+    ManageCloud,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 36] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -168,6 +172,8 @@ impl Action {
         Action::ManageEvaluation,
         Action::SpotCheck,
         Action::ThirdPartyAssess,
+        Action::ReadCloudLog,
+        Action::ManageCloud,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -244,7 +250,10 @@ fn allows(role: Role, action: Action) -> bool {
         // The main center scores branches, not points: each level scores only the one below.
         CenterStaff => {
             (allows(BranchStaff, action) && action != ScorePoints)
-                || matches!(action, ManageMenu | ManagePlan | ScoreBranches | SpotCheck)
+                || matches!(
+                    action,
+                    ManageMenu | ManagePlan | ScoreBranches | SpotCheck | ReadCloudLog | ManageCloud
+                )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
@@ -258,6 +267,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadEvaluation
                 | ManageEvaluation
                 | SpotCheck
+                | ReadCloudLog
         ),
         Evaluator => matches!(
             action,
@@ -491,6 +501,23 @@ mod tests {
             ] {
                 assert!(check(&c, a, &unit("/1/9/")).is_err(), "{r:?} {a:?}");
             }
+        }
+    }
+
+    #[test]
+    fn culture_cloud_is_the_main_centers_and_the_districts() {
+        for r in Role::ALL {
+            let c = caller(r, "/1/");
+            let read = matches!(
+                r,
+                Role::CenterStaff | Role::CenterAdmin | Role::DistrictSupervisor
+            );
+            assert_eq!(check(&c, Action::ReadCloudLog, &unit("/1/")).is_ok(), read, "{r:?}");
+            assert_eq!(
+                check(&c, Action::ManageCloud, &unit("/1/")).is_ok(),
+                matches!(r, Role::CenterStaff | Role::CenterAdmin),
+                "{r:?}"
+            );
         }
     }
 

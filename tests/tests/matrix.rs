@@ -36,6 +36,10 @@ const PUBLIC: &[&str] = &[
     "console_login_code_status",
     "console_dev_login",
     "console_dev_accounts",
+    // Open data and the personal calendar link (a token instead of a credential).
+    "open_units",
+    "open_activities",
+    "calendar_feed",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -97,6 +101,9 @@ const SELF: &[&str] = &[
     "my_room_bookings",
     "room_booking_cancel",
     "room_booking_checkin",
+    // One's own calendar link.
+    "me_calendar",
+    "me_calendar_reset",
 ];
 
 use Who::*;
@@ -893,6 +900,34 @@ fn plan_get_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: "/api/v1/plans/2026".into(),
+            body: None,
+        }
+    })
+}
+const CLOUD_READERS: &[Who] = &[CenterStaff, CenterAdmin, DistrictSupervisor];
+fn cloud_sends_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/cloud/pushes".into(),
+            body: None,
+        }
+    })
+}
+fn cloud_export_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/cloud/export?format=csv&table=venues".into(),
+            body: None,
+        }
+    })
+}
+fn cloud_push_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "POST",
+            path: "/api/v1/cloud/pushes".into(),
             body: None,
         }
     })
@@ -2447,6 +2482,29 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: plan_save_op,
+        },
+        // The culture cloud is the whole network's: decided at the root.
+        Case {
+            op: "cloud_sends",
+            allowed: CLOUD_READERS,
+            also_other: CLOUD_READERS,
+            ok: 200,
+            build: cloud_sends_op,
+        },
+        Case {
+            op: "cloud_export",
+            allowed: CLOUD_READERS,
+            also_other: CLOUD_READERS,
+            ok: 200,
+            build: cloud_export_op,
+        },
+        // No endpoint is configured here: whoever may push is told so (409), everyone else 403.
+        Case {
+            op: "cloud_push",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 409,
+            build: cloud_push_op,
         },
         Case {
             op: "plan_items",
