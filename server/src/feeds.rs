@@ -433,7 +433,14 @@ pub fn hash_token(token: &str) -> String {
 
 /// A new feed token for `user_id`, replacing any earlier one (which stops working at once).
 /// Answers the token: it is shown this once, only its hash is kept.
-pub async fn reset_token(tx: &mut Tx, user_id: i64, now: &str) -> ApiResult<String> {
+pub async fn reset_token(db: &Db, user_id: i64, now: &str) -> ApiResult<String> {
+    let mut tx = db.begin().await?;
+    let token = reset_token_in(&mut tx, user_id, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+async fn reset_token_in(tx: &mut Tx, user_id: i64, now: &str) -> ApiResult<String> {
     let token = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),

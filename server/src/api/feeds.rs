@@ -174,18 +174,6 @@ fn host(st: &AppState) -> String {
 }
 
 #[derive(Object)]
-struct UnitsFeed {
-    generated_for: String,
-    items: Vec<FeedUnit>,
-}
-
-#[derive(Object)]
-struct SessionsFeed {
-    generated_for: String,
-    items: Vec<FeedSession>,
-}
-
-#[derive(Object)]
 struct CalendarLink {
     /// Whether the person has a calendar link.
     active: bool,
@@ -316,9 +304,7 @@ impl FeedsApi {
     ) -> Result<Json<CalendarLink>> {
         let caller = st.caller(req).await?;
         let now = st.now();
-        let mut tx = st.db.begin().await?;
-        let token = feeds::reset_token(&mut tx, caller.user_id, &now).await?;
-        tx.commit().await?;
+        let token = feeds::reset_token(&st.db, caller.user_id, &now).await?;
         let path = format!("/api/v1/calendar/{token}.ics");
         Ok(Json(CalendarLink {
             active: true,
