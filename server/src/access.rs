@@ -252,7 +252,12 @@ fn allows(role: Role, action: Action) -> bool {
             (allows(BranchStaff, action) && action != ScorePoints)
                 || matches!(
                     action,
-                    ManageMenu | ManagePlan | ScoreBranches | SpotCheck | ReadCloudLog | ManageCloud
+                    ManageMenu
+                        | ManagePlan
+                        | ScoreBranches
+                        | SpotCheck
+                        | ReadCloudLog
+                        | ManageCloud
                 )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
@@ -512,7 +517,11 @@ mod tests {
                 r,
                 Role::CenterStaff | Role::CenterAdmin | Role::DistrictSupervisor
             );
-            assert_eq!(check(&c, Action::ReadCloudLog, &unit("/1/")).is_ok(), read, "{r:?}");
+            assert_eq!(
+                check(&c, Action::ReadCloudLog, &unit("/1/")).is_ok(),
+                read,
+                "{r:?}"
+            );
             assert_eq!(
                 check(&c, Action::ManageCloud, &unit("/1/")).is_ok(),
                 matches!(r, Role::CenterStaff | Role::CenterAdmin),

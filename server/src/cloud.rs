@@ -444,10 +444,11 @@ pub async fn queue_daily(db: &Db, settings: &CloudSettings, now: Ts) -> ApiResul
     }
     let day = (now + chrono::Duration::hours(8)).format("%Y-%m-%d");
     let key = format!("snapshot:{day}");
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cloud_outbox WHERE dedupe_key = $1")
-        .bind(&key)
-        .fetch_optional(db.pool())
-        .await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM cloud_outbox WHERE dedupe_key = $1")
+            .bind(&key)
+            .fetch_optional(db.pool())
+            .await?;
     if exists.is_some() {
         return Ok(false);
     }
@@ -820,7 +821,10 @@ mod tests {
         }
         let doc = include_str!("../../docs/culture-cloud.md");
         for f in FIELDS {
-            assert!(doc.contains(&format!("`{f}`")), "{f} not in docs/culture-cloud.md");
+            assert!(
+                doc.contains(&format!("`{f}`")),
+                "{f} not in docs/culture-cloud.md"
+            );
         }
     }
 

@@ -21,10 +21,10 @@ pub mod caller_cache;
 pub mod checkin;
 /// Subcommands of the `culturehub` binary.
 pub mod cli;
-/// The culture-cloud connection: aggregate snapshots pushed upward, the send log, file export.
-pub mod cloud;
 /// The client's address, through trusted reverse proxies only.
 pub mod client_ip;
+/// The culture-cloud connection: aggregate snapshots pushed upward, the send log, file export.
+pub mod cloud;
 /// Typed, layered settings.
 pub mod config;
 /// Connections before hyper parses them: control characters in header values marked.
@@ -43,12 +43,12 @@ pub mod evaluation;
 /// Photos and notes attached to held sessions (活动照片台账), and ledger completeness.
 pub mod evidence;
 pub mod export;
-/// Open data feeds (JSON, CSV, iCalendar) and residents' personal calendar feeds.
-pub mod feeds;
 /// Family members residents book for.
 pub mod family;
 /// Ratings, comment moderation and the staff inbox.
 pub mod feedback;
+/// Open data feeds (JSON, CSV, iCalendar) and residents' personal calendar feeds.
+pub mod feeds;
 /// Uploaded files: the `files` table, storing an image, reading it back, attaching it.
 pub mod files;
 /// Sign-in, sessions, role grants, invitations.

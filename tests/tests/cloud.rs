@@ -68,7 +68,11 @@ impl Receiver {
     }
 
     fn script(&self, answers: &[Answer]) {
-        self.state.lock().unwrap().script.extend(answers.iter().copied());
+        self.state
+            .lock()
+            .unwrap()
+            .script
+            .extend(answers.iter().copied());
     }
 
     fn received(&self) -> Vec<Received> {
@@ -148,12 +152,19 @@ async fn pass(app: &TestApp, worker: &str) -> culturehub::cloud::PushReport {
 
 async fn row(app: &TestApp, id: i64) -> (String, i64, Option<i64>, Option<String>) {
     use sqlx::Row;
-    let r = sqlx::query("SELECT status, attempts, last_status, last_error FROM cloud_outbox WHERE id = $1")
-        .bind(id)
-        .fetch_one(app.state().db.pool())
-        .await
-        .unwrap();
-    (r.get("status"), r.get("attempts"), r.get("last_status"), r.get("last_error"))
+    let r = sqlx::query(
+        "SELECT status, attempts, last_status, last_error FROM cloud_outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.state().db.pool())
+    .await
+    .unwrap();
+    (
+        r.get("status"),
+        r.get("attempts"),
+        r.get("last_status"),
+        r.get("last_error"),
+    )
 }
 
 /// Walks every key of a JSON value.
@@ -179,7 +190,12 @@ async fn daily_snapshot_retries_until_the_cloud_takes_it(backend: culturehub_tes
     let (s, v) = app.book(&resident, session, serde_json::json!({})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = app
-        .call("PATCH", "/api/v1/me", Some(&resident), Some(serde_json::json!({"display_name": "张秘密"})))
+        .call(
+            "PATCH",
+            "/api/v1/me",
+            Some(&resident),
+            Some(serde_json::json!({"display_name": "张秘密"})),
+        )
         .await;
     assert!(s == 200 || s == 422, "{s} {v}");
 
@@ -250,7 +266,9 @@ async fn refusals_fail_and_attempts_run_out(backend: culturehub_tests::Backend) 
     let Some((app, receiver)) = start("cloud_refusals", backend, false).await else {
         return;
     };
-    let (staff, _) = app.staff("o-cloud-staff", Role::CenterStaff, "ft-main").await;
+    let (staff, _) = app
+        .staff("o-cloud-staff", Role::CenterStaff, "ft-main")
+        .await;
     assert_eq!(pass(&app, "w1").await, Default::default());
     // A push now goes through first.
     let (s, v) = app
@@ -274,7 +292,11 @@ async fn refusals_fail_and_attempts_run_out(backend: culturehub_tests::Backend) 
     assert_eq!((status.as_str(), attempts, last), ("failed", 1, Some(401)));
 
     // Server errors are retried up to max_attempts (3), then given up.
-    receiver.script(&[Answer::Status(500), Answer::Status(502), Answer::Status(500)]);
+    receiver.script(&[
+        Answer::Status(500),
+        Answer::Status(502),
+        Answer::Status(500),
+    ]);
     let (_, v) = app
         .call("POST", "/api/v1/cloud/pushes", Some(&staff), None)
         .await;
@@ -323,9 +345,15 @@ async fn two_workers_push_each_row_once(backend: culturehub_tests::Backend) {
     };
     let st = app.state();
     for i in 0..4 {
-        culturehub::cloud::enqueue(&st.db, &st.settings.cloud, &format!("manual:t{i}"), None, st.clock.now())
-            .await
-            .unwrap();
+        culturehub::cloud::enqueue(
+            &st.db,
+            &st.settings.cloud,
+            &format!("manual:t{i}"),
+            None,
+            st.clock.now(),
+        )
+        .await
+        .unwrap();
     }
     receiver.script(&[Answer::Slow(200); 6]);
     let second = app.instance(|_| {}).await;
@@ -336,7 +364,11 @@ async fn two_workers_push_each_row_once(backend: culturehub_tests::Backend) {
     let (a, b) = (a.unwrap(), b.unwrap());
     // Four manual pushes and one daily snapshot, each sent exactly once.
     assert_eq!(a.sent + b.sent, 5, "{a:?} {b:?}");
-    let mut deliveries: Vec<String> = receiver.received().into_iter().map(|r| r.delivery).collect();
+    let mut deliveries: Vec<String> = receiver
+        .received()
+        .into_iter()
+        .map(|r| r.delivery)
+        .collect();
     deliveries.sort();
     let n = deliveries.len();
     deliveries.dedup();
@@ -350,7 +382,9 @@ async fn export_file_and_unconfigured_push(backend: culturehub_tests::Backend) {
         return;
     };
     let (_, session) = app.activity(Act::default()).await;
-    let (staff, _) = app.staff("o-cloud-export", Role::CenterStaff, "ft-main").await;
+    let (staff, _) = app
+        .staff("o-cloud-export", Role::CenterStaff, "ft-main")
+        .await;
     let (supervisor, _) = app
         .staff("o-cloud-district", Role::DistrictSupervisor, "ft-main")
         .await;
@@ -376,9 +410,16 @@ async fn export_file_and_unconfigured_push(backend: culturehub_tests::Backend) {
         .iter()
         .any(|a| a["sessions"][0]["session_id"] == session));
 
-    for (table, col) in [("venues", "unit_code"), ("rooms", "room_id"), ("sessions", "attended")] {
+    for (table, col) in [
+        ("venues", "unit_code"),
+        ("rooms", "room_id"),
+        ("sessions", "attended"),
+    ] {
         let (s, h, body) = app
-            .fetch(&format!("/api/v1/cloud/export?format=csv&table={table}"), Some(&staff))
+            .fetch(
+                &format!("/api/v1/cloud/export?format=csv&table={table}"),
+                Some(&staff),
+            )
             .await;
         assert_eq!(s, 200, "{table}");
         assert!(h["content-type"].to_str().unwrap().starts_with("text/csv"));
@@ -394,7 +435,9 @@ async fn export_file_and_unconfigured_push(backend: culturehub_tests::Backend) {
         .get("/api/v1/cloud/export?format=csv&table=people", Some(&staff))
         .await;
     assert_eq!(error_code(s, &v), "validation_failed");
-    let (s, v) = app.get("/api/v1/cloud/export?format=xml", Some(&staff)).await;
+    let (s, v) = app
+        .get("/api/v1/cloud/export?format=xml", Some(&staff))
+        .await;
     assert_eq!(error_code(s, &v), "feed_format_invalid");
     app.finish().await;
 }

@@ -187,11 +187,17 @@ async fn public_feeds(app: &TestApp) {
         .await;
     assert!(ids(&v).contains(&session));
     let (_, v) = app
-        .get(&format!("/api/v1/open/activities?unit_id={branch}&subtree=false"), None)
+        .get(
+            &format!("/api/v1/open/activities?unit_id={branch}&subtree=false"),
+            None,
+        )
         .await;
     assert!(!ids(&v).contains(&session));
     let (_, v) = app
-        .get(&format!("/api/v1/open/activities?unit_id={point}&subtree=false"), None)
+        .get(
+            &format!("/api/v1/open/activities?unit_id={point}&subtree=false"),
+            None,
+        )
         .await;
     assert!(ids(&v).contains(&session));
     let other = app.unit_id("ft-b-nanyuan").await;
@@ -206,10 +212,7 @@ async fn public_feeds(app: &TestApp) {
     assert!(h["content-type"].to_str().unwrap().starts_with("text/csv"));
     let text = String::from_utf8(body).unwrap();
     let mut r = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let titles: Vec<String> = r
-        .records()
-        .map(|rec| rec.unwrap()[2].to_string())
-        .collect();
+    let titles: Vec<String> = r.records().map(|rec| rec.unwrap()[2].to_string()).collect();
     assert!(titles.iter().any(|t| t == TITLE), "{titles:?}");
 
     // iCalendar, parsed strictly.
@@ -220,7 +223,10 @@ async fn public_feeds(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 200);
-    assert!(h["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    assert!(h["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
     let cal = parse_ics(std::str::from_utf8(&body).unwrap());
     let tz = &cal.all("VTIMEZONE")[0];
     assert_eq!(tz.get("TZID"), Some("Asia/Shanghai"));
@@ -228,7 +234,11 @@ async fn public_feeds(app: &TestApp) {
     let ev = cal
         .all("VEVENT")
         .into_iter()
-        .find(|e| e.get("UID").unwrap().starts_with(&format!("session-{session}@")))
+        .find(|e| {
+            e.get("UID")
+                .unwrap()
+                .starts_with(&format!("session-{session}@"))
+        })
         .expect("the session is an event");
     assert_eq!(unescape(ev.get("SUMMARY").unwrap()), TITLE);
     assert_eq!(ev.get("DTSTART"), Some(local(&starts).as_str()));
@@ -256,7 +266,9 @@ async fn public_feeds(app: &TestApp) {
     assert_eq!(error_code(s, &v), "feed_format_invalid");
     let (s, v) = app.get("/api/v1/open/activities?format=xml", None).await;
     assert_eq!(error_code(s, &v), "feed_format_invalid");
-    let (s, v) = app.get("/api/v1/open/activities?unit_id=999999", None).await;
+    let (s, v) = app
+        .get("/api/v1/open/activities?unit_id=999999", None)
+        .await;
     assert_eq!(error_code(s, &v), "not_found");
 }
 
@@ -276,7 +288,12 @@ async fn conditional_requests(app: &TestApp) {
     let (s, _, _) = get_with(app, path, &[("if-modified-since", &lm)]).await;
     assert_eq!(s, 304);
     // If-None-Match wins over If-Modified-Since.
-    let (s, _, _) = get_with(app, path, &[("if-none-match", "\"other\""), ("if-modified-since", &lm)]).await;
+    let (s, _, _) = get_with(
+        app,
+        path,
+        &[("if-none-match", "\"other\""), ("if-modified-since", &lm)],
+    )
+    .await;
     assert_eq!(s, 200);
     // A change: new bytes, a new validator, a full answer to the old one.
     app.clock().advance(2);
@@ -316,7 +333,9 @@ async fn personal_calendar(app: &TestApp) {
     assert_eq!(s, 200, "{v}");
     let url = v["url"].as_str().unwrap().to_string();
     assert!(url.starts_with("/api/v1/calendar/") && url.ends_with(".ics"));
-    let token = url.trim_start_matches("/api/v1/calendar/").trim_end_matches(".ics");
+    let token = url
+        .trim_start_matches("/api/v1/calendar/")
+        .trim_end_matches(".ics");
     assert_eq!(token.len(), 64);
     // Only the hash is kept.
     let stored = app
@@ -350,16 +369,25 @@ async fn personal_calendar(app: &TestApp) {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(error_code(404, &v), "not_found");
     assert_eq!(get_with(app, &new_url, &[]).await.0, 200);
-    assert_eq!(get_with(app, "/api/v1/calendar/not-a-token.ics", &[]).await.0, 404);
+    assert_eq!(
+        get_with(app, "/api/v1/calendar/not-a-token.ics", &[])
+            .await
+            .0,
+        404
+    );
 
     // In my export; gone with my account.
     let (_, export) = app.get("/api/v1/me/export", Some(&me)).await;
-    assert!(export["calendar_feed"]["created_at"].is_string(), "{export}");
+    assert!(
+        export["calendar_feed"]["created_at"].is_string(),
+        "{export}"
+    );
     let (s, _) = app.call("DELETE", "/api/v1/me", Some(&me), None).await;
     assert_eq!(s, 200);
     assert_eq!(get_with(app, &new_url, &[]).await.0, 404);
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM calendar_tokens").await,
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM calendar_tokens")
+            .await,
         0
     );
 }

@@ -45,7 +45,12 @@ enum ExportFile {
     ),
 }
 
-async fn at_root(st: &AppState, req: &Request, caller: &Caller, action: Action) -> ApiResult<UnitRef> {
+async fn at_root(
+    st: &AppState,
+    req: &Request,
+    caller: &Caller,
+    action: Action,
+) -> ApiResult<UnitRef> {
     let root = crate::org::root(&st.db)
         .await?
         .ok_or_else(|| ApiError::not_found("总馆"))?;
@@ -144,9 +149,13 @@ impl CloudApi {
             "csv" => {
                 let t = table.0.unwrap_or_else(|| "sessions".into());
                 if !cloud::CSV_TABLES.contains(&t.as_str()) {
-                    return Err(ApiError::validation("table 只能是 venues、rooms 或 sessions")
-                        .with_details(serde_json::json!({"param": "table", "allowed": cloud::CSV_TABLES}))
-                        .into());
+                    return Err(
+                        ApiError::validation("table 只能是 venues、rooms 或 sessions")
+                            .with_details(
+                                serde_json::json!({"param": "table", "allowed": cloud::CSV_TABLES}),
+                            )
+                            .into(),
+                    );
                 }
                 Ok(ExportFile::Csv(
                     Binary(cloud::csv_table(&snap, &t)?),

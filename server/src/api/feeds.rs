@@ -79,13 +79,17 @@ fn validators() -> Vec<MetaHeader> {
 
 impl poem_openapi::ApiResponse for Feed {
     fn meta() -> MetaResponses {
-        let content = ["application/json; charset=utf-8", "text/csv; charset=utf-8", "text/calendar; charset=utf-8"]
-            .into_iter()
-            .map(|t| MetaMediaType {
-                content_type: t,
-                schema: String::schema_ref(),
-            })
-            .collect();
+        let content = [
+            "application/json; charset=utf-8",
+            "text/csv; charset=utf-8",
+            "text/calendar; charset=utf-8",
+        ]
+        .into_iter()
+        .map(|t| MetaMediaType {
+            content_type: t,
+            schema: String::schema_ref(),
+        })
+        .collect();
         MetaResponses {
             responses: vec![
                 MetaResponse {
@@ -147,7 +151,12 @@ async fn answer(
     let lm = first_seen(st, &etag, st.clock.now()).await;
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
     let last_modified = feeds::http_date(lm);
-    if feeds::not_modified(header("if-none-match"), header("if-modified-since"), &etag, lm) {
+    if feeds::not_modified(
+        header("if-none-match"),
+        header("if-modified-since"),
+        &etag,
+        lm,
+    ) {
         return Feed::NotModified {
             etag,
             last_modified,
@@ -165,7 +174,13 @@ async fn answer(
 
 fn host(st: &AppState) -> String {
     let base = &st.settings.feeds.public_base_url;
-    let h = base.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+    let h = base
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
     if h.is_empty() {
         "culturehub".into()
     } else {
@@ -221,7 +236,11 @@ impl FeedsApi {
 
     /// Open data: upcoming public sessions (开放数据·活动日历) of one unit, of a branch with
     /// its points (`subtree`), or of the whole district, as JSON, CSV or iCalendar.
-    #[oai(path = "/open/activities", method = "get", operation_id = "open_activities")]
+    #[oai(
+        path = "/open/activities",
+        method = "get",
+        operation_id = "open_activities"
+    )]
     async fn activities(
         &self,
         st: Data<&AppState>,
@@ -241,7 +260,8 @@ impl FeedsApi {
             _ => None,
         };
         let now = st.clock.now();
-        let items = feeds::sessions(&st.db, only, &under, now, st.settings.feeds.days_ahead).await?;
+        let items =
+            feeds::sessions(&st.db, only, &under, now, st.settings.feeds.days_ahead).await?;
         let bytes = match f {
             Format::Csv => feeds::sessions_csv(&items)?,
             Format::Ics => {
@@ -249,8 +269,12 @@ impl FeedsApi {
                     Some(id) => crate::org::get_unit(&st.db, id).await?.name,
                     None => "文化活动日历".into(),
                 };
-                feeds::calendar(&name, &feeds::session_events(&items, &host(&st)), day_start(now))
-                    .into_bytes()
+                feeds::calendar(
+                    &name,
+                    &feeds::session_events(&items, &host(&st)),
+                    day_start(now),
+                )
+                .into_bytes()
             }
             Format::Json => serde_json::to_vec(&serde_json::json!({
                 "generated_for": under,
@@ -263,7 +287,11 @@ impl FeedsApi {
 
     /// A resident's own bookings as an iCalendar feed (我的日历订阅), at the unguessable link
     /// from `POST /me/calendar`. An unknown or reset link is `404`.
-    #[oai(path = "/calendar/:token", method = "get", operation_id = "calendar_feed")]
+    #[oai(
+        path = "/calendar/:token",
+        method = "get",
+        operation_id = "calendar_feed"
+    )]
     async fn calendar(
         &self,
         st: Data<&AppState>,
@@ -296,7 +324,11 @@ impl FeedsApi {
     }
 
     /// Make my calendar link, or reset it (重置): the old link stops working at once.
-    #[oai(path = "/me/calendar", method = "post", operation_id = "me_calendar_reset")]
+    #[oai(
+        path = "/me/calendar",
+        method = "post",
+        operation_id = "me_calendar_reset"
+    )]
     async fn me_calendar_reset(
         &self,
         st: Data<&AppState>,
