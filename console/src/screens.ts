@@ -166,6 +166,15 @@ export const SCREENS: Screen[] = [
     ops: ['partner_requests', 'partner_confirm', 'partner_decline'],
   },
   {
+    name: 'cloud',
+    path: '/cloud',
+    title: '文化云上报',
+    icon: 'UploadFilled',
+    needs: 'read_cloud_log',
+    component: () => import('./views/CloudView.vue'),
+    ops: ['cloud_sends', 'cloud_push', 'cloud_export'],
+  },
+  {
     name: 'rooms',
     path: '/rooms',
     title: '场地与日程',

@@ -131,12 +131,16 @@ pub enum Action {
     /// Curate the unit's resource library (数字资源库): create, edit, publish or withdraw,
     /// feature and order resources. Whoever runs the unit's activities (D237).
     ManageLibrary,
+    /// Read the culture-cloud send log and download the export file (main center, district).
+    ReadCloudLog,
+    /// Push a snapshot to the culture cloud now (main center).
+    ManageCloud,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 35] = [
+    XX
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -172,6 +176,8 @@ impl Action {
         Action::SpotCheck,
         Action::ThirdPartyAssess,
         Action::ManageLibrary,
+        Action::ReadCloudLog,
+        Action::ManageCloud,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -249,7 +255,15 @@ fn allows(role: Role, action: Action) -> bool {
         // The main center scores branches, not points: each level scores only the one below.
         CenterStaff => {
             (allows(BranchStaff, action) && action != ScorePoints)
-                || matches!(action, ManageMenu | ManagePlan | ScoreBranches | SpotCheck)
+                || matches!(
+                    action,
+                    ManageMenu
+                        | ManagePlan
+                        | ScoreBranches
+                        | SpotCheck
+                        | ReadCloudLog
+                        | ManageCloud
+                )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
@@ -263,6 +277,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadEvaluation
                 | ManageEvaluation
                 | SpotCheck
+                | ReadCloudLog
         ),
         Evaluator => matches!(
             action,
@@ -496,6 +511,27 @@ mod tests {
             ] {
                 assert!(check(&c, a, &unit("/1/9/")).is_err(), "{r:?} {a:?}");
             }
+        }
+    }
+
+    #[test]
+    fn culture_cloud_is_the_main_centers_and_the_districts() {
+        for r in Role::ALL {
+            let c = caller(r, "/1/");
+            let read = matches!(
+                r,
+                Role::CenterStaff | Role::CenterAdmin | Role::DistrictSupervisor
+            );
+            assert_eq!(
+                check(&c, Action::ReadCloudLog, &unit("/1/")).is_ok(),
+                read,
+                "{r:?}"
+            );
+            assert_eq!(
+                check(&c, Action::ManageCloud, &unit("/1/")).is_ok(),
+                matches!(r, Role::CenterStaff | Role::CenterAdmin),
+                "{r:?}"
+            );
         }
     }
 

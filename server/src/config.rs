@@ -54,7 +54,75 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// Online programmes and the resource library (issue 17).
     pub online: OnlineSettings,
+    /// The culture-cloud connection (国家/广东公共文化云): where aggregate snapshots are pushed.
+    pub cloud: CloudSettings,
+    /// Public open-data feeds and calendars.
+    pub feeds: FeedSettings,
 }
+
+/// `[cloud]`: the push to a culture cloud's docking interface (D220–D223). The clouds publish
+/// no interface, so the endpoint, credentials and field names are configuration. Empty
+/// `endpoint`: nothing is pushed (the file export still works).
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudSettings {
+    /// Name of the receiver, shown in the send log (`guangdong`, `national`, …).
+    pub target: String,
+    /// `https://…` URL the snapshot is POSTed to. Empty: pushing is off.
+    pub endpoint: String,
+    /// Sent as `X-CH-Key` so the receiver knows which secret to check with.
+    pub key_id: String,
+    /// HMAC-SHA256 key: `X-CH-Signature = hex(HMAC(secret, timestamp + "\n" + body))`.
+    pub secret: String,
+    /// Seconds one push may take before it counts as failed (and is retried).
+    pub timeout_secs: u64,
+    /// Tries before a push is given up (`failed`).
+    pub max_attempts: i64,
+    /// Renames of payload field names, `ours = "theirs"` (e.g. `unit_code = "venueCode"`),
+    /// applied at every level of the JSON body.
+    pub field_map: std::collections::BTreeMap<String, String>,
+    /// Queue one snapshot per China day from the background worker.
+    pub daily: bool,
+}
+
+impl Default for CloudSettings {
+    fn default() -> Self {
+        CloudSettings {
+            target: "culture-cloud".into(),
+            endpoint: String::new(),
+            key_id: String::new(),
+            secret: String::new(),
+            timeout_secs: 20,
+            max_attempts: 6,
+            field_map: Default::default(),
+            daily: true,
+        }
+    }
+}
+
+/// `[feeds]`: public open data (D224).
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSettings {
+    /// Feed requests per minute per client address.
+    pub per_minute_per_ip: u32,
+    /// Upcoming activities cover this many days ahead.
+    pub days_ahead: i64,
+    /// The public base URL of the service (`https://culture.example.gov.cn`), for the
+    /// personal calendar link. Empty: the link is given as a path.
+    pub public_base_url: String,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        FeedSettings {
+            per_minute_per_ip: 120,
+            days_ahead: 60,
+            public_base_url: String::new(),
+        }
+    }
+}
+
 
 /// `[online]`: what the mini-program may open in a `web-view`.
 #[derive(Clone, Default, Deserialize)]
@@ -427,6 +495,8 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             console: ConsoleSettings::default(),
             online: OnlineSettings::default(),
+            cloud: CloudSettings::default(),
+            feeds: FeedSettings::default(),
         }
     }
 }
@@ -611,6 +681,15 @@ impl fmt::Debug for Settings {
                     "(set)"
                 },
             )
+            .field("cloud.endpoint", &self.cloud.endpoint)
+            .field(
+                "cloud.secret",
+                &if self.cloud.secret.is_empty() {
+                    "(empty)"
+                } else {
+                    "(set)"
+                },
+            )
             .field(
                 "ticket_key",
                 &if self.ticket_key.is_empty() {
@@ -707,6 +786,18 @@ impl Settings {
         }
         if let Some(v) = get("CULTUREHUB_TICKET_KEY") {
             self.ticket_key = v;
+        }
+        if let Some(v) = get("CULTUREHUB_CLOUD_ENDPOINT") {
+            self.cloud.endpoint = v.trim().to_string();
+        }
+        if let Some(v) = get("CULTUREHUB_CLOUD_KEY_ID") {
+            self.cloud.key_id = v.trim().to_string();
+        }
+        if let Some(v) = get("CULTUREHUB_CLOUD_SECRET") {
+            self.cloud.secret = v;
+        }
+        if let Some(v) = get("CULTUREHUB_PUBLIC_BASE_URL") {
+            self.feeds.public_base_url = v.trim().trim_end_matches('/').to_string();
         }
         if let Some(v) = get("CULTUREHUB_TRUSTED_PROXIES") {
             self.trusted_proxies = v
@@ -919,6 +1010,27 @@ impl Settings {
             });
         }
         self.storage.validate()?;
+        let c = &self.cloud;
+        if !c.endpoint.is_empty() {
+            if !(c.endpoint.starts_with("https://") || c.endpoint.starts_with("http://")) {
+                return Err(ConfigError::Invalid {
+                    key: "cloud.endpoint",
+                    why: format!("'{}' 不是 http(s) 地址", c.endpoint),
+                });
+            }
+            if c.secret.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "cloud.secret",
+                    why: "设置了 cloud.endpoint 却没有签名密钥（CULTUREHUB_CLOUD_SECRET）".into(),
+                });
+            }
+        }
+        if c.max_attempts < 1 || c.timeout_secs == 0 {
+            return Err(ConfigError::Invalid {
+                key: "cloud.max_attempts",
+                why: "max_attempts 与 timeout_secs 至少为 1".into(),
+            });
+        }
         Ok(())
     }
 }

@@ -751,6 +751,15 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "nothing_to_rectify",
         "This spot check asks for no rectification, or it is already recorded.",
     ),
+    // Culture cloud and open data (issue 17)
+    (
+        "cloud_not_configured",
+        "No culture-cloud endpoint is configured; use the export file for a manual upload.",
+    ),
+    (
+        "feed_format_invalid",
+        "Unknown feed format; use json, csv or (for activities) ics.",
+    ),
 ];
 
 #[cfg(test)]

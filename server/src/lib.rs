@@ -23,6 +23,8 @@ pub mod checkin;
 pub mod cli;
 /// The client's address, through trusted reverse proxies only.
 pub mod client_ip;
+/// The culture-cloud connection: aggregate snapshots pushed upward, the send log, file export.
+pub mod cloud;
 /// Typed, layered settings.
 pub mod config;
 /// Connections before hyper parses them: control characters in header values marked.
@@ -45,6 +47,8 @@ pub mod export;
 pub mod family;
 /// Ratings, comment moderation and the staff inbox.
 pub mod feedback;
+/// Open data feeds (JSON, CSV, iCalendar) and residents' personal calendar feeds.
+pub mod feeds;
 /// Uploaded files: the `files` table, storing an image, reading it back, attaching it.
 pub mod files;
 /// Sign-in, sessions, role grants, invitations.

@@ -156,6 +156,10 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
             "at": m.created_at,
             "read": m.read,
         })).collect::<Vec<_>>(),
+        // The link itself is kept only as a hash: we can say that it exists, not what it is.
+        "calendar_feed": crate::feeds::token_created(db, user_id).await?.map(|at| json!({
+            "created_at": at,
+        })),
     });
     Ok(out)
 }
@@ -233,6 +237,11 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     )
     .await?;
     // In-app messages are about the person's bookings: gone with the account.
+    // The personal calendar link stops working.
+    sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM user_messages WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

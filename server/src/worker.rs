@@ -46,6 +46,8 @@ pub struct Report {
     pub reminders: usize,
     pub finished: u64,
     pub outbox: PassReport,
+    /// Culture-cloud pushes (D221).
+    pub cloud: crate::cloud::PushReport,
 }
 
 /// Queues reminders due by `now`: for each configured lead time, confirmed bookings whose
@@ -146,12 +148,29 @@ pub async fn pass_until(st: &AppState, worker_id: &str, stop: &Stop) -> ApiResul
         stop,
     )
     .await?;
+    let cloud = cloud_pass(st, worker_id, now).await?;
     Ok(Report {
         draws,
         reminders,
         finished,
         outbox,
+        cloud,
     })
+}
+
+/// The daily culture-cloud snapshot and due pushes; nothing when no endpoint is configured.
+pub async fn cloud_pass(
+    st: &AppState,
+    worker_id: &str,
+    now: Ts,
+) -> ApiResult<crate::cloud::PushReport> {
+    let settings = &st.settings.cloud;
+    if !crate::cloud::enabled(settings) {
+        return Ok(Default::default());
+    }
+    crate::cloud::queue_daily(&st.db, settings, now).await?;
+    let sink = crate::cloud::HttpPush::new(settings);
+    crate::cloud::work_outbox(&st.db, &sink, settings, worker_id, now).await
 }
 
 /// Runs `pass` every `worker_interval_secs` until `stop` is set; a pass under way ends after

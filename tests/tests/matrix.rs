@@ -40,6 +40,10 @@ const PUBLIC: &[&str] = &[
     "activity_online_get",
     "library_list",
     "library_get",
+    // Open data and the personal calendar link (a token instead of a credential).
+    "open_units",
+    "open_activities",
+    "calendar_feed",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -104,6 +108,9 @@ const SELF: &[&str] = &[
     // The resource library: counting one's own view, one's own rating.
     "library_view",
     "library_rate",
+    // One's own calendar link.
+    "me_calendar",
+    "me_calendar_reset",
 ];
 
 use Who::*;
@@ -900,6 +907,34 @@ fn plan_get_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: "/api/v1/plans/2026".into(),
+            body: None,
+        }
+    })
+}
+const CLOUD_READERS: &[Who] = &[CenterStaff, CenterAdmin, DistrictSupervisor];
+fn cloud_sends_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/cloud/pushes".into(),
+            body: None,
+        }
+    })
+}
+fn cloud_export_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/cloud/export?format=csv&table=venues".into(),
+            body: None,
+        }
+    })
+}
+fn cloud_push_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "POST",
+            path: "/api/v1/cloud/pushes".into(),
             body: None,
         }
     })
@@ -2545,6 +2580,29 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: plan_save_op,
+        },
+        // The culture cloud is the whole network's: decided at the root.
+        Case {
+            op: "cloud_sends",
+            allowed: CLOUD_READERS,
+            also_other: CLOUD_READERS,
+            ok: 200,
+            build: cloud_sends_op,
+        },
+        Case {
+            op: "cloud_export",
+            allowed: CLOUD_READERS,
+            also_other: CLOUD_READERS,
+            ok: 200,
+            build: cloud_export_op,
+        },
+        // No endpoint is configured here: whoever may push is told so (409), everyone else 403.
+        Case {
+            op: "cloud_push",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 409,
+            build: cloud_push_op,
         },
         Case {
             op: "plan_items",

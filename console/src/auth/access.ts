@@ -41,6 +41,8 @@ export type Action =
   | 'manage_evaluation'
   | 'spot_check'
   | 'third_party_assess'
+  | 'read_cloud_log'
+  | 'manage_cloud'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

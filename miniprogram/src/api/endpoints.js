@@ -66,6 +66,8 @@ const ENDPOINTS = {
   deleteMe: { method: 'DELETE', path: '/api/v1/me', auth: 'required' },
   bindPhone: { method: 'POST', path: '/api/v1/me/phone', auth: 'required', sends: ['code'] },
   exportMe: { method: 'GET', path: '/api/v1/me/export', auth: 'required' },
+  myCalendar: { method: 'GET', path: '/api/v1/me/calendar', auth: 'required' },
+  resetMyCalendar: { method: 'POST', path: '/api/v1/me/calendar', auth: 'required' },
   redeemInvitation: { method: 'POST', path: '/api/v1/auth/invitations/redeem', auth: 'required', sends: ['code'] },
   family: { method: 'GET', path: '/api/v1/me/family', auth: 'required' },
   addFamily: {

@@ -49,6 +49,8 @@ module.exports = {
   deleteMe: (opts) => request.call('deleteMe', merge({}, opts)),
   bindPhone: (code, opts) => request.call('bindPhone', merge({ data: { code } }, opts)),
   exportMe: (opts) => request.call('exportMe', merge({}, opts)),
+  myCalendar: (opts) => request.call('myCalendar', merge({}, opts)),
+  resetMyCalendar: (opts) => request.call('resetMyCalendar', merge({}, opts)),
   redeemInvitation: (code, opts) =>
     request.call('redeemInvitation', merge({ data: { code } }, opts)),
   family: (opts) => request.call('family', merge({}, opts)),

@@ -9,6 +9,7 @@ const KEYS = {
   bookingPrefix: 'ch_booking_', // last loaded copy of one booking
   ticketPrefix: 'ch_ticket_', // last loaded copy of one ticket (QR), for a weak signal
   staffUnit: 'ch_staff_unit', // the unit a staff member last worked on (id)
+  calendarUrl: 'ch_calendar_url', // {url, created_at}: my calendar link, shown once by the service
   // offline check-in (utils/offline-checkin.js); all of them start with checkinPrefix
   checkinPrefix: 'ch_checkin_',
   checkinListPrefix: 'ch_checkin_list_', // one session's list, until its expires_at
@@ -47,6 +48,7 @@ function remove(key) {
 function clearPersonal() {
   remove(KEYS.session)
   remove(KEYS.staffUnit)
+  remove(KEYS.calendarUrl)
   remove(KEYS.bookings)
   keys().forEach(function (k) {
     if (k.indexOf(KEYS.bookingPrefix) === 0 || k.indexOf(KEYS.ticketPrefix) === 0 || k.indexOf(KEYS.checkinPrefix) === 0) {

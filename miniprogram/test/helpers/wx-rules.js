@@ -13,7 +13,9 @@
 //    tab-bar page; switchTab: only tab-bar pages, without a query; reLaunch: a registered page;
 //  - storage: one key at most 1 MB, everything at most 10 MB (setStorageSync throws);
 //  - vibrateShort: `type` is required (heavy, medium, light);
-//  - requestSubscribeMessage: at most 3 template ids.
+//  - requestSubscribeMessage: at most 3 template ids;
+//  - addPhoneCalendar: a `title`, and `startTime` (and `endTime`) as whole Unix seconds — a
+//    JavaScript millisecond time would put the event tens of thousands of years ahead.
 const fs = require('fs')
 const path = require('path')
 
@@ -143,6 +145,18 @@ const checks = {
     o = o || {}
     if (!o.tmplIds || !o.tmplIds.length) return refuse('requestSubscribeMessage', o, 'tmplIds is empty')
     if (o.tmplIds.length > 3) return refuse('requestSubscribeMessage', o, 'at most 3 template ids at a time')
+    return true
+  },
+  addPhoneCalendar: function (o) {
+    o = o || {}
+    if (!o.title) return refuse('addPhoneCalendar', o, 'parameter.title should be String')
+    const secs = function (v) {
+      return typeof v === 'number' && Number.isInteger(v) && v > 1e9 && v < 1e10
+    }
+    if (!secs(o.startTime)) return refuse('addPhoneCalendar', o, 'parameter.startTime should be Unix seconds (' + o.startTime + ')')
+    if (o.endTime !== undefined && (!secs(o.endTime) || o.endTime < o.startTime)) {
+      return refuse('addPhoneCalendar', o, 'parameter.endTime should be Unix seconds after startTime')
+    }
     return true
   }
 }

@@ -59,7 +59,8 @@ test('the guide lists every kind of data collected and every privacy interface u
     [/wx\.(setClipboardData|getClipboardData)/, '剪贴板'],
     [/wx\.(getLocation|chooseLocation)/, '位置'],
     [/getPhoneNumber/, '手机号'],
-    [/wx\.saveImageToPhotosAlbum/, '相册']
+    [/wx\.saveImageToPhotosAlbum/, '相册'],
+    [/wx\.addPhoneCalendar/, '日历']
   ]
   needs.forEach(([re, kind]) => {
     if (re.test(used)) expect([kind, all.includes(kind)]).toEqual([kind, true])

@@ -59,6 +59,9 @@ const MAY_REFUSE: &[&str] = &["console_dev_login", "file_get", "file_thumb"];
 /// Development-only operations: `404 route_not_found` where development sign-in is off.
 const DEV_ONLY: &[&str] = &["auth_dev", "console_dev_login", "console_dev_accounts"];
 
+/// Reads limited per client address (`429`): the public open-data and calendar feeds.
+const RATE_LIMITED_READS: &[&str] = &["open_units", "open_activities", "calendar_feed"];
+
 fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -94,6 +97,9 @@ pub fn error_statuses(op: &MetaOperation) -> Vec<u16> {
     }
     if op.request.is_some() {
         s.push(415);
+    }
+    if RATE_LIMITED_READS.contains(&id) {
+        s.push(429);
     }
     if CONFLICTING_READS.contains(&id) {
         s.push(409);

@@ -6,11 +6,13 @@ pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod checkin;
+pub mod cloud;
 pub mod console;
 pub mod contract;
 pub mod demand;
 pub mod evaluation;
 pub mod feedback;
+pub mod feeds;
 pub mod files;
 pub mod ledgers;
 pub mod library;
@@ -94,6 +96,8 @@ pub type Apis = (
         teams::TeamsApi,
         room_bookings::RoomBookingsApi,
         library::LibraryApi,
+        cloud::CloudApi,
+        feeds::FeedsApi,
     ),
 );
 
@@ -249,6 +253,8 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 teams::TeamsApi,
                 room_bookings::RoomBookingsApi,
                 library::LibraryApi,
+                cloud::CloudApi,
+                feeds::FeedsApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",

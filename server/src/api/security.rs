@@ -43,6 +43,9 @@ pub const PUBLIC: &[&str] = &[
     "console_login_code_status",
     "console_dev_login",
     "console_dev_accounts",
+    "open_units",
+    "open_activities",
+    "calendar_feed",
 ];
 
 /// Public operations that add the caller's own data when a credential is sent, and uploaded

@@ -33,8 +33,26 @@ function view(b) {
     confirmed: b.status === 'confirmed' && !b.checked_in_at,
     // attended (checked in): may rate it; the server enforces the rating period
     canRate: b.status === 'confirmed' && !!b.checked_in_at,
-    createdAt: format.formatDateTime(b.created_at)
+    createdAt: format.formatDateTime(b.created_at),
+    // 添加到手机日历: a seat that is held or may still be (not a cancelled one)
+    canCalendar: active && !!b.starts_at,
+    startsAt: b.starts_at,
+    endsAt: b.is_course ? '' : b.ends_at
   }
+}
+
+// wx.addPhoneCalendar takes whole Unix seconds.
+function calendarEvent(b) {
+  const ev = {
+    title: b.title,
+    startTime: Math.floor(Date.parse(b.startsAt) / 1000),
+    location: [b.place, b.room].filter(Boolean).join(' '),
+    description: i18n.t('bd_cal_description'),
+    alarm: true,
+    alarmOffset: 3600
+  }
+  if (b.endsAt) ev.endTime = Math.floor(Date.parse(b.endsAt) / 1000)
+  return ev
 }
 
 Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
@@ -191,6 +209,33 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   onOpenActivity: function () {
     wx.navigateTo({ url: '/pages/activity/detail?id=' + this.data.b.activityId })
+  },
+
+  // 添加到手机日历. A refusal of the calendar permission offers WeChat's settings page; a
+  // cancel in the system dialog says nothing.
+  onAddCalendar: function () {
+    const b = this.data.b
+    wx.addPhoneCalendar(Object.assign(calendarEvent(b), {
+      success: function () {
+        wx.showToast({ title: i18n.t('bd_cal_added'), icon: 'success' })
+      },
+      fail: function (err) {
+        const msg = String((err && err.errMsg) || '')
+        if (/cancel/i.test(msg)) return
+        if (/auth|deny|denied|permission/i.test(msg)) {
+          ui.confirm({
+            title: i18n.t('bd_cal_denied_title'),
+            content: i18n.t('bd_cal_denied'),
+            confirmText: i18n.t('bd_cal_settings'),
+            cancelText: i18n.t('bd_cal_later')
+          }).then(function (ok) {
+            if (ok) wx.openSetting({})
+          })
+          return
+        }
+        wx.showToast({ title: i18n.t('bd_cal_failed'), icon: 'none' })
+      }
+    }))
   },
 
   // BookingView carries no coordinates: look the session up in its activity.
