@@ -140,7 +140,7 @@ pub enum Action {
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    XX
+    pub const ALL: [Action; 37] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
