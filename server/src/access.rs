@@ -128,12 +128,22 @@ pub enum Action {
     /// Record a third-party assessment and report; also needs an assignment to the round or
     /// object (`check_assigned`).
     ThirdPartyAssess,
+    /// Review providers and their offerings (供给方审核): approve, return, suspend. Main center.
+    ReviewProviders,
+    /// Browse the procurement catalogue and request an offering for the unit (采购申请); see
+    /// the unit's procurement orders.
+    Procure,
+    /// Approve and record a purchase against a budget held at the unit, and deliver it. The
+    /// main center for any unit; a branch within the budget the main center gave it.
+    ApprovePurchase,
+    /// Give units their procurement budgets (main center).
+    ManageBudgets,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 38] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -168,6 +178,10 @@ impl Action {
         Action::ManageEvaluation,
         Action::SpotCheck,
         Action::ThirdPartyAssess,
+        Action::ReviewProviders,
+        Action::Procure,
+        Action::ApprovePurchase,
+        Action::ManageBudgets,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -227,6 +241,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ManageTeams
                 | ReadEvaluation
                 | SelfAssess
+                | Procure
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -239,12 +254,22 @@ fn allows(role: Role, action: Action) -> bool {
                         | ExportLedger
                         | Grant(PointCoordinator)
                         | Grant(BranchStaff)
+                        | ManageMenu
+                        | ApprovePurchase
                 )
         }
         // The main center scores branches, not points: each level scores only the one below.
         CenterStaff => {
             (allows(BranchStaff, action) && action != ScorePoints)
-                || matches!(action, ManageMenu | ManagePlan | ScoreBranches | SpotCheck)
+                || matches!(
+                    action,
+                    ManageMenu
+                        | ManagePlan
+                        | ScoreBranches
+                        | SpotCheck
+                        | ReviewProviders
+                        | ManageBudgets
+                )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
@@ -413,6 +438,17 @@ pub fn subtree_sql(col: &str, prefix: &str) -> String {
         return "1=0".into();
     }
     format!("({col} >= '{prefix}' AND {col} < '{}')", path_upper(prefix))
+}
+
+/// A provider (供给方) holds no grant: it is a signed-in person linked to one provider record,
+/// and may see and answer only what belongs to that record (D240). `mine` is the caller's own
+/// provider id, if any; `owner` the provider the offering or order belongs to.
+pub fn check_provider(mine: Option<i64>, owner: i64) -> Result<(), ApiError> {
+    if mine == Some(owner) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 /// A role-level permission narrowed to what the caller was personally assigned: a third-party
@@ -592,6 +628,30 @@ mod tests {
         assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_ok());
         assert!(check_assigned(&ev, Action::ThirdPartyAssess, &unit("/1/4/"), false).is_err());
         assert!(check_assigned(&center, Action::ThirdPartyAssess, &unit("/1/4/"), true).is_err());
+    }
+
+    #[test]
+    fn branches_run_their_own_menu_and_buy_within_their_subtree() {
+        let b = caller(Role::BranchStaff, "/1/4/");
+        assert!(check(&b, Action::ManageMenu, &unit("/1/4/")).is_ok());
+        assert!(check(&b, Action::ManageMenu, &unit("/1/")).is_err());
+        assert!(check(&b, Action::ManageMenu, &unit("/1/5/")).is_err());
+        assert!(check(&b, Action::ApprovePurchase, &unit("/1/4/")).is_ok());
+        assert!(check(&b, Action::ApprovePurchase, &unit("/1/5/")).is_err());
+        assert!(check(&b, Action::ManageBudgets, &unit("/1/4/")).is_err());
+        assert!(check(&b, Action::ReviewProviders, &unit("/1/")).is_err());
+        let p = caller(Role::PointCoordinator, "/1/4/17/");
+        assert!(check(&p, Action::Procure, &unit("/1/4/17/")).is_ok());
+        assert!(check(&p, Action::ApprovePurchase, &unit("/1/4/17/")).is_err());
+        assert!(check(&p, Action::ManageMenu, &unit("/1/4/17/")).is_err());
+        let c = caller(Role::CenterStaff, "/1/");
+        assert!(check(&c, Action::ManageBudgets, &unit("/1/")).is_ok());
+        assert!(check(&c, Action::ReviewProviders, &unit("/1/")).is_ok());
+        let d = caller(Role::DistrictSupervisor, "/1/");
+        assert!(check(&d, Action::ApprovePurchase, &unit("/1/")).is_err());
+        assert!(check_provider(Some(3), 3).is_ok());
+        assert!(check_provider(Some(3), 4).is_err());
+        assert!(check_provider(None, 4).is_err());
     }
 
     #[test]

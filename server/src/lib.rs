@@ -33,6 +33,10 @@ pub mod console;
 pub mod db;
 /// Residents' demand requests and their loop back to activities.
 pub mod demand;
+/// Cultural procurement: orders, purchases against budgets in fen, spend.
+pub mod procurement;
+/// Providers (供给方), their offerings, review and record.
+pub mod providers;
 /// The one error shape.
 pub mod error;
 /// Tiered evaluation (考核评估): templates, rounds, scores, third-party assessments, spot checks.

@@ -17,6 +17,7 @@ pub mod menu;
 pub mod org;
 pub mod people;
 pub mod plans;
+pub mod procurement;
 pub mod reports;
 pub mod room_bookings;
 pub mod rooms;
@@ -64,6 +65,8 @@ pub enum ApiTags {
     People,
     /// 考核评估：指标、考核轮次、逐级评分、第三方评估、督导暗访
     Evaluation,
+    /// 供给方、服务项目、文化采购与采购预算
+    Procurement,
 }
 
 pub type Apis = (
@@ -90,6 +93,7 @@ pub type Apis = (
         evaluation::EvaluationApi,
         teams::TeamsApi,
         room_bookings::RoomBookingsApi,
+        procurement::ProcurementApi,
     ),
 );
 
@@ -244,6 +248,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 evaluation::EvaluationApi,
                 teams::TeamsApi,
                 room_bookings::RoomBookingsApi,
+                procurement::ProcurementApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",
