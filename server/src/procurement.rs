@@ -21,7 +21,7 @@ fn date(s: &str) -> ApiResult<chrono::NaiveDate> {
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
-pub struct NewOrder {
+pub struct NewProcurementOrder {
     pub offering_id: i64,
     /// The requesting branch or point (the venue).
     pub unit_id: i64,
@@ -32,7 +32,7 @@ pub struct NewOrder {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Order {
+pub struct ProcurementOrder {
     pub id: i64,
     pub offering_id: i64,
     pub title: String,
@@ -61,7 +61,7 @@ pub struct Order {
 }
 
 /// Places an order for an approved offering of an approved provider.
-pub async fn create(db: &Db, by: i64, unit: &UnitRef, n: &NewOrder, now: &str) -> ApiResult<i64> {
+pub async fn create(db: &Db, by: i64, unit: &UnitRef, n: &NewProcurementOrder, now: &str) -> ApiResult<i64> {
     date(&n.requested_date)?;
     let r = sqlx::query(
         "SELECT o.provider_id, o.status, p.status AS p_status FROM offerings o JOIN providers p ON p.id = o.provider_id WHERE o.id = $1",
@@ -100,8 +100,8 @@ const ORDER_SELECT: &str = "SELECT po.*, f.title, f.kind, f.price_fen, p.name AS
      FROM procurement_orders po JOIN offerings f ON f.id = po.offering_id JOIN providers p ON p.id = po.provider_id \
      JOIN org_units u ON u.id = po.unit_id";
 
-fn order_from(r: &sqlx::any::AnyRow) -> Order {
-    Order {
+fn order_from(r: &sqlx::any::AnyRow) -> ProcurementOrder {
+    ProcurementOrder {
         id: r.get("id"),
         offering_id: r.get("offering_id"),
         title: r.get("title"),
@@ -126,7 +126,7 @@ fn order_from(r: &sqlx::any::AnyRow) -> Order {
 }
 
 /// Orders of the caller's scope, under `unit_path`.
-pub async fn list(db: &Db, scope: &Scope, unit_path: &str) -> ApiResult<Vec<Order>> {
+pub async fn list(db: &Db, scope: &Scope, unit_path: &str) -> ApiResult<Vec<ProcurementOrder>> {
     let rows = sqlx::query(&format!(
         "{ORDER_SELECT} WHERE {} AND {} ORDER BY po.id DESC LIMIT 500",
         scope.sql("po.unit_path"),
@@ -138,7 +138,7 @@ pub async fn list(db: &Db, scope: &Scope, unit_path: &str) -> ApiResult<Vec<Orde
 }
 
 /// One provider's orders: never another provider's (the query is by the caller's own id).
-pub async fn of_provider(db: &Db, provider_id: i64) -> ApiResult<Vec<Order>> {
+pub async fn of_provider(db: &Db, provider_id: i64) -> ApiResult<Vec<ProcurementOrder>> {
     let rows = sqlx::query(&format!(
         "{ORDER_SELECT} WHERE po.provider_id = $1 ORDER BY po.id DESC LIMIT 500"
     ))
@@ -148,7 +148,7 @@ pub async fn of_provider(db: &Db, provider_id: i64) -> ApiResult<Vec<Order>> {
     Ok(rows.iter().map(order_from).collect())
 }
 
-pub async fn get(db: &Db, id: i64) -> ApiResult<Order> {
+pub async fn get(db: &Db, id: i64) -> ApiResult<ProcurementOrder> {
     let r = sqlx::query(&format!("{ORDER_SELECT} WHERE po.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())

@@ -66,7 +66,7 @@ pub struct ProviderForm {
 
 /// A provider's record: what its delivered orders became and how residents rated them.
 #[derive(Debug, Clone, Object, Serialize, Default)]
-pub struct Record {
+pub struct ProviderRecord {
     pub deliveries: i64,
     pub ratings: i64,
     /// Average overall score ×100 (integer, no floats: 465 = 4.65); absent without ratings.
@@ -89,7 +89,7 @@ pub struct Provider {
     /// `pending`, `approved`, `returned` or `suspended`.
     pub status: String,
     pub review_comment: String,
-    pub record: Record,
+    pub record: ProviderRecord,
 }
 
 fn check_form(f: &ProviderForm) -> ApiResult<()> {
@@ -179,7 +179,7 @@ pub async fn register(db: &Db, user_id: i64, f: &ProviderForm, now: &str) -> Api
     Ok(id)
 }
 
-pub async fn record(db: &Db, provider_id: i64) -> ApiResult<Record> {
+pub async fn record(db: &Db, provider_id: i64) -> ApiResult<ProviderRecord> {
     let deliveries: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM procurement_orders WHERE provider_id = $1 AND status = 'delivered' AND activity_id IS NOT NULL",
     )
@@ -198,7 +198,7 @@ pub async fn record(db: &Db, provider_id: i64) -> ApiResult<Record> {
     .await?;
     let n: i64 = r.get("n");
     let total: i64 = r.get("total");
-    Ok(Record {
+    Ok(ProviderRecord {
         deliveries,
         ratings: n,
         average_score_x100: average_x100(total, n),
@@ -215,7 +215,7 @@ pub fn average_x100(total: i64, n: i64) -> Option<i64> {
     }
 }
 
-fn provider_from(r: &sqlx::any::AnyRow, record: Record) -> Provider {
+fn provider_from(r: &sqlx::any::AnyRow, record: ProviderRecord) -> Provider {
     let kind: String = r.get("kind");
     Provider {
         id: r.get("id"),
@@ -264,7 +264,7 @@ pub async fn list(db: &Db, status: Option<&str>) -> ApiResult<Vec<Provider>> {
 }
 
 #[derive(Debug, Clone, Object, Deserialize)]
-pub struct Review {
+pub struct ReviewDecision {
     /// `approve`, `return` (with comments) or `suspend`.
     pub decision: String,
     #[oai(validator(max_length = 500))]
@@ -290,7 +290,7 @@ pub async fn review(
     table: &'static str,
     id: i64,
     by: i64,
-    r: &Review,
+    r: &ReviewDecision,
     now: &str,
 ) -> ApiResult<&'static str> {
     let comment = r.comment.clone().unwrap_or_default();

@@ -7,8 +7,8 @@ use crate::access::{self, Action};
 use crate::activity::{NewActivity, NewSession};
 use crate::error::ApiError;
 use crate::menu::Delivery;
-use crate::procurement::{self, Budget, BudgetForm, NewOrder, Order, Purchase, Spend};
-use crate::providers::{self, Offering, OfferingForm, Provider, ProviderForm, Review};
+use crate::procurement::{self, Budget, BudgetForm, NewProcurementOrder, ProcurementOrder, Purchase, Spend};
+use crate::providers::{self, Offering, OfferingForm, Provider, ProviderForm, ReviewDecision};
 use crate::state::{ctx, AppState};
 use poem::web::Data;
 use poem::{Request, Result};
@@ -19,7 +19,7 @@ use poem_openapi::{Object, OpenApi};
 pub struct ProcurementApi;
 
 #[derive(Object)]
-struct Created {
+struct SupplyCreated {
     id: i64,
 }
 
@@ -34,8 +34,8 @@ struct Offerings {
 }
 
 #[derive(Object)]
-struct Orders {
-    items: Vec<Order>,
+struct ProcurementOrders {
+    items: Vec<ProcurementOrder>,
 }
 
 #[derive(Object)]
@@ -58,13 +58,13 @@ struct Proposal {
 }
 
 #[derive(Object)]
-struct Delivered {
+struct ProcurementDelivered {
     order_id: i64,
     activity_id: i64,
 }
 
 /// The order, after checking that it belongs to the calling provider.
-async fn own_order(st: &AppState, user_id: i64, id: i64) -> Result<Order, ApiError> {
+async fn own_order(st: &AppState, user_id: i64, id: i64) -> Result<ProcurementOrder, ApiError> {
     let order = procurement::get(&st.db, id).await?;
     let mine = providers::mine(&st.db, user_id).await?;
     access::check_provider(mine, order.provider_id)?;
@@ -86,7 +86,7 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<ProviderForm>,
-    ) -> Result<Json<Created>> {
+    ) -> Result<Json<SupplyCreated>> {
         let caller = st.caller(req).await?;
         let id = providers::register(&st.db, caller.user_id, &body.0, &st.now()).await?;
         st.record_action(
@@ -98,7 +98,7 @@ impl ProcurementApi {
             String::new(),
         )
         .await?;
-        Ok(Json(Created { id }))
+        Ok(Json(SupplyCreated { id }))
     }
 
     /// My provider record, with its review status and record (deliveries, ratings, complaints).
@@ -120,7 +120,7 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<OfferingForm>,
-    ) -> Result<Json<Created>> {
+    ) -> Result<Json<SupplyCreated>> {
         let caller = st.caller(req).await?;
         let provider = providers::require_mine(&st.db, caller.user_id).await?;
         let id = providers::create_offering(&st.db, provider, &body.0, &st.now()).await?;
@@ -133,7 +133,7 @@ impl ProcurementApi {
             String::new(),
         )
         .await?;
-        Ok(Json(Created { id }))
+        Ok(Json(SupplyCreated { id }))
     }
 
     /// My offerings, every status.
@@ -156,10 +156,10 @@ impl ProcurementApi {
         method = "get",
         operation_id = "provider_orders"
     )]
-    async fn my_orders(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Orders>> {
+    async fn my_orders(&self, st: Data<&AppState>, req: &Request) -> Result<Json<ProcurementOrders>> {
         let caller = st.caller(req).await?;
         let provider = providers::require_mine(&st.db, caller.user_id).await?;
-        Ok(Json(Orders {
+        Ok(Json(ProcurementOrders {
             items: procurement::of_provider(&st.db, provider).await?,
         }))
     }
@@ -248,7 +248,7 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<Review>,
+        body: Json<ReviewDecision>,
     ) -> Result<Json<Reviewed>> {
         let caller = st.caller(req).await?;
         let root = root(&st).await?;
@@ -311,7 +311,7 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<Review>,
+        body: Json<ReviewDecision>,
     ) -> Result<Json<Reviewed>> {
         let caller = st.caller(req).await?;
         let root = root(&st).await?;
@@ -370,8 +370,8 @@ impl ProcurementApi {
         &self,
         st: Data<&AppState>,
         req: &Request,
-        body: Json<NewOrder>,
-    ) -> Result<Json<Created>> {
+        body: Json<NewProcurementOrder>,
+    ) -> Result<Json<SupplyCreated>> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::Procure, body.unit_id)
@@ -386,7 +386,7 @@ impl ProcurementApi {
             String::new(),
         )
         .await?;
-        Ok(Json(Created { id }))
+        Ok(Json(SupplyCreated { id }))
     }
 
     /// Procurement orders of my scope (at a unit and below, if given).
@@ -400,12 +400,12 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         unit_id: Query<Option<i64>>,
-    ) -> Result<Json<Orders>> {
+    ) -> Result<Json<ProcurementOrders>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::Procure, unit_id.0)
             .await?;
-        Ok(Json(Orders {
+        Ok(Json(ProcurementOrders {
             items: procurement::list(&st.db, &scope, &under).await?,
         }))
     }
@@ -492,7 +492,7 @@ impl ProcurementApi {
         req: &Request,
         id: Path<i64>,
         body: Json<Delivery>,
-    ) -> Result<Json<Delivered>> {
+    ) -> Result<Json<ProcurementDelivered>> {
         let caller = st.caller(req).await?;
         let plan = procurement::delivery_plan(&st.db, id.0).await?;
         st.authorize(req, &caller, Action::ApprovePurchase, &plan.buyer)
@@ -595,7 +595,7 @@ impl ProcurementApi {
         )
         .await?;
         st.browse_changed();
-        Ok(Json(Delivered {
+        Ok(Json(ProcurementDelivered {
             order_id: id.0,
             activity_id,
         }))
@@ -613,7 +613,7 @@ impl ProcurementApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<BudgetForm>,
-    ) -> Result<Json<Created>> {
+    ) -> Result<Json<SupplyCreated>> {
         let caller = st.caller(req).await?;
         let root = root(&st).await?;
         st.authorize(req, &caller, Action::ManageBudgets, &root)
@@ -629,7 +629,7 @@ impl ProcurementApi {
             format!("{} {} fen", body.year, body.amount_fen),
         )
         .await?;
-        Ok(Json(Created { id }))
+        Ok(Json(SupplyCreated { id }))
     }
 
     /// Budgets of my scope, with what is spent and what remains (fen).
