@@ -573,9 +573,9 @@ pub async fn spend(db: &Db, scope: &Scope, unit_path: &str, from: &str, to: &str
 /// The UTC instants bounding one China day, as stored (RFC 3339).
 fn day_bounds(d: chrono::NaiveDate) -> (String, String) {
     use chrono::TimeZone;
-    let start = crate::time::cst()
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
+    let start = d
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| crate::time::cst().from_local_datetime(&t).single())
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_default();
     let end = start + chrono::Duration::days(1);
@@ -593,4 +593,81 @@ mod tests {
         assert!(a.starts_with("2026-11-30T16:00:00"), "{a}");
         assert!(b.starts_with("2026-12-01T16:00:00"), "{b}");
     }
+}
+
+/// The 文化采购 ledger sheet: purchases (purchased or delivered) whose purchase time falls in
+/// [from, to) (UTC instants of the China-time period), by units in scope under `under`; amounts
+/// in fen and in yuan as text (no floats).
+pub async fn ledger_sheet(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    from: &str,
+    to: &str,
+) -> ApiResult<crate::export::Table> {
+    use crate::export::{Cell, Table};
+    let rows = sqlx::query(&format!(
+        "SELECT po.id, f.title, f.kind, p.name, u.short_name, po.requested_date, po.amount_fen, po.contract_ref, \
+         po.funding_source, bu.short_name AS buyer, po.purchased_at, po.status, po.activity_id \
+         FROM procurement_orders po JOIN offerings f ON f.id = po.offering_id JOIN providers p ON p.id = po.provider_id \
+         JOIN org_units u ON u.id = po.unit_id LEFT JOIN procurement_budgets b ON b.id = po.budget_id \
+         LEFT JOIN org_units bu ON bu.id = b.unit_id \
+         WHERE po.status IN ('purchased','delivered') AND po.purchased_at >= $1 AND po.purchased_at < $2 AND {} AND {} \
+         ORDER BY po.purchased_at, po.id",
+        scope.sql("po.unit_path"),
+        crate::access::subtree_sql("po.unit_path", under),
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    let mut t = Table::new(
+        "文化采购",
+        &[
+            "订单编号",
+            "项目",
+            "类型",
+            "供给方",
+            "申请单位",
+            "日期",
+            "金额（分）",
+            "金额（元）",
+            "合同编号",
+            "经费来源",
+            "预算单位",
+            "采购时间",
+            "状态",
+            "交付活动",
+        ],
+    );
+    for r in rows {
+        let fen = r.get::<Option<i64>, _>("amount_fen").unwrap_or(0);
+        let kind: String = r.get("kind");
+        t.push(vec![
+            r.get::<i64, _>("id").into(),
+            r.get::<String, _>("title").into(),
+            crate::providers::offering_kind_label(&kind).into(),
+            r.get::<String, _>("name").into(),
+            r.get::<String, _>("short_name").into(),
+            r.get::<String, _>("requested_date").into(),
+            Cell::Int(fen),
+            Cell::Text(format!("{}.{:02}", fen / 100, fen % 100)),
+            r.get::<String, _>("contract_ref").into(),
+            r.get::<String, _>("funding_source").into(),
+            r.get::<Option<String>, _>("buyer").unwrap_or_default().into(),
+            r.get::<Option<String>, _>("purchased_at")
+                .map(|s| Cell::Text(crate::ledger::china_time(&s)))
+                .unwrap_or(Cell::Empty),
+            if r.get::<String, _>("status") == "delivered" {
+                "已交付"
+            } else {
+                "已采购"
+            }
+            .into(),
+            r.get::<Option<i64>, _>("activity_id")
+                .map(Cell::Int)
+                .unwrap_or(Cell::Empty),
+        ]);
+    }
+    Ok(t)
 }

@@ -495,7 +495,7 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<serde_json::Value> {
         "status": r.get::<String, _>("status"),
         "created_at": r.get::<String, _>("created_at"),
         "offerings": offerings.iter().map(|o| serde_json::json!({
-            "title": o.title, "kind": o.kind, "price_fen": o.price_fen, "status": o.status,
+            "title": &o.title, "kind": &o.kind, "price_fen": o.price_fen, "status": &o.status,
         })).collect::<Vec<_>>(),
     }))
 }
