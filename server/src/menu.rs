@@ -51,9 +51,10 @@ pub struct Item {
 }
 
 /// May a unit at `unit_path` see and order an item published at `owner_path`? Only within the
-/// owner's subtree; an item of the main center reaches the whole district.
+/// owner's subtree; an item of the main center reaches the whole district, and so does an item
+/// without an owner (written before branch menus, or by the seed): it is the main center's.
 pub fn reaches(owner_path: &str, unit_path: &str) -> bool {
-    !owner_path.is_empty() && unit_path.starts_with(owner_path)
+    owner_path.is_empty() || unit_path.starts_with(owner_path)
 }
 
 /// Is `path` the root's (`/1/`): one segment.
@@ -107,10 +108,14 @@ pub async fn item_owner(db: &Db, item: i64) -> ApiResult<crate::access::UnitRef>
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
-    Ok(crate::access::UnitRef {
-        id: r.get::<Option<i64>, _>("owner_unit_id").unwrap_or_default(),
-        path: r.get("owner_path"),
-    })
+    match r.get::<Option<i64>, _>("owner_unit_id") {
+        Some(id) => Ok(crate::access::UnitRef {
+            id,
+            path: r.get("owner_path"),
+        }),
+        // No owner: the main center's (see `reaches`).
+        None => crate::org::root(db).await?.ok_or_else(ApiError::internal),
+    }
 }
 
 /// Active items reaching the unit at `votes_at` (or, without one, the district-wide items of
@@ -130,7 +135,7 @@ pub async fn items(db: &Db, votes_at: Option<&str>) -> ApiResult<Vec<Item>> {
             let owner: String = r.get("owner_path");
             match votes_at {
                 Some(at) => reaches(&owner, at),
-                None => is_root_path(&owner),
+                None => owner.is_empty() || is_root_path(&owner),
             }
         })
         .map(|r| {
@@ -221,10 +226,10 @@ pub async fn order(
     let r = sqlx::query(
         "SELECT status, period_start, period_end, owner_path FROM menu_items WHERE id = $1",
     )
-        .bind(n.menu_item_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
+    .bind(n.menu_item_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
     // Another branch's item is not there for this unit at all.
     if r.get::<String, _>("status") != "active"
         || !reaches(&r.get::<String, _>("owner_path"), &unit.path)
@@ -451,7 +456,10 @@ mod tests {
         assert!(!reaches("/1/4/", "/1/5/20/"));
         assert!(!reaches("/1/4/", "/1/45/"));
         assert!(!reaches("/1/4/", "/1/"));
-        assert!(!reaches("", "/1/4/"));
+        assert!(
+            reaches("", "/1/4/"),
+            "an item without an owner is the main center's"
+        );
         assert!(is_root_path("/1/"));
         assert!(!is_root_path("/1/4/"));
     }

@@ -61,7 +61,13 @@ pub struct ProcurementOrder {
 }
 
 /// Places an order for an approved offering of an approved provider.
-pub async fn create(db: &Db, by: i64, unit: &UnitRef, n: &NewProcurementOrder, now: &str) -> ApiResult<i64> {
+pub async fn create(
+    db: &Db,
+    by: i64,
+    unit: &UnitRef,
+    n: &NewProcurementOrder,
+    now: &str,
+) -> ApiResult<i64> {
     date(&n.requested_date)?;
     let r = sqlx::query(
         "SELECT o.provider_id, o.status, p.status AS p_status FROM offerings o JOIN providers p ON p.id = o.provider_id WHERE o.id = $1",
@@ -268,10 +274,11 @@ pub async fn purchase(
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| ApiError::not_found("该采购预算"))?;
-    if !order_unit.path.starts_with(&r.get::<String, _>("unit_path")) {
-        return Err(ApiError::validation(
-            "该预算不属于申请单位所在的分馆或总馆",
-        ));
+    if !order_unit
+        .path
+        .starts_with(&r.get::<String, _>("unit_path"))
+    {
+        return Err(ApiError::validation("该预算不属于申请单位所在的分馆或总馆"));
     }
     let mut tx = db.begin().await?;
     let charged = sqlx::query(
@@ -499,7 +506,13 @@ pub struct Spend {
 
 /// Purchases (purchased or delivered) with the purchase date in [from, to] (China dates),
 /// within scope, summed per unit, provider and kind. All in fen.
-pub async fn spend(db: &Db, scope: &Scope, unit_path: &str, from: &str, to: &str) -> ApiResult<Spend> {
+pub async fn spend(
+    db: &Db,
+    scope: &Scope,
+    unit_path: &str,
+    from: &str,
+    to: &str,
+) -> ApiResult<Spend> {
     let f = date(from)?;
     let t = date(to)?;
     if f > t {
@@ -654,7 +667,9 @@ pub async fn ledger_sheet(
             Cell::Text(format!("{}.{:02}", fen / 100, fen % 100)),
             r.get::<String, _>("contract_ref").into(),
             r.get::<String, _>("funding_source").into(),
-            r.get::<Option<String>, _>("buyer").unwrap_or_default().into(),
+            r.get::<Option<String>, _>("buyer")
+                .unwrap_or_default()
+                .into(),
             r.get::<Option<String>, _>("purchased_at")
                 .map(|s| Cell::Text(crate::ledger::china_time(&s)))
                 .unwrap_or(Cell::Empty),

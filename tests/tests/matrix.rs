@@ -1906,7 +1906,9 @@ fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         let point = w.app.unit_id(w.point(s)).await;
         Req {
             method: "GET",
-            path: format!("/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"),
+            path: format!(
+                "/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"
+            ),
             body: None,
         }
     })
@@ -1954,7 +1956,9 @@ fn proc_deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: format!("/api/v1/procurement/orders/{id}/deliver"),
-            body: Some(json!({"starts_at": culturehub_tests::at(w.app, start), "ends_at": culturehub_tests::at(w.app, start + 60)})),
+            body: Some(
+                json!({"starts_at": culturehub_tests::at(w.app, start), "ends_at": culturehub_tests::at(w.app, start + 60)}),
+            ),
         }
     })
 }
@@ -1974,7 +1978,9 @@ fn branch_menu_item_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: "/api/v1/menu/items".into(),
-            body: Some(json!({"title": "分馆菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31", "unit_id": unit})),
+            body: Some(
+                json!({"title": "分馆菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31", "unit_id": unit}),
+            ),
         }
     })
 }

@@ -162,7 +162,11 @@ async fn journey(app: &TestApp) {
         json!({"decision": "return"}),
     )
     .await;
-    assert_eq!(error_code(s, &v), "validation_failed", "a return needs comments");
+    assert_eq!(
+        error_code(s, &v),
+        "validation_failed",
+        "a return needs comments"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/providers/{provider}/review"),
@@ -170,7 +174,11 @@ async fn journey(app: &TestApp) {
         json!({"decision": "approve"}),
     )
     .await;
-    assert_eq!(error_code(s, &v), "forbidden", "only the main center reviews");
+    assert_eq!(
+        error_code(s, &v),
+        "forbidden",
+        "only the main center reviews"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/providers/{provider}/review"),
@@ -220,7 +228,10 @@ async fn journey(app: &TestApp) {
         json!({"budget_id": 1, "amount_fen": 1, "contract_ref": "x", "funding_source": "y"}),
     )
     .await;
-    assert!(s == 404 || s == 409, "no purchase before acceptance: {s} {v}");
+    assert!(
+        s == 404 || s == 409,
+        "no purchase before acceptance: {s} {v}"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/procurement/orders/{order}/propose"),
@@ -244,7 +255,11 @@ async fn journey(app: &TestApp) {
         json!({}),
     )
     .await;
-    assert_eq!(error_code(s, &v), "forbidden", "another branch cannot confirm");
+    assert_eq!(
+        error_code(s, &v),
+        "forbidden",
+        "another branch cannot confirm"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/procurement/orders/{order}/confirm"),
@@ -265,7 +280,11 @@ async fn journey(app: &TestApp) {
     let (s, v) = post(app, &purchase, &coord_a, buy(budget_a, 900_000)).await;
     assert_eq!(error_code(s, &v), "forbidden");
     let (s, v) = post(app, &purchase, &branch_a, buy(budget_b, 900_000)).await;
-    assert_eq!(error_code(s, &v), "forbidden", "not another branch's budget");
+    assert_eq!(
+        error_code(s, &v),
+        "forbidden",
+        "not another branch's budget"
+    );
     let (s, v) = post(app, &purchase, &center, buy(budget_b, 900_000)).await;
     assert_eq!(
         error_code(s, &v),
@@ -290,7 +309,10 @@ async fn journey(app: &TestApp) {
         .iter()
         .find(|b| b["id"] == budget_a)
         .expect("a point sees its branch's budget");
-    assert_eq!((b["spent_fen"].as_i64(), b["remaining_fen"].as_i64()), (Some(950_000), Some(50_000)));
+    assert_eq!(
+        (b["spent_fen"].as_i64(), b["remaining_fen"].as_i64()),
+        (Some(950_000), Some(50_000))
+    );
     let (s, v) = post(
         app,
         "/api/v1/procurement/budgets",
@@ -309,7 +331,11 @@ async fn journey(app: &TestApp) {
     assert_eq!(s, 200, "{v}");
     let activity = v["activity_id"].as_i64().unwrap();
     let (s, v) = post(app, &deliver, &branch_a, when).await;
-    assert_eq!(error_code(s, &v), "procurement_order_state", "one activity per order");
+    assert_eq!(
+        error_code(s, &v),
+        "procurement_order_state",
+        "one activity per order"
+    );
     let delivered_by: Option<i64> = sqlx::query_scalar(
         "SELECT delivered_by_unit_id FROM activities WHERE id = $1 AND organizer_unit_id = $2",
     )
@@ -368,7 +394,10 @@ async fn journey(app: &TestApp) {
     assert_eq!(v["by_kind"][0]["key"], "performance");
     assert_eq!(v["by_provider"][0]["amount_fen"], 950_000);
     let (_, v) = app.get(spend, Some(&branch_b)).await;
-    assert_eq!(v["total_fen"], 0, "another branch's spending is not in scope");
+    assert_eq!(
+        v["total_fen"], 0,
+        "another branch's spending is not in scope"
+    );
     let (_, v) = app
         .get(
             &format!("/api/v1/stats/procurement?from={today}&to=2020-01-01"),
@@ -535,9 +564,7 @@ both!(procurement_budget_race, budget_race);
 
 /// A branch runs a menu for its own points with the same code path as the main center.
 async fn branch_menu(app: &TestApp) {
-    let (center, _) = app
-        .staff("o-bm-center", Role::CenterStaff, "ft-main")
-        .await;
+    let (center, _) = app.staff("o-bm-center", Role::CenterStaff, "ft-main").await;
     let (branch_a, _) = app
         .staff("o-bm-branch-a", Role::BranchStaff, BRANCH_A)
         .await;
@@ -587,11 +614,19 @@ async fn branch_menu(app: &TestApp) {
         .await;
     assert!(!listed(&v).contains(&id) && listed(&v).contains(&district));
     let (_, v) = app.get("/api/v1/menu/items", None).await;
-    assert!(!listed(&v).contains(&id), "the district list is the main center's");
+    assert!(
+        !listed(&v).contains(&id),
+        "the district list is the main center's"
+    );
 
-    let order = |unit: i64| json!({"menu_item_id": id, "unit_id": unit, "requested_date": "2026-12-20"});
+    let order =
+        |unit: i64| json!({"menu_item_id": id, "unit_id": unit, "requested_date": "2026-12-20"});
     let (s, v) = post(app, "/api/v1/menu/orders", &coord_b, order(pb)).await;
-    assert_eq!(error_code(s, &v), "not_found", "another branch's point cannot order it");
+    assert_eq!(
+        error_code(s, &v),
+        "not_found",
+        "another branch's point cannot order it"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/menu/items/{id}/votes"),
@@ -608,11 +643,19 @@ async fn branch_menu(app: &TestApp) {
     let o2 = v["id"].as_i64().unwrap();
     let approve = |o: i64| format!("/api/v1/menu/orders/{o}/approve");
     let (s, v) = post(app, &approve(o1), &branch_b, json!({})).await;
-    assert_eq!(error_code(s, &v), "forbidden", "another branch cannot touch it");
+    assert_eq!(
+        error_code(s, &v),
+        "forbidden",
+        "another branch cannot touch it"
+    );
     let (s, v) = post(app, &approve(o1), &branch_a, json!({})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = post(app, &approve(o2), &branch_a, json!({})).await;
-    assert_eq!(error_code(s, &v), "menu_quota_exhausted", "quotas as for the district");
+    assert_eq!(
+        error_code(s, &v),
+        "menu_quota_exhausted",
+        "quotas as for the district"
+    );
     let (s, v) = post(
         app,
         &format!("/api/v1/menu/orders/{o2}/reject"),
@@ -622,9 +665,21 @@ async fn branch_menu(app: &TestApp) {
     .await;
     assert_eq!(s, 200, "{v}");
     // The main center's items stay the main center's.
-    let (s, v) = post(app, "/api/v1/menu/orders", &coord_a, json!({"menu_item_id": district, "unit_id": pa, "requested_date": "2026-12-20"})).await;
+    let (s, v) = post(
+        app,
+        "/api/v1/menu/orders",
+        &coord_a,
+        json!({"menu_item_id": district, "unit_id": pa, "requested_date": "2026-12-20"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = post(app, &approve(v["id"].as_i64().unwrap()), &branch_a, json!({})).await;
+    let (s, v) = post(
+        app,
+        &approve(v["id"].as_i64().unwrap()),
+        &branch_a,
+        json!({}),
+    )
+    .await;
     assert_eq!(error_code(s, &v), "forbidden");
 
     let deliver = format!("/api/v1/menu/orders/{o1}/deliver");
@@ -640,6 +695,10 @@ async fn branch_menu(app: &TestApp) {
             .fetch_one(app.state().db.pool())
             .await
             .unwrap();
-    assert_eq!(delivered_by, Some(ba), "delivered by the branch (counts as joint)");
+    assert_eq!(
+        delivered_by,
+        Some(ba),
+        "delivered by the branch (counts as joint)"
+    );
 }
 both!(branch_menus, branch_menu);

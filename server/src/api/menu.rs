@@ -311,9 +311,16 @@ impl MenuApi {
             return Err(ApiError::conflict("order_not_approved", "订单批准后才能配送").into());
         }
         let made = async {
-            let activity_id =
-                crate::activity::create_delivered(&st.db, &caller, &new, &root, Some(&owner), now, created)
-                    .await?;
+            let activity_id = crate::activity::create_delivered(
+                &st.db,
+                &caller,
+                &new,
+                &root,
+                Some(&owner),
+                now,
+                created,
+            )
+            .await?;
             let published = st.audit(
                 &c,
                 &caller,

@@ -7,7 +7,9 @@ use crate::access::{self, Action};
 use crate::activity::{NewActivity, NewSession};
 use crate::error::ApiError;
 use crate::menu::Delivery;
-use crate::procurement::{self, Budget, BudgetForm, NewProcurementOrder, ProcurementOrder, Purchase, Spend};
+use crate::procurement::{
+    self, Budget, BudgetForm, NewProcurementOrder, ProcurementOrder, Purchase, Spend,
+};
 use crate::providers::{self, Offering, OfferingForm, Provider, ProviderForm, ReviewDecision};
 use crate::state::{ctx, AppState};
 use poem::web::Data;
@@ -80,7 +82,11 @@ async fn root(st: &AppState) -> Result<access::UnitRef, ApiError> {
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Procurement")]
 impl ProcurementApi {
     /// Register (or edit) my provider record (供给方登记). An edit goes back to review.
-    #[oai(path = "/providers/me", method = "post", operation_id = "provider_register")]
+    #[oai(
+        path = "/providers/me",
+        method = "post",
+        operation_id = "provider_register"
+    )]
     async fn register(
         &self,
         st: Data<&AppState>,
@@ -156,7 +162,11 @@ impl ProcurementApi {
         method = "get",
         operation_id = "provider_orders"
     )]
-    async fn my_orders(&self, st: Data<&AppState>, req: &Request) -> Result<Json<ProcurementOrders>> {
+    async fn my_orders(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<ProcurementOrders>> {
         let caller = st.caller(req).await?;
         let provider = providers::require_mine(&st.db, caller.user_id).await?;
         Ok(Json(ProcurementOrders {
@@ -170,7 +180,12 @@ impl ProcurementApi {
         method = "post",
         operation_id = "provider_order_accept"
     )]
-    async fn accept(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    async fn accept(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let order = own_order(&st, caller.user_id, id.0).await?;
         procurement::accept(&st.db, id.0).await?;
@@ -402,9 +417,7 @@ impl ProcurementApi {
         unit_id: Query<Option<i64>>,
     ) -> Result<Json<ProcurementOrders>> {
         let caller = st.caller(req).await?;
-        let (scope, under) = st
-            .scoped(req, &caller, Action::Procure, unit_id.0)
-            .await?;
+        let (scope, under) = st.scoped(req, &caller, Action::Procure, unit_id.0).await?;
         Ok(Json(ProcurementOrders {
             items: procurement::list(&st.db, &scope, &under).await?,
         }))
@@ -416,7 +429,12 @@ impl ProcurementApi {
         method = "post",
         operation_id = "procurement_order_confirm"
     )]
-    async fn confirm(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    async fn confirm(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let order = procurement::get(&st.db, id.0).await?;
         st.authorize_unit(req, &caller, Action::Procure, order.unit_id)
@@ -507,7 +525,10 @@ impl ProcurementApi {
             } else {
                 vec![plan.buyer.id]
             }),
-            description: Some(format!("{}\n\n供给方：{}", plan.description, plan.provider_name)),
+            description: Some(format!(
+                "{}\n\n供给方：{}",
+                plan.description, plan.provider_name
+            )),
             poster_url: None,
             poster_file_id: None,
             age_min: None,
@@ -548,11 +569,9 @@ impl ProcurementApi {
             format!("delivery of procurement order {}", id.0),
         );
         if !procurement::claim_delivery(&st.db, id.0).await? {
-            return Err(ApiError::conflict(
-                "procurement_order_state",
-                "采购记录完成后才能交付",
-            )
-            .into());
+            return Err(
+                ApiError::conflict("procurement_order_state", "采购记录完成后才能交付").into(),
+            );
         }
         let made = async {
             let activity_id = crate::activity::create_delivered(
