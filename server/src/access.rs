@@ -584,8 +584,8 @@ mod tests {
             "((u.path >= '/1/4/' AND u.path < '/1/40') OR (u.path >= '/1/5/20/' AND u.path < '/1/5/200'))"
         );
         assert_eq!(subtree_sql("p", "/1/'; DROP TABLE x; --/"), "1=0");
-        assert!(scope(&c, Action::ManageMenu).is_empty());
-        assert_eq!(scope(&c, Action::ManageMenu).sql("p"), "1=0");
+        assert!(scope(&c, Action::ReviewProviders).is_empty());
+        assert_eq!(scope(&c, Action::ReviewProviders).sql("p"), "1=0");
     }
 
     #[test]
