@@ -130,6 +130,27 @@ export const SCREENS: Screen[] = [
     ops: ['menu_items', 'menu_item_create', 'menu_order_create', 'menu_orders', 'menu_order_approve', 'menu_order_reject', 'menu_order_deliver'],
   },
   {
+    name: 'procurement',
+    path: '/procurement',
+    title: '文化采购',
+    icon: 'ShoppingCart',
+    needs: 'procure',
+    component: () => import('./views/ProcurementView.vue'),
+    ops: [
+      'procurement_catalogue', 'procurement_order_create', 'procurement_orders', 'procurement_order_confirm',
+      'procurement_order_purchase', 'procurement_order_deliver', 'procurement_budgets', 'procurement_budget_set', 'stats_procurement',
+    ],
+  },
+  {
+    name: 'providers',
+    path: '/providers',
+    title: '供给方审核',
+    icon: 'Stamp',
+    needs: 'review_providers',
+    component: () => import('./views/ProvidersView.vue'),
+    ops: ['providers_list', 'provider_review', 'offerings_list', 'offering_review'],
+  },
+  {
     name: 'people',
     path: '/people',
     title: '人员与权限',

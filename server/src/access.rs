@@ -135,12 +135,22 @@ pub enum Action {
     ReadCloudLog,
     /// Push a snapshot to the culture cloud now (main center).
     ManageCloud,
+    /// Review providers and their offerings (供给方审核): approve, return, suspend. Main center.
+    ReviewProviders,
+    /// Browse the procurement catalogue and request an offering for the unit (采购申请); see
+    /// the unit's procurement orders.
+    Procure,
+    /// Approve and record a purchase against a budget held at the unit, and deliver it. The
+    /// main center for any unit; a branch within the budget the main center gave it.
+    ApprovePurchase,
+    /// Give units their procurement budgets (main center).
+    ManageBudgets,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 41] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -178,6 +188,10 @@ impl Action {
         Action::ManageLibrary,
         Action::ReadCloudLog,
         Action::ManageCloud,
+        Action::ReviewProviders,
+        Action::Procure,
+        Action::ApprovePurchase,
+        Action::ManageBudgets,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -238,6 +252,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ManageLibrary
                 | ReadEvaluation
                 | SelfAssess
+                | Procure
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -250,6 +265,8 @@ fn allows(role: Role, action: Action) -> bool {
                         | ExportLedger
                         | Grant(PointCoordinator)
                         | Grant(BranchStaff)
+                        | ManageMenu
+                        | ApprovePurchase
                 )
         }
         // The main center scores branches, not points: each level scores only the one below.
@@ -263,6 +280,8 @@ fn allows(role: Role, action: Action) -> bool {
                         | SpotCheck
                         | ReadCloudLog
                         | ManageCloud
+                        | ReviewProviders
+                        | ManageBudgets
                 )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
@@ -435,6 +454,17 @@ pub fn subtree_sql(col: &str, prefix: &str) -> String {
     format!("({col} >= '{prefix}' AND {col} < '{}')", path_upper(prefix))
 }
 
+/// A provider (供给方) holds no grant: it is a signed-in person linked to one provider record,
+/// and may see and answer only what belongs to that record (D240). `mine` is the caller's own
+/// provider id, if any; `owner` the provider the offering or order belongs to.
+pub fn check_provider(mine: Option<i64>, owner: i64) -> Result<(), ApiError> {
+    if mine == Some(owner) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 /// A role-level permission narrowed to what the caller was personally assigned: a third-party
 /// evaluator may assess only the round or object (unit) it was granted (`assigned`).
 pub fn check_assigned(
@@ -589,8 +619,8 @@ mod tests {
             "((u.path >= '/1/4/' AND u.path < '/1/40') OR (u.path >= '/1/5/20/' AND u.path < '/1/5/200'))"
         );
         assert_eq!(subtree_sql("p", "/1/'; DROP TABLE x; --/"), "1=0");
-        assert!(scope(&c, Action::ManageMenu).is_empty());
-        assert_eq!(scope(&c, Action::ManageMenu).sql("p"), "1=0");
+        assert!(scope(&c, Action::ReviewProviders).is_empty());
+        assert_eq!(scope(&c, Action::ReviewProviders).sql("p"), "1=0");
     }
 
     #[test]
@@ -643,6 +673,27 @@ mod tests {
         let district = caller(Role::DistrictSupervisor, "/1/");
         assert!(check(&district, Action::ManageLibrary, &unit("/1/4/")).is_err());
         assert!(action_names(Role::CenterStaff).contains(&"manage_library".to_string()));
+    fn branches_run_their_own_menu_and_buy_within_their_subtree() {
+        let b = caller(Role::BranchStaff, "/1/4/");
+        assert!(check(&b, Action::ManageMenu, &unit("/1/4/")).is_ok());
+        assert!(check(&b, Action::ManageMenu, &unit("/1/")).is_err());
+        assert!(check(&b, Action::ManageMenu, &unit("/1/5/")).is_err());
+        assert!(check(&b, Action::ApprovePurchase, &unit("/1/4/")).is_ok());
+        assert!(check(&b, Action::ApprovePurchase, &unit("/1/5/")).is_err());
+        assert!(check(&b, Action::ManageBudgets, &unit("/1/4/")).is_err());
+        assert!(check(&b, Action::ReviewProviders, &unit("/1/")).is_err());
+        let p = caller(Role::PointCoordinator, "/1/4/17/");
+        assert!(check(&p, Action::Procure, &unit("/1/4/17/")).is_ok());
+        assert!(check(&p, Action::ApprovePurchase, &unit("/1/4/17/")).is_err());
+        assert!(check(&p, Action::ManageMenu, &unit("/1/4/17/")).is_err());
+        let c = caller(Role::CenterStaff, "/1/");
+        assert!(check(&c, Action::ManageBudgets, &unit("/1/")).is_ok());
+        assert!(check(&c, Action::ReviewProviders, &unit("/1/")).is_ok());
+        let d = caller(Role::DistrictSupervisor, "/1/");
+        assert!(check(&d, Action::ApprovePurchase, &unit("/1/")).is_err());
+        assert!(check_provider(Some(3), 3).is_ok());
+        assert!(check_provider(Some(3), 4).is_err());
+        assert!(check_provider(None, 4).is_err());
     }
 
     #[test]

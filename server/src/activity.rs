@@ -249,6 +249,21 @@ pub async fn create(
     now: Ts,
     audit: crate::audit::Entry<'_>,
 ) -> ApiResult<i64> {
+    create_delivered(db, caller, a, root, None, now, audit).await
+}
+
+/// Creates a draft delivered (配送) by `deliverer`: a menu's owner (main center or branch) or
+/// the unit that bought it (procurement). The caller's right to deliver for `deliverer` is
+/// checked by the caller of this function (`ManageMenu` or `ApprovePurchase` there).
+pub async fn create_delivered(
+    db: &Db,
+    caller: &Caller,
+    a: &NewActivity,
+    root: &UnitRef,
+    deliverer: Option<&UnitRef>,
+    now: Ts,
+    audit: crate::audit::Entry<'_>,
+) -> ApiResult<i64> {
     let (plans, draw_at) = validate(a, now)?;
     let questions = crate::questions::check_questions(a.questions.as_deref().unwrap_or_default())?;
     let organizer = org::unit_ref(db, a.organizer_unit_id).await?;
@@ -303,7 +318,9 @@ pub async fn create(
         ),
         None => None,
     };
-    let delivered_by = if a.delivered_by_main_center.unwrap_or(false) {
+    let delivered_by = if let Some(d) = deliverer {
+        Some(d.id)
+    } else if a.delivered_by_main_center.unwrap_or(false) {
         access::check(caller, Action::ManageMenu, root)?;
         Some(root.id)
     } else {

@@ -545,6 +545,25 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "order_not_approved",
         "Only approved orders can be delivered.",
     ),
+    // Providers and procurement
+    ("not_provider", "You have not registered as a provider."),
+    ("provider_exists", "You have already registered a provider."),
+    (
+        "offering_unavailable",
+        "This offering is not approved or its provider is suspended.",
+    ),
+    (
+        "procurement_order_state",
+        "This procurement order is not in a state that allows this.",
+    ),
+    (
+        "budget_exceeded",
+        "The budget has not enough left for this purchase.",
+    ),
+    (
+        "budget_below_spent",
+        "A budget cannot be set below what it has already spent.",
+    ),
     // The network, plans and dispatch
     (
         "unit_name_rule",

@@ -926,6 +926,7 @@ pub async fn workbook(
     tables.push(detail);
     tables.push(demand(db, scope, under, p).await?);
     tables.push(menu_orders(db, scope, under, p).await?);
+    tables.push(crate::procurement::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
     tables.push(crate::evidence::sheet(db, scope, under, p, now).await?);
     tables.push(
         crate::rooms::ledger_sheet(

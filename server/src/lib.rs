@@ -83,6 +83,10 @@ pub mod plans;
 pub mod poster;
 /// Masking of personal data.
 pub mod privacy;
+/// Cultural procurement: orders, purchases against budgets in fen, spend.
+pub mod procurement;
+/// Providers (供给方), their offerings, review and record.
+pub mod providers;
 /// Registration questions of an activity and the answers given when booking.
 pub mod questions;
 /// 举报: residents report comments and demands; staff uphold (hide) or dismiss.

@@ -2,6 +2,10 @@
 //! period; branches and points order them for dates at their venues; the main center approves
 //! and delivers (配送), which creates the activity at the ordering unit; residents vote on
 //! items they would like at their point.
+//!
+//! A branch runs the same menu for its own points (D241): an item belongs to the unit that
+//! published it (`owner_unit_id`), is visible and orderable only within that unit's subtree,
+//! and its orders are approved and delivered by whoever may `ManageMenu` at the owner.
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
@@ -22,6 +26,9 @@ pub struct NewItem {
     /// `YYYY-MM-DD`, inclusive.
     pub period_start: String,
     pub period_end: String,
+    /// The publishing unit: the main center (default, for the whole district) or a branch
+    /// (for its own points).
+    pub unit_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
@@ -39,6 +46,20 @@ pub struct Item {
     pub status: String,
     /// Residents' votes (at the unit asked about, or everywhere).
     pub votes: i64,
+    /// The publishing unit (main center or a branch).
+    pub owner_unit_id: i64,
+}
+
+/// May a unit at `unit_path` see and order an item published at `owner_path`? Only within the
+/// owner's subtree; an item of the main center reaches the whole district, and so does an item
+/// without an owner (written before branch menus, or by the seed): it is the main center's.
+pub fn reaches(owner_path: &str, unit_path: &str) -> bool {
+    owner_path.is_empty() || unit_path.starts_with(owner_path)
+}
+
+/// Is `path` the root's (`/1/`): one segment.
+fn is_root_path(path: &str) -> bool {
+    path.matches('/').count() == 2
 }
 
 fn date(s: &str) -> ApiResult<chrono::NaiveDate> {
@@ -46,7 +67,13 @@ fn date(s: &str) -> ApiResult<chrono::NaiveDate> {
         .map_err(|_| ApiError::validation("日期格式应为 2026-12-01"))
 }
 
-pub async fn create(db: &Db, by: i64, n: &NewItem, now: &str) -> ApiResult<i64> {
+pub async fn create(
+    db: &Db,
+    by: i64,
+    owner: &crate::access::UnitRef,
+    n: &NewItem,
+    now: &str,
+) -> ApiResult<i64> {
     if !crate::activity::KINDS.contains(&n.kind.as_str()) {
         return Err(ApiError::validation("类型无效"));
     }
@@ -55,8 +82,8 @@ pub async fn create(db: &Db, by: i64, n: &NewItem, now: &str) -> ApiResult<i64> 
     }
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO menu_items (title, kind, description, quota, period_start, period_end, created_by, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+        "INSERT INTO menu_items (title, kind, description, quota, period_start, period_end, created_by, created_at, owner_unit_id, owner_path) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
     )
     .bind(n.title.trim())
     .bind(&n.kind)
@@ -66,12 +93,33 @@ pub async fn create(db: &Db, by: i64, n: &NewItem, now: &str) -> ApiResult<i64> 
     .bind(&n.period_end)
     .bind(by)
     .bind(now)
+    .bind(owner.id)
+    .bind(&owner.path)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(id)
 }
 
+/// The unit that published an item.
+pub async fn item_owner(db: &Db, item: i64) -> ApiResult<crate::access::UnitRef> {
+    let r = sqlx::query("SELECT owner_unit_id, owner_path FROM menu_items WHERE id = $1")
+        .bind(item)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
+    match r.get::<Option<i64>, _>("owner_unit_id") {
+        Some(id) => Ok(crate::access::UnitRef {
+            id,
+            path: r.get("owner_path"),
+        }),
+        // No owner: the main center's (see `reaches`).
+        None => crate::org::root(db).await?.ok_or_else(ApiError::internal),
+    }
+}
+
+/// Active items reaching the unit at `votes_at` (or, without one, the district-wide items of
+/// the main center).
 pub async fn items(db: &Db, votes_at: Option<&str>) -> ApiResult<Vec<Item>> {
     let rows = sqlx::query(
         "SELECT m.*, (SELECT CAST(COUNT(*) AS BIGINT) FROM menu_orders o WHERE o.menu_item_id = m.id AND o.status IN ('approved','delivered')) AS used, \
@@ -83,6 +131,13 @@ pub async fn items(db: &Db, votes_at: Option<&str>) -> ApiResult<Vec<Item>> {
     .await?;
     Ok(rows
         .iter()
+        .filter(|r| {
+            let owner: String = r.get("owner_path");
+            match votes_at {
+                Some(at) => reaches(&owner, at),
+                None => owner.is_empty() || is_root_path(&owner),
+            }
+        })
         .map(|r| {
             let kind: String = r.get("kind");
             Item {
@@ -97,6 +152,7 @@ pub async fn items(db: &Db, votes_at: Option<&str>) -> ApiResult<Vec<Item>> {
                 period_end: r.get("period_end"),
                 status: r.get("status"),
                 votes: r.get("votes"),
+                owner_unit_id: r.get::<Option<i64>, _>("owner_unit_id").unwrap_or_default(),
             }
         })
         .collect())
@@ -110,7 +166,10 @@ pub async fn vote(db: &Db, item: i64, unit_id: i64, user_id: i64, now: &str) -> 
     if active.as_deref() != Some("active") {
         return Err(ApiError::not_found("该菜单项目"));
     }
-    crate::org::unit_ref(db, unit_id).await?;
+    let at = crate::org::unit_ref(db, unit_id).await?;
+    if !reaches(&item_owner(db, item).await?.path, &at.path) {
+        return Err(ApiError::not_found("该菜单项目"));
+    }
     let mut tx = db.begin().await?;
     let n = sqlx::query("INSERT INTO menu_votes (menu_item_id, unit_id, user_id, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING")
         .bind(item)
@@ -164,12 +223,17 @@ pub async fn order(
     n: &NewOrder,
     now: &str,
 ) -> ApiResult<i64> {
-    let r = sqlx::query("SELECT status, period_start, period_end FROM menu_items WHERE id = $1")
-        .bind(n.menu_item_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
-    if r.get::<String, _>("status") != "active" {
+    let r = sqlx::query(
+        "SELECT status, period_start, period_end, owner_path FROM menu_items WHERE id = $1",
+    )
+    .bind(n.menu_item_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该菜单项目"))?;
+    // Another branch's item is not there for this unit at all.
+    if r.get::<String, _>("status") != "active"
+        || !reaches(&r.get::<String, _>("owner_path"), &unit.path)
+    {
         return Err(ApiError::not_found("该菜单项目"));
     }
     let d = date(&n.requested_date)?;
@@ -313,6 +377,7 @@ pub struct Delivery {
 
 /// What `deliver` needs to create the activity.
 pub struct DeliveryPlan {
+    pub item_id: i64,
     pub title: String,
     pub kind: String,
     pub description: String,
@@ -321,7 +386,7 @@ pub struct DeliveryPlan {
 
 pub async fn delivery_plan(db: &Db, id: i64) -> ApiResult<DeliveryPlan> {
     let r = sqlx::query(
-        "SELECT o.status, o.unit_id, m.title, m.kind, m.description FROM menu_orders o JOIN menu_items m ON m.id = o.menu_item_id WHERE o.id = $1",
+        "SELECT o.status, o.unit_id, o.menu_item_id, m.title, m.kind, m.description FROM menu_orders o JOIN menu_items m ON m.id = o.menu_item_id WHERE o.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
@@ -334,6 +399,7 @@ pub async fn delivery_plan(db: &Db, id: i64) -> ApiResult<DeliveryPlan> {
         ));
     }
     Ok(DeliveryPlan {
+        item_id: r.get("menu_item_id"),
         title: r.get("title"),
         kind: r.get("kind"),
         description: r.get("description"),
@@ -376,4 +442,25 @@ pub async fn mark_delivered(db: &Db, id: i64, activity_id: i64) -> ApiResult<()>
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_reaches_its_owners_subtree_only() {
+        assert!(reaches("/1/", "/1/4/17/"));
+        assert!(reaches("/1/4/", "/1/4/17/"));
+        assert!(reaches("/1/4/", "/1/4/"));
+        assert!(!reaches("/1/4/", "/1/5/20/"));
+        assert!(!reaches("/1/4/", "/1/45/"));
+        assert!(!reaches("/1/4/", "/1/"));
+        assert!(
+            reaches("", "/1/4/"),
+            "an item without an owner is the main center's"
+        );
+        assert!(is_root_path("/1/"));
+        assert!(!is_root_path("/1/4/"));
+    }
 }

@@ -92,8 +92,10 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     .await?;
     let messages = crate::notice::mine(db, user_id).await?;
     let teams = crate::teams::export(db, user_id).await?;
+    let provider = crate::providers::export(db, user_id).await?;
     let out = json!({
         "teams": teams,
+        "provider": provider,
         "profile": {
             "id": u.get::<i64, _>("id"),
             "wechat_openid": u.get::<Option<String>, _>("openid"),
@@ -248,6 +250,8 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
         .await?;
     // Teams: memberships end, requests are withdrawn, led teams pass on or dissolve (D194).
     crate::teams::erase(&mut tx, user_id, now).await?;
+    // A provider record loses its contact details and is suspended (D248).
+    crate::providers::erase(&mut tx, user_id, now).await?;
     sqlx::query(
         "UPDATE family_members SET name = '', birth_date = '1900-01-01', guardian_consent_at = NULL, deleted_at = $1 \
          WHERE user_id = $2 AND deleted_at IS NULL",

@@ -114,6 +114,7 @@ async fn workbook_sheets_headers_rows_and_scope(app: &TestApp) {
             "评价与回复",
             "群众需求",
             "菜单点单",
+            "文化采购",
             "活动照片",
             "场地使用",
             "文艺团队",

@@ -111,6 +111,15 @@ const SELF: &[&str] = &[
     // One's own calendar link.
     "me_calendar",
     "me_calendar_reset",
+    // A provider's own record, offerings and orders: checked by ownership
+    // (`access::check_provider`; tests/procurement.rs shows one provider never sees another's).
+    "provider_register",
+    "provider_me",
+    "provider_offering_create",
+    "provider_offerings",
+    "provider_orders",
+    "provider_order_accept",
+    "provider_order_propose",
 ];
 
 use Who::*;
@@ -1867,6 +1876,142 @@ fn library_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             path: "/api/v1/manage/library".into(),
             body: Some(
                 json!({"unit_id": point, "kind": "article", "title": "矩阵图文", "platform": "none", "body": "正文"}),
+// --- Providers and procurement (issue 16) ---
+
+const PURCHASERS: &[Who] = &[BranchStaff, CenterStaff, CenterAdmin];
+
+/// A provider with a fresh approved offering (made directly).
+async fn supply_offering(w: &World<'_>) -> i64 {
+    let (_, user) = w.app.sign_in("o-matrix-provider").await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("INSERT INTO providers (user_id, name, kind, status, created_at, updated_at) VALUES ($1, '矩阵艺术团', 'troupe', 'approved', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z') ON CONFLICT (user_id) DO NOTHING")
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO offerings (provider_id, title, kind, duration_minutes, price_fen, status, created_at) \
+         SELECT id, '矩阵演出', 'performance', 60, 100, 'approved', '2026-01-01T00:00:00Z' FROM providers WHERE user_id = $1 RETURNING id")
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+/// The side's branch budget for 2026 (plenty).
+async fn supply_budget(w: &World<'_>, s: Side) -> i64 {
+    let (unit, path) = w.app.unit_ref(w.branch(s)).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO procurement_budgets (unit_id, unit_path, year, amount_fen, created_at) VALUES ($1, $2, 2026, 100000000000, '2026-01-01T00:00:00Z') \
+         ON CONFLICT (unit_id, year) DO UPDATE SET amount_fen = procurement_budgets.amount_fen RETURNING id")
+        .bind(unit)
+        .bind(path)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+/// A procurement order at the side's point in `status` (bought from the side's branch budget
+/// when `purchased`).
+async fn supply_order(w: &World<'_>, s: Side, status: &str) -> i64 {
+    let offering = supply_offering(w).await;
+    let budget = if status == "purchased" {
+        Some(supply_budget(w, s).await)
+    } else {
+        None
+    };
+    let (unit, path) = w.app.unit_ref(w.point(s)).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO procurement_orders (offering_id, provider_id, unit_id, unit_path, requested_date, proposed_date, status, budget_id, amount_fen, created_at) \
+         SELECT o.id, o.provider_id, $2, $3, '2026-12-20', '2026-12-21', $4, $5, 100, '2026-01-01T00:00:00Z' FROM offerings o WHERE o.id = $1 RETURNING id")
+        .bind(offering)
+        .bind(unit)
+        .bind(path)
+        .bind(status.to_string())
+        .bind(budget)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+fn providers_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/providers".into(),
+            body: None,
+        }
+    })
+}
+fn provider_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let offering = supply_offering(w).await;
+        let id: i64 = sqlx::query_scalar("SELECT provider_id FROM offerings WHERE id = $1")
+            .bind(offering)
+            .fetch_one(w.app.state().db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/providers/{id}/review"),
+            body: Some(json!({"decision": "approve"})),
+        }
+    })
+}
+fn offerings_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/offerings?status=approved".into(),
+            body: None,
+        }
+    })
+}
+fn offering_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_offering(w).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/offerings/{id}/review"),
+            body: Some(json!({"decision": "approve"})),
+        }
+    })
+}
+fn catalogue_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/catalogue")
+}
+fn proc_orders_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/orders")
+}
+fn budgets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/budgets")
+}
+fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!(
+                "/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"
+            ),
+            body: None,
+        }
+    })
+}
+fn proc_order_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let offering = supply_offering(w).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/procurement/orders".into(),
+            body: Some(
+                json!({"offering_id": offering, "unit_id": point, "requested_date": "2026-12-20"}),
             ),
         }
     })
@@ -1878,12 +2023,169 @@ fn library_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             method: "PATCH",
             path: format!("/api/v1/manage/library/{id}"),
             body: Some(json!({"published": true, "featured": true})),
+fn proc_confirm_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "proposed").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/confirm"),
+            body: None,
+        }
+    })
+}
+fn proc_purchase_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "accepted").await;
+        let budget = supply_budget(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/purchase"),
+            body: Some(
+                json!({"budget_id": budget, "amount_fen": 100, "contract_ref": "HT-1", "funding_source": "区财政"}),
+            ),
+        }
+    })
+}
+fn proc_deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "purchased").await;
+        let start = 30 * 24 * 60 + (id % 500) * 180;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/deliver"),
+            body: Some(
+                json!({"starts_at": culturehub_tests::at(w.app, start), "ends_at": culturehub_tests::at(w.app, start + 60)}),
+            ),
+        }
+    })
+}
+fn budget_set_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let unit = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/procurement/budgets".into(),
+            body: Some(json!({"unit_id": unit, "year": 2026, "amount_fen": 100000000000i64})),
+        }
+    })
+}
+fn branch_menu_item_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let unit = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/menu/items".into(),
+            body: Some(
+                json!({"title": "分馆菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31", "unit_id": unit}),
+            ),
         }
     })
 }
 
 fn cases() -> Vec<Case> {
     vec![
+        // A branch publishes menu items for its own points, not another branch's.
+        Case {
+            op: "menu_item_create",
+            allowed: PURCHASERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: branch_menu_item_op,
+        },
+        // The main center reviews providers and offerings and gives budgets.
+        Case {
+            op: "providers_list",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: providers_list_op,
+        },
+        Case {
+            op: "provider_review",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: provider_review_op,
+        },
+        Case {
+            op: "offerings_list",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: offerings_list_op,
+        },
+        Case {
+            op: "offering_review",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: offering_review_op,
+        },
+        Case {
+            op: "procurement_budget_set",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: budget_set_op,
+        },
+        // Branches and points browse and request for their own units.
+        Case {
+            op: "procurement_catalogue",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: catalogue_op,
+        },
+        Case {
+            op: "procurement_order_create",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: proc_order_create_op,
+        },
+        Case {
+            op: "procurement_orders",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: proc_orders_op,
+        },
+        Case {
+            op: "procurement_order_confirm",
+            allowed: REPLIERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: proc_confirm_op,
+        },
+        // A branch buys and delivers with its own budget only; the main center with any.
+        Case {
+            op: "procurement_order_purchase",
+            allowed: PURCHASERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: proc_purchase_op,
+        },
+        Case {
+            op: "procurement_order_deliver",
+            allowed: PURCHASERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: proc_deliver_op,
+        },
+        Case {
+            op: "procurement_budgets",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: budgets_op,
+        },
+        Case {
+            op: "stats_procurement",
+            allowed: FEEDBACK_READERS,
+            also_other: ROOT_READERS,
+            ok: 200,
+            build: spend_op,
+        },
         Case {
             op: "activity_online_set",
             allowed: ACTIVITY_MANAGERS,

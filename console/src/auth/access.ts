@@ -43,6 +43,10 @@ export type Action =
   | 'third_party_assess'
   | 'read_cloud_log'
   | 'manage_cloud'
+  | 'review_providers'
+  | 'procure'
+  | 'approve_purchase'
+  | 'manage_budgets'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

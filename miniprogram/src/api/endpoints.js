@@ -39,6 +39,20 @@ const ENDPOINTS = {
     method: 'POST', path: '/api/v1/teams', auth: 'required',
     sends: ['unit_id', 'name', 'genre', 'description', 'rehearsal_time']
   },
+  // Providers (供给方): one's own record, offerings and orders (docs/procurement.md)
+  providerMe: { method: 'GET', path: '/api/v1/providers/me', auth: 'required' },
+  providerRegister: {
+    method: 'POST', path: '/api/v1/providers/me', auth: 'required',
+    sends: ['name', 'kind', 'contact_name', 'phone', 'intro', 'qualifications']
+  },
+  providerOfferings: { method: 'GET', path: '/api/v1/providers/me/offerings', auth: 'required' },
+  providerOfferingCreate: {
+    method: 'POST', path: '/api/v1/providers/me/offerings', auth: 'required',
+    sends: ['title', 'kind', 'description', 'duration_minutes', 'audience', 'requirements', 'price_fen']
+  },
+  providerOrders: { method: 'GET', path: '/api/v1/providers/me/orders', auth: 'required' },
+  providerOrderAccept: { method: 'POST', path: '/api/v1/procurement/orders/{id}/accept', auth: 'required' },
+  providerOrderPropose: { method: 'POST', path: '/api/v1/procurement/orders/{id}/propose', auth: 'required', sends: ['date', 'note'] },
   // The leader's tools (我的团队 → 团队管理)
   resetTeamCode: { method: 'POST', path: '/api/v1/teams/{id}/invite-code', auth: 'required' },
   setTeamRecruiting: { method: 'POST', path: '/api/v1/teams/{id}/recruiting', auth: 'required', sends: ['recruiting'] },

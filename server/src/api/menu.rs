@@ -59,7 +59,9 @@ async fn record(
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Menu")]
 impl MenuApi {
-    /// The main center's cultural menu, with residents' votes (at a unit and below, if given).
+    /// The cultural menu, with residents' votes (at a unit and below, if given). With a unit:
+    /// the items that reach it (the main center's and its branch's); without: the main
+    /// center's district-wide items.
     #[oai(path = "/menu/items", method = "get", operation_id = "menu_items")]
     async fn items(&self, st: Data<&AppState>, unit_id: Query<Option<i64>>) -> Result<Json<Items>> {
         let under = match unit_id.0 {
@@ -71,7 +73,8 @@ impl MenuApi {
         }))
     }
 
-    /// Publish a menu item (main center).
+    /// Publish a menu item: the main center for the district, or a branch for its own points
+    /// (`unit_id`).
     #[oai(
         path = "/menu/items",
         method = "post",
@@ -84,18 +87,21 @@ impl MenuApi {
         body: Json<NewItem>,
     ) -> Result<Json<MenuCreated>> {
         let caller = st.caller(req).await?;
-        let root = crate::org::root(&st.db)
-            .await?
-            .ok_or_else(ApiError::internal)?;
-        st.authorize(req, &caller, Action::ManageMenu, &root)
+        let owner = match body.unit_id {
+            Some(id) => crate::org::unit_ref(&st.db, id).await?,
+            None => crate::org::root(&st.db)
+                .await?
+                .ok_or_else(ApiError::internal)?,
+        };
+        st.authorize(req, &caller, Action::ManageMenu, &owner)
             .await?;
-        let id = menu::create(&st.db, caller.user_id, &body.0, &st.now()).await?;
+        let id = menu::create(&st.db, caller.user_id, &owner, &body.0, &st.now()).await?;
         record(
             &st,
             req,
             &caller,
             "menu_item_created",
-            Some(root.id),
+            Some(owner.id),
             format!("menu item {id}"),
         )
         .await?;
@@ -166,7 +172,7 @@ impl MenuApi {
         }))
     }
 
-    /// Approve an order within the item's quota (main center).
+    /// Approve an order within the item's quota (whoever runs the item's menu).
     #[oai(
         path = "/menu/orders/:id/approve",
         method = "post",
@@ -179,8 +185,10 @@ impl MenuApi {
         id: Path<i64>,
     ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
-        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
-        st.authorize(req, &caller, Action::ManageMenu, &unit)
+        let (unit, _, item) = menu::order_place(&st.db, id.0).await?;
+        // Whoever runs the menu the item belongs to decides (the main center or the branch).
+        let owner = menu::item_owner(&st.db, item).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &owner)
             .await?;
         menu::approve(&st.db, id.0, caller.user_id, &st.now()).await?;
         record(
@@ -195,7 +203,7 @@ impl MenuApi {
         Ok(Json(Done { ok: true }))
     }
 
-    /// Reject an order with a reason (main center).
+    /// Reject an order with a reason (whoever runs the item's menu).
     #[oai(
         path = "/menu/orders/:id/reject",
         method = "post",
@@ -209,8 +217,10 @@ impl MenuApi {
         body: Json<Reject>,
     ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
-        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
-        st.authorize(req, &caller, Action::ManageMenu, &unit)
+        let (unit, _, item) = menu::order_place(&st.db, id.0).await?;
+        // Whoever runs the menu the item belongs to decides (the main center or the branch).
+        let owner = menu::item_owner(&st.db, item).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &owner)
             .await?;
         menu::reject(&st.db, id.0, caller.user_id, &body.reason, &st.now()).await?;
         record(
@@ -239,8 +249,10 @@ impl MenuApi {
         body: Json<Delivery>,
     ) -> Result<Json<Delivered>> {
         let caller = st.caller(req).await?;
-        let (unit, _, _) = menu::order_place(&st.db, id.0).await?;
-        st.authorize(req, &caller, Action::ManageMenu, &unit)
+        let (unit, _, item) = menu::order_place(&st.db, id.0).await?;
+        // Whoever runs the menu the item belongs to decides (the main center or the branch).
+        let owner = menu::item_owner(&st.db, item).await?;
+        st.authorize(req, &caller, Action::ManageMenu, &owner)
             .await?;
         let plan = menu::delivery_plan(&st.db, id.0).await?;
         let root = crate::org::root(&st.db)
@@ -250,7 +262,11 @@ impl MenuApi {
             title: plan.title,
             kind: plan.kind,
             organizer_unit_id: plan.unit_id,
-            joint_unit_ids: Some(vec![root.id]),
+            joint_unit_ids: Some(if owner.id == plan.unit_id {
+                vec![]
+            } else {
+                vec![owner.id]
+            }),
             description: Some(plan.description),
             poster_url: None,
             poster_file_id: None,
@@ -263,7 +279,7 @@ impl MenuApi {
             },
             is_course: None,
             lottery_draw_at: None,
-            delivered_by_main_center: Some(true),
+            delivered_by_main_center: None,
             audience: None,
             training_kind: None,
             by_district: None,
@@ -295,8 +311,16 @@ impl MenuApi {
             return Err(ApiError::conflict("order_not_approved", "订单批准后才能配送").into());
         }
         let made = async {
-            let activity_id =
-                crate::activity::create(&st.db, &caller, &new, &root, now, created).await?;
+            let activity_id = crate::activity::create_delivered(
+                &st.db,
+                &caller,
+                &new,
+                &root,
+                Some(&owner),
+                now,
+                created,
+            )
+            .await?;
             let published = st.audit(
                 &c,
                 &caller,

@@ -20,6 +20,7 @@ pub mod menu;
 pub mod org;
 pub mod people;
 pub mod plans;
+pub mod procurement;
 pub mod reports;
 pub mod room_bookings;
 pub mod rooms;
@@ -69,6 +70,8 @@ pub enum ApiTags {
     Evaluation,
     /// 线上活动（直播与回放）与数字资源库
     Library,
+    /// 供给方、服务项目、文化采购与采购预算
+    Procurement,
 }
 
 pub type Apis = (
@@ -98,6 +101,7 @@ pub type Apis = (
         library::LibraryApi,
         cloud::CloudApi,
         feeds::FeedsApi,
+        procurement::ProcurementApi,
     ),
 );
 
@@ -255,6 +259,7 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 library::LibraryApi,
                 cloud::CloudApi,
                 feeds::FeedsApi,
+                procurement::ProcurementApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",
