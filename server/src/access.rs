@@ -128,12 +128,21 @@ pub enum Action {
     /// Record a third-party assessment and report; also needs an assignment to the round or
     /// object (`check_assigned`).
     ThirdPartyAssess,
+    /// Post volunteer opportunities and shifts at the unit, approve sign-ups, confirm hours,
+    /// keep its volunteer teams and export hours: whoever approves the unit's volunteers.
+    ManageVolunteering,
+    /// Record the unit's sponsors and partners and what they gave (社会力量参与).
+    ManageSponsors,
+    /// Record the operator of a contracted unit, its term and obligations: the main center.
+    ManageOperators,
+    /// See contracted operators and how they perform: the main center and the district.
+    ReadOperators,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 38] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -168,6 +177,10 @@ impl Action {
         Action::ManageEvaluation,
         Action::SpotCheck,
         Action::ThirdPartyAssess,
+        Action::ManageVolunteering,
+        Action::ManageSponsors,
+        Action::ManageOperators,
+        Action::ReadOperators,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -227,6 +240,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ManageTeams
                 | ReadEvaluation
                 | SelfAssess
+                | ManageVolunteering
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -237,6 +251,7 @@ fn allows(role: Role, action: Action) -> bool {
                         | ManageStaff
                         | WaiveNoShow
                         | ExportLedger
+                        | ManageSponsors
                         | Grant(PointCoordinator)
                         | Grant(BranchStaff)
                 )
@@ -244,7 +259,15 @@ fn allows(role: Role, action: Action) -> bool {
         // The main center scores branches, not points: each level scores only the one below.
         CenterStaff => {
             (allows(BranchStaff, action) && action != ScorePoints)
-                || matches!(action, ManageMenu | ManagePlan | ScoreBranches | SpotCheck)
+                || matches!(
+                    action,
+                    ManageMenu
+                        | ManagePlan
+                        | ScoreBranches
+                        | SpotCheck
+                        | ManageOperators
+                        | ReadOperators
+                )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
         DistrictSupervisor => matches!(
@@ -258,6 +281,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadEvaluation
                 | ManageEvaluation
                 | SpotCheck
+                | ReadOperators
         ),
         Evaluator => matches!(
             action,

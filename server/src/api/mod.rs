@@ -21,8 +21,10 @@ pub mod reports;
 pub mod room_bookings;
 pub mod rooms;
 pub mod security;
+pub mod sponsors;
 pub mod stats;
 pub mod teams;
+pub mod volunteering;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -90,6 +92,8 @@ pub type Apis = (
         evaluation::EvaluationApi,
         teams::TeamsApi,
         room_bookings::RoomBookingsApi,
+        volunteering::VolunteeringApi,
+        sponsors::SponsorsApi,
     ),
 );
 

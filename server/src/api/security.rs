@@ -41,6 +41,12 @@ pub const PUBLIC: &[&str] = &[
     "console_login_code_status",
     "console_dev_login",
     "console_dev_accounts",
+    "volunteer_roles",
+    "volunteer_opportunities",
+    "volunteer_opportunity",
+    "volunteer_certificate_verify",
+    "volunteer_teams",
+    "activity_supporters",
 ];
 
 /// Public operations that add the caller's own data when a credential is sent, and uploaded
