@@ -185,7 +185,7 @@ pub async fn withdraw(tx: &mut Tx, id: i64, now: &str) -> ApiResult<()> {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Supporter {
+pub struct ActivitySupporter {
     pub name: String,
     /// `sponsor` or `partner`.
     pub relation: String,
@@ -193,7 +193,7 @@ pub struct Supporter {
 
 /// The 支持单位 of an activity as the public sees them: consenting, not withdrawn, given for
 /// the activity itself, one line per name. Amounts are never public.
-pub async fn supporters(db: &Db, activity_id: i64) -> ApiResult<Vec<Supporter>> {
+pub async fn supporters(db: &Db, activity_id: i64) -> ApiResult<Vec<ActivitySupporter>> {
     let rows = sqlx::query(
         "SELECT sponsor_name, MIN(relation) AS relation FROM sponsorships WHERE activity_id = $1 AND public_consent = 1 \
          AND withdrawn_at IS NULL GROUP BY sponsor_name ORDER BY MIN(id)",
@@ -203,7 +203,7 @@ pub async fn supporters(db: &Db, activity_id: i64) -> ApiResult<Vec<Supporter>> 
     .await?;
     Ok(rows
         .iter()
-        .map(|r| Supporter {
+        .map(|r| ActivitySupporter {
             name: r.get("sponsor_name"),
             relation: r.get("relation"),
         })
@@ -214,7 +214,7 @@ pub async fn supporters(db: &Db, activity_id: i64) -> ApiResult<Vec<Supporter>> 
 // Contracted operators.
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Obligations {
+pub struct OperatorObligations {
     pub sessions_per_year: i64,
     /// Checked-in share of confirmed places, percent.
     pub min_attendance_pct: i64,
@@ -227,7 +227,7 @@ pub struct Obligations {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Performance {
+pub struct OperatorPerformance {
     /// The period measured: the contract's start to today (or its end).
     pub from: String,
     pub to: String,
@@ -238,13 +238,13 @@ pub struct Performance {
     pub satisfaction_pct: Option<i64>,
     pub ratings: i64,
     pub open_hours_per_week: i64,
-    /// Obligations not met so far, by name: `sessions`, `attendance`, `satisfaction`,
+    /// OperatorObligations not met so far, by name: `sessions`, `attendance`, `satisfaction`,
     /// `open_hours`.
     pub shortfalls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Operator {
+pub struct UnitOperator {
     pub id: i64,
     pub unit_id: i64,
     pub unit_name: String,
@@ -254,8 +254,8 @@ pub struct Operator {
     pub ends_on: String,
     /// `upcoming`, `active`, `ended`.
     pub term_status: String,
-    pub obligations: Obligations,
-    pub performance: Performance,
+    pub obligations: OperatorObligations,
+    pub performance: OperatorPerformance,
 }
 
 pub struct OperatorInput<'a> {
@@ -263,7 +263,7 @@ pub struct OperatorInput<'a> {
     pub contract_ref: &'a str,
     pub starts_on: &'a str,
     pub ends_on: &'a str,
-    pub obligations: &'a Obligations,
+    pub obligations: &'a OperatorObligations,
 }
 
 pub fn parse_day(s: &str) -> ApiResult<NaiveDate> {
@@ -278,7 +278,7 @@ pub fn prorate(per_year: i64, days: i64) -> i64 {
 
 /// What falls short: each measured figure against its obligation (an obligation of 0 is none;
 /// a figure with nothing to measure yet is not a shortfall).
-pub fn shortfalls(o: &Obligations, p: &Performance) -> Vec<String> {
+pub fn shortfalls(o: &OperatorObligations, p: &OperatorPerformance) -> Vec<String> {
     let mut out = Vec::new();
     if o.sessions_per_year > 0 && p.sessions_held < p.sessions_due {
         out.push("sessions".into());
@@ -392,9 +392,9 @@ async fn performance(
     unit_id: i64,
     from: NaiveDate,
     to: NaiveDate,
-    o: &Obligations,
+    o: &OperatorObligations,
     now: Ts,
-) -> ApiResult<Performance> {
+) -> ApiResult<OperatorPerformance> {
     let today = crate::family::china_date(now);
     let end = if to < today { to } else { today };
     let (a, b) = (day_start(from), day_start(end + chrono::Duration::days(1)));
@@ -444,7 +444,7 @@ async fn performance(
     .map(|r| (r.get("weekday"), r.get("opens"), r.get("closes")))
     .collect();
     let days = (end - from).num_days() + 1;
-    let mut p = Performance {
+    let mut p = OperatorPerformance {
         from: from.format("%Y-%m-%d").to_string(),
         to: end.format("%Y-%m-%d").to_string(),
         sessions_held: held,
@@ -460,7 +460,7 @@ async fn performance(
 }
 
 /// Operators of units in scope under `under`, each with its performance so far.
-pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiResult<Vec<Operator>> {
+pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiResult<Vec<UnitOperator>> {
     let rows = sqlx::query(&format!(
         "SELECT p.id, p.unit_id, p.unit_path, u.short_name, p.operator_name, p.contract_ref, p.starts_on, p.ends_on, \
          p.sessions_per_year, p.min_attendance_pct, p.min_satisfaction_pct, p.open_hours_per_week, p.obligations \
@@ -472,7 +472,7 @@ pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiRes
     let today = crate::family::china_date(now);
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let o = Obligations {
+        let o = OperatorObligations {
             sessions_per_year: r.get("sessions_per_year"),
             min_attendance_pct: r.get("min_attendance_pct"),
             min_satisfaction_pct: r.get("min_satisfaction_pct"),
@@ -493,7 +493,7 @@ pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiRes
         let path: String = r.get("unit_path");
         let unit_id: i64 = r.get("unit_id");
         let performance = if today < from {
-            Performance {
+            OperatorPerformance {
                 from: starts_on.clone(),
                 to: starts_on.clone(),
                 sessions_held: 0,
@@ -507,7 +507,7 @@ pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiRes
         } else {
             performance(db, &path, unit_id, from, to, &o, now).await?
         };
-        out.push(Operator {
+        out.push(UnitOperator {
             id: r.get("id"),
             unit_id,
             unit_name: r.get("short_name"),
@@ -544,14 +544,14 @@ mod tests {
         assert_eq!(prorate(120, 365), 120);
         assert_eq!(prorate(120, 73), 24);
         assert_eq!(prorate(120, -3), 0);
-        let o = Obligations {
+        let o = OperatorObligations {
             sessions_per_year: 120,
             min_attendance_pct: 70,
             min_satisfaction_pct: 90,
             open_hours_per_week: 56,
             other: String::new(),
         };
-        let mut p = Performance {
+        let mut p = OperatorPerformance {
             from: "2026-01-01".into(),
             to: "2026-03-14".into(),
             sessions_held: 20,

@@ -89,7 +89,7 @@ pub async fn roles(db: &Db) -> ApiResult<Vec<VolunteerRole>> {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Shift {
+pub struct VolunteerShift {
     pub id: i64,
     pub opportunity_id: i64,
     pub role_code: String,
@@ -105,7 +105,7 @@ pub struct Shift {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Opportunity {
+pub struct VolunteerOpportunity {
     pub id: i64,
     pub unit_id: i64,
     pub unit_name: String,
@@ -116,16 +116,16 @@ pub struct Opportunity {
     /// `open` or `closed`.
     pub status: String,
     pub created_at: String,
-    pub shifts: Vec<Shift>,
+    pub shifts: Vec<VolunteerShift>,
 }
 
 const SHIFT_COLS: &str = "h.id, h.opportunity_id, h.role_code, r.name AS role_name, h.session_id, \
      h.starts_at, h.ends_at, h.place, h.needed, h.taken";
 
-fn shift_of(r: &sqlx::any::AnyRow) -> Shift {
+fn shift_of(r: &sqlx::any::AnyRow) -> VolunteerShift {
     let needed: i64 = r.get("needed");
     let taken: i64 = r.get("taken");
-    Shift {
+    VolunteerShift {
         id: r.get("id"),
         opportunity_id: r.get("opportunity_id"),
         role_code: r.get("role_code"),
@@ -140,7 +140,7 @@ fn shift_of(r: &sqlx::any::AnyRow) -> Shift {
     }
 }
 
-async fn shifts_of(db: &Db, opportunity_id: i64) -> ApiResult<Vec<Shift>> {
+async fn shifts_of(db: &Db, opportunity_id: i64) -> ApiResult<Vec<VolunteerShift>> {
     let rows = sqlx::query(&format!(
         "SELECT {SHIFT_COLS} FROM volunteer_shifts h JOIN volunteer_roles r ON r.code = h.role_code \
          WHERE h.opportunity_id = $1 ORDER BY h.starts_at, h.id"
@@ -154,9 +154,9 @@ async fn shifts_of(db: &Db, opportunity_id: i64) -> ApiResult<Vec<Shift>> {
 const OPP_COLS: &str = "o.id, o.unit_id, u.short_name, o.title, o.description, o.activity_id, \
      o.team_id, o.status, o.created_at";
 
-async fn opp_of(db: &Db, r: &sqlx::any::AnyRow) -> ApiResult<Opportunity> {
+async fn opp_of(db: &Db, r: &sqlx::any::AnyRow) -> ApiResult<VolunteerOpportunity> {
     let id: i64 = r.get("id");
-    Ok(Opportunity {
+    Ok(VolunteerOpportunity {
         id,
         unit_id: r.get("unit_id"),
         unit_name: r.get("short_name"),
@@ -171,7 +171,7 @@ async fn opp_of(db: &Db, r: &sqlx::any::AnyRow) -> ApiResult<Opportunity> {
 }
 
 /// One opportunity with its unit (for authorization) — 404 when unknown.
-pub async fn opportunity(db: &Db, id: i64) -> ApiResult<(Opportunity, UnitRef)> {
+pub async fn opportunity(db: &Db, id: i64) -> ApiResult<(VolunteerOpportunity, UnitRef)> {
     let r = sqlx::query(&format!(
         "SELECT {OPP_COLS}, o.unit_path FROM volunteer_opportunities o JOIN org_units u ON u.id = o.unit_id WHERE o.id = $1"
     ))
@@ -193,7 +193,7 @@ pub async fn browse(
     under_path: Option<&str>,
     team_id: Option<i64>,
     now: Ts,
-) -> ApiResult<Vec<Opportunity>> {
+) -> ApiResult<Vec<VolunteerOpportunity>> {
     let mut sql = format!(
         "SELECT {OPP_COLS} FROM volunteer_opportunities o JOIN org_units u ON u.id = o.unit_id \
          WHERE o.status = 'open' AND EXISTS (SELECT 1 FROM volunteer_shifts h WHERE h.opportunity_id = o.id AND h.starts_at > $1)"
@@ -218,7 +218,7 @@ pub async fn browse(
 }
 
 /// The unit's opportunities, open and closed, for staff.
-pub async fn of_unit(db: &Db, scope_sql: &str, under: &str) -> ApiResult<Vec<Opportunity>> {
+pub async fn of_unit(db: &Db, scope_sql: &str, under: &str) -> ApiResult<Vec<VolunteerOpportunity>> {
     let rows = sqlx::query(&format!(
         "SELECT {OPP_COLS} FROM volunteer_opportunities o JOIN org_units u ON u.id = o.unit_id \
          WHERE {scope_sql} AND {} ORDER BY o.id DESC LIMIT 500",
@@ -317,7 +317,7 @@ pub async fn set_needed(tx: &mut Tx, shift_id: i64, needed: i64) -> ApiResult<()
 
 /// A shift with what sign-up and approval need.
 pub struct ShiftInfo {
-    pub shift: Shift,
+    pub shift: VolunteerShift,
     pub opportunity_status: String,
     pub title: String,
     pub unit: UnitRef,
@@ -405,7 +405,7 @@ fn already() -> ApiError {
 
 /// A sign-up as the volunteer and staff see it.
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Signup {
+pub struct ShiftSignup {
     pub id: i64,
     pub shift_id: i64,
     pub opportunity_id: i64,
@@ -439,9 +439,9 @@ const SIGNUP_SQL: &str = "SELECT g.id, g.shift_id, h.opportunity_id, o.title, o.
      JOIN volunteer_opportunities o ON o.id = h.opportunity_id JOIN org_units u ON u.id = o.unit_id \
      JOIN users us ON us.id = g.user_id LEFT JOIN volunteer_profiles p ON p.user_id = g.user_id";
 
-fn signup_of(r: &sqlx::any::AnyRow) -> Signup {
+fn signup_of(r: &sqlx::any::AnyRow) -> ShiftSignup {
     let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
-    Signup {
+    ShiftSignup {
         id: r.get("id"),
         shift_id: r.get("shift_id"),
         opportunity_id: r.get("opportunity_id"),
@@ -470,7 +470,7 @@ fn signup_of(r: &sqlx::any::AnyRow) -> Signup {
 }
 
 /// One sign-up with its unit (for authorization) and assignment.
-pub async fn signup(db: &Db, id: i64) -> ApiResult<(Signup, UnitRef, Option<i64>)> {
+pub async fn signup(db: &Db, id: i64) -> ApiResult<(ShiftSignup, UnitRef, Option<i64>)> {
     let r = sqlx::query(&format!("{SIGNUP_SQL} WHERE g.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
@@ -483,7 +483,7 @@ pub async fn signup(db: &Db, id: i64) -> ApiResult<(Signup, UnitRef, Option<i64>
     Ok((signup_of(&r), unit, r.get("assignment_id")))
 }
 
-pub async fn mine(db: &Db, user_id: i64) -> ApiResult<Vec<Signup>> {
+pub async fn mine(db: &Db, user_id: i64) -> ApiResult<Vec<ShiftSignup>> {
     let rows = sqlx::query(&format!(
         "{SIGNUP_SQL} WHERE g.user_id = $1 ORDER BY h.starts_at DESC, g.id DESC LIMIT 500"
     ))
@@ -499,7 +499,7 @@ pub async fn for_staff(
     scope_sql: &str,
     under: &str,
     status: Option<&str>,
-) -> ApiResult<Vec<Signup>> {
+) -> ApiResult<Vec<ShiftSignup>> {
     let mut sql = format!(
         "{SIGNUP_SQL} WHERE {scope_sql} AND {}",
         crate::access::subtree_sql("o.unit_path", under)
@@ -555,7 +555,7 @@ pub async fn release(
 /// whether a role was granted (the caller then tells the caller cache).
 pub async fn approve(
     tx: &mut Tx,
-    s: &Signup,
+    s: &ShiftSignup,
     unit: &UnitRef,
     is_volunteer: bool,
     by: i64,
@@ -622,7 +622,7 @@ pub async fn approve(
 /// Staff confirm the minutes served on an approved shift once it has started.
 pub async fn confirm_hours(
     tx: &mut Tx,
-    s: &Signup,
+    s: &ShiftSignup,
     minutes: i64,
     by: i64,
     now: Ts,
@@ -651,7 +651,7 @@ pub async fn confirm_hours(
 
 /// Confirmed minutes by role for one person.
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct RoleHours {
+pub struct VolunteerRoleHours {
     pub role_code: String,
     pub role_name: String,
     pub shifts: i64,
@@ -659,18 +659,18 @@ pub struct RoleHours {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct MyHours {
+pub struct VolunteerHoursSummary {
     /// Confirmed shift minutes plus door service counted from scans (`checkin::service_hours`).
     pub total_minutes: i64,
     pub shift_minutes: i64,
     pub door_minutes: i64,
-    pub by_role: Vec<RoleHours>,
+    pub by_role: Vec<VolunteerRoleHours>,
     /// The milestone reached, in hours (0: none yet).
     pub milestone_hours: i64,
     pub next_milestone_hours: Option<i64>,
 }
 
-pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> ApiResult<MyHours> {
+pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> ApiResult<VolunteerHoursSummary> {
     let rows = sqlx::query(
         "SELECT h.role_code, r.name, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(g.minutes) AS BIGINT) AS m \
          FROM shift_signups g JOIN volunteer_shifts h ON h.id = g.shift_id JOIN volunteer_roles r ON r.code = h.role_code \
@@ -679,9 +679,9 @@ pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> Api
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
-    let by_role: Vec<RoleHours> = rows
+    let by_role: Vec<VolunteerRoleHours> = rows
         .iter()
-        .map(|r| RoleHours {
+        .map(|r| VolunteerRoleHours {
             role_code: r.get("role_code"),
             role_name: r.get("name"),
             shifts: r.get("n"),
@@ -705,7 +705,7 @@ pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> Api
         .sum();
     let total = shift_minutes + door_minutes;
     let (m, next) = milestone(total);
-    Ok(MyHours {
+    Ok(VolunteerHoursSummary {
         total_minutes: total,
         shift_minutes,
         door_minutes,
@@ -716,28 +716,28 @@ pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> Api
 }
 
 // ---------------------------------------------------------------------------------------------
-// Profile.
+// VolunteerProfile.
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Profile {
+pub struct VolunteerProfile {
     /// Free text, comma-separated: 摄影, 钢琴, 英语讲解…
     pub skills: String,
     pub intro: String,
     pub updated_at: Option<String>,
 }
 
-pub async fn profile(db: &Db, user_id: i64) -> ApiResult<Profile> {
+pub async fn profile(db: &Db, user_id: i64) -> ApiResult<VolunteerProfile> {
     let r = sqlx::query("SELECT skills, intro, updated_at FROM volunteer_profiles WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(db.pool())
         .await?;
     Ok(match r {
-        Some(r) => Profile {
+        Some(r) => VolunteerProfile {
             skills: r.get("skills"),
             intro: r.get("intro"),
             updated_at: r.get("updated_at"),
         },
-        None => Profile {
+        None => VolunteerProfile {
             skills: String::new(),
             intro: String::new(),
             updated_at: None,
@@ -763,7 +763,7 @@ pub async fn save_profile(db: &Db, user_id: i64, skills: &str, intro: &str, now:
 // Certificates.
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct Certificate {
+pub struct VolunteerCertificate {
     /// Printed on the certificate; `GET /volunteer-certificates/{code}` verifies it.
     pub code: String,
     /// The volunteer's full name: only the volunteer receives this payload.
@@ -775,11 +775,11 @@ pub struct Certificate {
     pub issued_at: String,
     /// Who issues it (the root unit's name, from the data).
     pub issuer: String,
-    pub by_role: Vec<RoleHours>,
+    pub by_role: Vec<VolunteerRoleHours>,
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct CertificateCheck {
+pub struct VolunteerCertificateCheck {
     pub valid: bool,
     pub volunteer_masked: String,
     pub hours: String,
@@ -804,7 +804,7 @@ pub async fn certificate(
     user_id: i64,
     opens_minutes: i64,
     now: Ts,
-) -> ApiResult<Certificate> {
+) -> ApiResult<VolunteerCertificate> {
     let h = hours_of(db, user_id, opens_minutes, now).await?;
     if h.total_minutes <= 0 {
         return Err(ApiError::conflict(
@@ -842,7 +842,7 @@ pub async fn certificate(
             (code, at)
         }
     };
-    Ok(Certificate {
+    Ok(VolunteerCertificate {
         code,
         name,
         total_minutes: h.total_minutes,
@@ -854,7 +854,7 @@ pub async fn certificate(
     })
 }
 
-pub async fn verify_certificate(db: &Db, code: &str) -> ApiResult<CertificateCheck> {
+pub async fn verify_certificate(db: &Db, code: &str) -> ApiResult<VolunteerCertificateCheck> {
     let r = sqlx::query(
         "SELECT c.minutes, c.milestone, c.issued_at, c.revoked_at, u.display_name, u.deleted_at \
          FROM volunteer_certificates c JOIN users u ON u.id = c.user_id WHERE c.code = $1",
@@ -865,7 +865,7 @@ pub async fn verify_certificate(db: &Db, code: &str) -> ApiResult<CertificateChe
     .ok_or_else(|| ApiError::not_found("该证书"))?;
     let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
     let minutes: i64 = r.get("minutes");
-    Ok(CertificateCheck {
+    Ok(VolunteerCertificateCheck {
         valid: r.get::<Option<String>, _>("revoked_at").is_none()
             && r.get::<Option<String>, _>("deleted_at").is_none(),
         volunteer_masked: if name.is_empty() {
@@ -1002,7 +1002,7 @@ pub async fn team(db: &Db, id: i64) -> ApiResult<(VolunteerTeam, UnitRef)> {
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
-pub struct TeamApplication {
+pub struct VolunteerTeamApplication {
     pub id: i64,
     pub team_id: i64,
     pub team_name: String,
@@ -1020,9 +1020,9 @@ const TEAM_APP_SQL: &str = "SELECT m.id, m.team_id, t.name AS team_name, t.unit_
      JOIN volunteer_teams t ON t.id = m.team_id JOIN users us ON us.id = m.user_id \
      LEFT JOIN volunteer_profiles p ON p.user_id = m.user_id";
 
-fn team_app_of(r: &sqlx::any::AnyRow) -> TeamApplication {
+fn team_app_of(r: &sqlx::any::AnyRow) -> VolunteerTeamApplication {
     let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
-    TeamApplication {
+    VolunteerTeamApplication {
         id: r.get("id"),
         team_id: r.get("team_id"),
         team_name: r.get("team_name"),
@@ -1043,7 +1043,7 @@ pub async fn team_applications(
     db: &Db,
     scope_sql: &str,
     under: &str,
-) -> ApiResult<Vec<TeamApplication>> {
+) -> ApiResult<Vec<VolunteerTeamApplication>> {
     let rows = sqlx::query(&format!(
         "{TEAM_APP_SQL} WHERE {scope_sql} AND {} ORDER BY m.status = 'pending' DESC, m.id DESC LIMIT 1000",
         crate::access::subtree_sql("t.unit_path", under)
@@ -1053,7 +1053,7 @@ pub async fn team_applications(
     Ok(rows.iter().map(team_app_of).collect())
 }
 
-pub async fn team_application(db: &Db, id: i64) -> ApiResult<(TeamApplication, UnitRef)> {
+pub async fn team_application(db: &Db, id: i64) -> ApiResult<(VolunteerTeamApplication, UnitRef)> {
     let r = sqlx::query(&format!("{TEAM_APP_SQL} WHERE m.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
@@ -1066,7 +1066,7 @@ pub async fn team_application(db: &Db, id: i64) -> ApiResult<(TeamApplication, U
     Ok((team_app_of(&r), unit))
 }
 
-pub async fn my_teams(db: &Db, user_id: i64) -> ApiResult<Vec<TeamApplication>> {
+pub async fn my_teams(db: &Db, user_id: i64) -> ApiResult<Vec<VolunteerTeamApplication>> {
     let rows = sqlx::query(&format!("{TEAM_APP_SQL} WHERE m.user_id = $1 ORDER BY m.id DESC"))
         .bind(user_id)
         .fetch_all(db.pool())

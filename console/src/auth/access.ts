@@ -40,6 +40,10 @@ export type Action =
   | 'manage_evaluation'
   | 'spot_check'
   | 'third_party_assess'
+  | 'manage_volunteering'
+  | 'manage_sponsors'
+  | 'manage_operators'
+  | 'read_operators'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

@@ -3,7 +3,7 @@
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
-use crate::sponsors::{self as sp, NewSponsorship, Obligations, Operator, Sponsorship, Supporter};
+use crate::sponsors::{self as sp, NewSponsorship, OperatorObligations, UnitOperator, Sponsorship, ActivitySupporter};
 use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
@@ -48,12 +48,12 @@ struct SponsorshipList {
 }
 
 #[derive(Object)]
-struct SupporterList {
-    items: Vec<Supporter>,
+struct ActivitySupporterList {
+    items: Vec<ActivitySupporter>,
 }
 
 #[derive(Object)]
-struct OperatorInput {
+struct OperatorBody {
     #[oai(validator(min_length = 1, max_length = 100))]
     operator_name: String,
     #[oai(validator(max_length = 100))]
@@ -61,12 +61,12 @@ struct OperatorInput {
     /// YYYY-MM-DD (China dates).
     starts_on: String,
     ends_on: String,
-    obligations: Obligations,
+    obligations: OperatorObligations,
 }
 
 #[derive(Object)]
-struct OperatorList {
-    items: Vec<Operator>,
+struct UnitOperatorList {
+    items: Vec<UnitOperator>,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Org")]
@@ -194,7 +194,7 @@ impl SponsorsApi {
         method = "get",
         operation_id = "activity_supporters"
     )]
-    async fn supporters(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<SupporterList>> {
+    async fn supporters(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<ActivitySupporterList>> {
         let exists: i64 = sqlx::query_scalar(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE id = $1 AND status IN ('published','finished')",
         )
@@ -205,7 +205,7 @@ impl SponsorsApi {
         if exists == 0 {
             return Err(ApiError::not_found("该活动").into());
         }
-        Ok(Json(SupporterList {
+        Ok(Json(ActivitySupporterList {
             items: sp::supporters(&st.db, id.0).await?,
         }))
     }
@@ -221,8 +221,8 @@ impl SponsorsApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<OperatorInput>,
-    ) -> Result<Json<OperatorList>> {
+        body: Json<OperatorBody>,
+    ) -> Result<Json<UnitOperatorList>> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::ManageOperators, id.0)
@@ -255,7 +255,7 @@ impl SponsorsApi {
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
         let scope = crate::access::Scope::subtree(&unit.path);
-        Ok(Json(OperatorList {
+        Ok(Json(UnitOperatorList {
             items: sp::operators(&st.db, &scope.sql("p.unit_path"), &unit.path, st.clock.now())
                 .await?,
         }))
@@ -269,12 +269,12 @@ impl SponsorsApi {
         st: Data<&AppState>,
         req: &Request,
         unit_id: Query<Option<i64>>,
-    ) -> Result<Json<OperatorList>> {
+    ) -> Result<Json<UnitOperatorList>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadOperators, unit_id.0)
             .await?;
-        Ok(Json(OperatorList {
+        Ok(Json(UnitOperatorList {
             items: sp::operators(&st.db, &scope.sql("p.unit_path"), &under, st.clock.now())
                 .await?,
         }))

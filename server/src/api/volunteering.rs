@@ -8,8 +8,8 @@ use crate::export::{Download, ExportFormat};
 use crate::state::AppState;
 use crate::time;
 use crate::volunteering::{
-    self as vol, Certificate, CertificateCheck, MyHours, NewShift, Opportunity, Profile, Signup,
-    TeamApplication, VolunteerRole, VolunteerTeam,
+    self as vol, VolunteerCertificate, VolunteerCertificateCheck, VolunteerHoursSummary, NewShift, VolunteerOpportunity, VolunteerProfile, ShiftSignup,
+    VolunteerTeamApplication, VolunteerRole, VolunteerTeam,
 };
 use poem::web::Data;
 use poem::{Request, Result};
@@ -20,13 +20,13 @@ use poem_openapi::{Object, OpenApi};
 pub struct VolunteeringApi;
 
 #[derive(Object)]
-struct RoleList {
+struct VolunteerRoleList {
     items: Vec<VolunteerRole>,
 }
 
 #[derive(Object)]
-struct OpportunityList {
-    items: Vec<Opportunity>,
+struct VolunteerOpportunityList {
+    items: Vec<VolunteerOpportunity>,
 }
 
 #[derive(Object)]
@@ -64,20 +64,20 @@ struct ShiftUpdate {
 }
 
 #[derive(Object)]
-struct SignUp {
+struct ShiftSignUpBody {
     #[oai(validator(max_length = 200))]
     note: Option<String>,
 }
 
 #[derive(Object)]
 struct MyShifts {
-    items: Vec<Signup>,
-    hours: MyHours,
+    items: Vec<ShiftSignup>,
+    hours: VolunteerHoursSummary,
 }
 
 #[derive(Object)]
-struct SignupList {
-    items: Vec<Signup>,
+struct ShiftSignupList {
+    items: Vec<ShiftSignup>,
 }
 
 #[derive(Object)]
@@ -89,7 +89,7 @@ struct ProfileInput {
 }
 
 #[derive(Object)]
-struct Decline {
+struct SignupDecline {
     #[oai(validator(max_length = 200))]
     reason: Option<String>,
 }
@@ -101,12 +101,12 @@ struct ConfirmHours {
 }
 
 #[derive(Object)]
-struct TeamList {
+struct VolunteerTeamList {
     items: Vec<VolunteerTeam>,
 }
 
 #[derive(Object)]
-struct NewTeam {
+struct NewVolunteerTeam {
     #[oai(validator(min_length = 1, max_length = 60))]
     name: String,
     #[oai(validator(max_length = 2000))]
@@ -117,30 +117,30 @@ struct NewTeam {
 }
 
 #[derive(Object)]
-struct TeamUpdate {
+struct VolunteerTeamUpdate {
     #[oai(validator(max_length = 2000))]
     intro: Option<String>,
     recruiting: Option<bool>,
 }
 
 #[derive(Object)]
-struct TeamApply {
+struct VolunteerTeamApply {
     #[oai(validator(max_length = 200))]
     note: Option<String>,
 }
 
 #[derive(Object)]
-struct TeamDecision {
+struct VolunteerTeamDecision {
     approve: bool,
 }
 
 #[derive(Object)]
-struct TeamApplicationList {
-    items: Vec<TeamApplication>,
+struct VolunteerTeamApplicationList {
+    items: Vec<VolunteerTeamApplication>,
 }
 
 #[derive(Object)]
-struct Created {
+struct VolunteerTeamApplied {
     id: i64,
 }
 
@@ -173,8 +173,8 @@ fn day_bound(s: Option<&str>, fallback: &str) -> Result<String, ApiError> {
 impl VolunteeringApi {
     /// The volunteer roles (岗位) opportunities can ask for: usher, guide, …
     #[oai(path = "/volunteer-roles", method = "get", operation_id = "volunteer_roles")]
-    async fn roles(&self, st: Data<&AppState>) -> Result<Json<RoleList>> {
-        Ok(Json(RoleList {
+    async fn roles(&self, st: Data<&AppState>) -> Result<Json<VolunteerRoleList>> {
+        Ok(Json(VolunteerRoleList {
             items: vol::roles(&st.db).await?,
         }))
     }
@@ -190,12 +190,12 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         unit_id: Query<Option<i64>>,
         team_id: Query<Option<i64>>,
-    ) -> Result<Json<OpportunityList>> {
+    ) -> Result<Json<VolunteerOpportunityList>> {
         let path = match unit_id.0 {
             Some(id) => Some(crate::org::unit_ref(&st.db, id).await?.path),
             None => None,
         };
-        Ok(Json(OpportunityList {
+        Ok(Json(VolunteerOpportunityList {
             items: vol::browse(&st.db, path.as_deref(), team_id.0, st.clock.now()).await?,
         }))
     }
@@ -206,7 +206,7 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "volunteer_opportunity"
     )]
-    async fn opportunity(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<Opportunity>> {
+    async fn opportunity(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<VolunteerOpportunity>> {
         Ok(Json(vol::opportunity(&st.db, id.0).await?.0))
     }
 
@@ -222,7 +222,7 @@ impl VolunteeringApi {
         req: &Request,
         id: Path<i64>,
         body: Json<NewOpportunity>,
-    ) -> Result<Json<Opportunity>> {
+    ) -> Result<Json<VolunteerOpportunity>> {
         let caller = st.caller(req).await?;
         let unit = st
             .authorize_unit(req, &caller, Action::ManageVolunteering, id.0)
@@ -296,12 +296,12 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-    ) -> Result<Json<OpportunityList>> {
+    ) -> Result<Json<VolunteerOpportunityList>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ManageVolunteering, Some(id.0))
             .await?;
-        Ok(Json(OpportunityList {
+        Ok(Json(VolunteerOpportunityList {
             items: vol::of_unit(&st.db, &scope.sql("o.unit_path"), &under).await?,
         }))
     }
@@ -318,7 +318,7 @@ impl VolunteeringApi {
         req: &Request,
         id: Path<i64>,
         body: Json<ShiftInput>,
-    ) -> Result<Json<Opportunity>> {
+    ) -> Result<Json<VolunteerOpportunity>> {
         let (_, unit) = vol::opportunity(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         let now = st.now();
@@ -424,8 +424,8 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<SignUp>,
-    ) -> Result<Json<Signup>> {
+        body: Json<ShiftSignUpBody>,
+    ) -> Result<Json<ShiftSignup>> {
         let caller = st.caller(req).await?;
         let sid = vol::sign_up(
             &st.db,
@@ -484,7 +484,7 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "volunteer_profile_get"
     )]
-    async fn profile(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Profile>> {
+    async fn profile(&self, st: Data<&AppState>, req: &Request) -> Result<Json<VolunteerProfile>> {
         let caller = st.caller(req).await?;
         Ok(Json(vol::profile(&st.db, caller.user_id).await?))
     }
@@ -500,7 +500,7 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         body: Json<ProfileInput>,
-    ) -> Result<Json<Profile>> {
+    ) -> Result<Json<VolunteerProfile>> {
         let caller = st.caller(req).await?;
         vol::save_profile(
             &st.db,
@@ -526,7 +526,7 @@ impl VolunteeringApi {
         id: Path<i64>,
         /// `pending`, `approved`, `declined`, `withdrawn`.
         status: Query<Option<String>>,
-    ) -> Result<Json<SignupList>> {
+    ) -> Result<Json<ShiftSignupList>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ManageVolunteering, Some(id.0))
@@ -536,7 +536,7 @@ impl VolunteeringApi {
                 return Err(ApiError::validation("状态不正确").into());
             }
         }
-        Ok(Json(SignupList {
+        Ok(Json(ShiftSignupList {
             items: vol::for_staff(
                 &st.db,
                 &scope.sql("o.unit_path"),
@@ -559,7 +559,7 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-    ) -> Result<Json<Signup>> {
+    ) -> Result<Json<ShiftSignup>> {
         let (s, unit, _) = vol::signup(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         let is_volunteer = {
@@ -595,7 +595,7 @@ impl VolunteeringApi {
         Ok(Json(vol::signup(&st.db, id.0).await?.0))
     }
 
-    /// Decline a sign-up (pending or approved): the place is freed, a door assignment removed.
+    /// SignupDecline a sign-up (pending or approved): the place is freed, a door assignment removed.
     #[oai(
         path = "/shift-signups/:id/decline",
         method = "post",
@@ -606,8 +606,8 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<Decline>,
-    ) -> Result<Json<Signup>> {
+        body: Json<SignupDecline>,
+    ) -> Result<Json<ShiftSignup>> {
         let (s, unit, _) = vol::signup(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         if s.minutes.is_some() {
@@ -645,7 +645,7 @@ impl VolunteeringApi {
         req: &Request,
         id: Path<i64>,
         body: Json<ConfirmHours>,
-    ) -> Result<Json<Signup>> {
+    ) -> Result<Json<ShiftSignup>> {
         let (s, unit, _) = vol::signup(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
@@ -710,7 +710,7 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "my_volunteer_certificate"
     )]
-    async fn certificate(&self, st: Data<&AppState>, req: &Request) -> Result<Json<Certificate>> {
+    async fn certificate(&self, st: Data<&AppState>, req: &Request) -> Result<Json<VolunteerCertificate>> {
         let caller = st.caller(req).await?;
         Ok(Json(
             vol::certificate(
@@ -733,14 +733,14 @@ impl VolunteeringApi {
         &self,
         st: Data<&AppState>,
         #[oai(validator(max_length = 40))] code: Path<String>,
-    ) -> Result<Json<CertificateCheck>> {
+    ) -> Result<Json<VolunteerCertificateCheck>> {
         Ok(Json(vol::verify_certificate(&st.db, &code.0).await?))
     }
 
     /// Volunteer teams: the federation and its teams, with who is recruiting.
     #[oai(path = "/volunteer-teams", method = "get", operation_id = "volunteer_teams")]
-    async fn teams(&self, st: Data<&AppState>) -> Result<Json<TeamList>> {
-        Ok(Json(TeamList {
+    async fn teams(&self, st: Data<&AppState>) -> Result<Json<VolunteerTeamList>> {
+        Ok(Json(VolunteerTeamList {
             items: vol::teams(&st.db).await?,
         }))
     }
@@ -756,7 +756,7 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<NewTeam>,
+        body: Json<NewVolunteerTeam>,
     ) -> Result<Json<VolunteerTeam>> {
         let caller = st.caller(req).await?;
         let unit = st
@@ -807,7 +807,7 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<TeamUpdate>,
+        body: Json<VolunteerTeamUpdate>,
     ) -> Result<Json<VolunteerTeam>> {
         let (t, unit) = vol::team(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
@@ -844,8 +844,8 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<TeamApply>,
-    ) -> Result<Json<Created>> {
+        body: Json<VolunteerTeamApply>,
+    ) -> Result<Json<VolunteerTeamApplied>> {
         let caller = st.caller(req).await?;
         let aid = vol::apply_to_team(
             &st.db,
@@ -855,7 +855,7 @@ impl VolunteeringApi {
             &st.now(),
         )
         .await?;
-        Ok(Json(Created { id: aid }))
+        Ok(Json(VolunteerTeamApplied { id: aid }))
     }
 
     /// My team applications and memberships.
@@ -864,9 +864,9 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "my_volunteer_teams"
     )]
-    async fn my_teams(&self, st: Data<&AppState>, req: &Request) -> Result<Json<TeamApplicationList>> {
+    async fn my_teams(&self, st: Data<&AppState>, req: &Request) -> Result<Json<VolunteerTeamApplicationList>> {
         let caller = st.caller(req).await?;
-        Ok(Json(TeamApplicationList {
+        Ok(Json(VolunteerTeamApplicationList {
             items: vol::my_teams(&st.db, caller.user_id).await?,
         }))
     }
@@ -882,12 +882,12 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-    ) -> Result<Json<TeamApplicationList>> {
+    ) -> Result<Json<VolunteerTeamApplicationList>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ManageVolunteering, Some(id.0))
             .await?;
-        Ok(Json(TeamApplicationList {
+        Ok(Json(VolunteerTeamApplicationList {
             items: vol::team_applications(&st.db, &scope.sql("t.unit_path"), &under).await?,
         }))
     }
@@ -903,8 +903,8 @@ impl VolunteeringApi {
         st: Data<&AppState>,
         req: &Request,
         id: Path<i64>,
-        body: Json<TeamDecision>,
-    ) -> Result<Json<TeamApplication>> {
+        body: Json<VolunteerTeamDecision>,
+    ) -> Result<Json<VolunteerTeamApplication>> {
         let (_, unit) = vol::team_application(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         let now = st.now();
