@@ -13,7 +13,13 @@ use poem_openapi::Object;
 use serde::Serialize;
 use sqlx::Row;
 
-pub const SPONSOR_KINDS: [&str; 5] = ["enterprise", "social_org", "individual", "institution", "other"];
+pub const SPONSOR_KINDS: [&str; 5] = [
+    "enterprise",
+    "social_org",
+    "individual",
+    "institution",
+    "other",
+];
 pub const RELATIONS: [&str; 2] = ["sponsor", "partner"];
 pub const GIFT_KINDS: [&str; 4] = ["money", "goods", "venue", "services"];
 
@@ -21,7 +27,9 @@ pub const GIFT_KINDS: [&str; 4] = ["money", "goods", "venue", "services"];
 /// carry an estimated value.
 pub fn check_gift(gift_kind: &str, amount_fen: Option<i64>) -> ApiResult<()> {
     if !GIFT_KINDS.contains(&gift_kind) {
-        return Err(ApiError::validation("支持方式应为 money、goods、venue 或 services"));
+        return Err(ApiError::validation(
+            "支持方式应为 money、goods、venue 或 services",
+        ));
     }
     match amount_fen {
         None if gift_kind == "money" => Err(ApiError::validation("资金支持需要填写金额（分）")),
@@ -90,7 +98,13 @@ pub struct NewSponsorship<'a> {
     pub public_consent: bool,
 }
 
-pub async fn insert(tx: &mut Tx, unit: &UnitRef, n: &NewSponsorship<'_>, by: i64, now: &str) -> ApiResult<i64> {
+pub async fn insert(
+    tx: &mut Tx,
+    unit: &UnitRef,
+    n: &NewSponsorship<'_>,
+    by: i64,
+    now: &str,
+) -> ApiResult<i64> {
     if n.sponsor_name.trim().is_empty() {
         return Err(ApiError::validation("请填写支持单位名称"));
     }
@@ -287,7 +301,8 @@ pub fn shortfalls(o: &OperatorObligations, p: &OperatorPerformance) -> Vec<Strin
         out.push("attendance".into());
     }
     if o.min_satisfaction_pct > 0
-        && p.satisfaction_pct.is_some_and(|s| s < o.min_satisfaction_pct)
+        && p.satisfaction_pct
+            .is_some_and(|s| s < o.min_satisfaction_pct)
     {
         out.push("satisfaction".into());
     }
@@ -398,7 +413,11 @@ async fn performance(
     let today = crate::family::china_date(now);
     let end = if to < today { to } else { today };
     let (a, b) = (day_start(from), day_start(end + chrono::Duration::days(1)));
-    let b = if b > time::fmt(now) { time::fmt(now) } else { b };
+    let b = if b > time::fmt(now) {
+        time::fmt(now)
+    } else {
+        b
+    };
     let sub = crate::access::subtree_sql("s.unit_path", path);
     let held: i64 = sqlx::query_scalar(&format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN activities a ON a.id = s.activity_id \
@@ -460,7 +479,12 @@ async fn performance(
 }
 
 /// Operators of units in scope under `under`, each with its performance so far.
-pub async fn operators(db: &Db, scope_sql: &str, under: &str, now: Ts) -> ApiResult<Vec<UnitOperator>> {
+pub async fn operators(
+    db: &Db,
+    scope_sql: &str,
+    under: &str,
+    now: Ts,
+) -> ApiResult<Vec<UnitOperator>> {
     let rows = sqlx::query(&format!(
         "SELECT p.id, p.unit_id, p.unit_path, u.short_name, p.operator_name, p.contract_ref, p.starts_on, p.ends_on, \
          p.sessions_per_year, p.min_attendance_pct, p.min_satisfaction_pct, p.open_hours_per_week, p.obligations \

@@ -76,9 +76,10 @@ pub struct VolunteerRole {
 }
 
 pub async fn roles(db: &Db) -> ApiResult<Vec<VolunteerRole>> {
-    let rows = sqlx::query("SELECT code, name FROM volunteer_roles WHERE active = 1 ORDER BY sort, code")
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT code, name FROM volunteer_roles WHERE active = 1 ORDER BY sort, code")
+            .fetch_all(db.pool())
+            .await?;
     Ok(rows
         .into_iter()
         .map(|r| VolunteerRole {
@@ -199,7 +200,10 @@ pub async fn browse(
          WHERE o.status = 'open' AND EXISTS (SELECT 1 FROM volunteer_shifts h WHERE h.opportunity_id = o.id AND h.starts_at > $1)"
     );
     if let Some(p) = under_path {
-        sql.push_str(&format!(" AND {}", crate::access::subtree_sql("o.unit_path", p)));
+        sql.push_str(&format!(
+            " AND {}",
+            crate::access::subtree_sql("o.unit_path", p)
+        ));
     }
     if team_id.is_some() {
         sql.push_str(" AND o.team_id = $2");
@@ -218,7 +222,11 @@ pub async fn browse(
 }
 
 /// The unit's opportunities, open and closed, for staff.
-pub async fn of_unit(db: &Db, scope_sql: &str, under: &str) -> ApiResult<Vec<VolunteerOpportunity>> {
+pub async fn of_unit(
+    db: &Db,
+    scope_sql: &str,
+    under: &str,
+) -> ApiResult<Vec<VolunteerOpportunity>> {
     let rows = sqlx::query(&format!(
         "SELECT {OPP_COLS} FROM volunteer_opportunities o JOIN org_units u ON u.id = o.unit_id \
          WHERE {scope_sql} AND {} ORDER BY o.id DESC LIMIT 500",
@@ -265,10 +273,11 @@ pub async fn insert_shift(
         return Err(ApiError::validation("没有这个志愿岗位类型"));
     }
     if let Some(sid) = s.session_id {
-        let path: Option<String> = sqlx::query_scalar("SELECT unit_path FROM sessions WHERE id = $1")
-            .bind(sid)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let path: Option<String> =
+            sqlx::query_scalar("SELECT unit_path FROM sessions WHERE id = $1")
+                .bind(sid)
+                .fetch_optional(&mut **tx)
+                .await?;
         match path {
             Some(p) if p.starts_with(&unit.path) => {}
             Some(_) => return Err(ApiError::validation("该场次不在本单位")),
@@ -356,7 +365,10 @@ pub async fn sign_up(db: &Db, shift_id: i64, user_id: i64, note: &str, now: Ts) 
         return Err(ApiError::conflict("shift_closed", "该志愿岗位已停止招募"));
     }
     if info.shift.starts_at <= time::fmt(now) {
-        return Err(ApiError::conflict("shift_closed", "该班次已经开始，不能再报名"));
+        return Err(ApiError::conflict(
+            "shift_closed",
+            "该班次已经开始，不能再报名",
+        ));
     }
     let now_s = time::fmt(now);
     let mut tx = db.begin().await?;
@@ -370,11 +382,13 @@ pub async fn sign_up(db: &Db, shift_id: i64, user_id: i64, note: &str, now: Ts) 
     if mine > 0 {
         return Err(already());
     }
-    let took = sqlx::query("UPDATE volunteer_shifts SET taken = taken + 1 WHERE id = $1 AND taken < needed")
-        .bind(shift_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let took = sqlx::query(
+        "UPDATE volunteer_shifts SET taken = taken + 1 WHERE id = $1 AND taken < needed",
+    )
+    .bind(shift_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if took == 0 {
         return Err(ApiError::conflict("shift_full", "该班次人数已满"));
     }
@@ -440,7 +454,9 @@ const SIGNUP_SQL: &str = "SELECT g.id, g.shift_id, h.opportunity_id, o.title, o.
      JOIN users us ON us.id = g.user_id LEFT JOIN volunteer_profiles p ON p.user_id = g.user_id";
 
 fn signup_of(r: &sqlx::any::AnyRow) -> ShiftSignup {
-    let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
+    let name: String = r
+        .get::<Option<String>, _>("display_name")
+        .unwrap_or_default();
     ShiftSignup {
         id: r.get("id"),
         shift_id: r.get("shift_id"),
@@ -512,18 +528,16 @@ pub async fn for_staff(
     if let Some(s) = status {
         q = q.bind(s);
     }
-    Ok(q.fetch_all(db.pool()).await?.iter().map(signup_of).collect())
+    Ok(q.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(signup_of)
+        .collect())
 }
 
 /// Frees the place of a live sign-up, setting its new status (declined, withdrawn) and
 /// removing the door assignment it made. Returns false when it was no longer live.
-pub async fn release(
-    tx: &mut Tx,
-    id: i64,
-    status: &str,
-    by: i64,
-    now: &str,
-) -> ApiResult<bool> {
+pub async fn release(tx: &mut Tx, id: i64, status: &str, by: i64, now: &str) -> ApiResult<bool> {
     let row = sqlx::query(
         "UPDATE shift_signups SET status = $1, decided_by = $2, decided_at = $3 \
          WHERE id = $4 AND status IN ('pending','approved') RETURNING shift_id, assignment_id",
@@ -639,13 +653,15 @@ pub async fn confirm_hours(
         return Err(ApiError::conflict("shift_not_started", "班次还没有开始"));
     }
     check_minutes(starts, ends, minutes)?;
-    sqlx::query("UPDATE shift_signups SET minutes = $1, confirmed_by = $2, confirmed_at = $3 WHERE id = $4")
-        .bind(minutes)
-        .bind(by)
-        .bind(time::fmt(now))
-        .bind(s.id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE shift_signups SET minutes = $1, confirmed_by = $2, confirmed_at = $3 WHERE id = $4",
+    )
+    .bind(minutes)
+    .bind(by)
+    .bind(time::fmt(now))
+    .bind(s.id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -670,7 +686,12 @@ pub struct VolunteerHoursSummary {
     pub next_milestone_hours: Option<i64>,
 }
 
-pub async fn hours_of(db: &Db, user_id: i64, opens_minutes: i64, now: Ts) -> ApiResult<VolunteerHoursSummary> {
+pub async fn hours_of(
+    db: &Db,
+    user_id: i64,
+    opens_minutes: i64,
+    now: Ts,
+) -> ApiResult<VolunteerHoursSummary> {
     let rows = sqlx::query(
         "SELECT h.role_code, r.name, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(g.minutes) AS BIGINT) AS m \
          FROM shift_signups g JOIN volunteer_shifts h ON h.id = g.shift_id JOIN volunteer_roles r ON r.code = h.role_code \
@@ -727,10 +748,11 @@ pub struct VolunteerProfile {
 }
 
 pub async fn profile(db: &Db, user_id: i64) -> ApiResult<VolunteerProfile> {
-    let r = sqlx::query("SELECT skills, intro, updated_at FROM volunteer_profiles WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let r =
+        sqlx::query("SELECT skills, intro, updated_at FROM volunteer_profiles WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(match r {
         Some(r) => VolunteerProfile {
             skills: r.get("skills"),
@@ -745,7 +767,13 @@ pub async fn profile(db: &Db, user_id: i64) -> ApiResult<VolunteerProfile> {
     })
 }
 
-pub async fn save_profile(db: &Db, user_id: i64, skills: &str, intro: &str, now: &str) -> ApiResult<()> {
+pub async fn save_profile(
+    db: &Db,
+    user_id: i64,
+    skills: &str,
+    intro: &str,
+    now: &str,
+) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO volunteer_profiles (user_id, skills, intro, updated_at) VALUES ($1,$2,$3,$4) \
          ON CONFLICT (user_id) DO UPDATE SET skills = excluded.skills, intro = excluded.intro, updated_at = excluded.updated_at",
@@ -790,10 +818,12 @@ pub struct VolunteerCertificateCheck {
 
 async fn issuer(db: &Db) -> ApiResult<String> {
     Ok(
-        sqlx::query_scalar("SELECT name FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1")
-            .fetch_optional(db.pool())
-            .await?
-            .unwrap_or_default(),
+        sqlx::query_scalar(
+            "SELECT name FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(db.pool())
+        .await?
+        .unwrap_or_default(),
     )
 }
 
@@ -863,7 +893,9 @@ pub async fn verify_certificate(db: &Db, code: &str) -> ApiResult<VolunteerCerti
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| ApiError::not_found("该证书"))?;
-    let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
+    let name: String = r
+        .get::<Option<String>, _>("display_name")
+        .unwrap_or_default();
     let minutes: i64 = r.get("minutes");
     Ok(VolunteerCertificateCheck {
         valid: r.get::<Option<String>, _>("revoked_at").is_none()
@@ -901,7 +933,11 @@ pub const EXPORT_COLUMNS: [&str; 10] = [
 
 fn china(s: &str) -> String {
     time::parse(s)
-        .map(|t| t.with_timezone(&time::cst()).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            t.with_timezone(&time::cst())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -934,8 +970,12 @@ pub async fn export_table(
         let minutes: i64 = r.get("minutes");
         t.push(vec![
             Cell::Text(format!("VS{}", r.get::<i64, _>("id"))),
-            r.get::<Option<String>, _>("display_name").unwrap_or_default().into(),
-            r.get::<Option<String>, _>("phone").unwrap_or_default().into(),
+            r.get::<Option<String>, _>("display_name")
+                .unwrap_or_default()
+                .into(),
+            r.get::<Option<String>, _>("phone")
+                .unwrap_or_default()
+                .into(),
             r.get::<String, _>("title").into(),
             r.get::<String, _>("role_name").into(),
             r.get::<String, _>("unit_name").into(),
@@ -982,9 +1022,11 @@ fn team_of(r: &sqlx::any::AnyRow) -> VolunteerTeam {
 
 /// Every team (public: the federation and its teams, with who recruits).
 pub async fn teams(db: &Db) -> ApiResult<Vec<VolunteerTeam>> {
-    let rows = sqlx::query(&format!("{TEAM_SQL} ORDER BY t.parent_id IS NOT NULL, t.id LIMIT 500"))
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "{TEAM_SQL} ORDER BY t.parent_id IS NOT NULL, t.id LIMIT 500"
+    ))
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.iter().map(team_of).collect())
 }
 
@@ -1021,7 +1063,9 @@ const TEAM_APP_SQL: &str = "SELECT m.id, m.team_id, t.name AS team_name, t.unit_
      LEFT JOIN volunteer_profiles p ON p.user_id = m.user_id";
 
 fn team_app_of(r: &sqlx::any::AnyRow) -> VolunteerTeamApplication {
-    let name: String = r.get::<Option<String>, _>("display_name").unwrap_or_default();
+    let name: String = r
+        .get::<Option<String>, _>("display_name")
+        .unwrap_or_default();
     VolunteerTeamApplication {
         id: r.get("id"),
         team_id: r.get("team_id"),
@@ -1067,18 +1111,29 @@ pub async fn team_application(db: &Db, id: i64) -> ApiResult<(VolunteerTeamAppli
 }
 
 pub async fn my_teams(db: &Db, user_id: i64) -> ApiResult<Vec<VolunteerTeamApplication>> {
-    let rows = sqlx::query(&format!("{TEAM_APP_SQL} WHERE m.user_id = $1 ORDER BY m.id DESC"))
-        .bind(user_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "{TEAM_APP_SQL} WHERE m.user_id = $1 ORDER BY m.id DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.iter().map(team_app_of).collect())
 }
 
 /// A resident applies to a recruiting team (from its recruiting page).
-pub async fn apply_to_team(db: &Db, team_id: i64, user_id: i64, note: &str, now: &str) -> ApiResult<i64> {
+pub async fn apply_to_team(
+    db: &Db,
+    team_id: i64,
+    user_id: i64,
+    note: &str,
+    now: &str,
+) -> ApiResult<i64> {
     let (t, _) = team(db, team_id).await?;
     if !t.recruiting {
-        return Err(ApiError::conflict("team_not_recruiting", "该志愿服务队暂不招募"));
+        return Err(ApiError::conflict(
+            "team_not_recruiting",
+            "该志愿服务队暂不招募",
+        ));
     }
     let r = sqlx::query_scalar(
         "INSERT INTO volunteer_team_members (team_id, user_id, note, status, created_at) VALUES ($1,$2,$3,'pending',$4) RETURNING id",
@@ -1137,7 +1192,10 @@ pub async fn queue_reminders(db: &Db, lead_minutes: i64, now: Ts) -> ApiResult<u
                 &r.get::<String, _>("title"),
                 starts,
                 if place.is_empty() { &unit } else { &place },
-                &format!("志愿服务（{}）即将开始，请按时到岗", r.get::<String, _>("role_name")),
+                &format!(
+                    "志愿服务（{}）即将开始，请按时到岗",
+                    r.get::<String, _>("role_name")
+                ),
             ),
             &now_s,
         )

@@ -1858,7 +1858,9 @@ fn opportunity_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: format!("/api/v1/units/{point}/volunteer-opportunities"),
-            body: Some(json!({"title": "引导员招募", "shifts": [{"role_code": "usher", "starts_at": "2099-01-01T01:00:00Z", "ends_at": "2099-01-01T03:00:00Z", "needed": 2}]})),
+            body: Some(
+                json!({"title": "引导员招募", "shifts": [{"role_code": "usher", "starts_at": "2099-01-01T01:00:00Z", "ends_at": "2099-01-01T03:00:00Z", "needed": 2}]}),
+            ),
         }
     })
 }
@@ -1878,7 +1880,9 @@ fn shift_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: format!("/api/v1/volunteer-opportunities/{opp}/shifts"),
-            body: Some(json!({"role_code": "guide", "starts_at": "2099-01-02T01:00:00Z", "ends_at": "2099-01-02T03:00:00Z", "needed": 1})),
+            body: Some(
+                json!({"role_code": "guide", "starts_at": "2099-01-02T01:00:00Z", "ends_at": "2099-01-02T03:00:00Z", "needed": 1}),
+            ),
         }
     })
 }
@@ -2023,7 +2027,9 @@ fn sponsorship_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "POST",
             path: format!("/api/v1/units/{point}/sponsorships"),
-            body: Some(json!({"sponsor_name": "某企业", "sponsor_kind": "enterprise", "relation": "sponsor", "gift_kind": "money", "amount_fen": 100000, "public_consent": true})),
+            body: Some(
+                json!({"sponsor_name": "某企业", "sponsor_kind": "enterprise", "relation": "sponsor", "gift_kind": "money", "amount_fen": 100000, "public_consent": true}),
+            ),
         }
     })
 }
@@ -2069,8 +2075,10 @@ fn unit_operator_save_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         Req {
             method: "PUT",
             path: format!("/api/v1/units/{point}/operator"),
-            body: Some(json!({"operator_name": "某运营公司", "starts_on": "2026-01-01", "ends_on": "2028-12-31",
-                "obligations": {"sessions_per_year": 50, "min_attendance_pct": 60, "min_satisfaction_pct": 80, "open_hours_per_week": 40, "other": ""}})),
+            body: Some(
+                json!({"operator_name": "某运营公司", "starts_on": "2026-01-01", "ends_on": "2028-12-31",
+                "obligations": {"sessions_per_year": 50, "min_attendance_pct": 60, "min_satisfaction_pct": 80, "open_hours_per_week": 40, "other": ""}}),
+            ),
         }
     })
 }

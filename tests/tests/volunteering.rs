@@ -103,7 +103,11 @@ async fn no_overfill_under_concurrent_sign_ups(app: &TestApp) {
         .take(4)
         .collect();
     let again = sign_up_at_once(app, shift, losers).await;
-    assert_eq!(again.iter().filter(|(s, _)| *s == 200).count(), 1, "{again:?}");
+    assert_eq!(
+        again.iter().filter(|(s, _)| *s == 200).count(),
+        1,
+        "{again:?}"
+    );
     let live = app
         .count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM shift_signups WHERE shift_id = {shift} AND status IN ('pending','approved')"))
         .await;
@@ -155,7 +159,10 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     let photo = opp["shifts"][1]["id"].as_i64().unwrap();
     // Public list shows it with places left.
     let (s, list) = app
-        .get(&format!("/api/v1/volunteer-opportunities?unit_id={point}"), None)
+        .get(
+            &format!("/api/v1/volunteer-opportunities?unit_id={point}"),
+            None,
+        )
         .await;
     assert_eq!(s, 200);
     assert!(list["items"]
@@ -176,7 +183,10 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     assert_eq!(s, 200, "{p}");
     // Not yet a volunteer: no scanning.
     let (s, _) = app
-        .get(&format!("/api/v1/sessions/{session}/checkin-list"), Some(&vol))
+        .get(
+            &format!("/api/v1/sessions/{session}/checkin-list"),
+            Some(&vol),
+        )
         .await;
     assert_eq!(s, 403);
     let (s, d) = app
@@ -249,7 +259,10 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     assert_eq!(s, 200);
     // The approved door shift gives the same scanning right as a session assignment.
     let (s, v) = app
-        .get(&format!("/api/v1/sessions/{session}/checkin-list"), Some(&vol))
+        .get(
+            &format!("/api/v1/sessions/{session}/checkin-list"),
+            Some(&vol),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let assigned = app
@@ -303,14 +316,21 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     assert_eq!(mine["hours"]["by_role"].as_array().unwrap().len(), 2);
 
     // Certificate: same code while the hours stand; public verification masks the name.
-    let (s, cert) = app.get("/api/v1/me/volunteer-certificate", Some(&vol)).await;
+    let (s, cert) = app
+        .get("/api/v1/me/volunteer-certificate", Some(&vol))
+        .await;
     assert_eq!(s, 200, "{cert}");
     assert_eq!(cert["hours"], "3.5");
-    let (_, again) = app.get("/api/v1/me/volunteer-certificate", Some(&vol)).await;
+    let (_, again) = app
+        .get("/api/v1/me/volunteer-certificate", Some(&vol))
+        .await;
     assert_eq!(again["code"], cert["code"]);
     let (s, check) = app
         .get(
-            &format!("/api/v1/volunteer-certificates/{}", cert["code"].as_str().unwrap()),
+            &format!(
+                "/api/v1/volunteer-certificates/{}",
+                cert["code"].as_str().unwrap()
+            ),
             None,
         )
         .await;
@@ -318,7 +338,9 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     assert_eq!(check["valid"], true);
     assert_eq!(check["hours"], "3.5");
     let (other, _) = app.sign_in("vol-flow-nohours").await;
-    let (s, v) = app.get("/api/v1/me/volunteer-certificate", Some(&other)).await;
+    let (s, v) = app
+        .get("/api/v1/me/volunteer-certificate", Some(&other))
+        .await;
     assert_eq!(error_code(s, &v), "no_service_hours");
 
     // Export for the city system: documented columns, one row per confirmed shift.
@@ -331,10 +353,7 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
     assert_eq!(s, 200);
     let text = String::from_utf8(body).unwrap();
     let header = text.lines().next().unwrap().trim_start_matches('\u{feff}');
-    assert_eq!(
-        header,
-        culturehub::volunteering::EXPORT_COLUMNS.join(",")
-    );
+    assert_eq!(header, culturehub::volunteering::EXPORT_COLUMNS.join(","));
     assert_eq!(text.lines().count(), 3, "{text}");
     assert!(text.contains(",2.0") && text.contains(",1.5"), "{text}");
     let (s, v) = app
@@ -347,9 +366,15 @@ async fn shifts_from_sign_up_to_certificate(app: &TestApp) {
 
     // The personal export carries it; erasure withdraws and revokes.
     let (_, exported) = app.get("/api/v1/me/export", Some(&vol)).await;
-    assert_eq!(exported["volunteering"]["profile"]["skills"], "摄影, 英语讲解");
     assert_eq!(
-        exported["volunteering"]["shift_signups"].as_array().unwrap().len(),
+        exported["volunteering"]["profile"]["skills"],
+        "摄影, 英语讲解"
+    );
+    assert_eq!(
+        exported["volunteering"]["shift_signups"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -468,7 +493,8 @@ async fn sponsors_and_operators(app: &TestApp) {
         .await;
     let (activity, _) = app.activity(Act::default()).await;
     let yuanling = app.unit_id("ft-b-yuanling").await;
-    let base = json!({"activity_id": activity, "sponsor_kind": "enterprise", "relation": "sponsor"});
+    let base =
+        json!({"activity_id": activity, "sponsor_kind": "enterprise", "relation": "sponsor"});
     let with = |extra: Value| {
         let mut b = base.clone();
         for (k, v) in extra.as_object().unwrap() {
@@ -480,10 +506,16 @@ async fn sponsors_and_operators(app: &TestApp) {
         .post(
             &format!("/api/v1/units/{yuanling}/sponsorships"),
             Some(&branch),
-            with(json!({"sponsor_name": "某文化公司", "gift_kind": "money", "public_consent": true})),
+            with(
+                json!({"sponsor_name": "某文化公司", "gift_kind": "money", "public_consent": true}),
+            ),
         )
         .await;
-    assert_eq!(error_code(s, &v), "validation_failed", "money needs an amount");
+    assert_eq!(
+        error_code(s, &v),
+        "validation_failed",
+        "money needs an amount"
+    );
     for (name, gift, amount, consent) in [
         ("某文化公司", "money", json!(500000), true),
         ("某书店", "goods", json!(null), false),
@@ -499,7 +531,10 @@ async fn sponsors_and_operators(app: &TestApp) {
         assert_eq!(s, 200, "{v}");
     }
     let (s, list) = app
-        .get(&format!("/api/v1/units/{yuanling}/sponsorships"), Some(&branch))
+        .get(
+            &format!("/api/v1/units/{yuanling}/sponsorships"),
+            Some(&branch),
+        )
         .await;
     assert_eq!(s, 200);
     assert_eq!(list["money_total_fen"], 500000);
@@ -541,12 +576,21 @@ async fn sponsors_and_operators(app: &TestApp) {
     // Operators: only for contracted units; visible to the district and the center.
     let point = app.unit_id(POINT).await;
     let today = (app.clock().now() + chrono::Duration::hours(8)).date_naive();
-    let day = |d: i64| (today + chrono::Duration::days(d)).format("%Y-%m-%d").to_string();
+    let day = |d: i64| {
+        (today + chrono::Duration::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
     let body = json!({"operator_name": "某文化运营公司", "contract_ref": "FT-2026-001",
         "starts_on": day(-100), "ends_on": day(365),
         "obligations": {"sessions_per_year": 100, "min_attendance_pct": 70, "min_satisfaction_pct": 90, "open_hours_per_week": 40, "other": "每月一次公益讲座"}});
     let (s, v) = app
-        .call("PUT", &format!("/api/v1/units/{point}/operator"), Some(&center), Some(body.clone()))
+        .call(
+            "PUT",
+            &format!("/api/v1/units/{point}/operator"),
+            Some(&center),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(error_code(s, &v), "unit_not_contracted");
     let db = app.state().db.clone();
@@ -556,11 +600,21 @@ async fn sponsors_and_operators(app: &TestApp) {
         .await
         .unwrap();
     let (s, v) = app
-        .call("PUT", &format!("/api/v1/units/{point}/operator"), Some(&branch), Some(body.clone()))
+        .call(
+            "PUT",
+            &format!("/api/v1/units/{point}/operator"),
+            Some(&branch),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(s, 403, "{v}");
     let (s, v) = app
-        .call("PUT", &format!("/api/v1/units/{point}/operator"), Some(&center), Some(body))
+        .call(
+            "PUT",
+            &format!("/api/v1/units/{point}/operator"),
+            Some(&center),
+            Some(body),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, ops) = app.get("/api/v1/operators", Some(&district)).await;

@@ -248,6 +248,8 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 evaluation::EvaluationApi,
                 teams::TeamsApi,
                 room_bookings::RoomBookingsApi,
+                volunteering::VolunteeringApi,
+                sponsors::SponsorsApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",

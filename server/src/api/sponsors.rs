@@ -3,7 +3,9 @@
 use super::ApiTags;
 use crate::access::Action;
 use crate::error::ApiError;
-use crate::sponsors::{self as sp, NewSponsorship, OperatorObligations, UnitOperator, Sponsorship, ActivitySupporter};
+use crate::sponsors::{
+    self as sp, ActivitySupporter, NewSponsorship, OperatorObligations, Sponsorship, UnitOperator,
+};
 use crate::state::AppState;
 use poem::web::Data;
 use poem::{Request, Result};
@@ -194,7 +196,11 @@ impl SponsorsApi {
         method = "get",
         operation_id = "activity_supporters"
     )]
-    async fn supporters(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<ActivitySupporterList>> {
+    async fn supporters(
+        &self,
+        st: Data<&AppState>,
+        id: Path<i64>,
+    ) -> Result<Json<ActivitySupporterList>> {
         let exists: i64 = sqlx::query_scalar(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM activities WHERE id = $1 AND status IN ('published','finished')",
         )
@@ -256,8 +262,13 @@ impl SponsorsApi {
         tx.commit().await.map_err(ApiError::from)?;
         let scope = crate::access::Scope::subtree(&unit.path);
         Ok(Json(UnitOperatorList {
-            items: sp::operators(&st.db, &scope.sql("p.unit_path"), &unit.path, st.clock.now())
-                .await?,
+            items: sp::operators(
+                &st.db,
+                &scope.sql("p.unit_path"),
+                &unit.path,
+                st.clock.now(),
+            )
+            .await?,
         }))
     }
 
@@ -275,8 +286,7 @@ impl SponsorsApi {
             .scoped(req, &caller, Action::ReadOperators, unit_id.0)
             .await?;
         Ok(Json(UnitOperatorList {
-            items: sp::operators(&st.db, &scope.sql("p.unit_path"), &under, st.clock.now())
-                .await?,
+            items: sp::operators(&st.db, &scope.sql("p.unit_path"), &under, st.clock.now()).await?,
         }))
     }
 }

@@ -8,8 +8,9 @@ use crate::export::{Download, ExportFormat};
 use crate::state::AppState;
 use crate::time;
 use crate::volunteering::{
-    self as vol, VolunteerCertificate, VolunteerCertificateCheck, VolunteerHoursSummary, NewShift, VolunteerOpportunity, VolunteerProfile, ShiftSignup,
-    VolunteerTeamApplication, VolunteerRole, VolunteerTeam,
+    self as vol, NewShift, ShiftSignup, VolunteerCertificate, VolunteerCertificateCheck,
+    VolunteerHoursSummary, VolunteerOpportunity, VolunteerProfile, VolunteerRole, VolunteerTeam,
+    VolunteerTeamApplication,
 };
 use poem::web::Data;
 use poem::{Request, Result};
@@ -162,8 +163,8 @@ fn day_bound(s: Option<&str>, fallback: &str) -> Result<String, ApiError> {
         Some(d) => {
             let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .map_err(|_| ApiError::validation("日期格式应为 YYYY-MM-DD"))?;
-            let t = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
-                - chrono::Duration::hours(8);
+            let t =
+                d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(8);
             Ok(time::fmt(t))
         }
     }
@@ -172,7 +173,11 @@ fn day_bound(s: Option<&str>, fallback: &str) -> Result<String, ApiError> {
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Checkin")]
 impl VolunteeringApi {
     /// The volunteer roles (岗位) opportunities can ask for: usher, guide, …
-    #[oai(path = "/volunteer-roles", method = "get", operation_id = "volunteer_roles")]
+    #[oai(
+        path = "/volunteer-roles",
+        method = "get",
+        operation_id = "volunteer_roles"
+    )]
     async fn roles(&self, st: Data<&AppState>) -> Result<Json<VolunteerRoleList>> {
         Ok(Json(VolunteerRoleList {
             items: vol::roles(&st.db).await?,
@@ -206,7 +211,11 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "volunteer_opportunity"
     )]
-    async fn opportunity(&self, st: Data<&AppState>, id: Path<i64>) -> Result<Json<VolunteerOpportunity>> {
+    async fn opportunity(
+        &self,
+        st: Data<&AppState>,
+        id: Path<i64>,
+    ) -> Result<Json<VolunteerOpportunity>> {
         Ok(Json(vol::opportunity(&st.db, id.0).await?.0))
     }
 
@@ -444,7 +453,12 @@ impl VolunteeringApi {
         method = "post",
         operation_id = "shift_signup_withdraw"
     )]
-    async fn withdraw(&self, st: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Json<Done>> {
+    async fn withdraw(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        id: Path<i64>,
+    ) -> Result<Json<Done>> {
         let caller = st.caller(req).await?;
         let (s, _, _) = vol::signup(&st.db, id.0).await?;
         if s.user_id != caller.user_id {
@@ -611,7 +625,9 @@ impl VolunteeringApi {
         let (s, unit, _) = vol::signup(&st.db, id.0).await?;
         let caller = staff_at(&st, req, Action::ManageVolunteering, &unit).await?;
         if s.minutes.is_some() {
-            return Err(ApiError::conflict("signup_not_pending", "服务时长已确认，不能再拒绝").into());
+            return Err(
+                ApiError::conflict("signup_not_pending", "服务时长已确认，不能再拒绝").into(),
+            );
         }
         let now = st.now();
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
@@ -686,7 +702,8 @@ impl VolunteeringApi {
             .await?;
         let from_s = day_bound(from.0.as_deref(), "0000")?;
         let to_s = day_bound(to.0.as_deref(), "9999")?;
-        let t = vol::export_table(&st.db, &scope.sql("o.unit_path"), &under, &from_s, &to_s).await?;
+        let t =
+            vol::export_table(&st.db, &scope.sql("o.unit_path"), &under, &from_s, &to_s).await?;
         st.record_action(
             req,
             &caller,
@@ -710,7 +727,11 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "my_volunteer_certificate"
     )]
-    async fn certificate(&self, st: Data<&AppState>, req: &Request) -> Result<Json<VolunteerCertificate>> {
+    async fn certificate(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<VolunteerCertificate>> {
         let caller = st.caller(req).await?;
         Ok(Json(
             vol::certificate(
@@ -738,7 +759,11 @@ impl VolunteeringApi {
     }
 
     /// Volunteer teams: the federation and its teams, with who is recruiting.
-    #[oai(path = "/volunteer-teams", method = "get", operation_id = "volunteer_teams")]
+    #[oai(
+        path = "/volunteer-teams",
+        method = "get",
+        operation_id = "volunteer_teams"
+    )]
     async fn teams(&self, st: Data<&AppState>) -> Result<Json<VolunteerTeamList>> {
         Ok(Json(VolunteerTeamList {
             items: vol::teams(&st.db).await?,
@@ -864,7 +889,11 @@ impl VolunteeringApi {
         method = "get",
         operation_id = "my_volunteer_teams"
     )]
-    async fn my_teams(&self, st: Data<&AppState>, req: &Request) -> Result<Json<VolunteerTeamApplicationList>> {
+    async fn my_teams(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<VolunteerTeamApplicationList>> {
         let caller = st.caller(req).await?;
         Ok(Json(VolunteerTeamApplicationList {
             items: vol::my_teams(&st.db, caller.user_id).await?,
