@@ -145,12 +145,21 @@ pub enum Action {
     ApprovePurchase,
     /// Give units their procurement budgets (main center).
     ManageBudgets,
+    /// Post volunteer opportunities and shifts at the unit, approve sign-ups, confirm hours,
+    /// keep its volunteer teams and export hours: whoever approves the unit's volunteers.
+    ManageVolunteering,
+    /// Record the unit's sponsors and partners and what they gave (社会力量参与).
+    ManageSponsors,
+    /// Record the operator of a contracted unit, its term and obligations: the main center.
+    ManageOperators,
+    /// See contracted operators and how they perform: the main center and the district.
+    ReadOperators,
 }
 
 impl Action {
     /// Every action, for listing what a role may do (the console shows only the controls a
     /// person's grants allow, without a copy of this table).
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 45] = [
         Action::EditUnit,
         Action::ReadAudit,
         Action::ReadStaff,
@@ -192,6 +201,10 @@ impl Action {
         Action::Procure,
         Action::ApprovePurchase,
         Action::ManageBudgets,
+        Action::ManageVolunteering,
+        Action::ManageSponsors,
+        Action::ManageOperators,
+        Action::ReadOperators,
     ];
 
     /// `manage_activities`, `grant_volunteer`, …
@@ -253,6 +266,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ReadEvaluation
                 | SelfAssess
                 | Procure
+                | ManageVolunteering
         ),
         BranchStaff => {
             allows(PointCoordinator, action)
@@ -263,6 +277,7 @@ fn allows(role: Role, action: Action) -> bool {
                         | ManageStaff
                         | WaiveNoShow
                         | ExportLedger
+                        | ManageSponsors
                         | Grant(PointCoordinator)
                         | Grant(BranchStaff)
                         | ManageMenu
@@ -282,6 +297,8 @@ fn allows(role: Role, action: Action) -> bool {
                         | ManageCloud
                         | ReviewProviders
                         | ManageBudgets
+                        | ManageOperators
+                        | ReadOperators
                 )
         }
         CenterAdmin => allows(CenterStaff, action) || matches!(action, Grant(_)),
@@ -297,6 +314,7 @@ fn allows(role: Role, action: Action) -> bool {
                 | ManageEvaluation
                 | SpotCheck
                 | ReadCloudLog
+                | ReadOperators
         ),
         Evaluator => matches!(
             action,

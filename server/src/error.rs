@@ -779,6 +779,32 @@ pub const ENGLISH: &[(&str, &str)] = &[
         "feed_format_invalid",
         "Unknown feed format; use json, csv or (for activities) ics.",
     ),
+    // Volunteering beyond the door, sponsors, operators (issue 16)
+    ("shift_full", "This shift has all the volunteers it needs."),
+    (
+        "shift_closed",
+        "This shift has started or its opportunity is no longer recruiting.",
+    ),
+    ("already_signed_up", "You have already signed up for this shift."),
+    (
+        "shift_needed_below_taken",
+        "More volunteers have signed up than the new number needed.",
+    ),
+    ("signup_not_pending", "This sign-up has already been handled."),
+    (
+        "signup_not_approved",
+        "Hours can only be confirmed for an approved sign-up.",
+    ),
+    ("shift_not_started", "The shift has not started yet."),
+    (
+        "no_service_hours",
+        "There are no confirmed service hours yet, so no certificate can be issued.",
+    ),
+    ("application_decided", "This application has already been decided."),
+    (
+        "unit_not_contracted",
+        "This unit is not run under contract; mark it as contracted first.",
+    ),
 ];
 
 #[cfg(test)]

@@ -101,6 +101,8 @@ pub mod roster;
 pub mod rules;
 /// Demo data.
 pub mod seed;
+/// Sponsors and partners, contracted operators (issue 16).
+pub mod sponsors;
 /// Shared handler state and request helpers.
 pub mod state;
 /// Figures for steering: satisfaction, demand, replies, targets, staffing, ledgers.
@@ -114,6 +116,8 @@ pub mod time;
 pub mod training;
 pub mod transfer;
 /// WeChat client and fake server.
+/// Volunteering beyond the door: opportunities, shifts, hours, teams (issue 16).
+pub mod volunteering;
 pub mod wechat;
 /// Background worker: draws, reminders, outbox.
 pub mod worker;

@@ -93,9 +93,11 @@ pub async fn export(db: &Db, user_id: i64) -> ApiResult<Value> {
     let messages = crate::notice::mine(db, user_id).await?;
     let teams = crate::teams::export(db, user_id).await?;
     let provider = crate::providers::export(db, user_id).await?;
+    let volunteering_beyond = crate::volunteering::export_of(db, user_id).await?;
     let out = json!({
         "teams": teams,
         "provider": provider,
+        "volunteering": volunteering_beyond,
         "profile": {
             "id": u.get::<i64, _>("id"),
             "wechat_openid": u.get::<Option<String>, _>("openid"),
@@ -275,6 +277,7 @@ pub async fn erase(db: &Db, user_id: i64, now: &str) -> ApiResult<()> {
     .execute(&mut *tx)
     .await?;
     crate::console::end_sessions_of(&mut tx, user_id, now, "account_deleted").await?;
+    crate::volunteering::erase(&mut tx, user_id, now).await?;
     sqlx::query("UPDATE role_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(user_id)

@@ -137,7 +137,9 @@ pub async fn pass_until(st: &AppState, worker_id: &str, stop: &Stop) -> ApiResul
     if draws > 0 {
         st.browse_changed();
     }
-    let reminders = queue_reminders(st, now).await?;
+    // Volunteers are reminded of approved shifts a day ahead (D254).
+    let reminders = queue_reminders(st, now).await?
+        + crate::volunteering::queue_reminders(&st.db, 24 * 60, now).await?;
     let finished = mark_finished(st, now).await?;
     let outbox = notify::work_outbox(
         &st.db,

@@ -44,6 +44,12 @@ const PUBLIC: &[&str] = &[
     "open_units",
     "open_activities",
     "calendar_feed",
+    "volunteer_roles",
+    "volunteer_opportunities",
+    "volunteer_opportunity",
+    "volunteer_certificate_verify",
+    "volunteer_teams",
+    "activity_supporters",
 ];
 /// Operations on one's own account: any signed-in person, 401 when anonymous.
 const SELF: &[&str] = &[
@@ -120,6 +126,16 @@ const SELF: &[&str] = &[
     "provider_orders",
     "provider_order_accept",
     "provider_order_propose",
+    // Volunteering (issue 16): one's own sign-ups, profile, certificate, team applications
+    // (withdrawing another's sign-up is `not_found`, tests/volunteering.rs).
+    "shift_signup",
+    "shift_signup_withdraw",
+    "my_shifts",
+    "volunteer_profile_get",
+    "volunteer_profile_save",
+    "my_volunteer_certificate",
+    "volunteer_team_apply",
+    "my_volunteer_teams",
 ];
 
 use Who::*;
@@ -1944,6 +1960,83 @@ fn providers_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: "/api/v1/providers".into(),
+// ---------------------------------------------------------------------------------------------
+// Volunteering, sponsors, operators (issue 16).
+
+const VOLUNTEERING: &[Who] = &[PointCoordinator, BranchStaff, CenterStaff, CenterAdmin];
+const SPONSOR_KEEPERS: &[Who] = &[BranchStaff, CenterStaff, CenterAdmin];
+const OPERATOR_READERS: &[Who] = &[CenterStaff, CenterAdmin, DistrictSupervisor];
+
+/// An opportunity at the point of side `s` with one usher shift (in the past when `past`):
+/// (opportunity, shift).
+async fn vol_shift(w: &World<'_>, s: Side, past: bool) -> (i64, i64) {
+    let (unit, path) = w.app.unit_ref(w.point(s)).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let opp: i64 = sqlx::query_scalar(
+        "INSERT INTO volunteer_opportunities (unit_id, unit_path, title, created_at) VALUES ($1,$2,'矩阵岗位','2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(unit)
+    .bind(path)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let (a, b) = if past {
+        ("2020-01-01T01:00:00Z", "2020-01-01T03:00:00Z")
+    } else {
+        ("2099-01-01T01:00:00Z", "2099-01-01T03:00:00Z")
+    };
+    let shift: i64 = sqlx::query_scalar(
+        "INSERT INTO volunteer_shifts (opportunity_id, role_code, starts_at, ends_at, needed, taken, created_at) VALUES ($1,'usher',$2,$3,5,1,'2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(opp)
+    .bind(a)
+    .bind(b)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (opp, shift)
+}
+/// A sign-up (of a fresh resident) in `status` for a new shift on side `s`.
+async fn vol_signup(w: &World<'_>, s: Side, status: &str, past: bool) -> i64 {
+    let (_, shift) = vol_shift(w, s, past).await;
+    let (_, uid) = w
+        .app
+        .sign_in(&format!("matrix-vol-{}", uuid::Uuid::new_v4().simple()))
+        .await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO shift_signups (shift_id, user_id, status, created_at) VALUES ($1,$2,$3,'2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(shift)
+    .bind(uid)
+    .bind(status)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+fn opportunity_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/units/{point}/volunteer-opportunities"),
+            body: Some(
+                json!({"title": "引导员招募", "shifts": [{"role_code": "usher", "starts_at": "2099-01-01T01:00:00Z", "ends_at": "2099-01-01T03:00:00Z", "needed": 2}]}),
+            ),
+        }
+    })
+}
+fn opportunities_manage_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteer-opportunities"),
             body: None,
         }
     })
@@ -1992,6 +2085,215 @@ fn budgets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     get_with_point(w, s, "/api/v1/procurement/budgets")
 }
 fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+fn shift_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (opp, _) = vol_shift(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/volunteer-opportunities/{opp}/shifts"),
+            body: Some(
+                json!({"role_code": "guide", "starts_at": "2099-01-02T01:00:00Z", "ends_at": "2099-01-02T03:00:00Z", "needed": 1}),
+            ),
+        }
+    })
+}
+fn shift_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (_, shift) = vol_shift(w, s, false).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/volunteer-shifts/{shift}"),
+            body: Some(json!({"needed": 8})),
+        }
+    })
+}
+fn opportunity_close_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (opp, _) = vol_shift(w, s, false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/volunteer-opportunities/{opp}/close"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn shift_signups_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/shift-signups?status=pending"),
+            body: None,
+        }
+    })
+}
+fn shift_approve_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = vol_signup(w, s, "pending", false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/shift-signups/{id}/approve"),
+            body: Some(json!({})),
+        }
+    })
+}
+fn shift_decline_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = vol_signup(w, s, "pending", false).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/shift-signups/{id}/decline"),
+            body: Some(json!({"reason": "人员已满"})),
+        }
+    })
+}
+fn shift_hours_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = vol_signup(w, s, "approved", true).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/shift-signups/{id}/hours"),
+            body: Some(json!({"minutes": 120})),
+        }
+    })
+}
+fn volunteer_hours_export_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteer-hours.csv"),
+            body: None,
+        }
+    })
+}
+async fn vol_team(w: &World<'_>, s: Side) -> i64 {
+    let (unit, path) = w.app.unit_ref(w.point(s)).await;
+    let db = w.app.state().db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO volunteer_teams (unit_id, unit_path, name, created_at) VALUES ($1,$2,'矩阵服务队','2026-01-01T00:00:00Z') RETURNING id",
+    )
+    .bind(unit)
+    .bind(path)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+fn volunteer_team_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/units/{point}/volunteer-teams"),
+            body: Some(json!({"name": "服务点志愿服务队"})),
+        }
+    })
+}
+fn volunteer_team_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = vol_team(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/volunteer-teams/{id}"),
+            body: Some(json!({"recruiting": false})),
+        }
+    })
+}
+fn volunteer_team_applications_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/volunteer-team-applications"),
+            body: None,
+        }
+    })
+}
+fn volunteer_team_decide_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let team = vol_team(w, s).await;
+        let (_, uid) = w
+            .app
+            .sign_in(&format!("matrix-vt-{}", uuid::Uuid::new_v4().simple()))
+            .await;
+        let id = exec(
+            w,
+            "INSERT INTO volunteer_team_members (team_id, user_id, status, created_at) VALUES ($1,$2,'pending','2026-01-01T00:00:00Z') RETURNING id",
+            &[team, uid],
+        )
+        .await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/volunteer-team-applications/{id}/decide"),
+            body: Some(json!({"approve": true})),
+        }
+    })
+}
+fn sponsorship_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/units/{point}/sponsorships"),
+            body: Some(
+                json!({"sponsor_name": "某企业", "sponsor_kind": "enterprise", "relation": "sponsor", "gift_kind": "money", "amount_fen": 100000, "public_consent": true}),
+            ),
+        }
+    })
+}
+fn sponsorships_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!("/api/v1/units/{point}/sponsorships"),
+            body: None,
+        }
+    })
+}
+fn sponsorship_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let (unit, path) = w.app.unit_ref(w.point(s)).await;
+        let db = w.app.state().db.clone();
+        let mut tx = db.begin().await.unwrap();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sponsorships (unit_id, unit_path, sponsor_name, sponsor_kind, relation, gift_kind, created_at) VALUES ($1,$2,'某书店','enterprise','partner','goods','2026-01-01T00:00:00Z') RETURNING id",
+        )
+        .bind(unit)
+        .bind(path)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/sponsorships/{id}"),
+            body: Some(json!({"public_consent": true})),
+        }
+    })
+}
+fn unit_operator_save_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        sqlx::query("UPDATE org_units SET contracted = 1 WHERE id = $1")
+            .bind(point)
+            .execute(w.app.state().db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "PUT",
+            path: format!("/api/v1/units/{point}/operator"),
+            body: Some(
+                json!({"operator_name": "某运营公司", "starts_on": "2026-01-01", "ends_on": "2028-12-31",
+                "obligations": {"sessions_per_year": 50, "min_attendance_pct": 60, "min_satisfaction_pct": 80, "open_hours_per_week": 40, "other": ""}}),
+            ),
+        }
+    })
+}
+fn operators_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let point = w.app.unit_id(w.point(s)).await;
         Req {
@@ -1999,6 +2301,7 @@ fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             path: format!(
                 "/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"
             ),
+            path: format!("/api/v1/operators?unit_id={point}"),
             body: None,
         }
     })
@@ -2213,6 +2516,139 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_WRITERS,
             ok: 200,
             build: library_update_op,
+        },
+        Case {
+            op: "opportunity_create",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: opportunity_create_op,
+        },
+        Case {
+            op: "opportunities_manage",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: opportunities_manage_op,
+        },
+        Case {
+            op: "shift_create",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_create_op,
+        },
+        Case {
+            op: "shift_update",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_update_op,
+        },
+        Case {
+            op: "opportunity_close",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: opportunity_close_op,
+        },
+        Case {
+            op: "shift_signups",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_signups_op,
+        },
+        Case {
+            op: "shift_signup_approve",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_approve_op,
+        },
+        Case {
+            op: "shift_signup_decline",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_decline_op,
+        },
+        Case {
+            op: "shift_hours_confirm",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: shift_hours_op,
+        },
+        Case {
+            op: "volunteer_hours_export",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteer_hours_export_op,
+        },
+        Case {
+            op: "volunteer_team_create",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteer_team_create_op,
+        },
+        Case {
+            op: "volunteer_team_update",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteer_team_update_op,
+        },
+        Case {
+            op: "volunteer_team_applications",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteer_team_applications_op,
+        },
+        Case {
+            op: "volunteer_team_decide",
+            allowed: VOLUNTEERING,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: volunteer_team_decide_op,
+        },
+        Case {
+            op: "sponsorship_create",
+            allowed: SPONSOR_KEEPERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: sponsorship_create_op,
+        },
+        Case {
+            op: "sponsorships_list",
+            allowed: SPONSOR_KEEPERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: sponsorships_list_op,
+        },
+        Case {
+            op: "sponsorship_update",
+            allowed: SPONSOR_KEEPERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: sponsorship_update_op,
+        },
+        Case {
+            op: "unit_operator_save",
+            allowed: ROOT_WRITERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: unit_operator_save_op,
+        },
+        Case {
+            op: "operators_list",
+            allowed: OPERATOR_READERS,
+            also_other: OPERATOR_READERS,
+            ok: 200,
+            build: operators_list_op,
         },
         Case {
             op: "teams_manage_list",

@@ -47,6 +47,10 @@ export type Action =
   | 'procure'
   | 'approve_purchase'
   | 'manage_budgets'
+  | 'manage_volunteering'
+  | 'manage_sponsors'
+  | 'manage_operators'
+  | 'read_operators'
   | `grant_${Role}`
 
 export const ROLES: Role[] = ['volunteer', 'point_coordinator', 'branch_staff', 'center_staff', 'center_admin', 'district_supervisor', 'evaluator']

@@ -157,6 +157,24 @@ const ENDPOINTS = {
   //    hours: {total_hours, records: [{title, day, scans, minutes, unit_name}]}}
   myVolunteering: { method: 'GET', path: '/api/v1/me/volunteer', auth: 'required' },
   volunteerApply: { method: 'POST', path: '/api/v1/volunteers/applications', auth: 'required', sends: ['unit_id', 'note'] },
+  // Volunteering beyond the door (pages/volunteer/shifts, teams, certificate; docs/volunteering.md)
+  // → {items: [{id, unit_name, title, description, shifts: [{id, role_name, starts_at, ends_at, place, needed, taken, remaining}]}]}
+  volunteerOpportunities: { method: 'GET', path: '/api/v1/volunteer-opportunities', auth: 'none' },
+  // {note} → ShiftSignup; 409 shift_full, already_signed_up, shift_closed
+  shiftSignup: { method: 'POST', path: '/api/v1/volunteer-shifts/{id}/signups', auth: 'required', sends: ['note'] },
+  shiftWithdraw: { method: 'POST', path: '/api/v1/shift-signups/{id}/withdraw', auth: 'required' },
+  // → {items: [ShiftSignup], hours: {total_minutes, shift_minutes, door_minutes, by_role, milestone_hours, next_milestone_hours}}
+  myShifts: { method: 'GET', path: '/api/v1/me/shifts', auth: 'required' },
+  volunteerProfile: { method: 'GET', path: '/api/v1/me/volunteer-profile', auth: 'required' },
+  volunteerProfileSave: { method: 'PUT', path: '/api/v1/me/volunteer-profile', auth: 'required', sends: ['skills', 'intro'] },
+  // → {code, name, total_minutes, hours, milestone_hours, issued_at, issuer, by_role}; 409 no_service_hours
+  volunteerCertificate: { method: 'GET', path: '/api/v1/me/volunteer-certificate', auth: 'required' },
+  // → {items: [{id, name, intro, unit_name, parent_id, recruiting, members}]}
+  volunteerTeams: { method: 'GET', path: '/api/v1/volunteer-teams', auth: 'none' },
+  volunteerTeamApply: { method: 'POST', path: '/api/v1/volunteer-teams/{id}/apply', auth: 'required', sends: ['note'] },
+  myVolunteerTeams: { method: 'GET', path: '/api/v1/me/volunteer-teams', auth: 'required' },
+  // 支持单位 on the activity page → {items: [{name, relation}]}
+  activitySupporters: { method: 'GET', path: '/api/v1/activities/{id}/supporters', auth: 'none' },
   // → ScanAnswer {result, message, colour, checkin_id, holder_masked, is_family_member,
   //   is_child, party_size, admitted_at, admitted_by, expected, admitted_count, booked_count}.
   //   The nonce makes a retry return the first answer (request opts.retrySafe).

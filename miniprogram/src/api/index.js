@@ -97,6 +97,17 @@ module.exports = {
 
   // volunteering and check-in (writes carrying a nonce are safe to repeat after a network failure)
   myVolunteering: (opts) => request.call('myVolunteering', merge({}, opts)),
+  volunteerOpportunities: (query, opts) => request.call('volunteerOpportunities', merge({ query }, opts)),
+  shiftSignup: (id, note, opts) => request.call('shiftSignup', merge({ params: { id }, data: { note: note || undefined } }, opts)),
+  shiftWithdraw: (id, opts) => request.call('shiftWithdraw', merge({ params: { id } }, opts)),
+  myShifts: (opts) => request.call('myShifts', merge({}, opts)),
+  volunteerProfile: (opts) => request.call('volunteerProfile', merge({}, opts)),
+  volunteerProfileSave: (body, opts) => request.call('volunteerProfileSave', merge({ data: body }, opts)),
+  volunteerCertificate: (opts) => request.call('volunteerCertificate', merge({}, opts)),
+  volunteerTeams: (opts) => request.call('volunteerTeams', merge({}, opts)),
+  volunteerTeamApply: (id, note, opts) => request.call('volunteerTeamApply', merge({ params: { id }, data: { note: note || undefined } }, opts)),
+  myVolunteerTeams: (opts) => request.call('myVolunteerTeams', merge({}, opts)),
+  activitySupporters: (id, opts) => request.call('activitySupporters', merge({ params: { id } }, opts)),
   volunteerApply: (unitId, note, opts) =>
     request.call('volunteerApply', merge({ data: { unit_id: unitId, note: note || undefined } }, opts)),
   checkinScan: (body, opts) => request.call('checkinScan', merge({ data: body, retrySafe: true }, opts)),

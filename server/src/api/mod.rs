@@ -25,8 +25,10 @@ pub mod reports;
 pub mod room_bookings;
 pub mod rooms;
 pub mod security;
+pub mod sponsors;
 pub mod stats;
 pub mod teams;
+pub mod volunteering;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -102,6 +104,8 @@ pub type Apis = (
         cloud::CloudApi,
         feeds::FeedsApi,
         procurement::ProcurementApi,
+        volunteering::VolunteeringApi,
+        sponsors::SponsorsApi,
     ),
 );
 
@@ -260,6 +264,8 @@ pub fn service(_state: &AppState) -> OpenApiService<security::Secured<Apis>, ()>
                 cloud::CloudApi,
                 feeds::FeedsApi,
                 procurement::ProcurementApi,
+                volunteering::VolunteeringApi,
+                sponsors::SponsorsApi,
             ),
         )),
         "Culture Hub 文化馆总分馆服务",

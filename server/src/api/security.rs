@@ -46,6 +46,12 @@ pub const PUBLIC: &[&str] = &[
     "open_units",
     "open_activities",
     "calendar_feed",
+    "volunteer_roles",
+    "volunteer_opportunities",
+    "volunteer_opportunity",
+    "volunteer_certificate_verify",
+    "volunteer_teams",
+    "activity_supporters",
 ];
 
 /// Public operations that add the caller's own data when a credential is sent, and uploaded

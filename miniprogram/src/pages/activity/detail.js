@@ -143,6 +143,7 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     action: { kind: 'none', label: '', disabled: true, hint: '', reason: '' },
     ratings: null,
     posterPath: '',
+    supporters: '',
     posterBusy: false,
     // Registration questions (报名问题) with the answers so far; see utils/questions.js.
     questions: []
@@ -188,7 +189,10 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
         const first = !self.loadedOnce
         self.loadedOnce = true
         self.render(res.activity, res.my_bookings || [])
-        if (first) self.loadRatings()
+        if (first) {
+          self.loadRatings()
+          self.loadSupporters()
+        }
       },
       function (err) {
         if (self.loadedOnce) {
@@ -219,6 +223,20 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
 
   // GET /api/v1/activities/{id}/ratings. On a server without it (404), or while there are no
   // ratings, the section stays hidden.
+  // 支持单位: sponsors and partners who agreed to be named (never amounts). Quietly absent on failure.
+  loadSupporters: function () {
+    const self = this
+    return api.activitySupporters(this.data.id, { showError: false }).then(
+      function (r) {
+        const names = ((r && r.items) || []).map(function (x) {
+          return x.name
+        })
+        if (names.length) self.setData({ supporters: names.join(i18n.t('ad_supporters_sep')) })
+      },
+      function () {}
+    )
+  },
+
   loadRatings: function () {
     const self = this
     return api.activityRatings(this.data.id, { showError: false }).then(

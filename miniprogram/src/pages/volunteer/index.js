@@ -179,6 +179,18 @@ Page(display.page({ // 大字模式 and WeChat's font size (page-meta)
     else this.load()
   },
 
+  onOpportunities: function () {
+    wx.navigateTo({ url: '/pages/volunteer/shifts' })
+  },
+
+  onMyShifts: function () {
+    wx.navigateTo({ url: '/pages/volunteer/shifts?tab=mine' })
+  },
+
+  onVTeams: function () {
+    wx.navigateTo({ url: '/pages/volunteer/teams' })
+  },
+
   onScan: function (e) {
     wx.navigateTo({ url: e.currentTarget.dataset.url })
   },
