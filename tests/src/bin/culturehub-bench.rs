@@ -1580,6 +1580,7 @@ async fn management(
     let mut ttfb = Vec::new();
     let mut tally = Tally::default();
     let mut last = Vec::new();
+    let mut last_status = 0u16;
     let started = Instant::now();
     for _ in 0..times {
         let s = Instant::now();
@@ -1603,6 +1604,7 @@ async fn management(
                     tally.server_errors += 1;
                 }
                 last = body;
+                last_status = status;
             }
             Err(_) => tally.other_errors += 1,
         }
@@ -1639,7 +1641,7 @@ async fn management(
     r.peak_rss_mb = peak;
     r.invariants_ok = r.server_errors == 0 && sheets >= 10 && session_rows == year_sessions;
     r.invariants = format!(
-        "{} bytes, {sheets} sheets, {session_rows} session rows (database: {year_sessions}); \
+        "status {last_status}, {} bytes, {sheets} sheets, {session_rows} session rows (database: {year_sessions}); \
          time to first byte p50 {ttfb_p50} ms, max {ttfb_max} ms; server RSS {base_rss} MB before, peak {peak} MB during",
         last.len()
     );
