@@ -131,58 +131,216 @@ fn sheet_name(name: &str, taken: &[String]) -> String {
     candidate
 }
 
-/// One workbook with a sheet per table: bold, frozen header row, columns sized to their text.
+fn xlsx_fail(e: rust_xlsxwriter::XlsxError) -> ApiError {
+    tracing::error!(error = %e, "xlsx export failed");
+    ApiError::internal()
+}
+
+/// A sheet being written: where the next row goes and the width each column needs so far.
+struct SheetState {
+    next_row: u32,
+    widths: Vec<usize>,
+}
+
+/// Starts a sheet: its name and bold header row.
+fn begin_sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    t: &Table,
+    name: &str,
+    bold: &rust_xlsxwriter::Format,
+) -> ApiResult<SheetState> {
+    ws.set_name(name).map_err(xlsx_fail)?;
+    for (c, h) in t.headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, safe_cell(h), bold)
+            .map_err(xlsx_fail)?;
+    }
+    Ok(SheetState {
+        next_row: 1,
+        widths: t.headers.iter().map(|h| display_width(h)).collect(),
+    })
+}
+
+/// Appends rows in order, which is all a constant-memory worksheet accepts.
+fn write_rows(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    st: &mut SheetState,
+    rows: &[Vec<Cell>],
+) -> ApiResult<()> {
+    for row in rows {
+        let r = st.next_row;
+        st.next_row += 1;
+        for (c, cell) in row.iter().enumerate() {
+            let col = c as u16;
+            match cell {
+                Cell::Text(s) => {
+                    let s = safe_cell(s);
+                    if let Some(w) = st.widths.get_mut(c) {
+                        *w = (*w).max(display_width(&s));
+                    }
+                    ws.write_string(r, col, s).map_err(xlsx_fail)?;
+                }
+                Cell::Int(n) => {
+                    ws.write_number(r, col, *n as f64).map_err(xlsx_fail)?;
+                }
+                Cell::Num(n) => {
+                    ws.write_number(r, col, *n).map_err(xlsx_fail)?;
+                }
+                Cell::Empty => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Columns sized to their text, header row frozen. These go into the sheet's head, which is
+/// assembled at save time, so they are set after the rows (also in constant-memory mode).
+fn end_sheet(ws: &mut rust_xlsxwriter::Worksheet, st: &SheetState) -> ApiResult<()> {
+    for (c, w) in st.widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (*w as f64 + 2.0).min(60.0))
+            .map_err(xlsx_fail)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(xlsx_fail)?;
+    Ok(())
+}
+
+/// One sheet: bold, frozen header row, columns sized to their text.
+fn write_sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    t: &Table,
+    name: &str,
+    bold: &rust_xlsxwriter::Format,
+) -> ApiResult<()> {
+    let mut st = begin_sheet(ws, t, name, bold)?;
+    write_rows(ws, &mut st, &t.rows)?;
+    end_sheet(ws, &st)
+}
+
+/// One workbook with a sheet per table, built in memory (fine for the small exports: a roster,
+/// one table). The ledger workbook streams instead (`xlsx_stream`).
 pub fn xlsx(tables: &[Table]) -> ApiResult<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| {
-        tracing::error!(error = %e, "xlsx export failed");
-        ApiError::internal()
-    };
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let mut names: Vec<String> = Vec::new();
     for t in tables {
         let name = sheet_name(&t.name, &names);
         names.push(name.clone());
-        let ws = wb.add_worksheet();
-        ws.set_name(&name).map_err(fail)?;
-        let mut widths: Vec<usize> = t.headers.iter().map(|h| display_width(h)).collect();
-        for (c, h) in t.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, safe_cell(h), &bold)
-                .map_err(fail)?;
-        }
-        for (r, row) in t.rows.iter().enumerate() {
-            let r = (r + 1) as u32;
-            for (c, cell) in row.iter().enumerate() {
-                let col = c as u16;
-                match cell {
-                    Cell::Text(s) => {
-                        let s = safe_cell(s);
-                        if let Some(w) = widths.get_mut(c) {
-                            *w = (*w).max(display_width(&s));
-                        }
-                        ws.write_string(r, col, s).map_err(fail)?;
-                    }
-                    Cell::Int(n) => {
-                        ws.write_number(r, col, *n as f64).map_err(fail)?;
-                    }
-                    Cell::Num(n) => {
-                        ws.write_number(r, col, *n).map_err(fail)?;
-                    }
-                    Cell::Empty => {}
-                }
-            }
-        }
-        for (c, w) in widths.iter().enumerate() {
-            ws.set_column_width(c as u16, (*w as f64 + 2.0).min(60.0))
-                .map_err(fail)?;
-        }
-        ws.set_freeze_panes(1, 0).map_err(fail)?;
+        write_sheet(wb.add_worksheet(), t, &name, &bold)?;
     }
     if tables.is_empty() {
         wb.add_worksheet();
     }
-    wb.save_to_buffer().map_err(fail)
+    wb.save_to_buffer().map_err(xlsx_fail)
+}
+
+/// What the producer of a streamed workbook sends.
+pub enum Sheet {
+    /// The next sheet, with its rows so far (sheets are numbered from 0 in the order sent).
+    Table(Table),
+    /// More rows for sheet `n`, after those it has. Sheets may be filled alternately.
+    Rows(usize, Vec<Vec<Cell>>),
+    /// That was all: write the zip.
+    Done,
+}
+
+/// A workbook that never exists whole in memory (D216): each table is written, as it arrives,
+/// into a constant-memory worksheet (rows go to a temp file as they are written, strings inline)
+/// and dropped, and so is each later part of rows; when `Done` arrives the zip is produced
+/// straight into `out`, whose writes go to the client as they happen (the zip is written as a
+/// stream, no seeking). Memory is bounded by the largest message and a few buffers, not by the
+/// workbook. Runs on a blocking thread.
+///
+/// If the sender goes away without `Done` (a query failed), nothing is written and the temp
+/// files are removed.
+pub fn xlsx_stream(
+    mut sheets: tokio::sync::mpsc::Receiver<Sheet>,
+    out: impl std::io::Write + Send,
+) -> ApiResult<()> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut names: Vec<String> = Vec::new();
+    let mut states: Vec<SheetState> = Vec::new();
+    loop {
+        match sheets.blocking_recv() {
+            Some(Sheet::Table(t)) => {
+                let name = sheet_name(&t.name, &names);
+                names.push(name.clone());
+                let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx_fail)?;
+                let mut st = begin_sheet(ws, &t, &name, &bold)?;
+                write_rows(ws, &mut st, &t.rows)?;
+                states.push(st);
+            }
+            Some(Sheet::Rows(n, rows)) => {
+                let st = states.get_mut(n).ok_or_else(ApiError::internal)?;
+                let ws = wb.worksheet_from_index(n).map_err(xlsx_fail)?;
+                write_rows(ws, st, &rows)?;
+            }
+            Some(Sheet::Done) => break,
+            None => return Err(ApiError::internal()),
+        }
+    }
+    for (n, st) in states.iter().enumerate() {
+        end_sheet(wb.worksheet_from_index(n).map_err(xlsx_fail)?, st)?;
+    }
+    if names.is_empty() {
+        wb.add_worksheet();
+    }
+    wb.save_to_writer(out).map_err(xlsx_fail)
+}
+
+/// A `Write` that hands the bytes to an HTTP body in chunks of `CHUNK` bytes. The channel is
+/// bounded, so a slow client slows the writer instead of piling chunks up in memory.
+pub struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl ChunkWriter {
+    pub fn new(tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>) -> Self {
+        ChunkWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn send_buf(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+
+    /// Sends what is left; then the body ends.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.send_buf()
+    }
+
+    /// Ends the body with an error, so the client sees a broken download rather than a
+    /// truncated file that looks complete.
+    pub fn abort(self) {
+        let _ = self
+            .tx
+            .blocking_send(Err(std::io::Error::other("xlsx export failed")));
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send_buf()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Approximate column width: CJK characters take two columns.
@@ -393,6 +551,52 @@ mod tests {
         assert_eq!(sheet_name("a/b:c", &[]), "a_b_c");
         assert_eq!(sheet_name("   ", &[]), "Sheet");
         assert!(sheet_name(&"长".repeat(40), &[]).chars().count() <= 31);
+    }
+
+    #[test]
+    fn streamed_workbook_is_a_zip_with_every_sheet() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let (btx, mut brx) = tokio::sync::mpsc::channel(1024);
+        let writer = std::thread::spawn(move || {
+            let mut out = ChunkWriter::new(btx);
+            xlsx_stream(rx, &mut out).expect("stream");
+            out.finish().expect("finish");
+        });
+        for n in 0..3 {
+            let mut t = Table::new("台账", &["名称", "数"]);
+            for i in 0..5000 {
+                t.push(vec![format!("=行{i}").into(), Cell::Int(i)]);
+            }
+            assert!(tx.blocking_send(Sheet::Table(t)).is_ok(), "sheet {n}");
+        }
+        // Later parts for two sheets, alternately.
+        for n in [0, 2, 0] {
+            let rows = (0..100).map(|i| vec![Cell::Int(i)]).collect();
+            assert!(tx.blocking_send(Sheet::Rows(n, rows)).is_ok());
+        }
+        assert!(tx.blocking_send(Sheet::Done).is_ok());
+        writer.join().expect("writer");
+        let mut bytes = Vec::new();
+        while let Ok(Ok(chunk)) = brx.try_recv() {
+            bytes.extend_from_slice(&chunk);
+        }
+        assert_eq!(&bytes[..2], b"PK");
+        // Three sheets, uniquely named, in a zip that ends with its central directory.
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("xl/worksheets/sheet3.xml"));
+        assert!(bytes.windows(4).any(|w| w == [0x50, 0x4b, 0x05, 0x06]));
+    }
+
+    #[test]
+    fn an_unfinished_stream_writes_nothing() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        assert!(tx
+            .blocking_send(Sheet::Table(Table::new("x", &["a"])))
+            .is_ok());
+        drop(tx);
+        let mut out = Vec::new();
+        assert!(xlsx_stream(rx, &mut out).is_err());
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::access::Scope;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{Cell, Table};
+use crate::export::{Cell, Sheet, Table};
 use crate::privacy::{mask_name, mask_phone, mask_text};
 use crate::time::{self, Ts};
 use chrono::{Datelike, NaiveDate};
@@ -409,23 +409,23 @@ async fn day_service(db: &Db, assignment_id: i64, day: &str) -> ApiResult<(i64, 
     Ok((n, span))
 }
 
-/// Feedback in the period: a summary per activity, and every comment with its replies
-/// (phone-like digit runs masked, as in the feedback export).
-pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiResult<[Table; 2]> {
-    let rows = rows_in(
-        db,
-        &format!(
-            "SELECT r.id, r.activity_id, a.title, u.short_name, r.score, r.comment, r.comment_status, r.created_at, \
-             r.first_reply_at, r.handled_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
-             JOIN org_units u ON u.id = r.unit_id WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 \
-             ORDER BY r.activity_id, r.id",
-            scope.sql("r.unit_path")
-        ),
-        under,
-        &p.from,
-        &p.to,
-    )
-    .await?;
+/// Rows per message when a sheet is streamed in parts.
+const ROWS_PER_PART: usize = 500;
+
+/// Feedback in the period: a summary per activity (sheet `first`), and every comment with its
+/// replies (sheet `first + 1`; phone-like digit runs masked, as in the feedback export).
+///
+/// The ratings are the largest ledger (one row per comment of the year), so they are read as a
+/// stream and both sheets are sent in parts of `ROWS_PER_PART` rows (D216): the rows come ordered
+/// by activity, so each activity's summary row is complete when the next activity starts.
+pub async fn feedback(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    p: &Period,
+    first: usize,
+    out: &tokio::sync::mpsc::Sender<Sheet>,
+) -> ApiResult<()> {
     let replies = rows_in(
         db,
         &format!(
@@ -452,6 +452,7 @@ pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiRes
     }
     #[derive(Default)]
     struct Sum {
+        id: i64,
         title: String,
         unit: String,
         n: i64,
@@ -461,8 +462,39 @@ pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiRes
         commented: i64,
         replied: i64,
     }
-    let mut sums: BTreeMap<i64, Sum> = BTreeMap::new();
-    let mut detail = Table::new(
+    impl Sum {
+        fn row(self) -> Vec<Cell> {
+            vec![
+                self.id.into(),
+                self.title.into(),
+                self.unit.into(),
+                self.n.into(),
+                Cell::Num(((self.total as f64 / self.n.max(1) as f64) * 10.0).round() / 10.0),
+                self.low.into(),
+                self.low_handled.into(),
+                self.commented.into(),
+                self.replied.into(),
+            ]
+        }
+    }
+    let send =
+        |sheet: Sheet| async move { out.send(sheet).await.map_err(|_| ApiError::internal()) };
+    send(Sheet::Table(Table::new(
+        "评价汇总",
+        &[
+            "活动编号",
+            "活动名称",
+            "举办单位",
+            "评价数",
+            "平均评分",
+            "低分（≤2）",
+            "低分已处理",
+            "有评论",
+            "已回复",
+        ],
+    )))
+    .await?;
+    send(Sheet::Table(Table::new(
         "评价与回复",
         &[
             "评价编号",
@@ -476,16 +508,40 @@ pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiRes
             "首次回复时间",
             "低分已处理",
         ],
+    )))
+    .await?;
+    let sql = format!(
+        "SELECT r.id, r.activity_id, a.title, u.short_name, r.score, r.comment, r.comment_status, r.created_at, \
+         r.first_reply_at, r.handled_at FROM ratings r JOIN activities a ON a.id = r.activity_id \
+         JOIN org_units u ON u.id = r.unit_id WHERE {} AND r.unit_path LIKE $1 AND r.created_at >= $2 AND r.created_at < $3 \
+         ORDER BY r.activity_id, r.id",
+        scope.sql("r.unit_path")
     );
-    for r in &rows {
+    let mut rows = sqlx::query(&sql)
+        .bind(format!("{under}%"))
+        .bind(p.from.as_str())
+        .bind(p.to.as_str())
+        .fetch(db.pool());
+    let mut sums: Vec<Vec<Cell>> = Vec::new();
+    let mut detail: Vec<Vec<Cell>> = Vec::new();
+    let mut current: Option<Sum> = None;
+    while let Some(r) = tokio_stream::StreamExt::next(&mut rows).await {
+        let r = r?;
+        let activity: i64 = r.get("activity_id");
+        if current.as_ref().is_some_and(|c| c.id != activity) {
+            sums.extend(current.take().map(Sum::row));
+        }
+        let s = current.get_or_insert_with(|| Sum {
+            id: activity,
+            title: r.get("title"),
+            unit: r.get("short_name"),
+            ..Default::default()
+        });
         let id: i64 = r.get("id");
         let score: i64 = r.get("score");
         let comment: String = r.get("comment");
         let replied = r.get::<Option<String>, _>("first_reply_at");
         let handled = r.get::<Option<String>, _>("handled_at").is_some();
-        let s = sums.entry(r.get("activity_id")).or_default();
-        s.title = r.get("title");
-        s.unit = r.get("short_name");
         s.n += 1;
         s.total += score;
         if score <= 2 {
@@ -527,35 +583,16 @@ pub async fn feedback(db: &Db, scope: &Scope, under: &str, p: &Period) -> ApiRes
                 },
             ]);
         }
+        if detail.len() >= ROWS_PER_PART {
+            send(Sheet::Rows(first + 1, std::mem::take(&mut detail))).await?;
+        }
+        if sums.len() >= ROWS_PER_PART {
+            send(Sheet::Rows(first, std::mem::take(&mut sums))).await?;
+        }
     }
-    let mut summary = Table::new(
-        "评价汇总",
-        &[
-            "活动编号",
-            "活动名称",
-            "举办单位",
-            "评价数",
-            "平均评分",
-            "低分（≤2）",
-            "低分已处理",
-            "有评论",
-            "已回复",
-        ],
-    );
-    for (id, s) in sums {
-        summary.push(vec![
-            id.into(),
-            s.title.into(),
-            s.unit.into(),
-            s.n.into(),
-            Cell::Num(((s.total as f64 / s.n.max(1) as f64) * 10.0).round() / 10.0),
-            s.low.into(),
-            s.low_handled.into(),
-            s.commented.into(),
-            s.replied.into(),
-        ]);
-    }
-    Ok([summary, detail])
+    sums.extend(current.map(Sum::row));
+    send(Sheet::Rows(first, sums)).await?;
+    send(Sheet::Rows(first + 1, detail)).await
 }
 
 /// The rows of `sql` whose parameters are the path prefix `under%` (`$1`) and the period's
@@ -892,21 +929,6 @@ pub async fn trainings(
     Ok(t)
 }
 
-/// Sheets from the people side: staff, dual dispatch and staff trainings.
-async fn people_sheets(
-    db: &Db,
-    scope: &Scope,
-    under: &str,
-    p: &Period,
-    now: &str,
-) -> ApiResult<Vec<Table>> {
-    Ok(vec![
-        staff(db, scope, under, p).await?,
-        dispatches(db, scope, under, p).await?,
-        trainings(db, scope, under, p, now).await?,
-    ])
-}
-
 /// Every ledger of the period, one table per sheet, in the order staff file them.
 pub async fn workbook(
     db: &Db,
@@ -915,20 +937,25 @@ pub async fn workbook(
     p: &Period,
     now: &str,
     opens_minutes: i64,
-) -> ApiResult<Vec<Table>> {
-    let mut tables = vec![
-        activities(db, scope, under, p, now).await?,
-        sessions(db, scope, under, p, now).await?,
-    ];
-    tables.push(volunteers(db, scope, under, p, now, opens_minutes).await?);
-    let [summary, detail] = feedback(db, scope, under, p).await?;
-    tables.push(summary);
-    tables.push(detail);
-    tables.push(demand(db, scope, under, p).await?);
-    tables.push(menu_orders(db, scope, under, p).await?);
-    tables.push(crate::procurement::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
-    tables.push(crate::evidence::sheet(db, scope, under, p, now).await?);
-    tables.push(
+    out: &tokio::sync::mpsc::Sender<crate::export::Sheet>,
+) -> ApiResult<()> {
+    // Each sheet goes to the writer as soon as it is read, so at most one table (and the one
+    // being written) is in memory, never the whole workbook (D216).
+    let send = |t: Table| async move {
+        out.send(Sheet::Table(t))
+            .await
+            .map_err(|_| ApiError::internal())
+    };
+    send(activities(db, scope, under, p, now).await?).await?;
+    send(sessions(db, scope, under, p, now).await?).await?;
+    send(volunteers(db, scope, under, p, now, opens_minutes).await?).await?;
+    // Sheets 3 and 4, streamed in parts.
+    feedback(db, scope, under, p, 3, out).await?;
+    send(demand(db, scope, under, p).await?).await?;
+    send(menu_orders(db, scope, under, p).await?).await?;
+    send(crate::procurement::ledger_sheet(db, scope, under, &p.from, &p.to).await?).await?;
+    send(crate::evidence::sheet(db, scope, under, p, now).await?).await?;
+    send(
         crate::rooms::ledger_sheet(
             db,
             scope,
@@ -938,10 +965,16 @@ pub async fn workbook(
             crate::time::parse(now).unwrap_or_default(),
         )
         .await?,
-    );
-    tables.push(crate::teams::ledger_sheet(db, scope, under, &p.from, &p.to).await?);
-    tables.extend(people_sheets(db, scope, under, p, now).await?);
-    Ok(tables)
+    )
+    .await?;
+    send(crate::teams::ledger_sheet(db, scope, under, &p.from, &p.to).await?).await?;
+    // The people side: staff, dual dispatch and staff trainings.
+    send(staff(db, scope, under, p).await?).await?;
+    send(dispatches(db, scope, under, p).await?).await?;
+    send(trainings(db, scope, under, p, now).await?).await?;
+    out.send(Sheet::Done)
+        .await
+        .map_err(|_| ApiError::internal())
 }
 
 #[cfg(test)]

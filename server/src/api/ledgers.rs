@@ -23,7 +23,7 @@ pub enum Xlsx {
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )]
     File(
-        Binary<Vec<u8>>,
+        Binary<poem::Body>,
         #[oai(header = "content-disposition")] String,
         #[oai(header = "cache-control")] String,
     ),
@@ -53,21 +53,35 @@ impl LedgersApi {
             .scoped(req, &caller, Action::ExportLedger, unit_id.0)
             .await?;
         let period = Period::from_query(year.0, month.0.as_deref(), st.clock.now())?;
-        let tables = ledger::workbook(
+        // Streamed (D216): the sheets are written as the queries return them, on a blocking
+        // thread, into constant-memory worksheets; the zip then flows to the client in 64 KiB
+        // chunks through bounded channels. Every query has succeeded before the 200 is sent, so a
+        // database error is still an ordinary error answer.
+        let (sheets, sheets_rx) = tokio::sync::mpsc::channel(1);
+        let (chunks, chunks_rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let mut out = export::ChunkWriter::new(chunks);
+            match export::xlsx_stream(sheets_rx, &mut out) {
+                Ok(()) => {
+                    let _ = out.finish();
+                }
+                Err(_) => out.abort(),
+            }
+        });
+        ledger::workbook(
             &st.db,
             &scope,
             &under,
             &period,
             &st.clock.now_str(),
             st.settings.booking.checkin_opens_minutes,
+            &sheets,
         )
         .await?;
-        // Building the zip is CPU work: off the async threads.
-        let bytes = tokio::task::spawn_blocking(move || export::xlsx(&tables))
-            .await
-            .map_err(|_| crate::error::ApiError::internal())??;
+        let body =
+            poem::Body::from_bytes_stream(tokio_stream::wrappers::ReceiverStream::new(chunks_rx));
         Ok(Xlsx::File(
-            Binary(bytes),
+            Binary(body),
             format!("attachment; filename=\"ledger-{}.xlsx\"", period.label),
             "private, no-store".into(),
         ))
