@@ -114,8 +114,10 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         .map_err(|e| StartError::Seed(e.to_string()))?;
     let callers = crate::caller_cache::CallerCache::new();
     crate::caller_cache::spawn_feed(callers.clone(), db.clone(), settings.database_url.clone());
+    let seats = crate::booking::Seats::start(&db, &settings.database_url);
     let state = AppState {
         callers,
+        seats,
         pages: Arc::new(crate::cache::PageCache::new(Duration::from_secs(2))),
         ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),

@@ -18,6 +18,8 @@ use poem::http::StatusCode;
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 pub struct BookingView {
@@ -50,7 +52,7 @@ pub struct BookingView {
 
 /// The seat pool and everything the rules need about it.
 #[derive(Debug, Clone)]
-struct Pool {
+pub struct Pool {
     session_id: i64,
     activity_id: i64,
     title: String,
@@ -253,11 +255,7 @@ async fn replay(
     .await?;
     let Some(r) = row else { return Ok(None) };
     if r.get::<String, _>("operation") != op {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "这个 Idempotency-Key 已用于另一个操作",
-        ));
+        return Err(key_reused());
     }
     let status = r.get::<i64, _>("status") as u16;
     let body: serde_json::Value =
@@ -356,32 +354,225 @@ where
     res
 }
 
+/// Seat pools known to be full (D211).
+pub type FullSet = crate::full_sessions::FullSessions<Pool>;
+
+/// What the seat rush answers from memory: the full pools, and the refusals given from them,
+/// stored against their `Idempotency-Key` in batches rather than one write each (D211).
+pub struct Seats {
+    pub full: Arc<FullSet>,
+    log: tokio::sync::mpsc::UnboundedSender<Refusal>,
+    /// Refusals not yet written: a retry on this instance is answered from here meanwhile.
+    pending: Arc<Mutex<HashMap<(i64, String), (String, ApiError)>>>,
+}
+
+struct Refusal {
+    user_id: i64,
+    key: String,
+    op: String,
+    error: ApiError,
+    now: String,
+}
+
+/// Most refusals written by one statement.
+const LOG_BATCH: usize = 200;
+
+impl Seats {
+    /// The full set with its change feed, and the refusal log's writer (both end with `db`).
+    pub fn start(db: &Db, url: &str) -> Arc<Seats> {
+        let full = FullSet::new();
+        crate::full_sessions::spawn_feed(full.clone(), db.clone(), url.to_string());
+        let (log, rx) = tokio::sync::mpsc::unbounded_channel();
+        let pending = Arc::new(Mutex::new(HashMap::new()));
+        tokio::spawn(write_refusals(db.clone(), rx, pending.clone()));
+        Arc::new(Seats { full, log, pending })
+    }
+
+    /// A refusal from memory under `key` not yet written: its answer (or the key's misuse).
+    fn pending(&self, user_id: i64, key: &str, op: &str) -> Option<ApiResult<BookingView>> {
+        let p = self.pending.lock().unwrap();
+        let (first_op, e) = p.get(&(user_id, key.to_string()))?;
+        Some(Err(if first_op == op {
+            e.clone()
+        } else {
+            key_reused()
+        }))
+    }
+
+    fn remember(&self, user_id: i64, key: &str, op: String, error: &ApiError, now: Ts) {
+        self.pending
+            .lock()
+            .unwrap()
+            .insert((user_id, key.to_string()), (op.clone(), error.clone()));
+        let _ = self.log.send(Refusal {
+            user_id,
+            key: key.to_string(),
+            op,
+            error: error.clone(),
+            now: time::fmt(now),
+        });
+    }
+}
+
+/// Writes remembered refusals, up to `LOG_BATCH` a statement, as they come; ends when the
+/// service stops. The first answer under a key stays the stored one (`DO NOTHING`).
+async fn write_refusals(
+    db: Db,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Refusal>,
+    pending: Arc<Mutex<HashMap<(i64, String), (String, ApiError)>>>,
+) {
+    let mut batch = Vec::with_capacity(LOG_BATCH);
+    while rx.recv_many(&mut batch, LOG_BATCH).await > 0 {
+        let mut sql = String::from(
+            "INSERT INTO idempotency_keys (user_id, key, operation, status, body, created_at) VALUES ",
+        );
+        for i in 0..batch.len() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        sql.push_str(" ON CONFLICT (user_id, key) DO NOTHING");
+        let mut q = sqlx::query(&sql);
+        for r in &batch {
+            let e = &r.error;
+            let body =
+                serde_json::json!({ "code": e.code, "message": e.message, "details": e.details });
+            q = q
+                .bind(r.user_id)
+                .bind(r.key.clone())
+                .bind(r.op.clone())
+                .bind(e.status.as_u16() as i64)
+                .bind(body.to_string())
+                .bind(r.now.clone());
+        }
+        if let Err(e) = q.execute(db.writer()).await {
+            tracing::warn!(error = %e, n = batch.len(), "could not store refusals under their keys");
+        }
+        let mut p = pending.lock().unwrap();
+        for r in batch.drain(..) {
+            p.remove(&(r.user_id, r.key));
+        }
+    }
+}
+
+fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "这个 Idempotency-Key 已用于另一个操作",
+    )
+}
+
+fn book_op(req: &BookRequest) -> String {
+    format!(
+        "book:{:?}:{:?}:{:?}:{}",
+        req.session_id,
+        req.activity_id,
+        req.family_member_id,
+        req.join_waitlist.unwrap_or(false)
+    )
+}
+
+/// The answer to a booking attempt at a pool known to be full, from memory (D211): `None` when
+/// the pool is not known full or the request is one memory cannot answer (a family member, the
+/// waiting list, an activity id). The checks run in the database path's order — the staff-only
+/// gate, the booking window, the age range, "already booked", "full" — except the no-show
+/// suspension, which needs a read: at a full pool "full" is answered first. A key that already
+/// has an answer replays it; a new refusal is stored under the key like any other, in batches
+/// (`Seats::remember`), so no attempt at a full pool writes on its own.
+pub async fn known_full(
+    db: &Db,
+    seats: &Seats,
+    caller: &crate::access::Caller,
+    req: &BookRequest,
+    key: Option<&str>,
+    now: Ts,
+) -> ApiResult<Option<ApiResult<BookingView>>> {
+    let (Some(session_id), None, None) = (req.session_id, req.activity_id, req.family_member_id)
+    else {
+        return Ok(None);
+    };
+    if req.join_waitlist.unwrap_or(false) {
+        return Ok(None);
+    }
+    let Some(f) = seats.full.get(session_id) else {
+        return Ok(None);
+    };
+    let refusal = (|| {
+        if f.audience == "staff" && !crate::training::may_attend(Some(caller), &f.organizer) {
+            return Err(ApiError::not_found("该场次"));
+        }
+        check_open(&f.pool, now)?;
+        let attendee = family::Attendee {
+            key: format!("u:{}", caller.user_id),
+            family_member_id: None,
+            name: String::new(),
+            age: None,
+        };
+        family::check_age(&attendee, f.pool.age_min, f.pool.age_max)?;
+        if f.holders.contains(&attendee.key) {
+            return Err(already_booked(f.pool.is_course));
+        }
+        Err(full_refusal(f.waitlisted))
+    })();
+    if let Some(k) = key {
+        check_key(k)?;
+        let op = book_op(req);
+        if let Some(prev) = seats.pending(caller.user_id, k, &op) {
+            return Ok(Some(prev));
+        }
+        if let Some(prev) = replay(db, caller.user_id, k, &op).await? {
+            return Ok(Some(prev));
+        }
+        if let Err(e) = &refusal {
+            seats.remember(caller.user_id, k, op, e, now);
+        }
+    }
+    Ok(Some(refusal))
+}
+
+fn full_refusal(waiting: i64) -> ApiError {
+    ApiError::conflict("session_full", "名额已满，可以排队候补")
+        .with_details(serde_json::json!({ "waitlist_length": waiting }))
+}
+
 /// Books a seat, joins the waiting list, or enters the lottery, as the activity's mode says.
 pub async fn book(
     db: &Db,
     s: &BookingSettings,
+    seats: &Seats,
     user_id: i64,
     req: &BookRequest,
     key: Option<&str>,
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
-    let op = format!(
-        "book:{:?}:{:?}:{:?}:{}",
-        req.session_id,
-        req.activity_id,
-        req.family_member_id,
-        req.join_waitlist.unwrap_or(false)
-    );
+    let op = book_op(req);
+    if let Some(prev) = key.and_then(|k| seats.pending(user_id, k, &op)) {
+        return prev;
+    }
+    let seats = &*seats.full;
     with_key(db, user_id, key, &op, &now_s, || {
-        book_once(db, s, user_id, req, key, &op, now)
+        book_once(db, s, seats, user_id, req, key, &op, now)
     })
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn book_once(
     db: &Db,
     s: &BookingSettings,
+    seats: &FullSet,
     user_id: i64,
     req: &BookRequest,
     key: Option<&str>,
@@ -389,6 +580,9 @@ async fn book_once(
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
+    // Read before the pool: a change fed back after this point keeps the pool from being
+    // marked full from these reads.
+    let generation = seats.generation();
     let pool = pool_for(db, req.session_id, req.activity_id).await?;
     check_open(&pool, now)?;
     let attendee = family::attendee(
@@ -425,18 +619,38 @@ async fn book_once(
         let (booked, waiting, capacity): (i64, i64, Option<i64>) =
             (r.get("booked"), r.get("waitlisted"), r.get("capacity"));
         if capacity.is_some_and(|c| booked >= c) {
-            let mine: Option<String> = sqlx::query_scalar(
-                "SELECT status FROM bookings WHERE session_id = $1 AND attendee_key = $2 AND status <> 'cancelled'",
+            // Everyone holding a place, read once: it answers this attempt and, remembered,
+            // the following ones (D211).
+            let holders: Vec<String> = sqlx::query_scalar(
+                "SELECT attendee_key FROM bookings WHERE session_id = $1 AND status <> 'cancelled'",
             )
             .bind(pool.session_id)
-            .bind(&attendee.key)
-            .fetch_optional(db.pool())
+            .fetch_all(db.pool())
             .await?;
-            if mine.is_some() {
+            let mine = holders.iter().any(|k| *k == attendee.key);
+            if let Some(requested) = req.session_id.filter(|_| seats.is_live()) {
+                if let Ok((audience, organizer)) =
+                    crate::training::audience_of(db, pool.activity_id).await
+                {
+                    seats.put(
+                        requested,
+                        pool.session_id,
+                        generation,
+                        crate::full_sessions::FullPool {
+                            pool: pool.clone(),
+                            activity_id: pool.activity_id,
+                            audience,
+                            organizer,
+                            holders: holders.into_iter().collect(),
+                            waitlisted: waiting,
+                        },
+                    );
+                }
+            }
+            if mine {
                 return Err(already_booked(pool.is_course));
             }
-            return Err(ApiError::conflict("session_full", "名额已满，可以排队候补")
-                .with_details(serde_json::json!({ "waitlist_length": waiting })));
+            return Err(full_refusal(waiting));
         }
     }
 

@@ -5,7 +5,7 @@
 //! unique index, so two volunteers scanning one ticket at the same moment admit it once.
 
 use crate::access::{self, Action, Caller, UnitRef};
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::privacy::mask_name;
 use crate::time::{self, Ts};
@@ -388,25 +388,29 @@ async fn counts(db: &Db, s: &SessionInfo) -> ApiResult<(i64, i64)> {
 }
 
 async fn counts_on(conn: &mut sqlx::AnyConnection, s: &SessionInfo) -> ApiResult<(i64, i64)> {
-    let admitted: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL",
-    )
-    .bind(s.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let pool_session: i64 = if s.is_course {
-        sqlx::query_scalar("SELECT id FROM sessions WHERE activity_id = $1 AND lesson_no = 1")
-            .bind(s.activity_id)
-            .fetch_one(&mut *conn)
-            .await?
-    } else {
-        s.id
-    };
-    let booked: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
-        .bind(pool_session)
+    // One round trip (issue 18): both counts in one statement.
+    const ADMITTED: &str = "(SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL) AS admitted";
+    let r = if s.is_course {
+        sqlx::query(&format!(
+            "SELECT {ADMITTED}, (SELECT booked FROM sessions WHERE activity_id = $2 AND lesson_no = 1) AS booked"
+        ))
+        .bind(s.id)
+        .bind(s.activity_id)
         .fetch_one(&mut *conn)
-        .await?;
-    Ok((admitted, booked))
+        .await?
+    } else {
+        sqlx::query(&format!(
+            "SELECT {ADMITTED}, (SELECT booked FROM sessions WHERE id = $1) AS booked"
+        ))
+        .bind(s.id)
+        .fetch_one(&mut *conn)
+        .await?
+    };
+    let booked: Option<i64> = r.try_get("booked")?;
+    Ok((
+        r.try_get("admitted")?,
+        booked.ok_or_else(ApiError::internal)?,
+    ))
 }
 
 async fn existing_checkin(
@@ -449,7 +453,10 @@ enum Written {
 /// confirmed, so a cancellation and a scan at the same instant are ordered by the database:
 /// the later one sees the other (a cancelled booking is not admitted; an admitted one cannot
 /// be cancelled, see `booking::cancel_in`). The unique index decides races between scans.
+/// On PostgreSQL both writes are one statement (one round trip while the row is locked).
+#[allow(clippy::too_many_arguments)]
 async fn admit(
+    backend: Backend,
     tx: &mut Tx,
     booking_id: i64,
     session_id: i64,
@@ -458,6 +465,29 @@ async fn admit(
     admitted_at: &str,
     now: &str,
 ) -> ApiResult<Written> {
+    if backend == Backend::Postgres {
+        let r = sqlx::query(
+            "WITH b AS (UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed' RETURNING id), \
+             c AS (INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
+                   SELECT id, $3, $4, $5, $1, $6 FROM b ON CONFLICT DO NOTHING RETURNING id) \
+             SELECT CAST((SELECT COUNT(*) FROM b) AS BIGINT) AS confirmed, (SELECT id FROM c) AS checkin_id",
+        )
+        .bind(admitted_at)
+        .bind(booking_id)
+        .bind(session_id)
+        .bind(volunteer)
+        .bind(source)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        let confirmed: i64 = r.try_get("confirmed")?;
+        let id: Option<i64> = r.try_get("checkin_id")?;
+        return Ok(match (confirmed, id) {
+            (0, _) => Written::NotConfirmed,
+            (_, Some(id)) => Written::Admitted(id),
+            (_, None) => Written::Already,
+        });
+    }
     let confirmed = sqlx::query(
         "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed'",
     )
@@ -595,6 +625,37 @@ async fn remember(
     Ok(())
 }
 
+/// Records a scan's answer under its nonce, with the digest of its ticket, in one insert at the
+/// end of the scan's transaction: false when the nonce was already recorded (a retry, or a
+/// duplicate still running: the unique key makes this insert wait for its commit), and the
+/// caller then rolls back and replays that answer.
+async fn record(
+    tx: &mut Tx,
+    volunteer: i64,
+    nonce: &str,
+    session_id: i64,
+    token: &str,
+    answer: &ScanAnswer,
+    now: &str,
+) -> ApiResult<bool> {
+    let mut stored = serde_json::to_value(answer).unwrap_or_default();
+    if let Some(o) = stored.as_object_mut() {
+        o.insert(TICKET_DIGEST.into(), ticket_digest(token).into());
+    }
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) \
+         ON CONFLICT DO NOTHING RETURNING volunteer_id",
+    )
+    .bind(volunteer)
+    .bind(nonce)
+    .bind(session_id)
+    .bind(stored.to_string())
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
 /// Is the booking's seat pool the scanned session (or, for a course, one of its lessons)?
 fn same_place(h: &Holder, s: &SessionInfo) -> bool {
     h.pool_session == s.id || (s.is_course && h.activity_id == s.activity_id)
@@ -618,6 +679,12 @@ async fn expected(db: &Db, h: &Holder) -> ApiResult<ExpectedSession> {
 
 /// An online scan. Door outcomes are answers (200), not errors; a retry with the same nonce
 /// returns the first answer and records nothing new.
+///
+/// Built for the door rush (issue 18, D212): one read (the ticket) before the write, and no
+/// read the write can do. A live admission is found by the admission's own insert (the unique
+/// index) rather than looked up first, and a retried nonce by the answer's own insert at the
+/// end of the transaction (it then rolls back and replays the first answer), so a first scan
+/// costs the ticket read, the admission, the counts and the answer's insert.
 pub async fn scan(
     db: &Db,
     s: &SessionInfo,
@@ -628,22 +695,19 @@ pub async fn scan(
     now: Ts,
 ) -> ApiResult<ScanAnswer> {
     check_nonce(nonce)?;
-    if let Some(a) = replayed(db, volunteer, nonce, token).await? {
-        return Ok(a);
-    }
     let now_s = time::fmt(now);
-    // Garbled, forged or unknown tokens get one uniform answer and touch nothing.
+    // Garbled, forged or unknown tokens get one uniform answer and touch nothing (a retry of
+    // a scan whose ticket is gone since still gets its first answer).
     let Some(h) = holder(db, token, now).await? else {
-        return Ok(ScanAnswer::not_recognised());
+        return Ok(replayed(db, volunteer, nonce, token)
+            .await?
+            .unwrap_or_else(ScanAnswer::not_recognised));
     };
-    let mut answer = judge(db, s, &h, opens_minutes, now).await?;
+    let mut answer = judge(db, s, &h, opens_minutes, now, false).await?;
     let mut tx = db.begin().await?;
-    if !claim_nonce(&mut tx, volunteer, nonce, s.id, &now_s).await? {
-        tx.rollback().await?;
-        return replay_claimed(db, volunteer, nonce, token).await;
-    }
     if answer.result == "admitted" {
         match admit(
+            db.backend,
             &mut tx,
             h.booking_id,
             s.id,
@@ -670,7 +734,11 @@ pub async fn scan(
     let (admitted, booked) = counts_in(&mut tx, s).await?;
     answer.admitted_count = admitted;
     answer.booked_count = booked;
-    remember(&mut tx, volunteer, nonce, token, &answer).await?;
+    if !record(&mut tx, volunteer, nonce, s.id, token, &answer, &now_s).await? {
+        // A retry (or a duplicate that finished first): nothing of this one is kept.
+        tx.rollback().await?;
+        return replay_claimed(db, volunteer, nonce, token).await;
+    }
     tx.commit().await?;
     Ok(answer)
 }
@@ -699,13 +767,16 @@ fn already(h: &Holder, id: i64, at: String, by: String) -> ScanAnswer {
     }
 }
 
-/// The verdict for a known ticket, before anything is written.
+/// The verdict for a known ticket, before anything is written. With `look_first` false a live
+/// admission is looked up only when the verdict would not be "admitted" (it then takes
+/// precedence, as with `look_first`); an "admitted" verdict is checked by the write itself.
 async fn judge(
     db: &Db,
     s: &SessionInfo,
     h: &Holder,
     opens_minutes: i64,
     at: Ts,
+    look_first: bool,
 ) -> ApiResult<ScanAnswer> {
     let with_holder = |a: ScanAnswer| ScanAnswer {
         holder_masked: Some(h.name.clone()),
@@ -739,10 +810,12 @@ async fn judge(
             ..with_holder(ScanAnswer::plain("wrong_session", &msg, "red"))
         });
     }
-    if let Some((id, when, by)) = existing_checkin(db, h.booking_id, s.id).await? {
-        return Ok(already(h, id, when, by));
-    }
     let opens = s.starts_at - chrono::Duration::minutes(opens_minutes);
+    if look_first || at < opens || at > s.ends_at {
+        if let Some((id, when, by)) = existing_checkin(db, h.booking_id, s.id).await? {
+            return Ok(already(h, id, when, by));
+        }
+    }
     if at < opens {
         return Ok(with_holder(ScanAnswer::plain(
             "outside_window",
@@ -886,7 +959,7 @@ pub async fn sync(
             continue;
         };
         let mut answer = if h.status != "confirmed" || !same_place(&h, s) {
-            judge(db, s, &h, i64::MAX / 4, at).await?
+            judge(db, s, &h, i64::MAX / 4, at, true).await?
         } else {
             ScanAnswer {
                 holder_masked: Some(h.name.clone()),
@@ -906,6 +979,7 @@ pub async fn sync(
         }
         if answer.result == "admitted" {
             match admit(
+                db.backend,
                 &mut tx,
                 h.booking_id,
                 s.id,
@@ -1113,6 +1187,7 @@ pub async fn admit_manually(
     let now_s = time::fmt(now);
     let mut tx = db.begin().await?;
     let id = match admit(
+        db.backend,
         &mut tx,
         booking_id,
         s.id,
@@ -1212,7 +1287,9 @@ pub async fn self_checkin(
     .await?;
     let mut tx = db.begin().await?;
     let answer = match (booking, s.capacity) {
-        (Some(b), _) => match admit(&mut tx, b, s.id, None, "self", &now_s, &now_s).await? {
+        (Some(b), _) => match admit(db.backend, &mut tx, b, s.id, None, "self", &now_s, &now_s)
+            .await?
+        {
             Written::Admitted(id) => ScanAnswer {
                 checkin_id: Some(id),
                 party_size: 1,

@@ -51,6 +51,8 @@ pub mod feedback;
 pub mod feeds;
 /// Uploaded files: the `files` table, storing an image, reading it back, attaching it.
 pub mod files;
+/// Seat pools known to be full, answered from memory (D211).
+pub mod full_sessions;
 /// Sign-in, sessions, role grants, invitations.
 pub mod identity;
 /// Uploaded images checked, re-encoded without metadata, and thumbnailed.

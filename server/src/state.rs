@@ -33,6 +33,8 @@ pub struct AppState {
     pub storage: crate::storage::BlobStore,
     /// Bearer session → caller, kept exact by the change feed (see `caller_cache`, D210).
     pub callers: Arc<crate::caller_cache::CallerCache>,
+    /// Seat pools known to be full, kept exact by the seat change feed (see `full_sessions`, D211).
+    pub seats: Arc<crate::booking::Seats>,
 }
 
 /// Per-request facts set by the outer middleware.

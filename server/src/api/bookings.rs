@@ -76,18 +76,37 @@ impl BookingsApi {
     ) -> Result<Json<BookingView>> {
         let caller = st.caller(req).await?;
         let key = idempotency_key(req)?;
+        // A pool known to be full answers from memory; only attempts that can win go on (D211).
+        if let Some(answer) = booking::known_full(
+            &st.db,
+            &st.seats,
+            &caller,
+            &body.0,
+            key.as_deref(),
+            st.clock.now(),
+        )
+        .await?
+        {
+            return Ok(Json(answer?));
+        }
         // A staff-only activity does not exist for a resident.
         crate::training::gate_booking(&st.db, &caller, body.0.session_id, body.0.activity_id)
             .await?;
         let v = booking::book(
             &st.db,
             &st.settings.booking,
+            &st.seats,
             caller.user_id,
             &body.0,
             key.as_deref(),
             st.clock.now(),
         )
         .await;
+        // A new holder or a longer waiting list changes how a full pool refuses: re-read it
+        // here at once (other instances hear it from the feed).
+        if let Ok(b) = &v {
+            st.seats.full.invalidate_session(b.session_id);
+        }
         // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
         st.browse_changed();
         Ok(Json(v?))
@@ -118,6 +137,10 @@ impl BookingsApi {
             st.clock.now(),
         )
         .await;
+        // A freed seat reopens the pool here at once; other instances hear it from the feed.
+        if let Ok(b) = &v {
+            st.seats.full.invalidate_session(b.session_id);
+        }
         // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
         st.browse_changed();
         Ok(Json(v?))

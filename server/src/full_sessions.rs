@@ -1,0 +1,337 @@
+//! In-process set of seat pools known to be full, so a seat rush answers "full" from memory and
+//! only attempts that can win reach the write path (issue 18, D211).
+//!
+//! Correctness never depends on it: the database still decides every seat. A stale "not full"
+//! only sends an attempt to the write path; a stale "full" is prevented by three rules:
+//! - a pool is marked full only from a committed read (`booking::book_once` finds
+//!   `booked >= capacity` outside any transaction) and only if nothing was invalidated since
+//!   that read began (generation check, as in `caller_cache`);
+//! - every change that can reopen it is fed back from the database's own triggers (migration
+//!   0032) on `sessions` (seats, capacity, times, status), `bookings` (who holds a place),
+//!   `activities` (mode, status, audience) and `org_units` (paths): PostgreSQL
+//!   `NOTIFY culturehub_seats` at commit, SQLite the polled `seat_changes` table; the instance
+//!   that cancels also clears the pool at once;
+//! - entries expire after `TTL`, the set serves nothing while the feed is down and is flushed
+//!   whenever the feed (re)connects.
+//!
+//! An entry keeps what the refusal needs so it is answered exactly as the database path would
+//! (see `booking::known_full`): the pool's rules, the activity's audience and organiser (the
+//! staff-only gate), the active attendees (so a holder hears "already booked") and the waiting
+//! list's length. Lottery pools are never marked; joining a waiting list never asks.
+
+use crate::access::UnitRef;
+use crate::db::{Backend, Db};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Safety net: a full pool is re-read from the database at least this often.
+pub const TTL: Duration = Duration::from_secs(5);
+/// How often an SQLite instance polls `seat_changes`.
+pub const POLL_EVERY: Duration = Duration::from_millis(20);
+const RECONNECT_AFTER: Duration = Duration::from_millis(200);
+/// The PostgreSQL channel the triggers notify.
+pub const CHANNEL: &str = "culturehub_seats";
+const MAX_ENTRIES: usize = 10_000;
+
+/// What a full pool's refusal needs, as read from the database.
+#[derive(Debug, Clone)]
+pub struct FullPool<P: Clone> {
+    /// The pool's rules (`booking::Pool`).
+    pub pool: P,
+    pub activity_id: i64,
+    pub audience: String,
+    pub organizer: UnitRef,
+    /// `attendee_key`s with an active booking (confirmed, waitlisted or entered).
+    pub holders: HashSet<String>,
+    pub waitlisted: i64,
+}
+
+struct Entry<P: Clone> {
+    full: Arc<FullPool<P>>,
+    at: Instant,
+}
+
+pub struct FullSessions<P: Clone> {
+    generation: AtomicU64,
+    live: AtomicBool,
+    inner: Mutex<Inner<P>>,
+    hits: AtomicU64,
+}
+
+struct Inner<P: Clone> {
+    /// Seat pool (session id) → its full state.
+    pools: HashMap<i64, Entry<P>>,
+    /// Requested session id → seat pool (a course's lessons all resolve to its first lesson).
+    alias: HashMap<i64, i64>,
+}
+
+impl<P: Clone> Default for FullSessions<P> {
+    fn default() -> Self {
+        FullSessions {
+            generation: AtomicU64::new(0),
+            live: AtomicBool::new(false),
+            inner: Mutex::new(Inner {
+                pools: HashMap::new(),
+                alias: HashMap::new(),
+            }),
+            hits: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<P: Clone> FullSessions<P> {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The full state of the pool a request for `session_id` books into, if known and fresh.
+    pub fn get(&self, session_id: i64) -> Option<Arc<FullPool<P>>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let g = self.inner.lock().unwrap();
+        let pool = *g.alias.get(&session_id)?;
+        let hit = g
+            .pools
+            .get(&pool)
+            .filter(|e| e.at.elapsed() < TTL)
+            .map(|e| e.full.clone());
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+
+    /// The generation to read before the database reads that may mark a pool full.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Marks a pool full from reads begun under `generation`; dropped if anything changed since.
+    pub fn put(&self, requested: i64, pool_session: i64, generation: u64, full: FullPool<P>) {
+        if !self.live.load(Ordering::Acquire) {
+            return;
+        }
+        let mut g = self.inner.lock().unwrap();
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if g.pools.len() >= MAX_ENTRIES || g.alias.len() >= 4 * MAX_ENTRIES {
+            g.pools.clear();
+            g.alias.clear();
+        }
+        g.alias.insert(requested, pool_session);
+        g.alias.insert(pool_session, pool_session);
+        g.pools.insert(
+            pool_session,
+            Entry {
+                full: Arc::new(full),
+                at: Instant::now(),
+            },
+        );
+    }
+
+    /// A pool's seats, holders or rules changed: it is no longer known full.
+    pub fn invalidate_session(&self, session_id: i64) {
+        let mut g = self.inner.lock().unwrap();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        g.pools.remove(&session_id);
+    }
+
+    /// An activity's rules changed: none of its pools is known full.
+    pub fn invalidate_activity(&self, activity_id: i64) {
+        let mut g = self.inner.lock().unwrap();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        g.pools.retain(|_, e| e.full.activity_id != activity_id);
+    }
+
+    pub fn flush(&self) {
+        let mut g = self.inner.lock().unwrap();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        g.pools.clear();
+        g.alias.clear();
+    }
+
+    fn set_live(&self, live: bool) {
+        self.flush();
+        self.live.store(live, Ordering::Release);
+        self.flush();
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Refusals answered from memory since start, for `/metrics` and tests.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Applies one change notification: `s:<session id>`, `a:<activity id>`, anything else all.
+    pub fn apply(&self, payload: &str) {
+        let p = payload.trim();
+        if let Some(id) = p.strip_prefix("s:").and_then(|s| s.parse().ok()) {
+            self.invalidate_session(id);
+        } else if let Some(id) = p.strip_prefix("a:").and_then(|s| s.parse().ok()) {
+            self.invalidate_activity(id);
+        } else {
+            self.flush();
+        }
+    }
+}
+
+/// Starts this instance's seat change feed (ends when the database is closed). The set answers
+/// nothing until the feed's first successful connection, and nothing while it is down.
+pub fn spawn_feed<P: Clone + Send + Sync + 'static>(
+    set: Arc<FullSessions<P>>,
+    db: Db,
+    url: String,
+) {
+    tokio::spawn(async move {
+        let closed = db.pool().close_event();
+        let feed = async {
+            match db.backend {
+                Backend::Postgres => pg_feed(&set, &url).await,
+                Backend::Sqlite => sqlite_feed(&set, &db).await,
+            }
+        };
+        tokio::select! {
+            _ = closed => {}
+            _ = feed => {}
+        }
+        set.set_live(false);
+    });
+}
+
+async fn pg_feed<P: Clone>(set: &FullSessions<P>, url: &str) {
+    use sqlx::postgres::PgListener;
+    loop {
+        match PgListener::connect(url).await {
+            Ok(mut l) => {
+                if let Err(e) = l.listen(CHANNEL).await {
+                    tracing::warn!(error = %e, "seat feed: LISTEN failed");
+                } else {
+                    // Anything could have changed while we were not listening.
+                    set.set_live(true);
+                    loop {
+                        match l.try_recv().await {
+                            Ok(Some(n)) => set.apply(n.payload()),
+                            Ok(None) => {
+                                tracing::warn!("seat feed: connection lost; full set flushed");
+                                break;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "seat feed failed; full set flushed");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "seat feed: cannot connect"),
+        }
+        set.set_live(false);
+        tokio::time::sleep(RECONNECT_AFTER).await;
+    }
+}
+
+async fn sqlite_feed<P: Clone>(set: &FullSessions<P>, db: &Db) {
+    loop {
+        let start: Result<i64, _> =
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM seat_changes")
+                .fetch_one(db.pool())
+                .await;
+        let mut last = match start {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "seat feed: cannot read seat_changes");
+                set.set_live(false);
+                tokio::time::sleep(RECONNECT_AFTER).await;
+                continue;
+            }
+        };
+        set.set_live(true);
+        loop {
+            tokio::time::sleep(POLL_EVERY).await;
+            let rows: Result<Vec<(i64, Option<i64>, Option<i64>)>, _> = sqlx::query_as(
+                "SELECT id, session_id, activity_id FROM seat_changes WHERE id > $1 ORDER BY id",
+            )
+            .bind(last)
+            .fetch_all(db.pool())
+            .await;
+            match rows {
+                Ok(rows) => {
+                    // Old rows are pruned by a trigger; a gap means some were missed.
+                    if rows.first().is_some_and(|(id, _, _)| *id > last + 1) {
+                        set.flush();
+                    }
+                    for (id, session, activity) in rows {
+                        match (session, activity) {
+                            (Some(s), _) => set.invalidate_session(s),
+                            (None, Some(a)) => set.invalidate_activity(a),
+                            (None, None) => set.flush(),
+                        }
+                        last = id;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "seat feed poll failed; full set flushed");
+                    break;
+                }
+            }
+        }
+        set.set_live(false);
+        tokio::time::sleep(RECONNECT_AFTER).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(activity_id: i64) -> FullPool<()> {
+        FullPool {
+            pool: (),
+            activity_id,
+            audience: "public".into(),
+            organizer: UnitRef {
+                id: 1,
+                path: "/1/".into(),
+            },
+            holders: HashSet::new(),
+            waitlisted: 0,
+        }
+    }
+
+    #[test]
+    fn marks_only_when_live_and_clears_on_the_feed() {
+        let s = FullSessions::<()>::default();
+        s.put(7, 7, s.generation(), full(1));
+        assert!(s.get(7).is_none(), "nothing is marked without a feed");
+        s.set_live(true);
+        // A course's lesson 9 books into lesson 7.
+        s.put(9, 7, s.generation(), full(1));
+        assert!(s.get(9).is_some() && s.get(7).is_some());
+        s.apply("s:7");
+        assert!(s.get(9).is_none(), "a cancellation reopens the pool");
+        s.put(9, 7, s.generation(), full(1));
+        s.apply("a:1");
+        assert!(s.get(7).is_none(), "an activity change reopens its pools");
+        // A read that began before a change cannot mark the pool full afterwards.
+        let g = s.generation();
+        s.apply("s:12345");
+        s.put(7, 7, g, full(1));
+        assert!(s.get(7).is_none());
+        s.put(7, 7, s.generation(), full(2));
+        s.apply("*");
+        assert!(s.get(7).is_none());
+        s.put(7, 7, s.generation(), full(2));
+        s.set_live(false);
+        assert!(
+            s.get(7).is_none(),
+            "nothing is served while the feed is down"
+        );
+    }
+}
