@@ -691,6 +691,9 @@ mod tests {
         let district = caller(Role::DistrictSupervisor, "/1/");
         assert!(check(&district, Action::ManageLibrary, &unit("/1/4/")).is_err());
         assert!(action_names(Role::CenterStaff).contains(&"manage_library".to_string()));
+    }
+
+    #[test]
     fn branches_run_their_own_menu_and_buy_within_their_subtree() {
         let b = caller(Role::BranchStaff, "/1/4/");
         assert!(check(&b, Action::ManageMenu, &unit("/1/4/")).is_ok());
