@@ -91,7 +91,10 @@ async fn full_set_across_instances(app: &TestApp) {
         if v["error"]["details"]["waitlist_length"] == 0 {
             break;
         }
-        assert!(t.elapsed() < WITHIN, "B still counted the promoted person as waiting: {v}");
+        assert!(
+            t.elapsed() < WITHIN,
+            "B still counted the promoted person as waiting: {v}"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 
