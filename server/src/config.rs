@@ -123,7 +123,6 @@ impl Default for FeedSettings {
     }
 }
 
-
 /// `[online]`: what the mini-program may open in a `web-view`.
 #[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1892,6 +1892,21 @@ fn library_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
             path: "/api/v1/manage/library".into(),
             body: Some(
                 json!({"unit_id": point, "kind": "article", "title": "矩阵图文", "platform": "none", "body": "正文"}),
+            ),
+        }
+    })
+}
+fn library_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = fresh_resource(w, s).await;
+        Req {
+            method: "PATCH",
+            path: format!("/api/v1/manage/library/{id}"),
+            body: Some(json!({"published": true, "featured": true})),
+        }
+    })
+}
+
 // --- Providers and procurement (issue 16) ---
 
 const PURCHASERS: &[Who] = &[BranchStaff, CenterStaff, CenterAdmin];
@@ -1960,6 +1975,137 @@ fn providers_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
         Req {
             method: "GET",
             path: "/api/v1/providers".into(),
+            body: None,
+        }
+    })
+}
+fn provider_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let offering = supply_offering(w).await;
+        let id: i64 = sqlx::query_scalar("SELECT provider_id FROM offerings WHERE id = $1")
+            .bind(offering)
+            .fetch_one(w.app.state().db.pool())
+            .await
+            .unwrap();
+        Req {
+            method: "POST",
+            path: format!("/api/v1/providers/{id}/review"),
+            body: Some(json!({"decision": "approve"})),
+        }
+    })
+}
+fn offerings_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        Req {
+            method: "GET",
+            path: "/api/v1/offerings?status=approved".into(),
+            body: None,
+        }
+    })
+}
+fn offering_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_offering(w).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/offerings/{id}/review"),
+            body: Some(json!({"decision": "approve"})),
+        }
+    })
+}
+fn catalogue_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/catalogue")
+}
+fn proc_orders_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/orders")
+}
+fn budgets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    get_with_point(w, s, "/api/v1/procurement/budgets")
+}
+fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "GET",
+            path: format!(
+                "/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"
+            ),
+            body: None,
+        }
+    })
+}
+fn proc_order_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let offering = supply_offering(w).await;
+        let point = w.app.unit_id(w.point(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/procurement/orders".into(),
+            body: Some(
+                json!({"offering_id": offering, "unit_id": point, "requested_date": "2026-12-20"}),
+            ),
+        }
+    })
+}
+fn proc_confirm_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "proposed").await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/confirm"),
+            body: None,
+        }
+    })
+}
+fn proc_purchase_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "accepted").await;
+        let budget = supply_budget(w, s).await;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/purchase"),
+            body: Some(
+                json!({"budget_id": budget, "amount_fen": 100, "contract_ref": "HT-1", "funding_source": "区财政"}),
+            ),
+        }
+    })
+}
+fn proc_deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let id = supply_order(w, s, "purchased").await;
+        let start = 30 * 24 * 60 + (id % 500) * 180;
+        Req {
+            method: "POST",
+            path: format!("/api/v1/procurement/orders/{id}/deliver"),
+            body: Some(
+                json!({"starts_at": culturehub_tests::at(w.app, start), "ends_at": culturehub_tests::at(w.app, start + 60)}),
+            ),
+        }
+    })
+}
+fn budget_set_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let unit = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/procurement/budgets".into(),
+            body: Some(json!({"unit_id": unit, "year": 2026, "amount_fen": 100000000000i64})),
+        }
+    })
+}
+fn branch_menu_item_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
+    Box::pin(async move {
+        let unit = w.app.unit_id(w.branch(s)).await;
+        Req {
+            method: "POST",
+            path: "/api/v1/menu/items".into(),
+            body: Some(
+                json!({"title": "分馆菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31", "unit_id": unit}),
+            ),
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Volunteering, sponsors, operators (issue 16).
 
@@ -2041,50 +2187,6 @@ fn opportunities_manage_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         }
     })
 }
-fn provider_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let offering = supply_offering(w).await;
-        let id: i64 = sqlx::query_scalar("SELECT provider_id FROM offerings WHERE id = $1")
-            .bind(offering)
-            .fetch_one(w.app.state().db.pool())
-            .await
-            .unwrap();
-        Req {
-            method: "POST",
-            path: format!("/api/v1/providers/{id}/review"),
-            body: Some(json!({"decision": "approve"})),
-        }
-    })
-}
-fn offerings_list_op<'a>(_w: &'a World<'a>, _s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        Req {
-            method: "GET",
-            path: "/api/v1/offerings?status=approved".into(),
-            body: None,
-        }
-    })
-}
-fn offering_review_op<'a>(w: &'a World<'a>, _s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let id = supply_offering(w).await;
-        Req {
-            method: "POST",
-            path: format!("/api/v1/offerings/{id}/review"),
-            body: Some(json!({"decision": "approve"})),
-        }
-    })
-}
-fn catalogue_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    get_with_point(w, s, "/api/v1/procurement/catalogue")
-}
-fn proc_orders_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    get_with_point(w, s, "/api/v1/procurement/orders")
-}
-fn budgets_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    get_with_point(w, s, "/api/v1/procurement/budgets")
-}
-fn spend_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
 fn shift_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
     Box::pin(async move {
         let (opp, _) = vol_shift(w, s, false).await;
@@ -2298,95 +2400,42 @@ fn operators_list_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
         let point = w.app.unit_id(w.point(s)).await;
         Req {
             method: "GET",
-            path: format!(
-                "/api/v1/stats/procurement?from=2026-01-01&to=2026-12-31&unit_id={point}"
-            ),
             path: format!("/api/v1/operators?unit_id={point}"),
             body: None,
-        }
-    })
-}
-fn proc_order_create_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let offering = supply_offering(w).await;
-        let point = w.app.unit_id(w.point(s)).await;
-        Req {
-            method: "POST",
-            path: "/api/v1/procurement/orders".into(),
-            body: Some(
-                json!({"offering_id": offering, "unit_id": point, "requested_date": "2026-12-20"}),
-            ),
-        }
-    })
-}
-fn library_update_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let id = fresh_resource(w, s).await;
-        Req {
-            method: "PATCH",
-            path: format!("/api/v1/manage/library/{id}"),
-            body: Some(json!({"published": true, "featured": true})),
-fn proc_confirm_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let id = supply_order(w, s, "proposed").await;
-        Req {
-            method: "POST",
-            path: format!("/api/v1/procurement/orders/{id}/confirm"),
-            body: None,
-        }
-    })
-}
-fn proc_purchase_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let id = supply_order(w, s, "accepted").await;
-        let budget = supply_budget(w, s).await;
-        Req {
-            method: "POST",
-            path: format!("/api/v1/procurement/orders/{id}/purchase"),
-            body: Some(
-                json!({"budget_id": budget, "amount_fen": 100, "contract_ref": "HT-1", "funding_source": "区财政"}),
-            ),
-        }
-    })
-}
-fn proc_deliver_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let id = supply_order(w, s, "purchased").await;
-        let start = 30 * 24 * 60 + (id % 500) * 180;
-        Req {
-            method: "POST",
-            path: format!("/api/v1/procurement/orders/{id}/deliver"),
-            body: Some(
-                json!({"starts_at": culturehub_tests::at(w.app, start), "ends_at": culturehub_tests::at(w.app, start + 60)}),
-            ),
-        }
-    })
-}
-fn budget_set_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let unit = w.app.unit_id(w.branch(s)).await;
-        Req {
-            method: "POST",
-            path: "/api/v1/procurement/budgets".into(),
-            body: Some(json!({"unit_id": unit, "year": 2026, "amount_fen": 100000000000i64})),
-        }
-    })
-}
-fn branch_menu_item_op<'a>(w: &'a World<'a>, s: Side) -> Fut<'a> {
-    Box::pin(async move {
-        let unit = w.app.unit_id(w.branch(s)).await;
-        Req {
-            method: "POST",
-            path: "/api/v1/menu/items".into(),
-            body: Some(
-                json!({"title": "分馆菜单", "kind": "lecture", "quota": 5, "period_start": "2026-01-01", "period_end": "2027-12-31", "unit_id": unit}),
-            ),
         }
     })
 }
 
 fn cases() -> Vec<Case> {
     vec![
+        Case {
+            op: "activity_online_set",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: activity_online_set_op,
+        },
+        Case {
+            op: "library_manage_list",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_manage_list_op,
+        },
+        Case {
+            op: "library_create",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_create_op,
+        },
+        Case {
+            op: "library_update",
+            allowed: ACTIVITY_MANAGERS,
+            also_other: ROOT_WRITERS,
+            ok: 200,
+            build: library_update_op,
+        },
         // A branch publishes menu items for its own points, not another branch's.
         Case {
             op: "menu_item_create",
@@ -2488,34 +2537,6 @@ fn cases() -> Vec<Case> {
             also_other: ROOT_READERS,
             ok: 200,
             build: spend_op,
-        },
-        Case {
-            op: "activity_online_set",
-            allowed: ACTIVITY_MANAGERS,
-            also_other: ROOT_WRITERS,
-            ok: 200,
-            build: activity_online_set_op,
-        },
-        Case {
-            op: "library_manage_list",
-            allowed: ACTIVITY_MANAGERS,
-            also_other: ROOT_WRITERS,
-            ok: 200,
-            build: library_manage_list_op,
-        },
-        Case {
-            op: "library_create",
-            allowed: ACTIVITY_MANAGERS,
-            also_other: ROOT_WRITERS,
-            ok: 200,
-            build: library_create_op,
-        },
-        Case {
-            op: "library_update",
-            allowed: ACTIVITY_MANAGERS,
-            also_other: ROOT_WRITERS,
-            ok: 200,
-            build: library_update_op,
         },
         Case {
             op: "opportunity_create",
