@@ -595,19 +595,6 @@ fn day_bounds(d: chrono::NaiveDate) -> (String, String) {
     (crate::time::fmt(start), crate::time::fmt(end))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn china_days_in_utc() {
-        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let (a, b) = day_bounds(d);
-        assert!(a.starts_with("2026-11-30T16:00:00"), "{a}");
-        assert!(b.starts_with("2026-12-01T16:00:00"), "{b}");
-    }
-}
-
 /// The 文化采购 ledger sheet: purchases (purchased or delivered) whose purchase time falls in
 /// [from, to) (UTC instants of the China-time period), by units in scope under `under`; amounts
 /// in fen and in yuan as text (no floats).
@@ -685,4 +672,17 @@ pub async fn ledger_sheet(
         ]);
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn china_days_in_utc() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let (a, b) = day_bounds(d);
+        assert!(a.starts_with("2026-11-30T16:00:00"), "{a}");
+        assert!(b.starts_with("2026-12-01T16:00:00"), "{b}");
+    }
 }

@@ -443,38 +443,6 @@ pub async fn catalogue(db: &Db) -> ApiResult<Vec<Offering>> {
     Ok(rows.iter().map(offering_from).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reviews_need_reasons_to_refuse() {
-        assert_eq!(review_status("approve", "").unwrap(), "approved");
-        assert!(review_status("return", " ").is_err());
-        assert_eq!(review_status("return", "缺少资质").unwrap(), "returned");
-        assert_eq!(review_status("suspend", "投诉").unwrap(), "suspended");
-        assert!(review_status("delete", "x").is_err());
-    }
-
-    #[test]
-    fn averages_are_integers() {
-        assert_eq!(average_x100(0, 0), None);
-        assert_eq!(average_x100(9, 2), Some(450));
-        assert_eq!(average_x100(14, 3), Some(467));
-        assert_eq!(average_x100(5, 1), Some(500));
-    }
-
-    #[test]
-    fn offerings_become_activities() {
-        assert_eq!(activity_kind("course"), "training");
-        assert_eq!(activity_kind("performance"), "performance");
-        for k in OFFERING_KINDS {
-            assert!(crate::activity::KINDS.contains(&activity_kind(k)));
-            assert!(!offering_kind_label(k).is_empty());
-        }
-    }
-}
-
 /// The person's provider record, unmasked, for their own export (PIPL); null without one.
 pub async fn export(db: &Db, user_id: i64) -> ApiResult<serde_json::Value> {
     let Some(r) = sqlx::query("SELECT * FROM providers WHERE user_id = $1")
@@ -512,4 +480,36 @@ pub async fn erase(tx: &mut crate::db::Tx, user_id: i64, now: &str) -> ApiResult
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reviews_need_reasons_to_refuse() {
+        assert_eq!(review_status("approve", "").unwrap(), "approved");
+        assert!(review_status("return", " ").is_err());
+        assert_eq!(review_status("return", "缺少资质").unwrap(), "returned");
+        assert_eq!(review_status("suspend", "投诉").unwrap(), "suspended");
+        assert!(review_status("delete", "x").is_err());
+    }
+
+    #[test]
+    fn averages_are_integers() {
+        assert_eq!(average_x100(0, 0), None);
+        assert_eq!(average_x100(9, 2), Some(450));
+        assert_eq!(average_x100(14, 3), Some(467));
+        assert_eq!(average_x100(5, 1), Some(500));
+    }
+
+    #[test]
+    fn offerings_become_activities() {
+        assert_eq!(activity_kind("course"), "training");
+        assert_eq!(activity_kind("performance"), "performance");
+        for k in OFFERING_KINDS {
+            assert!(crate::activity::KINDS.contains(&activity_kind(k)));
+            assert!(!offering_kind_label(k).is_empty());
+        }
+    }
 }
