@@ -363,7 +363,7 @@ pub struct Seats {
     pub full: Arc<FullSet>,
     log: tokio::sync::mpsc::UnboundedSender<Refusal>,
     /// Refusals not yet written: a retry on this instance is answered from here meanwhile.
-    pending: Arc<Mutex<HashMap<(i64, String), (String, ApiError)>>>,
+    pending: Pending,
 }
 
 struct Refusal {
@@ -373,6 +373,9 @@ struct Refusal {
     error: ApiError,
     now: String,
 }
+
+/// Refusals not yet written, by (person, key): (operation, answer).
+type Pending = Arc<Mutex<HashMap<(i64, String), (String, ApiError)>>>;
 
 /// Most refusals written by one statement.
 const LOG_BATCH: usize = 200;
@@ -419,7 +422,7 @@ impl Seats {
 async fn write_refusals(
     db: Db,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Refusal>,
-    pending: Arc<Mutex<HashMap<(i64, String), (String, ApiError)>>>,
+    pending: Pending,
 ) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
     while rx.recv_many(&mut batch, LOG_BATCH).await > 0 {
@@ -627,7 +630,7 @@ async fn book_once(
             .bind(pool.session_id)
             .fetch_all(db.pool())
             .await?;
-            let mine = holders.iter().any(|k| *k == attendee.key);
+            let mine = holders.contains(&attendee.key);
             if let Some(requested) = req.session_id.filter(|_| seats.is_live()) {
                 if let Ok((audience, organizer)) =
                     crate::training::audience_of(db, pool.activity_id).await

@@ -237,6 +237,9 @@ async fn pg_feed<P: Clone>(set: &FullSessions<P>, url: &str) {
     }
 }
 
+/// (id, session id, activity id) of one `seat_changes` row.
+type ChangeRow = (i64, Option<i64>, Option<i64>);
+
 async fn sqlite_feed<P: Clone>(set: &FullSessions<P>, db: &Db) {
     loop {
         let start: Result<i64, _> =
@@ -255,7 +258,7 @@ async fn sqlite_feed<P: Clone>(set: &FullSessions<P>, db: &Db) {
         set.set_live(true);
         loop {
             tokio::time::sleep(POLL_EVERY).await;
-            let rows: Result<Vec<(i64, Option<i64>, Option<i64>)>, _> = sqlx::query_as(
+            let rows: sqlx::Result<Vec<ChangeRow>> = sqlx::query_as(
                 "SELECT id, session_id, activity_id FROM seat_changes WHERE id > $1 ORDER BY id",
             )
             .bind(last)
