@@ -38,7 +38,7 @@ const config = {
   devFakeWechat: envVersion() === 'develop' ? DEV_FAKE_WECHAT : null,
 
   // Bump when the privacy guide (pages/privacy) changes: everyone is asked again.
-  privacyVersion: '2026-12-02',
+  privacyVersion: '2026-12-02.2',
 
   // Subscribe-message template ids from the admin console (订阅消息 → 我的模板), one per
   // kind the server knows. The server's own config (templates.*) must use the same ids.
