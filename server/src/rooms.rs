@@ -701,35 +701,41 @@ fn ts(secs: i64) -> Ts {
 
 /// Calendar entries of the given rooms overlapping [from, to).
 pub async fn entries(db: &Db, room_ids: &[i64], from: Ts, to: Ts) -> ApiResult<Vec<CalendarEntry>> {
-    let mut out = Vec::new();
-    for room in room_ids {
-        let rows = sqlx::query(
-            "SELECT c.id, c.room_id, r.name AS room_name, c.kind, c.starts_s, c.ends_s, c.session_id, c.reason, \
-             s.activity_id, a.title FROM room_calendar c JOIN rooms r ON r.id = c.room_id \
-             LEFT JOIN sessions s ON s.id = c.session_id LEFT JOIN activities a ON a.id = s.activity_id \
-             WHERE c.room_id = $1 AND c.starts_s < $3 AND c.ends_s > $2 ORDER BY c.starts_s",
-        )
-        .bind(room)
-        .bind(from.timestamp())
-        .bind(to.timestamp())
-        .fetch_all(db.pool())
-        .await?;
-        out.extend(rows.into_iter().map(|r| {
-            CalendarEntry {
-                id: r.get("id"),
-                room_id: r.get("room_id"),
-                room_name: r.get("room_name"),
-                kind: r.get("kind"),
-                starts_at: time::fmt(ts(r.get("starts_s"))),
-                ends_at: time::fmt(ts(r.get("ends_s"))),
-                session_id: r.get("session_id"),
-                activity_id: r.get("activity_id"),
-                title: r
-                    .get::<Option<String>, _>("title")
-                    .unwrap_or_else(|| r.get("reason")),
-            }
-        }));
+    if room_ids.is_empty() {
+        return Ok(Vec::new());
     }
+    // One query for all the rooms (the week view of a unit), not one per room (D213).
+    let marks: Vec<String> = (0..room_ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT c.id, c.room_id, r.name AS room_name, c.kind, c.starts_s, c.ends_s, c.session_id, c.reason, \
+         s.activity_id, a.title FROM room_calendar c JOIN rooms r ON r.id = c.room_id \
+         LEFT JOIN sessions s ON s.id = c.session_id LEFT JOIN activities a ON a.id = s.activity_id \
+         WHERE c.room_id IN ({}) AND c.starts_s < $2 AND c.ends_s > $1 ORDER BY c.starts_s, c.room_id, c.id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(from.timestamp())
+        .bind(to.timestamp());
+    for room in room_ids {
+        q = q.bind(room);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut out: Vec<CalendarEntry> = rows
+        .into_iter()
+        .map(|r| CalendarEntry {
+            id: r.get("id"),
+            room_id: r.get("room_id"),
+            room_name: r.get("room_name"),
+            kind: r.get("kind"),
+            starts_at: time::fmt(ts(r.get("starts_s"))),
+            ends_at: time::fmt(ts(r.get("ends_s"))),
+            session_id: r.get("session_id"),
+            activity_id: r.get("activity_id"),
+            title: r
+                .get::<Option<String>, _>("title")
+                .unwrap_or_else(|| r.get("reason")),
+        })
+        .collect();
     out.sort_by(|a, b| {
         a.starts_at
             .cmp(&b.starts_at)
