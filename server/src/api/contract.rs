@@ -45,8 +45,15 @@ const CALLS_WECHAT: &[&str] = &[
 ];
 
 /// Reads that refuse in some states (`409`): a ticket or attendance for a booking that holds
-/// no seat.
-const CONFLICTING_READS: &[&str] = &["booking_ticket", "booking_attendance"];
+/// no seat; a volunteer certificate before any confirmed hours (`no_service_hours`).
+const CONFLICTING_READS: &[&str] = &[
+    "booking_ticket",
+    "booking_attendance",
+    "my_volunteer_certificate",
+];
+
+/// Reads of one's own record of a kind one may not have registered yet (`404 not_provider`).
+const OWN_RECORD_READS: &[&str] = &["provider_me", "provider_offerings", "provider_orders"];
 
 /// Operations whose subject can be past its time (`410`): console login codes.
 const CAN_BE_GONE: &[&str] = &["console_login_code_scan", "console_login_code_confirm"];
@@ -84,7 +91,7 @@ pub fn error_statuses(op: &MetaOperation) -> Vec<u16> {
         Access::Signed | Access::CookieOnly => s.extend([401, 403]),
     }
     // Anything that names something (path, query, body) can name what does not exist.
-    if has_input || DEV_ONLY.contains(&id) {
+    if has_input || DEV_ONLY.contains(&id) || OWN_RECORD_READS.contains(&id) {
         s.push(404);
     }
     if MAY_REFUSE.contains(&id) {

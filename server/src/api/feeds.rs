@@ -11,7 +11,9 @@ use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::Type;
 use poem_openapi::{Object, OpenApi};
 use std::time::Duration;
@@ -77,6 +79,21 @@ fn validators() -> Vec<MetaHeader> {
         .collect()
 }
 
+/// `{"generated_for": path, "items": [FeedUnit | FeedSession, …]}`: the JSON form of a feed.
+fn json_doc_schema() -> MetaSchemaRef {
+    let mut items = MetaSchema::new("array");
+    items.items = Some(Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema::new(
+        "object",
+    )))));
+    let mut doc = MetaSchema::new("object");
+    doc.properties = vec![
+        ("generated_for", String::schema_ref()),
+        ("items", MetaSchemaRef::Inline(Box::new(items))),
+    ];
+    doc.required = vec!["generated_for", "items"];
+    MetaSchemaRef::Inline(Box::new(doc))
+}
+
 impl poem_openapi::ApiResponse for Feed {
     fn meta() -> MetaResponses {
         let content = [
@@ -87,7 +104,12 @@ impl poem_openapi::ApiResponse for Feed {
         .into_iter()
         .map(|t| MetaMediaType {
             content_type: t,
-            schema: String::schema_ref(),
+            // JSON is an object; CSV and iCalendar are text.
+            schema: if t.starts_with("application/json") {
+                json_doc_schema()
+            } else {
+                String::schema_ref()
+            },
         })
         .collect();
         MetaResponses {
