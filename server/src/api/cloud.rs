@@ -31,9 +31,10 @@ struct PushQueued {
 
 #[derive(ApiResponse)]
 enum ExportFile {
+    /// The snapshot (an object, documented field by field in docs/culture-cloud.md).
     #[oai(status = 200, content_type = "application/json; charset=utf-8")]
     Json(
-        Binary<Vec<u8>>,
+        Json<serde_json::Value>,
         #[oai(header = "content-disposition")] String,
         #[oai(header = "cache-control")] String,
     ),
@@ -139,9 +140,9 @@ impl CloudApi {
         let snap = cloud::snapshot(&st.db, now).await?;
         match format.0.as_deref().unwrap_or("json") {
             "json" => {
-                let body = serde_json::to_vec_pretty(&snap).map_err(|_| ApiError::internal())?;
+                let body = serde_json::to_value(&snap).map_err(|_| ApiError::internal())?;
                 Ok(ExportFile::Json(
-                    Binary(body),
+                    Json(body),
                     format!("attachment; filename=\"culture-cloud-{day}.json\""),
                     "private, no-store".into(),
                 ))
