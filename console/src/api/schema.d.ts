@@ -12805,7 +12805,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": string;
+                    "application/json; charset=utf-8": {
+                        generated_for: string;
+                        items: Record<string, never>[];
+                    };
                     "text/calendar; charset=utf-8": string;
                     "text/csv; charset=utf-8": string;
                 };
@@ -13392,6 +13395,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The snapshot (an object, documented field by field in docs/culture-cloud.md). */
             200: {
                 headers: {
                     "CACHE-CONTROL": string;
@@ -13399,7 +13403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": string;
+                    "application/json; charset=utf-8": unknown;
                     "text/csv; charset=utf-8": string;
                 };
             };
@@ -22740,6 +22744,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
+            /** @description The current state does not allow it (`session_full`, `booking_changed`, …). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
             /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
             500: {
                 headers: {
@@ -24204,7 +24217,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": string;
+                    "application/json; charset=utf-8": {
+                        generated_for: string;
+                        items: Record<string, never>[];
+                    };
                     "text/calendar; charset=utf-8": string;
                     "text/csv; charset=utf-8": string;
                 };
@@ -24300,7 +24316,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": string;
+                    "application/json; charset=utf-8": {
+                        generated_for: string;
+                        items: Record<string, never>[];
+                    };
                     "text/calendar; charset=utf-8": string;
                     "text/csv; charset=utf-8": string;
                 };
@@ -29131,6 +29150,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
             /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
             500: {
                 headers: {
@@ -29319,6 +29347,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
             /** @description A fault in the service (`internal_error`); the request id finds it in the logs. */
             500: {
                 headers: {
@@ -29500,6 +29537,15 @@ export interface operations {
             };
             /** @description Not allowed: outside the caller's scope (`forbidden`, …) or a cookie write without its CSRF token (`csrf_failed`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the request names does not exist or is not visible to the caller (`not_found`). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
