@@ -1027,5 +1027,80 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'procurement (issue 16): a troupe registers; the main center approves it in 供给方审核; a point requests its programme; its branch buys it from its own budget and delivers it',
+      async fn() {
+        // The provider signs in with WeChat and registers in the mini-program (its pages call these).
+        const troupe = await wechatSignIn(server, api, 'e2e-provider')
+        const prov = await api.post('/api/v1/providers/me', { name: '福田青年粤剧团', kind: 'troupe', contact_name: '陈团长', phone: '13800001234', qualifications: '民办非企业单位登记证书' }, { token: troupe.token })
+        const off = await api.post('/api/v1/providers/me/offerings', { title: '粤剧折子戏专场', kind: 'performance', duration_minutes: 90, audience: '全年龄', requirements: '舞台、音响', price_fen: 800000 }, { token: troupe.token })
+
+        // The main center reviews the provider, then its offering.
+        const a = await page()
+        await scanSignIn(a, server, api, w.admin)
+        await a.locator('[data-screen=providers]').click()
+        const provRow = a.locator('[data-test=providers] tbody tr', { hasText: '福田青年粤剧团' })
+        await provRow.waitFor()
+        await provRow.locator('button', { hasText: '通过' }).click()
+        await confirmBox(a, '通过')
+        await toast(a, '已审核')
+        await a.locator('.el-tabs__item', { hasText: '服务项目' }).click()
+        const offRow = a.locator('[data-test=offerings] tbody tr', { hasText: '粤剧折子戏专场' })
+        await offRow.waitFor()
+        await offRow.locator('button', { hasText: '通过' }).click()
+        await confirmBox(a, '通过')
+        await toast(a, '已审核')
+        await shot(a, 'providers')
+        assert.equal((await api.get('/api/v1/providers/me', { token: troupe.token })).status, 'approved')
+        // The main center gives the branch a budget for the year.
+        const year = Number(chinaDay(new Date()).slice(0, 4))
+        await api.post('/api/v1/procurement/budgets', { unit_id: w.branch.id, year, amount_fen: 2000000 }, { token: w.admin.token })
+        await closeAll()
+
+        // The point's coordinator requests the programme from the catalogue.
+        const c = await page()
+        await scanSignIn(c, server, api, w.coord)
+        await c.locator('[data-screen=procurement]').click()
+        await c.locator('.el-tabs__item', { hasText: '采购目录' }).click()
+        await c.locator(`[data-test=request-${off.id}]`).click()
+        await c.locator('[data-test=request-save]').click()
+        await toast(c, '已提交，等待供给方确认档期')
+        const mine = await api.get(`/api/v1/procurement/orders?unit_id=${w.point.id}`, { token: w.coord.token })
+        const order = mine.items.find((o) => o.offering_id === off.id)
+        assert.ok(order, 'the order is listed for the point')
+        assert.equal(order.status, 'requested')
+        await closeAll()
+
+        // The troupe accepts the date (mini-program), and the branch buys and delivers it.
+        await api.post(`/api/v1/procurement/orders/${order.id}/accept`, {}, { token: troupe.token })
+        const b = await page()
+        await scanSignIn(b, server, api, w.branchStaff)
+        await b.locator('[data-screen=procurement]').click()
+        await b.locator(`[data-test=purchase-${order.id}]`).click()
+        await pick(b, b.locator('[data-test=purchase-budget]'), '园岭')
+        await inp(b, 'purchase-contract').fill('FT-2026-088')
+        await inp(b, 'purchase-funding').fill('免费开放补助资金')
+        await b.locator('[data-test=purchase-save]').click()
+        await toast(b, '已批准采购')
+        const budgets = await api.get(`/api/v1/procurement/budgets?unit_id=${w.branch.id}`, { token: w.branchStaff.token })
+        assert.equal(budgets.items.find((x) => x.unit_id === w.branch.id && x.year === year).spent_fen, 800000)
+        await b.locator(`[data-test=deliver-${order.id}]`).click()
+        await b.locator('[data-test=deliver-save]').click()
+        await toast(b, '已交付并发布')
+        await shot(b, 'procurement')
+        const done = (await api.get(`/api/v1/procurement/orders?unit_id=${w.point.id}`, { token: w.coord.token })).items.find((o) => o.id === order.id)
+        assert.equal(done.status, 'delivered')
+        assert.ok(done.activity_id, 'delivery created an activity')
+        await b.locator('[data-test=procurement-orders] tbody tr', { hasText: `活动 #${done.activity_id}` }).waitFor()
+        const act = await api.get(`/api/v1/activities/${done.activity_id}`)
+        assert.equal(act.activity.title, '粤剧折子戏专场')
+        // The provider sees its order delivered, and only its own.
+        const theirs = await api.get('/api/v1/providers/me/orders', { token: troupe.token })
+        assert.deepEqual(theirs.items.map((o) => o.id), [order.id])
+        assert.equal(prov.id, (await api.get('/api/v1/providers/me', { token: troupe.token })).id)
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }
