@@ -1102,5 +1102,102 @@ export default function journeys(ctx) {
       },
       after: closeAll,
     },
+    {
+      name: 'volunteering (issue 16): a point posts an usher shift; a resident signs up in the mini-program; the coordinator approves it in 志愿岗位; hours wait until the shift has started',
+      async fn() {
+        const start = new Date(Date.now() + 3 * DAY)
+        const opp = await api.post(
+          `/api/v1/units/${w.point.id}/volunteer-opportunities`,
+          { title: '周末文艺演出引导', description: '引导观众入场就座', shifts: [{ role_code: 'usher', starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 2 * 3600e3).toISOString(), place: '一楼大厅', needed: 2 }] },
+          { token: w.coord.token },
+        )
+        const shift = opp.shifts[0].id
+        const vol = await wechatSignIn(server, api, 'e2e-usher')
+        const signup = await api.post(`/api/v1/volunteer-shifts/${shift}/signups`, { note: '周六有空' }, { token: vol.token })
+        assert.equal(signup.status, 'pending')
+
+        const p = await page()
+        await scanSignIn(p, server, api, w.coord)
+        await p.locator('[data-screen=volunteering]').click()
+        // A pending sign-up already holds its place, so a shift is never overfilled.
+        await p.locator(`[data-test=opportunity-${opp.id}]`, { hasText: '1/2' }).waitFor()
+        await p.locator('.el-tabs__item', { hasText: '报名审批（1）' }).click()
+        await p.locator(`[data-test=signup-approve-${signup.id}]`).click()
+        await confirmBox(p, '通过')
+        await toast(p, '已通过')
+        await p.locator('.el-tabs__item', { hasText: '报名审批（0）' }).waitFor()
+        await p.locator('.el-tabs__item', { hasText: '时长确认' }).click()
+        await p.locator(`[data-test=signup-hours-${signup.id}]`).click()
+        await confirmBox(p, '确定')
+        // The shift is in three days: the service refuses, and the console says why.
+        await toast(p, '班次还没有开始')
+        await shot(p, 'volunteering')
+        const mine = await api.get('/api/v1/me/shifts', { token: vol.token })
+        assert.equal(mine.items.find((x) => x.id === signup.id)?.status, 'approved')
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
+      name: 'sponsors (issue 16): branch staff record a bank\'s money for an activity with consent and a company\'s goods without; the public 支持单位 names only the consenting one, with no amount',
+      async fn() {
+        const when = Date.now() + 5 * DAY
+        const a = await api.post(
+          '/api/v1/activities',
+          { title: '园岭社区新春音乐会', kind: 'performance', organizer_unit_id: w.branch.id, booking_mode: 'none', sessions: [{ unit_id: w.branch.id, room: '小舞蹈室', starts_at: new Date(when).toISOString(), ends_at: new Date(when + 5400e3).toISOString() }] },
+          { token: w.branchStaff.token },
+        )
+        await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.branchStaff.token })
+        const p = await page()
+        await scanSignIn(p, server, api, w.branchStaff)
+        await p.locator('[data-screen=sponsors]').click()
+        const register = async (name, gift, amount, consent) => {
+          await p.locator('[data-test=sponsor-new]').click()
+          const dlg = p.locator('.el-dialog', { hasText: '登记支持单位' })
+          await inp(p, 'sponsor-name').fill(name)
+          await dlg.locator('.el-radio-button', { hasText: gift }).click()
+          await inp(p, 'sponsor-amount').fill(amount)
+          await dlg.locator('.el-form-item', { hasText: '活动编号' }).locator('input').fill(String(a.id))
+          if (consent) await p.locator('[data-test=sponsor-consent]').click()
+          await p.locator('[data-test=sponsor-save]').click()
+          await toast(p, '已登记')
+          await p.locator('[data-test=sponsor-table] tbody tr', { hasText: name }).waitFor()
+        }
+        await register('深圳某银行福田支行', '资金', '5000', true)
+        await register('某文化传媒公司', '物资', '1200.50', false)
+        await p.locator('[data-test=sponsor-total]', { hasText: '5,000.00' }).or(p.locator('[data-test=sponsor-total]', { hasText: '5000.00' })).waitFor()
+        await shot(p, 'sponsors')
+        const pub = await api.get(`/api/v1/activities/${a.id}/supporters`)
+        assert.deepEqual(pub.items, [{ name: '深圳某银行福田支行', relation: 'sponsor' }])
+        await closeAll()
+      },
+      after: closeAll,
+    },
+    {
+      name: 'culture cloud (issue 17): with no endpoint configured the main center sees why it cannot push, and exports the JSON snapshot and the venues CSV for manual upload — no personal data in them',
+      async fn() {
+        const p = await page()
+        await scanSignIn(p, server, api, w.admin)
+        await p.locator('[data-screen=cloud]').click()
+        await p.locator('[data-test=cloud-disabled]').waitFor()
+        assert.equal(await p.locator('[data-test=cloud-push]').isDisabled(), true)
+        const [dl] = await Promise.all([p.waitForEvent('download'), p.locator('[data-test=cloud-export-json]').click()])
+        const text = fs.readFileSync(await dl.path(), 'utf8')
+        const snap = JSON.parse(text)
+        assert.equal(snap.schema, 'culturehub.cloud.v1')
+        assert.ok(snap.venues.some((v) => v.name.includes('园岭')), 'the branch is among the venues')
+        assert.ok(snap.venues.some((v) => (v.rooms || []).some((r) => r.name === '小舞蹈室')), 'rooms travel with their unit')
+        // Nothing that identifies a resident or a staff member leaves the district.
+        for (const secret of ['13800001234', '园岭分馆李老师', '红荔协管员', 'e2e-']) assert.ok(!text.includes(secret), `snapshot contains ${secret}`)
+        await pick(p, p.locator('[data-test=cloud-csv-table]'), '场馆')
+        const [csv] = await Promise.all([p.waitForEvent('download'), p.locator('[data-test=cloud-export-csv]').click()])
+        const lines = fs.readFileSync(await csv.path(), 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/)
+        assert.ok(lines[0].startsWith('unit_code,name,short_name,level'), lines[0])
+        assert.ok(lines.length > 100, `one row per unit of the Futian network (${lines.length - 1})`)
+        await shot(p, 'cloud')
+        await closeAll()
+      },
+      after: closeAll,
+    },
   ]
 }
