@@ -318,6 +318,7 @@ async fn remember_err(db: &Db, user_id: i64, key: &str, op: &str, e: &ApiError, 
 
 async fn with_key<F, Fut>(
     db: &Db,
+    seats: Option<&Seats>,
     user_id: i64,
     key: Option<&str>,
     op: &str,
@@ -345,8 +346,16 @@ where
             if let Some(prev) = replay(db, user_id, k, op).await? {
                 return prev;
             }
-            if e.code != "idempotency_race" {
-                remember_err(db, user_id, k, op, e, now).await;
+            match seats {
+                // A rush's refusals are written in batches, not one write each on the
+                // single writer (D211); a retry here is answered from `pending` meanwhile.
+                Some(seats) if e.code == "session_full" => {
+                    seats.remember(user_id, k, op.to_string(), e, now.to_string());
+                }
+                _ if e.code != "idempotency_race" => {
+                    remember_err(db, user_id, k, op, e, now).await;
+                }
+                _ => {}
             }
         }
         _ => {}
@@ -402,7 +411,7 @@ impl Seats {
         }))
     }
 
-    fn remember(&self, user_id: i64, key: &str, op: String, error: &ApiError, now: Ts) {
+    fn remember(&self, user_id: i64, key: &str, op: String, error: &ApiError, now: String) {
         self.pending
             .lock()
             .unwrap()
@@ -412,7 +421,7 @@ impl Seats {
             key: key.to_string(),
             op,
             error: error.clone(),
-            now: time::fmt(now),
+            now,
         });
     }
 }
@@ -538,7 +547,7 @@ pub async fn known_full(
             return Ok(Some(prev));
         }
         if let Err(e) = &refusal {
-            seats.remember(caller.user_id, k, op, e, now);
+            seats.remember(caller.user_id, k, op, e, time::fmt(now));
         }
     }
     Ok(Some(refusal))
@@ -564,9 +573,9 @@ pub async fn book(
     if let Some(prev) = key.and_then(|k| seats.pending(user_id, k, &op)) {
         return prev;
     }
-    let seats = &*seats.full;
-    with_key(db, user_id, key, &op, &now_s, || {
-        book_once(db, s, seats, user_id, req, key, &op, now)
+    let full = &*seats.full;
+    with_key(db, Some(seats), user_id, key, &op, &now_s, || {
+        book_once(db, s, full, user_id, req, key, &op, now)
     })
     .await
 }
@@ -658,6 +667,27 @@ async fn book_once(
     }
 
     let mut tx = db.begin().await?;
+    // In a rush, most attempts that passed the read above were queued behind the winners and
+    // find the pool full once they hold the write lock: one statement answers them (holder
+    // first, as above) and the transaction ends before any write (issue 18).
+    if pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
+        let r = sqlx::query(
+            "SELECT s.booked, s.waitlisted, s.capacity, CASE WHEN EXISTS (SELECT 1 FROM bookings b \
+             WHERE b.session_id = s.id AND b.attendee_key = $2 AND b.status <> 'cancelled') THEN 1 ELSE 0 END AS mine \
+             FROM sessions s WHERE s.id = $1",
+        )
+        .bind(pool.session_id)
+        .bind(&attendee.key)
+        .fetch_one(&mut *tx)
+        .await?;
+        let capacity: Option<i64> = r.get("capacity");
+        if capacity.is_some_and(|c| r.get::<i64, _>("booked") >= c) {
+            if r.get::<i64, _>("mine") == 1 {
+                return Err(already_booked(pool.is_course));
+            }
+            return Err(full_refusal(r.get("waitlisted")));
+        }
+    }
     // Person first: serialises this account's bookings (limit, idempotency).
     sqlx::query("UPDATE users SET booking_seq = booking_seq + 1 WHERE id = $1")
         .bind(user_id)
@@ -818,7 +848,7 @@ pub async fn cancel(
     let op = format!("cancel:{booking_id}");
     let op_ref = op.as_str();
     let now_ref = now_s.as_str();
-    with_key(db, user_id, key, op_ref, now_ref, || async move {
+    with_key(db, None, user_id, key, op_ref, now_ref, || async move {
         let now_s = now_ref.to_string();
         let (session_id, status, starts_at) = booking_head(db, booking_id, Some(user_id)).await?;
         if status == "cancelled" {
