@@ -15,6 +15,7 @@ use poem::http::StatusCode;
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
 
 pub const BOOKABLE_BY: [&str; 3] = ["none", "teams", "residents"];
 
@@ -225,34 +226,50 @@ const ROOM_COLS: &str =
      book_ahead_days, max_slot_minutes, weekly_hours_per_team, cancel_hours_before, closed_at, auto_confirm";
 
 async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Hours and photos of all the rooms in two queries, not two per room (the week calendar
+    // of a unit lists every room; issue 18).
+    let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let marks = marks.join(", ");
+    let hours_sql = format!(
+        "SELECT room_id, weekday, opens, closes FROM room_hours WHERE room_id IN ({marks}) ORDER BY room_id, weekday"
+    );
+    let mut q = sqlx::query(&hours_sql);
+    for id in &ids {
+        q = q.bind(id);
+    }
+    let mut hours: HashMap<i64, Vec<OpeningHours>> = HashMap::new();
+    for h in q.fetch_all(db.pool()).await? {
+        hours
+            .entry(h.get("room_id"))
+            .or_default()
+            .push(OpeningHours {
+                weekday: h.get("weekday"),
+                opens: h.get("opens"),
+                closes: h.get("closes"),
+            });
+    }
+    let photos_sql = format!(
+        "SELECT room_id, file_id FROM room_photos WHERE room_id IN ({marks}) ORDER BY room_id, position"
+    );
+    let mut q = sqlx::query(&photos_sql);
+    for id in &ids {
+        q = q.bind(id);
+    }
+    let mut photos: HashMap<i64, Vec<RoomPhoto>> = HashMap::new();
+    for p in q.fetch_all(db.pool()).await? {
+        let file_id: i64 = p.get("file_id");
+        photos.entry(p.get("room_id")).or_default().push(RoomPhoto {
+            file_id,
+            url: format!("/api/v1/files/{file_id}"),
+        });
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: i64 = r.get("id");
-        let hours = sqlx::query(
-            "SELECT weekday, opens, closes FROM room_hours WHERE room_id = $1 ORDER BY weekday",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|h| OpeningHours {
-            weekday: h.get("weekday"),
-            opens: h.get("opens"),
-            closes: h.get("closes"),
-        })
-        .collect();
-        let photos = sqlx::query_scalar::<_, i64>(
-            "SELECT file_id FROM room_photos WHERE room_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|file_id| RoomPhoto {
-            file_id,
-            url: format!("/api/v1/files/{file_id}"),
-        })
-        .collect();
         out.push(RoomView {
             id,
             unit_id: r.get("unit_id"),
@@ -270,8 +287,8 @@ async fn views(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> ApiResult<Vec<RoomView>
                 cancel_hours_before: r.get("cancel_hours_before"),
             },
             auto_confirm: r.get::<i64, _>("auto_confirm") != 0,
-            hours,
-            photos,
+            hours: hours.remove(&id).unwrap_or_default(),
+            photos: photos.remove(&id).unwrap_or_default(),
             closed_at: r.get("closed_at"),
         });
     }

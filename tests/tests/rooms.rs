@@ -104,6 +104,43 @@ async fn rooms_and_calendar(app: &TestApp) {
             .await,
         1
     );
+    // Several rooms listed at once each carry their own hours (read for all rooms in one query).
+    let (s, v) = app
+        .post(
+            "/api/v1/rooms",
+            Some(&staff),
+            json!({"unit_id": point, "name": "二楼书画小屋", "kind": "书画室", "capacity": 12,
+                   "hours": [{"weekday": 3, "opens": "14:00", "closes": "17:00"}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let studio = v["id"].as_i64().unwrap();
+    let (_, v) = app
+        .get(&format!("/api/v1/org/units/{point}/rooms"), None)
+        .await;
+    let hours_of = |id: i64| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["hours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["weekday"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(hours_of(room), vec![1, 6]);
+    assert_eq!(hours_of(studio), vec![3]);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/rooms/{studio}/close"),
+            Some(&staff),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
 
     // A session in the room goes on its calendar; the same hour again is refused.
     let start = at(app, 3 * 24 * 60);
