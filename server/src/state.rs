@@ -248,8 +248,22 @@ impl AppState {
         action: Action,
         unit_id: i64,
     ) -> ApiResult<UnitRef> {
-        let unit = crate::org::unit_ref(&self.db, unit_id).await?;
+        let unit = self.unit_ref(unit_id).await?;
         self.authorize(req, caller, action, &unit).await?;
+        Ok(unit)
+    }
+
+    /// A unit's id and path, from memory when the identity feed is live (`caller_cache`): the
+    /// scope check of every staff request needs it, and only a path change or a deleted unit
+    /// can make it stale — both flush it through the feed.
+    pub async fn unit_ref(&self, unit_id: i64) -> ApiResult<UnitRef> {
+        if let Some(path) = self.callers.unit_path(unit_id) {
+            return Ok(UnitRef { id: unit_id, path });
+        }
+        let generation = self.callers.generation();
+        let unit = crate::org::unit_ref(&self.db, unit_id).await?;
+        self.callers
+            .put_unit(unit_id, unit.path.clone(), generation);
         Ok(unit)
     }
 
@@ -265,7 +279,7 @@ impl AppState {
         let scope = access::scope(caller, action);
         match unit_id {
             Some(id) => {
-                let unit = crate::org::unit_ref(&self.db, id).await?;
+                let unit = self.unit_ref(id).await?;
                 if !scope.covers(&unit.path) {
                     self.authorize(req, caller, action, &unit).await?;
                 }

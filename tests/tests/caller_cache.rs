@@ -169,6 +169,32 @@ async fn revocations_reach_other_instance(app: &TestApp) {
         on_a < WITHIN,
         "SQL revocation still worked on A after {on_a:?}"
     );
+
+    // A unit moved to another branch on A: B answers scope checks from its cached unit paths,
+    // and the move (a path change, fed as `*`) reaches them too.
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let nanyuan = app.unit_id("ft-b-nanyuan").await;
+    let (yuanling_staff, _) = app
+        .staff("o-yuanling", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let inbox = format!("/api/v1/feedback?unit_id={point}");
+    for _ in 0..2 {
+        assert_eq!(send(&http, &b, "GET", &inbox, &yuanling_staff).await, 200);
+    }
+    let t = Instant::now();
+    let (s, v): (u16, Value) = app
+        .post(
+            &format!("/api/v1/org/units/{point}/move"),
+            Some(&admin),
+            json!({"parent_id": nanyuan}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let took = until(&http, &b, &inbox, &yuanling_staff, 403, t).await;
+    assert!(
+        took < WITHIN,
+        "the moved point was still in 园岭's scope on B after {took:?}"
+    );
     other.shutdown().await;
 }
 
