@@ -213,12 +213,11 @@ async fn sqlite_feed(cache: &InboxCache, db: &Db) {
         cache.set_live(true);
         loop {
             tokio::time::sleep(POLL_EVERY).await;
-            let rows: Result<Vec<(i64, Option<String>)>, _> = sqlx::query_as(
-                "SELECT id, unit_path FROM inbox_changes WHERE id > $1 ORDER BY id",
-            )
-            .bind(last)
-            .fetch_all(db.pool())
-            .await;
+            let rows: Result<Vec<(i64, Option<String>)>, _> =
+                sqlx::query_as("SELECT id, unit_path FROM inbox_changes WHERE id > $1 ORDER BY id")
+                    .bind(last)
+                    .fetch_all(db.pool())
+                    .await;
             match rows {
                 Ok(rows) => {
                     // Old rows are pruned by a trigger; a gap means some were missed.
@@ -279,6 +278,9 @@ mod tests {
         assert!(c.get("other").is_none() && c.get("branch").is_none());
         c.put("branch".into(), "/1/4/", c.generation(), page("b"));
         c.set_live(false);
-        assert!(c.get("branch").is_none(), "nothing served while the feed is down");
+        assert!(
+            c.get("branch").is_none(),
+            "nothing served while the feed is down"
+        );
     }
 }

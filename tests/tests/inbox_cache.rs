@@ -121,7 +121,10 @@ async fn changes_reach_other_instance(app: &TestApp) {
     assert_eq!(s, 200, "{r}");
     let id = r["id"].as_i64().unwrap();
     let (_, v) = get(&http, &app.url, &page, &staff).await;
-    assert!(item(&v, id).is_some(), "A shows its own rating at once: {v}");
+    assert!(
+        item(&v, id).is_some(),
+        "A shows its own rating at once: {v}"
+    );
     let (on_b, counted_b) = tokio::join!(
         until(&http, &b, &page, &staff, t, |v| item(v, id).is_some()),
         until(&http, &b, &counts, &staff, t, |v| v["unread"] == 1),
@@ -137,7 +140,10 @@ async fn changes_reach_other_instance(app: &TestApp) {
         for _ in 0..2 {
             let (s, v) = get(&http, url, "/api/v1/feedback", &stranger).await;
             assert_eq!(s, 200, "{v}");
-            assert!(item(&v, id).is_none(), "another branch sees the rating: {v}");
+            assert!(
+                item(&v, id).is_none(),
+                "another branch sees the rating: {v}"
+            );
             assert_eq!(v["counts"]["total"], 0, "{v}");
             assert_eq!(get(&http, url, &page, &stranger).await.0, 403);
             let (s, _) = get(
@@ -197,7 +203,10 @@ async fn changes_reach_other_instance(app: &TestApp) {
         until(&http, &b, &counts, &staff, t, |v| v["unread"] == 0),
     );
     assert!(on_b < WITHIN, "read mark reached B after {on_b:?}");
-    assert!(counted_b < WITHIN, "read mark reached B's counts after {counted_b:?}");
+    assert!(
+        counted_b < WITHIN,
+        "read mark reached B's counts after {counted_b:?}"
+    );
 
     // A change by raw SQL (an operator): the feed comes from triggers, so both instances see
     // it, although neither handler ran.

@@ -11,8 +11,8 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{Object, OpenApi};
-use std::sync::Arc;
 use sqlx::Row;
+use std::sync::Arc;
 
 pub struct FeedbackApi;
 
