@@ -410,6 +410,10 @@ impl Scope {
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty()
     }
+    /// The scope as a cache key part (its subtrees, sorted, covered ones dropped).
+    pub fn key(&self) -> String {
+        self.prefixes.join(",")
+    }
     pub fn covers(&self, unit_path: &str) -> bool {
         self.prefixes
             .iter()

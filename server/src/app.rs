@@ -115,9 +115,12 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let callers = crate::caller_cache::CallerCache::new();
     crate::caller_cache::spawn_feed(callers.clone(), db.clone(), settings.database_url.clone());
     let seats = crate::booking::Seats::start(&db, &settings.database_url);
+    let inbox = crate::inbox_cache::InboxCache::new();
+    crate::inbox_cache::spawn_feed(inbox.clone(), db.clone(), settings.database_url.clone());
     let state = AppState {
         callers,
         seats,
+        inbox,
         pages: Arc::new(crate::cache::PageCache::new(Duration::from_secs(2))),
         ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),

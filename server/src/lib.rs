@@ -57,6 +57,8 @@ pub mod full_sessions;
 pub mod identity;
 /// Uploaded images checked, re-encoded without metadata, and thumbnailed.
 pub mod images;
+/// Ready staff inbox answers from memory, kept exact by a change feed (D265).
+pub mod inbox_cache;
 /// Text input checked once for every request: control characters, blank names.
 pub mod input;
 /// The cultural menu (点单): items, orders, delivery, votes.

@@ -35,6 +35,8 @@ pub struct AppState {
     pub callers: Arc<crate::caller_cache::CallerCache>,
     /// Seat pools known to be full, kept exact by the seat change feed (see `full_sessions`, D211).
     pub seats: Arc<crate::booking::Seats>,
+    /// Ready staff inbox answers, kept exact by the inbox change feed (see `inbox_cache`, D265).
+    pub inbox: Arc<crate::inbox_cache::InboxCache>,
 }
 
 /// Per-request facts set by the outer middleware.
@@ -90,6 +92,12 @@ impl AppState {
     /// Something residents browse changed (an activity, a session, a seat).
     pub fn browse_changed(&self) {
         self.pages.invalidate();
+    }
+
+    /// A rating, reply or read mark at the unit with this path has committed: drop the inbox
+    /// answers that show it here at once (other instances learn it from the change feed).
+    pub fn inbox_changed(&self, unit_path: &str) {
+        self.inbox.invalidate_path(unit_path);
     }
 
     /// The signed-in caller, or 401: from the bearer token, or else from the console's session

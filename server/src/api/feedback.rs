@@ -1,5 +1,5 @@
 use super::{ApiTags, Done};
-use crate::access::Action;
+use crate::access::{self, Action};
 use crate::demand::decision;
 use crate::error::ApiError;
 use crate::export::{Cell, Download, ExportFormat, Table};
@@ -9,8 +9,10 @@ use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
+use std::sync::Arc;
 
 pub struct FeedbackApi;
 
@@ -48,13 +50,16 @@ struct Moderation {
     note: Option<String>,
 }
 
+/// The rating's comment status after a committed write, which also drops this instance's inbox
+/// answers that show the rating (other instances learn it from the change feed).
 async fn rating_status(st: &AppState, id: i64) -> Result<String, ApiError> {
-    Ok(
-        sqlx::query_scalar("SELECT comment_status FROM ratings WHERE id = $1")
+    let (status, path): (String, String) =
+        sqlx::query_as("SELECT comment_status, unit_path FROM ratings WHERE id = $1")
             .bind(id)
             .fetch_one(st.db.pool())
-            .await?,
-    )
+            .await?;
+    st.inbox_changed(&path);
+    Ok(status)
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Feedback")]
@@ -149,7 +154,7 @@ impl FeedbackApi {
         sort: Query<Option<String>>,
         before: Query<Option<i64>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<i64>>,
-    ) -> Result<Json<Inbox>> {
+    ) -> Result<super::CachedJson<Inbox>> {
         crate::input::one_of("kind", kind.0.as_deref(), &crate::activity::KINDS)?;
         let caller = st.caller(req).await?;
         if let Some(s) = state.0.as_deref() {
@@ -165,6 +170,25 @@ impl FeedbackApi {
                 return Err(ApiError::validation("sort 只能是 newest 或 lowest").into());
             }
         }
+        let limit = limit.0.unwrap_or(20);
+        // The ready answer is keyed by everything it depends on: the caller's scope (not the
+        // person: no item field depends on who asks), the unit asked about and every filter. A
+        // stored answer passed the same scope check, so a hit needs no database at all (D265).
+        let key = format!(
+            "page|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{limit}",
+            access::scope(&caller, Action::ReadFeedback).key(),
+            unit_id.0,
+            activity_id.0,
+            kind.0,
+            max_score.0,
+            state.0,
+            sort.0,
+            before.0,
+        );
+        if let Some(json) = st.inbox.get(&key) {
+            return Ok(super::CachedJson::new(json.to_vec()));
+        }
+        let generation = st.inbox.generation();
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadFeedback, unit_id.0)
             .await?;
@@ -176,15 +200,19 @@ impl FeedbackApi {
             state: state.0,
             sort: sort.0,
             before: before.0,
-            limit: limit.0.unwrap_or(20),
+            limit,
         };
         let (items, next_before) = feedback::inbox(&st.db, &scope, &q).await?;
         let counts = feedback::counts(&st.db, &scope, Some(&under)).await?;
-        Ok(Json(Inbox {
+        let json = ToJSON::to_json_string(&Inbox {
             items,
             next_before,
             counts,
-        }))
+        })
+        .into_bytes();
+        st.inbox
+            .put(key, &under, generation, Arc::new(json.clone()));
+        Ok(super::CachedJson::new(json))
     }
 
     /// Unread, flagged and held counts of my scope.
@@ -198,12 +226,26 @@ impl FeedbackApi {
         st: Data<&AppState>,
         req: &Request,
         unit_id: Query<Option<i64>>,
-    ) -> Result<Json<Counts>> {
+    ) -> Result<super::CachedJson<Counts>> {
         let caller = st.caller(req).await?;
+        // From the same memory as the inbox pages, keyed the same way.
+        let key = format!(
+            "counts|{}|{:?}",
+            access::scope(&caller, Action::ReadFeedback).key(),
+            unit_id.0
+        );
+        if let Some(json) = st.inbox.get(&key) {
+            return Ok(super::CachedJson::new(json.to_vec()));
+        }
+        let generation = st.inbox.generation();
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadFeedback, unit_id.0)
             .await?;
-        Ok(Json(feedback::counts(&st.db, &scope, Some(&under)).await?))
+        let counts = feedback::counts(&st.db, &scope, Some(&under)).await?;
+        let json = ToJSON::to_json_string(&counts).into_bytes();
+        st.inbox
+            .put(key, &under, generation, Arc::new(json.clone()));
+        Ok(super::CachedJson::new(json))
     }
 
     /// Mark items read (those outside my scope are left alone).
@@ -228,16 +270,20 @@ impl FeedbackApi {
                 .collect::<Vec<_>>()
                 .join(",");
             let mut tx = st.db.begin().await.map_err(ApiError::from)?;
-            sqlx::query(&format!(
-                "UPDATE ratings SET read_at = $1 WHERE id IN ({list}) AND read_at IS NULL AND {}",
+            let paths: Vec<String> = sqlx::query_scalar(&format!(
+                "UPDATE ratings SET read_at = $1 WHERE id IN ({list}) AND read_at IS NULL AND {} RETURNING unit_path",
                 scope.sql("unit_path")
             ))
             .bind(st.now())
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
             .map_err(ApiError::from)?;
             crate::feedback::recount_ratings(&mut tx, &body.ids).await?;
             tx.commit().await.map_err(ApiError::from)?;
+            let paths: std::collections::BTreeSet<String> = paths.into_iter().collect();
+            for p in &paths {
+                st.inbox_changed(p);
+            }
         }
         Ok(Json(Done { ok: true }))
     }
@@ -301,6 +347,7 @@ impl FeedbackApi {
         .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.inbox_changed(&place.path);
         Ok(Json(Done { ok: true }))
     }
 
@@ -341,6 +388,7 @@ impl FeedbackApi {
         .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.inbox_changed(&place.path);
         Ok(Json(Done { ok: true }))
     }
 
@@ -386,6 +434,7 @@ impl FeedbackApi {
         .await?;
         crate::feedback::recount_ratings(&mut tx, &[id.0]).await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.inbox_changed(&place.path);
         Ok(Json(Done { ok: true }))
     }
 
