@@ -113,6 +113,7 @@ pub mod stats;
 pub mod storage;
 pub mod teams;
 /// Timestamps and the injectable clock.
+pub mod targets_cache;
 pub mod time;
 
 pub mod training;
