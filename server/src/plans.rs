@@ -704,18 +704,17 @@ pub async fn read_year(
 ) -> ApiResult<YearFacts> {
     let plan = load(db, district, year, policy).await?;
     let sessions = session_rows(db, "1=1", year).await?;
-    let mut units: Vec<UnitRow> =
-        sqlx::query("SELECT id, short_name, level, path FROM org_units")
-            .fetch_all(db.pool())
-            .await?
-            .iter()
-            .map(|u| UnitRow {
-                id: u.get("id"),
-                short_name: u.get("short_name"),
-                level: u.get("level"),
-                path: u.get("path"),
-            })
-            .collect();
+    let mut units: Vec<UnitRow> = sqlx::query("SELECT id, short_name, level, path FROM org_units")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|u| UnitRow {
+            id: u.get("id"),
+            short_name: u.get("short_name"),
+            level: u.get("level"),
+            path: u.get("path"),
+        })
+        .collect();
     // Byte order, as `ORDER BY path` sorts it (C collation on PostgreSQL, binary on SQLite).
     units.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     Ok(YearFacts {
@@ -993,12 +992,7 @@ pub async fn report_direct(
 
 /// `report_direct` from cached facts and their plan: one pass over the visible sessions, each
 /// added to the units on its path (its ancestors), instead of one filter of the list per unit.
-pub fn report(
-    f: &YearFacts,
-    scope: &Scope,
-    under: &crate::access::UnitRef,
-    now: Ts,
-) -> Report {
+pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now: Ts) -> Report {
     let plan = &f.plan;
     let frac = year_fraction(plan.year, now);
     let is_district = under.id == plan.district_unit_id;
@@ -1013,7 +1007,9 @@ pub fn report(
         .units
         .iter()
         .filter(|u| {
-            scope.holds(&u.path) && crate::access::in_subtree(&u.path, &under.path) && u.id != under.id
+            scope.holds(&u.path)
+                && crate::access::in_subtree(&u.path, &under.path)
+                && u.id != under.id
         })
         .collect();
     let by_path: HashMap<&str, usize> = below
@@ -1095,10 +1091,7 @@ pub fn report(
         let mut cum = 0;
         for m in 1..=12 {
             let month = format!("{}-{m:02}", plan.year);
-            cum += by_month
-                .get(&(month.as_str(), c))
-                .copied()
-                .unwrap_or(0);
+            cum += by_month.get(&(month.as_str(), c)).copied().unwrap_or(0);
             trend.push(TrendPoint {
                 month,
                 category: c.into(),

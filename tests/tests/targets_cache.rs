@@ -81,10 +81,17 @@ async fn same_as_reference(app: &TestApp, url: &str, year: i32, viewers: &[&View
         .unwrap();
     let mut district = Value::Null;
     for v in viewers {
-        let t = get(&http, url, &format!("/api/v1/stats/targets?year={year}"), &v.token).await;
-        let want = culturehub::plans::report_direct(&st.db, &v.scope, &v.unit, &plan, app.clock().now())
-            .await
-            .unwrap();
+        let t = get(
+            &http,
+            url,
+            &format!("/api/v1/stats/targets?year={year}"),
+            &v.token,
+        )
+        .await;
+        let want =
+            culturehub::plans::report_direct(&st.db, &v.scope, &v.unit, &plan, app.clock().now())
+                .await
+                .unwrap();
         let want = serde_json::to_value(&want).unwrap();
         assert_eq!(t["unit_id"], v.unit.id);
         assert_eq!(t["items"], want["overall"], "overall at {url}");
@@ -106,7 +113,11 @@ async fn same_as_reference(app: &TestApp, url: &str, year: i32, viewers: &[&View
         )
         .await
         .unwrap();
-        assert_eq!(d["items"], serde_json::to_value(&want).unwrap(), "sessions at {url}");
+        assert_eq!(
+            d["items"],
+            serde_json::to_value(&want).unwrap(),
+            "sessions at {url}"
+        );
         if district.is_null() {
             district = json!({"targets": t, "sessions": d});
         }
@@ -181,12 +192,23 @@ async fn cache_follows_changes(app: &TestApp) {
     let (lecture, lecture_s) =
         create(app, &admin, "lecture", point, point, &[120], &[branch]).await;
     let (course, _) = create(app, &admin, "training", branch, point, &[180, 240], &[]).await;
-    let (_, elsewhere) =
-        create(app, &admin, "exhibition", "ft-b-nanyuan", "ft-b-nanyuan", &[60], &[]).await;
+    let (_, elsewhere) = create(
+        app,
+        &admin,
+        "exhibition",
+        "ft-b-nanyuan",
+        "ft-b-nanyuan",
+        &[60],
+        &[],
+    )
+    .await;
     let v = same_as_reference(app, &a, year, &viewers).await;
     assert_eq!(reason_of(&v, show), "not_held_yet");
     let (_, mine_now) = app
-        .get(&format!("/api/v1/stats/targets/sessions?year={year}"), Some(&bstaff))
+        .get(
+            &format!("/api/v1/stats/targets/sessions?year={year}"),
+            Some(&bstaff),
+        )
         .await;
     assert!(
         !mine_now["items"]
@@ -209,8 +231,16 @@ async fn cache_follows_changes(app: &TestApp) {
     same_as_reference(app, &b, year, &viewers).await;
 
     // Seat counters never touch the version (bookings update them all the time).
-    sql(app, &format!("UPDATE sessions SET booked = booked + 1 WHERE id = {show}")).await;
-    assert_eq!(version(app).await, before, "a seat counter bumped the version");
+    sql(
+        app,
+        &format!("UPDATE sessions SET booked = booked + 1 WHERE id = {show}"),
+    )
+    .await;
+    assert_eq!(
+        version(app).await,
+        before,
+        "a seat counter bumped the version"
+    );
 
     // Through the API: a partner confirms, a new session, a cancelled activity, an allocation.
     let (s, r) = app
@@ -233,31 +263,60 @@ async fn cache_follows_changes(app: &TestApp) {
     let plan = json!({"performances": 5, "lectures_exhibitions": 5, "trainings": 5,
         "allocations": [{"unit_id": b_id, "category": "performances", "target": 3}]});
     let (s, r) = app
-        .call("PUT", &format!("/api/v1/plans/{year}"), Some(&admin), Some(plan))
+        .call(
+            "PUT",
+            &format!("/api/v1/plans/{year}"),
+            Some(&admin),
+            Some(plan),
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     for url in [&a, &b] {
         let v = same_as_reference(app, url, year, &viewers).await;
         assert_eq!(reason_of(&v, lecture_s), "counted", "confirmed at {url}");
         assert_eq!(reason_of(&v, fresh), "not_held_yet", "new session at {url}");
-        assert_eq!(item(&v["targets"], "trainings")["count"], 0, "cancelled at {url}");
-        assert_eq!(item(&v["targets"], "performances")["target"], 5, "plan at {url}");
+        assert_eq!(
+            item(&v["targets"], "trainings")["count"],
+            0,
+            "cancelled at {url}"
+        );
+        assert_eq!(
+            item(&v["targets"], "performances")["target"],
+            5,
+            "plan at {url}"
+        );
         let unit = v["targets"]["units"]
             .as_array()
             .unwrap()
             .iter()
             .find(|u| u["unit_id"] == b_id)
             .unwrap_or_else(|| panic!("branch row in {v}"));
-        assert_eq!(item(unit, "performances")["target"], 3, "allocation at {url}");
+        assert_eq!(
+            item(unit, "performances")["target"],
+            3,
+            "allocation at {url}"
+        );
     }
 
     // By hand in SQL, as an operator would: a session cancelled, the partner's answer taken
     // back, the allocation changed, a unit renamed, and a session inserted.
     let before = version(app).await;
-    sql(app, &format!("UPDATE sessions SET status = 'cancelled' WHERE id = {show}")).await;
-    sql(app, &format!("UPDATE activity_units SET status = 'declined' WHERE activity_id = {lecture}")).await;
+    sql(
+        app,
+        &format!("UPDATE sessions SET status = 'cancelled' WHERE id = {show}"),
+    )
+    .await;
+    sql(
+        app,
+        &format!("UPDATE activity_units SET status = 'declined' WHERE activity_id = {lecture}"),
+    )
+    .await;
     sql(app, "UPDATE plan_allocations SET target = 2").await;
-    sql(app, &format!("UPDATE org_units SET short_name = '改名分馆' WHERE id = {b_id}")).await;
+    sql(
+        app,
+        &format!("UPDATE org_units SET short_name = '改名分馆' WHERE id = {b_id}"),
+    )
+    .await;
     sql(app, &format!(
         "INSERT INTO sessions (activity_id, lesson_no, unit_id, unit_path, starts_at, ends_at, status) \
          SELECT activity_id, 2, unit_id, unit_path, starts_at, ends_at, status FROM sessions WHERE id = {fresh}"
@@ -283,12 +342,24 @@ async fn cache_follows_changes(app: &TestApp) {
     }
     other.shutdown().await;
 }
-both!(cache_follows_api_and_sql_changes_on_both_instances, cache_follows_changes);
+both!(
+    cache_follows_api_and_sql_changes_on_both_instances,
+    cache_follows_changes
+);
 
 /// Eight simultaneous requests after a change read the database once between them.
 async fn single_flight(app: &TestApp) {
     let (admin, _) = app.staff("o-tc-sf", Role::CenterAdmin, "ft-main").await;
-    create(app, &admin, "performance", "ft-b-yuanling", "ft-p-yuanling-hongli", &[60], &[]).await;
+    create(
+        app,
+        &admin,
+        "performance",
+        "ft-b-yuanling",
+        "ft-p-yuanling-hongli",
+        &[60],
+        &[],
+    )
+    .await;
     let year = culturehub::time::cst_year(culturehub::time::parse(&at(app, 60)).unwrap());
     let path = format!("/api/v1/stats/targets?year={year}");
     let (_, before) = app.state().db.targets.stats();
