@@ -3,9 +3,11 @@
 -- what the counting rules read bumps it, from triggers, so a write made on another instance
 -- or by hand in SQL is seen by the next request. Seat counters (booked, waitlisted) are left
 -- out: bookings update them constantly and they never change what is counted.
+-- last_tx is used on PostgreSQL only (one bump per transaction); kept so the schemas stay alike.
 CREATE TABLE targets_version (
     id      INTEGER PRIMARY KEY,
-    version BIGINT NOT NULL
+    version BIGINT NOT NULL,
+    last_tx BIGINT
 );
 INSERT INTO targets_version (id, version) VALUES (1, 0);
 
