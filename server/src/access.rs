@@ -435,6 +435,10 @@ impl Scope {
             format!("({})", parts.join(" OR "))
         }
     }
+    /// `sql` evaluated in memory (the same paths pass), for filtering cached facts.
+    pub fn holds(&self, path: &str) -> bool {
+        self.prefixes.iter().any(|p| in_subtree(path, p))
+    }
     /// The one subtree this scope covers, when it is exactly one.
     pub fn single(&self) -> Option<&str> {
         match self.prefixes.as_slice() {
@@ -466,14 +470,22 @@ pub fn path_upper(prefix: &str) -> String {
 /// from integer ids only; anything else becomes an empty condition rather than inlined SQL.
 /// Path columns are `COLLATE "C"` on PostgreSQL so the range means byte order.
 pub fn subtree_sql(col: &str, prefix: &str) -> String {
-    let valid = !prefix.is_empty()
-        && prefix.starts_with('/')
-        && prefix.ends_with('/')
-        && prefix.chars().all(|c| c.is_ascii_digit() || c == '/');
-    if !valid {
+    if !valid_prefix(prefix) {
         return "1=0".into();
     }
     format!("({col} >= '{prefix}' AND {col} < '{}')", path_upper(prefix))
+}
+
+fn valid_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix.starts_with('/')
+        && prefix.ends_with('/')
+        && prefix.chars().all(|c| c.is_ascii_digit() || c == '/')
+}
+
+/// `subtree_sql` evaluated in memory: the same rows, for filtering cached facts.
+pub fn in_subtree(path: &str, prefix: &str) -> bool {
+    valid_prefix(prefix) && path.starts_with(prefix)
 }
 
 /// A provider (供给方) holds no grant: it is a signed-in person linked to one provider record,

@@ -38,6 +38,8 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     health: Arc<Health>,
+    /// The facts the yearly targets are counted from, shared by every caller (D260).
+    pub targets: Arc<crate::targets_cache::TargetsCache>,
 }
 
 /// What this instance knows about its database: marked down by an error that says the
@@ -114,6 +116,7 @@ impl Db {
                 read,
                 write,
                 health: Arc::default(),
+                targets: Arc::default(),
             })
         } else {
             let opts = AnyConnectOptions::from_str(url)
@@ -130,6 +133,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 health: Arc::default(),
+                targets: Arc::default(),
             })
         }
     }

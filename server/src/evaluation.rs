@@ -851,8 +851,8 @@ pub async fn auto_value(
     Ok(match source {
         "targets" => {
             let district = crate::org::root(db).await?.ok_or_else(ApiError::internal)?;
-            let plan = crate::plans::load(db, district.id, round.year, policy).await?;
-            let report = crate::plans::report(db, &scope, unit, &plan, now).await?;
+            let facts = crate::plans::year_facts(db, district.id, round.year, policy).await?;
+            let report = crate::plans::report(&facts, &scope, unit, now);
             // A half-year round expects half of the year's target.
             let share = if round.period == "year" { 1.0 } else { 0.5 };
             let mut parts = Vec::new();

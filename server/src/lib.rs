@@ -113,8 +113,9 @@ pub mod state;
 pub mod stats;
 /// Where uploaded files' bytes live: a local directory or S3-compatible object storage.
 pub mod storage;
-pub mod teams;
 /// Timestamps and the injectable clock.
+pub mod targets_cache;
+pub mod teams;
 pub mod time;
 
 pub mod training;

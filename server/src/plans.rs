@@ -512,25 +512,51 @@ pub struct PartnerState {
     pub status: String,
 }
 
-/// Every session of a target category that starts in the CST year, held within `under` and
-/// the caller's scope, with its verdict.
-pub async fn sessions(
-    db: &Db,
-    scope: &Scope,
-    under: &str,
-    year: i32,
-    now: Ts,
-) -> ApiResult<Vec<CountedSession>> {
+/// One session of the year as read from the database: what is shown and what the rules
+/// need. The verdict is not part of it (it depends on `now`).
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The row as shown, its verdict fields still empty.
+    pub shown: CountedSession,
+    pub facts: SessionFacts,
+    /// False when `ends_at` could not be read: such a session is taken as ending `now`.
+    pub ends_known: bool,
+}
+
+impl SessionRow {
+    pub fn verdict(&self, now: Ts) -> Verdict {
+        if self.ends_known {
+            classify(&self.facts, now)
+        } else {
+            let mut f = self.facts.clone();
+            f.ends_at = now;
+            classify(&f, now)
+        }
+    }
+
+    /// The row as shown at `now`, with its verdict.
+    pub fn at(&self, now: Ts) -> CountedSession {
+        let v = self.verdict(now);
+        let mut s = self.shown.clone();
+        s.counted = v.counted;
+        s.joint = v.joint;
+        s.reason = v.reason.into();
+        s.reason_label = reason_label(v.reason).into();
+        s
+    }
+}
+
+/// Every session of a target category that starts in the CST year and passes `filter` (SQL on
+/// `s`), with its partners on the organizer's line, in (starts_at, id) order.
+async fn session_rows(db: &Db, filter: &str, year: i32) -> ApiResult<Vec<SessionRow>> {
     let (from, to) = time::cst_year_bounds(year);
     let rows = sqlx::query(&format!(
         "SELECT s.id AS session_id, s.activity_id, s.lesson_no, s.unit_id, s.unit_path, s.starts_at, s.ends_at, s.status AS s_status, \
          a.title, a.kind, a.status AS a_status, a.is_course, a.delivered_by_unit_id, ou.path AS organizer_path, \
          u.short_name, u.level FROM sessions s JOIN activities a ON a.id = s.activity_id \
          JOIN org_units u ON u.id = s.unit_id JOIN org_units ou ON ou.id = a.organizer_unit_id \
-         WHERE {} AND {} AND s.starts_at >= $1 AND s.starts_at < $2 \
+         WHERE {filter} AND s.starts_at >= $1 AND s.starts_at < $2 \
          AND a.audience = 'public' AND a.kind IN ('performance','lecture','exhibition','training') ORDER BY s.starts_at, s.id",
-        scope.sql("s.unit_path"),
-        crate::access::subtree_sql("s.unit_path", under),
     ))
     .bind(&from)
     .bind(&to)
@@ -587,41 +613,143 @@ pub async fn sessions(
             })
             .unwrap_or_default();
         let starts_at: String = r.get("starts_at");
-        let ends_at: String = r.get("ends_at");
+        let ends_at = time::parse(&r.get::<String, _>("ends_at"));
         let facts = SessionFacts {
             kind: kind.clone(),
             activity_status: r.get("a_status"),
             session_status: r.get("s_status"),
             place_level: r.get("level"),
-            ends_at: time::parse(&ends_at).unwrap_or(now),
+            ends_at: ends_at.unwrap_or_default(),
             delivered: r.get::<Option<i64>, _>("delivered_by_unit_id").is_some(),
             partners: ps.iter().map(|p| p.status.clone()).collect(),
         };
-        let v = classify(&facts, now);
-        out.push(CountedSession {
-            session_id: r.get("session_id"),
-            activity_id,
-            title: r.get("title"),
-            kind,
-            category: category.into(),
-            is_course: r.get::<i64, _>("is_course") != 0,
-            lesson_no: r.get("lesson_no"),
-            unit_id: r.get("unit_id"),
-            unit_name: r.get("short_name"),
-            unit_path: r.get("unit_path"),
-            month: time::parse(&starts_at)
-                .map(time::cst_month)
-                .unwrap_or_default(),
-            starts_at,
-            delivered: facts.delivered,
-            partners: ps,
-            counted: v.counted,
-            joint: v.joint,
-            reason: v.reason.into(),
-            reason_label: reason_label(v.reason).into(),
+        out.push(SessionRow {
+            shown: CountedSession {
+                session_id: r.get("session_id"),
+                activity_id,
+                title: r.get("title"),
+                kind,
+                category: category.into(),
+                is_course: r.get::<i64, _>("is_course") != 0,
+                lesson_no: r.get("lesson_no"),
+                unit_id: r.get("unit_id"),
+                unit_name: r.get("short_name"),
+                unit_path: r.get("unit_path"),
+                month: time::parse(&starts_at)
+                    .map(time::cst_month)
+                    .unwrap_or_default(),
+                starts_at,
+                delivered: facts.delivered,
+                partners: ps,
+                counted: false,
+                joint: false,
+                reason: String::new(),
+                reason_label: String::new(),
+            },
+            facts,
+            ends_known: ends_at.is_some(),
         });
     }
     Ok(out)
+}
+
+/// Every session of a target category that starts in the CST year, held within `under` and
+/// the caller's scope, with its verdict — read from the database on each call. The reference
+/// the cached path (`sessions`) is checked against.
+pub async fn sessions_direct(
+    db: &Db,
+    scope: &Scope,
+    under: &str,
+    year: i32,
+    now: Ts,
+) -> ApiResult<Vec<CountedSession>> {
+    let filter = format!(
+        "{} AND {}",
+        scope.sql("s.unit_path"),
+        crate::access::subtree_sql("s.unit_path", under)
+    );
+    Ok(session_rows(db, &filter, year)
+        .await?
+        .iter()
+        .map(|r| r.at(now))
+        .collect())
+}
+
+/// A unit as the per-unit targets list it.
+#[derive(Debug, Clone)]
+pub struct UnitRow {
+    pub id: i64,
+    pub short_name: String,
+    pub level: String,
+    pub path: String,
+}
+
+/// Everything the targets of one district and CST year are counted from, for every caller:
+/// kept per instance by `targets_cache` (D260) and filtered by each caller's scope in memory.
+pub struct YearFacts {
+    pub year: i32,
+    pub plan: Plan,
+    /// Every session of a target category starting in the year, in (starts_at, id) order.
+    pub sessions: Vec<SessionRow>,
+    /// Every unit, in path order.
+    pub units: Vec<UnitRow>,
+}
+
+/// Reads a year's facts from the database (the cache's miss path).
+pub async fn read_year(
+    db: &Db,
+    district: i64,
+    year: i32,
+    policy: &PolicySettings,
+) -> ApiResult<YearFacts> {
+    let plan = load(db, district, year, policy).await?;
+    let sessions = session_rows(db, "1=1", year).await?;
+    let mut units: Vec<UnitRow> = sqlx::query("SELECT id, short_name, level, path FROM org_units")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|u| UnitRow {
+            id: u.get("id"),
+            short_name: u.get("short_name"),
+            level: u.get("level"),
+            path: u.get("path"),
+        })
+        .collect();
+    // Byte order, as `ORDER BY path` sorts it (C collation on PostgreSQL, binary on SQLite).
+    units.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    Ok(YearFacts {
+        year,
+        plan,
+        sessions,
+        units,
+    })
+}
+
+/// The facts of `district`'s `year` through this instance's cache.
+pub async fn year_facts(
+    db: &Db,
+    district: i64,
+    year: i32,
+    policy: &PolicySettings,
+) -> ApiResult<std::sync::Arc<YearFacts>> {
+    db.targets.get(db, district, year, policy).await
+}
+
+/// The cached rows held within `under` and `scope` (the same rows the SQL filter selects).
+fn visible<'a>(
+    f: &'a YearFacts,
+    scope: &'a Scope,
+    under: &'a str,
+) -> impl Iterator<Item = &'a SessionRow> + 'a {
+    f.sessions.iter().filter(move |r| {
+        crate::access::in_subtree(&r.shown.unit_path, under) && scope.holds(&r.shown.unit_path)
+    })
+}
+
+/// `sessions_direct` from cached facts: every session of the year held within `under` and the
+/// caller's scope, with its verdict at `now`.
+pub fn sessions(f: &YearFacts, scope: &Scope, under: &str, now: Ts) -> Vec<CountedSession> {
+    visible(f, scope, under).map(|r| r.at(now)).collect()
 }
 
 /// Totals of one category over a set of sessions.
@@ -639,25 +767,39 @@ pub struct Tally {
 }
 
 pub fn tally<'a>(sessions: impl Iterator<Item = &'a CountedSession>) -> Tally {
-    let mut t = Tally::default();
-    let mut courses_seen = std::collections::HashSet::new();
+    let mut t = TallyAcc::default();
     for s in sessions {
-        if !s.counted {
+        t.add(s.activity_id, s.is_course, s.counted, s.joint);
+    }
+    t.tally
+}
+
+/// A `Tally` built one session at a time (a course counts once per course at its first
+/// counted lesson, whatever the order).
+#[derive(Default)]
+struct TallyAcc {
+    tally: Tally,
+    courses_seen: std::collections::HashSet<i64>,
+}
+
+impl TallyAcc {
+    fn add(&mut self, activity_id: i64, is_course: bool, counted: bool, joint: bool) {
+        let t = &mut self.tally;
+        if !counted {
             t.not_counted += 1;
-            continue;
+            return;
         }
         t.count += 1;
-        if s.joint {
+        if joint {
             t.joint += 1;
         }
-        if !s.is_course || courses_seen.insert(s.activity_id) {
+        if !is_course || self.courses_seen.insert(activity_id) {
             t.count_per_course += 1;
-            if s.joint {
+            if joint {
                 t.joint_per_course += 1;
             }
         }
     }
-    t
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
@@ -727,6 +869,7 @@ pub fn year_fraction(year: i32, now: Ts) -> f64 {
     }
 }
 
+#[derive(Serialize)]
 pub struct Report {
     pub overall: Vec<TargetRow>,
     pub units: Vec<UnitTargets>,
@@ -734,15 +877,16 @@ pub struct Report {
 }
 
 /// The targets of `under` (the district when `under` is the root) and of every branch and
-/// point below it that has an allocation or counted sessions.
-pub async fn report(
+/// point below it that has an allocation or counted sessions, read from the database on each
+/// call. The reference the cached path (`report`) is checked against.
+pub async fn report_direct(
     db: &Db,
     scope: &Scope,
     under: &crate::access::UnitRef,
     plan: &Plan,
     now: Ts,
 ) -> ApiResult<Report> {
-    let list = sessions(db, scope, &under.path, plan.year, now).await?;
+    let list = sessions_direct(db, scope, &under.path, plan.year, now).await?;
     let frac = year_fraction(plan.year, now);
     let is_district = under.id == plan.district_unit_id;
     let alloc: HashMap<(i64, &str), i64> = plan
@@ -844,6 +988,123 @@ pub async fn report(
         units,
         trend,
     })
+}
+
+/// `report_direct` from cached facts and their plan: one pass over the visible sessions, each
+/// added to the units on its path (its ancestors), instead of one filter of the list per unit.
+pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now: Ts) -> Report {
+    let plan = &f.plan;
+    let frac = year_fraction(plan.year, now);
+    let is_district = under.id == plan.district_unit_id;
+    let alloc: HashMap<(i64, &str), i64> = plan
+        .allocations
+        .iter()
+        .map(|a| ((a.unit_id, a.category.as_str()), a.target))
+        .collect();
+    let cat = |c: &str| CATEGORIES.iter().position(|x| *x == c).unwrap_or(0);
+    // Units below: branches and points in scope, each counting the sessions held in its subtree.
+    let below: Vec<&UnitRow> = f
+        .units
+        .iter()
+        .filter(|u| {
+            scope.holds(&u.path)
+                && crate::access::in_subtree(&u.path, &under.path)
+                && u.id != under.id
+        })
+        .collect();
+    let by_path: HashMap<&str, usize> = below
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.path.as_str(), i))
+        .collect();
+    let mut overall: [TallyAcc; 3] = Default::default();
+    let mut per_unit: Vec<[TallyAcc; 3]> = below.iter().map(|_| Default::default()).collect();
+    let mut seen = vec![false; below.len()];
+    let mut by_month: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for r in visible(f, scope, &under.path) {
+        let s = &r.shown;
+        let v = r.verdict(now);
+        let c = cat(&s.category);
+        overall[c].add(s.activity_id, s.is_course, v.counted, v.joint);
+        // Every '/'-ended prefix of the session's path is an ancestor (or its own unit).
+        for (i, b) in s.unit_path.bytes().enumerate() {
+            if b != b'/' {
+                continue;
+            }
+            if let Some(&u) = by_path.get(&s.unit_path[..=i]) {
+                per_unit[u][c].add(s.activity_id, s.is_course, v.counted, v.joint);
+                seen[u] = true;
+            }
+        }
+        if v.joint {
+            *by_month
+                .entry((s.month.as_str(), category_of(&s.kind).unwrap_or("")))
+                .or_default() += 1;
+        }
+    }
+    let overall = CATEGORIES
+        .iter()
+        .zip(&overall)
+        .map(|(c, t)| {
+            let (target, allocated) = if is_district {
+                (plan.target(c), false)
+            } else {
+                alloc
+                    .get(&(under.id, *c))
+                    .map(|t| (*t, true))
+                    .unwrap_or((0, false))
+            };
+            row(c, target, allocated, &t.tally, frac)
+        })
+        .collect();
+    let mut units = Vec::new();
+    for (i, u) in below.iter().enumerate() {
+        let has_alloc = CATEGORIES.iter().any(|c| alloc.contains_key(&(u.id, *c)));
+        if !seen[i] && !has_alloc {
+            continue;
+        }
+        units.push(UnitTargets {
+            unit_id: u.id,
+            unit_name: u.short_name.clone(),
+            level: u.level.clone(),
+            items: CATEGORIES
+                .iter()
+                .zip(&per_unit[i])
+                .map(|(c, t)| {
+                    let (target, allocated) = alloc
+                        .get(&(u.id, *c))
+                        .map(|t| (*t, true))
+                        .unwrap_or((0, false));
+                    row(c, target, allocated, &t.tally, frac)
+                })
+                .collect(),
+        });
+    }
+    // Trend: cumulative joint sessions by CST month against an even pace.
+    let mut trend = Vec::new();
+    for c in CATEGORIES {
+        let target = if is_district {
+            plan.target(c)
+        } else {
+            alloc.get(&(under.id, c)).copied().unwrap_or(0)
+        };
+        let mut cum = 0;
+        for m in 1..=12 {
+            let month = format!("{}-{m:02}", plan.year);
+            cum += by_month.get(&(month.as_str(), c)).copied().unwrap_or(0);
+            trend.push(TrendPoint {
+                month,
+                category: c.into(),
+                joint_cumulative: cum,
+                pace: ((target as f64 * m as f64 / 12.0) * 10.0).round() / 10.0,
+            });
+        }
+    }
+    Report {
+        overall,
+        units,
+        trend,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -185,13 +185,13 @@ impl StatsApi {
         let root = crate::org::root(&st.db)
             .await?
             .ok_or_else(ApiError::internal)?;
-        let plan = plans::load(&st.db, root.id, year, &st.settings.policy).await?;
-        let r = plans::report(&st.db, &scope, &unit, &plan, st.clock.now()).await?;
+        let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
+        let r = plans::report(&facts, &scope, &unit, st.clock.now());
         Ok(Json(Targets {
             year,
             unit_id: unit.id,
             unit_name,
-            plan_is_default: plan.is_default,
+            plan_is_default: facts.plan.is_default,
             items: r.overall,
             units: r.units,
             trend: r.trend,
@@ -224,7 +224,11 @@ impl StatsApi {
             }
         }
         let (unit, _) = targets_unit(&st, &scope, &under, unit_id.0).await?;
-        let mut items = plans::sessions(&st.db, &scope, &unit.path, year, st.clock.now()).await?;
+        let root = crate::org::root(&st.db)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
+        let mut items = plans::sessions(&facts, &scope, &unit.path, st.clock.now());
         if let Some(c) = category.0.as_deref() {
             items.retain(|s| s.category == c);
         }
