@@ -1529,3 +1529,98 @@ async fn session_notices(app: &TestApp) {
     );
 }
 both!(notices, session_notices);
+
+/// A rush with `Idempotency-Key`s: the losers queued behind the winners are refused from one
+/// read under the write lock, and their refusals are stored in batches (not one write each);
+/// every retry with the same key answers what the first attempt was told, and each key ends
+/// up stored once.
+async fn rush_answers_are_kept_under_keys(app: &TestApp) {
+    let http = reqwest::Client::new();
+    let (_, session) = app
+        .activity(Act {
+            capacity: Some(3),
+            title: "带幂等键抢座",
+            ..Act::default()
+        })
+        .await;
+    let mut people = Vec::new();
+    for i in 0..24 {
+        people.push((
+            app.sign_in(&format!("fs-key-{i}")).await.0,
+            format!("rushkey-{i}"),
+        ));
+    }
+    let send = |t: String, k: String, body: Value| {
+        let (http, url) = (http.clone(), app.url.clone());
+        tokio::spawn(async move {
+            let r = http
+                .post(format!("{url}/api/v1/bookings"))
+                .bearer_auth(t)
+                .header("Idempotency-Key", k)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        })
+    };
+    let first: Vec<_> = people
+        .iter()
+        .map(|(t, k)| send(t.clone(), k.clone(), json!({ "session_id": session })))
+        .collect();
+    let mut answers = Vec::new();
+    for t in first {
+        answers.push(t.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 200).count(), 3);
+    for (s, v) in &answers {
+        assert!(*s == 200 || error_code(*s, v) == "session_full", "{s} {v}");
+    }
+    // Retries, all at once: the same answer as the first time.
+    let again: Vec<_> = people
+        .iter()
+        .map(|(t, k)| send(t.clone(), k.clone(), json!({ "session_id": session })))
+        .collect();
+    for (t, (s0, v0)) in again.into_iter().zip(&answers) {
+        let (s, v) = t.await.unwrap();
+        assert_eq!(s, *s0, "{v} after {v0}");
+        if s == 200 {
+            assert_eq!(v["id"], v0["id"]);
+        } else {
+            assert_eq!(v["error"]["code"], v0["error"]["code"], "{v}");
+        }
+    }
+    // A key already used for this booking cannot be reused for another operation.
+    let loser = answers.iter().position(|(s, _)| *s == 409).unwrap();
+    let (t, k) = &people[loser];
+    let (s, v) = send(
+        t.clone(),
+        k.clone(),
+        json!({ "session_id": session, "join_waitlist": true }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(s, &v), "idempotency_key_reused");
+    // Every key is stored once (refusals are written in batches shortly after).
+    let t0 = std::time::Instant::now();
+    loop {
+        let n = app
+            .count(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency_keys WHERE key LIKE 'rushkey-%'",
+            )
+            .await;
+        if n == 24 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(3),
+            "{n} of 24 keys stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (booked, confirmed, _) = app.seats(session).await;
+    assert_eq!((booked, confirmed), (3, 3));
+}
+
+both!(rush_with_keys, rush_answers_are_kept_under_keys);
