@@ -44,9 +44,6 @@ pub struct CallerCache {
     /// False until the feed is up: without a feed nothing is cached.
     live: AtomicBool,
     entries: Mutex<HashMap<String, Entry>>,
-    /// Unit id → materialised path, for the scope checks every staff request makes. The same
-    /// feed keeps it exact: a path change or a deleted unit notifies `*`, which flushes it.
-    units: Mutex<HashMap<i64, (String, Instant)>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -102,32 +99,6 @@ impl CallerCache {
         );
     }
 
-    /// A unit's path if cached and the feed is live.
-    pub fn unit_path(&self, id: i64) -> Option<String> {
-        if !self.live.load(Ordering::Acquire) {
-            return None;
-        }
-        let map = self.units.lock().unwrap();
-        map.get(&id)
-            .filter(|(_, at)| at.elapsed() < TTL)
-            .map(|(p, _)| p.clone())
-    }
-
-    /// Stores a unit's path read under `generation`; dropped if anything was invalidated since.
-    pub fn put_unit(&self, id: i64, path: String, generation: u64) {
-        if !self.live.load(Ordering::Acquire) {
-            return;
-        }
-        let mut map = self.units.lock().unwrap();
-        if self.generation.load(Ordering::Acquire) != generation {
-            return;
-        }
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(id, (path, Instant::now()));
-    }
-
     /// Drops every entry of one person (their sessions, grants or account changed).
     pub fn invalidate_user(&self, user_id: i64) {
         let mut map = self.entries.lock().unwrap();
@@ -138,10 +109,8 @@ impl CallerCache {
     /// Drops everything (a unit's path changed, or the feed was lost).
     pub fn flush(&self) {
         let mut map = self.entries.lock().unwrap();
-        let mut units = self.units.lock().unwrap();
         self.generation.fetch_add(1, Ordering::AcqRel);
         map.clear();
-        units.clear();
     }
 
     fn set_live(&self, live: bool) {
@@ -314,27 +283,5 @@ mod tests {
         c.put("b".into(), g, caller(3), "9999".into());
         c.apply("*");
         assert!(c.get("b", "2026").is_none());
-    }
-
-    #[test]
-    fn unit_paths_follow_the_feed() {
-        let c = CallerCache::default();
-        c.put_unit(4, "/1/4/".into(), c.generation());
-        assert!(c.unit_path(4).is_none(), "nothing cached without a feed");
-        c.set_live(true);
-        c.put_unit(4, "/1/4/".into(), c.generation());
-        assert_eq!(c.unit_path(4).as_deref(), Some("/1/4/"));
-        // A person's change leaves paths alone; a unit's (`*`) drops them.
-        c.apply("7");
-        assert_eq!(c.unit_path(4).as_deref(), Some("/1/4/"));
-        c.apply("*");
-        assert!(c.unit_path(4).is_none());
-        // A path read before a flush is not stored.
-        let g = c.generation();
-        c.apply("*");
-        c.put_unit(4, "/1/4/".into(), g);
-        assert!(c.unit_path(4).is_none());
-        c.set_live(false);
-        assert!(c.unit_path(4).is_none());
     }
 }

@@ -261,18 +261,11 @@ impl AppState {
         Ok(unit)
     }
 
-    /// A unit's id and path, from memory when the identity feed is live (`caller_cache`): the
-    /// scope check of every staff request needs it, and only a path change or a deleted unit
-    /// can make it stale — both flush it through the feed.
+    /// A unit's id and path, read from the database on every request: not cached, because
+    /// answers cached elsewhere (the inbox pages) are computed from it and would keep a stale
+    /// path alive beyond its own feed (D215).
     pub async fn unit_ref(&self, unit_id: i64) -> ApiResult<UnitRef> {
-        if let Some(path) = self.callers.unit_path(unit_id) {
-            return Ok(UnitRef { id: unit_id, path });
-        }
-        let generation = self.callers.generation();
-        let unit = crate::org::unit_ref(&self.db, unit_id).await?;
-        self.callers
-            .put_unit(unit_id, unit.path.clone(), generation);
-        Ok(unit)
+        crate::org::unit_ref(&self.db, unit_id).await
     }
 
     /// The caller's scope for a list, narrowed to one unit's subtree when `unit_id` is given
