@@ -117,6 +117,12 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
     let seats = crate::booking::Seats::start(&db, &settings.database_url);
     let inbox = crate::inbox_cache::InboxCache::new();
     crate::inbox_cache::spawn_feed(inbox.clone(), db.clone(), settings.database_url.clone());
+    // Inbox answers are keyed by scopes built from cached callers' unit paths: a path change
+    // (the identity feed's `*`) drops them too (D269).
+    {
+        let inbox = inbox.clone();
+        callers.also_flush(Box::new(move || inbox.flush()));
+    }
     let state = AppState {
         callers,
         seats,

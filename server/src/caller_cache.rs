@@ -38,9 +38,14 @@ struct Entry {
     at: Instant,
 }
 
+/// Another cache whose answers were computed from callers (their grants' unit paths): it is
+/// flushed together with this one (D269).
+pub type Dependent = Box<dyn Fn() + Send + Sync>;
+
 #[derive(Default)]
 pub struct CallerCache {
     generation: AtomicU64,
+    dependents: Mutex<Vec<Dependent>>,
     /// False until the feed is up: without a feed nothing is cached.
     live: AtomicBool,
     entries: Mutex<HashMap<String, Entry>>,
@@ -106,11 +111,23 @@ impl CallerCache {
         map.retain(|_, e| e.caller.user_id != user_id);
     }
 
-    /// Drops everything (a unit's path changed, or the feed was lost).
+    /// Drops everything (a unit's path changed, or the feed was lost), and then the dependent
+    /// caches: an answer they stored from a caller read before this flush is gone with it, and
+    /// one being computed now fails their own generation check.
     pub fn flush(&self) {
-        let mut map = self.entries.lock().unwrap();
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        map.clear();
+        {
+            let mut map = self.entries.lock().unwrap();
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            map.clear();
+        }
+        for f in self.dependents.lock().unwrap().iter() {
+            f();
+        }
+    }
+
+    /// Flush `f` whenever this cache is flushed as a whole.
+    pub fn also_flush(&self, f: Dependent) {
+        self.dependents.lock().unwrap().push(f);
     }
 
     fn set_live(&self, live: bool) {
@@ -283,5 +300,20 @@ mod tests {
         c.put("b".into(), g, caller(3), "9999".into());
         c.apply("*");
         assert!(c.get("b", "2026").is_none());
+    }
+
+    #[test]
+    fn a_flush_reaches_dependents_but_a_person_does_not() {
+        use std::sync::atomic::AtomicUsize;
+        let c = CallerCache::default();
+        let n = Arc::new(AtomicUsize::new(0));
+        let m = n.clone();
+        c.also_flush(Box::new(move || {
+            m.fetch_add(1, Ordering::SeqCst);
+        }));
+        c.apply("7");
+        assert_eq!(n.load(Ordering::SeqCst), 0, "one person: callers only");
+        c.apply("*");
+        assert_eq!(n.load(Ordering::SeqCst), 1, "a path change: dependents too");
     }
 }

@@ -248,9 +248,48 @@ pub async fn may_scan(db: &Db, caller: &Caller, s: &SessionInfo) -> ApiResult<()
         return Ok(());
     }
     access::check(caller, Action::ScanTickets, &s.unit)?;
-    let day = crate::family::china_date(s.starts_at)
+    assigned_exactly(db, caller, s).await
+}
+
+/// The CST day a session's day-wide volunteer assignments are for.
+fn session_day(s: &SessionInfo) -> String {
+    crate::family::china_date(s.starts_at)
         .format("%Y-%m-%d")
-        .to_string();
+        .to_string()
+}
+
+fn not_assigned() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_assigned",
+        "您没有被安排在这一场签到",
+    )
+}
+
+/// `may_scan` from what the door read already found (`Door::assigned_session` and
+/// `assigned_today`): the same rule, with the assignment query run only when the read could
+/// not decide (a session whose CST day is not the day of the scan).
+pub async fn may_scan_at_door(db: &Db, caller: &Caller, d: &Door) -> ApiResult<()> {
+    let s = &d.session;
+    if access::check(caller, Action::ManageCheckin, &s.unit).is_ok() {
+        return Ok(());
+    }
+    access::check(caller, Action::ScanTickets, &s.unit)?;
+    if d.assigned_session {
+        return Ok(());
+    }
+    if session_day(s) == d.today {
+        return if d.assigned_today {
+            Ok(())
+        } else {
+            Err(not_assigned())
+        };
+    }
+    assigned_exactly(db, caller, s).await
+}
+
+async fn assigned_exactly(db: &Db, caller: &Caller, s: &SessionInfo) -> ApiResult<()> {
+    let day = session_day(s);
     let assigned: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM assignments WHERE user_id = $1 AND removed_at IS NULL \
          AND (session_id = $2 OR (session_id IS NULL AND unit_id = $3 AND day = $4))",
@@ -262,13 +301,88 @@ pub async fn may_scan(db: &Db, caller: &Caller, s: &SessionInfo) -> ApiResult<()
     .fetch_one(db.pool())
     .await?;
     if assigned == 0 {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_assigned",
-            "您没有被安排在这一场签到",
-        ));
+        return Err(not_assigned());
     }
     Ok(())
+}
+
+/// Everything the door needs before writing, from one read (issue 18): the session, whether
+/// the caller is assigned to it (or to its unit on the scan's CST day), the seat pool's booked
+/// counter, and the ticket's booking.
+pub struct Door {
+    pub session: SessionInfo,
+    /// The scan's CST day (`assigned_today` is about this day).
+    pub today: String,
+    pub assigned_session: bool,
+    pub assigned_today: bool,
+    booked: i64,
+    holder: Option<Holder>,
+}
+
+/// The door read: `not_found` when the session does not exist. A token that is not of the
+/// tickets' shape is not looked up.
+pub async fn door(db: &Db, session_id: i64, user_id: i64, token: &str, now: Ts) -> ApiResult<Door> {
+    let today = crate::family::china_date(now)
+        .format("%Y-%m-%d")
+        .to_string();
+    let hash = if decode_token(token).is_some() {
+        token_hash(token)
+    } else {
+        String::new()
+    };
+    let r = sqlx::query(
+        "SELECT s.id, s.activity_id, a.title, s.unit_id, s.unit_path, u.short_name, s.starts_at, s.ends_at, a.is_course, s.capacity, \
+         CASE WHEN a.is_course = 1 THEN (SELECT p.booked FROM sessions p WHERE p.activity_id = s.activity_id AND p.lesson_no = 1) ELSE s.booked END AS pool_booked, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM assignments g WHERE g.user_id = $2 AND g.removed_at IS NULL AND g.session_id = s.id) THEN 1 ELSE 0 END AS BIGINT) AS for_session, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM assignments g WHERE g.user_id = $2 AND g.removed_at IS NULL AND g.session_id IS NULL AND g.unit_id = s.unit_id AND g.day = $3) THEN 1 ELSE 0 END AS BIGINT) AS for_today, \
+         b.id AS booking_id, b.status, b.session_id AS booking_session, b.activity_id AS booking_activity, f.name AS member, f.birth_date, p.display_name \
+         FROM sessions s JOIN activities a ON a.id = s.activity_id JOIN org_units u ON u.id = s.unit_id \
+         LEFT JOIN tickets t ON t.token_hash = $4 LEFT JOIN bookings b ON b.id = t.booking_id \
+         LEFT JOIN users p ON p.id = b.user_id LEFT JOIN family_members f ON f.id = b.family_member_id \
+         WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .bind(user_id)
+    .bind(&today)
+    .bind(&hash)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("该场次"))?;
+    let session = SessionInfo {
+        id: r.get("id"),
+        activity_id: r.get("activity_id"),
+        title: r.get("title"),
+        unit: UnitRef {
+            id: r.get("unit_id"),
+            path: r.get("unit_path"),
+        },
+        unit_name: r.get("short_name"),
+        starts_at: time::parse(&r.get::<String, _>("starts_at")).ok_or_else(ApiError::internal)?,
+        ends_at: time::parse(&r.get::<String, _>("ends_at")).ok_or_else(ApiError::internal)?,
+        is_course: r.get::<i64, _>("is_course") != 0,
+        capacity: r.get("capacity"),
+    };
+    let holder = match r.try_get::<Option<i64>, _>("booking_id")? {
+        Some(booking_id) => Some(holder_from(
+            booking_id,
+            r.get("status"),
+            r.get("booking_session"),
+            r.get("booking_activity"),
+            r.get("member"),
+            r.get("birth_date"),
+            r.get("display_name"),
+            now,
+        )),
+        None => None,
+    };
+    Ok(Door {
+        session,
+        today,
+        assigned_session: r.try_get::<i64, _>("for_session")? != 0,
+        assigned_today: r.try_get::<i64, _>("for_today")? != 0,
+        booked: r.try_get::<Option<i64>, _>("pool_booked")?.unwrap_or(0),
+        holder,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,29 +469,48 @@ async fn holder(db: &Db, token: &str, on: Ts) -> ApiResult<Option<Holder>> {
     .fetch_optional(db.pool())
     .await?;
     Ok(r.map(|r| {
-        let member: Option<String> = r.get("member");
-        let birth: Option<String> = r.get("birth_date");
-        let age = birth
-            .as_deref()
-            .and_then(|b| crate::family::parse_birth(b).ok())
-            .map(|b| crate::rules::age_on(b, crate::family::china_date(on)));
-        let name = member
-            .clone()
-            .unwrap_or_else(|| r.get::<String, _>("display_name"));
-        Holder {
-            booking_id: r.get("id"),
-            status: r.get("status"),
-            pool_session: r.get("session_id"),
-            activity_id: r.get("activity_id"),
-            name: if name.is_empty() {
-                "居民".into()
-            } else {
-                mask_name(&name)
-            },
-            is_family: member.is_some(),
-            is_child: age.is_some_and(|a| a < 14),
-        }
+        holder_from(
+            r.get("id"),
+            r.get("status"),
+            r.get("session_id"),
+            r.get("activity_id"),
+            r.get("member"),
+            r.get("birth_date"),
+            r.get("display_name"),
+            on,
+        )
     }))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn holder_from(
+    booking_id: i64,
+    status: String,
+    pool_session: i64,
+    activity_id: i64,
+    member: Option<String>,
+    birth: Option<String>,
+    display_name: Option<String>,
+    on: Ts,
+) -> Holder {
+    let age = birth
+        .as_deref()
+        .and_then(|b| crate::family::parse_birth(b).ok())
+        .map(|b| crate::rules::age_on(b, crate::family::china_date(on)));
+    let name = member.clone().or(display_name).unwrap_or_default();
+    Holder {
+        booking_id,
+        status,
+        pool_session,
+        activity_id,
+        name: if name.is_empty() {
+            "居民".into()
+        } else {
+            mask_name(&name)
+        },
+        is_family: member.is_some(),
+        is_child: age.is_some_and(|a| a < 14),
+    }
 }
 
 /// (admitted, booked) for a session. Booked is the seat pool's own counter (for a course, its
@@ -442,18 +575,25 @@ async fn existing_checkin(
 
 /// Outcome of writing an admission.
 enum Written {
-    Admitted(i64),
+    /// The new check-in, and the session's live admissions counting it.
+    Admitted { id: i64, admitted: i64 },
     /// A live check-in for this booking and session already exists.
     Already,
     /// The booking stopped being confirmed (cancelled) before this transaction.
     NotConfirmed,
 }
 
-/// Writes the admission. The booking row is updated first, on the condition that it is still
-/// confirmed, so a cancellation and a scan at the same instant are ordered by the database:
-/// the later one sees the other (a cancelled booking is not admitted; an admitted one cannot
-/// be cancelled, see `booking::cancel_in`). The unique index decides races between scans.
-/// On PostgreSQL both writes are one statement (one round trip while the row is locked).
+/// Writes the admission in one statement, which also counts the session's live admissions.
+/// The booking must still be confirmed at the moment of the write, so a cancellation and a
+/// scan at the same instant are ordered by the database: the later one sees the other (a
+/// cancelled booking is not admitted; an admitted one cannot be cancelled, see
+/// `booking::cancel_in`). The unique index decides races between scans.
+///
+/// PostgreSQL: the booking row is updated (and so locked) first and the admission inserted from
+/// it, in one statement. SQLite: the admission is inserted from the still-confirmed booking
+/// and a trigger (migration 0040) marks the booking checked in; the writer lock
+/// (`BEGIN IMMEDIATE`) already orders everything. Only when nothing was written is the
+/// booking read again, to tell "already admitted" from "cancelled".
 #[allow(clippy::too_many_arguments)]
 async fn admit(
     backend: Backend,
@@ -466,11 +606,13 @@ async fn admit(
     now: &str,
 ) -> ApiResult<Written> {
     if backend == Backend::Postgres {
+        // The count's snapshot precedes the statement's own insert, hence `+ c`.
         let r = sqlx::query(
             "WITH b AS (UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed' RETURNING id), \
              c AS (INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
                    SELECT id, $3, $4, $5, $1, $6 FROM b ON CONFLICT DO NOTHING RETURNING id) \
-             SELECT CAST((SELECT COUNT(*) FROM b) AS BIGINT) AS confirmed, (SELECT id FROM c) AS checkin_id",
+             SELECT CAST((SELECT COUNT(*) FROM b) AS BIGINT) AS confirmed, (SELECT id FROM c) AS checkin_id, \
+             CAST((SELECT COUNT(*) FROM checkins WHERE session_id = $3 AND undone_at IS NULL) + (SELECT COUNT(*) FROM c) AS BIGINT) AS admitted",
         )
         .bind(admitted_at)
         .bind(booking_id)
@@ -484,25 +626,18 @@ async fn admit(
         let id: Option<i64> = r.try_get("checkin_id")?;
         return Ok(match (confirmed, id) {
             (0, _) => Written::NotConfirmed,
-            (_, Some(id)) => Written::Admitted(id),
+            (_, Some(id)) => Written::Admitted {
+                id,
+                admitted: r.try_get("admitted")?,
+            },
             (_, None) => Written::Already,
         });
     }
-    let confirmed = sqlx::query(
-        "UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed'",
-    )
-    .bind(admitted_at)
-    .bind(booking_id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !confirmed {
-        return Ok(Written::NotConfirmed);
-    }
-    let res = sqlx::query_scalar::<_, i64>(
+    let row = sqlx::query(
         "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
-         VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING RETURNING id",
+         SELECT id, $2, $3, $4, $5, $6 FROM bookings WHERE id = $1 AND status = 'confirmed' \
+         ON CONFLICT DO NOTHING \
+         RETURNING id, (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $2 AND undone_at IS NULL) AS admitted",
     )
     .bind(booking_id)
     .bind(session_id)
@@ -512,9 +647,20 @@ async fn admit(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(match res {
-        Some(id) => Written::Admitted(id),
-        None => Written::Already,
+    if let Some(r) = row {
+        return Ok(Written::Admitted {
+            id: r.try_get("id")?,
+            admitted: r.try_get("admitted")?,
+        });
+    }
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
+        .bind(booking_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(if status.as_deref() == Some("confirmed") {
+        Written::Already
+    } else {
+        Written::NotConfirmed
     })
 }
 
@@ -677,17 +823,18 @@ async fn expected(db: &Db, h: &Holder) -> ApiResult<ExpectedSession> {
     })
 }
 
-/// An online scan. Door outcomes are answers (200), not errors; a retry with the same nonce
-/// returns the first answer and records nothing new.
+/// An online scan, judged from the door read (`door`). Door outcomes are answers (200), not
+/// errors; a retry with the same nonce returns the first answer and records nothing new.
 ///
-/// Built for the door rush (issue 18, D212): one read (the ticket) before the write, and no
-/// read the write can do. A live admission is found by the admission's own insert (the unique
-/// index) rather than looked up first, and a retried nonce by the answer's own insert at the
-/// end of the transaction (it then rolls back and replays the first answer), so a first scan
-/// costs the ticket read, the admission, the counts and the answer's insert.
+/// Built for the door rush (issue 18, D212, D268): one read (`door`: session, assignment,
+/// ticket) before the write, and no read the write can do. A live admission is found by the
+/// admission's own insert (the unique index), which also counts the session's admissions; a
+/// retried nonce by the answer's own insert at the end of the transaction (it then rolls back
+/// and replays the first answer). So a first scan is one read and a transaction of two
+/// statements.
 pub async fn scan(
     db: &Db,
-    s: &SessionInfo,
+    d: &Door,
     volunteer: i64,
     token: &str,
     nonce: &str,
@@ -695,16 +842,18 @@ pub async fn scan(
     now: Ts,
 ) -> ApiResult<ScanAnswer> {
     check_nonce(nonce)?;
+    let s = &d.session;
     let now_s = time::fmt(now);
     // Garbled, forged or unknown tokens get one uniform answer and touch nothing (a retry of
     // a scan whose ticket is gone since still gets its first answer).
-    let Some(h) = holder(db, token, now).await? else {
+    let Some(h) = d.holder.as_ref() else {
         return Ok(replayed(db, volunteer, nonce, token)
             .await?
             .unwrap_or_else(ScanAnswer::not_recognised));
     };
-    let mut answer = judge(db, s, &h, opens_minutes, now, false).await?;
+    let mut answer = judge(db, s, h, opens_minutes, now, false).await?;
     let mut tx = db.begin().await?;
+    let mut counted = None;
     if answer.result == "admitted" {
         match admit(
             db.backend,
@@ -718,20 +867,27 @@ pub async fn scan(
         )
         .await?
         {
-            Written::Admitted(id) => answer.checkin_id = Some(id),
+            Written::Admitted { id, admitted } => {
+                answer.checkin_id = Some(id);
+                counted = Some(admitted);
+            }
             Written::Already => {
                 // Lost the race to another volunteer (committed: the unique index waited for
                 // it): tell it as it is.
                 let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
                     .await?
                     .ok_or_else(ApiError::internal)?;
-                answer = already(&h, id, at, by);
+                answer = already(h, id, at, by);
             }
             // Cancelled between the read and this transaction.
-            Written::NotConfirmed => answer = cancelled_now(&h),
+            Written::NotConfirmed => answer = cancelled_now(h),
         }
     }
-    let (admitted, booked) = counts_in(&mut tx, s).await?;
+    // Booked is the pool's counter as the door read found it.
+    let (admitted, booked) = match counted {
+        Some(a) => (a, d.booked),
+        None => counts_in(&mut tx, s).await?,
+    };
     answer.admitted_count = admitted;
     answer.booked_count = booked;
     if !record(&mut tx, volunteer, nonce, s.id, token, &answer, &now_s).await? {
@@ -990,7 +1146,7 @@ pub async fn sync(
             )
             .await?
             {
-                Written::Admitted(id) => answer.checkin_id = Some(id),
+                Written::Admitted { id, .. } => answer.checkin_id = Some(id),
                 Written::NotConfirmed => answer = cancelled_now(&h),
                 Written::Already => {
                     let row = sqlx::query("SELECT id, admitted_at FROM checkins WHERE booking_id = $1 AND session_id = $2 AND undone_at IS NULL")
@@ -1198,7 +1354,7 @@ pub async fn admit_manually(
     )
     .await?
     {
-        Written::Admitted(id) => Some(id),
+        Written::Admitted { id, .. } => Some(id),
         Written::Already => None,
         Written::NotConfirmed => {
             return Err(ApiError::conflict("not_confirmed", "这条预约没有有效名额"))
@@ -1290,7 +1446,7 @@ pub async fn self_checkin(
         (Some(b), _) => match admit(db.backend, &mut tx, b, s.id, None, "self", &now_s, &now_s)
             .await?
         {
-            Written::Admitted(id) => ScanAnswer {
+            Written::Admitted { id, .. } => ScanAnswer {
                 checkin_id: Some(id),
                 party_size: 1,
                 ..ScanAnswer::plain("admitted", "签到成功，欢迎参加", "green")

@@ -1,5 +1,5 @@
 //! In-process cache of ready staff inbox answers (`GET /feedback`, `GET /feedback/counts`),
-//! kept exact by invalidation (issue 18, D265–D267).
+//! kept exact by invalidation (issue 18, D265–D266, D269).
 //!
 //! - The key is everything the answer depends on: the caller's `ReadFeedback` scope (its
 //!   subtrees, not the person: two staff of one branch share pages), the unit asked about, every

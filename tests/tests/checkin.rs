@@ -1010,3 +1010,74 @@ async fn day_sessions(app: &TestApp) {
 }
 
 both!(manage_day_sessions, day_sessions);
+
+/// A volunteer assigned to a unit for a whole day may scan that day's sessions there, and no
+/// other day's: the door read decides when the session is on the day of the scan, and the
+/// exact assignment query when it is not (D268).
+async fn day_assignments(app: &TestApp) {
+    let cst_day = |t: chrono::DateTime<chrono::Utc>| {
+        (t + chrono::Duration::hours(8))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let now = app.clock().now();
+    let (_, soon) = app
+        .activity(Act {
+            starts_in_min: 30,
+            title: "今日讲座",
+            ..Act::default()
+        })
+        .await;
+    let (_, later) = app
+        .activity(Act {
+            starts_in_min: 2 * 24 * 60,
+            title: "后天讲座",
+            ..Act::default()
+        })
+        .await;
+    let point = app.unit_id("ft-p-yuanling-hongli").await;
+    let (staff, _) = app
+        .staff("o-staff-day", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (today_vol, today_id) = app
+        .staff("o-vol-today", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    let (later_vol, later_id) = app
+        .staff("o-vol-later", Role::Volunteer, "ft-p-yuanling-hongli")
+        .await;
+    for (uid, day) in [
+        (today_id, cst_day(now + chrono::Duration::minutes(30))),
+        (later_id, cst_day(now + chrono::Duration::days(2))),
+    ] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/units/{point}/assignments"),
+                Some(&staff),
+                json!({"user_id": uid, "day": day}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (_, _, soon_ticket) = booked_ticket(app, "day-a", soon).await;
+    let (_, _, later_ticket) = booked_ticket(app, "day-b", later).await;
+
+    // Today's session: the volunteer of today admits, the one of the later day may not scan.
+    let (s, v) = scan(app, &later_vol, soon, &soon_ticket, "d1").await;
+    assert_eq!(error_code(s, &v), "not_assigned");
+    let (s, a) = scan(app, &today_vol, soon, &soon_ticket, "d2").await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["result"], "admitted");
+    // The later session: its day's volunteer may scan (too early: outside the window), today's
+    // volunteer may not, and nothing was written for either.
+    let (s, v) = scan(app, &today_vol, later, &later_ticket, "d3").await;
+    assert_eq!(error_code(s, &v), "not_assigned");
+    let (s, a) = scan(app, &later_vol, later, &later_ticket, "d4").await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["result"], "outside_window");
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins")
+            .await,
+        1
+    );
+}
+both!(day_assignment_scans, day_assignments);

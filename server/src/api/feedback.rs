@@ -156,6 +156,9 @@ impl FeedbackApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<i64>>,
     ) -> Result<super::CachedJson<Inbox>> {
         crate::input::one_of("kind", kind.0.as_deref(), &crate::activity::KINDS)?;
+        // Read before the caller: a flush after it (the identity feed's `*` flushes the inbox
+        // too, D269) keeps an answer computed from a stale caller out of the cache.
+        let generation = st.inbox.generation();
         let caller = st.caller(req).await?;
         if let Some(s) = state.0.as_deref() {
             if !matches!(s, "unread" | "unhandled" | "flagged" | "held") {
@@ -188,7 +191,6 @@ impl FeedbackApi {
         if let Some(json) = st.inbox.get(&key) {
             return Ok(super::CachedJson::new(json.to_vec()));
         }
-        let generation = st.inbox.generation();
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadFeedback, unit_id.0)
             .await?;
@@ -227,6 +229,7 @@ impl FeedbackApi {
         req: &Request,
         unit_id: Query<Option<i64>>,
     ) -> Result<super::CachedJson<Counts>> {
+        let generation = st.inbox.generation();
         let caller = st.caller(req).await?;
         // From the same memory as the inbox pages, keyed the same way.
         let key = format!(
@@ -237,7 +240,6 @@ impl FeedbackApi {
         if let Some(json) = st.inbox.get(&key) {
             return Ok(super::CachedJson::new(json.to_vec()));
         }
-        let generation = st.inbox.generation();
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadFeedback, unit_id.0)
             .await?;
