@@ -5,3 +5,7 @@ CREATE TRIGGER checkins_mark_booking AFTER INSERT ON checkins
 BEGIN
     UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, NEW.admitted_at) WHERE id = NEW.booking_id;
 END;
+
+-- The session's live admissions, counted by every scan inside its write: from this index alone,
+-- without visiting the rows.
+CREATE INDEX checkins_live_session ON checkins(session_id) WHERE undone_at IS NULL;
