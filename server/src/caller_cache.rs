@@ -6,7 +6,7 @@
 //! - Every other instance learns it from the database's own change feed, written by triggers
 //!   (migration 0031) on `auth_sessions`, `role_grants`, `users` and `org_units`, so no writer
 //!   can forget it: on PostgreSQL `LISTEN culturehub_identity` (`pg_notify` at commit, payload the
-//!   user id or `*`), on SQLite the `identity_changes` table polled every `POLL_EVERY`.
+//!   user id or `*`), on SQLite the `identity_changes` table polled every `change_feed::POLL_EVERY`.
 //! - Entries also expire after `TTL` (the safety net), and the whole cache is flushed when the
 //!   feed (re)connects or fails, so a missed notification can never keep a stale entry.
 //! - A lookup that raced with an invalidation is not stored (generation check), so a reader that
@@ -15,7 +15,8 @@
 //! Only positive answers are cached: an unknown token always goes to the database.
 
 use crate::access::Caller;
-use crate::db::{Backend, Db};
+use crate::change_feed::{Feed, Listener};
+use crate::db::Db;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,10 +24,6 @@ use std::time::{Duration, Instant};
 
 /// Safety net: an entry is re-read from the database at least this often.
 pub const TTL: Duration = Duration::from_secs(5);
-/// How often an SQLite instance polls `identity_changes`.
-pub const POLL_EVERY: Duration = Duration::from_millis(20);
-/// Wait before a lost feed reconnects.
-const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// The PostgreSQL channel the triggers notify.
 pub const CHANNEL: &str = "culturehub_identity";
 const MAX_ENTRIES: usize = 100_000;
@@ -157,106 +154,28 @@ impl CallerCache {
     }
 }
 
-/// Starts the change feed for this instance's database: a background task that ends when the
-/// database is closed (shutdown). The cache serves nothing until the feed's first successful
-/// connection, and nothing while it is down.
+/// Starts the identity change feed for this instance's database (`change_feed`). The cache
+/// serves nothing until the feed's first successful connection, and nothing while it is down.
 pub fn spawn_feed(cache: Arc<CallerCache>, db: Db, url: String) {
-    tokio::spawn(async move {
-        let closed = db.pool().close_event();
-        let feed = async {
-            match db.backend {
-                Backend::Postgres => pg_feed(&cache, &url).await,
-                Backend::Sqlite => sqlite_feed(&cache, &db).await,
-            }
-        };
-        tokio::select! {
-            _ = closed => {}
-            _ = feed => {}
-        }
-        cache.set_live(false);
-    });
+    crate::change_feed::spawn(cache, FEED, db, url);
 }
 
-async fn pg_feed(cache: &CallerCache, url: &str) {
-    use sqlx::postgres::PgListener;
-    loop {
-        match PgListener::connect(url).await {
-            Ok(mut l) => {
-                if let Err(e) = l.listen(CHANNEL).await {
-                    tracing::warn!(error = %e, "identity feed: LISTEN failed");
-                } else {
-                    // Anything could have changed while we were not listening.
-                    cache.set_live(true);
-                    loop {
-                        // `try_recv` reports a lost connection as None instead of silently
-                        // reconnecting, so the cache is flushed and stays off until we listen again.
-                        match l.try_recv().await {
-                            Ok(Some(n)) => cache.apply(n.payload()),
-                            Ok(None) => {
-                                tracing::warn!("identity feed: connection lost; cache flushed");
-                                break;
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "identity feed failed; cache flushed");
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "identity feed: cannot connect"),
-        }
-        cache.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+const FEED: Feed = Feed {
+    name: "identity feed",
+    channel: CHANNEL,
+    table: "identity_changes",
+    payload_sql: "COALESCE(CAST(user_id AS TEXT), '*')",
+};
+
+impl Listener for CallerCache {
+    fn apply(&self, payload: &str) {
+        CallerCache::apply(self, payload)
     }
-}
-
-async fn sqlite_feed(cache: &CallerCache, db: &Db) {
-    loop {
-        let start: Result<i64, _> =
-            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM identity_changes")
-                .fetch_one(db.pool())
-                .await;
-        let mut last = match start {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "identity feed: cannot read identity_changes");
-                cache.set_live(false);
-                tokio::time::sleep(RECONNECT_AFTER).await;
-                continue;
-            }
-        };
-        cache.set_live(true);
-        loop {
-            tokio::time::sleep(POLL_EVERY).await;
-            let rows: Result<Vec<(i64, Option<i64>)>, _> = sqlx::query_as(
-                "SELECT id, user_id FROM identity_changes WHERE id > $1 ORDER BY id",
-            )
-            .bind(last)
-            .fetch_all(db.pool())
-            .await;
-            match rows {
-                Ok(rows) => {
-                    // Old rows are pruned by a trigger; a gap means some were missed.
-                    if rows.first().is_some_and(|(id, _)| *id > last + 1) {
-                        cache.flush();
-                    }
-                    for (id, user) in rows {
-                        match user {
-                            Some(u) => cache.invalidate_user(u),
-                            None => cache.flush(),
-                        }
-                        last = id;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "identity feed poll failed; cache flushed");
-                    break;
-                }
-            }
-        }
-        cache.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+    fn flush(&self) {
+        CallerCache::flush(self)
+    }
+    fn set_live(&self, live: bool) {
+        CallerCache::set_live(self, live)
     }
 }
 

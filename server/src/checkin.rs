@@ -362,19 +362,20 @@ pub async fn door(db: &Db, session_id: i64, user_id: i64, token: &str, now: Ts) 
         is_course: r.get::<i64, _>("is_course") != 0,
         capacity: r.get("capacity"),
     };
-    let holder = match r.try_get::<Option<i64>, _>("booking_id")? {
-        Some(booking_id) => Some(holder_from(
-            booking_id,
-            r.get("status"),
-            r.get("booking_session"),
-            r.get("booking_activity"),
-            r.get("member"),
-            r.get("birth_date"),
-            r.get("display_name"),
-            now,
-        )),
-        None => None,
-    };
+    let holder = r
+        .try_get::<Option<i64>, _>("booking_id")?
+        .map(|booking_id| {
+            holder_from(
+                booking_id,
+                r.get("status"),
+                r.get("booking_session"),
+                r.get("booking_activity"),
+                r.get("member"),
+                r.get("birth_date"),
+                r.get("display_name"),
+                now,
+            )
+        });
     Ok(Door {
         session,
         today,

@@ -20,7 +20,8 @@
 //! list's length. Lottery pools are never marked; joining a waiting list never asks.
 
 use crate::access::UnitRef;
-use crate::db::{Backend, Db};
+use crate::change_feed::{Feed, Listener};
+use crate::db::Db;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,9 +29,6 @@ use std::time::{Duration, Instant};
 
 /// Safety net: a full pool is re-read from the database at least this often.
 pub const TTL: Duration = Duration::from_secs(5);
-/// How often an SQLite instance polls `seat_changes`.
-pub const POLL_EVERY: Duration = Duration::from_millis(20);
-const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// The PostgreSQL channel the triggers notify.
 pub const CHANNEL: &str = "culturehub_seats";
 const MAX_ENTRIES: usize = 10_000;
@@ -182,111 +180,33 @@ impl<P: Clone> FullSessions<P> {
     }
 }
 
-/// Starts this instance's seat change feed (ends when the database is closed). The set answers
-/// nothing until the feed's first successful connection, and nothing while it is down.
+/// Starts this instance's seat change feed (`change_feed`). The set answers nothing until the
+/// feed's first successful connection, and nothing while it is down.
 pub fn spawn_feed<P: Clone + Send + Sync + 'static>(
     set: Arc<FullSessions<P>>,
     db: Db,
     url: String,
 ) {
-    tokio::spawn(async move {
-        let closed = db.pool().close_event();
-        let feed = async {
-            match db.backend {
-                Backend::Postgres => pg_feed(&set, &url).await,
-                Backend::Sqlite => sqlite_feed(&set, &db).await,
-            }
-        };
-        tokio::select! {
-            _ = closed => {}
-            _ = feed => {}
-        }
-        set.set_live(false);
-    });
+    crate::change_feed::spawn(set, FEED, db, url);
 }
 
-async fn pg_feed<P: Clone>(set: &FullSessions<P>, url: &str) {
-    use sqlx::postgres::PgListener;
-    loop {
-        match PgListener::connect(url).await {
-            Ok(mut l) => {
-                if let Err(e) = l.listen(CHANNEL).await {
-                    tracing::warn!(error = %e, "seat feed: LISTEN failed");
-                } else {
-                    // Anything could have changed while we were not listening.
-                    set.set_live(true);
-                    loop {
-                        match l.try_recv().await {
-                            Ok(Some(n)) => set.apply(n.payload()),
-                            Ok(None) => {
-                                tracing::warn!("seat feed: connection lost; full set flushed");
-                                break;
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "seat feed failed; full set flushed");
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "seat feed: cannot connect"),
-        }
-        set.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+const FEED: Feed = Feed {
+    name: "seat feed",
+    channel: CHANNEL,
+    table: "seat_changes",
+    payload_sql: "CASE WHEN session_id IS NOT NULL THEN 's:' || session_id \
+                  WHEN activity_id IS NOT NULL THEN 'a:' || activity_id ELSE '*' END",
+};
+
+impl<P: Clone + Send + Sync + 'static> Listener for FullSessions<P> {
+    fn apply(&self, payload: &str) {
+        FullSessions::apply(self, payload)
     }
-}
-
-/// (id, session id, activity id) of one `seat_changes` row.
-type ChangeRow = (i64, Option<i64>, Option<i64>);
-
-async fn sqlite_feed<P: Clone>(set: &FullSessions<P>, db: &Db) {
-    loop {
-        let start: Result<i64, _> =
-            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM seat_changes")
-                .fetch_one(db.pool())
-                .await;
-        let mut last = match start {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "seat feed: cannot read seat_changes");
-                set.set_live(false);
-                tokio::time::sleep(RECONNECT_AFTER).await;
-                continue;
-            }
-        };
-        set.set_live(true);
-        loop {
-            tokio::time::sleep(POLL_EVERY).await;
-            let rows: sqlx::Result<Vec<ChangeRow>> = sqlx::query_as(
-                "SELECT id, session_id, activity_id FROM seat_changes WHERE id > $1 ORDER BY id",
-            )
-            .bind(last)
-            .fetch_all(db.pool())
-            .await;
-            match rows {
-                Ok(rows) => {
-                    // Old rows are pruned by a trigger; a gap means some were missed.
-                    if rows.first().is_some_and(|(id, _, _)| *id > last + 1) {
-                        set.flush();
-                    }
-                    for (id, session, activity) in rows {
-                        match (session, activity) {
-                            (Some(s), _) => set.invalidate_session(s),
-                            (None, Some(a)) => set.invalidate_activity(a),
-                            (None, None) => set.flush(),
-                        }
-                        last = id;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "seat feed poll failed; full set flushed");
-                    break;
-                }
-            }
-        }
-        set.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+    fn flush(&self) {
+        FullSessions::flush(self)
+    }
+    fn set_live(&self, live: bool) {
+        FullSessions::set_live(self, live)
     }
 }
 

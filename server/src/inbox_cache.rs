@@ -18,7 +18,8 @@
 //!   down and is flushed whenever it (re)connects; an answer computed while anything was
 //!   invalidated is not stored (generation check, as in `caller_cache`).
 
-use crate::db::{Backend, Db};
+use crate::change_feed::{Feed, Listener};
+use crate::db::Db;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,9 +27,6 @@ use std::time::{Duration, Instant};
 
 /// Safety net: an answer is recomputed at least this often.
 pub const TTL: Duration = Duration::from_secs(5);
-/// How often an SQLite instance polls `inbox_changes`.
-pub const POLL_EVERY: Duration = Duration::from_millis(20);
-const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// The PostgreSQL channel the triggers notify.
 pub const CHANNEL: &str = "culturehub_inbox";
 const MAX_ENTRIES: usize = 20_000;
@@ -144,102 +142,28 @@ impl InboxCache {
     }
 }
 
-/// Starts this instance's inbox change feed (ends when the database is closed). The cache
-/// serves nothing until the feed's first successful connection, and nothing while it is down.
+/// Starts this instance's inbox change feed (`change_feed`). The cache serves nothing until
+/// the feed's first successful connection, and nothing while it is down.
 pub fn spawn_feed(cache: Arc<InboxCache>, db: Db, url: String) {
-    tokio::spawn(async move {
-        let closed = db.pool().close_event();
-        let feed = async {
-            match db.backend {
-                Backend::Postgres => pg_feed(&cache, &url).await,
-                Backend::Sqlite => sqlite_feed(&cache, &db).await,
-            }
-        };
-        tokio::select! {
-            _ = closed => {}
-            _ = feed => {}
-        }
-        cache.set_live(false);
-    });
+    crate::change_feed::spawn(cache, FEED, db, url);
 }
 
-async fn pg_feed(cache: &InboxCache, url: &str) {
-    use sqlx::postgres::PgListener;
-    loop {
-        match PgListener::connect(url).await {
-            Ok(mut l) => {
-                if let Err(e) = l.listen(CHANNEL).await {
-                    tracing::warn!(error = %e, "inbox feed: LISTEN failed");
-                } else {
-                    // Anything could have changed while we were not listening.
-                    cache.set_live(true);
-                    loop {
-                        match l.try_recv().await {
-                            Ok(Some(n)) => cache.apply(n.payload()),
-                            Ok(None) => {
-                                tracing::warn!("inbox feed: connection lost; cache flushed");
-                                break;
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "inbox feed failed; cache flushed");
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "inbox feed: cannot connect"),
-        }
-        cache.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+const FEED: Feed = Feed {
+    name: "inbox feed",
+    channel: CHANNEL,
+    table: "inbox_changes",
+    payload_sql: "COALESCE(unit_path, '*')",
+};
+
+impl Listener for InboxCache {
+    fn apply(&self, payload: &str) {
+        InboxCache::apply(self, payload)
     }
-}
-
-async fn sqlite_feed(cache: &InboxCache, db: &Db) {
-    loop {
-        let start: Result<i64, _> =
-            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM inbox_changes")
-                .fetch_one(db.pool())
-                .await;
-        let mut last = match start {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "inbox feed: cannot read inbox_changes");
-                cache.set_live(false);
-                tokio::time::sleep(RECONNECT_AFTER).await;
-                continue;
-            }
-        };
-        cache.set_live(true);
-        loop {
-            tokio::time::sleep(POLL_EVERY).await;
-            let rows: Result<Vec<(i64, Option<String>)>, _> =
-                sqlx::query_as("SELECT id, unit_path FROM inbox_changes WHERE id > $1 ORDER BY id")
-                    .bind(last)
-                    .fetch_all(db.pool())
-                    .await;
-            match rows {
-                Ok(rows) => {
-                    // Old rows are pruned by a trigger; a gap means some were missed.
-                    if rows.first().is_some_and(|(id, _)| *id > last + 1) {
-                        cache.flush();
-                    }
-                    for (id, path) in rows {
-                        match path {
-                            Some(p) => cache.apply(&p),
-                            None => cache.flush(),
-                        }
-                        last = id;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "inbox feed poll failed; cache flushed");
-                    break;
-                }
-            }
-        }
-        cache.set_live(false);
-        tokio::time::sleep(RECONNECT_AFTER).await;
+    fn flush(&self) {
+        InboxCache::flush(self)
+    }
+    fn set_live(&self, live: bool) {
+        InboxCache::set_live(self, live)
     }
 }
 

@@ -17,6 +17,7 @@ pub mod booking;
 pub mod cache;
 /// Session → caller cache kept exact by the database's change feed.
 pub mod caller_cache;
+pub mod change_feed;
 /// Tickets and check-in at the door, volunteers' service hours.
 pub mod checkin;
 /// Subcommands of the `culturehub` binary.

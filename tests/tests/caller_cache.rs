@@ -84,8 +84,9 @@ async fn revocations_reach_other_instance(app: &TestApp) {
         "B serves signed-in requests from memory ({hits} hits)"
     );
 
-    // A revoked role: A refuses at once, B within 100 ms.
-    let t = Instant::now();
+    // A revoked role: A refuses at once, B within 100 ms. The clock starts when A answers the
+    // write (it has committed by then): the 100 ms are about reaching B, not about how long the
+    // write itself takes on a loaded machine. A and B are asked at once.
     let s = send(
         &http,
         &app.url,
@@ -95,43 +96,44 @@ async fn revocations_reach_other_instance(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 200);
-    assert_eq!(
-        send(&http, &app.url, "GET", "/api/v1/feedback", &staff).await,
-        403
+    let t = Instant::now();
+    let (took, on_a) = tokio::join!(
+        until(&http, &b, "/api/v1/feedback", &staff, 403, t),
+        send(&http, &app.url, "GET", "/api/v1/feedback", &staff),
     );
-    let took = until(&http, &b, "/api/v1/feedback", &staff, 403, t).await;
+    assert_eq!(on_a, 403, "A refuses at once");
     assert!(
         took < WITHIN,
         "revoked role still worked on B after {took:?}"
     );
 
     // A logout.
-    let t = Instant::now();
     assert_eq!(
         send(&http, &app.url, "POST", "/api/v1/auth/logout", &resident).await,
         200
     );
-    assert_eq!(
-        send(&http, &app.url, "GET", "/api/v1/me", &resident).await,
-        401
+    let t = Instant::now();
+    let (took, on_a) = tokio::join!(
+        until(&http, &b, "/api/v1/me", &resident, 401, t),
+        send(&http, &app.url, "GET", "/api/v1/me", &resident),
     );
-    let took = until(&http, &b, "/api/v1/me", &resident, 401, t).await;
+    assert_eq!(on_a, 401, "A refuses at once");
     assert!(
         took < WITHIN,
         "logged-out session still worked on B after {took:?}"
     );
 
     // A deleted account.
-    let t = Instant::now();
     assert_eq!(
         send(&http, &app.url, "DELETE", "/api/v1/me", &leaver).await,
         200
     );
-    assert_eq!(
-        send(&http, &app.url, "GET", "/api/v1/me", &leaver).await,
-        401
+    let t = Instant::now();
+    let (took, on_a) = tokio::join!(
+        until(&http, &b, "/api/v1/me", &leaver, 401, t),
+        send(&http, &app.url, "GET", "/api/v1/me", &leaver),
     );
-    let took = until(&http, &b, "/api/v1/me", &leaver, 401, t).await;
+    assert_eq!(on_a, 401, "A refuses at once");
     assert!(
         took < WITHIN,
         "deleted account still worked on B after {took:?}"
@@ -181,7 +183,6 @@ async fn revocations_reach_other_instance(app: &TestApp) {
     for _ in 0..2 {
         assert_eq!(send(&http, &b, "GET", &inbox, &yuanling_staff).await, 200);
     }
-    let t = Instant::now();
     let (s, v): (u16, Value) = app
         .post(
             &format!("/api/v1/org/units/{point}/move"),
@@ -190,6 +191,7 @@ async fn revocations_reach_other_instance(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 200, "{v}");
+    let t = Instant::now();
     let took = until(&http, &b, &inbox, &yuanling_staff, 403, t).await;
     assert!(
         took < WITHIN,
