@@ -693,6 +693,59 @@ pub struct YearFacts {
     pub sessions: Vec<SessionRow>,
     /// Every unit, in path order.
     pub units: Vec<UnitRow>,
+    /// The drill-down lists already filtered from these facts (D267); they live and die with them.
+    pub lists: SessionLists,
+}
+
+/// Drill-down lists kept per facts object (D267), at most this many.
+const MAX_LISTS: usize = 32;
+
+/// Per facts object: for (scope, unit path, category), the positions in `YearFacts::sessions`
+/// of the sessions that pass, in the facts' order. A list is a pure function of the facts and
+/// its key, so it is exact for as long as the facts are; no verdict is stored (verdicts depend
+/// on `now` and are worked out per request for the page shown only). Least recently used first
+/// out; 4 bytes per listed session.
+#[derive(Default)]
+pub struct SessionLists {
+    map: std::sync::Mutex<HashMap<String, KeptList>>,
+    tick: std::sync::atomic::AtomicU64,
+}
+
+/// A kept list and when it was last used.
+type KeptList = (std::sync::Arc<[u32]>, u64);
+
+impl SessionLists {
+    fn get_or(&self, key: String, build: impl FnOnce() -> Vec<u32>) -> std::sync::Arc<[u32]> {
+        use std::sync::atomic::Ordering;
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed);
+        if let Some((ids, used)) = self.map.lock().unwrap().get_mut(&key) {
+            *used = tick;
+            return ids.clone();
+        }
+        // Built outside the lock: two requests missing the same key at once both build it
+        // (the same list), instead of every other key waiting on one build.
+        let ids: std::sync::Arc<[u32]> = build().into();
+        let mut map = self.map.lock().unwrap();
+        if !map.contains_key(&key) && map.len() >= MAX_LISTS {
+            if let Some(old) = map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            {
+                map.remove(&old);
+            }
+        }
+        map.entry(key).or_insert((ids, tick)).0.clone()
+    }
+
+    /// Lists kept (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Reads a year's facts from the database (the cache's miss path).
@@ -722,6 +775,7 @@ pub async fn read_year(
         plan,
         sessions,
         units,
+        lists: SessionLists::default(),
     })
 }
 
@@ -746,10 +800,49 @@ fn visible<'a>(
     })
 }
 
-/// `sessions_direct` from cached facts: every session of the year held within `under` and the
-/// caller's scope, with its verdict at `now`.
-pub fn sessions(f: &YearFacts, scope: &Scope, under: &str, now: Ts) -> Vec<CountedSession> {
-    visible(f, scope, under).map(|r| r.at(now)).collect()
+/// One page of the drill-down, and how many sessions match in all.
+pub struct SessionPage {
+    pub total: usize,
+    pub items: Vec<CountedSession>,
+}
+
+/// `sessions_direct` from cached facts, one page at a time: the sessions of the year held
+/// within `under` and the caller's scope (of `category` when given), in (starts_at, session id)
+/// order, `limit` of them from `offset`, each with its verdict at `now`. Which sessions match
+/// does not depend on `now`, so the matching list is kept with the facts (`SessionLists`) and
+/// only the page is classified.
+pub fn session_page(
+    f: &YearFacts,
+    scope: &Scope,
+    under: &str,
+    category: Option<&str>,
+    now: Ts,
+    offset: usize,
+    limit: usize,
+) -> SessionPage {
+    // '|' occurs in no scope key, path or category.
+    let key = format!("{}|{under}|{}", scope.key(), category.unwrap_or(""));
+    let ids = f.lists.get_or(key, || {
+        f.sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                category.is_none_or(|c| r.shown.category == c)
+                    && crate::access::in_subtree(&r.shown.unit_path, under)
+                    && scope.holds(&r.shown.unit_path)
+            })
+            .map(|(i, _)| i as u32)
+            .collect()
+    });
+    let from = offset.min(ids.len());
+    let to = from.saturating_add(limit).min(ids.len());
+    SessionPage {
+        total: ids.len(),
+        items: ids[from..to]
+            .iter()
+            .map(|&i| f.sessions[i as usize].at(now))
+            .collect(),
+    }
 }
 
 /// Totals of one category over a set of sessions.

@@ -572,6 +572,17 @@ export default function journeys(ctx) {
           { token: w.admin.token },
         )
         await api.post(`/api/v1/activities/${a.id}/publish`, {}, { token: w.admin.token })
+        // A 55-lesson lecture course after it: more lectures than one page of the targets' list.
+        const lessons = Array.from({ length: 55 }, (_, i) => {
+          const s0 = new Date(start.getTime() + 3600e3 + i * 10 * 60e3)
+          return { unit_id: w.point.id, starts_at: s0.toISOString(), ends_at: new Date(s0.getTime() + 60 * 60e3).toISOString() }
+        })
+        const course = await api.post(
+          '/api/v1/activities',
+          { title: '分页书法课', kind: 'lecture', organizer_unit_id: w.point.id, booking_mode: 'none', is_course: true, sessions: lessons },
+          { token: w.admin.token },
+        )
+        await api.post(`/api/v1/activities/${course.id}/publish`, {}, { token: w.admin.token })
         const b = await page()
         await scanSignIn(b, server, api, w.branchStaff)
         await b.locator('[data-screen=partners]').click()
@@ -591,6 +602,23 @@ export default function journeys(ctx) {
         await p.locator('[data-test=targets-sessions] tbody tr', { hasText: '联办书法讲座' }).filter({ hasText: '尚未举办' }).waitFor()
         await shot(p, 'targets')
         const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date()))
+        // The server pages the list (D267): 50 rows, the total shown, page 2 is the server's next 50.
+        const q = `/api/v1/stats/targets/sessions?year=${year}&category=lectures_exhibitions&limit=50`
+        const first = await api.get(q, { token: w.admin.token })
+        const second = await api.get(`${q}&offset=50`, { token: w.admin.token })
+        assert.ok(first.total > 50, `more than one page: ${first.total}`)
+        const rows = p.locator('[data-test=targets-sessions] tbody tr')
+        const pager = p.locator('[data-test=targets-sessions-pager]')
+        await pager.locator('.el-pagination__total', { hasText: `共 ${first.total} 条` }).waitFor()
+        assert.equal(await rows.count(), 50)
+        const shown = (i) => i.title + (i.is_course ? `（第 ${i.lesson_no} 课）` : '')
+        assert.ok(first.items.some((i) => i.title === '联办书法讲座'), 'the joint lecture is on page 1')
+        await pager.locator('.el-pager li', { hasText: /^2$/ }).click()
+        await rows.filter({ hasText: '联办书法讲座' }).waitFor({ state: 'detached' })
+        await rows.first().filter({ hasText: shown(second.items[0]) }).waitFor()
+        await rows.last().filter({ hasText: shown(second.items[second.items.length - 1]) }).waitFor()
+        assert.equal(await rows.count(), second.items.length)
+        await pager.locator('.el-pager li.is-active', { hasText: /^2$/ }).waitFor()
         await p.locator('[data-test=plan-editor]').waitFor()
         const input = p.getByLabel('送演出下基层全区目标')
         await input.fill('25')

@@ -4036,7 +4036,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sessions behind the targets: what counted, what did not and why, in my scope. */
+        /**
+         * The sessions behind the targets: what counted, what did not and why, in my scope, one
+         *     page at a time in (starts_at, session id) order, with the total before paging.
+         */
         get: operations["stats_target_sessions"];
         put?: never;
         post?: never;
@@ -8587,7 +8590,13 @@ export interface components {
         };
         /** TargetSessions */
         TargetSessions: {
+            /** @description This page, in (starts_at, session id) order. */
             items: components["schemas"]["CountedSession"][];
+            /**
+             * Format: int64
+             * @description Sessions matching the filters, before paging.
+             */
+            total: number;
             /** Format: int32 */
             year: number;
         };
@@ -35456,6 +35465,11 @@ export interface operations {
             query?: {
                 /** @description `performances`, `lectures_exhibitions` or `trainings`; all when absent. */
                 category?: string;
+                /** @description Page size, 1–500; 50 when absent. */
+                limit?: number;
+                /** @description Matching sessions to skip; 0 when absent. */
+                offset?: number;
+                /** @description The unit (or the sub-unit drilled into) whose subtree's sessions are listed. */
                 unit_id?: number;
                 year?: number;
             };

@@ -42,6 +42,9 @@ struct Targets {
 #[derive(Object)]
 struct TargetSessions {
     year: i32,
+    /// Sessions matching the filters, before paging.
+    total: i64,
+    /// This page, in (starts_at, session id) order.
     items: Vec<CountedSession>,
 }
 
@@ -198,20 +201,29 @@ impl StatsApi {
         }))
     }
 
-    /// The sessions behind the targets: what counted, what did not and why, in my scope.
+    /// The sessions behind the targets: what counted, what did not and why, in my scope, one
+    /// page at a time in (starts_at, session id) order, with the total before paging.
     #[oai(
         path = "/stats/targets/sessions",
         method = "get",
         operation_id = "stats_target_sessions"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn target_sessions(
         &self,
         st: Data<&AppState>,
         req: &Request,
+        /// The unit (or the sub-unit drilled into) whose subtree's sessions are listed.
         unit_id: Query<Option<i64>>,
         year: Query<Option<i32>>,
         /// `performances`, `lectures_exhibitions` or `trainings`; all when absent.
         category: Query<Option<String>>,
+        /// Page size, 1–500; 50 when absent.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<Option<i64>>,
+        /// Matching sessions to skip; 0 when absent.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
     ) -> Result<Json<TargetSessions>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
@@ -228,11 +240,20 @@ impl StatsApi {
             .await?
             .ok_or_else(ApiError::internal)?;
         let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
-        let mut items = plans::sessions(&facts, &scope, &unit.path, st.clock.now());
-        if let Some(c) = category.0.as_deref() {
-            items.retain(|s| s.category == c);
-        }
-        Ok(Json(TargetSessions { year, items }))
+        let page = plans::session_page(
+            &facts,
+            &scope,
+            &unit.path,
+            category.0.as_deref(),
+            st.clock.now(),
+            usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX),
+            usize::try_from(limit.0.unwrap_or(50)).unwrap_or(50),
+        );
+        Ok(Json(TargetSessions {
+            year,
+            total: page.total as i64,
+            items: page.items,
+        }))
     }
 
     /// Staff per unit against the policy's minimums, counted from the staff register (not app

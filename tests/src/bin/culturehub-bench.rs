@@ -1316,7 +1316,8 @@ async fn dashboard(
     (worst, vec![a.1, b.1, c.1, d.1, e.1])
 }
 
-/// The targets page for the district over a full year, as `TargetsView.vue` loads it.
+/// The targets page for the district over a full year, as `TargetsView.vue` loads it: the
+/// targets, the first page of the default category's sessions, the plan.
 async fn targets_page(
     client: reqwest::Client,
     url: String,
@@ -1332,7 +1333,7 @@ async fn targets_page(
         ),
         get_json(
             &client,
-            format!("{url}/api/v1/stats/targets/sessions?unit_id={unit}&year={year}"),
+            format!("{url}/api/v1/stats/targets/sessions?unit_id={unit}&year={year}&category=performances&limit=50&offset=0"),
             &token
         ),
         get_json(&client, format!("{url}/api/v1/plans/{year}"), &token),
@@ -1445,16 +1446,30 @@ async fn management(
         .as_array()
         .map(|a| a.len())
         .unwrap_or(0) as i64;
+    // The sessions part is the first page of the year's performances (D267).
+    let (from, to) = culturehub::time::cst_year_bounds(year);
+    let performances: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN activities a ON a.id = s.activity_id \
+         WHERE a.kind = 'performance' AND a.audience = 'public' AND s.starts_at >= $1 AND s.starts_at < $2",
+    )
+    .bind(&from)
+    .bind(&to)
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    let listed = parts[1]["items"].as_array().map(|a| a.len()).unwrap_or(0) as i64;
     r.invariants_ok = r.server_errors == 0
         && status == 200
         && parts[0]["plan_is_default"] == false
         && parts[0]["items"].as_array().map(|a| a.len()) == Some(3)
-        && allocations == branches * 3;
+        && allocations == branches * 3
+        && parts[1]["total"].as_i64() == Some(performances)
+        && listed == performances.min(50);
     r.invariants = format!(
-        "every part 200 ({status}); saved plan used: {}; {allocations} allocations (expected {}); {} counted sessions listed; {} server errors",
+        "every part 200 ({status}); saved plan used: {}; {allocations} allocations (expected {}); sessions page {listed} of {} (database: {performances} performances); {} server errors",
         parts[0]["plan_is_default"] == false,
         branches * 3,
-        parts[1]["items"].as_array().map(|a| a.len()).unwrap_or(0),
+        parts[1]["total"],
         r.server_errors
     );
     r.target = "≥ 5% of the read ceiling (whole pages); p99 ≤ 150 ms".into();
