@@ -225,6 +225,11 @@ pub async fn session_info(db: &Db, session_id: i64) -> ApiResult<SessionInfo> {
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| ApiError::not_found("该场次"))?;
+    session_from_row(&r)
+}
+
+/// The session columns `session_info` and `door` both select, under the same names.
+fn session_from_row(r: &sqlx::any::AnyRow) -> ApiResult<SessionInfo> {
     Ok(SessionInfo {
         id: r.get("id"),
         activity_id: r.get("activity_id"),
@@ -348,20 +353,7 @@ pub async fn door(db: &Db, session_id: i64, user_id: i64, token: &str, now: Ts) 
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| ApiError::not_found("该场次"))?;
-    let session = SessionInfo {
-        id: r.get("id"),
-        activity_id: r.get("activity_id"),
-        title: r.get("title"),
-        unit: UnitRef {
-            id: r.get("unit_id"),
-            path: r.get("unit_path"),
-        },
-        unit_name: r.get("short_name"),
-        starts_at: time::parse(&r.get::<String, _>("starts_at")).ok_or_else(ApiError::internal)?,
-        ends_at: time::parse(&r.get::<String, _>("ends_at")).ok_or_else(ApiError::internal)?,
-        is_course: r.get::<i64, _>("is_course") != 0,
-        capacity: r.get("capacity"),
-    };
+    let session = session_from_row(&r)?;
     let holder = r
         .try_get::<Option<i64>, _>("booking_id")?
         .map(|booking_id| {
