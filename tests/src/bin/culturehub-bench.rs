@@ -90,6 +90,10 @@ struct Run {
     target: String,
     target_met: Option<bool>,
     data: String,
+    /// The server process's CPU time (user + system) per request during the scenario, in
+    /// microseconds: what a request costs the server, less sensitive to a noisy machine than
+    /// the rate (0 where not measured).
+    server_cpu_us_per_request: f64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -957,7 +961,8 @@ async fn scenarios(
         }
     } else {
         Durations {
-            ceiling: 10.0,
+            // A development run of some scenarios (`CULTUREHUB_BENCH_ONLY`) keeps its ceilings short.
+            ceiling: if only_some() { 3.0 } else { 10.0 },
             browse: 20.0,
             inbox: 20.0,
         }
@@ -979,11 +984,12 @@ async fn scenarios(
 
     // Ceiling: the same stack's trivial endpoint.
     let u = url.clone();
+    let cpu = cpu_secs(server.pid);
     let (mut t, secs) = timed(&client, 64, d.ceiling, move |c, _| {
         c.get(format!("{u}/healthz"))
     })
     .await;
-    let mut ceiling = summarise("ceiling", backend, &mut t, secs);
+    let mut ceiling = with_cpu(summarise("ceiling", backend, &mut t, secs), server.pid, cpu);
     ceiling.held_to = "read".into();
     ceiling.target = "reference (read ceiling: `/healthz`)".into();
     let c_rps = ceiling.rps;
@@ -995,27 +1001,28 @@ async fn scenarios(
     runs.push(wc);
 
     // Browse: the first page of a branch's activities with seats left.
-    let u = url.clone();
-    let branch = w.branch_id;
-    let (mut t, secs) = timed(&client, 64, d.browse, move |c, _| {
-        c.get(format!(
-            "{u}/api/v1/activities?unit_id={branch}&page_size=20"
-        ))
-    })
-    .await;
-    let mut r = summarise(&format!("browse{tag}"), backend, &mut t, secs);
-    let first: Value = client
-        .get(format!(
-            "{url}/api/v1/activities?unit_id={branch}&page_size=20"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let items = first["items"].as_array().map(|a| a.len()).unwrap_or(0);
-    let upcoming: i64 = sqlx::query_scalar(&format!(
+    if wanted("browse") {
+        let u = url.clone();
+        let branch = w.branch_id;
+        let (mut t, secs) = timed(&client, 64, d.browse, move |c, _| {
+            c.get(format!(
+                "{u}/api/v1/activities?unit_id={branch}&page_size=20"
+            ))
+        })
+        .await;
+        let mut r = summarise(&format!("browse{tag}"), backend, &mut t, secs);
+        let first: Value = client
+            .get(format!(
+                "{url}/api/v1/activities?unit_id={branch}&page_size=20"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = first["items"].as_array().map(|a| a.len()).unwrap_or(0);
+        let upcoming: i64 = sqlx::query_scalar(&format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN activities a ON a.id = s.activity_id WHERE a.status = 'published' \
          AND s.ends_at > '{}' AND {}",
         ts(now()),
@@ -1024,37 +1031,41 @@ async fn scenarios(
     .fetch_one(w.db.pool())
     .await
     .unwrap();
-    let expected = upcoming.min(20) as usize;
-    r.invariants_ok =
-        r.server_errors == 0 && items == expected && first["items"][0]["seats_left"].is_number();
-    r.invariants = format!(
-        "{items} items on the page (expected {expected}) with seats left; {} server errors",
-        r.server_errors
-    );
-    r.target = "≥ 50% of the read ceiling; p99 ≤ 25 ms".into();
-    r.target_met = Some(r.rps >= 0.5 * c_rps && r.p99_ms <= 25.0);
-    runs.push(r);
+        let expected = upcoming.min(20) as usize;
+        r.invariants_ok = r.server_errors == 0
+            && items == expected
+            && first["items"][0]["seats_left"].is_number();
+        r.invariants = format!(
+            "{items} items on the page (expected {expected}) with seats left; {} server errors",
+            r.server_errors
+        );
+        r.target = "≥ 50% of the read ceiling; p99 ≤ 25 ms".into();
+        r.target_met = Some(r.rps >= 0.5 * c_rps && r.p99_ms <= 25.0);
+        runs.push(r);
+    }
 
     // Staff inbox: first page plus unread counts of a branch, a year of district data.
-    let u = url.clone();
-    let token = w.staff_token.clone();
-    let (mut t, secs) = timed(&client, 16, d.inbox, move |c, _| {
-        c.get(format!("{u}/api/v1/feedback?unit_id={branch}&limit=20"))
-            .bearer_auth(&token)
-    })
-    .await;
-    let mut r = summarise(&format!("staff_inbox{tag}"), backend, &mut t, secs);
-    let page: Value = client
-        .get(format!("{url}/api/v1/feedback?unit_id={branch}&limit=20"))
-        .bearer_auth(&w.staff_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let in_scope = page["items"].as_array().map(|a| a.len()).unwrap_or(0);
-    let expected_unread: i64 = sqlx::query_scalar(&format!(
+    let branch = w.branch_id;
+    if wanted("staff_inbox") {
+        let u = url.clone();
+        let token = w.staff_token.clone();
+        let (mut t, secs) = timed(&client, 16, d.inbox, move |c, _| {
+            c.get(format!("{u}/api/v1/feedback?unit_id={branch}&limit=20"))
+                .bearer_auth(&token)
+        })
+        .await;
+        let mut r = summarise(&format!("staff_inbox{tag}"), backend, &mut t, secs);
+        let page: Value = client
+            .get(format!("{url}/api/v1/feedback?unit_id={branch}&limit=20"))
+            .bearer_auth(&w.staff_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let in_scope = page["items"].as_array().map(|a| a.len()).unwrap_or(0);
+        let expected_unread: i64 = sqlx::query_scalar(&format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE unit_path >= '{p}' AND unit_path < '{q}' AND read_at IS NULL",
         p = w.branch_path,
         q = culturehub::access::path_upper(&w.branch_path)
@@ -1062,113 +1073,135 @@ async fn scenarios(
     .fetch_one(w.db.pool())
     .await
     .unwrap();
-    let in_branch: i64 = sqlx::query_scalar(&format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE {}",
-        culturehub::access::subtree_sql("unit_path", &w.branch_path)
-    ))
-    .fetch_one(w.db.pool())
-    .await
-    .unwrap();
-    r.invariants_ok = r.server_errors == 0
-        && in_scope == in_branch.min(20) as usize
-        && page["counts"]["unread"].as_i64() == Some(expected_unread);
-    r.invariants = format!(
-        "{in_scope} items; unread {} (database: {expected_unread}); {} server errors",
-        page["counts"]["unread"], r.server_errors
-    );
-    r.target = "≥ 30% of the read ceiling; p99 ≤ 30 ms".into();
-    r.target_met = Some(r.rps >= 0.3 * c_rps && r.p99_ms <= 30.0);
-    runs.push(r);
+        let in_branch: i64 = sqlx::query_scalar(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM ratings WHERE {}",
+            culturehub::access::subtree_sql("unit_path", &w.branch_path)
+        ))
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+        r.invariants_ok = r.server_errors == 0
+            && in_scope == in_branch.min(20) as usize
+            && page["counts"]["unread"].as_i64() == Some(expected_unread);
+        r.invariants = format!(
+            "{in_scope} items; unread {} (database: {expected_unread}); {} server errors",
+            page["counts"]["unread"], r.server_errors
+        );
+        r.target = "≥ 30% of the read ceiling; p99 ≤ 30 ms".into();
+        r.target_met = Some(r.rps >= 0.3 * c_rps && r.p99_ms <= 30.0);
+        runs.push(r);
+    }
 
     if !growth_only {
         // Seat rush: 2,000 distinct residents book one 30-seat session once, 200 at a time.
-        let n = 2000.min(w.tokens.len() - 20);
-        let reqs: Vec<reqwest::RequestBuilder> = (0..n)
-            .map(|i| {
-                client
-                    .post(format!("{url}/api/v1/bookings"))
-                    .bearer_auth(&w.tokens[i])
-                    .header("Idempotency-Key", format!("rush-{i}"))
-                    .json(&json!({"session_id": w.rush_session}))
-            })
-            .collect();
-        let (mut t, secs) = fixed(&client, 200, reqs).await;
-        let ok = t.bodies.iter().filter(|b| b["status"] == 200).count();
-        let full = t
-            .bodies
-            .iter()
-            .filter(|b| b["status"] == 409 && b["body"]["error"]["code"] == "session_full")
-            .count();
-        let confirmed: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = $1 AND status = 'confirmed'")
+        if wanted("seat_rush") {
+            let n = 2000.min(w.tokens.len() - 20);
+            let reqs: Vec<reqwest::RequestBuilder> = (0..n)
+                .map(|i| {
+                    client
+                        .post(format!("{url}/api/v1/bookings"))
+                        .bearer_auth(&w.tokens[i])
+                        .header("Idempotency-Key", format!("rush-{i}"))
+                        .json(&json!({"session_id": w.rush_session}))
+                })
+                .collect();
+            let cpu = cpu_secs(server.pid);
+            let (mut t, secs) = fixed(&client, 200, reqs).await;
+            let ok = t.bodies.iter().filter(|b| b["status"] == 200).count();
+            let full = t
+                .bodies
+                .iter()
+                .filter(|b| b["status"] == 409 && b["body"]["error"]["code"] == "session_full")
+                .count();
+            let confirmed: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE session_id = $1 AND status = 'confirmed'")
             .bind(w.rush_session)
             .fetch_one(w.db.pool())
             .await
             .unwrap();
-        let counter: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
-            .bind(w.rush_session)
-            .fetch_one(w.db.pool())
-            .await
-            .unwrap();
-        let mut r = summarise("seat_rush", backend, &mut t, secs);
-        r.invariants_ok =
-            confirmed == 30 && counter == 30 && ok == 30 && full == n - 30 && r.server_errors == 0;
-        r.invariants = format!("{confirmed} confirmed (counter {counter}), {ok} booked answers, {full} clear \"full\" answers of {n}");
-        r.target =
-            "exactly 30 booked, 0 server errors; ≥ 30% of the read ceiling; p99 ≤ 100 ms".into();
-        r.target_met = Some(r.invariants_ok && r.rps >= 0.3 * c_rps && r.p99_ms <= 100.0);
-        runs.push(r);
+            let counter: i64 = sqlx::query_scalar("SELECT booked FROM sessions WHERE id = $1")
+                .bind(w.rush_session)
+                .fetch_one(w.db.pool())
+                .await
+                .unwrap();
+            let mut r = with_cpu(
+                summarise("seat_rush", backend, &mut t, secs),
+                server.pid,
+                cpu,
+            );
+            r.invariants_ok = confirmed == 30
+                && counter == 30
+                && ok == 30
+                && full == n - 30
+                && r.server_errors == 0;
+            r.invariants = format!("{confirmed} confirmed (counter {counter}), {ok} booked answers, {full} clear \"full\" answers of {n}");
+            r.target =
+                "exactly 30 booked, 0 server errors; ≥ 30% of the read ceiling; p99 ≤ 100 ms"
+                    .into();
+            r.target_met = Some(r.invariants_ok && r.rps >= 0.3 * c_rps && r.p99_ms <= 100.0);
+            runs.push(r);
+        }
 
         // Check-in burst: 1,000 tickets by 8 volunteers plus 10% repeats, 32 at a time.
-        let mut reqs = Vec::new();
-        for (i, ticket) in w.door_tickets.iter().enumerate() {
-            reqs.push(
+        if wanted("checkin_burst") {
+            let mut reqs = Vec::new();
+            for (i, ticket) in w.door_tickets.iter().enumerate() {
+                reqs.push(
                 client
                     .post(format!("{url}/api/v1/checkin/scan"))
                     .bearer_auth(&w.volunteer_tokens[i % 8])
                     .json(&json!({"session_id": w.door_session, "token": ticket, "nonce": format!("scan-{i}")})),
             );
-        }
-        for (i, ticket) in w.door_tickets.iter().take(100).enumerate() {
-            reqs.push(
+            }
+            for (i, ticket) in w.door_tickets.iter().take(100).enumerate() {
+                reqs.push(
                 client
                     .post(format!("{url}/api/v1/checkin/scan"))
                     .bearer_auth(&w.volunteer_tokens[(i + 3) % 8])
                     .json(&json!({"session_id": w.door_session, "token": ticket, "nonce": format!("repeat-{i}")})),
             );
+            }
+            let cpu = cpu_secs(server.pid);
+            let (mut t, secs) = fixed(&client, 32, reqs).await;
+            let admitted_answers = t.bodies[..1000]
+                .iter()
+                .filter(|b| b["body"]["result"] == "admitted")
+                .count();
+            let repeats_ok = t.bodies[1000..]
+                .iter()
+                .filter(|b| b["body"]["result"] == "already_admitted")
+                .count();
+            let rows: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
+            .bind(w.door_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+            let distinct: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT booking_id) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
+            .bind(w.door_session)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+            let mut r = with_cpu(
+                summarise("checkin_burst", backend, &mut t, secs),
+                server.pid,
+                cpu,
+            );
+            r.invariants_ok = rows == 1000
+                && distinct == 1000
+                && admitted_answers == 1000
+                && repeats_ok == 100
+                && r.server_errors == 0;
+            r.invariants = format!("{rows} admissions for {distinct} tickets; {admitted_answers} admitted answers; {repeats_ok}/100 repeats answered already admitted");
+            r.held_to = "write".into();
+            r.target =
+                "0 double admissions, every repeat already admitted; ≥ 50% of the write ceiling"
+                    .into();
+            r.target_met = Some(r.invariants_ok && r.rps >= 0.5 * w_rps);
+            runs.push(r);
         }
-        let (mut t, secs) = fixed(&client, 32, reqs).await;
-        let admitted_answers = t.bodies[..1000]
-            .iter()
-            .filter(|b| b["body"]["result"] == "admitted")
-            .count();
-        let repeats_ok = t.bodies[1000..]
-            .iter()
-            .filter(|b| b["body"]["result"] == "already_admitted")
-            .count();
-        let rows: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
-            .bind(w.door_session)
-            .fetch_one(w.db.pool())
-            .await
-            .unwrap();
-        let distinct: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT booking_id) AS BIGINT) FROM checkins WHERE session_id = $1 AND undone_at IS NULL")
-            .bind(w.door_session)
-            .fetch_one(w.db.pool())
-            .await
-            .unwrap();
-        let mut r = summarise("checkin_burst", backend, &mut t, secs);
-        r.invariants_ok = rows == 1000
-            && distinct == 1000
-            && admitted_answers == 1000
-            && repeats_ok == 100
-            && r.server_errors == 0;
-        r.invariants = format!("{rows} admissions for {distinct} tickets; {admitted_answers} admitted answers; {repeats_ok}/100 repeats answered already admitted");
-        r.held_to = "write".into();
-        r.target =
-            "0 double admissions, every repeat already admitted; ≥ 50% of the write ceiling".into();
-        r.target_met = Some(r.invariants_ok && r.rps >= 0.5 * w_rps);
-        runs.push(r);
     }
-    runs.extend(management(opts, backend, w, server, &client, tag, c_rps).await);
+    if wanted("management") {
+        runs.extend(management(opts, backend, w, server, &client, tag, c_rps).await);
+    }
     for r in runs.iter_mut() {
         if r.held_to.is_empty() {
             r.held_to = "read".into();
@@ -1194,6 +1227,20 @@ async fn scenarios(
         }
     }
     runs
+}
+
+/// For development only: `CULTUREHUB_BENCH_ONLY=seat_rush,checkin_burst` runs those scenarios
+/// (and the ceilings) at 1× and skips the 10× data; `management` names the management half.
+/// A full run (`scripts/bench`) never sets it.
+fn wanted(scenario: &str) -> bool {
+    match std::env::var("CULTUREHUB_BENCH_ONLY") {
+        Ok(only) if !only.trim().is_empty() => only.split(',').any(|s| s.trim() == scenario),
+        _ => true,
+    }
+}
+
+fn only_some() -> bool {
+    std::env::var("CULTUREHUB_BENCH_ONLY").is_ok_and(|s| !s.trim().is_empty())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1352,6 +1399,26 @@ fn note_peak(mb: f64) {
 }
 
 /// Peak RSS of the server over its whole life, across resets of the mark.
+/// The server's CPU time so far (user + system), in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15, in clock ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Fills in the server's CPU time per request since `cpu_before`.
+fn with_cpu(mut r: Run, pid: u32, cpu_before: f64) -> Run {
+    if r.requests > 0 {
+        r.server_cpu_us_per_request =
+            ((cpu_secs(pid) - cpu_before) * 1e6 / r.requests as f64).round();
+    }
+    r
+}
+
 fn process_peak(pid: u32) -> f64 {
     let earlier = *EARLIER_PEAK.lock().unwrap();
     peak_rss_mb(pid).max(earlier)
@@ -1698,11 +1765,11 @@ async fn cleanup(w: World, backend: Backend) {
 }
 
 fn markdown(runs: &[Run], quick: bool) -> String {
-    let mut s = String::from("| scenario | backend | requests | req/s | ceiling | ratio to ceiling | p50 ms | p99 ms | server errors | invariants | peak RSS MB | target | met |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut s = String::from("| scenario | backend | requests | req/s | ceiling | ratio to ceiling | p50 ms | p99 ms | server CPU µs/req | server errors | invariants | peak RSS MB | target | met |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.scenario,
             r.backend,
             r.requests,
@@ -1711,6 +1778,11 @@ fn markdown(runs: &[Run], quick: bool) -> String {
             r.ratio_to_ceiling,
             r.p50_ms,
             r.p99_ms,
+            if r.server_cpu_us_per_request > 0.0 {
+                r.server_cpu_us_per_request.to_string()
+            } else {
+                String::new()
+            },
             r.server_errors,
             if r.invariants_ok { "ok" } else { "BROKEN" },
             r.peak_rss_mb,
@@ -1767,7 +1839,7 @@ async fn main() {
         let rss = process_peak(server.pid);
         drop(server.child);
         cleanup(w, backend).await;
-        if !opts.quick {
+        if !opts.quick && !only_some() {
             let volume = Volume::year(10);
             eprintln!(
                 "[{}] preparing 10× data {volume:?} (not timed)…",
