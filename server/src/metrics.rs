@@ -6,7 +6,7 @@
 //! `unmatched`; the method is a standard one or `OTHER`. So probes cannot add series, and a `"`
 //! in a path cannot break the text format (label values are escaped all the same).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -22,8 +22,24 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, &'static str, u16), Series>>,
-    /// The API's route templates, split into segments (`{…}` matches any one segment).
-    templates: Vec<(String, Vec<String>)>,
+    /// The API's route templates, split into segments (`{…}` matches any one segment), by
+    /// their number of segments and their key segment (`route_key`): every request is labelled,
+    /// and comparing it with all ~400 templates cost more than some whole answers (issue 18).
+    templates: HashMap<(usize, String), Vec<Template>>,
+}
+
+/// A route template and its segments.
+type Template = (String, Vec<String>);
+
+/// The segment templates are filed under: the first after `/api/v1` (`activities`,
+/// `bookings` …), or `*` when that one is a parameter or missing.
+const KEY_SEGMENT: usize = 3;
+
+fn route_key(segs: &[&str]) -> String {
+    match segs.get(KEY_SEGMENT) {
+        Some(s) if !s.starts_with('{') => s.to_string(),
+        _ => "*".to_string(),
+    }
 }
 
 /// The label for paths that match no route.
@@ -68,9 +84,17 @@ impl Metrics {
             .collect();
         templates.sort();
         templates.dedup();
+        let mut by_key: HashMap<(usize, String), Vec<Template>> = HashMap::new();
+        for (t, segs) in templates {
+            let key = {
+                let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+                (s.len(), route_key(&s))
+            };
+            by_key.entry(key).or_default().push((t, segs));
+        }
         Metrics {
             series: Mutex::default(),
-            templates,
+            templates: by_key,
         }
     }
 
@@ -87,10 +111,10 @@ impl Metrics {
         }
         let segs: Vec<&str> = path.split('/').collect();
         let mut best: Option<(usize, &str)> = None;
-        for (t, tsegs) in &self.templates {
-            if tsegs.len() != segs.len() {
-                continue;
-            }
+        // Templates with this key segment, and those with a parameter there.
+        let filed = self.templates.get(&(segs.len(), route_key(&segs)));
+        let open = self.templates.get(&(segs.len(), "*".to_string()));
+        for (t, tsegs) in filed.into_iter().chain(open).flatten() {
             let mut literal = 0;
             let fits = tsegs.iter().zip(&segs).all(|(t, s)| {
                 if t.starts_with('{') {
