@@ -751,12 +751,8 @@ async fn remember(
     token: &str,
     answer: &ScanAnswer,
 ) -> ApiResult<()> {
-    let mut stored = serde_json::to_value(answer).unwrap_or_default();
-    if let Some(o) = stored.as_object_mut() {
-        o.insert(TICKET_DIGEST.into(), ticket_digest(token).into());
-    }
     sqlx::query("UPDATE scans SET answer = $1 WHERE volunteer_id = $2 AND nonce = $3")
-        .bind(stored.to_string())
+        .bind(stored_answer(answer, token))
         .bind(volunteer)
         .bind(nonce)
         .execute(&mut **tx)
@@ -777,10 +773,6 @@ async fn record(
     answer: &ScanAnswer,
     now: &str,
 ) -> ApiResult<bool> {
-    let mut stored = serde_json::to_value(answer).unwrap_or_default();
-    if let Some(o) = stored.as_object_mut() {
-        o.insert(TICKET_DIGEST.into(), ticket_digest(token).into());
-    }
     Ok(sqlx::query_scalar::<_, i64>(
         "INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) VALUES ($1,$2,$3,$4,$5) \
          ON CONFLICT DO NOTHING RETURNING volunteer_id",
@@ -788,11 +780,101 @@ async fn record(
     .bind(volunteer)
     .bind(nonce)
     .bind(session_id)
-    .bind(stored.to_string())
+    .bind(stored_answer(answer, token))
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?
     .is_some())
+}
+
+/// The answer as stored under its nonce: with the digest of the ticket it was given for.
+fn stored_answer(answer: &ScanAnswer, token: &str) -> String {
+    let mut stored = serde_json::to_value(answer).unwrap_or_default();
+    if let Some(o) = stored.as_object_mut() {
+        o.insert(TICKET_DIGEST.into(), ticket_digest(token).into());
+    }
+    stored.to_string()
+}
+
+/// A scan's admission and its recorded answer in one statement, outside any transaction
+/// (issue 18, D271): the booking must still be confirmed, a live admission of it makes the
+/// insert do nothing (`Already`), and the answer (`template`, with the admission's id and the
+/// session's live admissions filled in by the database) is recorded under the nonce by the
+/// same statement. A nonce recorded before fails the whole statement with a unique violation,
+/// so nothing is written and the caller replays the first answer.
+///
+/// SQLite: the insert carries the nonce and template; the trigger of migration 0041 records
+/// the answer and clears the template. PostgreSQL: one statement of data-modifying CTEs.
+async fn admit_scan(
+    db: &Db,
+    booking_id: i64,
+    session_id: i64,
+    volunteer: i64,
+    nonce: &str,
+    template: &str,
+    now: &str,
+) -> Result<Written, sqlx::Error> {
+    if db.backend == Backend::Postgres {
+        // The count's snapshot precedes the statement's own insert, hence `+ c`.
+        let r = sqlx::query(
+            "WITH b AS (UPDATE bookings SET checked_in_at = COALESCE(checked_in_at, $1) WHERE id = $2 AND status = 'confirmed' RETURNING id), \
+             c AS (INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
+                   SELECT id, $3, $4, 'scan', $1, $1 FROM b ON CONFLICT DO NOTHING RETURNING id), \
+             n AS (SELECT CAST((SELECT COUNT(*) FROM checkins WHERE session_id = $3 AND undone_at IS NULL) + (SELECT COUNT(*) FROM c) AS BIGINT) AS admitted), \
+             s AS (INSERT INTO scans (volunteer_id, nonce, session_id, answer, created_at) \
+                   SELECT $4, $5, $3, jsonb_set(jsonb_set($6::jsonb, '{checkin_id}', to_jsonb(c.id)), '{admitted_count}', to_jsonb(n.admitted))::text, $1 \
+                   FROM c, n RETURNING 1) \
+             SELECT CAST((SELECT COUNT(*) FROM b) AS BIGINT) AS confirmed, (SELECT id FROM c) AS checkin_id, \
+             (SELECT admitted FROM n) AS admitted, CAST((SELECT COUNT(*) FROM s) AS BIGINT) AS recorded",
+        )
+        .bind(now)
+        .bind(booking_id)
+        .bind(session_id)
+        .bind(volunteer)
+        .bind(nonce)
+        .bind(template)
+        .fetch_one(db.writer())
+        .await?;
+        let confirmed: i64 = r.try_get("confirmed")?;
+        let id: Option<i64> = r.try_get("checkin_id")?;
+        return Ok(match (confirmed, id) {
+            (0, _) => Written::NotConfirmed,
+            (_, Some(id)) => Written::Admitted {
+                id,
+                admitted: r.try_get("admitted")?,
+            },
+            (_, None) => Written::Already,
+        });
+    }
+    let row = sqlx::query(
+        "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at, scan_nonce, scan_answer) \
+         SELECT id, $2, $3, 'scan', $4, $4, $5, $6 FROM bookings WHERE id = $1 AND status = 'confirmed' \
+         ON CONFLICT DO NOTHING \
+         RETURNING id, (SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE session_id = $2 AND undone_at IS NULL) AS admitted",
+    )
+    .bind(booking_id)
+    .bind(session_id)
+    .bind(volunteer)
+    .bind(now)
+    .bind(nonce)
+    .bind(template)
+    .fetch_optional(db.writer())
+    .await?;
+    if let Some(r) = row {
+        return Ok(Written::Admitted {
+            id: r.try_get("id")?,
+            admitted: r.try_get("admitted")?,
+        });
+    }
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
+        .bind(booking_id)
+        .fetch_optional(db.writer())
+        .await?;
+    Ok(if status.as_deref() == Some("confirmed") {
+        Written::Already
+    } else {
+        Written::NotConfirmed
+    })
 }
 
 /// Is the booking's seat pool the scanned session (or, for a course, one of its lessons)?
@@ -845,42 +927,37 @@ pub async fn scan(
             .unwrap_or_else(ScanAnswer::not_recognised));
     };
     let mut answer = judge(db, s, h, opens_minutes, now, false).await?;
-    let mut tx = db.begin().await?;
-    let mut counted = None;
     if answer.result == "admitted" {
-        match admit(
-            db.backend,
-            &mut tx,
-            h.booking_id,
-            s.id,
-            Some(volunteer),
-            "scan",
-            &now_s,
-            &now_s,
-        )
-        .await?
-        {
-            Written::Admitted { id, admitted } => {
+        // Booked is the pool's counter as the door read found it.
+        answer.booked_count = d.booked;
+        let template = stored_answer(&answer, token);
+        match admit_scan(db, h.booking_id, s.id, volunteer, nonce, &template, &now_s).await {
+            Ok(Written::Admitted { id, admitted }) => {
                 answer.checkin_id = Some(id);
-                counted = Some(admitted);
+                answer.admitted_count = admitted;
+                return Ok(answer);
             }
-            Written::Already => {
-                // Lost the race to another volunteer (committed: the unique index waited for
-                // it): tell it as it is.
+            // Lost the race to another volunteer (committed: the unique index waited for
+            // it): tell it as it is, below.
+            Ok(Written::Already) => {
                 let (id, at, by) = existing_checkin(db, h.booking_id, s.id)
                     .await?
                     .ok_or_else(ApiError::internal)?;
                 answer = already(h, id, at, by);
             }
-            // Cancelled between the read and this transaction.
-            Written::NotConfirmed => answer = cancelled_now(h),
+            // Cancelled between the read and this statement.
+            Ok(Written::NotConfirmed) => answer = cancelled_now(h),
+            // The nonce was recorded already (a retry, or a duplicate that finished first):
+            // the statement wrote nothing; that first answer is the answer.
+            Err(e) if crate::db::is_unique_violation(&e) => {
+                return replay_claimed(db, volunteer, nonce, token).await;
+            }
+            Err(e) => return Err(e.into()),
         }
     }
-    // Booked is the pool's counter as the door read found it.
-    let (admitted, booked) = match counted {
-        Some(a) => (a, d.booked),
-        None => counts_in(&mut tx, s).await?,
-    };
+    // Not admitted: the answer with the session's counts, recorded under its nonce.
+    let mut tx = db.begin().await?;
+    let (admitted, booked) = counts_in(&mut tx, s).await?;
     answer.admitted_count = admitted;
     answer.booked_count = booked;
     if !record(&mut tx, volunteer, nonce, s.id, token, &answer, &now_s).await? {

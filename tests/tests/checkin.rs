@@ -308,6 +308,63 @@ async fn double_scan(app: &TestApp) {
             .await,
         1
     );
+
+    // One scan sent eight times at once (a flaky network's duplicates, same nonce): one
+    // admission, one recorded answer, and every copy gets that same answer (D271: the
+    // admission and its answer are one statement; the losers replay it).
+    let (_, _, ticket) = booked_ticket(app, "dup-sender", d.session).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (http, url, ticket, session, token) = (
+            app.http.clone(),
+            app.url.clone(),
+            ticket.clone(),
+            d.session,
+            d.volunteer.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{url}/api/v1/checkin/scan"))
+                .bearer_auth(token)
+                .json(&json!({"session_id": session, "token": ticket, "nonce": "dup-1"}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    assert_eq!(answers[0].1["result"], "admitted", "{answers:?}");
+    assert_eq!(answers[0].1["admitted_count"], 2);
+    assert!(
+        answers.iter().all(|(_, a)| *a == answers[0].1),
+        "{answers:?}"
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE undone_at IS NULL")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM scans WHERE nonce = 'dup-1'")
+            .await,
+        1
+    );
+    // The answer's copy on the admission is cleared once recorded (SQLite keeps it there only
+    // for the statement).
+    if app.state().db.backend == culturehub::db::Backend::Sqlite {
+        assert_eq!(
+            app.count(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM checkins WHERE scan_answer IS NOT NULL"
+            )
+            .await,
+            0
+        );
+    }
 }
 both!(concurrent_double_scan, double_scan);
 
