@@ -370,6 +370,8 @@ pub type FullSet = crate::full_sessions::FullSessions<Pool>;
 /// stored against their `Idempotency-Key` in batches rather than one write each (D211).
 pub struct Seats {
     pub full: Arc<FullSet>,
+    /// At most as many attempts per pool in the write path as it has seats left.
+    pub gate: Arc<crate::full_sessions::WriteGate>,
     log: tokio::sync::mpsc::UnboundedSender<Refusal>,
     /// Refusals not yet written: a retry on this instance is answered from here meanwhile.
     pending: Pending,
@@ -397,7 +399,12 @@ impl Seats {
         let (log, rx) = tokio::sync::mpsc::unbounded_channel();
         let pending = Arc::new(Mutex::new(HashMap::new()));
         tokio::spawn(write_refusals(db.clone(), rx, pending.clone()));
-        Arc::new(Seats { full, log, pending })
+        Arc::new(Seats {
+            full,
+            gate: crate::full_sessions::WriteGate::new(),
+            log,
+            pending,
+        })
     }
 
     /// A refusal from memory under `key` not yet written: its answer (or the key's misuse).
@@ -575,7 +582,7 @@ pub async fn book(
     }
     let full = &*seats.full;
     with_key(db, Some(seats), user_id, key, &op, &now_s, || {
-        book_once(db, s, full, user_id, req, key, &op, now)
+        book_once(db, s, full, &seats.gate, user_id, req, key, &op, now)
     })
     .await
 }
@@ -585,6 +592,7 @@ async fn book_once(
     db: &Db,
     s: &BookingSettings,
     seats: &FullSet,
+    gate: &crate::full_sessions::WriteGate,
     user_id: i64,
     req: &BookRequest,
     key: Option<&str>,
@@ -592,79 +600,11 @@ async fn book_once(
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
-    // Read before the pool: a change fed back after this point keeps the pool from being
-    // marked full from these reads.
-    let generation = seats.generation();
-    let pool = pool_for(db, req.session_id, req.activity_id).await?;
-    check_open(&pool, now)?;
-    let attendee = family::attendee(
-        db,
-        user_id,
-        req.family_member_id,
-        family::china_date(pool.starts_at),
-    )
-    .await?;
-    family::check_age(&attendee, pool.age_min, pool.age_max)?;
-    let status = no_show_status(db, s, user_id, now).await?;
-    if let Some(until) = &status.suspended_until {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "booking_suspended",
-            format!(
-                "因 {} 天内爽约 {} 次，预约功能暂停至 {}",
-                s.no_show_window_days,
-                s.no_show_limit,
-                notify::china_time(time::parse(until).unwrap_or(now))
-            ),
-        )
-        .with_details(serde_json::json!({ "suspended_until": until, "no_shows": status.count })));
-    }
-
-    // A full session answers most attempts from one read, without queueing for the write
-    // lock; the transaction below still decides every seat, so this can only say "full" early,
-    // never give a seat away.
-    if pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
-        let r = sqlx::query("SELECT booked, waitlisted, capacity FROM sessions WHERE id = $1")
-            .bind(pool.session_id)
-            .fetch_one(db.pool())
-            .await?;
-        let (booked, waiting, capacity): (i64, i64, Option<i64>) =
-            (r.get("booked"), r.get("waitlisted"), r.get("capacity"));
-        if capacity.is_some_and(|c| booked >= c) {
-            // Everyone holding a place, read once: it answers this attempt and, remembered,
-            // the following ones (D211).
-            let holders: Vec<String> = sqlx::query_scalar(
-                "SELECT attendee_key FROM bookings WHERE session_id = $1 AND status <> 'cancelled'",
-            )
-            .bind(pool.session_id)
-            .fetch_all(db.pool())
-            .await?;
-            let mine = holders.contains(&attendee.key);
-            if let Some(requested) = req.session_id.filter(|_| seats.is_live()) {
-                if let Ok((audience, organizer)) =
-                    crate::training::audience_of(db, pool.activity_id).await
-                {
-                    seats.put(
-                        requested,
-                        pool.session_id,
-                        generation,
-                        crate::full_sessions::FullPool {
-                            pool: pool.clone(),
-                            activity_id: pool.activity_id,
-                            audience,
-                            organizer,
-                            holders: holders.into_iter().collect(),
-                            waitlisted: waiting,
-                        },
-                    );
-                }
-            }
-            if mine {
-                return Err(already_booked(pool.is_course));
-            }
-            return Err(full_refusal(waiting));
+    let (pool, attendee, _pass) = loop {
+        if let Some(read) = read_attempt(db, s, seats, gate, user_id, req, now).await? {
+            break read;
         }
-    }
+    };
 
     let mut tx = db.begin().await?;
     // In a rush, most attempts that passed the read above were queued behind the winners and
@@ -816,7 +756,124 @@ async fn book_once(
         remember_ok(&mut tx, user_id, k, op, &view, &now_s).await?;
     }
     tx.commit().await?;
+    // A new holder or a longer waiting list changes how a full pool refuses: forget it here
+    // at once (other instances hear it from the feed), before the gate's next waiter reads.
+    seats.invalidate_session(pool.session_id);
     Ok(view)
+}
+
+/// Reads what an attempt is judged by (the pool, who attends, the no-show record), refuses it
+/// early when the pool is full, and otherwise waits for a place in the pool's write path
+/// (`WriteGate`). `None`: woken at the gate without an answer; read again.
+#[allow(clippy::type_complexity)]
+async fn read_attempt(
+    db: &Db,
+    s: &BookingSettings,
+    seats: &FullSet,
+    gate: &crate::full_sessions::WriteGate,
+    user_id: i64,
+    req: &BookRequest,
+    now: Ts,
+) -> ApiResult<
+    Option<(
+        Pool,
+        family::Attendee,
+        Option<crate::full_sessions::GatePass>,
+    )>,
+> {
+    // Read before the pool: a change fed back after this point keeps the pool from being
+    // marked full from these reads.
+    let generation = seats.generation();
+    let pool = pool_for(db, req.session_id, req.activity_id).await?;
+    check_open(&pool, now)?;
+    let attendee = family::attendee(
+        db,
+        user_id,
+        req.family_member_id,
+        family::china_date(pool.starts_at),
+    )
+    .await?;
+    family::check_age(&attendee, pool.age_min, pool.age_max)?;
+    let status = no_show_status(db, s, user_id, now).await?;
+    if let Some(until) = &status.suspended_until {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "booking_suspended",
+            format!(
+                "因 {} 天内爽约 {} 次，预约功能暂停至 {}",
+                s.no_show_window_days,
+                s.no_show_limit,
+                notify::china_time(time::parse(until).unwrap_or(now))
+            ),
+        )
+        .with_details(serde_json::json!({ "suspended_until": until, "no_shows": status.count })));
+    }
+
+    // A full session answers most attempts from one read, without queueing for the write
+    // lock; the transaction below still decides every seat, so this can only say "full" early,
+    // never give a seat away. While seats are left, no more attempts than seats go on to the
+    // write path at once on this instance (`WriteGate`); the others wait in memory for one of
+    // them to finish and read again.
+    if pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
+        let r = sqlx::query("SELECT booked, waitlisted, capacity FROM sessions WHERE id = $1")
+            .bind(pool.session_id)
+            .fetch_one(db.pool())
+            .await?;
+        let (booked, waiting, capacity): (i64, i64, Option<i64>) =
+            (r.get("booked"), r.get("waitlisted"), r.get("capacity"));
+        let Some(capacity) = capacity else {
+            return Ok(Some((pool, attendee, None)));
+        };
+        if booked < capacity {
+            if let Some(pass) = gate.enter(pool.session_id, capacity - booked).await {
+                return Ok(Some((pool, attendee, Some(pass))));
+            }
+            // Woken when an attempt ahead finished: its answer may have filled the pool.
+            if let Some(f) = seats.get(req.session_id.unwrap_or(pool.session_id)) {
+                if f.holders.contains(&attendee.key) {
+                    return Err(already_booked(pool.is_course));
+                }
+                return Err(full_refusal(f.waitlisted));
+            }
+            // Read everything again, under a new generation.
+            return Ok(None);
+        }
+        // Everyone holding a place, read once: it answers this attempt and, remembered,
+        // the following ones (D211).
+        let holders: Vec<String> = sqlx::query_scalar(
+            "SELECT attendee_key FROM bookings WHERE session_id = $1 AND status <> 'cancelled'",
+        )
+        .bind(pool.session_id)
+        .fetch_all(db.pool())
+        .await?;
+        let mine = holders.contains(&attendee.key);
+        if let Some(requested) = req.session_id.filter(|_| seats.is_live()) {
+            if let Ok((audience, organizer)) =
+                crate::training::audience_of(db, pool.activity_id).await
+            {
+                seats.put(
+                    requested,
+                    pool.session_id,
+                    generation,
+                    crate::full_sessions::FullPool {
+                        pool: pool.clone(),
+                        activity_id: pool.activity_id,
+                        audience,
+                        organizer,
+                        holders: holders.into_iter().collect(),
+                        waitlisted: waiting,
+                    },
+                );
+            }
+        }
+        // Whoever still waits at the gate hears it now (from the mark, or by reading again).
+        gate.wake_all(pool.session_id);
+        if mine {
+            return Err(already_booked(pool.is_course));
+        }
+        return Err(full_refusal(waiting));
+    }
+    Ok(Some((pool, attendee, None)))
 }
 
 /// A booking with a live check-in: its holder is inside, the seat is theirs.

@@ -210,9 +210,128 @@ impl<P: Clone + Send + Sync + 'static> Listener for FullSessions<P> {
     }
 }
 
+/// How many attempts at one pool may be in the write path at once on this instance (issue 18):
+/// no more than the seats its last read saw left. In a rush the first wave all read "seats
+/// left" before anyone has written; without the gate every one of them queues for the write
+/// lock only to find the pool full there. With it, at most `left` go on and the rest wait in
+/// memory until one finishes, then read again — by then the pool is usually known full.
+///
+/// Correctness never depends on it: the transaction still decides every seat, other instances
+/// have gates of their own, and a waiter gives up waiting after `WAIT` and reads again anyway.
+#[derive(Default)]
+pub struct WriteGate {
+    pools: Mutex<HashMap<i64, Arc<GateSlot>>>,
+    passes: AtomicU64,
+}
+
+#[derive(Default)]
+struct GateSlot {
+    in_flight: Mutex<i64>,
+    done: tokio::sync::Notify,
+}
+
+/// Longest wait at a gate before reading the pool again.
+const WAIT: Duration = Duration::from_millis(250);
+
+/// A place in the write path of one pool; given back when dropped.
+pub struct GatePass {
+    slot: Arc<GateSlot>,
+}
+
+impl Drop for GatePass {
+    fn drop(&mut self) {
+        *self.slot.in_flight.lock().unwrap() -= 1;
+        // One place is free: one waiter reads again. (Waking them all at every finish would
+        // make each of them read the pool once per seat taken.)
+        self.slot.done.notify_one();
+    }
+}
+
+impl WriteGate {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// A pass when fewer than `left` attempts at `pool` are writing; otherwise waits until one
+    /// of them finishes (or `WAIT` passes) and returns `None`: the caller reads the pool again.
+    pub async fn enter(&self, pool: i64, left: i64) -> Option<GatePass> {
+        let slot = {
+            let mut pools = self.pools.lock().unwrap();
+            if pools.len() >= MAX_ENTRIES {
+                // Idle pools only; a waiter on a dropped slot reads again after `WAIT`.
+                pools.retain(|_, s| *s.in_flight.lock().unwrap() > 0);
+            }
+            pools.entry(pool).or_default().clone()
+        };
+        let done = slot.done.notified();
+        tokio::pin!(done);
+        // Registered before the count is looked at: a pass given back in between still wakes us.
+        done.as_mut().enable();
+        {
+            let mut n = slot.in_flight.lock().unwrap();
+            if *n < left {
+                *n += 1;
+                drop(n);
+                self.passes.fetch_add(1, Ordering::Relaxed);
+                return Some(GatePass { slot: slot.clone() });
+            }
+        }
+        let _ = tokio::time::timeout(WAIT, done).await;
+        None
+    }
+
+    /// The pool was found full: every attempt waiting at its gate reads again now.
+    pub fn wake_all(&self, pool: i64) {
+        let slot = self.pools.lock().unwrap().get(&pool).cloned();
+        if let Some(s) = slot {
+            s.done.notify_waiters();
+        }
+    }
+
+    /// Attempts let into the write path since start (tests).
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::Relaxed)
+    }
+
+    /// Attempts at `pool` in the write path now (tests).
+    pub fn in_flight(&self, pool: i64) -> i64 {
+        let slot = self.pools.lock().unwrap().get(&pool).cloned();
+        slot.map(|s| *s.in_flight.lock().unwrap()).unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_gate_lets_through_no_more_than_the_seats_left() {
+        let gate = WriteGate::new();
+        let a = gate.enter(5, 2).await.expect("first of two seats");
+        let b = gate.enter(5, 2).await.expect("second of two seats");
+        assert_eq!(gate.in_flight(5), 2);
+        // A third waits until one of the two finishes, then is told to read again.
+        let g = gate.clone();
+        let third = tokio::spawn(async move {
+            let t = std::time::Instant::now();
+            (g.enter(5, 2).await.is_none(), t.elapsed())
+        });
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        drop(a);
+        let (told_to_reread, waited) = third.await.unwrap();
+        assert!(told_to_reread);
+        assert!(
+            waited >= Duration::from_millis(25) && waited < WAIT,
+            "woken by the finish, not the timeout: {waited:?}"
+        );
+        // Another pool has its own count; a full pool (no seats left) lets nobody through.
+        assert!(gate.enter(6, 1).await.is_some());
+        let t = std::time::Instant::now();
+        assert!(gate.enter(7, 0).await.is_none());
+        assert!(t.elapsed() >= WAIT, "nobody to wake it: it waits out WAIT");
+        drop(b);
+        assert_eq!(gate.in_flight(5), 0);
+    }
 
     fn full(activity_id: i64) -> FullPool<()> {
         FullPool {

@@ -38,6 +38,7 @@ async fn concurrent_bookings(app: &TestApp) {
         })
         .await;
     let people = residents(app, "rush", 40).await;
+    let passes = app.state().seats.gate.passes();
     let mut tasks = Vec::new();
     for t in people.iter().cloned() {
         let (http, url) = (app.http.clone(), app.url.clone());
@@ -64,6 +65,13 @@ async fn concurrent_bookings(app: &TestApp) {
     }
     assert_eq!(ok, 5);
     no_overbooking(app, session, 5).await.unwrap();
+    // Only attempts that could win went on to write (D272): about one per seat, not one per
+    // attempt (a read that missed a commit by a moment may let one more through).
+    let wrote = app.state().seats.gate.passes() - passes;
+    assert!(
+        (5..=10).contains(&wrote),
+        "{wrote} of 40 attempts reached the write path"
+    );
 
     // One person pressing 预约 ten times at once gets one booking.
     let (_, s2) = app

@@ -102,11 +102,6 @@ impl BookingsApi {
             st.clock.now(),
         )
         .await;
-        // A new holder or a longer waiting list changes how a full pool refuses: re-read it
-        // here at once (other instances hear it from the feed).
-        if let Ok(b) = &v {
-            st.seats.full.invalidate_session(b.session_id);
-        }
         // Seats may have changed (a refusal can follow a concurrent change too): re-read them.
         st.browse_changed();
         Ok(Json(v?))
