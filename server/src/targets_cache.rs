@@ -15,11 +15,22 @@
 //!
 //! Memory: concurrent misses of one key wait for a single read (single flight), so N
 //! simultaneous requests hold one copy, not N; at most `MAX_KEYS` keys are kept.
+//!
+//! Ready answers (D273): each facts object also keeps the serialised answers computed from it
+//! (`Answers`: `/stats/targets` per caller scope and unit, a `/stats/targets/sessions` page,
+//! the plan), each with the instant until which time alone leaves it unchanged (the next end of
+//! a session it shows as not held yet, the next step of a pace figure). A request finds its
+//! facts as above, then its answer by key if `now` lies in the answer's validity, else computes
+//! and keeps it. Answers live inside their facts object, so a version change (new facts) drops
+//! them with the facts; at most `MAX_ANSWERS` per facts object, least recently used first out.
 
+use crate::access::UnitRef;
 use crate::config::PolicySettings;
 use crate::db::Db;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::plans::YearFacts;
+use crate::time::Ts;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +40,8 @@ use std::time::{Duration, Instant};
 pub const TTL: Duration = Duration::from_secs(60);
 /// (district, year) pairs kept; the least recently used goes first.
 const MAX_KEYS: usize = 4;
+/// Ready answers kept per facts object; the least recently used goes first.
+pub const MAX_ANSWERS: usize = 48;
 
 struct Cached {
     version: i64,
@@ -43,12 +56,94 @@ struct Slot {
     used: AtomicU64,
 }
 
+/// The district's root as read at a version (see `TargetsCache::year`).
+struct Root {
+    version: i64,
+    read_at: Instant,
+    root: UnitRef,
+}
+
 #[derive(Default)]
 pub struct TargetsCache {
     slots: Mutex<HashMap<(i64, i32), Arc<Slot>>>,
+    root: Mutex<Option<Root>>,
     tick: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
+    answer_hits: AtomicU64,
+    answer_misses: AtomicU64,
+}
+
+/// One ready answer: its JSON, exact for every `now` in `[from, until)`.
+struct Ready {
+    json: Bytes,
+    /// The `now` it was computed at. Earlier instants are not covered (a clock set back could
+    /// make a session not held yet again).
+    from: Ts,
+    /// `None`: time alone never changes it.
+    until: Option<Ts>,
+    used: u64,
+}
+
+impl Ready {
+    fn holds(&self, now: Ts) -> bool {
+        self.from <= now && self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// The ready answers computed from one facts object (D273), keyed by everything else they
+/// depend on (`TargetsCache::answer`). They are a pure function of the facts, the key and
+/// `now`, and live inside the facts object, so they can never outlive the facts' version.
+#[derive(Default)]
+pub struct Answers {
+    map: Mutex<HashMap<String, Ready>>,
+    tick: AtomicU64,
+}
+
+impl Answers {
+    fn get(&self, key: &str, now: Ts) -> Option<Bytes> {
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.map.lock().unwrap();
+        let ready = map.get_mut(key)?;
+        if ready.holds(now) {
+            ready.used = tick;
+            return Some(ready.json.clone());
+        }
+        // Expired (or computed after `now`): the caller computes it again and replaces it.
+        None
+    }
+
+    fn put(&self, key: String, json: Bytes, from: Ts, until: Option<Ts>) {
+        let used = self.tick.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.map.lock().unwrap();
+        if !map.contains_key(&key) && map.len() >= MAX_ANSWERS {
+            if let Some(old) = map
+                .iter()
+                .min_by_key(|(_, r)| r.used)
+                .map(|(k, _)| k.clone())
+            {
+                map.remove(&old);
+            }
+        }
+        map.insert(
+            key,
+            Ready {
+                json,
+                from,
+                until,
+                used,
+            },
+        );
+    }
+
+    /// Answers kept (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 async fn version(db: &Db) -> ApiResult<i64> {
@@ -92,6 +187,55 @@ impl TargetsCache {
     ) -> ApiResult<Arc<YearFacts>> {
         let asked = Instant::now();
         let v = version(db).await?;
+        self.get_at(db, district, year, policy, asked, v).await
+    }
+
+    /// The district's root and the facts of its `year`, both as new as the database at the time
+    /// of the call, for one read of the version row. The root (`org::root`: the first unit
+    /// without a parent) depends only on `org_units.parent_id` and the units there are, which
+    /// bump the version like the facts' columns do, so it is kept by the same rule.
+    pub async fn year(
+        &self,
+        db: &Db,
+        year: i32,
+        policy: &PolicySettings,
+    ) -> ApiResult<(UnitRef, Arc<YearFacts>)> {
+        let asked = Instant::now();
+        let v = version(db).await?;
+        let kept = self
+            .root
+            .lock()
+            .unwrap()
+            .as_ref()
+            .filter(|c| c.read_at.elapsed() < TTL && (c.version == v || c.read_at >= asked))
+            .map(|c| c.root.clone());
+        let root = match kept {
+            Some(r) => r,
+            None => {
+                // Read after `v` (read after `asked`): at least as new as `v`.
+                let root = crate::org::root(db).await?.ok_or_else(ApiError::internal)?;
+                *self.root.lock().unwrap() = Some(Root {
+                    version: v,
+                    read_at: asked,
+                    root: root.clone(),
+                });
+                root
+            }
+        };
+        let facts = self.get_at(db, root.id, year, policy, asked, v).await?;
+        Ok((root, facts))
+    }
+
+    /// `get`, for a request begun at `asked` that read the version `v` first.
+    async fn get_at(
+        &self,
+        db: &Db,
+        district: i64,
+        year: i32,
+        policy: &PolicySettings,
+        asked: Instant,
+        v: i64,
+    ) -> ApiResult<Arc<YearFacts>> {
         let slot = self.slot((district, year));
         // Held across the read: concurrent misses of this key wait and share its result.
         let mut cell = slot.cell.lock().await;
@@ -116,11 +260,42 @@ impl TargetsCache {
         Ok(facts)
     }
 
-    /// (hits, misses) since start.
+    /// The ready answer `key` of `facts` at `now`: kept if it holds at `now`, else `build`
+    /// computes it (JSON and the instant until which it holds, exclusive) and it is kept. The
+    /// key must name everything besides the facts and `now` that the answer depends on (the
+    /// caller's scope, the unit, every parameter); a failed build is not kept. Concurrent misses
+    /// of one key each build it (the same answer), outside the lock.
+    pub fn answer(
+        &self,
+        facts: &YearFacts,
+        key: String,
+        now: Ts,
+        build: impl FnOnce() -> ApiResult<(Vec<u8>, Option<Ts>)>,
+    ) -> ApiResult<Bytes> {
+        if let Some(json) = facts.answers.get(&key, now) {
+            self.answer_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(json);
+        }
+        self.answer_misses.fetch_add(1, Ordering::Relaxed);
+        let (json, until) = build()?;
+        let json = Bytes::from(json);
+        facts.answers.put(key, json.clone(), now, until);
+        Ok(json)
+    }
+
+    /// Facts (hits, misses) since start.
     pub fn stats(&self) -> (u64, u64) {
         (
             self.hits.load(Ordering::Relaxed),
             self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Ready answers (hits, misses) since start.
+    pub fn answer_stats(&self) -> (u64, u64) {
+        (
+            self.answer_hits.load(Ordering::Relaxed),
+            self.answer_misses.load(Ordering::Relaxed),
         )
     }
 }
