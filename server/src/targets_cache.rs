@@ -42,6 +42,8 @@ pub const TTL: Duration = Duration::from_secs(60);
 const MAX_KEYS: usize = 4;
 /// Ready answers kept per facts object; the least recently used goes first.
 pub const MAX_ANSWERS: usize = 48;
+/// And at most this many bytes of them (a page of 500 sessions is ≈ 240 KB).
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
 
 struct Cached {
     version: i64,
@@ -96,15 +98,22 @@ impl Ready {
 /// `now`, and live inside the facts object, so they can never outlive the facts' version.
 #[derive(Default)]
 pub struct Answers {
-    map: Mutex<HashMap<String, Ready>>,
+    kept: Mutex<Kept>,
     tick: AtomicU64,
+}
+
+#[derive(Default)]
+struct Kept {
+    map: HashMap<String, Ready>,
+    /// The JSON bytes in `map`.
+    bytes: usize,
 }
 
 impl Answers {
     fn get(&self, key: &str, now: Ts) -> Option<Bytes> {
         let tick = self.tick.fetch_add(1, Ordering::Relaxed);
-        let mut map = self.map.lock().unwrap();
-        let ready = map.get_mut(key)?;
+        let mut kept = self.kept.lock().unwrap();
+        let ready = kept.map.get_mut(key)?;
         if ready.holds(now) {
             ready.used = tick;
             return Some(ready.json.clone());
@@ -114,18 +123,30 @@ impl Answers {
     }
 
     fn put(&self, key: String, json: Bytes, from: Ts, until: Option<Ts>) {
+        if json.len() > MAX_ANSWER_BYTES {
+            return;
+        }
         let used = self.tick.fetch_add(1, Ordering::Relaxed);
-        let mut map = self.map.lock().unwrap();
-        if !map.contains_key(&key) && map.len() >= MAX_ANSWERS {
-            if let Some(old) = map
+        let mut kept = self.kept.lock().unwrap();
+        let kept = &mut *kept;
+        if let Some(old) = kept.map.remove(&key) {
+            kept.bytes -= old.json.len();
+        }
+        while kept.map.len() >= MAX_ANSWERS || kept.bytes + json.len() > MAX_ANSWER_BYTES {
+            let Some(old) = kept
+                .map
                 .iter()
                 .min_by_key(|(_, r)| r.used)
                 .map(|(k, _)| k.clone())
-            {
-                map.remove(&old);
+            else {
+                break;
+            };
+            if let Some(r) = kept.map.remove(&old) {
+                kept.bytes -= r.json.len();
             }
         }
-        map.insert(
+        kept.bytes += json.len();
+        kept.map.insert(
             key,
             Ready {
                 json,
@@ -138,11 +159,16 @@ impl Answers {
 
     /// Answers kept (for tests and diagnostics).
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap().len()
+        self.kept.lock().unwrap().map.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes of the answers kept (for tests and diagnostics).
+    pub fn bytes(&self) -> usize {
+        self.kept.lock().unwrap().bytes
     }
 }
 
@@ -297,5 +323,70 @@ impl TargetsCache {
             self.answer_hits.load(Ordering::Relaxed),
             self.answer_misses.load(Ordering::Relaxed),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Ts {
+        crate::time::parse(s).unwrap()
+    }
+
+    #[test]
+    fn an_answer_holds_from_its_computation_until_its_end() {
+        let a = Answers::default();
+        let from = t("2026-06-01T00:00:00Z");
+        let until = t("2026-06-01T05:00:00Z");
+        a.put("k".into(), Bytes::from_static(b"{}"), from, Some(until));
+        a.put("forever".into(), Bytes::from_static(b"[]"), from, None);
+        assert!(a.get("k", from).is_some());
+        assert!(a
+            .get("k", until - chrono::Duration::nanoseconds(1))
+            .is_some());
+        assert!(a.get("k", until).is_none(), "ends at `until`");
+        assert!(a.get("k", from - chrono::Duration::seconds(1)).is_none());
+        assert!(a.get("forever", t("2030-01-01T00:00:00Z")).is_some());
+        assert!(a.get("other", from).is_none());
+    }
+
+    #[test]
+    fn answers_are_bounded_in_number_and_bytes_least_recent_first() {
+        let now = t("2026-06-01T00:00:00Z");
+        let a = Answers::default();
+        for i in 0..MAX_ANSWERS + 10 {
+            a.put(format!("{i}"), Bytes::from_static(b"{}"), now, None);
+            // Key 0 stays in use, so it is never the least recently used.
+            assert!(a.get("0", now).is_some(), "after {i}");
+        }
+        assert_eq!(a.len(), MAX_ANSWERS);
+        assert_eq!(a.bytes(), 2 * MAX_ANSWERS);
+        assert!(
+            a.get("1", now).is_none(),
+            "the least recently used went first"
+        );
+
+        let a = Answers::default();
+        let mib = Bytes::from(vec![b' '; 1 << 20]);
+        for i in 0..10 {
+            a.put(format!("{i}"), mib.clone(), now, None);
+            assert!(a.bytes() <= MAX_ANSWER_BYTES);
+        }
+        assert_eq!(a.len(), MAX_ANSWER_BYTES >> 20);
+        assert!(a.get("9", now).is_some() && a.get("0", now).is_none());
+        // Replacing an answer counts its bytes once.
+        a.put("9".into(), Bytes::from_static(b"{}"), now, None);
+        assert_eq!(a.bytes(), (a.len() - 1) * (1 << 20) + 2);
+        // One answer larger than the bound is not kept (and evicts nothing).
+        let n = a.len();
+        a.put(
+            "huge".into(),
+            Bytes::from(vec![b' '; MAX_ANSWER_BYTES + 1]),
+            now,
+            None,
+        );
+        assert!(a.get("huge", now).is_none());
+        assert_eq!(a.len(), n);
     }
 }
