@@ -22,7 +22,9 @@
 //! a session it shows as not held yet, the next step of a pace figure). A request finds its
 //! facts as above, then its answer by key if `now` lies in the answer's validity, else computes
 //! and keeps it. Answers live inside their facts object, so a version change (new facts) drops
-//! them with the facts; at most `MAX_ANSWERS` per facts object, least recently used first out.
+//! them with the facts; at most `MAX_ANSWERS` and `MAX_ANSWER_BYTES` per facts object, least
+//! recently used first out. The district's root is kept at the version it was read at, by the
+//! same rule as the facts (`year`), so a hit costs the version read and two map look-ups.
 
 use crate::access::UnitRef;
 use crate::config::PolicySettings;
