@@ -536,7 +536,11 @@ impl SessionRow {
 
     /// The row as shown at `now`, with its verdict.
     pub fn at(&self, now: Ts) -> CountedSession {
-        let v = self.verdict(now);
+        self.shown_with(self.verdict(now))
+    }
+
+    /// The row as shown with the verdict `v`.
+    fn shown_with(&self, v: Verdict) -> CountedSession {
         let mut s = self.shown.clone();
         s.counted = v.counted;
         s.joint = v.joint;
@@ -695,6 +699,18 @@ pub struct YearFacts {
     pub units: Vec<UnitRow>,
     /// The drill-down lists already filtered from these facts (D267); they live and die with them.
     pub lists: SessionLists,
+    /// The ready answers computed from these facts (D273); they live and die with them.
+    pub answers: crate::targets_cache::Answers,
+}
+
+impl YearFacts {
+    /// The unit at `path`, as these facts hold it.
+    pub fn unit(&self, path: &str) -> Option<&UnitRow> {
+        self.units
+            .binary_search_by(|u| u.path.as_bytes().cmp(path.as_bytes()))
+            .ok()
+            .map(|i| &self.units[i])
+    }
 }
 
 /// Drill-down lists kept per facts object (D267), at most this many.
@@ -776,6 +792,7 @@ pub async fn read_year(
         sessions,
         units,
         lists: SessionLists::default(),
+        answers: Default::default(),
     })
 }
 
@@ -804,6 +821,10 @@ fn visible<'a>(
 pub struct SessionPage {
     pub total: usize,
     pub items: Vec<CountedSession>,
+    /// The page stays exactly what `session_page` answers from `now` until just before this
+    /// instant (the earliest end of a shown session not held yet); `None`: time alone never
+    /// changes it.
+    pub until: Option<Ts>,
 }
 
 /// `sessions_direct` from cached facts, one page at a time: the sessions of the year held
@@ -836,12 +857,41 @@ pub fn session_page(
     });
     let from = offset.min(ids.len());
     let to = from.saturating_add(limit).min(ids.len());
+    let mut until = Until::default();
+    let items = ids[from..to]
+        .iter()
+        .map(|&i| {
+            let r = &f.sessions[i as usize];
+            let v = r.verdict(now);
+            until.verdict(r, &v);
+            r.shown_with(v)
+        })
+        .collect();
     SessionPage {
         total: ids.len(),
-        items: ids[from..to]
-            .iter()
-            .map(|&i| f.sessions[i as usize].at(now))
-            .collect(),
+        items,
+        until: until.0,
+    }
+}
+
+/// The earliest instant at which something seen so far changes by time alone (exclusive end
+/// of the validity of an answer computed at `now`; D273).
+#[derive(Default)]
+struct Until(Option<Ts>);
+
+impl Until {
+    fn at(&mut self, t: Ts) {
+        self.0 = Some(self.0.map_or(t, |u| u.min(t)));
+    }
+
+    /// A verdict changes only from `not_held_yet`, when the session's end passes: `classify`
+    /// decides cancelled and draft before looking at `now`, and every later rule applies
+    /// only once `ends_at <= now`, which stays true as `now` grows. A session whose end is
+    /// unknown is taken as ending `now`, so it is never `not_held_yet`.
+    fn verdict(&mut self, r: &SessionRow, v: &Verdict) {
+        if v.reason == "not_held_yet" {
+            self.at(r.facts.ends_at);
+        }
     }
 }
 
@@ -945,7 +995,7 @@ fn row(category: &str, target: i64, allocated: bool, t: &Tally, year_fraction: f
         count_per_course: t.count_per_course,
         joint_per_course: t.joint_per_course,
         not_counted: t.not_counted,
-        pace_needed: (target as f64 * year_fraction).ceil() as i64,
+        pace_needed: pace_needed(target, year_fraction),
         // Per-lesson joint sessions decide "met" (docs/plans.md, D94).
         met: target > 0 && t.joint >= target,
     }
@@ -953,13 +1003,70 @@ fn row(category: &str, target: i64, allocated: bool, t: &Tally, year_fraction: f
 
 /// The share of the CST year elapsed at `now` (0 before, 1 after).
 pub fn year_fraction(year: i32, now: Ts) -> f64 {
-    let (from, to) = time::cst_year_bounds(year);
-    match (time::parse(&from), time::parse(&to)) {
-        (Some(f), Some(t)) if now > f => {
-            ((now - f).num_seconds() as f64 / (t - f).num_seconds() as f64).min(1.0)
-        }
-        _ => 0.0,
+    match year_bounds(year) {
+        Some((f, t)) => fraction_of(f, t, now),
+        None => 0.0,
     }
+}
+
+fn year_bounds(year: i32) -> Option<(Ts, Ts)> {
+    let (from, to) = time::cst_year_bounds(year);
+    Some((time::parse(&from)?, time::parse(&to)?))
+}
+
+/// `year_fraction` of the year `[f, t)`: it depends only on the whole seconds elapsed since `f`.
+fn fraction_of(f: Ts, t: Ts, now: Ts) -> f64 {
+    if now > f {
+        ((now - f).num_seconds() as f64 / (t - f).num_seconds() as f64).min(1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The pace needed for `target` at `now`, as `TargetRow::pace_needed` shows it.
+fn pace_needed(target: i64, year_fraction: f64) -> i64 {
+    (target as f64 * year_fraction).ceil() as i64
+}
+
+/// The first instant after `now` at which the pace needed (`TargetRow::pace_needed`) of any of
+/// `targets` in `year` differs from its value at `now`; `None` when none ever changes again.
+///
+/// The fraction depends only on the whole seconds elapsed since the year's start (it is 0 up
+/// to one second after it, and 1 from its end on), so it can change only at `start + k s`,
+/// k = 1 … the year's length; the pace is a monotone step function of k, so the first k
+/// where it differs is found by bisection, evaluating the very function the report uses.
+pub fn pace_changes(year: i32, targets: impl IntoIterator<Item = i64>, now: Ts) -> Option<Ts> {
+    let (f, t) = year_bounds(year)?;
+    let len = (t - f).num_seconds();
+    let at = |k: i64| f + chrono::Duration::seconds(k);
+    let first = if now > f {
+        (now - f).num_seconds() + 1
+    } else {
+        1
+    };
+    let mut targets: Vec<i64> = targets.into_iter().filter(|t| *t != 0).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let mut next: Option<i64> = None;
+    for target in targets {
+        let pace = |k: i64| pace_needed(target, fraction_of(f, t, at(k)));
+        let here = pace_needed(target, fraction_of(f, t, now));
+        // Invariant: the pace differs at `hi`, and equals `here` below `lo`.
+        let (mut lo, mut hi) = (first, len);
+        if lo > hi || pace(hi) == here {
+            continue;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pace(mid) != here {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        next = Some(next.map_or(lo, |n| n.min(lo)));
+    }
+    next.map(at)
 }
 
 #[derive(Serialize)]
@@ -1086,7 +1193,22 @@ pub async fn report_direct(
 /// `report_direct` from cached facts and their plan: one pass over the visible sessions, each
 /// added to the units on its path (its ancestors), instead of one filter of the list per unit.
 pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now: Ts) -> Report {
+    report_until(f, scope, under, now).0
+}
+
+/// `report`, and the instant until which (exclusive) it stays exactly what `report` answers
+/// for any later `now` (`None`: time alone never changes it). Two things in a report depend on
+/// `now`: the verdict of a session not held yet (until its end) and `pace_needed` (the share of
+/// the year elapsed, `pace_changes`). Nothing depends on the CST date as such: the year is
+/// chosen by the caller.
+pub fn report_until(
+    f: &YearFacts,
+    scope: &Scope,
+    under: &crate::access::UnitRef,
+    now: Ts,
+) -> (Report, Option<Ts>) {
     let plan = &f.plan;
+    let mut until = Until::default();
     let frac = year_fraction(plan.year, now);
     let is_district = under.id == plan.district_unit_id;
     let alloc: HashMap<(i64, &str), i64> = plan
@@ -1117,6 +1239,7 @@ pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now:
     for r in visible(f, scope, &under.path) {
         let s = &r.shown;
         let v = r.verdict(now);
+        until.verdict(r, &v);
         let c = cat(&s.category);
         overall[c].add(s.activity_id, s.is_course, v.counted, v.joint);
         // Every '/'-ended prefix of the session's path is an ancestor (or its own unit).
@@ -1135,7 +1258,7 @@ pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now:
                 .or_default() += 1;
         }
     }
-    let overall = CATEGORIES
+    let overall: Vec<TargetRow> = CATEGORIES
         .iter()
         .zip(&overall)
         .map(|(c, t)| {
@@ -1193,11 +1316,21 @@ pub fn report(f: &YearFacts, scope: &Scope, under: &crate::access::UnitRef, now:
             });
         }
     }
-    Report {
-        overall,
-        units,
-        trend,
+    let targets = overall
+        .iter()
+        .chain(units.iter().flat_map(|u| u.items.iter()))
+        .map(|r: &TargetRow| r.target);
+    if let Some(t) = pace_changes(plan.year, targets, now) {
+        until.at(t);
     }
+    (
+        Report {
+            overall,
+            units,
+            trend,
+        },
+        until.0,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1954,5 +2087,206 @@ mod tests {
         assert!(!on_line("/1/4/17/", "/1/4/18/"));
         assert!(!on_line("/1/4/", "/1/4/"));
         assert!(!on_line("/1/4/", "/1/45/"));
+    }
+
+    /// `pace_changes` names the exact instant the shown pace moves: unchanged a nanosecond
+    /// before, changed at it, and (checked second by second for fast-moving targets) never
+    /// earlier.
+    #[test]
+    fn pace_changes_at_the_exact_step() {
+        let shown = |t: i64, at: Ts| pace_needed(t, year_fraction(2026, at));
+        let nows = [
+            "2025-12-31T15:00:00Z",
+            "2025-12-31T16:00:00Z",
+            "2025-12-31T16:00:00.400Z",
+            "2026-03-17T08:21:13.999Z",
+            "2026-06-01T00:00:00Z",
+            "2026-12-31T15:59:58.5Z",
+            "2026-12-31T16:00:00Z",
+            "2027-02-01T00:00:00Z",
+        ];
+        for now in nows.map(|n| time::parse(n).unwrap()) {
+            for t in [1, 3, 7, 12, 100, 365, 2000, 12_345, 100_000, -5] {
+                let here = shown(t, now);
+                match pace_changes(2026, [t], now) {
+                    Some(u) => {
+                        assert!(u > now, "{t} at {now}: {u}");
+                        let before = u - chrono::Duration::nanoseconds(1);
+                        assert_eq!(shown(t, before), here, "{t} at {now}: before {u}");
+                        assert_ne!(shown(t, u), here, "{t} at {now}: at {u}");
+                        if (u - now).num_seconds() < 20_000 {
+                            let mut s = now;
+                            while s < u {
+                                assert_eq!(shown(t, s), here, "{t} at {now}: {s} before {u}");
+                                s += chrono::Duration::seconds(1);
+                            }
+                        }
+                    }
+                    None => {
+                        let end = time::parse("2027-01-01T00:00:00Z").unwrap();
+                        assert_eq!(shown(t, end), here, "{t} at {now}: never changes");
+                    }
+                }
+            }
+            let all = pace_changes(2026, [7, 2000, 0, 7], now);
+            let each = [7, 2000]
+                .iter()
+                .filter_map(|t| pace_changes(2026, [*t], now))
+                .min();
+            assert_eq!(all, each, "the earliest of several at {now}");
+            assert_eq!(pace_changes(2026, [0], now), None);
+        }
+    }
+
+    fn session(id: i64, path: &str, kind: &str, status: &str, ends_at: &str) -> SessionRow {
+        let ends = time::parse(ends_at).unwrap();
+        SessionRow {
+            shown: CountedSession {
+                session_id: id,
+                activity_id: id,
+                title: format!("s{id}"),
+                kind: kind.into(),
+                category: category_of(kind).unwrap().into(),
+                is_course: false,
+                lesson_no: 1,
+                unit_id: 3,
+                unit_name: "point".into(),
+                unit_path: path.into(),
+                starts_at: time::fmt(ends - chrono::Duration::hours(1)),
+                month: time::cst_month(ends - chrono::Duration::hours(1)),
+                delivered: false,
+                partners: vec![],
+                counted: false,
+                joint: false,
+                reason: String::new(),
+                reason_label: String::new(),
+            },
+            facts: SessionFacts {
+                kind: kind.into(),
+                activity_status: "published".into(),
+                session_status: status.into(),
+                place_level: "point".into(),
+                ends_at: ends,
+                delivered: false,
+                partners: vec![],
+            },
+            ends_known: true,
+        }
+    }
+
+    fn year_facts(allocations: Vec<Allocation>) -> YearFacts {
+        let unit = |id: i64, level: &str, path: &str| UnitRow {
+            id,
+            short_name: format!("u{id}"),
+            level: level.into(),
+            path: path.into(),
+        };
+        YearFacts {
+            year: 2026,
+            plan: Plan {
+                year: 2026,
+                district_unit_id: 1,
+                performances: 40,
+                lectures_exhibitions: 30,
+                trainings: 20,
+                is_default: false,
+                allocations,
+                balance: vec![],
+            },
+            sessions: vec![
+                session(
+                    1,
+                    "/1/2/3/",
+                    "performance",
+                    "scheduled",
+                    "2026-03-01T10:00:00Z",
+                ),
+                // Cancelled: its end changes nothing.
+                session(2, "/1/2/3/", "lecture", "cancelled", "2026-06-01T02:00:00Z"),
+                // Another branch's, ending first: the first branch's answers do not see it.
+                session(3, "/1/4/", "lecture", "scheduled", "2026-06-01T03:00:00Z"),
+                session(
+                    4,
+                    "/1/2/3/",
+                    "training",
+                    "scheduled",
+                    "2026-06-01T05:00:00Z",
+                ),
+                session(
+                    5,
+                    "/1/2/3/",
+                    "performance",
+                    "scheduled",
+                    "2026-06-02T05:00:00Z",
+                ),
+            ],
+            units: vec![
+                unit(1, "main", "/1/"),
+                unit(2, "branch", "/1/2/"),
+                unit(3, "point", "/1/2/3/"),
+                unit(4, "branch", "/1/4/"),
+            ],
+            lists: SessionLists::default(),
+            answers: Default::default(),
+        }
+    }
+
+    /// A report (and a session page) is what `report` answers for every `now` up to its
+    /// `until`, and differs at it: the earliest end of a session it counts as not held yet, or
+    /// the next step of a pace figure, whichever comes first.
+    #[test]
+    fn report_until_the_next_change() {
+        let now = time::parse("2026-06-01T00:00:00Z").unwrap();
+        let json = |r: Report| serde_json::to_value(r).unwrap();
+        let branch = crate::access::UnitRef {
+            id: 2,
+            path: "/1/2/".into(),
+        };
+        let root = crate::access::UnitRef {
+            id: 1,
+            path: "/1/".into(),
+        };
+        let scope = Scope::subtree("/1/2/");
+        let district = Scope::subtree("/1/");
+
+        // No allocation: the branch's pace is 0 throughout, so only session 4's end counts.
+        let f = year_facts(vec![]);
+        let (r, until) = report_until(&f, &scope, &branch, now);
+        let end4 = time::parse("2026-06-01T05:00:00Z").unwrap();
+        assert_eq!(until, Some(end4));
+        let r = json(r);
+        let before = end4 - chrono::Duration::nanoseconds(1);
+        assert_eq!(json(report(&f, &scope, &branch, before)), r);
+        assert_ne!(json(report(&f, &scope, &branch, end4)), r);
+        let page = session_page(&f, &scope, "/1/2/", None, now, 0, 50);
+        assert_eq!(page.until, Some(end4));
+        let first = session_page(&f, &scope, "/1/2/", None, now, 0, 1);
+        assert_eq!(first.until, None, "the page shows only a held session");
+
+        // The district sees session 3, which ends first; its targets' pace moves every few
+        // days (40 a year), later than that.
+        let (_, until) = report_until(&f, &district, &root, now);
+        let end3 = time::parse("2026-06-01T03:00:00Z").unwrap();
+        assert_eq!(until, Some(end3));
+        // After the last end, only the pace is left.
+        let late = time::parse("2026-06-03T00:00:00Z").unwrap();
+        let (r, until) = report_until(&f, &district, &root, late);
+        let pace = pace_changes(2026, [40, 30, 20], late).unwrap();
+        assert_eq!(until, Some(pace));
+        let r = json(r);
+        let before = pace - chrono::Duration::nanoseconds(1);
+        assert_eq!(json(report(&f, &district, &root, before)), r);
+        assert_ne!(json(report(&f, &district, &root, pace)), r);
+
+        // An allocation shown in a unit row counts too: 5000 a year moves within two hours.
+        let f = year_facts(vec![Allocation {
+            unit_id: 3,
+            category: "trainings".into(),
+            target: 5000,
+        }]);
+        let (_, until) = report_until(&f, &scope, &branch, now);
+        let step = pace_changes(2026, [5000], now).unwrap();
+        assert!(step < end4);
+        assert_eq!(until, Some(step));
     }
 }

@@ -3,7 +3,9 @@
 //! computes from the database, for the district and for a branch; a change made through the
 //! API or by raw SQL is seen by the next request on this instance and on a second one; a
 //! session whose end passes becomes counted; seat counters do not invalidate; concurrent
-//! misses read the database once.
+//! misses read the database once. The ready answers kept with the facts (D273): a repeat is a
+//! hit, a session end or a version bump between two requests changes the answer, each scope
+//! gets its own, and at most `MAX_ANSWERS` are kept.
 
 use culturehub::access::{Role, Scope, UnitRef};
 use culturehub_tests::{at, both, TestApp};
@@ -374,3 +376,211 @@ async fn single_flight(app: &TestApp) {
     assert_eq!(after - before, 1, "one read for eight requests");
 }
 both!(concurrent_misses_read_once, single_flight);
+
+/// Asks `path` once; answers the body and whether it was a ready answer kept from before.
+async fn ask(app: &TestApp, path: &str, token: &str) -> (Value, bool) {
+    let cache = &app.state().db.targets;
+    let (h0, m0) = cache.answer_stats();
+    let (s, v) = app.get(path, Some(token)).await;
+    assert_eq!(s, 200, "{path}: {v}");
+    let (h1, m1) = cache.answer_stats();
+    assert_eq!(h1 - h0 + m1 - m0, 1, "one answer looked up for {path}");
+    (v, h1 > h0)
+}
+
+fn reason_in(sessions: &Value, session: i64) -> &str {
+    sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session_id"] == session)
+        .unwrap_or_else(|| panic!("session {session} in {sessions}"))["reason"]
+        .as_str()
+        .unwrap()
+}
+
+async fn ready_answers(app: &TestApp) {
+    let (admin, _) = app.staff("o-ra-admin", Role::CenterAdmin, "ft-main").await;
+    let (yl, _) = app
+        .staff("o-ra-yl", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (yl2, _) = app
+        .staff("o-ra-yl2", Role::BranchStaff, "ft-b-yuanling")
+        .await;
+    let (ny, _) = app
+        .staff("o-ra-ny", Role::BranchStaff, "ft-b-nanyuan")
+        .await;
+    let (main_id, main_path) = app.unit_ref("ft-main").await;
+    let (yl_id, yl_path) = app.unit_ref("ft-b-yuanling").await;
+    let (ny_id, _) = app.unit_ref("ft-b-nanyuan").await;
+    let district = Viewer {
+        token: admin.clone(),
+        scope: Scope::subtree(&main_path),
+        unit: UnitRef {
+            id: main_id,
+            path: main_path.clone(),
+        },
+    };
+    let mine = Viewer {
+        token: yl.clone(),
+        scope: Scope::subtree(&yl_path),
+        unit: UnitRef {
+            id: yl_id,
+            path: yl_path.clone(),
+        },
+    };
+    let viewers = [&district, &mine];
+    let year = culturehub::time::cst_year(culturehub::time::parse(&at(app, 60)).unwrap());
+    // Another branch's lecture ends first (in 150 minutes), Yuanling's show later (390).
+    let (_, elsewhere) = create(
+        app,
+        &admin,
+        "lecture",
+        "ft-b-nanyuan",
+        "ft-b-nanyuan",
+        &[60],
+        &[],
+    )
+    .await;
+    let (_, show) = create(
+        app,
+        &admin,
+        "performance",
+        "ft-b-yuanling",
+        "ft-p-yuanling-hongli",
+        &[300],
+        &[],
+    )
+    .await;
+    let targets = format!("/api/v1/stats/targets?year={year}");
+    let sessions = format!("/api/v1/stats/targets/sessions?year={year}");
+    let plan = format!("/api/v1/plans/{year}");
+
+    // A repeat is a hit with the same bytes' answer, for each endpoint.
+    for path in [&targets, &sessions, &plan] {
+        let (first, hit) = ask(app, path, &admin).await;
+        assert!(!hit, "first {path}");
+        let (again, hit) = ask(app, path, &admin).await;
+        assert!(hit, "repeat {path}");
+        assert_eq!(again, first, "{path}");
+    }
+    let (d_targets, _) = ask(app, &targets, &admin).await;
+    let (d_sessions, _) = ask(app, &sessions, &admin).await;
+    assert_eq!(reason_in(&d_sessions, elsewhere), "not_held_yet");
+
+    // Each scope its own answer; two staff of one branch share theirs.
+    let (mine_t, hit) = ask(app, &targets, &yl).await;
+    assert!(!hit, "a branch is not served the district's answer");
+    assert_eq!(mine_t["unit_id"], yl_id);
+    let (also, hit) = ask(app, &targets, &yl2).await;
+    assert!(hit, "the same scope shares the answer");
+    assert_eq!(also, mine_t);
+    let (theirs, hit) = ask(app, &targets, &ny).await;
+    assert!(!hit, "another branch is not served Yuanling's answer");
+    assert_eq!(theirs["unit_id"], ny_id);
+    assert_eq!(item(&theirs, "lectures_exhibitions")["not_counted"], 1);
+    assert_eq!(item(&mine_t, "lectures_exhibitions")["not_counted"], 0);
+    let (mine_s, hit) = ask(app, &sessions, &yl).await;
+    assert!(!hit);
+    assert_eq!(mine_s["total"], 1, "{mine_s}");
+    assert_eq!(reason_in(&mine_s, show), "not_held_yet");
+    same_as_reference(app, &app.url, year, &viewers).await;
+
+    // The other branch's lecture ends: the district's answers change at once; Yuanling's,
+    // which do not show it, stay kept.
+    app.clock().advance(200 * 60);
+    let (t, hit) = ask(app, &targets, &admin).await;
+    assert!(!hit, "a session ended since the district's answer");
+    assert_ne!(t, d_targets);
+    assert_eq!(item(&t, "lectures_exhibitions")["count"], 1, "{t}");
+    let (s, hit) = ask(app, &sessions, &admin).await;
+    assert!(!hit);
+    assert_eq!(reason_in(&s, elsewhere), "no_partner");
+    assert_eq!(reason_in(&s, show), "not_held_yet");
+    let (t, hit) = ask(app, &targets, &yl).await;
+    assert!(hit, "nothing Yuanling's answer shows has changed");
+    assert_eq!(t, mine_t);
+    let (_, hit) = ask(app, &plan, &admin).await;
+    assert!(hit, "the plan does not depend on the time");
+    same_as_reference(app, &app.url, year, &viewers).await;
+
+    // Yuanling's show ends: its answers change with nothing written.
+    app.clock().advance(200 * 60);
+    let (t, hit) = ask(app, &targets, &yl).await;
+    assert!(!hit, "the show ended since Yuanling's answer");
+    assert_eq!(item(&t, "performances")["count"], 1, "{t}");
+    let (s, hit) = ask(app, &sessions, &yl).await;
+    assert!(!hit);
+    assert_eq!(reason_in(&s, show), "no_partner");
+    let (again, hit) = ask(app, &targets, &yl).await;
+    assert!(hit);
+    assert_eq!(again, t);
+    same_as_reference(app, &app.url, year, &viewers).await;
+
+    // A write that bumps the version: new facts, so every answer is computed again.
+    let before = version(app).await;
+    let (_, facts_misses) = app.state().db.targets.stats();
+    let body = json!({"performances": 7, "lectures_exhibitions": 5, "trainings": 5,
+        "allocations": [{"unit_id": yl_id, "category": "performances", "target": 3}]});
+    let (st, r) = app.call("PUT", &plan, Some(&admin), Some(body)).await;
+    assert_eq!(st, 200, "{r}");
+    assert!(version(app).await > before);
+    let (p, hit) = ask(app, &plan, &admin).await;
+    assert!(!hit, "the plan after a write");
+    assert_eq!(p["performances"], 7);
+    assert_eq!(app.state().db.targets.stats().1, facts_misses + 1);
+    let (t, hit) = ask(app, &targets, &yl).await;
+    assert!(!hit, "Yuanling's targets after a write");
+    let perf = item(&t, "performances");
+    assert_eq!(
+        (&perf["target"], &perf["allocated"]),
+        (&json!(3), &json!(true))
+    );
+    let (t, hit) = ask(app, &targets, &admin).await;
+    assert!(!hit);
+    assert_eq!(item(&t, "performances")["target"], 7);
+    // By hand in SQL as well: a unit renamed.
+    sql(
+        app,
+        &format!("UPDATE org_units SET short_name = '改名分馆' WHERE id = {yl_id}"),
+    )
+    .await;
+    let (t, hit) = ask(app, &targets, &yl).await;
+    assert!(!hit);
+    assert_eq!(t["unit_name"], "改名分馆");
+    same_as_reference(app, &app.url, year, &viewers).await;
+
+    // A clock set back is not served an answer computed later.
+    let (s, _) = ask(app, &sessions, &yl).await;
+    assert_eq!(reason_in(&s, show), "no_partner");
+    let (_, hit) = ask(app, &sessions, &yl).await;
+    assert!(hit);
+    app.clock().advance(-400 * 60);
+    let (s, hit) = ask(app, &sessions, &yl).await;
+    assert!(
+        !hit,
+        "an answer is kept only from the time it was computed at"
+    );
+    assert_eq!(reason_in(&s, show), "not_held_yet");
+    same_as_reference(app, &app.url, year, &viewers).await;
+
+    // Bounded: many distinct pages keep at most MAX_ANSWERS answers.
+    for offset in 0..60 {
+        ask(app, &format!("{sessions}&offset={offset}&limit=1"), &admin).await;
+    }
+    let (_, facts) = app
+        .state()
+        .db
+        .targets
+        .year(&app.state().db, year, &app.state().settings.policy)
+        .await
+        .unwrap();
+    let kept = facts.answers.len();
+    assert!(
+        kept <= culturehub::targets_cache::MAX_ANSWERS,
+        "{kept} answers kept"
+    );
+    assert!(kept >= 40, "{kept} answers kept");
+    assert!(facts.answers.bytes() <= culturehub::targets_cache::MAX_ANSWER_BYTES);
+}
+both!(ready_answers_kept_until_they_change, ready_answers);

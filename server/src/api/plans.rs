@@ -9,6 +9,7 @@ use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{Object, OpenApi};
 
 pub struct PlansApi;
@@ -45,16 +46,23 @@ fn valid_year(y: i32) -> Result<i32, ApiError> {
 impl PlansApi {
     /// The district's plan for a CST year: targets (policy defaults until saved) and allocations.
     #[oai(path = "/plans/:year", method = "get", operation_id = "plan_get")]
-    async fn get(&self, st: Data<&AppState>, req: &Request, year: Path<i32>) -> Result<Json<Plan>> {
+    async fn get(
+        &self,
+        st: Data<&AppState>,
+        req: &Request,
+        year: Path<i32>,
+    ) -> Result<super::CachedJson<Plan>> {
         let caller = st.caller(req).await?;
         st.scoped(req, &caller, Action::ReadStats, None).await?;
         let year = valid_year(year.0)?;
-        let root = crate::org::root(&st.db)
-            .await?
-            .ok_or_else(ApiError::internal)?;
-        // From the targets' cache: the targets page asks for the plan with the figures.
-        let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
-        Ok(Json(facts.plan.clone()))
+        // From the targets' cache: the targets page asks for the plan with the figures. The
+        // plan is the same for every caller and every `now`, so it is kept serialised (D273).
+        let cache = &st.db.targets;
+        let (_, facts) = cache.year(&st.db, year, &st.settings.policy).await?;
+        let json = cache.answer(&facts, "plan".into(), st.clock.now(), || {
+            Ok((ToJSON::to_json_string(&facts.plan).into_bytes(), None))
+        })?;
+        Ok(super::CachedJson::shared(json))
     }
 
     /// Sets the year's targets and allocations to branches and points (main center).

@@ -10,6 +10,7 @@ use poem::web::Data;
 use poem::{Request, Result};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{Object, OpenApi};
 
 pub struct StatsApi;
@@ -48,31 +49,37 @@ struct TargetSessions {
     items: Vec<CountedSession>,
 }
 
-/// The unit a targets request is about: the one named, else the caller's one subtree, else
-/// the district (filtered by the caller's scope).
-async fn targets_unit(
-    st: &AppState,
-    scope: &crate::access::Scope,
-    under: &str,
+/// The path of the unit a targets request is about: the one named, else the caller's one
+/// subtree, else the district (filtered by the caller's scope).
+fn targets_path<'a>(
+    scope: &'a crate::access::Scope,
+    under: &'a str,
     named: Option<i64>,
+    root: &'a crate::access::UnitRef,
+) -> &'a str {
+    match (named, scope.single()) {
+        (Some(_), _) => under,
+        (None, Some(one)) => one,
+        (None, None) => &root.path,
+    }
+}
+
+/// The unit at `path` as the year's facts hold it (every unit is in them, as new as the
+/// targets' version row the request read; D273).
+fn targets_unit(
+    facts: &plans::YearFacts,
+    path: &str,
 ) -> Result<(crate::access::UnitRef, String), ApiError> {
-    let path = match (named, scope.single()) {
-        (Some(_), _) => under.to_string(),
-        (None, Some(one)) => one.to_string(),
-        (None, None) => {
-            crate::org::root(&st.db)
-                .await?
-                .ok_or_else(ApiError::internal)?
-                .path
-        }
-    };
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, short_name FROM org_units WHERE path = $1")
-            .bind(&path)
-            .fetch_optional(st.db.pool())
-            .await?;
-    let (id, name) = row.ok_or_else(|| ApiError::not_found("该单位"))?;
-    Ok((crate::access::UnitRef { id, path }, name))
+    let u = facts
+        .unit(path)
+        .ok_or_else(|| ApiError::not_found("该单位"))?;
+    Ok((
+        crate::access::UnitRef {
+            id: u.id,
+            path: u.path.clone(),
+        },
+        u.short_name.clone(),
+    ))
 }
 
 #[derive(Object)]
@@ -178,27 +185,34 @@ impl StatsApi {
         req: &Request,
         unit_id: Query<Option<i64>>,
         year: Query<Option<i32>>,
-    ) -> Result<Json<Targets>> {
+    ) -> Result<super::CachedJson<Targets>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
-        let (unit, unit_name) = targets_unit(&st, &scope, &under, unit_id.0).await?;
-        let root = crate::org::root(&st.db)
-            .await?
-            .ok_or_else(ApiError::internal)?;
-        let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
-        let r = plans::report(&facts, &scope, &unit, st.clock.now());
-        Ok(Json(Targets {
-            year,
-            unit_id: unit.id,
-            unit_name,
-            plan_is_default: facts.plan.is_default,
-            items: r.overall,
-            units: r.units,
-            trend: r.trend,
-        }))
+        let cache = &st.db.targets;
+        let (root, facts) = cache.year(&st.db, year, &st.settings.policy).await?;
+        let path = targets_path(&scope, &under, unit_id.0, &root);
+        let now = st.clock.now();
+        // The answer is a function of the facts (the year's), the scope, the unit and `now`
+        // only; it is kept with the facts until the next instant `now` would change it (D273).
+        let key = format!("targets|{}|{path}", scope.key());
+        let json = cache.answer(&facts, key, now, || {
+            let (unit, unit_name) = targets_unit(&facts, path)?;
+            let (r, until) = plans::report_until(&facts, &scope, &unit, now);
+            let json = ToJSON::to_json_string(&Targets {
+                year,
+                unit_id: unit.id,
+                unit_name,
+                plan_is_default: facts.plan.is_default,
+                items: r.overall,
+                units: r.units,
+                trend: r.trend,
+            });
+            Ok((json.into_bytes(), until))
+        })?;
+        Ok(super::CachedJson::shared(json))
     }
 
     /// The sessions behind the targets: what counted, what did not and why, in my scope, one
@@ -224,36 +238,42 @@ impl StatsApi {
         /// Matching sessions to skip; 0 when absent.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
-    ) -> Result<Json<TargetSessions>> {
+    ) -> Result<super::CachedJson<TargetSessions>> {
         let caller = st.caller(req).await?;
         let (scope, under) = st
             .scoped(req, &caller, Action::ReadStats, unit_id.0)
             .await?;
         let year = year_or_now(&st, year.0)?;
-        if let Some(c) = category.0.as_deref() {
+        let category = category.0.as_deref();
+        if let Some(c) = category {
             if !plans::CATEGORIES.contains(&c) {
                 return Err(ApiError::validation("目标类别无效").into());
             }
         }
-        let (unit, _) = targets_unit(&st, &scope, &under, unit_id.0).await?;
-        let root = crate::org::root(&st.db)
-            .await?
-            .ok_or_else(ApiError::internal)?;
-        let facts = plans::year_facts(&st.db, root.id, year, &st.settings.policy).await?;
-        let page = plans::session_page(
-            &facts,
-            &scope,
-            &unit.path,
-            category.0.as_deref(),
-            st.clock.now(),
-            usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX),
-            usize::try_from(limit.0.unwrap_or(50)).unwrap_or(50),
+        let offset = usize::try_from(offset.0.unwrap_or(0)).unwrap_or(usize::MAX);
+        let limit = usize::try_from(limit.0.unwrap_or(50)).unwrap_or(50);
+        let cache = &st.db.targets;
+        let (root, facts) = cache.year(&st.db, year, &st.settings.policy).await?;
+        let path = targets_path(&scope, &under, unit_id.0, &root);
+        let now = st.clock.now();
+        // As for `/stats/targets`: kept per facts, scope, unit and parameter (D273).
+        let key = format!(
+            "sessions|{}|{path}|{}|{offset}|{limit}",
+            scope.key(),
+            category.unwrap_or("")
         );
-        Ok(Json(TargetSessions {
-            year,
-            total: page.total as i64,
-            items: page.items,
-        }))
+        let json = cache.answer(&facts, key, now, || {
+            let (unit, _) = targets_unit(&facts, path)?;
+            let page =
+                plans::session_page(&facts, &scope, &unit.path, category, now, offset, limit);
+            let json = ToJSON::to_json_string(&TargetSessions {
+                year,
+                total: page.total as i64,
+                items: page.items,
+            });
+            Ok((json.into_bytes(), page.until))
+        })?;
+        Ok(super::CachedJson::shared(json))
     }
 
     /// Staff per unit against the policy's minimums, counted from the staff register (not app
