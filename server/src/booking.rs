@@ -600,11 +600,7 @@ async fn book_once(
     now: Ts,
 ) -> ApiResult<BookingView> {
     let now_s = time::fmt(now);
-    let (pool, attendee, _pass) = loop {
-        if let Some(read) = read_attempt(db, s, seats, gate, user_id, req, now).await? {
-            break read;
-        }
-    };
+    let (pool, attendee, _pass) = read_attempt(db, s, seats, gate, user_id, req, now).await?;
 
     let mut tx = db.begin().await?;
     // In a rush, most attempts that passed the read above were queued behind the winners and
@@ -764,7 +760,7 @@ async fn book_once(
 
 /// Reads what an attempt is judged by (the pool, who attends, the no-show record), refuses it
 /// early when the pool is full, and otherwise waits for a place in the pool's write path
-/// (`WriteGate`). `None`: woken at the gate without an answer; read again.
+/// (`WriteGate`): the pool, the attendee and the place in the write path, if it took one.
 #[allow(clippy::type_complexity)]
 async fn read_attempt(
     db: &Db,
@@ -774,13 +770,11 @@ async fn read_attempt(
     user_id: i64,
     req: &BookRequest,
     now: Ts,
-) -> ApiResult<
-    Option<(
-        Pool,
-        family::Attendee,
-        Option<crate::full_sessions::GatePass>,
-    )>,
-> {
+) -> ApiResult<(
+    Pool,
+    family::Attendee,
+    Option<crate::full_sessions::GatePass>,
+)> {
     // Read before the pool: a change fed back after this point keeps the pool from being
     // marked full from these reads.
     let generation = seats.generation();
@@ -814,7 +808,7 @@ async fn read_attempt(
     // never give a seat away. While seats are left, no more attempts than seats go on to the
     // write path at once on this instance (`WriteGate`); the others wait in memory for one of
     // them to finish and read again.
-    if pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
+    while pool.mode != "lottery" && !req.join_waitlist.unwrap_or(false) {
         let r = sqlx::query("SELECT booked, waitlisted, capacity FROM sessions WHERE id = $1")
             .bind(pool.session_id)
             .fetch_one(db.pool())
@@ -822,11 +816,11 @@ async fn read_attempt(
         let (booked, waiting, capacity): (i64, i64, Option<i64>) =
             (r.get("booked"), r.get("waitlisted"), r.get("capacity"));
         let Some(capacity) = capacity else {
-            return Ok(Some((pool, attendee, None)));
+            return Ok((pool, attendee, None));
         };
         if booked < capacity {
             if let Some(pass) = gate.enter(pool.session_id, capacity - booked).await {
-                return Ok(Some((pool, attendee, Some(pass))));
+                return Ok((pool, attendee, Some(pass)));
             }
             // Woken when an attempt ahead finished: its answer may have filled the pool.
             if let Some(f) = seats.get(req.session_id.unwrap_or(pool.session_id)) {
@@ -835,8 +829,9 @@ async fn read_attempt(
                 }
                 return Err(full_refusal(f.waitlisted));
             }
-            // Read everything again, under a new generation.
-            return Ok(None);
+            // Read the seats again (the rules and the person were read above, as for any
+            // attempt; a mark made from this read still needs `generation` unchanged).
+            continue;
         }
         // Everyone holding a place, read once: it answers this attempt and, remembered,
         // the following ones (D211).
@@ -873,7 +868,7 @@ async fn read_attempt(
         }
         return Err(full_refusal(waiting));
     }
-    Ok(Some((pool, attendee, None)))
+    Ok((pool, attendee, None))
 }
 
 /// A booking with a live check-in: its holder is inside, the seat is theirs.
