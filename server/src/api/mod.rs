@@ -294,6 +294,14 @@ impl<T> CachedJson<T> {
             _schema: std::marker::PhantomData,
         }
     }
+
+    /// From bytes shared with a cache: no copy per request.
+    pub fn shared(bytes: bytes::Bytes) -> Self {
+        CachedJson {
+            bytes: poem::Body::from(bytes),
+            _schema: std::marker::PhantomData,
+        }
+    }
 }
 
 impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for CachedJson<T> {
