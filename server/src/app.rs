@@ -123,10 +123,17 @@ pub async fn build_state(settings: Settings, clock: Clock) -> Result<AppState, S
         let inbox = inbox.clone();
         callers.also_flush(Box::new(move || inbox.flush()));
     }
+    let room_calendar = crate::room_calendar_cache::RoomCalendarCache::new();
+    crate::room_calendar_cache::spawn_feed(
+        room_calendar.clone(),
+        db.clone(),
+        settings.database_url.clone(),
+    );
     let state = AppState {
         callers,
         seats,
         inbox,
+        room_calendar,
         pages: Arc::new(crate::cache::PageCache::new(Duration::from_secs(2))),
         ticket_key: Arc::new(ticket_key),
         settings: Arc::new(settings),

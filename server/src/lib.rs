@@ -98,6 +98,8 @@ pub mod questions;
 pub mod reports;
 /// Room bookings by verified teams and residents: the rules, approval, check-in, no-shows.
 pub mod room_bookings;
+/// Ready staff week calendars of rooms from memory, kept exact by a change feed (D274).
+pub mod room_calendar_cache;
 /// Rooms of a unit and one calendar per room (clashes refused by the database).
 pub mod rooms;
 /// A session's roster and sign-in sheet (签到表) for staff.

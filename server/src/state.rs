@@ -37,6 +37,9 @@ pub struct AppState {
     pub seats: Arc<crate::booking::Seats>,
     /// Ready staff inbox answers, kept exact by the inbox change feed (see `inbox_cache`, D265).
     pub inbox: Arc<crate::inbox_cache::InboxCache>,
+    /// Ready staff week calendars of rooms, kept exact by the room calendar change feed (see
+    /// `room_calendar_cache`, D274).
+    pub room_calendar: Arc<crate::room_calendar_cache::RoomCalendarCache>,
 }
 
 /// Per-request facts set by the outer middleware.
@@ -98,6 +101,19 @@ impl AppState {
     /// answers that show it here at once (other instances learn it from the change feed).
     pub fn inbox_changed(&self, unit_path: &str) {
         self.inbox.invalidate_path(unit_path);
+    }
+
+    /// A room of this unit, its hours or photos, a closure or a room booking on its calendar has
+    /// committed: drop this unit's ready calendars here at once (other instances learn it from
+    /// the change feed).
+    pub fn calendar_changed(&self, unit_id: i64) {
+        self.room_calendar.invalidate_unit(unit_id);
+    }
+
+    /// Sessions or an activity's title changed (which units' calendars show them is not worth
+    /// working out here): drop every ready calendar here at once.
+    pub fn calendars_changed(&self) {
+        self.room_calendar.flush();
     }
 
     /// The signed-in caller, or 401: from the bearer token, or else from the console's session

@@ -392,6 +392,8 @@ impl ActivitiesApi {
                 }
                 r => r?,
             };
+        // Its sessions are on their rooms' calendars (drafts too).
+        st.calendars_changed();
         Ok(Json(activity::view(&st.db, id, &st.now()).await?))
     }
 
@@ -438,6 +440,7 @@ impl ActivitiesApi {
             .map_err(ApiError::from)?;
         tx.commit().await.map_err(ApiError::from)?;
         st.browse_changed();
+        st.calendars_changed();
         Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
     }
 
@@ -503,6 +506,7 @@ impl ActivitiesApi {
         );
         booking::cancel_activity(&st.db, id.0, reason, st.clock.now(), entry).await?;
         st.browse_changed();
+        st.calendars_changed();
         Ok(Json(activity::view(&st.db, id.0, &st.now()).await?))
     }
 
@@ -535,6 +539,7 @@ impl ActivitiesApi {
         );
         booking::update_session(&st.db, id.0, &body.0, st.clock.now(), entry).await?;
         st.browse_changed();
+        st.calendars_changed();
         Ok(Json(activity::view(&st.db, activity_id, &st.now()).await?))
     }
 

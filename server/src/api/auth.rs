@@ -300,6 +300,8 @@ impl AuthApi {
         crate::personal::erase(&st.db, caller.user_id, &st.now()).await?;
         st.identity_changed(caller.user_id);
         st.browse_changed();
+        // Room bookings were taken off their calendars.
+        st.calendars_changed();
         Ok(Json(Done { ok: true }))
     }
 

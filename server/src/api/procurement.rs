@@ -596,6 +596,9 @@ impl ProcurementApi {
             Ok::<i64, ApiError>(activity_id)
         }
         .await;
+        // Its sessions went on their rooms' calendars when it was created, even if a later
+        // step failed.
+        st.calendars_changed();
         let activity_id = match made {
             Ok(a) => a,
             Err(e) => {

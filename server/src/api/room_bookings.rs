@@ -127,6 +127,7 @@ impl RoomBookingsApi {
         let mut tx = st.db.begin().await.map_err(ApiError::from)?;
         let (id, _) = rb::insert(&mut tx, &ask, &now_s).await?;
         tx.commit().await.map_err(rooms::clash_or)?;
+        st.calendar_changed(room.unit_id);
         Ok(Json(rb::load(&st.db, id, now).await?.view))
     }
 
@@ -193,6 +194,7 @@ impl RoomBookingsApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.calendar_changed(b.view.unit_id);
         Ok(Json(rb::load(&st.db, id.0, now).await?.view))
     }
 
@@ -341,6 +343,7 @@ impl RoomBookingsApi {
         )
         .await?;
         tx.commit().await.map_err(ApiError::from)?;
+        st.calendar_changed(b.view.unit_id);
         Ok(Json(rb::load(&st.db, id.0, now).await?.view))
     }
 
