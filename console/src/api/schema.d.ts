@@ -3424,7 +3424,9 @@ export interface paths {
         };
         /**
          * The week calendar of a unit's rooms, or of one room, for staff (`ReadActivityData` at
-         *     the unit): sessions with their activity, closures with their reason.
+         *     the unit): sessions with their activity, closures with their reason. Answered from
+         *     memory after the authorization (D274): a change made through any instance, or by SQL,
+         *     shows at once on the instance that made it and within moments on the others.
          */
         get: operations["rooms_calendar"];
         put?: never;
