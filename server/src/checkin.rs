@@ -576,6 +576,40 @@ enum Written {
     NotConfirmed,
 }
 
+impl Written {
+    /// From PostgreSQL's statement: bookings still confirmed, the new admission's id, the count.
+    fn from_cte(r: &sqlx::any::AnyRow) -> Result<Written, sqlx::Error> {
+        let confirmed: i64 = r.try_get("confirmed")?;
+        let id: Option<i64> = r.try_get("checkin_id")?;
+        Ok(match (confirmed, id) {
+            (0, _) => Written::NotConfirmed,
+            (_, Some(id)) => Written::Admitted {
+                id,
+                admitted: r.try_get("admitted")?,
+            },
+            (_, None) => Written::Already,
+        })
+    }
+
+    /// From SQLite's `RETURNING id, admitted` of an admission that was inserted.
+    fn from_insert(r: &sqlx::any::AnyRow) -> Result<Written, sqlx::Error> {
+        Ok(Written::Admitted {
+            id: r.try_get("id")?,
+            admitted: r.try_get("admitted")?,
+        })
+    }
+
+    /// SQLite inserted nothing: a live admission exists, or the booking's status (read after)
+    /// is no longer confirmed.
+    fn after_nothing(status: Option<&str>) -> Written {
+        if status == Some("confirmed") {
+            Written::Already
+        } else {
+            Written::NotConfirmed
+        }
+    }
+}
+
 /// Writes the admission in one statement, which also counts the session's live admissions.
 /// The booking must still be confirmed at the moment of the write, so a cancellation and a
 /// scan at the same instant are ordered by the database: the later one sees the other (a
@@ -615,16 +649,7 @@ async fn admit(
         .bind(now)
         .fetch_one(&mut **tx)
         .await?;
-        let confirmed: i64 = r.try_get("confirmed")?;
-        let id: Option<i64> = r.try_get("checkin_id")?;
-        return Ok(match (confirmed, id) {
-            (0, _) => Written::NotConfirmed,
-            (_, Some(id)) => Written::Admitted {
-                id,
-                admitted: r.try_get("admitted")?,
-            },
-            (_, None) => Written::Already,
-        });
+        return Ok(Written::from_cte(&r)?);
     }
     let row = sqlx::query(
         "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at) \
@@ -641,20 +666,13 @@ async fn admit(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(r) = row {
-        return Ok(Written::Admitted {
-            id: r.try_get("id")?,
-            admitted: r.try_get("admitted")?,
-        });
+        return Ok(Written::from_insert(&r)?);
     }
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
         .bind(booking_id)
         .fetch_optional(&mut **tx)
         .await?;
-    Ok(if status.as_deref() == Some("confirmed") {
-        Written::Already
-    } else {
-        Written::NotConfirmed
-    })
+    Ok(Written::after_nothing(status.as_deref()))
 }
 
 /// The answer for a ticket whose booking was cancelled while it was being scanned.
@@ -835,16 +853,7 @@ async fn admit_scan(
         .bind(template)
         .fetch_one(db.writer())
         .await?;
-        let confirmed: i64 = r.try_get("confirmed")?;
-        let id: Option<i64> = r.try_get("checkin_id")?;
-        return Ok(match (confirmed, id) {
-            (0, _) => Written::NotConfirmed,
-            (_, Some(id)) => Written::Admitted {
-                id,
-                admitted: r.try_get("admitted")?,
-            },
-            (_, None) => Written::Already,
-        });
+        return Written::from_cte(&r);
     }
     let row = sqlx::query(
         "INSERT INTO checkins (booking_id, session_id, volunteer_id, source, admitted_at, recorded_at, scan_nonce, scan_answer) \
@@ -861,20 +870,13 @@ async fn admit_scan(
     .fetch_optional(db.writer())
     .await?;
     if let Some(r) = row {
-        return Ok(Written::Admitted {
-            id: r.try_get("id")?,
-            admitted: r.try_get("admitted")?,
-        });
+        return Written::from_insert(&r);
     }
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
         .bind(booking_id)
         .fetch_optional(db.writer())
         .await?;
-    Ok(if status.as_deref() == Some("confirmed") {
-        Written::Already
-    } else {
-        Written::NotConfirmed
-    })
+    Ok(Written::after_nothing(status.as_deref()))
 }
 
 /// Is the booking's seat pool the scanned session (or, for a course, one of its lessons)?
